@@ -1,0 +1,106 @@
+// Extracts the wire model of each AWS service Palisade speaks from the AWS SDK v3's own
+// schemas (read with @smithy/core's NormalizedSchema) into a compact JSON per service, so the
+// server's generic codecs never load the (slow, large) SDK client packages at run time.
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { NormalizedSchema } = require('@smithy/core/schema');
+
+const SERVICES = [
+  { name: 'ec2', pkg: '@aws-sdk/client-ec2', protocol: 'ec2', version: '2016-11-15', xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/' },
+  { name: 'iam', pkg: '@aws-sdk/client-iam', protocol: 'query', version: '2010-05-08', xmlns: 'https://iam.amazonaws.com/doc/2010-05-08/' },
+  { name: 'sts', pkg: '@aws-sdk/client-sts', protocol: 'query', version: '2011-06-15', xmlns: 'https://sts.amazonaws.com/doc/2011-06-15/' },
+  { name: 'cloudtrail', pkg: '@aws-sdk/client-cloudtrail', protocol: 'json', target: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101' },
+  { name: 'logs', pkg: '@aws-sdk/client-cloudwatch-logs', protocol: 'json', target: 'Logs_20140328' },
+];
+
+function scalarKind(ns) {
+  if (ns.isBooleanSchema()) return '#boolean';
+  if (ns.isTimestampSchema()) return '#timestamp';
+  if (ns.isBlobSchema()) return '#blob';
+  if (ns.isBigIntegerSchema() || ns.isBigDecimalSchema() || ns.isNumericSchema()) {
+    const raw = ns.getSchema();
+    // 1 = numeric; integers are told apart from floats by the shape name where the model has one.
+    const name = ns.getName?.() ?? '';
+    return /Double|Float/.test(String(name)) || raw === 'double' ? '#double' : '#integer';
+  }
+  if (ns.isDocumentSchema()) return '#document';
+  return '#string';
+}
+
+function extract(svc) {
+  const mod = require(svc.pkg);
+  const shapes = {};
+  const ops = {};
+  const errors = {};
+
+  function ref(ns) {
+    if (ns.isStructSchema() || ns.isUnionSchema()) {
+      const name = ns.getName();
+      if (!shapes[name]) {
+        const raw = ns.getSchema();
+        const entry = { k: 'struct', m: {} };
+        shapes[name] = entry;
+        const requiredCount = typeof raw[6] === 'number' ? raw[6] : 0;
+        const names = raw[4] ?? [];
+        if (requiredCount) entry.r = names.slice(0, requiredCount);
+        for (const [member, mns] of ns.structIterator()) {
+          const t = mns.getMergedTraits();
+          const m = { s: ref(mns) };
+          if (t.ec2QueryName) m.q = t.ec2QueryName;
+          if (t.xmlName) m.x = t.xmlName;
+          if (t.xmlFlattened) m.f = 1;
+          if (t.jsonName) m.j = t.jsonName;
+          if (t.timestampFormat !== undefined) m.tf = t.timestampFormat;
+          if (t.idempotencyToken) m.it = 1;
+          if (t.sensitive) m.sn = 1;
+          entry.m[member] = m;
+        }
+      }
+      return name;
+    }
+    if (ns.isListSchema()) {
+      const v = ns.getValueSchema();
+      const t = v.getMergedTraits();
+      return { k: 'list', v: ref(v), x: t.xmlName };
+    }
+    if (ns.isMapSchema()) {
+      const k = ns.getKeySchema();
+      const v = ns.getValueSchema();
+      return { k: 'map', key: ref(k), v: ref(v), kx: k.getMergedTraits().xmlName, vx: v.getMergedTraits().xmlName };
+    }
+    return scalarKind(ns);
+  }
+
+  for (const [key, value] of Object.entries(mod)) {
+    if (!key.endsWith('$') || !Array.isArray(value)) continue;
+    if (value[0] === 9) {
+      const op = NormalizedSchema.of(value);
+      const raw = op.getSchema();
+      const input = NormalizedSchema.of(raw[4]);
+      const output = NormalizedSchema.of(raw[5]);
+      ops[raw[2]] = {
+        i: input.isUnitSchema() ? null : ref(input),
+        o: output.isUnitSchema() ? null : ref(output),
+      };
+    } else if (value[0] === -3) {
+      // error schema: [-3, ns, name, traits, names, members]
+      const traits = value[3] ?? {};
+      const t = typeof traits === 'object' ? traits : {};
+      errors[value[2]] = { status: t.httpError, code: t.awsQueryError?.[0] ?? value[2], type: t.error };
+    }
+  }
+  return { service: svc.name, protocol: svc.protocol, version: svc.version, xmlns: svc.xmlns, target: svc.target, ops, shapes, errors };
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'dist', 'models');
+mkdirSync(outDir, { recursive: true });
+for (const svc of SERVICES) {
+  const model = extract(svc);
+  writeFileSync(join(outDir, `${svc.name}.json`), JSON.stringify(model));
+  console.log(`model ${svc.name}: ${Object.keys(model.ops).length} operations, ${Object.keys(model.shapes).length} shapes`);
+}

@@ -1,0 +1,179 @@
+// One HTTP port for every service: routes each request by its SigV4 scope (or X-Amz-Target),
+// decodes it with the service's generic codec, runs the handler in one store transaction and
+// renders the answer or the error in the protocol's shape.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Store } from '../store/store.ts';
+import { regional } from '../store/store.ts';
+import { ApiError, err } from './errors.ts';
+import type { Ctx, ServerConfig, ServiceDef } from './context.ts';
+import { credentialScope, partitionOf } from './sigv4-scope.ts';
+import { QueryDecoder } from '../protocol/query.ts';
+import { XmlEncoder } from '../protocol/xml.ts';
+import type { Logger } from '../log.ts';
+
+const MAX_BODY = 10 * 1024 * 1024;
+
+interface Codec {
+  decoder: QueryDecoder;
+  encoder: XmlEncoder;
+}
+
+export interface Extension {
+  /** Answers a request itself (returns true) or leaves it to the AWS routing. */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean | Promise<boolean>;
+}
+
+export class Gateway {
+  private readonly services = new Map<string, ServiceDef>();
+  private readonly codecs = new Map<string, Codec>();
+  private readonly extensions: Extension[] = [];
+  readonly server: Server;
+
+  constructor(
+    readonly config: ServerConfig,
+    readonly store: Store,
+    readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      this.onRequest(req, res).catch((e) => {
+        this.log.error(`unhandled: ${(e as Error).stack ?? e}`);
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+        }
+        res.end('internal error');
+      });
+    });
+  }
+
+  register(service: ServiceDef): void {
+    this.services.set(service.name, service);
+    if (service.model.protocol !== 'json') {
+      this.codecs.set(service.name, { decoder: new QueryDecoder(service.model), encoder: new XmlEncoder(service.model) });
+    }
+  }
+
+  extend(ext: Extension): void {
+    this.extensions.push(ext);
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Buffer | null> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) return null;
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-RequestId', requestId);
+    res.setHeader('x-amz-request-id', requestId);
+    const body = await this.readBody(req);
+    if (body === null) {
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end('request body too large');
+      return;
+    }
+    for (const ext of this.extensions) {
+      if (await ext.handle(req, res, body)) return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const scope = credentialScope(req.headers.authorization, url.searchParams);
+    const contentType = String(req.headers['content-type'] ?? '');
+    const params = new URLSearchParams(url.search);
+    if (req.method === 'POST' && (contentType.startsWith('application/x-www-form-urlencoded') || contentType === '')) {
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+    }
+    const action = params.get('Action');
+    let serviceName = scope?.service;
+    if (!serviceName && action) serviceName = this.guessService(action, params.get('Version'));
+    const service = serviceName ? this.services.get(serviceName) : undefined;
+    if (!service) {
+      this.plainError(res, 400, requestId, 'InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4');
+      return;
+    }
+    const codec = this.codecs.get(service.name)!;
+    const region = scope?.region ?? this.config.region;
+    const accessKeyId = scope?.accessKeyId ?? '';
+    const account = /^\d{12}$/.test(accessKeyId) ? accessKeyId : this.config.defaultAccount;
+    const send = (status: number, xml: string) => {
+      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml) });
+      res.end(xml);
+    };
+    const fail = (e: ApiError) => send(e.status, codec.encoder.error(e.code, e.message, requestId, e.fault));
+    if (!action) {
+      fail(new ApiError('MissingAction', 'The request must contain the parameter Action'));
+      return;
+    }
+    const inModel = Object.hasOwn(service.model.ops, action);
+    const handler = inModel ? service.handlers[action] : undefined;
+    if (!handler) {
+      fail(new ApiError('InvalidAction', inModel
+        ? `The action ${action} is not implemented by Palisade yet.`
+        : `The action ${action} is not valid for this web service.`));
+      return;
+    }
+    const tx = this.store.begin();
+    const ctx: Ctx = {
+      requestId, account, region, partition: partitionOf(region),
+      scope: service.global ? account : regional(account, region),
+      accessKeyId, tx, store: this.store, clock: this.clock, config: this.config, operation: action,
+    };
+    try {
+      const input = codec.decoder.decode(action, params);
+      service.prepare?.(ctx);
+      const output = handler(ctx, input);
+      if (input.DryRun === true) throw err.dryRun();
+      tx.commit();
+      send(200, codec.encoder.success(action, output, requestId));
+      this.log.debug(`${service.name}:${action} 200`);
+    } catch (e) {
+      tx.rollback();
+      if (e instanceof ApiError) {
+        this.log.debug(`${service.name}:${action} ${e.status} ${e.code}`);
+        fail(e);
+      } else {
+        this.log.error(`${service.name}:${action} failed: ${(e as Error).stack ?? e}`);
+        fail(new ApiError('InternalError', 'An internal error has occurred', 500));
+      }
+    }
+  }
+
+  private guessService(action: string, version: string | null): string | undefined {
+    for (const s of this.services.values()) {
+      if (s.model.version === version && Object.hasOwn(s.model.ops, action)) return s.name;
+    }
+    for (const s of this.services.values()) if (Object.hasOwn(s.model.ops, action)) return s.name;
+    return undefined;
+  }
+
+  private plainError(res: ServerResponse, status: number, requestId: string, code: string, message: string): void {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+    res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' });
+    res.end(xml);
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolveListen, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => {
+        const addr = this.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : this.config.port;
+        resolveListen({ host: this.config.host, port });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => {
+      this.server.closeAllConnections?.();
+      this.server.close(() => r());
+    });
+  }
+}

@@ -1,0 +1,53 @@
+// AWS Describe* filters: every filter must match (AND); within a filter any value may match
+// (OR), against any of the resource's values for that name; `*` and `?` are wildcards.
+import { ApiError } from '../../gateway/errors.ts';
+import type { Filter } from '@aws-sdk/client-ec2';
+import type { TagPair } from './model.ts';
+
+export type FilterValues = string | number | boolean | undefined | null | (string | number | boolean | undefined | null)[];
+export type FilterSpec<T> = Record<string, (doc: T) => FilterValues>;
+
+const globCache = new Map<string, RegExp>();
+function glob(pattern: string): RegExp {
+  let re = globCache.get(pattern);
+  if (!re) {
+    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    re = new RegExp(`^${body}$`, 's');
+    if (globCache.size > 10_000) globCache.clear();
+    globCache.set(pattern, re);
+  }
+  return re;
+}
+
+function valueMatches(pattern: string, value: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
+  return glob(pattern).test(value);
+}
+
+/** Returns a predicate for the filters, or throws AWS's error for an unknown filter name. */
+export function compileFilters<T extends { tags?: TagPair[] }>(filters: Filter[] | undefined, spec: FilterSpec<T>): (doc: T) => boolean {
+  if (!filters || filters.length === 0) return () => true;
+  const tests: ((doc: T) => boolean)[] = [];
+  for (const f of filters) {
+    const name = f.Name;
+    if (!name) throw new ApiError('InvalidParameterValue', 'The filter name must be specified');
+    const values = (f.Values ?? []).map(String);
+    let get: ((doc: T) => FilterValues) | undefined = spec[name];
+    if (!get && name.startsWith('tag:')) {
+      const key = name.slice(4);
+      get = (doc) => (doc.tags ?? []).filter((t) => t.Key === key).map((t) => t.Value);
+    } else if (!get && name === 'tag-key') get = (doc) => (doc.tags ?? []).map((t) => t.Key);
+    else if (!get && name === 'tag-value') get = (doc) => (doc.tags ?? []).map((t) => t.Value);
+    if (!get) throw new ApiError('InvalidParameterValue', `The filter '${name}' is invalid`);
+    const getter = get;
+    tests.push((doc) => {
+      const raw = getter(doc);
+      const have = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined && v !== null).map(String);
+      return values.some((p) => have.some((h) => valueMatches(p, h)));
+    });
+  }
+  return (doc) => tests.every((t) => t(doc));
+}
+
+/** The resource's tags in the wire shape. */
+export const tagList = (tags: TagPair[] | undefined) => (tags ?? []).map((t) => ({ Key: t.Key, Value: t.Value }));

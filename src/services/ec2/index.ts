@@ -1,0 +1,24 @@
+// The EC2 service: every implemented operation, wired to the generic EC2 codec.
+import type { ServiceDef, Handler } from '../../gateway/context.ts';
+import { ApiError } from '../../gateway/errors.ts';
+import { loadModel } from '../../protocol/model.ts';
+import { KIND } from './model.ts';
+import { docTaggable, registerTaggable, tagHandlers } from './tags.ts';
+import { ensureRegion, vpcHandlers, vpcNotFound } from './vpcs.ts';
+import { subnetHandlers, subnetNotFound } from './subnets.ts';
+import { groupNotFound, securityGroupHandlers } from './security-groups.ts';
+import { prefixListHandlers, prefixListNotFound } from './prefix-lists.ts';
+
+registerTaggable(docTaggable('vpc', 'vpc', KIND.vpc, vpcNotFound));
+registerTaggable(docTaggable('subnet', 'subnet', KIND.subnet, subnetNotFound));
+registerTaggable(docTaggable('sg', 'security-group', KIND.sg, groupNotFound));
+registerTaggable(docTaggable('pl', 'prefix-list', KIND.prefixList, prefixListNotFound));
+
+export function ec2Service(): ServiceDef {
+  const handlers: Record<string, Handler> = {
+    ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers, ...prefixListHandlers, ...tagHandlers,
+  };
+  return { name: 'ec2', model: loadModel('ec2'), handlers, prepare: ensureRegion };
+}
+
+export { ApiError };

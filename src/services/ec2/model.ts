@@ -1,0 +1,74 @@
+// The documents EC2 state is made of. Stored as JSON by the store; one per resource.
+import type { Doc } from '../../store/store.ts';
+
+export interface TagPair { Key: string; Value: string }
+
+export interface VpcDoc extends Doc {
+  cidr: string;
+  cidrAssociations: { associationId: string; cidr: string; state: string }[];
+  ipv6: { associationId: string; cidr: string; state: string; pool: string; networkBorderGroup: string }[];
+  isDefault: boolean;
+  tenancy: string;
+  dhcpOptionsId: string;
+  defaultGroupId: string;
+  tags: TagPair[];
+}
+
+export interface SubnetDoc extends Doc {
+  vpcId: string;
+  cidr: string;
+  az: string;
+  azId: string;
+  defaultForAz: boolean;
+  mapPublicIpOnLaunch: boolean;
+  assignIpv6AddressOnCreation: boolean;
+  ipv6: { associationId: string; cidr: string; state: string }[];
+  tags: TagPair[];
+}
+
+export interface RuleDoc {
+  id: string;
+  egress: boolean;
+  /** '-1', 'tcp', 'udp', 'icmp', 'icmpv6' or a protocol number as text */
+  protocol: string;
+  /** ports (tcp/udp) or ICMP type/code; absent for all-port protocols */
+  from?: number;
+  to?: number;
+  cidr4?: string;
+  cidr6?: string;
+  prefixListId?: string;
+  group?: { groupId: string; userId: string; vpcId?: string };
+  description?: string;
+  tags: TagPair[];
+}
+
+export interface SecurityGroupDoc extends Doc {
+  name: string;
+  description: string;
+  vpcId: string;
+  ownerId: string;
+  rules: RuleDoc[];
+  tags: TagPair[];
+}
+
+export interface PrefixListEntry { cidr: string; description?: string }
+export interface PrefixListDoc extends Doc {
+  name: string;
+  family: 'IPv4' | 'IPv6';
+  maxEntries: number;
+  version: number;
+  entries: PrefixListEntry[];
+  /** entries of every version, index = version - 1 */
+  history: PrefixListEntry[][];
+  ownerId: string;
+  state: string;
+  tags: TagPair[];
+}
+
+export const KIND = {
+  vpc: 'vpc',
+  subnet: 'subnet',
+  sg: 'security-group',
+  prefixList: 'prefix-list',
+  init: 'ec2-init',
+} as const;

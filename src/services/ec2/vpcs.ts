@@ -1,0 +1,261 @@
+// VPCs, the default VPC of every account and region, availability zones and account attributes.
+import type {
+  AssociateVpcCidrBlockRequest, AssociateVpcCidrBlockResult, CreateVpcRequest, CreateVpcResult,
+  DeleteVpcRequest, DescribeAccountAttributesRequest, DescribeAccountAttributesResult,
+  DescribeAvailabilityZonesRequest, DescribeAvailabilityZonesResult, DescribeVpcsRequest, DescribeVpcsResult,
+  DisassociateVpcCidrBlockRequest, DisassociateVpcCidrBlockResult, Vpc, CreateDefaultVpcRequest, CreateDefaultVpcResult,
+} from '@aws-sdk/client-ec2';
+import { ApiError, err } from '../../gateway/errors.ts';
+import type { Ctx } from '../../gateway/context.ts';
+import { canonicalCidr, formatCidr, overlaps, parseCidr } from '../../net/cidr.ts';
+import { newId, ID_PATTERN } from './ids.ts';
+import { KIND, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from './model.ts';
+import { compileFilters, tagList } from './filters.ts';
+import { paginate } from './paging.ts';
+import { tagsFromSpecs } from './tags.ts';
+import { zonesOf } from './regions.ts';
+import { createDefaultGroup, addIpv6EgressToDefaultGroup } from './security-groups.ts';
+import { createSubnetDoc } from './subnets.ts';
+
+export const vpcNotFound = (id: string) => new ApiError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
+
+export function getVpc(ctx: Ctx, id: string | undefined): VpcDoc {
+  if (!id) throw err.missing('VpcId');
+  if (!ID_PATTERN('vpc').test(id)) throw new ApiError('InvalidVpcID.Malformed', `Invalid id: "${id}" (expecting "vpc-...")`);
+  const vpc = ctx.tx.get<VpcDoc>(KIND.vpc, ctx.scope, id);
+  if (!vpc) throw vpcNotFound(id);
+  return vpc;
+}
+
+export function defaultVpc(ctx: Ctx): VpcDoc | undefined {
+  return ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope).find((v) => v.isDefault);
+}
+
+/** A random /56 from Amazon's pool, as AmazonProvidedIpv6CidrBlock assigns. */
+function amazonIpv6Block(): string {
+  const a = Math.floor(Math.random() * 0x10000).toString(16);
+  const b = (Math.floor(Math.random() * 0x100) << 8).toString(16);
+  return canonicalCidr(`2600:1f18:${a}:${b}::/56`)!;
+}
+
+function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: string; ipv6?: boolean; tags?: VpcDoc['tags'] }): VpcDoc {
+  const vpc: VpcDoc = {
+    id: newId('vpc'),
+    cidr,
+    cidrAssociations: [{ associationId: newId('vpc-cidr-assoc'), cidr, state: 'associated' }],
+    ipv6: opts.ipv6 ? [{ associationId: newId('vpc-cidr-assoc'), cidr: amazonIpv6Block(), state: 'associated', pool: 'Amazon', networkBorderGroup: ctx.region }] : [],
+    isDefault: opts.isDefault,
+    tenancy: opts.tenancy ?? 'default',
+    dhcpOptionsId: newId('dopt'),
+    defaultGroupId: '',
+    tags: opts.tags ?? [],
+  };
+  const sg = createDefaultGroup(ctx, vpc);
+  vpc.defaultGroupId = sg.id;
+  ctx.tx.put(KIND.vpc, ctx.scope, vpc);
+  return vpc;
+}
+
+function createDefaultVpc(ctx: Ctx): VpcDoc {
+  const vpc = vpcDoc(ctx, '172.31.0.0/16', { isDefault: true });
+  zonesOf(ctx.region).forEach((zone, i) => {
+    createSubnetDoc(ctx, vpc, `172.31.${i * 16}.0/20`, zone, { defaultForAz: true, mapPublicIpOnLaunch: true });
+  });
+  return vpc;
+}
+
+/** Every account+region starts with a default VPC; created on first use, once. */
+export function ensureRegion(ctx: Ctx): void {
+  if (ctx.store.table(KIND.init, ctx.scope).has('default')) return;
+  if (ctx.tx.get(KIND.init, ctx.scope, 'default')) return;
+  ctx.tx.put(KIND.init, ctx.scope, { id: 'default' });
+  createDefaultVpc(ctx);
+}
+
+export function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
+  return {
+    VpcId: v.id,
+    CidrBlock: v.cidr,
+    State: 'available',
+    DhcpOptionsId: v.dhcpOptionsId,
+    InstanceTenancy: v.tenancy as never,
+    IsDefault: v.isDefault,
+    OwnerId: ctx.account,
+    CidrBlockAssociationSet: v.cidrAssociations.map((a) => ({ AssociationId: a.associationId, CidrBlock: a.cidr, CidrBlockState: { State: a.state as never } })),
+    Ipv6CidrBlockAssociationSet: v.ipv6.map((a) => ({
+      AssociationId: a.associationId, Ipv6CidrBlock: a.cidr, Ipv6CidrBlockState: { State: a.state as never },
+      NetworkBorderGroup: a.networkBorderGroup, Ipv6Pool: a.pool,
+    })),
+    Tags: tagList(v.tags),
+  };
+}
+
+function checkVpcCidr(text: string | undefined, param = 'cidrBlock'): string {
+  if (!text) throw err.missing('CidrBlock');
+  const c = parseCidr(text, 4);
+  if (!c) throw err.invalidValue(`Value (${text}) for parameter ${param} is invalid. This is not a valid CIDR block.`);
+  if (c.prefix < 16 || c.prefix > 28) throw new ApiError('InvalidVpc.Range', `The CIDR '${text}' is invalid.`);
+  return formatCidr(c);
+}
+
+export const vpcHandlers = {
+  CreateVpc(ctx: Ctx, input: CreateVpcRequest): CreateVpcResult {
+    if (input.Ipv4IpamPoolId || input.Ipv6IpamPoolId || input.Ipv6Pool) {
+      throw new ApiError('InvalidParameterCombination', 'IPAM pools and BYOIP IPv6 pools are not supported by Palisade; use CidrBlock and AmazonProvidedIpv6CidrBlock.');
+    }
+    const cidr = checkVpcCidr(input.CidrBlock);
+    if (input.InstanceTenancy && !['default', 'dedicated', 'host'].includes(input.InstanceTenancy)) {
+      throw err.invalidValue(`Value (${input.InstanceTenancy}) for parameter instanceTenancy is invalid.`);
+    }
+    const tags = tagsFromSpecs(input.TagSpecifications, 'vpc');
+    const vpc = vpcDoc(ctx, cidr, { isDefault: false, tenancy: input.InstanceTenancy, ipv6: input.AmazonProvidedIpv6CidrBlock, tags });
+    return { Vpc: { ...toVpc(ctx, vpc), State: 'pending' } };
+  },
+
+  CreateDefaultVpc(ctx: Ctx, _input: CreateDefaultVpcRequest): CreateDefaultVpcResult {
+    if (defaultVpc(ctx)) throw new ApiError('DefaultVpcAlreadyExists', 'A Default VPC already exists for this account in this region.');
+    return { Vpc: toVpc(ctx, createDefaultVpc(ctx)) };
+  },
+
+  DescribeVpcs(ctx: Ctx, input: DescribeVpcsRequest): DescribeVpcsResult {
+    let vpcs = ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope);
+    if (input.VpcIds?.length) {
+      const missing = input.VpcIds.filter((id) => !vpcs.some((v) => v.id === id));
+      for (const id of missing) if (!ID_PATTERN('vpc').test(id)) throw new ApiError('InvalidVpcID.Malformed', `Invalid id: "${id}" (expecting "vpc-...")`);
+      if (missing.length) throw new ApiError('InvalidVpcID.NotFound', missing.length === 1 ? `The vpc ID '${missing[0]}' does not exist` : `The vpc IDs '${missing.join(', ')}' do not exist`);
+      vpcs = vpcs.filter((v) => input.VpcIds!.includes(v.id));
+    }
+    const match = compileFilters<VpcDoc>(input.Filters, {
+      'vpc-id': (v) => v.id,
+      cidr: (v) => v.cidr,
+      'cidr-block': (v) => v.cidr,
+      cidrBlock: (v) => v.cidr,
+      'cidr-block-association.cidr-block': (v) => v.cidrAssociations.map((a) => a.cidr),
+      'cidr-block-association.association-id': (v) => v.cidrAssociations.map((a) => a.associationId),
+      'cidr-block-association.state': (v) => v.cidrAssociations.map((a) => a.state),
+      'ipv6-cidr-block-association.ipv6-cidr-block': (v) => v.ipv6.map((a) => a.cidr),
+      'ipv6-cidr-block-association.association-id': (v) => v.ipv6.map((a) => a.associationId),
+      'ipv6-cidr-block-association.state': (v) => v.ipv6.map((a) => a.state),
+      'ipv6-cidr-block-association.ipv6-pool': (v) => v.ipv6.map((a) => a.pool),
+      'dhcp-options-id': (v) => v.dhcpOptionsId,
+      'is-default': (v) => v.isDefault,
+      isDefault: (v) => v.isDefault,
+      'owner-id': () => ctx.account,
+      state: () => 'available',
+    });
+    const { page, nextToken } = paginate(vpcs.filter(match), input.MaxResults, input.NextToken);
+    return { Vpcs: page.map((v) => toVpc(ctx, v)), NextToken: nextToken };
+  },
+
+  DeleteVpc(ctx: Ctx, input: DeleteVpcRequest): Record<string, never> {
+    const vpc = getVpc(ctx, input.VpcId);
+    const subnets = ctx.tx.all<SubnetDoc>(KIND.subnet, ctx.scope).filter((s) => s.vpcId === vpc.id);
+    const groups = ctx.tx.all<SecurityGroupDoc>(KIND.sg, ctx.scope).filter((g) => g.vpcId === vpc.id);
+    if (subnets.length || groups.some((g) => g.id !== vpc.defaultGroupId) || vpcDependents.some((d) => d(ctx, vpc.id))) {
+      throw new ApiError('DependencyViolation', `The vpc '${vpc.id}' has dependencies and cannot be deleted.`);
+    }
+    for (const g of groups) ctx.tx.delete(KIND.sg, ctx.scope, g.id);
+    ctx.tx.delete(KIND.vpc, ctx.scope, vpc.id);
+    return {};
+  },
+
+  AssociateVpcCidrBlock(ctx: Ctx, input: AssociateVpcCidrBlockRequest): AssociateVpcCidrBlockResult {
+    const vpc = ctx.tx.edit<VpcDoc>(KIND.vpc, ctx.scope, getVpc(ctx, input.VpcId).id)!;
+    if (input.AmazonProvidedIpv6CidrBlock) {
+      if (input.CidrBlock) throw err.combination('The parameter cidrBlock cannot be used with the parameter amazonProvidedIpv6CidrBlock');
+      if (vpc.ipv6.length >= 5) throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
+      const assoc = { associationId: newId('vpc-cidr-assoc'), cidr: amazonIpv6Block(), state: 'associated', pool: 'Amazon', networkBorderGroup: input.Ipv6CidrBlockNetworkBorderGroup ?? ctx.region };
+      vpc.ipv6.push(assoc);
+      if (vpc.ipv6.length === 1) addIpv6EgressToDefaultGroup(ctx, vpc);
+      return {
+        VpcId: vpc.id,
+        Ipv6CidrBlockAssociation: { AssociationId: assoc.associationId, Ipv6CidrBlock: assoc.cidr, Ipv6CidrBlockState: { State: 'associating' }, NetworkBorderGroup: assoc.networkBorderGroup, Ipv6Pool: 'Amazon' },
+      };
+    }
+    if (input.CidrBlock) {
+      const cidr = checkVpcCidr(input.CidrBlock);
+      const c = parseCidr(cidr)!;
+      for (const a of vpc.cidrAssociations) {
+        if (overlaps(parseCidr(a.cidr)!, c)) throw new ApiError('InvalidVpc.Range', `The CIDR '${input.CidrBlock}' is invalid.`);
+      }
+      if (vpc.cidrAssociations.length >= 5) throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
+      const assoc = { associationId: newId('vpc-cidr-assoc'), cidr, state: 'associated' };
+      vpc.cidrAssociations.push(assoc);
+      return { VpcId: vpc.id, CidrBlockAssociation: { AssociationId: assoc.associationId, CidrBlock: cidr, CidrBlockState: { State: 'associating' } } };
+    }
+    throw err.missing('CidrBlock');
+  },
+
+  DisassociateVpcCidrBlock(ctx: Ctx, input: DisassociateVpcCidrBlockRequest): DisassociateVpcCidrBlockResult {
+    const id = input.AssociationId;
+    if (!id) throw err.missing('AssociationId');
+    for (const v of ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope)) {
+      const i4 = v.cidrAssociations.findIndex((a) => a.associationId === id);
+      const i6 = v.ipv6.findIndex((a) => a.associationId === id);
+      if (i4 < 0 && i6 < 0) continue;
+      const vpc = ctx.tx.edit<VpcDoc>(KIND.vpc, ctx.scope, v.id)!;
+      const subnets = ctx.tx.all<SubnetDoc>(KIND.subnet, ctx.scope).filter((s) => s.vpcId === v.id);
+      if (i4 >= 0) {
+        if (i4 === 0) throw new ApiError('InvalidCidrBlock.InUse', `The vpc ${v.id} primary cidr block ${v.cidr} cannot be disassociated.`);
+        const c = parseCidr(vpc.cidrAssociations[i4]!.cidr)!;
+        if (subnets.some((s) => overlaps(parseCidr(s.cidr)!, c))) throw new ApiError('InvalidCidrBlock.InUse', `The vpc ${v.id} currently has a subnet within CIDR block ${vpc.cidrAssociations[i4]!.cidr}.`);
+        const [a] = vpc.cidrAssociations.splice(i4, 1);
+        return { VpcId: v.id, CidrBlockAssociation: { AssociationId: a!.associationId, CidrBlock: a!.cidr, CidrBlockState: { State: 'disassociating' } } };
+      }
+      const c6 = parseCidr(vpc.ipv6[i6]!.cidr)!;
+      if (subnets.some((s) => s.ipv6.some((x) => overlaps(parseCidr(x.cidr)!, c6)))) {
+        throw new ApiError('InvalidCidrBlock.InUse', `The vpc ${v.id} currently has a subnet within CIDR block ${vpc.ipv6[i6]!.cidr}.`);
+      }
+      const [a] = vpc.ipv6.splice(i6, 1);
+      return { VpcId: v.id, Ipv6CidrBlockAssociation: { AssociationId: a!.associationId, Ipv6CidrBlock: a!.cidr, Ipv6CidrBlockState: { State: 'disassociating' }, NetworkBorderGroup: a!.networkBorderGroup, Ipv6Pool: a!.pool } };
+    }
+    throw new ApiError('InvalidVpcCidrBlockAssociationID.NotFound', `The vpc CIDR block association ID '${id}' does not exist`);
+  },
+
+  DescribeAvailabilityZones(ctx: Ctx, input: DescribeAvailabilityZonesRequest): DescribeAvailabilityZonesResult {
+    type Z = { name: string; id: string; tags: [] };
+    const zones: Z[] = zonesOf(ctx.region).map((z) => ({ ...z, tags: [] }));
+    for (const n of input.ZoneNames ?? []) {
+      if (!zones.some((z) => z.name === n)) throw err.invalidParam(`The zone '${n}' does not exist.`);
+    }
+    for (const n of input.ZoneIds ?? []) {
+      if (!zones.some((z) => z.id === n)) throw err.invalidParam(`The zone '${n}' does not exist.`);
+    }
+    const match = compileFilters<Z>(input.Filters, {
+      'zone-name': (z) => z.name, 'zone-id': (z) => z.id, 'region-name': () => ctx.region, state: () => 'available',
+      'zone-type': () => 'availability-zone', 'opt-in-status': () => 'opt-in-not-required', 'group-name': () => ctx.region,
+      'network-border-group': () => ctx.region,
+    });
+    return {
+      AvailabilityZones: zones
+        .filter((z) => (!input.ZoneNames?.length || input.ZoneNames.includes(z.name)) && (!input.ZoneIds?.length || input.ZoneIds.includes(z.id)))
+        .filter(match)
+        .map((z) => ({
+          ZoneName: z.name, ZoneId: z.id, State: 'available', RegionName: ctx.region, ZoneType: 'availability-zone',
+          OptInStatus: 'opt-in-not-required', GroupName: ctx.region, NetworkBorderGroup: ctx.region, Messages: [],
+        })),
+    };
+  },
+
+  DescribeAccountAttributes(ctx: Ctx, input: DescribeAccountAttributesRequest): DescribeAccountAttributesResult {
+    const def = defaultVpc(ctx);
+    const all: Record<string, string[]> = {
+      'supported-platforms': ['VPC'],
+      'default-vpc': [def?.id ?? 'none'],
+      'max-instances': ['20'],
+      'vpc-max-security-groups-per-interface': ['5'],
+      'max-elastic-ips': ['5'],
+      'vpc-max-elastic-ips': ['5'],
+    };
+    const names = input.AttributeNames?.length ? input.AttributeNames : Object.keys(all);
+    return {
+      AccountAttributes: names.map((n) => {
+        if (!all[n]) throw err.invalidParam(`Value (${n}) for parameter attributeName is invalid.`);
+        return { AttributeName: n, AttributeValues: all[n]!.map((v) => ({ AttributeValue: v })) };
+      }),
+    };
+  },
+};
+
+/** Other modules (network interfaces, instances…) register what keeps a VPC from deletion. */
+export const vpcDependents: ((ctx: Ctx, vpcId: string) => boolean)[] = [];

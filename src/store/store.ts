@@ -1,0 +1,196 @@
+// Durable state: every resource is a JSON document keyed by (kind, scope, id) in SQLite (WAL),
+// mirrored in memory for fast reads. A call works in a Tx (unit of work): it reads through its
+// own staged changes, and commit writes them in ONE SQLite transaction before they become
+// visible in memory, so an acknowledged call is on disk and a failed call changes nothing.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Doc { id: string; seq?: number }
+export type Scope = string;
+export const regional = (account: string, region: string): Scope => `${account}/${region}`;
+
+export interface ChangeEvent { kind: string; scope: Scope; id: string; before?: Doc; after?: Doc }
+export type ChangeListener = (events: ChangeEvent[]) => void;
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as object)) deepFreeze(v);
+  }
+  return o;
+}
+
+type Table = Map<string, Doc>;
+
+export class Store {
+  private readonly db: Database.Database;
+  private readonly data = new Map<string, Map<Scope, Table>>();
+  private readonly listeners: ChangeListener[] = [];
+  private seq = 0;
+  private readonly upsert: Database.Statement;
+  private readonly remove: Database.Statement;
+  private readonly writeBatch: (rows: { kind: string; scope: string; id: string; body: string | null }[]) => void;
+
+  constructor(readonly location: string | ':memory:') {
+    if (location !== ':memory:') mkdirSync(location, { recursive: true });
+    this.db = new Database(location === ':memory:' ? ':memory:' : join(location, 'state.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS docs (
+      kind TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
+      PRIMARY KEY (kind, scope, id)) WITHOUT ROWID`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    this.upsert = this.db.prepare(
+      'INSERT INTO docs (kind, scope, id, body) VALUES (?, ?, ?, ?) ON CONFLICT (kind, scope, id) DO UPDATE SET body = excluded.body',
+    );
+    this.remove = this.db.prepare('DELETE FROM docs WHERE kind = ? AND scope = ? AND id = ?');
+    this.writeBatch = this.db.transaction((rows) => {
+      for (const r of rows) {
+        if (r.body === null) this.remove.run(r.kind, r.scope, r.id);
+        else this.upsert.run(r.kind, r.scope, r.id, r.body);
+      }
+    });
+    this.load();
+  }
+
+  private load(): void {
+    const docs: [string, string, Doc][] = [];
+    for (const row of this.db.prepare('SELECT kind, scope, body FROM docs').iterate() as Iterable<{ kind: string; scope: string; body: string }>) {
+      const doc = JSON.parse(row.body) as Doc;
+      docs.push([row.kind, row.scope, doc]);
+    }
+    docs.sort((a, b) => (a[2].seq ?? 0) - (b[2].seq ?? 0));
+    for (const [kind, scope, doc] of docs) {
+      this.table(kind, scope).set(doc.id, deepFreeze(doc));
+      if ((doc.seq ?? 0) > this.seq) this.seq = doc.seq!;
+    }
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  table(kind: string, scope: Scope): Table {
+    let byScope = this.data.get(kind);
+    if (!byScope) this.data.set(kind, (byScope = new Map()));
+    let t = byScope.get(scope);
+    if (!t) byScope.set(scope, (t = new Map()));
+    return t;
+  }
+
+  scopes(kind: string): Scope[] {
+    return [...(this.data.get(kind)?.keys() ?? [])];
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  begin(): Tx {
+    return new Tx(this);
+  }
+
+  /** Wipes every resource of every account and region. */
+  reset(): void {
+    this.db.exec('DELETE FROM docs; DELETE FROM meta;');
+    const events: ChangeEvent[] = [];
+    for (const [kind, byScope] of this.data) {
+      for (const [scope, t] of byScope) for (const doc of t.values()) events.push({ kind, scope, id: doc.id, before: doc });
+    }
+    this.data.clear();
+    for (const l of this.listeners) l(events);
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** @internal used by Tx.commit */
+  apply(staged: Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>): void {
+    if (staged.size === 0) return;
+    const rows = [...staged.values()].map((s) => ({ kind: s.kind, scope: s.scope, id: s.id, body: s.doc ? JSON.stringify(s.doc) : null }));
+    this.writeBatch(rows);
+    const events: ChangeEvent[] = [];
+    for (const s of staged.values()) {
+      const t = this.table(s.kind, s.scope);
+      const before = t.get(s.id);
+      if (s.doc) t.set(s.id, deepFreeze(s.doc));
+      else t.delete(s.id);
+      events.push({ kind: s.kind, scope: s.scope, id: s.id, before, after: s.doc ?? undefined });
+    }
+    for (const l of this.listeners) l(events);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+const key = (kind: string, scope: Scope, id: string) => `${kind}\u0000${scope}\u0000${id}`;
+
+/** A unit of work. Documents returned by get/all are read-only; use edit() to change one. */
+export class Tx {
+  private readonly staged = new Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>();
+  private done = false;
+  constructor(readonly store: Store) {}
+
+  get<T extends Doc>(kind: string, scope: Scope, id: string): T | undefined {
+    const s = this.staged.get(key(kind, scope, id));
+    if (s) return (s.doc ?? undefined) as T | undefined;
+    return this.store.table(kind, scope).get(id) as T | undefined;
+  }
+
+  /** All documents of a kind in a scope, in creation order, with this Tx's changes applied. */
+  all<T extends Doc>(kind: string, scope: Scope): T[] {
+    const base = this.store.table(kind, scope);
+    if (this.staged.size === 0) return [...base.values()] as T[];
+    const out: Doc[] = [];
+    for (const [id, doc] of base) {
+      const s = this.staged.get(key(kind, scope, id));
+      if (!s) out.push(doc);
+      else if (s.doc) out.push(s.doc);
+    }
+    for (const s of this.staged.values()) {
+      if (s.kind === kind && s.scope === scope && s.doc && !base.has(s.id)) out.push(s.doc);
+    }
+    return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)) as T[];
+  }
+
+  /** A mutable copy of the document, staged in this Tx. */
+  edit<T extends Doc>(kind: string, scope: Scope, id: string): T | undefined {
+    const k = key(kind, scope, id);
+    const s = this.staged.get(k);
+    if (s) return (s.doc ?? undefined) as T | undefined;
+    const base = this.store.table(kind, scope).get(id);
+    if (!base) return undefined;
+    const copy = structuredClone(base) as T;
+    this.staged.set(k, { kind, scope, id, doc: copy });
+    return copy;
+  }
+
+  put<T extends Doc>(kind: string, scope: Scope, doc: T): T {
+    if (doc.seq === undefined) doc.seq = this.store.nextSeq();
+    this.staged.set(key(kind, scope, doc.id), { kind, scope, id: doc.id, doc });
+    return doc;
+  }
+
+  delete(kind: string, scope: Scope, id: string): void {
+    this.staged.set(key(kind, scope, id), { kind, scope, id, doc: null });
+  }
+
+  commit(): void {
+    if (this.done) return;
+    this.done = true;
+    this.store.apply(this.staged);
+  }
+
+  rollback(): void {
+    this.done = true;
+    this.staged.clear();
+  }
+}
