@@ -6,6 +6,7 @@ import { SystemClock, type Clock } from './clock.ts';
 import { createLogger, type Logger } from './log.ts';
 import { ec2Service } from './services/ec2/index.ts';
 import { adminExtension } from './gateway/admin.ts';
+import { iamService } from './services/iam/index.ts';
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -32,6 +33,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const gateway = new Gateway(cfg, store, clock, log);
   gateway.extend(adminExtension(store));
   gateway.register(ec2Service());
+  gateway.register(iamService());
   const { host, port } = await gateway.listen();
   const url = `http://${host}:${port}`;
   return {

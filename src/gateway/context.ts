@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Store, Tx, Scope } from '../store/store.ts';
 import type { ServiceModel } from '../protocol/model.ts';
+import type { Principal } from '../auth/principals.ts';
 
 export interface ServerConfig {
   host: string;
@@ -20,6 +21,10 @@ export interface Ctx {
   /** account/region: the scope of regional resources. */
   readonly scope: Scope;
   readonly accessKeyId: string;
+  /** The caller, resolved from the access key. */
+  readonly principal: Principal;
+  readonly sourceIp: string;
+  readonly userAgent: string;
   readonly tx: Tx;
   readonly store: Store;
   readonly clock: Clock;

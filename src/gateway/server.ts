@@ -12,6 +12,7 @@ import { credentialScope, partitionOf } from './sigv4-scope.ts';
 import { QueryDecoder } from '../protocol/query.ts';
 import { XmlEncoder } from '../protocol/xml.ts';
 import type { Logger } from '../log.ts';
+import { resolvePrincipal } from '../auth/principals.ts';
 
 const MAX_BODY = 10 * 1024 * 1024;
 
@@ -101,7 +102,8 @@ export class Gateway {
     const codec = this.codecs.get(service.name)!;
     const region = scope?.region ?? this.config.region;
     const accessKeyId = scope?.accessKeyId ?? '';
-    const account = /^\d{12}$/.test(accessKeyId) ? accessKeyId : this.config.defaultAccount;
+    const principal = resolvePrincipal(this.store, accessKeyId, this.config.defaultAccount, partitionOf(region));
+    const account = principal.account;
     const send = (status: number, xml: string) => {
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml) });
       res.end(xml);
@@ -123,7 +125,9 @@ export class Gateway {
     const ctx: Ctx = {
       requestId, account, region, partition: partitionOf(region),
       scope: service.global ? account : regional(account, region),
-      accessKeyId, tx, store: this.store, clock: this.clock, config: this.config, operation: action,
+      accessKeyId, principal, tx, store: this.store, clock: this.clock, config: this.config, operation: action,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      userAgent: String(req.headers['user-agent'] ?? ''),
     };
     try {
       const input = codec.decoder.decode(action, params);

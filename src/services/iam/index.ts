@@ -1,0 +1,9 @@
+// The IAM service (query protocol, global).
+import type { ServiceDef, Handler } from '../../gateway/context.ts';
+import { loadModel } from '../../protocol/model.ts';
+
+export const iamHandlers: Record<string, Handler> = {};
+
+export function iamService(): ServiceDef {
+  return { name: 'iam', model: loadModel('iam'), handlers: iamHandlers, global: true };
+}
