@@ -8,15 +8,20 @@ import { ensureRegion, vpcHandlers, vpcNotFound } from './vpcs.ts';
 import { subnetHandlers, subnetNotFound } from './subnets.ts';
 import { groupNotFound, securityGroupHandlers } from './security-groups.ts';
 import { prefixListHandlers, prefixListNotFound } from './prefix-lists.ts';
+import { eniNotFound, networkInterfaceHandlers } from './network-interfaces.ts';
+import { instanceHandlers, instanceNotFound } from './instances.ts';
 
 registerTaggable(docTaggable('vpc', 'vpc', KIND.vpc, vpcNotFound));
 registerTaggable(docTaggable('subnet', 'subnet', KIND.subnet, subnetNotFound));
 registerTaggable(docTaggable('sg', 'security-group', KIND.sg, groupNotFound));
 registerTaggable(docTaggable('pl', 'prefix-list', KIND.prefixList, prefixListNotFound));
+registerTaggable(docTaggable('eni', 'network-interface', KIND.eni, eniNotFound));
+registerTaggable(docTaggable('i', 'instance', KIND.instance, (id) => instanceNotFound([id])));
 
 export function ec2Service(): ServiceDef {
   const handlers: Record<string, Handler> = {
     ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers, ...prefixListHandlers, ...tagHandlers,
+    ...networkInterfaceHandlers, ...instanceHandlers,
   };
   return { name: 'ec2', model: loadModel('ec2'), handlers, prepare: ensureRegion };
 }

@@ -71,4 +71,62 @@ export const KIND = {
   sg: 'security-group',
   prefixList: 'prefix-list',
   init: 'ec2-init',
+  eni: 'network-interface',
+  instance: 'instance',
 } as const;
+
+export interface ConnTrack { tcpEstablished?: number; udpStream?: number; udp?: number }
+
+export interface EniDoc extends Doc {
+  subnetId: string;
+  vpcId: string;
+  az: string;
+  azId: string;
+  description: string;
+  groups: string[];
+  /** primary first */
+  privateIps: string[];
+  ipv6: string[];
+  mac: string;
+  sourceDestCheck: boolean;
+  interfaceType: string;
+  publicIp?: string;
+  attachment?: { attachmentId: string; instanceId: string; deviceIndex: number; deleteOnTermination: boolean; attachTime: string };
+  connTrack?: ConnTrack;
+  requesterManaged: boolean;
+  clientToken?: string;
+  tags: TagPair[];
+}
+
+export interface MetadataOptions {
+  httpTokens: 'optional' | 'required';
+  hopLimit: number;
+  httpEndpoint: 'enabled' | 'disabled';
+  httpProtocolIpv6: 'enabled' | 'disabled';
+  instanceMetadataTags: 'enabled' | 'disabled';
+}
+
+export interface InstanceDoc extends Doc {
+  imageId: string;
+  instanceType: string;
+  state: 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+  stateTransitionReason: string;
+  subnetId: string;
+  vpcId: string;
+  az: string;
+  keyName?: string;
+  launchTime: string;
+  terminatedAt?: number;
+  reservationId: string;
+  amiLaunchIndex: number;
+  /** the profile association, if any */
+  profile?: { associationId: string; arn: string; profileId: string; name: string; state: 'associated' | 'disassociated' };
+  metadata: MetadataOptions;
+  userData?: string;
+  disableApiTermination: boolean;
+  disableApiStop: boolean;
+  shutdownBehavior: 'stop' | 'terminate';
+  ebsOptimized: boolean;
+  clientToken?: string;
+  tags: TagPair[];
+}
