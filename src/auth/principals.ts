@@ -41,6 +41,10 @@ export interface SessionDoc extends Doc {
   role?: Principal['role'];
   ec2RoleDelivery?: string;
   sourceInstanceArn?: string;
+  /** AssumeRole's inline session policy (JSON), intersected with the role's in `enforce` */
+  sessionPolicy?: string;
+  sourceIdentity?: string;
+  tags?: Record<string, string>;
 }
 export const SESSION_KIND = 'sts-session';
 

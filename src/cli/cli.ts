@@ -13,7 +13,14 @@ Commands:
     --region REGION         region of unsigned requests (PALISADE_REGION, default us-east-1)
     --default-account ID    account of non-numeric access keys (PALISADE_DEFAULT_ACCOUNT, default 000000000000)
     --log-level LEVEL       debug|info|warn|error (PALISADE_LOG_LEVEL, default info)
+    --clock system|virtual  virtual: time moves only by POST /_palisade/clock (PALISADE_CLOCK)
+  exec INSTANCE-ID [--endpoint URL] -- CMD [ARGS…]
+            run CMD as that instance: AWS_EC2_METADATA_SERVICE_ENDPOINT points at the
+            instance's metadata service, AWS_ENDPOINT_URL at Palisade, static keys removed;
+            exits with CMD's exit code
   help      show this text
+
+The endpoint of a running server: --endpoint, else AWS_ENDPOINT_URL, else http://127.0.0.1:4566.
 `;
 
 function env(name: string): string | undefined {
@@ -26,6 +33,8 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'start':
       return start(rest);
+    case 'exec':
+      return exec(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -49,6 +58,7 @@ async function start(args: string[]): Promise<undefined> {
       region: { type: 'string' },
       'default-account': { type: 'string' },
       'log-level': { type: 'string' },
+      clock: { type: 'string' },
     },
   });
   const inMemory = values['in-memory'] ?? ['1', 'true'].includes(env('IN_MEMORY') ?? '');
@@ -65,7 +75,9 @@ async function start(args: string[]): Promise<undefined> {
     region: values.region ?? env('REGION') ?? DEFAULTS.region,
     defaultAccount: account,
     logLevel,
+    clock: (values.clock ?? env('CLOCK') ?? 'system') as ServerConfig['clock'],
   };
+  if (config.clock !== 'system' && config.clock !== 'virtual') throw new Error(`invalid clock '${config.clock}': system or virtual`);
   const server = await startServer(config);
   process.stdout.write(
     `Palisade listening on ${server.url} (state: ${config.stateDir ?? 'in memory'})\n` +
@@ -77,4 +89,38 @@ async function start(args: string[]): Promise<undefined> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return undefined;
+}
+
+export function endpointOf(flag: string | undefined): string {
+  return (flag ?? process.env.AWS_ENDPOINT_URL ?? `http://127.0.0.1:${DEFAULTS.port}`).replace(/\/$/, '');
+}
+
+async function exec(args: string[]): Promise<number> {
+  const dash = args.indexOf('--');
+  if (dash < 0 || dash === args.length - 1) throw new Error('usage: palisade exec INSTANCE-ID [--endpoint URL] -- CMD [ARGS...]');
+  const { values, positionals } = parseArgs({ args: args.slice(0, dash), options: { endpoint: { type: 'string' } }, allowPositionals: true });
+  const instanceId = positionals[0];
+  if (!instanceId) throw new Error('an instance id is required');
+  const endpoint = endpointOf(values.endpoint);
+  const res = await fetch(`${endpoint}/_palisade/imds/${encodeURIComponent(instanceId)}`, { method: 'POST' });
+  const body = (await res.json()) as { endpoint?: string; region?: string; error?: string };
+  if (!res.ok || !body.endpoint) throw new Error(body.error ?? `could not reach the metadata service of ${instanceId} (HTTP ${res.status})`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE',
+    'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN', 'AWS_EC2_METADATA_DISABLED', 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE']) delete env[k];
+  env.AWS_EC2_METADATA_SERVICE_ENDPOINT = body.endpoint;
+  env.AWS_ENDPOINT_URL = endpoint;
+  env.AWS_REGION = body.region;
+  env.AWS_DEFAULT_REGION = body.region;
+  // No shared config or credential files: the instance has only its metadata service.
+  env.AWS_CONFIG_FILE = '/dev/null';
+  env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
+  const { spawn } = await import('node:child_process');
+  const [cmd, ...cmdArgs] = args.slice(dash + 1);
+  return new Promise((resolveExit, reject) => {
+    const child = spawn(cmd!, cmdArgs, { env, stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
+  });
 }

@@ -1,24 +1,37 @@
-// Palisade's own endpoints: health and reset (also at moto's /moto-api/reset).
+// Palisade's own endpoints under /_palisade/: health, reset (also at moto's /moto-api/reset)
+// and the metadata endpoint of an instance.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from '../store/store.ts';
 import type { Extension } from './server.ts';
+import type { Imds } from '../imds/imds.ts';
 
-export function adminExtension(store: Store): Extension {
+function json(res: ServerResponse, status: number, body: unknown): true {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+  return true;
+}
+
+export function adminExtension(store: Store, imds: Imds): Extension {
   return {
-    handle(req, res) {
-      const path = (req.url ?? '/').split('?')[0];
+    async handle(req: IncomingMessage, res: ServerResponse) {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (!path.startsWith('/_palisade/') && !path.startsWith('/moto-api/')) return false;
       if (path === '/_palisade/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-        const body = JSON.stringify({ status: 'ok', services: { ec2: 'running' } });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(body);
-        return true;
+        return json(res, 200, { status: 'ok', services: { ec2: 'running', iam: 'running', sts: 'running' } });
       }
       if ((path === '/_palisade/reset' || path === '/moto-api/reset') && req.method === 'POST') {
+        await imds.close();
         store.reset();
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'reset' }));
-        return true;
+        return json(res, 200, { status: 'reset' });
       }
-      return false;
+      const m = /^\/_palisade\/imds\/(i-[0-9a-f]+)$/.exec(path);
+      if (m && (req.method === 'POST' || req.method === 'GET')) {
+        const r = await imds.endpoint(m[1]!);
+        if ('error' in r) return json(res, r.status, { error: r.error });
+        return json(res, 200, { instanceId: m[1], endpoint: r.url, account: r.account, region: r.region });
+      }
+      return json(res, 404, { error: `unknown Palisade endpoint ${req.method} ${path}` });
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Store, Tx, Scope } from '../store/store.ts';
 import type { ServiceModel } from '../protocol/model.ts';
 import type { Principal } from '../auth/principals.ts';
+import { partitionOf } from './sigv4-scope.ts';
 
 export interface ServerConfig {
   host: string;
@@ -10,6 +11,8 @@ export interface ServerConfig {
   region: string;
   defaultAccount: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** 'virtual': time stands still until POST /_palisade/clock advances it */
+  clock?: 'system' | 'virtual';
 }
 
 /** Everything a handler knows about the call it serves. Handlers never see HTTP. */
@@ -43,6 +46,20 @@ export interface ServiceDef {
   handlers: Record<string, Handler>;
   /** IAM is global: its resources are scoped by account only. */
   global?: boolean;
+  /** The JSON protocol's error code for a missing required member. */
+  validationErrorCode?: string;
   /** Runs inside the call's transaction before the handler (e.g. the default VPC). */
   prepare?: (ctx: Ctx) => void;
+}
+
+/** A context for work Palisade does on its own behalf (IMDS credentials, flow-log delivery). */
+export function internalCtx(
+  base: { store: Store; clock: Clock; config: ServerConfig; principalFor: (account: string) => Principal },
+  account: string, region: string, operation: string,
+): Ctx {
+  return {
+    requestId: 'internal', account, region, partition: partitionOf(region),
+    scope: `${account}/${region}`, accessKeyId: '', principal: base.principalFor(account), sourceIp: '127.0.0.1', userAgent: 'palisade',
+    tx: base.store.begin(), store: base.store, clock: base.clock, config: base.config, operation,
+  };
 }

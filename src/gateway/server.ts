@@ -11,6 +11,7 @@ import type { Ctx, ServerConfig, ServiceDef } from './context.ts';
 import { credentialScope, partitionOf } from './sigv4-scope.ts';
 import { QueryDecoder } from '../protocol/query.ts';
 import { XmlEncoder } from '../protocol/xml.ts';
+import { JsonCodec } from '../protocol/json.ts';
 import type { Logger } from '../log.ts';
 import { resolvePrincipal } from '../auth/principals.ts';
 
@@ -26,10 +27,17 @@ export interface Extension {
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean | Promise<boolean>;
 }
 
+/** Sees every call Palisade answers, inside the call's transaction (CloudTrail records them). */
+export interface CallObserver {
+  onCall(ctx: Ctx, call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError }): void;
+}
+
 export class Gateway {
   private readonly services = new Map<string, ServiceDef>();
   private readonly codecs = new Map<string, Codec>();
+  private readonly jsonCodecs = new Map<string, JsonCodec>();
   private readonly extensions: Extension[] = [];
+  private readonly observers: CallObserver[] = [];
   readonly server: Server;
 
   constructor(
@@ -51,13 +59,16 @@ export class Gateway {
 
   register(service: ServiceDef): void {
     this.services.set(service.name, service);
-    if (service.model.protocol !== 'json') {
-      this.codecs.set(service.name, { decoder: new QueryDecoder(service.model), encoder: new XmlEncoder(service.model) });
-    }
+    if (service.model.protocol === 'json') this.jsonCodecs.set(service.name, new JsonCodec(service.model, service.validationErrorCode));
+    else this.codecs.set(service.name, { decoder: new QueryDecoder(service.model), encoder: new XmlEncoder(service.model) });
   }
 
   extend(ext: Extension): void {
     this.extensions.push(ext);
+  }
+
+  observe(o: CallObserver): void {
+    this.observers.push(o);
   }
 
   private async readBody(req: IncomingMessage): Promise<Buffer | null> {
@@ -86,6 +97,11 @@ export class Gateway {
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const scope = credentialScope(req.headers.authorization, url.searchParams);
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.includes('.')) {
+      this.dispatchJson(req, res, requestId, target, body, scope);
+      return;
+    }
     const contentType = String(req.headers['content-type'] ?? '');
     const params = new URLSearchParams(url.search);
     if (req.method === 'POST' && (contentType.startsWith('application/x-www-form-urlencoded') || contentType === '')) {
@@ -95,15 +111,11 @@ export class Gateway {
     let serviceName = scope?.service;
     if (!serviceName && action) serviceName = this.guessService(action, params.get('Version'));
     const service = serviceName ? this.services.get(serviceName) : undefined;
-    if (!service) {
+    if (!service || service.model.protocol === 'json') {
       this.plainError(res, 400, requestId, 'InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4');
       return;
     }
     const codec = this.codecs.get(service.name)!;
-    const region = scope?.region ?? this.config.region;
-    const accessKeyId = scope?.accessKeyId ?? '';
-    const principal = resolvePrincipal(this.store, accessKeyId, this.config.defaultAccount, partitionOf(region));
-    const account = principal.account;
     const send = (status: number, xml: string) => {
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml) });
       res.end(xml);
@@ -113,14 +125,54 @@ export class Gateway {
       fail(new ApiError('MissingAction', 'The request must contain the parameter Action'));
       return;
     }
+    this.run(req, service, action, scope, requestId,
+      () => codec.decoder.decode(action, params),
+      (output) => send(200, codec.encoder.success(action, output, requestId)),
+      fail);
+  }
+
+  private dispatchJson(req: IncomingMessage, res: ServerResponse, requestId: string, target: string, body: Buffer, scope: ReturnType<typeof credentialScope>): void {
+    const dot = target.lastIndexOf('.');
+    const prefix = target.slice(0, dot);
+    const action = target.slice(dot + 1);
+    const service = [...this.services.values()].find((s) => s.model.protocol === 'json' && s.model.target === prefix);
+    const json = service && this.jsonCodecs.get(service.name);
+    const send = (status: number, text: string, errorType?: string) => {
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text),
+        ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
+      });
+      res.end(text);
+    };
+    if (!service || !json) {
+      send(400, JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown target ${target}` }), 'UnknownOperationException');
+      return;
+    }
+    this.run(req, service, action, scope, requestId,
+      () => json.decode(action, body.toString('utf8')),
+      (output) => send(200, json.encode(action, output)),
+      (e) => send(e.status, json.error(e.code, e.message), e.code),
+      'UnknownOperationException');
+  }
+
+  /** Runs one call in one store transaction; observers see it (success or failure) before it is answered. */
+  private run(
+    req: IncomingMessage, service: ServiceDef, action: string, scope: ReturnType<typeof credentialScope>, requestId: string,
+    decode: () => Record<string, unknown>, ok: (output: Record<string, unknown> | undefined) => void, fail: (e: ApiError) => void,
+    unknownCode = 'InvalidAction',
+  ): void {
     const inModel = Object.hasOwn(service.model.ops, action);
     const handler = inModel ? service.handlers[action] : undefined;
     if (!handler) {
-      fail(new ApiError('InvalidAction', inModel
+      fail(new ApiError(unknownCode, inModel
         ? `The action ${action} is not implemented by Palisade yet.`
         : `The action ${action} is not valid for this web service.`));
       return;
     }
+    const region = scope?.region ?? this.config.region;
+    const accessKeyId = scope?.accessKeyId ?? '';
+    const principal = resolvePrincipal(this.store, accessKeyId, this.config.defaultAccount, partitionOf(region));
+    const account = principal.account;
     const tx = this.store.begin();
     const ctx: Ctx = {
       requestId, account, region, partition: partitionOf(region),
@@ -129,23 +181,33 @@ export class Gateway {
       sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
       userAgent: String(req.headers['user-agent'] ?? ''),
     };
+    let input: Record<string, unknown> | undefined;
     try {
-      const input = codec.decoder.decode(action, params);
+      input = decode();
       service.prepare?.(ctx);
       const output = handler(ctx, input);
       if (input.DryRun === true) throw err.dryRun();
+      for (const o of this.observers) o.onCall(ctx, { service, action, input, output });
       tx.commit();
-      send(200, codec.encoder.success(action, output, requestId));
+      ok(output);
       this.log.debug(`${service.name}:${action} 200`);
     } catch (e) {
       tx.rollback();
-      if (e instanceof ApiError) {
-        this.log.debug(`${service.name}:${action} ${e.status} ${e.code}`);
-        fail(e);
-      } else {
-        this.log.error(`${service.name}:${action} failed: ${(e as Error).stack ?? e}`);
-        fail(new ApiError('InternalError', 'An internal error has occurred', 500));
+      const apiError = e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500);
+      if (e instanceof ApiError) this.log.debug(`${service.name}:${action} ${e.status} ${e.code}`);
+      else this.log.error(`${service.name}:${action} failed: ${(e as Error).stack ?? e}`);
+      if (this.observers.length) {
+        // A failed call changes nothing, but it is still recorded (in a transaction of its own).
+        const tx2 = this.store.begin();
+        try {
+          for (const o of this.observers) o.onCall({ ...ctx, tx: tx2 }, { service, action, input, error: apiError });
+          tx2.commit();
+        } catch (oe) {
+          tx2.rollback();
+          this.log.error(`observer failed: ${(oe as Error).stack ?? oe}`);
+        }
       }
+      fail(apiError);
     }
   }
 

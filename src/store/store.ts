@@ -24,13 +24,14 @@ function deepFreeze<T>(o: T): T {
 type Table = Map<string, Doc>;
 
 export class Store {
-  private readonly db: Database.Database;
   private readonly data = new Map<string, Map<Scope, Table>>();
   private readonly listeners: ChangeListener[] = [];
   private seq = 0;
   private readonly upsert: Database.Statement;
   private readonly remove: Database.Statement;
-  private readonly writeBatch: (rows: { kind: string; scope: string; id: string; body: string | null }[]) => void;
+  private readonly writeBatch: (rows: { kind: string; scope: string; id: string; body: string | null }[], extra: ((db: Database.Database) => void)[]) => void;
+  /** Other tables (e.g. CloudTrail events) create themselves here and write through Tx.write. */
+  readonly db: Database.Database;
 
   constructor(readonly location: string | ':memory:') {
     if (location !== ':memory:') mkdirSync(location, { recursive: true });
@@ -45,11 +46,12 @@ export class Store {
       'INSERT INTO docs (kind, scope, id, body) VALUES (?, ?, ?, ?) ON CONFLICT (kind, scope, id) DO UPDATE SET body = excluded.body',
     );
     this.remove = this.db.prepare('DELETE FROM docs WHERE kind = ? AND scope = ? AND id = ?');
-    this.writeBatch = this.db.transaction((rows) => {
+    this.writeBatch = this.db.transaction((rows, extra) => {
       for (const r of rows) {
         if (r.body === null) this.remove.run(r.kind, r.scope, r.id);
         else this.upsert.run(r.kind, r.scope, r.id, r.body);
       }
+      for (const w of extra) w(this.db);
     });
     this.load();
   }
@@ -96,8 +98,15 @@ export class Store {
   }
 
   /** Wipes every resource of every account and region. */
+  private readonly resetHooks: ((db: Database.Database) => void)[] = [];
+  /** Tables kept outside the documents wipe themselves here on reset. */
+  onReset(fn: (db: Database.Database) => void): void {
+    this.resetHooks.push(fn);
+  }
+
   reset(): void {
     this.db.exec('DELETE FROM docs; DELETE FROM meta;');
+    for (const h of this.resetHooks) h(this.db);
     const events: ChangeEvent[] = [];
     for (const [kind, byScope] of this.data) {
       for (const [scope, t] of byScope) for (const doc of t.values()) events.push({ kind, scope, id: doc.id, before: doc });
@@ -111,10 +120,11 @@ export class Store {
   }
 
   /** @internal used by Tx.commit */
-  apply(staged: Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>): void {
-    if (staged.size === 0) return;
+  apply(staged: Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>, extra: ((db: Database.Database) => void)[] = []): void {
+    if (staged.size === 0 && extra.length === 0) return;
     const rows = [...staged.values()].map((s) => ({ kind: s.kind, scope: s.scope, id: s.id, body: s.doc ? JSON.stringify(s.doc) : null }));
-    this.writeBatch(rows);
+    this.writeBatch(rows, extra);
+    if (staged.size === 0) return;
     const events: ChangeEvent[] = [];
     for (const s of staged.values()) {
       const t = this.table(s.kind, s.scope);
@@ -136,6 +146,7 @@ const key = (kind: string, scope: Scope, id: string) => `${kind}\u0000${scope}\u
 /** A unit of work. Documents returned by get/all are read-only; use edit() to change one. */
 export class Tx {
   private readonly staged = new Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>();
+  private readonly extra: ((db: Database.Database) => void)[] = [];
   private done = false;
   constructor(readonly store: Store) {}
 
@@ -183,14 +194,20 @@ export class Tx {
     this.staged.set(key(kind, scope, id), { kind, scope, id, doc: null });
   }
 
+  /** A write to another table, made in the same SQLite transaction as this Tx's documents. */
+  write(fn: (db: Database.Database) => void): void {
+    this.extra.push(fn);
+  }
+
   commit(): void {
     if (this.done) return;
     this.done = true;
-    this.store.apply(this.staged);
+    this.store.apply(this.staged, this.extra);
   }
 
   rollback(): void {
     this.done = true;
     this.staged.clear();
+    this.extra.length = 0;
   }
 }

@@ -29,9 +29,14 @@ const AWS_LISTS: { name: (r: string) => string; family: 'IPv4' | 'IPv6'; weight:
 ];
 
 function awsLists(ctx: Ctx): PrefixListDoc[] {
+  return awsPrefixLists(ctx.region);
+}
+
+/** The AWS-managed prefix lists of a region (fixed ids per region). */
+export function awsPrefixLists(region: string): PrefixListDoc[] {
   return AWS_LISTS.map((l, i) => {
-    const name = l.name(ctx.region);
-    const id = `pl-${createHash('sha256').update(`${ctx.region}/${name}`).digest('hex').slice(0, 8)}`;
+    const name = l.name(region);
+    const id = `pl-${createHash('sha256').update(`${region}/${name}`).digest('hex').slice(0, 8)}`;
     const entries = l.entries.map((cidr) => ({ cidr }));
     return { id, seq: -100 + i, name, family: l.family, maxEntries: l.weight, version: 1, entries, history: [entries], ownerId: 'AWS', state: 'create-complete', tags: [] };
   });

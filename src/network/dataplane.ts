@@ -1,0 +1,149 @@
+// Judging traffic: a packet passes only if the sender's egress gate AND the receiver's ingress
+// gate each let it through — by a tracked connection, or by a rule. Pure: time comes in, the
+// caller resolves who the endpoints are.
+import type { Address } from './addresses.ts';
+import { ConnTrack, DEFAULT_TIMEOUTS, flowKey, type Timeouts } from './conntrack.ts';
+import { Policy, type Direction, type GateQuery, type RuleInput } from './policy.ts';
+
+export type Endpoint =
+  | { kind: 'interface'; interfaceId: string; address: Address; text: string; /** the address the far side sees, if not `address` (public IP) */ seenAs?: { address: Address; text: string } }
+  | { kind: 'external'; address: Address; text: string };
+
+export interface Packet {
+  proto: number;
+  srcPort: number;
+  dstPort: number;
+  icmpType?: number;
+  icmpCode?: number;
+  flags?: number;
+  bytes?: number;
+}
+
+export type GateBy = 'rule' | 'tracked-connection' | 'no-matching-rule' | 'no-interface';
+
+export interface GateResult {
+  gate: Direction;
+  interfaceId: string;
+  allowed: boolean;
+  by: GateBy;
+  /** whether this interface tracks the flow */
+  tracked: boolean;
+  rules: RuleInput[];
+  /** for a reject: rules of the same protocol / port, the closest ones */
+  nearest: RuleInput[];
+}
+
+export interface Observation {
+  interfaceId: string;
+  direction: Direction;
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+  proto: number;
+  bytes: number;
+  flags: number;
+  action: 'ACCEPT' | 'REJECT';
+  time: number;
+}
+
+export interface Verdict {
+  verdict: 'ACCEPT' | 'REJECT';
+  decidedBy: 'egress' | 'ingress' | 'both' | 'route';
+  egress?: GateResult;
+  ingress?: GateResult;
+  reason?: string;
+  observations: Observation[];
+}
+
+export class DataPlane {
+  readonly policy = new Policy();
+  private readonly tracks = new Map<string, ConnTrack>();
+  private readonly timeouts = new Map<string, Timeouts>();
+
+  setTimeouts(interfaceId: string, t: Partial<Timeouts> | undefined): void {
+    const full = { ...DEFAULT_TIMEOUTS };
+    for (const k of ['tcpEstablished', 'udpStream', 'udp'] as const) if (t?.[k] !== undefined) full[k] = t[k]!;
+    this.timeouts.set(interfaceId, full);
+    this.tracks.get(interfaceId)?.setTimeouts(full);
+  }
+
+  forget(interfaceId: string): void {
+    this.tracks.delete(interfaceId);
+    this.timeouts.delete(interfaceId);
+  }
+
+  reset(): void {
+    this.tracks.clear();
+    this.timeouts.clear();
+    this.policy.clear();
+  }
+
+  conntrack(interfaceId: string): ConnTrack {
+    let t = this.tracks.get(interfaceId);
+    if (!t) this.tracks.set(interfaceId, (t = new ConnTrack(this.timeouts.get(interfaceId) ?? DEFAULT_TIMEOUTS)));
+    return t;
+  }
+
+  /** Is this packet a new connection's through the gate? (No state is changed.) */
+  check(interfaceId: string, q: GateQuery): boolean {
+    return this.policy.allows(interfaceId, q);
+  }
+
+  private gate(gate: Direction, iface: Extract<Endpoint, { kind: 'interface' }>, remote: Endpoint, pkt: Packet, now: number, explain: boolean, commit: boolean): GateResult {
+    const id = iface.interfaceId;
+    if (!this.policy.getInterface(id)) return { gate, interfaceId: id, allowed: false, by: 'no-interface', tracked: false, rules: [], nearest: [] };
+    const ct = this.conntrack(id);
+    const [localPort, remotePort] = gate === 'egress' ? [pkt.srcPort, pkt.dstPort] : [pkt.dstPort, pkt.srcPort];
+    const icmp = pkt.proto === 1 || pkt.proto === 58;
+    const key = flowKey(pkt.proto, iface.text, icmp ? 0 : localPort, remote.text, icmp ? 0 : remotePort);
+    const entry = ct.get(key, now);
+    if (entry) {
+      if (commit) ct.touch(entry, now, gate === 'egress' ? !entry.inbound : entry.inbound, pkt.flags ?? 0);
+      return { gate, interfaceId: id, allowed: true, by: 'tracked-connection', tracked: true, rules: [], nearest: [] };
+    }
+    const q: GateQuery = {
+      direction: gate, proto: pkt.proto, port: pkt.dstPort, icmpType: pkt.icmpType, icmpCode: pkt.icmpCode, remote: remote.address,
+    };
+    const allowed = this.policy.allows(id, q);
+    const tracked = allowed && !this.policy.allOpenFor(id, q);
+    if (allowed && tracked && commit) ct.open(key, pkt.proto, gate === 'ingress', now, pkt.flags ?? 0);
+    return {
+      gate, interfaceId: id, allowed, by: allowed ? 'rule' : 'no-matching-rule', tracked,
+      rules: allowed && explain ? this.policy.matchingRules(id, q) : [],
+      nearest: !allowed && explain ? this.policy.nearRules(id, q) : [],
+    };
+  }
+
+  /**
+   * Judges one packet from `src` to `dst`. `commit` false evaluates without touching connection
+   * state (batch "what if" queries); `explain` adds the deciding rules.
+   */
+  judge(src: Endpoint, dst: Endpoint, pkt: Packet, now: number, opts: { explain?: boolean; commit?: boolean } = {}): Verdict {
+    const explain = opts.explain ?? true;
+    const commit = opts.commit ?? true;
+    const observations: Observation[] = [];
+    const bytes = pkt.bytes ?? 0;
+    // What each side sees of the other: the public address when the path crosses the internet gateway.
+    const seenSrc = src.kind === 'interface' && src.seenAs ? { ...src, address: src.seenAs.address, text: src.seenAs.text } : src;
+    const seenDst = dst.kind === 'interface' && dst.seenAs ? { ...dst, address: dst.seenAs.address, text: dst.seenAs.text } : dst;
+    const observe = (e: Extract<Endpoint, { kind: 'interface' }>, direction: Direction, action: 'ACCEPT' | 'REJECT') => {
+      if (!commit) return;
+      const [a, b] = direction === 'egress' ? [e.text, seenDst.text] : [seenSrc.text, e.text];
+      observations.push({ interfaceId: e.interfaceId, direction, src: a, dst: b, srcPort: pkt.srcPort, dstPort: pkt.dstPort, proto: pkt.proto, bytes, flags: pkt.flags ?? 0, action, time: now });
+    };
+    let egress: GateResult | undefined;
+    if (src.kind === 'interface') {
+      egress = this.gate('egress', src, seenDst, pkt, now, explain, commit);
+      observe(src, 'egress', egress.allowed ? 'ACCEPT' : 'REJECT');
+      if (!egress.allowed) return { verdict: 'REJECT', decidedBy: 'egress', egress, observations };
+    }
+    let ingress: GateResult | undefined;
+    if (dst.kind === 'interface') {
+      ingress = this.gate('ingress', dst, seenSrc, pkt, now, explain, commit);
+      observe(dst, 'ingress', ingress.allowed ? 'ACCEPT' : 'REJECT');
+      if (!ingress.allowed) return { verdict: 'REJECT', decidedBy: 'ingress', egress, ingress, observations };
+    }
+    return { verdict: 'ACCEPT', decidedBy: 'both', egress, ingress, observations };
+  }
+}

@@ -1,0 +1,57 @@
+// Keeps the data plane's compiled policy in step with the store: every committed change to a
+// security group, network interface or prefix list is applied to the engine as it happens, so
+// rule changes are live at once.
+import type { Store, ChangeEvent } from '../../store/store.ts';
+import type { DataPlane } from '../../network/dataplane.ts';
+import type { RuleInput } from '../../network/policy.ts';
+import { KIND, type EniDoc, type PrefixListDoc, type SecurityGroupDoc } from '../ec2/model.ts';
+import { awsPrefixLists } from '../ec2/prefix-lists.ts';
+
+function rulesOf(g: SecurityGroupDoc): RuleInput[] {
+  return g.rules.map((r) => ({
+    id: r.id, groupId: g.id, egress: r.egress, protocol: r.protocol, from: r.from, to: r.to,
+    cidr4: r.cidr4, cidr6: r.cidr6, prefixListId: r.prefixListId, refGroupId: r.group?.groupId,
+  }));
+}
+
+export function syncDataPlane(store: Store, plane: DataPlane): void {
+  const seenRegions = new Set<string>();
+  const ensureAwsLists = (scope: string) => {
+    const region = scope.split('/')[1];
+    if (!region || seenRegions.has(region)) return;
+    seenRegions.add(region);
+    for (const l of awsPrefixLists(region)) plane.policy.setPrefixList(l.id, l.entries.map((e) => e.cidr));
+  };
+  const apply = (e: ChangeEvent) => {
+    if (e.kind === KIND.sg) {
+      ensureAwsLists(e.scope);
+      if (e.after) {
+        const g = e.after as SecurityGroupDoc;
+        plane.policy.setGroup({ id: g.id, vpcId: g.vpcId, rules: rulesOf(g) });
+      } else plane.policy.removeGroup(e.id);
+    } else if (e.kind === KIND.eni) {
+      if (e.after) {
+        const n = e.after as EniDoc;
+        plane.policy.setInterface({ id: n.id, vpcId: n.vpcId, ipv4: n.privateIps, ipv6: n.ipv6, publicIp: n.publicIp, groups: n.groups });
+        plane.setTimeouts(n.id, n.connTrack && { tcpEstablished: n.connTrack.tcpEstablished, udpStream: n.connTrack.udpStream, udp: n.connTrack.udp });
+      } else {
+        plane.policy.removeInterface(e.id);
+        plane.forget(e.id);
+      }
+    } else if (e.kind === KIND.prefixList) {
+      if (e.after) plane.policy.setPrefixList(e.id, (e.after as PrefixListDoc).entries.map((x) => x.cidr));
+      else plane.policy.removePrefixList(e.id);
+    }
+  };
+  for (const kind of [KIND.prefixList, KIND.sg, KIND.eni]) {
+    for (const scope of store.scopes(kind)) {
+      for (const doc of store.table(kind, scope).values()) apply({ kind, scope, id: doc.id, after: doc });
+    }
+  }
+  store.onChange((events) => {
+    for (const e of events) {
+      // undefined-valued optional fields: the ConnTrack config keeps defaults for them
+      apply(e);
+    }
+  });
+}
