@@ -18,6 +18,9 @@ Commands:
             run CMD as that instance: AWS_EC2_METADATA_SERVICE_ENDPOINT points at the
             instance's metadata service, AWS_ENDPOINT_URL at Palisade, static keys removed;
             exits with CMD's exit code
+  probe --from A --to B [--port P] [--protocol tcp|udp|icmp|icmpv6|N] [--endpoint URL] [--json]
+            asks the data plane whether A can open a connection to B, and why (A and B: instance id,
+            interface id, IP, or internet:IP); exit code 0 when accepted, 1 when rejected
   help      show this text
 
 The endpoint of a running server: --endpoint, else AWS_ENDPOINT_URL, else http://127.0.0.1:4566.
@@ -35,6 +38,8 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
       return start(rest);
     case 'exec':
       return exec(rest);
+    case 'probe':
+      return probe(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -123,4 +128,35 @@ async function exec(args: string[]): Promise<number> {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
   });
+}
+
+async function probe(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' }, to: { type: 'string' }, port: { type: 'string' }, protocol: { type: 'string' },
+      'icmp-type': { type: 'string' }, 'icmp-code': { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' },
+      account: { type: 'string' }, region: { type: 'string' },
+    },
+  });
+  if (!values.from || !values.to) throw new Error('usage: palisade probe --from A --to B [--port P] [--protocol tcp|udp|icmp|N]');
+  const protocol = values.protocol ?? 'tcp';
+  const flow: Record<string, unknown> = { from: values.from, to: values.to, protocol };
+  if (values.port !== undefined) flow.port = Number(values.port);
+  if (values['icmp-type'] !== undefined) flow.icmpType = Number(values['icmp-type']);
+  if (values['icmp-code'] !== undefined) flow.icmpCode = Number(values['icmp-code']);
+  const res = await fetch(`${endpointOf(values.endpoint)}/_palisade/network/evaluate`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ flows: [flow], ...(values.account ? { account: values.account } : {}), ...(values.region ? { region: values.region } : {}) }),
+  });
+  const body = (await res.json()) as { results?: Record<string, unknown>[]; error?: string };
+  const r = body.results?.[0];
+  if (!res.ok || !r) throw new Error(body.error ?? `HTTP ${res.status}`);
+  if (r.error) throw new Error(String(r.error));
+  if (values.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else {
+    process.stdout.write(`${r.verdict}  ${values.from} → ${values.to} ${protocol}${values.port !== undefined ? '/' + values.port : ''}\n`);
+    process.stdout.write(`  ${r.explanation ?? r.reason ?? ''}\n`);
+  }
+  return r.verdict === 'ACCEPT' ? 0 : 1;
 }

@@ -31,7 +31,8 @@ export function adminExtension(store: Store, imds: Imds): Extension {
         if ('error' in r) return json(res, r.status, { error: r.error });
         return json(res, 200, { instanceId: m[1], endpoint: r.url, account: r.account, region: r.region });
       }
-      return json(res, 404, { error: `unknown Palisade endpoint ${req.method} ${path}` });
+      if (path.startsWith('/moto-api/')) return json(res, 404, { error: `unknown endpoint ${req.method} ${path}` });
+      return false;
     },
   };
 }

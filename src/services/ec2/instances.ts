@@ -168,7 +168,7 @@ function checkMetadataOptions(m: RunInstancesRequest['MetadataOptions'], base?: 
   if (!m) return out;
   const pick = <T extends string>(v: string | undefined, allowed: T[], name: string): T | undefined => {
     if (v === undefined) return undefined;
-    if (!allowed.includes(v as T)) throw err.invalidParam(`Invalid value '${v}' for ${name}. Valid values: ${allowed.join(', ')}.`);
+    if (!allowed.includes(v as T)) throw err.invalidValue(`Invalid value '${v}' for ${name}. Valid values: ${allowed.join(', ')}.`);
     return v as T;
   };
   out.httpTokens = pick(m.HttpTokens, ['optional', 'required'], 'HttpTokens') ?? out.httpTokens;
@@ -176,7 +176,7 @@ function checkMetadataOptions(m: RunInstancesRequest['MetadataOptions'], base?: 
   out.httpProtocolIpv6 = pick(m.HttpProtocolIpv6, ['enabled', 'disabled'], 'HttpProtocolIpv6') ?? out.httpProtocolIpv6;
   out.instanceMetadataTags = pick(m.InstanceMetadataTags, ['enabled', 'disabled'], 'InstanceMetadataTags') ?? out.instanceMetadataTags;
   if (m.HttpPutResponseHopLimit !== undefined && m.HttpPutResponseHopLimit !== -1) {
-    if (m.HttpPutResponseHopLimit < 1 || m.HttpPutResponseHopLimit > 64) throw err.invalidParam(`Invalid value '${m.HttpPutResponseHopLimit}' for HttpPutResponseHopLimit. Valid values: 1 to 64.`);
+    if (m.HttpPutResponseHopLimit < 1 || m.HttpPutResponseHopLimit > 64) throw err.invalidValue(`Invalid value '${m.HttpPutResponseHopLimit}' for HttpPutResponseHopLimit. Valid values: 1 to 64.`);
     out.hopLimit = m.HttpPutResponseHopLimit;
   }
   return out;

@@ -73,9 +73,9 @@ export function allocatePrivateIps(ctx: Ctx, subnet: SubnetDoc, count: number, t
 export function claimPrivateIp(ctx: Ctx, subnet: SubnetDoc, ip: string, taken: Set<string> = usedAddresses(ctx, subnet.id)): string {
   const a = addressToBigInt(ip);
   const c = parseCidr(subnet.cidr)!;
-  if (!a || a.family !== 4) throw err.invalidParam(`Invalid value '${ip}' for PrivateIpAddress`);
-  if (!containsAddress(c, 4, a.value)) throw err.invalidParam(`Address ${ip} does not fall within the subnet's address range`);
-  if (a.value < c.base + 4n || a.value === last(c)) throw err.invalidParam(`Address ${ip} is in subnet's reserved address range`);
+  if (!a || a.family !== 4) throw err.invalidValue(`Invalid value '${ip}' for PrivateIpAddress`);
+  if (!containsAddress(c, 4, a.value)) throw err.invalidValue(`Address ${ip} does not fall within the subnet's address range`);
+  if (a.value < c.base + 4n || a.value === last(c)) throw err.invalidValue(`Address ${ip} is in subnet's reserved address range`);
   if (taken.has(ip)) throw new ApiError('InvalidIPAddress.InUse', `Address ${ip} is in use.`);
   taken.add(ip);
   return ip;
