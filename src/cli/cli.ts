@@ -14,6 +14,7 @@ Commands:
     --default-account ID    account of non-numeric access keys (PALISADE_DEFAULT_ACCOUNT, default 000000000000)
     --log-level LEVEL       debug|info|warn|error (PALISADE_LOG_LEVEL, default info)
     --clock system|virtual  virtual: time moves only by POST /_palisade/clock (PALISADE_CLOCK)
+    --auth open|verify|enforce  signature checking and IAM enforcement (PALISADE_AUTH, default open)
   exec INSTANCE-ID [--endpoint URL] -- CMD [ARGS…]
             run CMD as that instance: AWS_EC2_METADATA_SERVICE_ENDPOINT points at the
             instance's metadata service, AWS_ENDPOINT_URL at Palisade, static keys removed;
@@ -64,6 +65,7 @@ async function start(args: string[]): Promise<undefined> {
       'default-account': { type: 'string' },
       'log-level': { type: 'string' },
       clock: { type: 'string' },
+      auth: { type: 'string' },
     },
   });
   const inMemory = values['in-memory'] ?? ['1', 'true'].includes(env('IN_MEMORY') ?? '');
@@ -81,13 +83,20 @@ async function start(args: string[]): Promise<undefined> {
     defaultAccount: account,
     logLevel,
     clock: (values.clock ?? env('CLOCK') ?? 'system') as ServerConfig['clock'],
+    auth: (values.auth ?? env('AUTH') ?? 'open') as ServerConfig['auth'],
   };
+  if (!['open', 'verify', 'enforce'].includes(config.auth!)) throw new Error(`invalid auth mode '${config.auth}': open, verify or enforce`);
   if (config.clock !== 'system' && config.clock !== 'virtual') throw new Error(`invalid clock '${config.clock}': system or virtual`);
   const server = await startServer(config);
-  process.stdout.write(
-    `Palisade listening on ${server.url} (state: ${config.stateDir ?? 'in memory'})\n` +
-    `export AWS_ENDPOINT_URL=${server.url}\n`,
-  );
+  process.stdout.write(`Palisade listening on ${server.url} (state: ${config.stateDir ?? 'in memory'}, auth: ${config.auth})\n`);
+  if (config.auth !== 'open') {
+    const root = server.gateway.rootKey();
+    if (root.generated) {
+      process.stdout.write(`Root credentials of account ${config.defaultAccount} (shown once, kept in the state):\n` +
+        `export AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY=${root.secretAccessKey}\n`);
+    }
+  }
+  process.stdout.write(`export AWS_ENDPOINT_URL=${server.url}\n`);
   const stop = () => {
     server.close().finally(() => process.exit(0));
   };

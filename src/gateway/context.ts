@@ -13,6 +13,8 @@ export interface ServerConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** 'virtual': time stands still until POST /_palisade/clock advances it */
   clock?: 'system' | 'virtual';
+  /** open: any well-formed request; verify: valid signatures only; enforce: verify + IAM policies */
+  auth?: 'open' | 'verify' | 'enforce';
 }
 
 /** Everything a handler knows about the call it serves. Handlers never see HTTP. */

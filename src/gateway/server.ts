@@ -14,6 +14,7 @@ import { XmlEncoder } from '../protocol/xml.ts';
 import { JsonCodec } from '../protocol/json.ts';
 import type { Logger } from '../log.ts';
 import { resolvePrincipal } from '../auth/principals.ts';
+import { authenticate, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
 
 const MAX_BODY = 10 * 1024 * 1024;
 
@@ -71,6 +72,14 @@ export class Gateway {
     this.observers.push(o);
   }
 
+  /** `--auth enforce`: decides whether the caller may make the call (throws the denial). */
+  authorizer?: (ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown>) => void;
+  private root?: RootKey;
+  rootKey(): RootKey {
+    this.root ??= rootKey(this.store);
+    return this.root;
+  }
+
   private async readBody(req: IncomingMessage): Promise<Buffer | null> {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -99,7 +108,7 @@ export class Gateway {
     const scope = credentialScope(req.headers.authorization, url.searchParams);
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && target.includes('.')) {
-      this.dispatchJson(req, res, requestId, target, body, scope);
+      await this.dispatchJson(req, res, requestId, target, body, scope);
       return;
     }
     const contentType = String(req.headers['content-type'] ?? '');
@@ -125,13 +134,13 @@ export class Gateway {
       fail(new ApiError('MissingAction', 'The request must contain the parameter Action'));
       return;
     }
-    this.run(req, service, action, scope, requestId,
+    await this.run(req, url, body, service, action, scope, requestId,
       () => codec.decoder.decode(action, params),
       (output) => send(200, codec.encoder.success(action, output, requestId)),
       fail);
   }
 
-  private dispatchJson(req: IncomingMessage, res: ServerResponse, requestId: string, target: string, body: Buffer, scope: ReturnType<typeof credentialScope>): void {
+  private async dispatchJson(req: IncomingMessage, res: ServerResponse, requestId: string, target: string, body: Buffer, scope: ReturnType<typeof credentialScope>): Promise<void> {
     const dot = target.lastIndexOf('.');
     const prefix = target.slice(0, dot);
     const action = target.slice(dot + 1);
@@ -148,7 +157,7 @@ export class Gateway {
       send(400, JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown target ${target}` }), 'UnknownOperationException');
       return;
     }
-    this.run(req, service, action, scope, requestId,
+    await this.run(req, new URL(req.url ?? '/', 'http://localhost'), body, service, action, scope, requestId,
       () => json.decode(action, body.toString('utf8')),
       (output) => send(200, json.encode(action, output)),
       (e) => send(e.status, json.error(e.code, e.message), e.code),
@@ -156,11 +165,19 @@ export class Gateway {
   }
 
   /** Runs one call in one store transaction; observers see it (success or failure) before it is answered. */
-  private run(
-    req: IncomingMessage, service: ServiceDef, action: string, scope: ReturnType<typeof credentialScope>, requestId: string,
+  private async run(
+    req: IncomingMessage, url: URL, body: Buffer, service: ServiceDef, action: string, scope: ReturnType<typeof credentialScope>, requestId: string,
     decode: () => Record<string, unknown>, ok: (output: Record<string, unknown> | undefined) => void, fail: (e: ApiError) => void,
     unknownCode = 'InvalidAction',
-  ): void {
+  ): Promise<void> {
+    if (this.config.auth && this.config.auth !== 'open' && !(service.name === 'sts' && UNSIGNED_ACTIONS.has(action))) {
+      try {
+        await authenticate(req, url, body, service.model.protocol, this.store, this.clock, this.rootKey());
+      } catch (e) {
+        if (e instanceof ApiError) return fail(e);
+        throw e;
+      }
+    }
     const inModel = Object.hasOwn(service.model.ops, action);
     const handler = inModel ? service.handlers[action] : undefined;
     if (!handler) {
@@ -185,6 +202,7 @@ export class Gateway {
     try {
       input = decode();
       service.prepare?.(ctx);
+      if (this.config.auth === 'enforce' && this.authorizer) this.authorizer(ctx, service, action, input);
       const output = handler(ctx, input);
       if (input.DryRun === true) throw err.dryRun();
       for (const o of this.observers) o.onCall(ctx, { service, action, input, output });
