@@ -12,6 +12,7 @@ import { adminExtension } from './gateway/admin.ts';
 import { iamService } from './services/iam/index.ts';
 import { stsService } from './services/sts/index.ts';
 import { Imds } from './imds/imds.ts';
+import { authorize } from './auth/authorize.ts';
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -40,6 +41,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const log = opts.logger ?? createLogger(cfg.logLevel);
   const store = new Store(cfg.stateDir ?? ':memory:');
   const gateway = new Gateway(cfg, store, clock, log);
+  gateway.authorizer = authorize;
   const imds = new Imds(store, clock, cfg, log);
   gateway.extend(adminExtension(store, imds));
   const plane = new DataPlane();

@@ -1,0 +1,222 @@
+// `--auth enforce`: IAM authorization of every call, following AWS's evaluation logic for
+// identity-based policies (explicit deny > allow > implicit deny), with the role session's
+// session policy and permissions boundary as further limits, the resources a call touches as
+// ARNs, the condition keys EC2 users rely on, and iam:PassRole for instance profiles.
+import type { Ctx, ServiceDef } from '../gateway/context.ts';
+import { ApiError } from '../gateway/errors.ts';
+import { evaluate, parsePolicy, type ContextValue, type ParsedPolicy, type RequestContext } from './policy.ts';
+import { encodeAuthorizationMessage } from './authz-message.ts';
+import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from '../services/iam/model.ts';
+import { KIND, type TagPair, type VpcDoc } from '../services/ec2/model.ts';
+import { SESSION_KIND, type SessionDoc } from './principals.ts';
+
+/** Calls AWS lets anyone make. */
+const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
+
+interface Res { arn: string; tags?: TagPair[]; vpcArn?: string }
+
+const policyCache = new Map<string, ParsedPolicy>();
+function parsed(text: string, id: string): ParsedPolicy | undefined {
+  const key = `${id}\u0000${text}`;
+  let p = policyCache.get(key);
+  if (!p) {
+    try {
+      p = parsePolicy(text, id);
+    } catch {
+      return undefined;
+    }
+    if (policyCache.size > 5000) policyCache.clear();
+    policyCache.set(key, p);
+  }
+  return p;
+}
+
+function managedPolicy(ctx: Ctx, arn: string): ManagedPolicyDoc | undefined {
+  return ctx.tx.get<ManagedPolicyDoc>(IAM_KIND.policy, ctx.principal.account, arn)
+    ?? ctx.tx.get<ManagedPolicyDoc>(IAM_KIND.policy, 'aws', arn);
+}
+
+function documentsOf(ctx: Ctx, owner: { inlinePolicies: Record<string, string>; attachedPolicies: string[]; arn: string }): ParsedPolicy[] {
+  const out: ParsedPolicy[] = [];
+  for (const [name, text] of Object.entries(owner.inlinePolicies)) {
+    const p = parsed(text, `${owner.arn}#${name}`);
+    if (p) out.push(p);
+  }
+  for (const arn of owner.attachedPolicies) {
+    const m = managedPolicy(ctx, arn);
+    const v = m?.versions.find((x) => x.versionId === m.defaultVersionId);
+    const p = v && parsed(v.document, arn);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+interface Identity { policies: ParsedPolicy[]; boundary?: ParsedPolicy[]; session?: ParsedPolicy[]; root: boolean }
+
+function identity(ctx: Ctx): Identity {
+  const p = ctx.principal;
+  if (p.type === 'Root') return { policies: [], root: true };
+  if (p.type === 'IAMUser') {
+    const u = ctx.tx.get<UserDoc>(IAM_KIND.user, p.account, (p.userName ?? '').toLowerCase());
+    if (!u) return { policies: [], root: false };
+    const boundary = u.permissionsBoundary ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [u.permissionsBoundary], arn: u.arn }) : undefined;
+    return { policies: documentsOf(ctx, u), boundary, root: false };
+  }
+  if (p.type === 'AssumedRole' && p.role) {
+    const r = ctx.tx.get<RoleDoc>(IAM_KIND.role, p.account, p.role.name.toLowerCase());
+    if (!r) return { policies: [], root: false };
+    const session = ctx.tx.get<SessionDoc>(SESSION_KIND, '_global', p.accessKeyId);
+    const sp = session?.sessionPolicy ? parsed(session.sessionPolicy, `${p.arn}#session`) : undefined;
+    const boundary = r.permissionsBoundary ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [r.permissionsBoundary], arn: r.arn }) : undefined;
+    return { policies: documentsOf(ctx, r), boundary, session: sp ? [sp] : undefined, root: false };
+  }
+  return { policies: [], root: false };
+}
+
+const arnOf = (ctx: Ctx, type: string, id: string) => `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.account}:${type}/${id}`;
+
+const EC2_PREFIX: Record<string, [string, string]> = {
+  'sg-': ['security-group', KIND.sg], 'vpc-': ['vpc', KIND.vpc], 'subnet-': ['subnet', KIND.subnet], 'i-': ['instance', KIND.instance],
+  'eni-': ['network-interface', KIND.eni], 'pl-': ['prefix-list', KIND.prefixList], 'sgr-': ['security-group-rule', ''],
+};
+
+function ec2Resource(ctx: Ctx, id: string): Res | undefined {
+  const prefix = Object.keys(EC2_PREFIX).find((p) => id.startsWith(p));
+  if (!prefix) return undefined;
+  const [type, kind] = EC2_PREFIX[prefix]!;
+  const doc = kind ? ctx.tx.get<{ id: string; tags?: TagPair[]; vpcId?: string }>(kind, ctx.scope, id) : undefined;
+  const vpcId = type === 'vpc' ? id : doc?.vpcId;
+  return { arn: arnOf(ctx, type, id), tags: doc?.tags, vpcArn: vpcId ? arnOf(ctx, 'vpc', vpcId) : undefined };
+}
+
+/** The resources an EC2 call acts on, as AWS names them for authorization. */
+function ec2Resources(ctx: Ctx, action: string, input: Record<string, unknown>): Res[] {
+  if (/^(Describe|Get)/.test(action)) return [{ arn: '*' }];
+  const ids: string[] = [];
+  const take = (v: unknown) => {
+    if (typeof v === 'string') ids.push(v);
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') ids.push(x);
+  };
+  for (const k of ['GroupId', 'VpcId', 'SubnetId', 'InstanceId', 'InstanceIds', 'NetworkInterfaceId', 'PrefixListId', 'SecurityGroupIds', 'Resources', 'Groups', 'ResourceIds']) take(input[k]);
+  if (typeof input.GroupName === 'string' && input.GroupId === undefined && action !== 'CreateSecurityGroup') {
+    const def = ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope).find((v) => v.isDefault);
+    const g = def && ctx.tx.all<{ id: string; vpcId: string; name: string }>(KIND.sg, ctx.scope).find((x) => x.vpcId === def.id && x.name.toLowerCase() === String(input.GroupName).toLowerCase());
+    if (g) ids.push(g.id);
+  }
+  for (const ni of (input.NetworkInterfaces as Record<string, unknown>[] | undefined) ?? []) {
+    take(ni.SubnetId);
+    take(ni.Groups);
+    take(ni.NetworkInterfaceId);
+  }
+  const out = ids.map((id) => ec2Resource(ctx, id)).filter((r): r is Res => !!r);
+  const created: Record<string, string> = {
+    CreateSecurityGroup: 'security-group', CreateVpc: 'vpc', CreateSubnet: 'subnet', RunInstances: 'instance',
+    CreateNetworkInterface: 'network-interface', CreateManagedPrefixList: 'prefix-list', CreateFlowLogs: 'vpc-flow-log',
+  };
+  if (created[action]) out.push({ arn: arnOf(ctx, created[action]!, '*') });
+  if (action === 'RunInstances') {
+    out.push({ arn: arnOf(ctx, 'network-interface', '*') });
+    if (typeof input.ImageId === 'string') out.push({ arn: `arn:${ctx.partition}:ec2:${ctx.region}::image/${input.ImageId}` });
+  }
+  return out.length ? out : [{ arn: '*' }];
+}
+
+function iamResources(ctx: Ctx, action: string, input: Record<string, unknown>): Res[] {
+  const acct = ctx.principal.account;
+  const out: Res[] = [];
+  const role = input.RoleName ? ctx.tx.get<RoleDoc>(IAM_KIND.role, acct, String(input.RoleName).toLowerCase()) : undefined;
+  if (input.RoleName) out.push({ arn: role ? role.arn : `arn:${ctx.partition}:iam::${acct}:role/${input.RoleName}`, tags: role ? role.tags : undefined });
+  if (input.UserName) out.push({ arn: `arn:${ctx.partition}:iam::${acct}:user/${input.UserName}` });
+  if (input.InstanceProfileName) out.push({ arn: `arn:${ctx.partition}:iam::${acct}:instance-profile/${input.InstanceProfileName}` });
+  if (typeof input.PolicyArn === 'string') out.push({ arn: input.PolicyArn });
+  if (action === 'CreatePolicy' && input.PolicyName) out.push({ arn: `arn:${ctx.partition}:iam::${acct}:policy${input.Path ?? '/'}${input.PolicyName}` });
+  return out.length ? out : [{ arn: '*' }];
+}
+
+function requestTags(input: Record<string, unknown>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const spec of (input.TagSpecifications as { Tags?: TagPair[] }[] | undefined) ?? []) for (const t of spec.Tags ?? []) tags[t.Key] = t.Value;
+  for (const t of (input.Tags as TagPair[] | undefined) ?? []) if (t && typeof t.Key === 'string') tags[t.Key] = t.Value;
+  return tags;
+}
+
+function baseContext(ctx: Ctx, input: Record<string, unknown>): Record<string, ContextValue> {
+  const p = ctx.principal;
+  const now = ctx.clock.now();
+  const tags = requestTags(input);
+  const c: Record<string, ContextValue> = {
+    'aws:SourceIp': ctx.sourceIp, 'aws:PrincipalArn': p.role?.arn ?? p.arn, 'aws:PrincipalAccount': p.account,
+    'aws:PrincipalType': p.type, 'aws:userid': p.userId, 'aws:RequestedRegion': ctx.region,
+    'aws:CurrentTime': new Date(now).toISOString(), 'aws:EpochTime': Math.floor(now / 1000), 'aws:SecureTransport': false,
+    'aws:MultiFactorAuthPresent': false, ...(p.userName ? { 'aws:username': p.userName } : {}),
+    ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
+  };
+  for (const [k, v] of Object.entries(tags)) c[`aws:RequestTag/${k}`] = v;
+  if (p.ec2RoleDelivery) c['ec2:RoleDelivery'] = p.ec2RoleDelivery;
+  if (p.sourceInstanceArn) c['ec2:SourceInstanceARN'] = p.sourceInstanceArn;
+  return c;
+}
+
+export function decide(ident: Identity, req: RequestContext): 'Allow' | 'ExplicitDeny' | 'ImplicitDeny' {
+  if (ident.root) return 'Allow';
+  const main = evaluate(ident.policies, req).decision;
+  if (main !== 'Allow') return main;
+  for (const limit of [ident.boundary, ident.session]) {
+    if (!limit) continue;
+    const d = evaluate(limit, req).decision;
+    if (d !== 'Allow') return d;
+  }
+  return 'Allow';
+}
+
+function deny(ctx: Ctx, service: ServiceDef, action: string, resource: string, decision: string): ApiError {
+  const p = ctx.principal;
+  const why = decision === 'ExplicitDeny' ? `with an explicit deny in an identity-based policy` : `because no identity-based policy allows the ${action} action`;
+  const text = `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
+  if (service.model.protocol === 'ec2') {
+    const encoded = encodeAuthorizationMessage(ctx.store, {
+      allowed: false, explicitDeny: decision === 'ExplicitDeny', matchedStatements: { items: [] }, failures: { items: [] },
+      context: { principal: { id: p.userId, arn: p.arn }, action, resource, conditions: { items: [] } },
+    });
+    return new ApiError('UnauthorizedOperation', `You are not authorized to perform this operation. ${text}. Encoded authorization failure message: ${encoded}`, 403);
+  }
+  if (service.model.protocol === 'json') return new ApiError('AccessDeniedException', text, 400);
+  return new ApiError('AccessDenied', text, 403);
+}
+
+/** Throws AWS's denial when the caller may not make this call. */
+export function authorize(ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown>): void {
+  const fullAction = `${service.name}:${action}`;
+  if (ALWAYS_ALLOWED.has(fullAction)) return;
+  if (service.name === 'sts' && action.startsWith('AssumeRoleWith')) return; // governed by the role's trust policy
+  const ident = identity(ctx);
+  if (ident.root) return;
+  const base = baseContext(ctx, input);
+  const resources = service.name === 'ec2' ? ec2Resources(ctx, action, input)
+    : service.name === 'iam' ? iamResources(ctx, action, input)
+    : service.name === 'sts' && typeof input.RoleArn === 'string' ? [{ arn: input.RoleArn }]
+    : [{ arn: '*' }];
+  for (const r of resources) {
+    const context = { ...base };
+    if (r.vpcArn) context['ec2:Vpc'] = r.vpcArn;
+    for (const t of r.tags ?? []) {
+      context[`aws:ResourceTag/${t.Key}`] = t.Value;
+      context[`ec2:ResourceTag/${t.Key}`] = t.Value;
+      context[`iam:ResourceTag/${t.Key}`] = t.Value;
+    }
+    const decision = decide(ident, { action: fullAction, resource: r.arn, context });
+    if (decision !== 'Allow') throw deny(ctx, service, fullAction, r.arn, decision);
+  }
+  // Giving an instance a role needs iam:PassRole on that role.
+  const spec = input.IamInstanceProfile as { Arn?: string; Name?: string } | undefined;
+  if (service.name === 'ec2' && spec && (spec.Arn || spec.Name)) {
+    const profiles = ctx.tx.all<InstanceProfileDoc>(IAM_KIND.instanceProfile, ctx.account);
+    const profile = profiles.find((x) => x.arn === spec.Arn || x.name.toLowerCase() === spec.Name?.toLowerCase());
+    const roleName = profile?.roles[0];
+    const role = roleName ? ctx.tx.get<RoleDoc>(IAM_KIND.role, ctx.account, roleName.toLowerCase()) : undefined;
+    if (role) {
+      const decision = decide(ident, { action: 'iam:PassRole', resource: role.arn, context: { ...base, 'iam:PassedToService': 'ec2.amazonaws.com' } });
+      if (decision !== 'Allow') throw deny(ctx, service, 'iam:PassRole', role.arn, decision);
+    }
+  }
+}
