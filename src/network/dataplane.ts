@@ -57,7 +57,7 @@ export interface Verdict {
 }
 
 export class DataPlane {
-  readonly policy = new Policy();
+  constructor(readonly policy: Policy = new Policy()) {}
   private readonly tracks = new Map<string, ConnTrack>();
   private readonly timeouts = new Map<string, Timeouts>();
 

@@ -312,6 +312,49 @@ export class Policy {
     return (samePort.length ? samePort : sameProto).slice(0, 5);
   }
 
+  /**
+   * Everything the gate admits for one protocol and port: the union of its CIDR and prefix-list
+   * address sets, the groups whose members it admits, and the rules behind them — the symbolic
+   * answer to "who can reach this port", without enumerating addresses.
+   */
+  admitted(interfaceId: string, direction: Direction, proto: number, port?: number, icmpType?: number, icmpCode?: number): { set: AddressSet; groups: Map<string, RuleInput[]>; rules: RuleInput[] } {
+    const i = this.interfaces.get(interfaceId);
+    const r4: [number, number][] = [];
+    const r6: [bigint, bigint][] = [];
+    const groups = new Map<string, RuleInput[]>();
+    const rules: RuleInput[] = [];
+    const add = (seg: Segment | null) => {
+      if (!seg) return;
+      r4.push(...seg.set.v4.ranges());
+      r6.push(...seg.set.v6.ranges());
+      for (const pl of seg.prefixLists) {
+        const s = this.prefixLists.get(pl) ?? EMPTY_SET;
+        r4.push(...s.v4.ranges());
+        r6.push(...s.v6.ranges());
+      }
+      for (const r of seg.rules) {
+        rules.push(r);
+        if (r.refGroupId) groups.set(r.refGroupId, [...(groups.get(r.refGroupId) ?? []), r]);
+      }
+    };
+    for (const gid of i?.groups ?? []) {
+      const g = this.groups.get(gid);
+      if (!g) continue;
+      const d = direction === 'ingress' ? g.ingress : g.egress;
+      add(d.all);
+      const idx = d.byProto.get(proto);
+      if (idx) add(lookup(idx, portPoint(proto, port, icmpType, icmpCode)));
+    }
+    return { set: { v4: Set4.from(r4), v6: Set6.from(r6) }, groups, rules };
+  }
+
+  /** The interfaces of a VPC holding a group (for group references). */
+  membersOf(vpcId: string, groupId: string): InterfaceInput[] {
+    const out: InterfaceInput[] = [];
+    for (const i of this.interfaces.values()) if (i.vpcId === vpcId && i.groups.includes(groupId)) out.push(i);
+    return out;
+  }
+
   /** AWS's untracked condition for a TCP/UDP flow through this gate (see conntrack.ts). */
   allOpenFor(interfaceId: string, q: GateQuery): boolean {
     if (q.proto !== 6 && q.proto !== 17) return false;
