@@ -6,6 +6,7 @@ import { SystemClock, VirtualClock, type Clock } from './clock.ts';
 import { DataPlane } from './network/dataplane.ts';
 import { syncDataPlane } from './services/network/engine-sync.ts';
 import { NetworkApi } from './services/network/api.ts';
+import { registerPlane } from './services/network/live-view.ts';
 import { createLogger, type Logger } from './log.ts';
 import { ec2Service } from './services/ec2/index.ts';
 import { adminExtension } from './gateway/admin.ts';
@@ -46,6 +47,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   gateway.extend(adminExtension(store, imds));
   const plane = new DataPlane();
   syncDataPlane(store, plane);
+  registerPlane(store, plane);
   const network = new NetworkApi(store, plane, clock, cfg);
   gateway.extend(network);
   gateway.register(ec2Service());

@@ -10,6 +10,7 @@ import { groupNotFound, securityGroupHandlers } from './security-groups.ts';
 import { prefixListHandlers, prefixListNotFound } from './prefix-lists.ts';
 import { eniNotFound, networkInterfaceHandlers } from './network-interfaces.ts';
 import { instanceHandlers, instanceNotFound } from './instances.ts';
+import { networkInsightsHandlers } from './network-insights.ts';
 
 registerTaggable(docTaggable('vpc', 'vpc', KIND.vpc, vpcNotFound));
 registerTaggable(docTaggable('subnet', 'subnet', KIND.subnet, subnetNotFound));
@@ -21,7 +22,7 @@ registerTaggable(docTaggable('i', 'instance', KIND.instance, (id) => instanceNot
 export function ec2Service(): ServiceDef {
   const handlers: Record<string, Handler> = {
     ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers, ...prefixListHandlers, ...tagHandlers,
-    ...networkInterfaceHandlers, ...instanceHandlers,
+    ...networkInterfaceHandlers, ...instanceHandlers, ...networkInsightsHandlers,
   };
   return { name: 'ec2', model: loadModel('ec2'), handlers, prepare: ensureRegion };
 }

@@ -3,6 +3,7 @@
 //   POST /_palisade/network/connections         {from,to,protocol,port,srcPort?} → opens a connection (first packet)
 //   POST /_palisade/network/connections/ID/send {direction:"forward"|"reply", flags?, bytes?} → verdict of one packet
 //   DELETE /_palisade/network/connections/ID    closes it (FIN both ways)
+//   POST /_palisade/network/reach               {to, port?, protocol?, from?} → who can reach it / can from reach it
 //   GET  /_palisade/network/connections/ID
 // and the server clock: GET /_palisade/clock, POST /_palisade/clock {advanceSeconds} | {epochMillis}.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,6 +18,8 @@ import { PROTO } from '../../network/policy.ts';
 import { TCP } from '../../network/conntrack.ts';
 import type { RuleInput } from '../../network/policy.ts';
 import { EndpointError, path, resolveEndpoint, type Resolved } from './endpoints.ts';
+import { liveView } from './live-view.ts';
+import { canReach, whoCanReach } from '../../analysis/reach.ts';
 
 /** Subscribers to the traffic the data plane judged (flow logs). */
 export type TrafficObserver = (observations: Observation[]) => void;
@@ -183,6 +186,17 @@ export class NetworkApi implements Extension {
           }
         });
         return send(res, 200, { results });
+      }
+      if (p === '/_palisade/network/reach' && req.method === 'POST') {
+        const view = liveView(this.store, this.plane);
+        const to = String(json.to ?? '');
+        const port = json.port === undefined ? undefined : Number(json.port);
+        try {
+          if (json.from !== undefined) return send(res, 200, canReach(view, String(json.from), to, (json.protocol as string | number | undefined) ?? 'tcp', port));
+          return send(res, 200, whoCanReach(view, to, (json.protocol as string | number | undefined) ?? 'tcp', port));
+        } catch (e) {
+          throw new EndpointError((e as Error).message);
+        }
       }
       if (p === '/_palisade/network/connections' && req.method === 'POST') {
         const spec = json as unknown as FlowSpec;
