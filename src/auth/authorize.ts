@@ -9,6 +9,7 @@ import { encodeAuthorizationMessage } from './authz-message.ts';
 import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from '../services/iam/model.ts';
 import { KIND, type TagPair, type VpcDoc } from '../services/ec2/model.ts';
 import { SESSION_KIND, type SessionDoc } from './principals.ts';
+import { awsManagedPolicy } from '../services/iam/core.ts';
 
 /** Calls AWS lets anyone make. */
 const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
@@ -32,8 +33,7 @@ function parsed(text: string, id: string): ParsedPolicy | undefined {
 }
 
 function managedPolicy(ctx: Ctx, arn: string): ManagedPolicyDoc | undefined {
-  return ctx.tx.get<ManagedPolicyDoc>(IAM_KIND.policy, ctx.principal.account, arn)
-    ?? ctx.tx.get<ManagedPolicyDoc>(IAM_KIND.policy, 'aws', arn);
+  return ctx.tx.get<ManagedPolicyDoc>(IAM_KIND.policy, ctx.principal.account, arn) ?? awsManagedPolicy(ctx.partition, arn);
 }
 
 function documentsOf(ctx: Ctx, owner: { inlinePolicies: Record<string, string>; attachedPolicies: string[]; arn: string }): ParsedPolicy[] {

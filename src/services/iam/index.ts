@@ -2,7 +2,9 @@
 import type { ServiceDef, Handler } from '../../gateway/context.ts';
 import { loadModel } from '../../protocol/model.ts';
 
-export const iamHandlers: Record<string, Handler> = {};
+import { iamCoreHandlers } from './core.ts';
+
+export const iamHandlers: Record<string, Handler> = { ...iamCoreHandlers };
 
 export function iamService(): ServiceDef {
   return { name: 'iam', model: loadModel('iam'), handlers: iamHandlers, global: true };
