@@ -72,6 +72,9 @@ export function parseSigned(req: IncomingMessage, url: URL): SignedRequest | Ver
 
 /** Recomputes the signature with `secret`; true when it matches what the client sent. */
 export async function signatureMatches(req: IncomingMessage, url: URL, body: Buffer, s: SignedRequest, secret: string): Promise<boolean> {
+  // A declared payload hash must be the body's: otherwise the signature covers another body.
+  const declared = req.headers['x-amz-content-sha256'];
+  if (typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared) && createHash('sha256').update(body).digest('hex') !== declared) return false;
   const signer = new SignatureV4({
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: secret, ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}) },
     region: s.region, service: s.service, sha256: Sha256 as never, uriEscapePath: s.service !== 's3', applyChecksum: false,
