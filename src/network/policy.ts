@@ -5,7 +5,7 @@
 // to, a prefix list against its own compiled set. So a rule change recompiles one group, a
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
-import { addressKey, addressSet, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
+import { addressSet, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -66,12 +66,14 @@ export function ruleInterval(r: RuleInput): [number, number] {
 /** What a group allows on one stretch of one protocol's port space. */
 export interface Segment {
   set: AddressSet;
+  /** the IPv4 ranges of `set`, interleaved [lo0, hi0, lo1, hi1, …] for a cache-friendly search */
+  v4: Float64Array;
   prefixLists: string[];
   groups: Set<string> | null;
   rules: RuleInput[];
 }
 
-interface PortIndex { bounds: number[]; segs: (Segment | null)[] }
+interface PortIndex { bounds: Int32Array; segs: (Segment | null)[] }
 
 export interface DirectionIndex {
   all: Segment | null;
@@ -88,7 +90,8 @@ function segmentOf(rules: RuleInput[]): Segment {
     else if (r.prefixListId) { if (!pls.includes(r.prefixListId)) pls.push(r.prefixListId); }
     else if (r.refGroupId) (groups ??= new Set()).add(r.refGroupId);
   }
-  return { set: cidrs.length ? addressSet(cidrs) : EMPTY_SET, prefixLists: pls, groups, rules };
+  const set = cidrs.length ? addressSet(cidrs) : EMPTY_SET;
+  return { set, v4: Float64Array.from(set.v4.ranges().flat()), prefixLists: pls, groups, rules };
 }
 
 function compilePorts(rules: RuleInput[]): PortIndex {
@@ -98,8 +101,8 @@ function compilePorts(rules: RuleInput[]): PortIndex {
     points.add(a);
     points.add(b + 1);
   }
-  const bounds = [...points].sort((x, y) => x - y);
-  const members: RuleInput[][] = bounds.map(() => []);
+  const bounds = Int32Array.from([...points].sort((x, y) => x - y));
+  const members: RuleInput[][] = Array.from(bounds, () => []);
   spans.forEach(([a, b], i) => {
     let k = bisect(bounds, a);
     while (k < bounds.length && bounds[k]! <= b) members[k++]!.push(rules[i]!);
@@ -107,7 +110,7 @@ function compilePorts(rules: RuleInput[]): PortIndex {
   return { bounds, segs: members.map((m) => (m.length ? segmentOf(m) : null)) };
 }
 
-function bisect(bounds: number[], v: number): number {
+function bisect(bounds: Int32Array, v: number): number {
   let a = 0;
   let b = bounds.length - 1;
   let found = -1;
@@ -140,7 +143,8 @@ export function compileDirection(rules: RuleInput[]): DirectionIndex {
   return out;
 }
 
-interface CompiledGroup { vpcId: string; ingress: DirectionIndex; egress: DirectionIndex; rules: RuleInput[] }
+interface CompiledGroup { vpcId: string; rules: RuleInput[]; ingress: DirectionIndex; egress: DirectionIndex }
+interface Membership { counts: Map<string, number>; list: string[] }
 
 export interface GateQuery {
   direction: Direction;
@@ -157,8 +161,12 @@ export class Policy {
   private readonly groups = new Map<string, CompiledGroup>();
   private readonly interfaces = new Map<string, InterfaceInput>();
   private readonly prefixLists = new Map<string, AddressSet>();
-  /** vpc|address → groups of the interfaces holding that private address */
-  private readonly memberships = new Map<string, Map<string, number>>();
+  /** vpc → private address (number for IPv4, bigint for IPv6) → groups of the interfaces holding it */
+  private readonly memberships = new Map<string, Map<number | bigint, Membership>>();
+  /** group → interfaces holding it */
+  private readonly holders = new Map<string, Set<string>>();
+  /** per interface, its groups' compiled indexes, resolved (no lookups on the hot path) */
+  private readonly gates = new Map<string, CompiledGroup[]>();
   /** counters for benchmarks and tests */
   compiles = 0;
 
@@ -166,13 +174,30 @@ export class Policy {
 
   setGroup(g: GroupInput): void {
     this.compiles++;
-    const ingress = g.rules.filter((r) => !r.egress);
-    const egress = g.rules.filter((r) => r.egress);
-    this.groups.set(g.id, { vpcId: g.vpcId, ingress: compileDirection(ingress), egress: compileDirection(egress), rules: g.rules });
+    this.groups.set(g.id, {
+      vpcId: g.vpcId, rules: g.rules,
+      ingress: compileDirection(g.rules.filter((r) => !r.egress)), egress: compileDirection(g.rules.filter((r) => r.egress)),
+    });
+    this.invalidate(g.id);
   }
 
   removeGroup(id: string): void {
     this.groups.delete(id);
+    this.invalidate(id);
+  }
+
+  /** Interfaces holding the group recompile their gates on next use. */
+  private invalidate(groupId: string): void {
+    for (const i of this.holders.get(groupId) ?? []) this.gates.delete(i);
+  }
+
+  private gatesOf(i: InterfaceInput): CompiledGroup[] {
+    let gate = this.gates.get(i.id);
+    if (!gate) {
+      gate = i.groups.map((gid) => this.groups.get(gid)).filter((g): g is CompiledGroup => !!g);
+      this.gates.set(i.id, gate);
+    }
+    return gate;
   }
 
   setPrefixList(id: string, cidrs: string[]): void {
@@ -184,19 +209,28 @@ export class Policy {
   }
 
   private index(i: InterfaceInput, delta: 1 | -1): void {
+    let byVpc = this.memberships.get(i.vpcId);
+    if (!byVpc) this.memberships.set(i.vpcId, (byVpc = new Map()));
     for (const text of [...i.ipv4, ...i.ipv6]) {
       const a = parseAddress(text);
       if (!a) continue;
-      const key = `${i.vpcId}|${addressKey(a)}`;
-      let m = this.memberships.get(key);
-      if (!m) this.memberships.set(key, (m = new Map()));
+      let m = byVpc.get(a.v);
+      if (!m) byVpc.set(a.v, (m = { counts: new Map(), list: [] }));
       for (const g of i.groups) {
-        const n = (m.get(g) ?? 0) + delta;
-        if (n <= 0) m.delete(g);
-        else m.set(g, n);
+        const n = (m.counts.get(g) ?? 0) + delta;
+        if (n <= 0) m.counts.delete(g);
+        else m.counts.set(g, n);
       }
-      if (m.size === 0) this.memberships.delete(key);
+      m.list = [...m.counts.keys()];
+      if (m.counts.size === 0) byVpc.delete(a.v);
     }
+    for (const g of i.groups) {
+      let h = this.holders.get(g);
+      if (!h) this.holders.set(g, (h = new Set()));
+      if (delta > 0) h.add(i.id);
+      else h.delete(i.id);
+    }
+    this.gates.delete(i.id);
   }
 
   setInterface(i: InterfaceInput): void {
@@ -215,6 +249,8 @@ export class Policy {
 
   clear(): void {
     this.groups.clear();
+    this.holders.clear();
+    this.gates.clear();
     this.interfaces.clear();
     this.prefixLists.clear();
     this.memberships.clear();
@@ -239,35 +275,47 @@ export class Policy {
   // ---- verdicts ---------------------------------------------------------------------------
 
   private memberGroups(vpcId: string, a: Address): Map<string, number> | undefined {
-    return this.memberships.get(`${vpcId}|${addressKey(a)}`);
+    return this.memberships.get(vpcId)?.get(a.v)?.counts;
   }
 
-  private segmentMatches(seg: Segment | null, vpcId: string, remote: Address): boolean {
+  private segmentMatches(seg: Segment | null, remote: Address, members: string[] | undefined): boolean {
     if (!seg) return false;
-    if (setHas(seg.set, remote)) return true;
-    for (const pl of seg.prefixLists) if (setHas(this.prefixLists.get(pl) ?? EMPTY_SET, remote)) return true;
-    if (seg.groups) {
-      const m = this.memberGroups(vpcId, remote);
-      if (m) for (const g of m.keys()) if (seg.groups.has(g)) return true;
+    if (remote.family === 4) {
+      const r = seg.v4;
+      let a = 0;
+      let b = (r.length >> 1) - 1;
+      const v = remote.v;
+      while (a <= b) {
+        const m = (a + b) >>> 1;
+        if (r[m << 1]! <= v) {
+          if (v <= r[(m << 1) + 1]!) return true;
+          a = m + 1;
+        } else b = m - 1;
+      }
+    } else if (seg.set.v6.has(remote.v)) return true;
+    for (let k = 0; k < seg.prefixLists.length; k++) if (setHas(this.prefixLists.get(seg.prefixLists[k]!) ?? EMPTY_SET, remote)) return true;
+    if (seg.groups && members) {
+      for (let k = 0; k < members.length; k++) if (seg.groups.has(members[k]!)) return true;
     }
     return false;
-  }
-
-  private groupAllows(g: CompiledGroup, q: GateQuery): boolean {
-    const d = q.direction === 'ingress' ? g.ingress : g.egress;
-    if (this.segmentMatches(d.all, g.vpcId, q.remote)) return true;
-    const idx = d.byProto.get(q.proto);
-    if (!idx) return false;
-    return this.segmentMatches(lookup(idx, portPoint(q.proto, q.port, q.icmpType, q.icmpCode)), g.vpcId, q.remote);
   }
 
   /** Does the interface's aggregated policy allow a new connection through this gate? */
   allows(interfaceId: string, q: GateQuery): boolean {
     const i = this.interfaces.get(interfaceId);
     if (!i) return false;
-    for (const gid of i.groups) {
-      const g = this.groups.get(gid);
-      if (g && this.groupAllows(g, q)) return true;
+    const groups = this.gatesOf(i);
+    const ingress = q.direction === 'ingress';
+    // which groups the remote address belongs to (for group references): looked up once
+    const members = this.memberships.get(i.vpcId)?.get(q.remote.v)?.list;
+    let point = -1;
+    for (let k = 0; k < groups.length; k++) {
+      const d = ingress ? groups[k]!.ingress : groups[k]!.egress;
+      if (d.all && this.segmentMatches(d.all, q.remote, members)) return true;
+      const idx = d.byProto.get(q.proto);
+      if (!idx) continue;
+      if (point < 0) point = portPoint(q.proto, q.port, q.icmpType, q.icmpCode);
+      if (this.segmentMatches(lookup(idx, point), q.remote, members)) return true;
     }
     return false;
   }
@@ -337,9 +385,7 @@ export class Policy {
         if (r.refGroupId) groups.set(r.refGroupId, [...(groups.get(r.refGroupId) ?? []), r]);
       }
     };
-    for (const gid of i?.groups ?? []) {
-      const g = this.groups.get(gid);
-      if (!g) continue;
+    for (const g of i ? this.gatesOf(i) : []) {
       const d = direction === 'ingress' ? g.ingress : g.egress;
       add(d.all);
       const idx = d.byProto.get(proto);
