@@ -52,7 +52,9 @@ export function tokenize(text: string, o: TemplateOptions): GlobToken[] {
       i = end + 1;
       continue;
     }
-    if (o.wildcards && c === '*') out.push({ t: 'star', cross: !o.arn });
+    if (o.wildcards && c === '*') {
+      if (out[out.length - 1]?.t !== 'star') out.push({ t: 'star', cross: !o.arn }); // ** is *
+    }
     else if (o.wildcards && c === '?') out.push({ t: 'one', cross: !o.arn });
     else lit(c);
     i++;
@@ -82,7 +84,7 @@ export function toRegExp(tokens: GlobToken[], caseInsensitive: boolean): RegExp 
     else if (t.t === 'one') src += t.cross ? '.' : '[^:]';
     else throw new Error('toRegExp: template has variables');
   }
-  return new RegExp(`^${src}$`, caseInsensitive ? 'si' : 's');
+  return new RegExp(`^${src}$`, caseInsensitive ? 'siu' : 'su');
 }
 
 /** The literal text of a template without wildcards (variables already resolved or absent). */
@@ -123,40 +125,79 @@ export function resolveString(tokens: GlobToken[], lookup: VarLookup): string | 
 }
 
 const enum U { Char, Star, One }
-/**
- * Matches resolved tokens against text without a RegExp: dynamic programming over the pattern,
- * O(pattern × text). Case-sensitive (the variable-bearing elements all are).
- */
-export function globMatch(tokens: GlobToken[], text: string): boolean {
-  const kinds: U[] = [];
-  const chars: string[] = [];
-  const cross: boolean[] = [];
+/** A template flattened to one unit per character, for the matcher. */
+export interface Units { kinds: U[]; chars: string[]; cross: boolean[] }
+
+/** Units of tokens without variables (undefined if one remains). */
+export function toUnits(tokens: GlobToken[], lowerCase = false): Units | undefined {
+  const u: Units = { kinds: [], chars: [], cross: [] };
   for (const t of tokens) {
-    if (t.t === 'lit') for (const ch of t.s) { kinds.push(U.Char); chars.push(ch); cross.push(false); }
-    else if (t.t === 'star') { kinds.push(U.Star); chars.push(''); cross.push(t.cross); }
-    else if (t.t === 'one') { kinds.push(U.One); chars.push(''); cross.push(t.cross); }
-    else return false; // unresolved variable
+    if (t.t === 'lit') {
+      for (const ch of lowerCase ? t.s.toLowerCase() : t.s) { u.kinds.push(U.Char); u.chars.push(ch); u.cross.push(false); }
+    } else if (t.t === 'star') { u.kinds.push(U.Star); u.chars.push(''); u.cross.push(t.cross); }
+    else if (t.t === 'one') { u.kinds.push(U.One); u.chars.push(''); u.cross.push(t.cross); }
+    else return undefined;
   }
-  const text_ = Array.from(text);
-  const n = text_.length;
-  // cur[j]: pattern prefix matches text prefix of length j
-  let cur = new Array<boolean>(n + 1).fill(false);
-  cur[0] = true;
-  for (let p = 0; p < kinds.length; p++) {
-    const next = new Array<boolean>(n + 1).fill(false);
-    const k = kinds[p]!;
+  return u;
+}
+
+/**
+ * Matches units against text without a RegExp: dynamic programming over the pattern,
+ * O(pattern × text) whatever the wildcards (a RegExp of many `.*` backtracks polynomially).
+ */
+export function unitsMatch(u: Units, text: string): boolean {
+  const chars = Array.from(text);
+  const n = chars.length;
+  let cur = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  cur[0] = 1;
+  for (let p = 0; p < u.kinds.length; p++) {
+    const k = u.kinds[p]!;
+    const cross = u.cross[p]!;
+    next.fill(0);
     if (k === U.Star) {
       for (let j = 0; j <= n; j++) {
-        next[j] = cur[j]! || (j > 0 && next[j - 1]! && (cross[p]! || text_[j - 1] !== ':'));
+        next[j] = cur[j] || (j > 0 && next[j - 1] && (cross || chars[j - 1] !== ':')) ? 1 : 0;
       }
     } else {
+      const want = u.chars[p]!;
       for (let j = 1; j <= n; j++) {
         if (!cur[j - 1]) continue;
-        const ch = text_[j - 1]!;
-        next[j] = k === U.Char ? ch === chars[p] : cross[p]! || ch !== ':';
+        const ch = chars[j - 1]!;
+        next[j] = (k === U.Char ? ch === want : cross || ch !== ':') ? 1 : 0;
       }
     }
-    cur = next;
+    [cur, next] = [next, cur];
   }
-  return cur[n]!;
+  return cur[n] === 1;
+}
+
+/** Matches tokens (variables already resolved) against text. */
+export function globMatch(tokens: GlobToken[], text: string): boolean {
+  const u = toUnits(tokens);
+  return !!u && unitsMatch(u, text);
+}
+
+/** A compiled wildcard template: a RegExp when that is safe and static, else units for the matcher. */
+export interface Template { re?: RegExp; units?: Units; tokens?: GlobToken[]; ci: boolean }
+
+/** Most `*` a RegExp gets; more would risk polynomial backtracking on long ARNs. */
+const MAX_REGEXP_STARS = 2;
+
+export function compileTemplate(text: string, o: TemplateOptions & { caseInsensitive?: boolean }): Template {
+  const tokens = tokenize(text, o);
+  const ci = !!o.caseInsensitive;
+  if (hasVariables(tokens)) return { tokens: ci ? tokens.map((t) => (t.t === 'lit' ? { t: 'lit', s: t.s.toLowerCase() } : t)) : tokens, ci };
+  if (tokens.filter((t) => t.t === 'star').length <= MAX_REGEXP_STARS) return { re: toRegExp(tokens, ci), ci };
+  return { units: toUnits(tokens, ci)!, ci };
+}
+
+/** Tests text against a template; a variable with no value matches nothing. No RegExp is built here. */
+export function matchTemplate(t: Template, text: string, vars: VarLookup): boolean {
+  if (t.re) return t.re.test(text);
+  const subject = t.ci ? text.toLowerCase() : text;
+  if (t.units) return unitsMatch(t.units, subject);
+  const r = resolve(t.tokens!, vars);
+  const u = r && toUnits(r);
+  return !!u && unitsMatch(u, subject);
 }
