@@ -78,7 +78,7 @@ describe('--auth verify', () => {
     } as never });
     const host = new URL(server.url).host;
     const body = 'Action=DescribeVpcs&Version=2016-11-15';
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: host.split(':')[0]!, port: Number(host.split(':')[1]), path: '/', headers: { host, 'content-type': 'application/x-www-form-urlencoded' }, body } as never);
+    const signed = (await signer.sign({ method: 'POST', protocol: 'http:', hostname: host.split(':')[0]!, port: Number(host.split(':')[1]), path: '/', headers: { host, 'content-type': 'application/x-www-form-urlencoded' }, body } as never)) as unknown as { headers: Record<string, string> };
     const ok = await fetch(server.url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
     assert.equal(ok.status, 200);
     const tampered = await fetch(server.url, { method: 'POST', headers: signed.headers as Record<string, string>, body: body.replace('DescribeVpcs', 'DescribeSubnets') });

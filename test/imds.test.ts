@@ -69,7 +69,7 @@ describe('IMDS', () => {
     const py = `import boto3, json\nprint(json.dumps(boto3.client('sts', endpoint_url='${server.url}', region_name='us-east-1').get_caller_identity()['Arn']))`;
     const b = await run('python3', ['-c', py], { env: { ...env, AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint } }).catch((e) => e);
     if (!(b instanceof Error)) assert.equal(JSON.parse(b.stdout), `arn:aws:sts::000000000000:assumed-role/app/${id}`);
-    else assert.fail(b.stderr);
+    else assert.fail((b as Error & { stderr?: string }).stderr ?? String(b));
 
     // After ReplaceIamInstanceProfileAssociation, new credentials belong to the new role.
     const assoc = (await client.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [id] }] }))).IamInstanceProfileAssociations![0]!;
