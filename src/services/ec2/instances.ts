@@ -53,8 +53,27 @@ export function getInstances(ctx: Ctx, ids: string[] | undefined): InstanceDoc[]
 
 export const getInstance = (ctx: Ctx, id: string | undefined) => getInstances(ctx, id ? [id] : undefined)[0]!;
 
+/** Interfaces by instance, built once per call (a call may ask for many instances). */
+const attachmentIndex = new WeakMap<Ctx, Map<string, EniDoc[]>>();
 export function interfacesOf(ctx: Ctx, instanceId: string): EniDoc[] {
-  return enisOf(ctx).filter((e) => e.attachment?.instanceId === instanceId).sort((a, b) => a.attachment!.deviceIndex - b.attachment!.deviceIndex);
+  let idx = attachmentIndex.get(ctx);
+  if (!idx) {
+    idx = new Map();
+    for (const e of enisOf(ctx)) {
+      if (!e.attachment) continue;
+      const list = idx.get(e.attachment.instanceId) ?? [];
+      list.push(e);
+      idx.set(e.attachment.instanceId, list);
+    }
+    for (const list of idx.values()) list.sort((a, b) => a.attachment!.deviceIndex - b.attachment!.deviceIndex);
+    attachmentIndex.set(ctx, idx);
+  }
+  return idx.get(instanceId) ?? [];
+}
+
+/** Forget the per-call index after this call changed attachments. */
+export function attachmentsChanged(ctx: Ctx): void {
+  attachmentIndex.delete(ctx);
 }
 
 export function primaryInterface(ctx: Ctx, instanceId: string): EniDoc | undefined {
@@ -282,6 +301,7 @@ export function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation 
       const w = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!;
       w.attachment!.instanceId = inst.id;
     }
+    attachmentsChanged(ctx);
     launched.push(inst);
   }
   const res = reservationsOf(ctx, launched)[0]!;
@@ -297,6 +317,7 @@ function launchInterfaces(
   const attach = (e: EniDoc, index: number, dot: boolean) => {
     const w = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id) ?? e;
     w.attachment = { attachmentId: newId('eni-attach'), instanceId: 'pending', deviceIndex: index, deleteOnTermination: dot, attachTime };
+    attachmentsChanged(ctx);
     return w;
   };
   if (!specs.length) {
@@ -364,6 +385,7 @@ function terminate(ctx: Ctx, i: InstanceDoc): InstanceStateChange {
       delete x.attachment;
     }
   }
+  attachmentsChanged(ctx);
   for (const h of instanceStateHooks) h(ctx, i.id, 'terminated');
   return c;
 }

@@ -20,6 +20,7 @@ import { tagsFromSpecs } from './tags.ts';
 import { getSubnet, subnetAddressUsers, subnetDependents } from './subnets.ts';
 import { getGroup, groupUsers } from './security-groups.ts';
 import { vpcDependents } from './vpcs.ts';
+import { attachmentsChanged } from './instances.ts';
 
 export const GROUPS_PER_INTERFACE = 5;
 
@@ -301,6 +302,7 @@ export const networkInterfaceHandlers = {
     }
     const w = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!;
     w.attachment = { attachmentId: newId('eni-attach'), instanceId: inst.id, deviceIndex: index, deleteOnTermination: false, attachTime: new Date(ctx.clock.now()).toISOString() };
+    attachmentsChanged(ctx);
     return { AttachmentId: w.attachment.attachmentId, NetworkCardIndex: 0 };
   },
 
@@ -310,6 +312,7 @@ export const networkInterfaceHandlers = {
     if (e.attachment!.deviceIndex === 0) throw new ApiError('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
     const w = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!;
     delete w.attachment;
+    attachmentsChanged(ctx);
     return {};
   },
 
