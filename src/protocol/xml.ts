@@ -1,8 +1,12 @@
 // XML encoders for the `ec2` and `query` protocols, walking the operation's output shape from
 // the SDK model, plus each protocol's error body.
-import { resolve, type Member, type ServiceModel, type ShapeRef, type StructShape } from './model.ts';
+import { resolve, type Member, type ServiceModel, type Shape, type ShapeRef, type StructShape } from './model.ts';
 
+interface MemberPlan { name: string; tag: string; member: Member; shape: Shape }
+
+const SPECIAL = /[&<>"']/;
 export function escapeXml(s: string): string {
+  if (!SPECIAL.test(s)) return s;
   return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
 }
 
@@ -16,7 +20,18 @@ function scalarText(kind: string, v: unknown): string {
 }
 
 export class XmlEncoder {
+  /** Each structure's members with their tags and resolved shapes, worked out once. */
+  private readonly plans = new Map<StructShape, MemberPlan[]>();
   constructor(private readonly model: ServiceModel) {}
+
+  private plan(shape: StructShape): MemberPlan[] {
+    let p = this.plans.get(shape);
+    if (!p) {
+      p = Object.entries(shape.m).map(([name, member]) => ({ name, tag: member.x ?? name, member, shape: resolve(this.model, member.s) }));
+      this.plans.set(shape, p);
+    }
+    return p;
+  }
 
   private get listItem(): string {
     return this.model.protocol === 'ec2' ? 'item' : 'member';
@@ -38,24 +53,23 @@ export class XmlEncoder {
   }
 
   private members(shape: StructShape, value: Record<string, unknown>, out: string[]): void {
-    for (const [name, m] of Object.entries(shape.m)) {
-      const v = value[name];
+    const plan = this.plan(shape);
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i]!;
+      const v = value[p.name];
       if (v === undefined || v === null) continue;
-      this.member(m.x ?? name, m, v, out);
+      if (typeof p.shape !== 'string' && p.shape.k === 'list' && p.member.f) {
+        const itemShape = resolve(this.model, p.shape.v);
+        for (const item of v as unknown[]) this.emit(p.tag, itemShape, item, out);
+      } else this.emit(p.tag, p.shape, v, out);
     }
-  }
-
-  private member(tag: string, m: Member, v: unknown, out: string[]): void {
-    const shape = resolve(this.model, m.s);
-    if (typeof shape !== 'string' && shape.k === 'list' && m.f) {
-      for (const item of v as unknown[]) this.element(tag, shape.v, item, out);
-      return;
-    }
-    this.element(tag, m.s, v, out);
   }
 
   private element(tag: string, ref: ShapeRef, v: unknown, out: string[]): void {
-    const shape = resolve(this.model, ref);
+    this.emit(tag, resolve(this.model, ref), v, out);
+  }
+
+  private emit(tag: string, shape: Shape, v: unknown, out: string[]): void {
     if (typeof shape === 'string') {
       out.push(`<${tag}>${scalarText(shape, v)}</${tag}>`);
       return;
@@ -74,7 +88,8 @@ export class XmlEncoder {
       }
       out.push(`<${tag}>`);
       const itemTag = shape.x ?? this.listItem;
-      for (const item of items) this.element(itemTag, shape.v, item, out);
+      const itemShape = resolve(this.model, shape.v);
+      for (const item of items) this.emit(itemTag, itemShape, item, out);
       out.push(`</${tag}>`);
       return;
     }
