@@ -127,6 +127,8 @@ export const stsHandlers: Record<string, Handler> = {
     const sessionName = checkSessionName(input.RoleSessionName);
     const caller = ctx.principal;
     const denied = accessDenied(`User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`);
+    // AWS refuses root credentials here; in `open` mode (any key is some account's root) it is allowed.
+    if (caller.type === 'Root' && ctx.config.auth && ctx.config.auth !== 'open') throw accessDenied('Roles may not be assumed by root accounts.');
     const role = findRoleByArn(ctx, input.RoleArn!);
     if (!role) throw denied;
     const req: RequestContext = {
