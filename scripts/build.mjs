@@ -13,7 +13,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3'],
+  // Native, and loaded only for signature checks (src/auth/sigv4.ts): both stay out of the bundle.
+  external: ['better-sqlite3', '@smithy/signature-v4'],
   sourcemap: true,
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',

@@ -93,7 +93,18 @@ function extract(svc) {
       errors[value[2]] = { status: t.httpError, code: t.awsQueryError?.[0] ?? value[2], type: t.error };
     }
   }
-  return { service: svc.name, protocol: svc.protocol, version: svc.version, xmlns: svc.xmlns, target: svc.target, ops, shapes, errors };
+  return { service: svc.name, protocol: svc.protocol, version: svc.version, xmlns: svc.xmlns, target: svc.target, ops, errors, shapes };
+}
+
+/**
+ * Plain JSON, laid out so the server can start without parsing all of it: `shapes` comes last,
+ * one shape per line (`"Name":{...}`), so src/protocol/model.ts parses the small head at start
+ * and each shape only when a call first needs it.
+ */
+function serialise(model) {
+  const { shapes, ...head } = model;
+  const lines = Object.entries(shapes).map(([name, shape]) => `${JSON.stringify(name)}:${JSON.stringify(shape)}`);
+  return `${JSON.stringify(head).slice(0, -1)},"shapes":{\n${lines.join(',\n')}\n}}`;
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,6 +112,8 @@ const outDir = join(root, 'dist', 'models');
 mkdirSync(outDir, { recursive: true });
 for (const svc of SERVICES) {
   const model = extract(svc);
-  writeFileSync(join(outDir, `${svc.name}.json`), JSON.stringify(model));
+  const text = serialise(model);
+  if (JSON.stringify(JSON.parse(text)) !== JSON.stringify(model)) throw new Error(`model ${svc.name}: layout does not round-trip`);
+  writeFileSync(join(outDir, `${svc.name}.json`), text);
   console.log(`model ${svc.name}: ${Object.keys(model.ops).length} operations, ${Object.keys(model.shapes).length} shapes`);
 }

@@ -14,6 +14,12 @@ import { iamService } from './services/iam/index.ts';
 import { stsService } from './services/sts/index.ts';
 import { Imds } from './imds/imds.ts';
 import { authorize } from './auth/authorize.ts';
+import { logsService } from './services/logs/index.ts';
+import { S3Api } from './services/s3/index.ts';
+import { S3Storage } from './services/s3/storage.ts';
+import { FlowLogEngine } from './services/ec2/flow-logs.ts';
+import { CloudTrail } from './audit/cloudtrail.ts';
+import { cloudtrailService, cloudtrailTargetAlias } from './services/cloudtrail/index.ts';
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -32,6 +38,8 @@ export interface Palisade {
   imds: Imds;
   plane: DataPlane;
   network: NetworkApi;
+  flowLogs: FlowLogEngine;
+  s3: S3Storage;
   url: string;
   close(): Promise<void>;
 }
@@ -53,11 +61,24 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   gateway.register(ec2Service());
   gateway.register(iamService());
   gateway.register(stsService());
+  // Flow log destinations, on the same port: S3 (REST, routed by SigV4 scope) and CloudWatch Logs.
+  const s3 = new S3Storage(store);
+  gateway.extend(new S3Api(gateway, s3));
+  gateway.register(logsService(store));
+  const flowLogs = new FlowLogEngine({ store, clock, config: cfg, s3, log });
+  network.observers.push(flowLogs.observe);
+  // CloudTrail: every call answered becomes a management event, written in the call's transaction.
+  const trail = new CloudTrail({ store, clock, config: cfg, log });
+  gateway.register(cloudtrailService(trail));
+  gateway.extend(cloudtrailTargetAlias());
+  gateway.observe(trail);
   const { host, port } = await gateway.listen();
   const url = `http://${host}:${port}`;
   return {
-    gateway, store, clock, url, imds, plane, network,
+    gateway, store, clock, url, imds, plane, network, flowLogs, s3,
     async close() {
+      flowLogs.close();
+      trail.close();
       await imds.close();
       await gateway.close();
       store.close();

@@ -1,9 +1,14 @@
 // SigV4 verification with @smithy/signature-v4: the request is signed again with the secret
 // Palisade knows for its access key, over exactly the headers the client signed, and the two
 // signatures are compared. Header signatures and presigned query strings both work.
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 as SignatureV4Class } from '@smithy/signature-v4';
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+
+// Loaded on first use (only `--auth verify|enforce` checks signatures), so that starting the
+// server does not load @smithy/signature-v4 and @smithy/core (kept out of the bundle).
+let signerClass: Promise<typeof SignatureV4Class> | undefined;
+const loadSigner = () => (signerClass ??= import('@smithy/signature-v4').then((m) => m.SignatureV4));
 
 /** node:crypto as the Checksum constructor SignatureV4 expects (HMAC when given a secret). */
 class Sha256 {
@@ -75,6 +80,7 @@ export async function signatureMatches(req: IncomingMessage, url: URL, body: Buf
   // A declared payload hash must be the body's: otherwise the signature covers another body.
   const declared = req.headers['x-amz-content-sha256'];
   if (typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared) && createHash('sha256').update(body).digest('hex') !== declared) return false;
+  const SignatureV4 = await loadSigner();
   const signer = new SignatureV4({
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: secret, ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}) },
     region: s.region, service: s.service, sha256: Sha256 as never, uriEscapePath: s.service !== 's3', applyChecksum: false,
@@ -93,15 +99,19 @@ export async function signatureMatches(req: IncomingMessage, url: URL, body: Buf
   const request = {
     method: req.method ?? 'GET', protocol: 'http:', hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''),
     port: Number(String(req.headers.host ?? '').split(':')[1]) || undefined,
-    path: decodeURIComponent(url.pathname), query, headers, body: s.presigned ? undefined : body,
+    // S3 signs the path exactly as sent; other services sign it decoded and escaped again.
+    path: s.service === 's3' ? url.pathname : decodeURIComponent(url.pathname), query, headers, body: s.presigned ? undefined : body,
   };
   let expected: string | undefined;
   if (s.presigned) {
     // Presigning adds the X-Amz-* parameters itself: sign without them and read the result.
     for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token']) delete query[k];
+    // S3's presigned URLs sign no payload (UNSIGNED-PAYLOAD); the header carries that to the signer only.
+    if (s.service === 's3' && !('x-amz-content-sha256' in headers)) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     const out = await signer.presign(request as never, {
       signingDate: new Date(s.date), expiresIn: s.expires,
       unhoistableHeaders: new Set(Object.keys(headers)), signableHeaders: new Set(s.signedHeaders),
+      unsignableHeaders: s.signedHeaders.includes('x-amz-content-sha256') ? undefined : new Set(['x-amz-content-sha256']),
     });
     expected = String((out.query as Record<string, string>)['X-Amz-Signature']);
   } else {

@@ -22,6 +22,13 @@ Commands:
   probe --from A --to B [--port P] [--protocol tcp|udp|icmp|icmpv6|N] [--endpoint URL] [--json]
             asks the data plane whether A can open a connection to B, and why (A and B: instance id,
             interface id, IP, or internet:IP); exit code 0 when accepted, 1 when rejected
+  trail [--endpoint URL] [--since DURATION|ISO] [--event-name NAME] [--user NAME] [--json] [--region R] [--max N]
+            recent CloudTrail events of the server, newest first (--since 15m, 2h, 7d or an ISO time)
+  audit [--endpoint URL | --state PATH] [--format table|json|sarif] [--fail-on SEVERITY] [--config FILE]
+            security-group, instance and instance-role findings with Security Hub / CIS control ids;
+            exit code 2 when a finding at or above --fail-on exists, 1 on bad input (audit --help)
+  import DIR|FILE [--out PATH]
+            aws CLI describe-* exports → one state file for audit --state (import --help)
   help      show this text
 
 The endpoint of a running server: --endpoint, else AWS_ENDPOINT_URL, else http://127.0.0.1:4566.
@@ -41,6 +48,12 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
       return exec(rest);
     case 'probe':
       return probe(rest);
+    case 'audit':
+      return (await import('./audit.ts')).runAudit(rest);
+    case 'import':
+      return (await import('./import.ts')).runImport(rest);
+    case 'trail':
+      return (await import('./trail.ts')).trail(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -42,9 +42,25 @@ export function bigIntToAddress(family: Family, v: bigint): string {
   return family === 4 ? new ipaddr.IPv4(bytes).toString() : ipaddr.fromByteArray(bytes).toString();
 }
 
+// Rules are compiled again on every change to their group: parsed CIDRs are remembered
+// (frozen, shared), up to a bound.
+const parsed = new Map<string, Cidr | null>();
+
 /** Parses `a.b.c.d/n` or `x::/n` strictly (the prefix is required), clearing host bits. */
 export function parseCidr(text: string, family?: Family): Cidr | undefined {
   if (typeof text !== 'string') return undefined;
+  const key = `${family ?? 0}\u0000${text}`;
+  let c = parsed.get(key);
+  if (c === undefined) {
+    c = parseCidrUncached(text, family) ?? null;
+    if (c) Object.freeze(c);
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(key, c);
+  }
+  return c ?? undefined;
+}
+
+function parseCidrUncached(text: string, family?: Family): Cidr | undefined {
   const m = /^([^/\s]+)\/(\d{1,3})$/.exec(text);
   if (!m) return undefined;
   const addr = addressToBigInt(m[1]!);

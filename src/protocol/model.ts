@@ -34,7 +34,7 @@ export type Shape = StructShape | ListShape | MapShape | ScalarRef;
 
 export function resolve(model: ServiceModel, ref: ShapeRef): Shape {
   if (typeof ref === 'string') {
-    if (ref.startsWith('#')) return ref as ScalarRef;
+    if (ref.charCodeAt(0) === 35 /* # */) return ref as ScalarRef;
     const s = model.shapes[ref];
     if (!s) throw new Error(`model ${model.service}: unknown shape ${ref}`);
     return s;
@@ -54,11 +54,79 @@ function modelsDir(): string {
   throw new Error('Palisade wire models not found: run `npm run build` (scripts/gen-models.mjs) first');
 }
 
+const SHAPES_MARK = Buffer.from('"shapes":{\n');
+
+/**
+ * `shapes` parsed one shape at a time, on first use. scripts/gen-models.mjs writes them last,
+ * one per line, so starting the server parses only the head (operations, errors): the whole EC2
+ * model is ~1 MB of JSON, tens of milliseconds of a cold start. Reads through the proxy behave as
+ * on a plain object (get, in, keys, entries).
+ */
+function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
+  const parsed: Record<string, StructShape> = Object.create(null);
+  let index: Map<string, [number, number]> | undefined;
+  const lines = () => {
+    if (!index) {
+      index = new Map();
+      for (let p = from; p < buf.length;) {
+        let nl = buf.indexOf(10, p);
+        if (nl < 0) nl = buf.length;
+        if (buf[p] === 34 /* " */) {
+          const q = buf.indexOf(34, p + 1);
+          const end = buf[nl - 1] === 44 /* , */ ? nl - 1 : nl;
+          index.set(buf.toString('utf8', p + 1, q), [q + 2, end]);
+        }
+        p = nl + 1;
+      }
+    }
+    return index;
+  };
+  const get = (name: string): StructShape | undefined => {
+    let s = parsed[name];
+    if (s === undefined) {
+      const at = lines().get(name);
+      if (!at) return undefined;
+      s = parsed[name] = JSON.parse(buf.toString('utf8', at[0], at[1])) as StructShape;
+    }
+    return s;
+  };
+  const all = () => {
+    for (const name of lines().keys()) get(name);
+  };
+  return new Proxy(parsed, {
+    get: (_t, name) => (typeof name === 'string' ? get(name) : undefined),
+    has: (_t, name) => typeof name === 'string' && lines().has(name),
+    ownKeys: () => {
+      all();
+      return [...lines().keys()];
+    },
+    getOwnPropertyDescriptor: (_t, name) => {
+      const value = typeof name === 'string' ? get(name) : undefined;
+      return value === undefined ? undefined : { value, writable: true, enumerable: true, configurable: true };
+    },
+    set: (_t, name, value) => {
+      if (typeof name !== 'string') return false;
+      lines();
+      parsed[name] = value as StructShape;
+      index!.set(name, [0, 0]);
+      return true;
+    },
+  }) as Record<string, StructShape>;
+}
+
+function parseModel(buf: Buffer): ServiceModel {
+  const at = buf.indexOf(SHAPES_MARK);
+  if (at < 0) return JSON.parse(buf.toString('utf8')) as ServiceModel;
+  const head = JSON.parse(`${buf.toString('utf8', 0, at)}"shapes":{}}`) as ServiceModel;
+  head.shapes = lazyShapes(buf, at + SHAPES_MARK.length);
+  return head;
+}
+
 const cache = new Map<string, ServiceModel>();
 export function loadModel(service: string): ServiceModel {
   let m = cache.get(service);
   if (!m) {
-    m = JSON.parse(readFileSync(join(modelsDir(), `${service}.json`), 'utf8')) as ServiceModel;
+    m = parseModel(readFileSync(join(modelsDir(), `${service}.json`)));
     cache.set(service, m);
   }
   return m;

@@ -91,12 +91,15 @@ export class QueryDecoder {
   private value(ref: ShapeRef, node: Node, path: string, member?: Member): unknown {
     const shape = resolve(this.model, ref);
     if (typeof shape === 'string') {
-      if (node.value === undefined) {
-        if (node.children) throw new ApiError('UnknownParameter', `The parameter ${path}.${[...node.children.keys()][0]} is not recognized`);
-        return undefined;
-      }
+      // A scalar has no members: `GroupId.1.Foo` is unknown even when `GroupId.1` is given too.
+      if (node.children) throw new ApiError('UnknownParameter', `The parameter ${path}.${[...node.children.keys()][0]} is not recognized`);
+      if (node.value === undefined) return undefined;
       return scalar(shape, node.value, path);
     }
+    // EC2 lists and structures exist on the wire only through their members (`GroupId.1`):
+    // a value given to the name itself (`GroupId=sg-1`) would otherwise be dropped unseen.
+    // (An empty one, the query protocol's empty-list marker, is harmless.)
+    if (this.model.protocol === 'ec2' && node.value) throw new ApiError('UnknownParameter', `The parameter ${path} is not recognized`);
     if (shape.k === 'struct') return this.struct(shape, node, path + '.');
     if (shape.k === 'list') {
       let items = node;

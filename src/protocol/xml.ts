@@ -19,7 +19,33 @@ function scalarText(kind: string, v: unknown): string {
   return escapeXml(String(v));
 }
 
+/** Outputs a service promises never to change (deep-frozen), whose XML may be kept and reused. */
+const reusable = new WeakSet<object>();
+
+function deepFreeze(o: unknown): void {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+}
+
+/**
+ * Marks an output structure (e.g. the wire form of a stored document, built once per version of
+ * it) as immutable, deep-freezing it: the encoder then renders it once per tag and shape and
+ * reuses the text, so a Describe of many unchanged resources costs little more than copying it.
+ */
+export function reusableOutput<T extends object>(o: T): T {
+  deepFreeze(o);
+  reusable.add(o);
+  return o;
+}
+
+interface Rendered { shape: Shape; tag: string; xml: string }
+
 export class XmlEncoder {
+  /** The XML of reusable outputs, per object (one rendering: the tag and shape it was made for). */
+  private readonly rendered = new WeakMap<object, Rendered>();
+
   /** Each structure's members with their tags and resolved shapes, worked out once. */
   private readonly plans = new Map<StructShape, MemberPlan[]>();
   constructor(private readonly model: ServiceModel) {}
@@ -39,17 +65,33 @@ export class XmlEncoder {
 
   /** The body of a successful call. */
   success(operation: string, output: Record<string, unknown> | undefined, requestId: string): string {
+    return this.successParts(operation, output, requestId).join('');
+  }
+
+  /**
+   * The body of a successful call as the pieces it is made of, in order: a large answer can be
+   * written out without first being joined into one large string.
+   */
+  successParts(operation: string, output: Record<string, unknown> | undefined, requestId: string): string[] {
     const op = this.model.ops[operation];
     const shape = op?.o ? this.model.shapes[op.o] : undefined;
-    const inner: string[] = [];
-    if (shape && output) this.members(shape, output, inner);
     const ns = this.model.xmlns ?? '';
+    const out: string[] = [];
     if (this.model.protocol === 'ec2') {
-      if (!shape && output?.Return === undefined) inner.push('<return>true</return>');
-      return `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${ns}"><requestId>${requestId}</requestId>${inner.join('')}</${operation}Response>`;
+      out.push(`<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${ns}"><requestId>${requestId}</requestId>`);
+      if (shape && output) this.members(shape, output, out);
+      if (!shape && output?.Return === undefined) out.push('<return>true</return>');
+      out.push(`</${operation}Response>`);
+      return out;
     }
-    const result = shape ? `<${operation}Result>${inner.join('')}</${operation}Result>` : '';
-    return `<${operation}Response xmlns="${ns}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
+    out.push(`<${operation}Response xmlns="${ns}">`);
+    if (shape) {
+      out.push(`<${operation}Result>`);
+      if (output) this.members(shape, output, out);
+      out.push(`</${operation}Result>`);
+    }
+    out.push(`<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`);
+    return out;
   }
 
   private members(shape: StructShape, value: Record<string, unknown>, out: string[]): void {
@@ -75,6 +117,20 @@ export class XmlEncoder {
       return;
     }
     if (shape.k === 'struct') {
+      if (reusable.has(v as object)) {
+        const r = this.rendered.get(v as object);
+        if (r && r.shape === shape && r.tag === tag) {
+          out.push(r.xml);
+          return;
+        }
+        const parts = [`<${tag}>`];
+        this.members(shape, v as Record<string, unknown>, parts);
+        parts.push(`</${tag}>`);
+        const xml = parts.join('');
+        this.rendered.set(v as object, { shape, tag, xml });
+        out.push(xml);
+        return;
+      }
       out.push(`<${tag}>`);
       this.members(shape, v as Record<string, unknown>, out);
       out.push(`</${tag}>`);

@@ -2,9 +2,13 @@
 // mirrored in memory for fast reads. A call works in a Tx (unit of work): it reads through its
 // own staged changes, and commit writes them in ONE SQLite transaction before they become
 // visible in memory, so an acknowledged call is on disk and a failed call changes nothing.
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+
+// Loaded with require: an ESM import of this CommonJS package runs a lexer over it at start.
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
 export interface Doc { id: string; seq?: number }
 export type Scope = string;
@@ -23,21 +27,43 @@ function deepFreeze<T>(o: T): T {
 
 type Table = Map<string, Doc>;
 
+/**
+ * A deep copy of a document. Documents are JSON data (plain objects, arrays, primitives), copied
+ * here directly, which is several times faster than structuredClone; anything else (a Date, a
+ * Map…) still goes through structuredClone.
+ */
+function cloneDoc<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneDoc(v[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = cloneDoc((v as Record<string, unknown>)[k]);
+  return out as T;
+}
+
 export class Store {
   private readonly data = new Map<string, Map<Scope, Table>>();
   private readonly listeners: ChangeListener[] = [];
   private seq = 0;
-  private readonly upsert: Database.Statement;
-  private readonly remove: Database.Statement;
-  private readonly writeBatch: (rows: { kind: string; scope: string; id: string; body: string | null }[], extra: ((db: Database.Database) => void)[]) => void;
+  private readonly upsert: BetterSqlite3.Statement;
+  private readonly remove: BetterSqlite3.Statement;
+  private readonly writeBatch: (rows: { kind: string; scope: string; id: string; body: string | null }[], extra: ((db: BetterSqlite3.Database) => void)[]) => void;
   /** Other tables (e.g. CloudTrail events) create themselves here and write through Tx.write. */
-  readonly db: Database.Database;
+  readonly db: BetterSqlite3.Database;
 
   constructor(readonly location: string | ':memory:') {
     if (location !== ':memory:') mkdirSync(location, { recursive: true });
     this.db = new Database(location === ':memory:' ? ':memory:' : join(location, 'state.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Commits stay durable in the WAL; checkpointing it into the database file (and the fsync
+    // that goes with it) every 4,000 pages instead of 1,000 makes that cost a quarter as often.
+    this.db.pragma('wal_autocheckpoint = 4000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS docs (
       kind TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
       PRIMARY KEY (kind, scope, id)) WITHOUT ROWID`);
@@ -98,9 +124,9 @@ export class Store {
   }
 
   /** Wipes every resource of every account and region. */
-  private readonly resetHooks: ((db: Database.Database) => void)[] = [];
+  private readonly resetHooks: ((db: BetterSqlite3.Database) => void)[] = [];
   /** Tables kept outside the documents wipe themselves here on reset. */
-  onReset(fn: (db: Database.Database) => void): void {
+  onReset(fn: (db: BetterSqlite3.Database) => void): void {
     this.resetHooks.push(fn);
   }
 
@@ -120,7 +146,7 @@ export class Store {
   }
 
   /** @internal used by Tx.commit */
-  apply(staged: Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>, extra: ((db: Database.Database) => void)[] = []): void {
+  apply(staged: Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>, extra: ((db: BetterSqlite3.Database) => void)[] = []): void {
     if (staged.size === 0 && extra.length === 0) return;
     const rows = [...staged.values()].map((s) => ({ kind: s.kind, scope: s.scope, id: s.id, body: s.doc ? JSON.stringify(s.doc) : null }));
     this.writeBatch(rows, extra);
@@ -146,7 +172,7 @@ const key = (kind: string, scope: Scope, id: string) => `${kind}\u0000${scope}\u
 /** A unit of work. Documents returned by get/all are read-only; use edit() to change one. */
 export class Tx {
   private readonly staged = new Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>();
-  private readonly extra: ((db: Database.Database) => void)[] = [];
+  private readonly extra: ((db: BetterSqlite3.Database) => void)[] = [];
   private done = false;
   constructor(readonly store: Store) {}
 
@@ -179,7 +205,7 @@ export class Tx {
     if (s) return (s.doc ?? undefined) as T | undefined;
     const base = this.store.table(kind, scope).get(id);
     if (!base) return undefined;
-    const copy = structuredClone(base) as T;
+    const copy = cloneDoc(base) as T;
     this.staged.set(k, { kind, scope, id, doc: copy });
     return copy;
   }
@@ -195,7 +221,7 @@ export class Tx {
   }
 
   /** A write to another table, made in the same SQLite transaction as this Tx's documents. */
-  write(fn: (db: Database.Database) => void): void {
+  write(fn: (db: BetterSqlite3.Database) => void): void {
     this.extra.push(fn);
   }
 

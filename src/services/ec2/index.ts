@@ -11,6 +11,7 @@ import { prefixListHandlers, prefixListNotFound } from './prefix-lists.ts';
 import { eniNotFound, networkInterfaceHandlers } from './network-interfaces.ts';
 import { instanceHandlers, instanceNotFound } from './instances.ts';
 import { networkInsightsHandlers } from './network-insights.ts';
+import { flowLogHandlers, flowLogNotFound } from './flow-logs.ts';
 
 registerTaggable(docTaggable('vpc', 'vpc', KIND.vpc, vpcNotFound));
 registerTaggable(docTaggable('subnet', 'subnet', KIND.subnet, subnetNotFound));
@@ -18,11 +19,12 @@ registerTaggable(docTaggable('sg', 'security-group', KIND.sg, groupNotFound));
 registerTaggable(docTaggable('pl', 'prefix-list', KIND.prefixList, prefixListNotFound));
 registerTaggable(docTaggable('eni', 'network-interface', KIND.eni, eniNotFound));
 registerTaggable(docTaggable('i', 'instance', KIND.instance, (id) => instanceNotFound([id])));
+registerTaggable(docTaggable('fl', 'vpc-flow-log', KIND.flowLog, flowLogNotFound));
 
 export function ec2Service(): ServiceDef {
   const handlers: Record<string, Handler> = {
     ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers, ...prefixListHandlers, ...tagHandlers,
-    ...networkInterfaceHandlers, ...instanceHandlers, ...networkInsightsHandlers,
+    ...networkInterfaceHandlers, ...instanceHandlers, ...networkInsightsHandlers, ...flowLogHandlers,
   };
   return { name: 'ec2', model: loadModel('ec2'), handlers, prepare: ensureRegion };
 }

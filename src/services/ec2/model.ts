@@ -73,6 +73,7 @@ export const KIND = {
   init: 'ec2-init',
   eni: 'network-interface',
   instance: 'instance',
+  flowLog: 'flow-log',
 } as const;
 
 export interface ConnTrack { tcpEstablished?: number; udpStream?: number; udp?: number }
@@ -127,6 +128,33 @@ export interface InstanceDoc extends Doc {
   disableApiStop: boolean;
   shutdownBehavior: 'stop' | 'terminate';
   ebsOptimized: boolean;
+  clientToken?: string;
+  tags: TagPair[];
+}
+
+export interface FlowLogDoc extends Doc {
+  resourceId: string;
+  resourceType: 'VPC' | 'Subnet' | 'NetworkInterface';
+  trafficType: 'ACCEPT' | 'REJECT' | 'ALL';
+  destinationType: 'cloud-watch-logs' | 's3';
+  /** the ARN given or derived: log group ARN (CWL) or bucket ARN with optional subfolder (S3) */
+  logDestination: string;
+  logGroupName?: string;
+  /** S3: the bucket and the subfolder of the destination */
+  bucket?: string;
+  prefix?: string;
+  deliverLogsPermissionArn?: string;
+  deliverCrossAccountRole?: string;
+  /** as given, or the default format */
+  logFormat: string;
+  customFormat: boolean;
+  maxAggregationInterval: 60 | 600;
+  destinationOptions?: { fileFormat: string; hiveCompatiblePartitions: boolean; perHourPartition: boolean };
+  created: number;
+  /** epoch ms up to which windows have been delivered (starts at creation) */
+  deliveredTo: number;
+  deliverStatus: 'SUCCESS' | 'FAILED';
+  deliverError?: string;
   clientToken?: string;
   tags: TagPair[];
 }

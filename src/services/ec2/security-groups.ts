@@ -24,6 +24,7 @@ import {
 } from './rules.ts';
 import { findPrefixList, prefixListWeight } from './prefix-lists.ts';
 import { defaultVpc, getVpc } from './vpcs.ts';
+import { reusableOutput } from '../../protocol/xml.ts';
 
 export const RULES_PER_DIRECTION = 60;
 export const GROUPS_PER_REGION = 2500;
@@ -284,7 +285,7 @@ function toRevoked(g: SecurityGroupDoc, r: RuleDoc): RevokedSecurityGroupRule {
   return {
     SecurityGroupRuleId: r.id, GroupId: g.id, IsEgress: r.egress, IpProtocol: r.protocol, FromPort: r.from ?? -1, ToPort: r.to ?? -1,
     ...(r.cidr4 ? { CidrIpv4: r.cidr4 } : {}), ...(r.cidr6 ? { CidrIpv6: r.cidr6 } : {}),
-    ...(r.prefixListId ? { PrefixListId: r.prefixListId } : {}), ...(r.group ? { ReferencedSecurityGroupId: r.group.groupId } : {}),
+    ...(r.prefixListId ? { PrefixListId: r.prefixListId } : {}), ...(r.group ? { ReferencedGroupId: r.group.groupId } : {}),
     ...(r.description !== undefined ? { Description: r.description } : {}),
   };
 }
@@ -340,14 +341,26 @@ function unknownPermission(perm: IpPermission, spec: RuleSpec): IpPermission {
 // ---------------------------------------------------------------------------------------------
 // Wire forms
 
+// The wire form of each committed version of a group, built (and rendered as XML) once: the
+// store freezes committed documents and replaces them on change, so a frozen document is a version.
+const wireForms = new WeakMap<SecurityGroupDoc, SecurityGroup>();
+
 export function toSecurityGroup(ctx: Ctx, g: SecurityGroupDoc): SecurityGroup {
-  return {
+  const groupArn = arn(ctx.partition, 'ec2', ctx.region, g.ownerId, `security-group/${g.id}`);
+  const committed = Object.isFrozen(g);
+  if (committed) {
+    const known = wireForms.get(g);
+    if (known && known.SecurityGroupArn === groupArn) return known;
+  }
+  const sg: SecurityGroup = {
     GroupId: g.id, GroupName: g.name, Description: g.description, VpcId: g.vpcId, OwnerId: g.ownerId,
     IpPermissions: toIpPermissions(g.rules.filter((r) => !r.egress)),
     IpPermissionsEgress: toIpPermissions(g.rules.filter((r) => r.egress)),
     Tags: tagList(g.tags),
-    SecurityGroupArn: arn(ctx.partition, 'ec2', ctx.region, g.ownerId, `security-group/${g.id}`),
+    SecurityGroupArn: groupArn,
   };
+  if (committed) wireForms.set(g, reusableOutput(sg));
+  return sg;
 }
 
 const perm = (egress: boolean, f: (r: RuleDoc) => unknown) => (g: SecurityGroupDoc) =>

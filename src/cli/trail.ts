@@ -1,0 +1,137 @@
+// `palisade trail`: the recent management events of a running server (CloudTrail LookupEvents
+// over HTTP, SigV4-signed), as a table or JSON. Loaded only when the command runs.
+import { parseArgs } from 'node:util';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+
+const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** node:crypto in the shape SignatureV4 expects. */
+class Sha256 {
+  private h: Hash | Hmac;
+  constructor(private readonly secret?: string | Uint8Array) {
+    this.h = this.make();
+  }
+  private make(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(this.secret as Uint8Array));
+  }
+  update(data: string | Uint8Array): void {
+    this.h.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.h.digest());
+  }
+  reset(): void {
+    this.h = this.make();
+  }
+}
+
+/** `15m`, `2h`, `7d`, `90s`, `1w` before now, or an ISO 8601 time. */
+export function parseSince(v: string, now = Date.now()): Date {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(v.trim());
+  if (m) return new Date(now - Number(m[1]) * UNITS[m[2]!]!);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new Error(`invalid --since '${v}': a duration like 15m, 2h, 7d, or an ISO time`);
+  return new Date(t);
+}
+
+interface LookupEvent {
+  EventId: string;
+  EventName: string;
+  ReadOnly?: string;
+  AccessKeyId?: string;
+  EventTime: number;
+  EventSource: string;
+  Username?: string;
+  Resources?: { ResourceType?: string; ResourceName?: string }[];
+  CloudTrailEvent: string;
+}
+
+async function lookup(endpoint: string, region: string, body: Record<string, unknown>): Promise<{ Events?: LookupEvent[]; NextToken?: string }> {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const url = new URL(endpoint);
+  const signer = new SignatureV4({
+    service: 'cloudtrail', region, sha256: Sha256 as never,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'test',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'test',
+      ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
+    },
+  });
+  const text = JSON.stringify(body);
+  const signed = await signer.sign({
+    method: 'POST', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined,
+    path: url.pathname || '/', query: {},
+    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': TARGET },
+    body: text,
+  });
+  const res = await fetch(new URL(url.pathname || '/', endpoint), { method: 'POST', headers: signed.headers as Record<string, string>, body: text });
+  const reply = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(reply) as Record<string, unknown>;
+  } catch {
+    throw new Error(`unexpected answer from ${endpoint} (HTTP ${res.status}): ${reply.slice(0, 200)}`);
+  }
+  if (!res.ok) throw new Error(`${String(parsed.__type ?? `HTTP ${res.status}`).split('#').pop()}: ${parsed.message ?? parsed.Message ?? ''}`);
+  return parsed as { Events?: LookupEvent[]; NextToken?: string };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export async function trail(args: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      endpoint: { type: 'string' }, since: { type: 'string' }, 'event-name': { type: 'string' }, user: { type: 'string' },
+      json: { type: 'boolean' }, region: { type: 'string' }, max: { type: 'string' },
+    },
+  });
+  const endpoint = (values.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
+  const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const max = values.max === undefined ? 50 : Number(values.max);
+  if (!Number.isInteger(max) || max < 1) throw new Error(`invalid --max '${values.max}': a positive integer`);
+  // LookupEvents takes one attribute: the event name goes to the server, the user is then filtered here.
+  const attribute = values['event-name'] !== undefined ? { AttributeKey: 'EventName', AttributeValue: values['event-name'] }
+    : values.user !== undefined ? { AttributeKey: 'Username', AttributeValue: values.user } : undefined;
+  const clientUser = values['event-name'] !== undefined ? values.user : undefined;
+  const base: Record<string, unknown> = {};
+  if (attribute) base.LookupAttributes = [attribute];
+  if (values.since !== undefined) base.StartTime = parseSince(values.since).getTime() / 1000;
+  const events: LookupEvent[] = [];
+  let token: string | undefined;
+  do {
+    const page = await lookup(endpoint, region, { ...base, MaxResults: 50, ...(token ? { NextToken: token } : {}) });
+    for (const e of page.Events ?? []) {
+      if (clientUser !== undefined && e.Username !== clientUser) continue;
+      if (events.length < max) events.push(e);
+    }
+    token = page.NextToken;
+  } while (token && events.length < max);
+
+  if (values.json) {
+    out(JSON.stringify(events.map((e) => ({ ...e, EventTime: new Date(e.EventTime * 1000).toISOString().replace('.000Z', 'Z'), CloudTrailEvent: JSON.parse(e.CloudTrailEvent) as unknown })), null, 2) + '\n');
+    return 0;
+  }
+  if (!events.length) {
+    out('no events\n');
+    return 0;
+  }
+  const rows = [['TIME', 'EVENT', 'SOURCE', 'USER', 'RESULT', 'RESOURCES']];
+  for (const e of events) {
+    const rec = JSON.parse(e.CloudTrailEvent) as { errorCode?: string };
+    rows.push([
+      new Date(e.EventTime * 1000).toISOString().replace('.000Z', 'Z'),
+      e.EventName,
+      e.EventSource.replace('.amazonaws.com', ''),
+      e.Username ?? '-',
+      rec.errorCode ?? 'ok',
+      (e.Resources ?? []).map((r) => r.ResourceName).join(',') || '-',
+    ]);
+  }
+  out(table(rows));
+  return 0;
+}

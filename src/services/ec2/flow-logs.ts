@@ -1,0 +1,482 @@
+// VPC Flow Logs: the EC2 API (CreateFlowLogs, DescribeFlowLogs, DeleteFlowLogs) and the engine
+// that turns the traffic the data plane judged into flow log records and delivers them to
+// CloudWatch Logs or S3 when each aggregation window closes on the server clock.
+//
+// Where the data lives: the flow log configuration is a store document; the open windows'
+// aggregates are kept in memory and written through to the `flowlog_pending` table with every
+// batch of packets, so a restart loses nothing; a window's records are delivered — and its
+// pending rows removed — in one transaction together with the log events / S3 object metadata.
+import type {
+  CreateFlowLogsRequest, CreateFlowLogsResult, DeleteFlowLogsRequest, DeleteFlowLogsResult, DescribeFlowLogsRequest,
+  DescribeFlowLogsResult, FlowLog, UnsuccessfulItem,
+} from '@aws-sdk/client-ec2';
+import { gzipSync } from 'node:zlib';
+import type Database from 'better-sqlite3';
+import { ApiError, err } from '../../gateway/errors.ts';
+import { internalCtx, type Ctx, type ServerConfig } from '../../gateway/context.ts';
+import type { ChangeEvent, Store } from '../../store/store.ts';
+import { VirtualClock, type Clock } from '../../clock.ts';
+import type { Logger } from '../../log.ts';
+import type { Observation } from '../../network/dataplane.ts';
+import { rootPrincipal } from '../../auth/principals.ts';
+import { addressSet, parseAddress, setHas, type AddressSet } from '../../network/addresses.ts';
+import { newId, arn } from './ids.ts';
+import { KIND, type EniDoc, type FlowLogDoc, type SubnetDoc, type VpcDoc } from './model.ts';
+import { compileFilters, tagList } from './filters.ts';
+import { paginate } from './paging.ts';
+import { tagsFromSpecs } from './tags.ts';
+import { vpcNotFound } from './vpcs.ts';
+import { subnetNotFound } from './subnets.ts';
+import { eniNotFound } from './network-interfaces.ts';
+import { DEFAULT_FORMAT, formatVersion, LogFormatError, parseLogFormat } from '../../flowlogs/fields.ts';
+import {
+  addPacket, closeWindows, DEFAULT_MAX_FLOWS_PER_INTERFACE, emptyWindow, restore, windowStart,
+  type CoveredInterface, type FlowAggregate, type SkipAggregate, type WindowAggregates,
+} from '../../flowlogs/aggregate.ts';
+import { formatRecord, headerLine, s3ObjectKey } from '../../flowlogs/format.ts';
+import { deliverLogEvents } from '../logs/index.ts';
+import { findBucket, type S3Storage } from '../s3/storage.ts';
+
+export const flowLogNotFound = (id: string) => new ApiError('InvalidFlowLogId.NotFound', `These flow log ids in the input list are not found: [TotalCount: 1] ${id}`);
+
+const RESOURCE_TYPES = ['VPC', 'Subnet', 'NetworkInterface'] as const;
+const UNMODELLED_TYPES = ['TransitGateway', 'TransitGatewayAttachment', 'RegionalNatGateway'];
+const TRAFFIC_TYPES = ['ACCEPT', 'REJECT', 'ALL'] as const;
+const ALREADY_EXISTS = 'Error. There is an existing Flow Log with the same configuration and log destination.';
+
+function toFlowLog(f: FlowLogDoc): FlowLog {
+  return {
+    FlowLogId: f.id, CreationTime: new Date(f.created), ResourceId: f.resourceId, TrafficType: f.trafficType,
+    LogDestinationType: f.destinationType, LogDestination: f.logDestination, LogGroupName: f.logGroupName,
+    DeliverLogsPermissionArn: f.deliverLogsPermissionArn, DeliverCrossAccountRole: f.deliverCrossAccountRole,
+    DeliverLogsStatus: f.deliverStatus, DeliverLogsErrorMessage: f.deliverError, FlowLogStatus: 'ACTIVE',
+    LogFormat: f.logFormat, MaxAggregationInterval: f.maxAggregationInterval, Tags: tagList(f.tags),
+    ...(f.destinationOptions ? {
+      DestinationOptions: {
+        FileFormat: f.destinationOptions.fileFormat as never, HiveCompatiblePartitions: f.destinationOptions.hiveCompatiblePartitions,
+        PerHourPartition: f.destinationOptions.perHourPartition,
+      },
+    } : {}),
+  };
+}
+
+function resourceMissing(ctx: Ctx, type: string, id: string): ApiError | undefined {
+  if (type === 'VPC') return ctx.tx.get<VpcDoc>(KIND.vpc, ctx.scope, id) ? undefined : vpcNotFound(id);
+  if (type === 'Subnet') return ctx.tx.get<SubnetDoc>(KIND.subnet, ctx.scope, id) ? undefined : subnetNotFound(id);
+  return ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, id) ? undefined : eniNotFound(id);
+}
+
+const PENDING_SCHEMA = `CREATE TABLE IF NOT EXISTS flowlog_pending (fl TEXT NOT NULL, win INTEGER NOT NULL, k TEXT NOT NULL, rec TEXT NOT NULL,
+  PRIMARY KEY (fl, win, k)) WITHOUT ROWID`;
+
+export const flowLogHandlers = {
+  CreateFlowLogs(ctx: Ctx, input: CreateFlowLogsRequest): CreateFlowLogsResult {
+    const ids = input.ResourceIds ?? [];
+    if (ids.length === 0) throw err.missing('ResourceId');
+    if (ids.length > 1000) throw err.invalidParam('The maximum number of resource IDs (1000) has been exceeded.');
+    const type = input.ResourceType;
+    if (!type) throw err.missing('ResourceType');
+    if (UNMODELLED_TYPES.includes(type)) throw err.invalidParam(`Flow logs for ${type} are not supported by Palisade: use VPC, Subnet or NetworkInterface.`);
+    if (!(RESOURCE_TYPES as readonly string[]).includes(type)) throw err.invalidValue(`Value (${type}) for parameter resourceType is invalid.`);
+    const traffic = input.TrafficType;
+    if (!traffic) throw err.missing('TrafficType');
+    if (!(TRAFFIC_TYPES as readonly string[]).includes(traffic)) throw err.invalidValue(`Value (${traffic}) for parameter trafficType is invalid.`);
+    const destType = input.LogDestinationType ?? 'cloud-watch-logs';
+    if (destType === 'kinesis-data-firehose') throw err.invalidParam('Delivery to Kinesis Data Firehose is not supported by Palisade: use cloud-watch-logs or s3.');
+    if (destType !== 'cloud-watch-logs' && destType !== 's3') throw err.invalidValue(`Value (${destType}) for parameter logDestinationType is invalid.`);
+    const interval = input.MaxAggregationInterval ?? 600;
+    if (interval !== 60 && interval !== 600) throw err.invalidParam('Invalid Flow Log Max Aggregation Interval');
+    try {
+      parseLogFormat(input.LogFormat);
+    } catch (e) {
+      if (e instanceof LogFormatError) throw err.invalidParam(e.message);
+      throw e;
+    }
+    const logFormat = input.LogFormat?.trim() ?? DEFAULT_FORMAT;
+
+    let dest: Pick<FlowLogDoc, 'destinationType' | 'logDestination' | 'logGroupName' | 'bucket' | 'prefix' | 'deliverLogsPermissionArn' | 'destinationOptions'>;
+    if (destType === 'cloud-watch-logs') {
+      if (input.LogGroupName !== undefined && input.LogDestination !== undefined) throw err.invalidParam('Please only provide LogGroupName or only provide LogDestination.');
+      if (input.LogGroupName === undefined && input.LogDestination === undefined) throw err.invalidParam(`LogDestination can't be empty if LogGroupName is not provided.`);
+      let group = input.LogGroupName;
+      if (group === undefined) {
+        const m = /^arn:([^:]+):logs:([^:]+):(\d{12}):log-group:([^:]+)(:\*)?$/.exec(input.LogDestination!);
+        if (!m) throw err.invalidParam(`LogDestination: ${input.LogDestination} is not a valid CloudWatch Logs log group ARN.`);
+        if (m[2] !== ctx.region || m[3] !== ctx.account) throw err.invalidParam(`LogDestination: ${input.LogDestination} must be a log group of account ${ctx.account} in ${ctx.region}.`);
+        group = m[4]!;
+      }
+      if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(group)) throw err.invalidParam(`LogGroupName: ${group} is not a valid log group name.`);
+      if (!input.DeliverLogsPermissionArn) throw err.invalidParam(`DeliverLogsPermissionArn can't be empty if LogDestinationType is cloud-watch-logs.`);
+      if (!/^arn:[^:]+:iam::\d{12}:role\/.+$/.test(input.DeliverLogsPermissionArn)) throw err.invalidParam(`DeliverLogsPermissionArn: ${input.DeliverLogsPermissionArn} is not a valid IAM role ARN.`);
+      dest = {
+        destinationType: destType, logGroupName: group, logDestination: arn(ctx.partition, 'logs', ctx.region, ctx.account, `log-group:${group}`),
+        deliverLogsPermissionArn: input.DeliverLogsPermissionArn,
+      };
+    } else {
+      if (input.LogGroupName !== undefined) throw err.invalidParam('LogDestination type must be cloud-watch-logs if LogGroupName is provided.');
+      if (!input.LogDestination) throw err.invalidParam(`LogDestination can't be empty if LogDestinationType is s3.`);
+      const m = /^arn:([^:]+):s3:::([^/]+)(?:\/(.*))?$/.exec(input.LogDestination);
+      if (!m) throw err.invalidParam(`LogDestination: ${input.LogDestination} is not a valid S3 bucket ARN.`);
+      const prefix = (m[3] ?? '').replace(/\/+$/, '');
+      if (prefix === 'AWSLogs' || prefix.startsWith('AWSLogs/')) throw err.invalidParam(`LogDestination: the subfolder 'AWSLogs' is reserved; choose another subfolder name.`);
+      const o = input.DestinationOptions;
+      const fileFormat = o?.FileFormat ?? 'plain-text';
+      if (fileFormat === 'parquet') throw err.invalidParam('Parquet flow log files are not supported by Palisade: use FileFormat plain-text.');
+      if (fileFormat !== 'plain-text') throw err.invalidValue(`Value (${fileFormat}) for parameter FileFormat is invalid.`);
+      dest = {
+        destinationType: 's3', logDestination: input.LogDestination, bucket: m[2]!, ...(prefix ? { prefix } : {}),
+        destinationOptions: { fileFormat, hiveCompatiblePartitions: o?.HiveCompatiblePartitions ?? false, perHourPartition: o?.PerHourPartition ?? false },
+      };
+    }
+    const tags = tagsFromSpecs(input.TagSpecifications, 'vpc-flow-log');
+
+    const existing = ctx.tx.all<FlowLogDoc>(KIND.flowLog, ctx.scope);
+    if (input.ClientToken) {
+      const prior = existing.filter((f) => f.clientToken === input.ClientToken);
+      if (prior.length) return { ClientToken: input.ClientToken, FlowLogIds: prior.map((f) => f.id), Unsuccessful: [] };
+    }
+    const now = ctx.clock.now();
+    const flowLogIds: string[] = [];
+    const unsuccessful: UnsuccessfulItem[] = [];
+    const fail = (id: string, code: string, message: string) => unsuccessful.push({ ResourceId: id, Error: { Code: code, Message: message } });
+    for (const id of ids) {
+      const missing = resourceMissing(ctx, type, id);
+      if (missing) {
+        fail(id, missing.code, missing.message);
+        continue;
+      }
+      if (dest.bucket) {
+        const b = findBucket(ctx.store.db, dest.bucket);
+        if (!b) {
+          fail(id, '400', `LogDestination: ${dest.bucket} does not exist.`);
+          continue;
+        }
+        if (b.account !== ctx.account) {
+          fail(id, '400', `Access Denied for LogDestination: ${dest.bucket}. Please check LogDestination permission`);
+          continue;
+        }
+      }
+      const dup = ctx.tx.all<FlowLogDoc>(KIND.flowLog, ctx.scope).some((f) => f.resourceId === id && f.destinationType === dest.destinationType
+        && f.logDestination === dest.logDestination && f.trafficType === traffic && f.logFormat === logFormat && f.maxAggregationInterval === interval);
+      if (dup) {
+        fail(id, 'FlowLogAlreadyExists', ALREADY_EXISTS);
+        continue;
+      }
+      const doc: FlowLogDoc = {
+        id: newId('fl'), resourceId: id, resourceType: type as FlowLogDoc['resourceType'], trafficType: traffic as FlowLogDoc['trafficType'],
+        ...dest, logFormat, customFormat: input.LogFormat !== undefined, maxAggregationInterval: interval,
+        created: now, deliveredTo: now, deliverStatus: 'SUCCESS',
+        ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
+        ...(input.DeliverCrossAccountRole ? { deliverCrossAccountRole: input.DeliverCrossAccountRole } : {}),
+        tags: tags.map((t) => ({ ...t })),
+      };
+      ctx.tx.put(KIND.flowLog, ctx.scope, doc);
+      flowLogIds.push(doc.id);
+    }
+    return { ...(input.ClientToken ? { ClientToken: input.ClientToken } : {}), FlowLogIds: flowLogIds, Unsuccessful: unsuccessful };
+  },
+
+  DescribeFlowLogs(ctx: Ctx, input: DescribeFlowLogsRequest): DescribeFlowLogsResult {
+    const wanted = input.FlowLogIds && input.FlowLogIds.length ? new Set(input.FlowLogIds) : undefined;
+    const match = compileFilters<FlowLogDoc>(input.Filter, {
+      'deliver-log-status': (f) => f.deliverStatus,
+      'log-destination-type': (f) => f.destinationType,
+      'flow-log-id': (f) => f.id,
+      'log-group-name': (f) => f.logGroupName,
+      'resource-id': (f) => f.resourceId,
+      'traffic-type': (f) => f.trafficType,
+    });
+    const all = ctx.tx.all<FlowLogDoc>(KIND.flowLog, ctx.scope).filter((f) => (!wanted || wanted.has(f.id)) && match(f));
+    const { page, nextToken } = paginate(all, input.MaxResults, input.NextToken, { min: 1, max: 1000 });
+    return { FlowLogs: page.map(toFlowLog), NextToken: nextToken };
+  },
+
+  DeleteFlowLogs(ctx: Ctx, input: DeleteFlowLogsRequest): DeleteFlowLogsResult {
+    const ids = input.FlowLogIds ?? [];
+    if (ids.length === 0) throw err.missing('FlowLogId');
+    if (ids.length > 1000) throw err.invalidParam('The maximum number of flow log IDs (1000) has been exceeded.');
+    const unsuccessful: UnsuccessfulItem[] = [];
+    for (const id of ids) {
+      if (!ctx.tx.get<FlowLogDoc>(KIND.flowLog, ctx.scope, id)) {
+        const e = flowLogNotFound(id);
+        unsuccessful.push({ ResourceId: id, Error: { Code: e.code, Message: e.message } });
+        continue;
+      }
+      ctx.tx.delete(KIND.flowLog, ctx.scope, id);
+      ctx.tx.write((db) => {
+        db.exec(PENDING_SCHEMA);
+        db.prepare('DELETE FROM flowlog_pending WHERE fl = ?').run(id);
+      });
+    }
+    return { Unsuccessful: unsuccessful };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The engine
+
+interface EniMeta extends CoveredInterface {
+  scope: string;
+  vpcId: string;
+  subnetId: string;
+}
+
+interface ActiveLog {
+  doc: FlowLogDoc;
+  scope: string;
+  fields: string[];
+  version: number;
+  intervalMs: number;
+}
+
+/** Traffic AWS never logs: instance metadata and time sync. */
+const NOT_LOGGED = new Set(['169.254.169.254', '169.254.169.123', 'fd00:ec2::254', 'fd00:ec2::123']);
+
+export interface FlowLogEngineDeps {
+  store: Store;
+  clock: Clock;
+  config: ServerConfig;
+  s3: S3Storage;
+  log?: Logger;
+  /** distinct flows kept per interface per window before SKIPDATA (default 10 000) */
+  maxFlowsPerInterface?: number;
+}
+
+export class FlowLogEngine {
+  private readonly enis = new Map<string, EniMeta>();
+  private readonly logs = new Map<string, ActiveLog>();
+  private readonly byResource = new Map<string, Set<string>>();
+  private readonly pending = new Map<string, Map<number, WindowAggregates>>();
+  private readonly vpcCidrs = new Map<string, AddressSet>();
+  private readonly upsert: Database.Statement;
+  private readonly persistBatch: (rows: [string, number, string, string][]) => void;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private delivering = false;
+  readonly maxFlows: number;
+
+  constructor(private readonly deps: FlowLogEngineDeps) {
+    const { store, clock } = deps;
+    this.maxFlows = deps.maxFlowsPerInterface ?? DEFAULT_MAX_FLOWS_PER_INTERFACE;
+    store.db.exec(PENDING_SCHEMA);
+    this.upsert = store.db.prepare('INSERT INTO flowlog_pending (fl, win, k, rec) VALUES (?, ?, ?, ?) ON CONFLICT (fl, win, k) DO UPDATE SET rec = excluded.rec');
+    this.persistBatch = store.db.transaction((rows: [string, number, string, string][]) => {
+      for (const r of rows) this.upsert.run(...r);
+    });
+    store.onReset((db) => db.exec('DELETE FROM flowlog_pending'));
+    for (const scope of store.scopes(KIND.eni)) {
+      for (const doc of store.table(KIND.eni, scope).values()) this.setEni(scope, doc as EniDoc, 0);
+    }
+    for (const scope of store.scopes(KIND.flowLog)) {
+      for (const doc of store.table(KIND.flowLog, scope).values()) this.setLog(scope, doc as FlowLogDoc);
+    }
+    const orphans: string[] = [];
+    for (const row of store.db.prepare('SELECT fl, win, k, rec FROM flowlog_pending').iterate() as Iterable<{ fl: string; win: number; k: string; rec: string }>) {
+      if (!this.logs.has(row.fl)) {
+        orphans.push(row.fl);
+        continue;
+      }
+      restore(this.window(row.fl, row.win), row.k, JSON.parse(row.rec) as FlowAggregate | SkipAggregate);
+    }
+    for (const fl of new Set(orphans)) store.db.prepare('DELETE FROM flowlog_pending WHERE fl = ?').run(fl);
+    store.onChange((events) => this.onChange(events));
+    if (clock instanceof VirtualClock) clock.onChange((now) => this.deliverDue(now));
+    else this.timer = setInterval(() => this.deliverDue(clock.now()), 1000).unref();
+    this.deliverDue(clock.now());
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private window(fl: string, win: number): WindowAggregates {
+    let wins = this.pending.get(fl);
+    if (!wins) this.pending.set(fl, (wins = new Map()));
+    let w = wins.get(win);
+    if (!w) wins.set(win, (w = emptyWindow()));
+    return w;
+  }
+
+  private setEni(scope: string, e: EniDoc, since: number): void {
+    const instanceId = e.attachment?.instanceId;
+    this.enis.set(e.id, { id: e.id, scope, vpcId: e.vpcId, subnetId: e.subnetId, azId: e.azId, since, ...(instanceId ? { instanceId } : {}) });
+  }
+
+  private setLog(scope: string, doc: FlowLogDoc): void {
+    const old = this.logs.get(doc.id);
+    if (old) this.byResource.get(`${old.scope}\u0000${old.doc.resourceId}`)?.delete(doc.id);
+    const fields = parseLogFormat(doc.customFormat ? doc.logFormat : undefined);
+    this.logs.set(doc.id, { doc, scope, fields, version: formatVersion(fields, doc.customFormat), intervalMs: doc.maxAggregationInterval * 1000 });
+    const key = `${scope}\u0000${doc.resourceId}`;
+    let set = this.byResource.get(key);
+    if (!set) this.byResource.set(key, (set = new Set()));
+    set.add(doc.id);
+  }
+
+  private dropLog(id: string): void {
+    const old = this.logs.get(id);
+    if (!old) return;
+    this.byResource.get(`${old.scope}\u0000${old.doc.resourceId}`)?.delete(id);
+    this.logs.delete(id);
+    this.pending.delete(id);
+  }
+
+  private onChange(events: ChangeEvent[]): void {
+    const gone: { scope: string; id: string }[] = [];
+    for (const e of events) {
+      if (e.kind === KIND.eni) {
+        if (e.after) this.setEni(e.scope, e.after as EniDoc, e.before ? this.enis.get(e.id)?.since ?? 0 : this.deps.clock.now());
+        else this.enis.delete(e.id);
+      } else if (e.kind === KIND.flowLog) {
+        if (e.after) this.setLog(e.scope, e.after as FlowLogDoc);
+        else this.dropLog(e.id);
+      } else if (e.kind === KIND.vpc) {
+        this.vpcCidrs.delete(e.id);
+      }
+      if (!e.after && e.before && (e.kind === KIND.vpc || e.kind === KIND.subnet || e.kind === KIND.eni)) gone.push({ scope: e.scope, id: e.id });
+    }
+    // A deleted VPC, subnet or interface takes its flow logs with it.
+    const orphaned = gone.flatMap((g) => [...(this.byResource.get(`${g.scope}\u0000${g.id}`) ?? [])].map((fl) => ({ scope: g.scope, fl })));
+    if (orphaned.length) queueMicrotask(() => this.deleteLogs(orphaned));
+  }
+
+  private deleteLogs(list: { scope: string; fl: string }[]): void {
+    if (this.closed) return;
+    const tx = this.deps.store.begin();
+    for (const { scope, fl } of list) {
+      if (!tx.get(KIND.flowLog, scope, fl)) continue;
+      tx.delete(KIND.flowLog, scope, fl);
+      tx.write((db) => db.prepare('DELETE FROM flowlog_pending WHERE fl = ?').run(fl));
+    }
+    tx.commit();
+  }
+
+  /** 1 when the destination is inside the interface's VPC, 8 (internet gateway) otherwise. */
+  private trafficPath(m: EniMeta, dst: string): number {
+    let set = this.vpcCidrs.get(m.vpcId);
+    if (!set) {
+      const vpc = this.deps.store.table(KIND.vpc, m.scope).get(m.vpcId) as VpcDoc | undefined;
+      const cidrs = vpc ? [vpc.cidr, ...vpc.cidrAssociations.map((a) => a.cidr), ...vpc.ipv6.map((a) => a.cidr)] : [];
+      set = addressSet(cidrs);
+      this.vpcCidrs.set(m.vpcId, set);
+    }
+    const a = parseAddress(dst);
+    return a && setHas(set, a) ? 1 : 8;
+  }
+
+  /** Subscriber to the data plane's judged traffic. */
+  readonly observe = (batch: Observation[]): void => {
+    if (this.logs.size === 0 || this.closed) return;
+    const touched = new Map<string, [string, number, string, FlowAggregate | SkipAggregate]>();
+    for (const o of batch) {
+      if (NOT_LOGGED.has(o.src) || NOT_LOGGED.has(o.dst)) continue;
+      const m = this.enis.get(o.interfaceId);
+      if (!m) continue;
+      for (const rid of [m.id, m.subnetId, m.vpcId]) {
+        const set = this.byResource.get(`${m.scope}\u0000${rid}`);
+        if (!set) continue;
+        for (const fl of set) {
+          const l = this.logs.get(fl)!;
+          if (l.doc.trafficType !== 'ALL' && l.doc.trafficType !== o.action) continue;
+          // A packet stamped before the last delivery (the clock was set back) goes to the open window.
+          const win = Math.max(windowStart(o.time, l.intervalMs), windowStart(l.doc.deliveredTo, l.intervalMs));
+          const instanceId = m.instanceId;
+          const t = addPacket(this.window(fl, win), o, {
+            vpcId: m.vpcId, subnetId: m.subnetId, azId: m.azId, ...(instanceId ? { instanceId } : {}),
+            ...(o.direction === 'egress' ? { trafficPath: this.trafficPath(m, o.dst) } : {}),
+          }, this.maxFlows);
+          touched.set(`${fl}\u0000${win}\u0000${t.key}`, [fl, win, t.key, t.value]);
+        }
+      }
+    }
+    if (touched.size === 0) return;
+    try {
+      this.persistBatch([...touched.values()].map(([fl, win, k, v]) => [fl, win, k, JSON.stringify(v)]));
+    } catch (e) {
+      this.deps.log?.error(`flow logs: could not persist pending records: ${(e as Error).message}`);
+    }
+  };
+
+  private covered(l: ActiveLog): CoveredInterface[] {
+    const rid = l.doc.resourceId;
+    const out: CoveredInterface[] = [];
+    for (const m of this.enis.values()) {
+      if (m.scope !== l.scope || (m.id !== rid && m.subnetId !== rid && m.vpcId !== rid)) continue;
+      out.push({ id: m.id, since: m.since, vpcId: m.vpcId, subnetId: m.subnetId, azId: m.azId, ...(m.instanceId ? { instanceId: m.instanceId } : {}) });
+    }
+    return out;
+  }
+
+  /** Delivers every window that has closed by `now`, for every flow log. */
+  deliverDue(now: number): void {
+    if (this.closed || this.delivering) return;
+    this.delivering = true;
+    try {
+      for (const l of [...this.logs.values()]) {
+        const to = windowStart(now, l.intervalMs);
+        if (to <= l.doc.deliveredTo) continue;
+        try {
+          this.deliver(l, to, now);
+        } catch (e) {
+          this.deps.log?.error(`flow logs: delivery of ${l.doc.id} failed: ${(e as Error).stack ?? e}`);
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private deliver(l: ActiveLog, to: number, now: number): void {
+    const { store, clock, config, s3 } = this.deps;
+    const wins = this.pending.get(l.doc.id) ?? new Map<number, WindowAggregates>();
+    const { records, closed } = closeWindows(wins, l.doc.deliveredTo, to, l.intervalMs, this.covered(l));
+    const [account, region] = l.scope.split('/') as [string, string];
+    const ctx = internalCtx({ store, clock, config, principalFor: (a) => rootPrincipal(a, '') }, account, region, 'DeliverFlowLogs');
+    try {
+      const doc = ctx.tx.edit<FlowLogDoc>(KIND.flowLog, l.scope, l.doc.id);
+      if (!doc) {
+        ctx.tx.rollback();
+        return;
+      }
+      doc.deliveredTo = to;
+      const fmt = { account, region, version: l.version };
+      if (records.length) {
+        if (doc.destinationType === 'cloud-watch-logs') {
+          const byEni = new Map<string, { timestamp: number; message: string }[]>();
+          for (const r of records) {
+            let list = byEni.get(r.interfaceId);
+            if (!list) byEni.set(r.interfaceId, (list = []));
+            list.push({ timestamp: r.start * 1000, message: formatRecord(l.fields, r, fmt) });
+          }
+          for (const [eni, events] of byEni) deliverLogEvents(ctx, doc.logGroupName!, eni, events);
+          doc.deliverStatus = 'SUCCESS';
+          delete doc.deliverError;
+        } else {
+          const bucket = findBucket(store.db, doc.bucket!);
+          if (!bucket || bucket.account !== account) {
+            doc.deliverStatus = 'FAILED';
+            doc.deliverError = 'Access error';
+          } else {
+            const text = `${headerLine(l.fields)}\n${records.map((r) => formatRecord(l.fields, r, fmt)).join('\n')}\n`;
+            const body = gzipSync(text);
+            const key = s3ObjectKey({
+              prefix: doc.prefix, account, region, flowLogId: doc.id, time: to, content: body,
+              hive: doc.destinationOptions?.hiveCompatiblePartitions, perHour: doc.destinationOptions?.perHourPartition,
+            });
+            s3.stagePut(ctx.tx, bucket, key, body, { contentType: 'application/octet-stream' }, now);
+            doc.deliverStatus = 'SUCCESS';
+            delete doc.deliverError;
+          }
+        }
+      }
+      const id = doc.id;
+      ctx.tx.write((db) => db.prepare('DELETE FROM flowlog_pending WHERE fl = ? AND win < ?').run(id, to));
+      ctx.tx.commit();
+    } catch (e) {
+      ctx.tx.rollback();
+      throw e;
+    }
+    for (const ws of closed) wins.delete(ws);
+  }
+}

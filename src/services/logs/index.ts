@@ -1,0 +1,424 @@
+// Amazon CloudWatch Logs (JSON 1.1, `Logs_20140328`): log groups, log streams and log events —
+// enough to receive VPC flow logs and read them with the aws CLI, boto3 or the SDK. Groups and
+// streams are store documents; events live in their own SQLite table, written in the call's
+// transaction.
+import type {
+  CreateLogGroupRequest, CreateLogStreamRequest, DeleteLogGroupRequest, DeleteRetentionPolicyRequest, DescribeLogGroupsRequest,
+  DescribeLogGroupsResponse, DescribeLogStreamsRequest, DescribeLogStreamsResponse, FilterLogEventsRequest, FilterLogEventsResponse,
+  GetLogEventsRequest, GetLogEventsResponse, InputLogEvent, LogGroup, LogStream, PutLogEventsRequest, PutLogEventsResponse,
+  PutRetentionPolicyRequest, RejectedLogEventsInfo, DeleteLogStreamRequest,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type Database from 'better-sqlite3';
+import type { Ctx, Handler, ServiceDef } from '../../gateway/context.ts';
+import { ApiError } from '../../gateway/errors.ts';
+import { loadModel } from '../../protocol/model.ts';
+import type { Doc, Store } from '../../store/store.ts';
+import { compileFilterPattern, FilterPatternError } from './filter-pattern.ts';
+
+export const LOGS_KIND = { group: 'logs-group', stream: 'logs-stream' } as const;
+
+export interface LogGroupDoc extends Doc {
+  /** id = the log group name */
+  created: number;
+  retentionInDays?: number;
+  kmsKeyId?: string;
+  logGroupClass: string;
+  tags: Record<string, string>;
+}
+
+export interface LogStreamDoc extends Doc {
+  /** id = the log stream name */
+  created: number;
+  firstEventTimestamp?: number;
+  lastEventTimestamp?: number;
+  lastIngestionTime?: number;
+  storedBytes: number;
+  sequence: number;
+}
+
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const DAY = 86_400_000;
+const MAX_BATCH_BYTES = 1_048_576;
+const EVENT_OVERHEAD = 26;
+
+const invalid = (message: string) => new ApiError('InvalidParameterException', message);
+const groupNotFound = () => new ApiError('ResourceNotFoundException', 'The specified log group does not exist.');
+const streamNotFound = () => new ApiError('ResourceNotFoundException', 'The specified log stream does not exist.');
+const validation = (value: string, member: string, constraint: string) =>
+  invalid(`1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${constraint}`);
+
+const ready = new WeakSet<Database.Database>();
+export function logsTables(db: Database.Database): void {
+  if (ready.has(db)) return;
+  db.exec(`CREATE TABLE IF NOT EXISTS logs_events (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, grp TEXT NOT NULL,
+      stream TEXT NOT NULL, ts INTEGER NOT NULL, ingest INTEGER NOT NULL, message TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS logs_events_stream ON logs_events (scope, grp, stream, ts, id);
+    CREATE INDEX IF NOT EXISTS logs_events_group ON logs_events (scope, grp, ts, id);`);
+  ready.add(db);
+}
+
+/** Tables and their reset, once per store. */
+export function attachLogs(store: Store): void {
+  logsTables(store.db);
+  store.onReset((db) => db.exec('DELETE FROM logs_events'));
+}
+
+const streamScope = (ctx: Ctx, group: string) => `${ctx.scope}\u0000${group}`;
+const groupArn = (ctx: Ctx, name: string) => `arn:${ctx.partition}:logs:${ctx.region}:${ctx.account}:log-group:${name}`;
+
+function checkGroupName(name: string | undefined, member = 'logGroupName'): string {
+  if (name === undefined) throw validation('null', member, 'Member must not be null');
+  if (name.length < 1 || name.length > 512) throw validation(name, member, 'Member must have length less than or equal to 512');
+  if (!/^[.\-_/#A-Za-z0-9]+$/.test(name)) throw validation(name, member, 'Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+');
+  return name;
+}
+
+function checkStreamName(name: string): string {
+  if (name.length < 1 || name.length > 512) throw validation(name, 'logStreamName', 'Member must have length less than or equal to 512');
+  if (/[:*]/.test(name)) throw validation(name, 'logStreamName', 'Member must satisfy regular expression pattern: [^:*]*');
+  return name;
+}
+
+/** The group named by logGroupName or logGroupIdentifier (a name or an ARN). */
+function groupName(input: { logGroupName?: string; logGroupIdentifier?: string }): string {
+  if (input.logGroupName !== undefined && input.logGroupIdentifier !== undefined) {
+    throw invalid('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
+  }
+  const id = input.logGroupIdentifier;
+  if (id !== undefined) {
+    const m = /^arn:[^:]+:logs:[^:]*:[^:]*:log-group:([^:]+)(:\*)?$/.exec(id);
+    return checkGroupName(m ? m[1]! : id, 'logGroupIdentifier');
+  }
+  if (input.logGroupName === undefined) throw invalid('Should provide either name or identifier.');
+  return checkGroupName(input.logGroupName);
+}
+
+function getGroup(ctx: Ctx, name: string): LogGroupDoc {
+  const g = ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name);
+  if (!g) throw groupNotFound();
+  return g;
+}
+
+function limitOf(v: number | undefined, max: number, def: number): number {
+  if (v === undefined) return def;
+  if (v < 1) throw validation(String(v), 'limit', 'Member must have value greater than or equal to 1');
+  if (v > max) throw validation(String(v), 'limit', `Member must have value less than or equal to ${max}`);
+  return v;
+}
+
+const token = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
+function untoken<T>(t: string | undefined, check: (x: unknown) => boolean): T | undefined {
+  if (t === undefined) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(t, 'base64').toString('utf8')) as unknown;
+    if (check(v)) return v as T;
+  } catch {
+    // fall through
+  }
+  throw invalid('The specified nextToken is invalid.');
+}
+
+function createGroup(ctx: Ctx, name: string, opts: { kmsKeyId?: string; tags?: Record<string, string>; logGroupClass?: string } = {}): LogGroupDoc {
+  return ctx.tx.put<LogGroupDoc>(LOGS_KIND.group, ctx.scope, {
+    id: name, created: ctx.clock.now(), logGroupClass: opts.logGroupClass ?? 'STANDARD', tags: opts.tags ?? {},
+    ...(opts.kmsKeyId ? { kmsKeyId: opts.kmsKeyId } : {}),
+  });
+}
+
+function createStream(ctx: Ctx, group: string, name: string): LogStreamDoc {
+  return ctx.tx.put<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), { id: name, created: ctx.clock.now(), storedBytes: 0, sequence: 1 });
+}
+
+const sequenceToken = (n: number) => String(n).padStart(56, '0');
+
+/** Stores accepted events (in chronological order) and updates the stream's counters. */
+function appendEvents(ctx: Ctx, group: string, streamName: string, events: { timestamp: number; message: string }[]): string {
+  const s = ctx.tx.edit<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), streamName)!;
+  const now = ctx.clock.now();
+  s.sequence += 1;
+  if (events.length) {
+    const first = events[0]!.timestamp;
+    const last = events[events.length - 1]!.timestamp;
+    s.firstEventTimestamp = s.firstEventTimestamp === undefined ? first : Math.min(s.firstEventTimestamp, first);
+    s.lastEventTimestamp = s.lastEventTimestamp === undefined ? last : Math.max(s.lastEventTimestamp, last);
+    s.lastIngestionTime = now;
+    s.storedBytes += events.reduce((n, e) => n + Buffer.byteLength(e.message), 0);
+    const scope = ctx.scope;
+    const rows = events.map((e) => [scope, group, streamName, e.timestamp, now, e.message] as const);
+    ctx.tx.write((db) => {
+      const ins = db.prepare('INSERT INTO logs_events (scope, grp, stream, ts, ingest, message) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const r of rows) ins.run(...r);
+    });
+  }
+  return sequenceToken(s.sequence);
+}
+
+/**
+ * Delivery by an AWS service (VPC Flow Logs): the group and stream are created if missing, as
+ * the flow logs service does with its role's permissions; events are sorted, never rejected.
+ */
+export function deliverLogEvents(ctx: Ctx, group: string, stream: string, events: { timestamp: number; message: string }[]): void {
+  logsTables(ctx.store.db);
+  if (!ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, group)) createGroup(ctx, group);
+  if (!ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), stream)) createStream(ctx, group, stream);
+  appendEvents(ctx, group, stream, [...events].sort((a, b) => a.timestamp - b.timestamp));
+}
+
+interface EventRow { id: number; stream: string; ts: number; ingest: number; message: string }
+
+function retentionCutoff(ctx: Ctx, g: LogGroupDoc): number {
+  return g.retentionInDays ? ctx.clock.now() - g.retentionInDays * DAY : -Infinity;
+}
+
+function toGroup(ctx: Ctx, g: LogGroupDoc): LogGroup {
+  const streams = ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, g.id));
+  const arn = groupArn(ctx, g.id);
+  return {
+    logGroupName: g.id, creationTime: g.created, retentionInDays: g.retentionInDays, metricFilterCount: 0,
+    arn: `${arn}:*`, logGroupArn: arn, storedBytes: streams.reduce((n, s) => n + s.storedBytes, 0),
+    kmsKeyId: g.kmsKeyId, logGroupClass: g.logGroupClass as never, dataProtectionStatus: undefined,
+  };
+}
+
+function toStream(ctx: Ctx, group: string, s: LogStreamDoc): LogStream {
+  return {
+    logStreamName: s.id, creationTime: s.created, firstEventTimestamp: s.firstEventTimestamp, lastEventTimestamp: s.lastEventTimestamp,
+    lastIngestionTime: s.lastIngestionTime, uploadSequenceToken: sequenceToken(s.sequence),
+    arn: `${groupArn(ctx, group)}:log-stream:${s.id}`, storedBytes: s.storedBytes,
+  };
+}
+
+const eventId = (r: EventRow) => `${String(r.ts).padStart(20, '0')}${String(r.id).padStart(36, '0')}`;
+
+export const logsHandlers = {
+  CreateLogGroup(ctx: Ctx, input: CreateLogGroupRequest): Record<string, never> {
+    const name = checkGroupName(input.logGroupName);
+    if (name.toLowerCase().startsWith('aws/')) throw invalid(`Log group names starting with 'aws/' are reserved for AWS services.`);
+    if (input.logGroupClass !== undefined && !['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY'].includes(input.logGroupClass)) {
+      throw validation(input.logGroupClass, 'logGroupClass', 'Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]');
+    }
+    if (ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)) throw new ApiError('ResourceAlreadyExistsException', 'The specified log group already exists');
+    createGroup(ctx, name, { kmsKeyId: input.kmsKeyId, tags: input.tags, logGroupClass: input.logGroupClass });
+    return {};
+  },
+
+  DeleteLogGroup(ctx: Ctx, input: DeleteLogGroupRequest): Record<string, never> {
+    const name = checkGroupName(input.logGroupName);
+    getGroup(ctx, name);
+    ctx.tx.delete(LOGS_KIND.group, ctx.scope, name);
+    for (const s of ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, name))) ctx.tx.delete(LOGS_KIND.stream, streamScope(ctx, name), s.id);
+    const scope = ctx.scope;
+    ctx.tx.write((db) => db.prepare('DELETE FROM logs_events WHERE scope = ? AND grp = ?').run(scope, name));
+    return {};
+  },
+
+  DescribeLogGroups(ctx: Ctx, input: DescribeLogGroupsRequest): DescribeLogGroupsResponse {
+    if (input.logGroupNamePrefix !== undefined && input.logGroupNamePattern !== undefined) {
+      throw invalid('LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.');
+    }
+    const limit = limitOf(input.limit, 50, 50);
+    const after = untoken<{ a: string }>(input.nextToken, (v) => typeof (v as { a?: unknown })?.a === 'string');
+    const pattern = input.logGroupNamePattern?.toLowerCase();
+    const ids = input.logGroupIdentifiers ? new Set(input.logGroupIdentifiers.map((i) => groupName({ logGroupIdentifier: i }))) : undefined;
+    const all = ctx.tx.all<LogGroupDoc>(LOGS_KIND.group, ctx.scope)
+      .filter((g) => (input.logGroupNamePrefix === undefined || g.id.startsWith(input.logGroupNamePrefix))
+        && (pattern === undefined || g.id.toLowerCase().includes(pattern))
+        && (ids === undefined || ids.has(g.id))
+        && (input.logGroupClass === undefined || g.logGroupClass === input.logGroupClass))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .filter((g) => after === undefined || g.id > after.a);
+    const page = all.slice(0, limit);
+    return { logGroups: page.map((g) => toGroup(ctx, g)), nextToken: all.length > limit ? token({ a: page[page.length - 1]!.id }) : undefined };
+  },
+
+  CreateLogStream(ctx: Ctx, input: CreateLogStreamRequest): Record<string, never> {
+    const group = checkGroupName(input.logGroupName);
+    const name = checkStreamName(input.logStreamName!);
+    getGroup(ctx, group);
+    if (ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), name)) throw new ApiError('ResourceAlreadyExistsException', 'The specified log stream already exists');
+    createStream(ctx, group, name);
+    return {};
+  },
+
+  DeleteLogStream(ctx: Ctx, input: DeleteLogStreamRequest): Record<string, never> {
+    const group = checkGroupName(input.logGroupName);
+    getGroup(ctx, group);
+    if (!ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), input.logStreamName!)) throw streamNotFound();
+    ctx.tx.delete(LOGS_KIND.stream, streamScope(ctx, group), input.logStreamName!);
+    const scope = ctx.scope;
+    ctx.tx.write((db) => db.prepare('DELETE FROM logs_events WHERE scope = ? AND grp = ? AND stream = ?').run(scope, group, input.logStreamName));
+    return {};
+  },
+
+  DescribeLogStreams(ctx: Ctx, input: DescribeLogStreamsRequest): DescribeLogStreamsResponse {
+    const group = groupName(input);
+    getGroup(ctx, group);
+    const orderBy = input.orderBy ?? 'LogStreamName';
+    if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime') throw validation(orderBy, 'orderBy', 'Member must satisfy enum value set: [LogStreamName, LastEventTime]');
+    if (orderBy === 'LastEventTime' && input.logStreamNamePrefix !== undefined) throw invalid('Cannot order by LastEventTime with a logStreamNamePrefix.');
+    const limit = limitOf(input.limit, 50, 50);
+    const start = untoken<{ o: number }>(input.nextToken, (v) => Number.isInteger((v as { o?: unknown })?.o))?.o ?? 0;
+    let streams = ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group))
+      .filter((s) => input.logStreamNamePrefix === undefined || s.id.startsWith(input.logStreamNamePrefix));
+    streams = orderBy === 'LogStreamName'
+      ? streams.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      : streams.sort((a, b) => (a.lastEventTimestamp ?? 0) - (b.lastEventTimestamp ?? 0) || (a.id < b.id ? -1 : 1));
+    if (input.descending) streams.reverse();
+    const page = streams.slice(start, start + limit);
+    return { logStreams: page.map((s) => toStream(ctx, group, s)), nextToken: start + limit < streams.length ? token({ o: start + limit }) : undefined };
+  },
+
+  PutLogEvents(ctx: Ctx, input: PutLogEventsRequest): PutLogEventsResponse {
+    const group = checkGroupName(input.logGroupName);
+    const events = input.logEvents ?? [];
+    if (events.length < 1) throw validation('[]', 'logEvents', 'Member must have length greater than or equal to 1');
+    if (events.length > 10_000) throw validation(`[${events.length} events]`, 'logEvents', 'Member must have length less than or equal to 10000');
+    const g = getGroup(ctx, group);
+    if (!ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), input.logStreamName!)) throw streamNotFound();
+    let bytes = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as InputLogEvent;
+      if (i > 0 && e.timestamp! < events[i - 1]!.timestamp!) throw invalid('Log events in a single PutLogEvents request must be in chronological order.');
+      const size = Buffer.byteLength(e.message ?? '') + EVENT_OVERHEAD;
+      if (size > 1_048_576) throw invalid(`Log event too large: ${size} bytes exceeds limit of 1048576`);
+      bytes += size;
+    }
+    if (bytes > MAX_BATCH_BYTES) throw invalid(`Upload too large: ${bytes} bytes exceeds limit of ${MAX_BATCH_BYTES}`);
+    if (events[events.length - 1]!.timestamp! - events[0]!.timestamp! > DAY) {
+      throw invalid('The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
+    }
+    const now = ctx.clock.now();
+    const cutoffExpired = retentionCutoff(ctx, g);
+    const tooOld = now - 14 * DAY;
+    const tooNew = now + 2 * 3_600_000;
+    const rejected: RejectedLogEventsInfo = {};
+    const accepted: { timestamp: number; message: string }[] = [];
+    events.forEach((e, i) => {
+      const ts = e.timestamp!;
+      if (ts > tooNew) {
+        rejected.tooNewLogEventStartIndex ??= i;
+      } else if (ts < cutoffExpired) {
+        rejected.expiredLogEventEndIndex = i;
+      } else if (ts < tooOld) {
+        rejected.tooOldLogEventEndIndex = i;
+      } else accepted.push({ timestamp: ts, message: e.message! });
+    });
+    const next = appendEvents(ctx, group, input.logStreamName!, accepted);
+    return { nextSequenceToken: next, ...(Object.keys(rejected).length ? { rejectedLogEventsInfo: rejected } : {}) };
+  },
+
+  GetLogEvents(ctx: Ctx, input: GetLogEventsRequest): GetLogEventsResponse {
+    const group = groupName(input);
+    const g = getGroup(ctx, group);
+    if (!ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), input.logStreamName!)) throw streamNotFound();
+    const limit = limitOf(input.limit, 10_000, 10_000);
+    // Tokens name a position between events: f/… reads forward after it, b/… backward before it.
+    let dir: 'f' | 'b' = input.startFromHead ? 'f' : 'b';
+    let pos: [number, number] | undefined;
+    if (input.nextToken !== undefined) {
+      const m = /^([fb])\/(\d{20})(\d{36})\/s$/.exec(input.nextToken);
+      if (!m) throw invalid('The specified nextToken is invalid.');
+      dir = m[1] as 'f' | 'b';
+      pos = [Number(m[2]), Number(m[3])];
+    }
+    const lo = Math.max(input.startTime ?? -Infinity, retentionCutoff(ctx, g));
+    const hi = input.endTime ?? Infinity;
+    const db = ctx.store.db;
+    logsTables(db);
+    const base = 'SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND stream = ? AND ts >= ? AND ts < ?';
+    const args = [ctx.scope, group, input.logStreamName, Number.isFinite(lo) ? lo : -8.64e15, Number.isFinite(hi) ? hi : 8.64e15];
+    let rows: EventRow[];
+    if (dir === 'f') {
+      rows = pos
+        ? db.prepare(`${base} AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id LIMIT ?`).all(...args, pos[0], pos[0], pos[1], limit) as EventRow[]
+        : db.prepare(`${base} ORDER BY ts, id LIMIT ?`).all(...args, limit) as EventRow[];
+    } else {
+      rows = (pos
+        ? db.prepare(`${base} AND (ts < ? OR (ts = ? AND id < ?)) ORDER BY ts DESC, id DESC LIMIT ?`).all(...args, pos[0], pos[0], pos[1], limit) as EventRow[]
+        : db.prepare(`${base} ORDER BY ts DESC, id DESC LIMIT ?`).all(...args, limit) as EventRow[]).reverse();
+    }
+    const tok = (d: 'f' | 'b', ts: number, id: number) => `${d}/${String(ts).padStart(20, '0')}${String(id).padStart(36, '0')}/s`;
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    // With nothing read, the tokens stay where they were (so paginators stop).
+    const here = pos ?? (dir === 'f' ? [0, 0] : [99_999_999_999_999, 0]);
+    return {
+      events: rows.map((r) => ({ timestamp: r.ts, message: r.message, ingestionTime: r.ingest })),
+      nextForwardToken: last ? tok('f', last.ts, last.id) : tok('f', here[0]!, here[1]!),
+      nextBackwardToken: first ? tok('b', first.ts, first.id) : tok('b', here[0]!, here[1]!),
+    };
+  },
+
+  FilterLogEvents(ctx: Ctx, input: FilterLogEventsRequest): FilterLogEventsResponse {
+    const group = groupName(input);
+    const g = getGroup(ctx, group);
+    if (input.logStreamNames !== undefined && input.logStreamNamePrefix !== undefined) {
+      throw invalid('You cannot specify both LogStreamNames and LogStreamNamePrefix.');
+    }
+    if (input.logStreamNames !== undefined && (input.logStreamNames.length < 1 || input.logStreamNames.length > 100)) {
+      throw validation(`[${input.logStreamNames.join(', ')}]`, 'logStreamNames', 'Member must have length between 1 and 100');
+    }
+    const limit = limitOf(input.limit, 10_000, 10_000);
+    let match: (m: string) => boolean;
+    try {
+      match = compileFilterPattern(input.filterPattern);
+    } catch (e) {
+      if (e instanceof FilterPatternError) throw invalid(e.message);
+      throw e;
+    }
+    const after = untoken<{ t: number; i: number }>(input.nextToken, (v) => Number.isFinite((v as { t?: unknown })?.t) && Number.isInteger((v as { i?: unknown })?.i));
+    const lo = Math.max(input.startTime ?? -8.64e15, retentionCutoff(ctx, g));
+    const hi = input.endTime ?? 8.64e15;
+    const streams = input.logStreamNames ? new Set(input.logStreamNames) : undefined;
+    const prefix = input.logStreamNamePrefix;
+    const db = ctx.store.db;
+    logsTables(db);
+    const stmt = after
+      ? db.prepare('SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND ts >= ? AND ts <= ? AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id')
+      : db.prepare('SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND ts >= ? AND ts <= ? ORDER BY ts, id');
+    const rows = (after ? stmt.iterate(ctx.scope, group, lo, hi, after.t, after.t, after.i) : stmt.iterate(ctx.scope, group, lo, hi)) as Iterable<EventRow>;
+    const out: EventRow[] = [];
+    let more = false;
+    for (const r of rows) {
+      if (streams && !streams.has(r.stream)) continue;
+      if (prefix !== undefined && !r.stream.startsWith(prefix)) continue;
+      if (!match(r.message)) continue;
+      if (out.length === limit) {
+        more = true;
+        break;
+      }
+      out.push(r);
+    }
+    const last = out[out.length - 1];
+    return {
+      events: out.map((r) => ({ logStreamName: r.stream, timestamp: r.ts, message: r.message, ingestionTime: r.ingest, eventId: eventId(r) })),
+      ...(more && last ? { nextToken: token({ t: last.ts, i: last.id }) } : {}),
+    };
+  },
+
+  PutRetentionPolicy(ctx: Ctx, input: PutRetentionPolicyRequest): Record<string, never> {
+    const name = checkGroupName(input.logGroupName);
+    const days = input.retentionInDays!;
+    if (!RETENTION_DAYS.includes(days)) {
+      throw validation(String(days), 'retentionInDays', `Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`);
+    }
+    getGroup(ctx, name);
+    ctx.tx.edit<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)!.retentionInDays = days;
+    return {};
+  },
+
+  DeleteRetentionPolicy(ctx: Ctx, input: DeleteRetentionPolicyRequest): Record<string, never> {
+    const name = checkGroupName(input.logGroupName);
+    getGroup(ctx, name);
+    delete ctx.tx.edit<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)!.retentionInDays;
+    return {};
+  },
+};
+
+export function logsService(store: Store): ServiceDef {
+  attachLogs(store);
+  return {
+    name: 'logs', model: loadModel('logs'), handlers: logsHandlers as unknown as Record<string, Handler>,
+    validationErrorCode: 'InvalidParameterException',
+  };
+}

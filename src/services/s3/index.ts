@@ -1,0 +1,558 @@
+// A minimal Amazon S3 (REST-XML), enough for flow-log delivery and for reading it back with the
+// aws CLI, boto3 or @aws-sdk/client-s3: buckets (create, head, list, delete, location) and
+// objects (put, get with ranges and conditions, head, delete, batch delete, list v1/v2 with
+// prefix, delimiter, max-keys and continuation tokens). Path-style (`/bucket/key`) and
+// `bucket.localhost` hosts. Requests are routed here by their SigV4 scope's service, `s3`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import type { Extension, Gateway } from '../../gateway/server.ts';
+import type { Ctx, ServiceDef } from '../../gateway/context.ts';
+import { ApiError } from '../../gateway/errors.ts';
+import { credentialScope, partitionOf } from '../../gateway/sigv4-scope.ts';
+import { authenticate } from '../../auth/authenticate.ts';
+import { resolvePrincipal, type Principal } from '../../auth/principals.ts';
+import { regional } from '../../store/store.ts';
+import { S3Storage, type BucketRow, type ObjectInfo, type ObjectRow } from './storage.ts';
+
+const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+/** An S3 error: code, message, status and the elements S3 adds (BucketName, Key, …). */
+export class S3Error extends ApiError {
+  constructor(code: string, message: string, status: number, readonly extra: Record<string, string | number> = {}) {
+    super(code, message, status);
+  }
+}
+
+const noSuchBucket = (name: string) => new S3Error('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: name });
+const noSuchKey = (key: string) => new S3Error('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
+const accessDenied = () => new S3Error('AccessDenied', 'Access Denied', 403);
+const notImplemented = () => new S3Error('NotImplemented', 'A header or query you provided implies functionality that is not implemented by Palisade', 501);
+const invalidArgument = (message: string, name?: string, value?: string) =>
+  new S3Error('InvalidArgument', message, 400, name !== undefined ? { ArgumentName: name, ArgumentValue: value ?? '' } : {});
+
+export const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+const xmlUnescape = (s: string) => s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
+  e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'quot' ? '"' : e === 'apos' ? "'" : e === 'amp' ? '&'
+    : String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)));
+
+const BUCKET_SUBRESOURCES = new Set([
+  'acl', 'policy', 'tagging', 'versioning', 'cors', 'lifecycle', 'encryption', 'logging', 'notification', 'replication', 'website',
+  'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'object-lock', 'analytics', 'inventory', 'metrics',
+  'intelligent-tiering', 'policyStatus', 'uploads', 'versions', 'metadataTable', 'session',
+]);
+const OBJECT_SUBRESOURCES = new Set(['acl', 'tagging', 'uploads', 'uploadId', 'partNumber', 'legal-hold', 'retention', 'restore', 'select', 'attributes', 'torrent', 'versionId']);
+const CHECKSUMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
+
+/** The pseudo-service used to authorize S3 calls under `--auth enforce`. */
+const S3_DEF: ServiceDef = { name: 's3', model: { service: 's3', protocol: 'query', ops: {}, shapes: {}, errors: {} }, handlers: {} };
+
+export function validBucketName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name)
+    && !name.startsWith('xn--') && !name.endsWith('-s3alias') && !name.includes('.-') && !name.includes('-.');
+}
+
+export const canonicalUserId = (account: string) => createHash('sha256').update(`palisade:${account}`).digest('hex');
+
+/** Bodies sent with `Content-Encoding: aws-chunked` (streaming SigV4 or unsigned with trailers). */
+export function decodeAwsChunked(buf: Buffer): { body: Buffer; trailers: Record<string, string> } {
+  const parts: Buffer[] = [];
+  let pos = 0;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', pos);
+    if (eol < 0) throw new S3Error('IncompleteBody', 'The request body terminated unexpectedly', 400);
+    const size = parseInt(buf.toString('latin1', pos, eol).split(';')[0]!.trim(), 16);
+    if (Number.isNaN(size)) throw new S3Error('InvalidRequest', 'Malformed aws-chunked body', 400);
+    pos = eol + 2;
+    if (size === 0) break;
+    parts.push(buf.subarray(pos, pos + size));
+    pos += size + 2;
+  }
+  const trailers: Record<string, string> = {};
+  for (const line of buf.toString('latin1', pos).split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) trailers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return { body: Buffer.concat(parts), trailers };
+}
+
+function checksumOf(alg: string, body: Buffer): string | undefined {
+  switch (alg) {
+    case 'crc32': {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(crc32(body) >>> 0);
+      return b.toString('base64');
+    }
+    case 'sha1': return createHash('sha1').update(body).digest('base64');
+    case 'sha256': return createHash('sha256').update(body).digest('base64');
+    default: return undefined; // crc32c / crc64nvme: kept as sent
+  }
+}
+
+/**
+ * The access key of a legacy SigV2 S3 request (`Authorization: AWS KEY:SIG`, or a query-string
+ * URL with AWSAccessKeyId, Signature and Expires, as `aws s3 presign` makes them) — not an EC2
+ * SigV2 query call, which names its Action.
+ */
+function sigV2AccessKey(req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const auth = req.headers.authorization;
+  const m = auth ? /^AWS ([^:\s]+):\S+$/.exec(auth) : null;
+  if (m) return m[1];
+  if (query.has('AWSAccessKeyId') && query.has('Signature') && query.has('Expires') && !query.has('Action')) return query.get('AWSAccessKeyId')!;
+  return undefined;
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+};
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Buffer;
+  query: URLSearchParams;
+  requestId: string;
+  region: string;
+  principal: Principal;
+  account: string;
+  now: number;
+}
+
+export class S3Api implements Extension {
+  constructor(private readonly gateway: Gateway, readonly storage: S3Storage) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
+    const raw = req.url ?? '/';
+    const qi = raw.indexOf('?');
+    const rawPath = qi >= 0 ? raw.slice(0, qi) : raw;
+    const query = new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '');
+    const { config, store, clock } = this.gateway;
+    let scope = credentialScope(req.headers.authorization, query);
+    const v2 = scope ? undefined : sigV2AccessKey(req, query);
+    if (v2 !== undefined) scope = { accessKeyId: v2, date: '', region: config.region, service: 's3' };
+    if (scope?.service !== 's3') return false;
+    const requestId = String(res.getHeader('x-amz-request-id') ?? randomBytes(8).toString('hex').toUpperCase());
+    res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    try {
+      let accessKeyId = scope.accessKeyId;
+      if (v2 !== undefined && config.auth && config.auth !== 'open') {
+        // As S3 answers for every bucket created since June 2020.
+        throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.', 400);
+      }
+      if (config.auth && config.auth !== 'open') {
+        const verify = (url: URL) => authenticate(req, url, body, 'rest', store, clock, this.gateway.rootKey());
+        try {
+          accessKeyId = (await verify(new URL(raw, 'http://localhost'))).accessKeyId;
+        } catch (e) {
+          // S3 signs the path exactly as sent (escaped once), while auth/sigv4.ts decodes the
+          // path before signing it again: for a key with escapes, try it escaped once more.
+          if (!(e instanceof ApiError) || e.code !== 'SignatureDoesNotMatch' || !rawPath.includes('%')) throw e;
+          accessKeyId = (await verify(new URL(rawPath.replace(/%/g, '%25') + (qi >= 0 ? raw.slice(qi) : ''), 'http://localhost'))).accessKeyId;
+        }
+      }
+      const principal = resolvePrincipal(store, accessKeyId, config.defaultAccount, partitionOf(scope.region));
+      const { bucket, key } = this.target(req, rawPath);
+      const call: Call = { req, res, body, query, requestId, region: scope.region, principal, account: principal.account, now: clock.now() };
+      this.route(call, bucket, key);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      this.fail(req, res, requestId, e);
+    }
+    return true;
+  }
+
+  private target(req: IncomingMessage, rawPath: string): { bucket: string; key: string } {
+    const dec = (s: string) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        throw new S3Error('InvalidURI', `Couldn't parse the specified URI.`, 400);
+      }
+    };
+    const host = String(req.headers.host ?? '').replace(/:\d+$/, '');
+    const vh = /^([a-z0-9][a-z0-9.-]*[a-z0-9])\.localhost$/.exec(host);
+    if (vh) return { bucket: vh[1]!, key: dec(rawPath.replace(/^\//, '')) };
+    const path = rawPath.replace(/^\//, '');
+    const slash = path.indexOf('/');
+    if (slash < 0) return { bucket: dec(path), key: '' };
+    return { bucket: dec(path.slice(0, slash)), key: dec(path.slice(slash + 1)) };
+  }
+
+  private authorize(c: Call, action: string, bucket?: string): void {
+    const { config, store, clock } = this.gateway;
+    if (config.auth !== 'enforce' || !this.gateway.authorizer) return;
+    const tx = store.begin();
+    const ctx: Ctx = {
+      requestId: c.requestId, account: c.account, region: c.region, partition: partitionOf(c.region), scope: regional(c.account, c.region),
+      accessKeyId: c.principal.accessKeyId, principal: c.principal, tx, store, clock, config, operation: action,
+      sourceIp: c.req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', userAgent: String(c.req.headers['user-agent'] ?? ''),
+    };
+    try {
+      this.gateway.authorizer(ctx, S3_DEF, action, bucket ? { Bucket: bucket } : {});
+    } catch (e) {
+      if (e instanceof ApiError) throw new S3Error('AccessDenied', e.message, 403);
+      throw e;
+    } finally {
+      tx.rollback();
+    }
+  }
+
+  private route(c: Call, bucket: string, key: string): void {
+    const m = c.req.method ?? 'GET';
+    const q = c.query;
+    // The query's own keys, without those of a presigned URL's signature.
+    const keys = [...q.keys()].filter((k) => !/^(X-Amz-|x-amz-)/.test(k) && k !== 'AWSAccessKeyId' && k !== 'Signature' && k !== 'Expires');
+    if (bucket === '') {
+      if (m === 'GET') return this.listBuckets(c);
+      throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: m, ResourceType: 'SERVICE' });
+    }
+    if (key === '') {
+      if (m === 'PUT' && keys.length === 0) return this.createBucket(c, bucket);
+      if (m === 'HEAD') return this.headBucket(c, bucket);
+      if (m === 'DELETE' && keys.length === 0) return this.deleteBucket(c, bucket);
+      if (m === 'GET' && q.has('location')) return this.bucketLocation(c, bucket);
+      if (m === 'POST' && q.has('delete')) return this.deleteObjects(c, bucket);
+      if (m === 'GET' && !keys.some((k) => BUCKET_SUBRESOURCES.has(k))) return q.get('list-type') === '2' ? this.listV2(c, bucket) : this.listV1(c, bucket);
+      throw notImplemented();
+    }
+    if (keys.some((k) => OBJECT_SUBRESOURCES.has(k)) || header(c.req, 'x-amz-copy-source')) throw notImplemented();
+    if (m === 'PUT') return this.putObject(c, bucket, key);
+    if (m === 'GET' || m === 'HEAD') return this.getObject(c, bucket, key, m === 'HEAD');
+    if (m === 'DELETE') return this.deleteObject(c, bucket, key);
+    throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: m, ResourceType: 'OBJECT' });
+  }
+
+  /** The caller's own bucket, or NoSuchBucket / AccessDenied. */
+  private own(c: Call, name: string): BucketRow {
+    const b = this.storage.bucket(name);
+    if (!b) throw noSuchBucket(name);
+    if (b.account !== c.account) throw accessDenied();
+    return b;
+  }
+
+  private send(c: Call, status: number, xml?: string, headers: Record<string, string | number> = {}): void {
+    if (xml === undefined) {
+      c.res.writeHead(status, { 'content-length': 0, ...headers });
+      c.res.end();
+      return;
+    }
+    const text = `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`;
+    c.res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text), ...headers });
+    c.res.end(c.req.method === 'HEAD' ? undefined : text);
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, requestId: string, e: ApiError): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (req.method === 'HEAD') {
+      res.writeHead(e.status, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const extra = e instanceof S3Error ? Object.entries(e.extra).map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`).join('') : '';
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message>${extra}<RequestId>${requestId}</RequestId><HostId>${String(res.getHeader('x-amz-id-2') ?? '')}</HostId></Error>`;
+    res.writeHead(e.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+    res.end(xml);
+  }
+
+  private owner(account: string): string {
+    return `<Owner><ID>${canonicalUserId(account)}</ID><DisplayName>${account}</DisplayName></Owner>`;
+  }
+
+  // ---- buckets ----
+
+  private listBuckets(c: Call): void {
+    this.authorize(c, 'ListAllMyBuckets');
+    const items = this.storage.buckets(c.account).map((b) =>
+      `<Bucket><Name>${xmlEscape(b.name)}</Name><CreationDate>${new Date(b.created).toISOString()}</CreationDate><BucketRegion>${b.region}</BucketRegion></Bucket>`).join('');
+    this.send(c, 200, `<ListAllMyBucketsResult xmlns="${NS}">${this.owner(c.account)}<Buckets>${items}</Buckets></ListAllMyBucketsResult>`);
+  }
+
+  private createBucket(c: Call, name: string): void {
+    this.authorize(c, 'CreateBucket', name);
+    if (!validBucketName(name)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400, { BucketName: name });
+    const text = c.body.toString('utf8');
+    const lc = /<LocationConstraint>\s*([^<]*?)\s*<\/LocationConstraint>/.exec(text)?.[1];
+    if (text.trim() && !/<CreateBucketConfiguration[\s>]/.test(text) && !/^<\?xml[^>]*\?>\s*$/.test(text.trim())) {
+      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+    }
+    if (lc === 'us-east-1') throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', 400, { LocationConstraint: lc });
+    if (c.region !== 'us-east-1' && (lc ?? '') !== c.region) {
+      throw new S3Error('IllegalLocationConstraintException', lc
+        ? `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`
+        : 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.', 400);
+    }
+    const region = lc || 'us-east-1';
+    const existing = this.storage.bucket(name);
+    if (existing) {
+      if (existing.account !== c.account) {
+        throw new S3Error('BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', 409, { BucketName: name });
+      }
+      // Legacy behaviour of us-east-1: re-creating your own bucket there succeeds.
+      if (!(existing.region === 'us-east-1' && region === 'us-east-1')) {
+        throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409, { BucketName: name });
+      }
+    } else {
+      this.storage.createBucket({ name, account: c.account, region, created: c.now });
+    }
+    this.send(c, 200, undefined, { location: `/${name}` });
+  }
+
+  private headBucket(c: Call, name: string): void {
+    this.authorize(c, 'ListBucket', name);
+    const b = this.own(c, name);
+    this.send(c, 200, undefined, { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' });
+  }
+
+  private bucketLocation(c: Call, name: string): void {
+    this.authorize(c, 'GetBucketLocation', name);
+    const b = this.own(c, name);
+    this.send(c, 200, `<LocationConstraint xmlns="${NS}">${b.region === 'us-east-1' ? '' : b.region}</LocationConstraint>`);
+  }
+
+  private deleteBucket(c: Call, name: string): void {
+    this.authorize(c, 'DeleteBucket', name);
+    const b = this.own(c, name);
+    if (!this.storage.isEmpty(name)) throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, { BucketName: name });
+    this.storage.deleteBucket(b);
+    this.send(c, 204);
+  }
+
+  // ---- listing ----
+
+  private maxKeys(c: Call): number {
+    const raw = c.query.get('max-keys');
+    if (raw === null || raw === '') return 1000;
+    if (!/^\d+$/.test(raw) || Number(raw) > 2147483647) throw invalidArgument('Provided max-keys not an integer or within integer range', 'max-keys', raw);
+    return Math.min(Number(raw), 1000);
+  }
+
+  /** Walks keys after `after` under `prefix`, rolling keys up to common prefixes at `delimiter`. */
+  private walk(bucket: string, prefix: string, delimiter: string, after: string, max: number) {
+    const contents: ObjectRow[] = [];
+    const prefixes: string[] = [];
+    let truncated = false;
+    let last: string | undefined;
+    for (const o of this.storage.list(bucket, prefix, after)) {
+      let cp: string | undefined;
+      if (delimiter) {
+        const i = o.key.indexOf(delimiter, prefix.length);
+        if (i >= 0) cp = o.key.slice(0, i + delimiter.length);
+      }
+      if (cp !== undefined && (cp === last || cp === after)) continue;
+      if (contents.length + prefixes.length >= max) {
+        truncated = max > 0;
+        break;
+      }
+      if (cp !== undefined) prefixes.push(cp);
+      else contents.push(o);
+      last = cp ?? o.key;
+    }
+    return { contents, prefixes, truncated, last };
+  }
+
+  private contentsXml(o: ObjectRow, enc: (s: string) => string, owner?: string): string {
+    return `<Contents><Key>${enc(o.key)}</Key><LastModified>${new Date(o.modified).toISOString()}</LastModified><ETag>&quot;${o.etag}&quot;</ETag>`
+      + `${o.info.checksums ? Object.keys(o.info.checksums).map((a) => `<ChecksumAlgorithm>${a.toUpperCase()}</ChecksumAlgorithm>`).join('') : ''}`
+      + `<Size>${o.size}</Size>${owner ?? ''}<StorageClass>STANDARD</StorageClass></Contents>`;
+  }
+
+  private encoder(c: Call): { enc: (s: string) => string; tag: string } {
+    const et = c.query.get('encoding-type');
+    if (et !== null && et !== 'url') throw invalidArgument('Invalid Encoding Method specified in Request', 'encoding-type', et);
+    if (et === 'url') return { enc: (s) => xmlEscape(encodeURIComponent(s).replace(/%2F/g, '/')), tag: '<EncodingType>url</EncodingType>' };
+    return { enc: xmlEscape, tag: '' };
+  }
+
+  private listV2(c: Call, name: string): void {
+    this.authorize(c, 'ListBucket', name);
+    this.own(c, name);
+    const q = c.query;
+    const max = this.maxKeys(c);
+    const prefix = q.get('prefix') ?? '';
+    const delimiter = q.get('delimiter') ?? '';
+    const startAfter = q.get('start-after') ?? '';
+    const token = q.get('continuation-token');
+    let after = startAfter;
+    if (token !== null) {
+      const decoded = Buffer.from(token, 'base64').toString('utf8');
+      if (!decoded.startsWith('v2\u0000')) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
+      after = decoded.slice(3);
+    }
+    const { enc, tag } = this.encoder(c);
+    const r = this.walk(name, prefix, delimiter, after, max);
+    const owner = q.get('fetch-owner') === 'true' ? this.owner(c.account) : undefined;
+    const next = r.truncated && r.last !== undefined ? Buffer.from(`v2\u0000${r.last}`).toString('base64') : undefined;
+    const xml = `<ListBucketResult xmlns="${NS}"><Name>${xmlEscape(name)}</Name><Prefix>${enc(prefix)}</Prefix>`
+      + `${delimiter ? `<Delimiter>${enc(delimiter)}</Delimiter>` : ''}<MaxKeys>${max}</MaxKeys>${tag}`
+      + `<KeyCount>${r.contents.length + r.prefixes.length}</KeyCount><IsTruncated>${r.truncated}</IsTruncated>`
+      + `${token !== null ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : ''}`
+      + `${next ? `<NextContinuationToken>${next}</NextContinuationToken>` : ''}`
+      + `${startAfter ? `<StartAfter>${enc(startAfter)}</StartAfter>` : ''}`
+      + r.contents.map((o) => this.contentsXml(o, enc, owner)).join('')
+      + r.prefixes.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join('')
+      + '</ListBucketResult>';
+    this.send(c, 200, xml);
+  }
+
+  private listV1(c: Call, name: string): void {
+    this.authorize(c, 'ListBucket', name);
+    this.own(c, name);
+    const q = c.query;
+    const max = this.maxKeys(c);
+    const prefix = q.get('prefix') ?? '';
+    const delimiter = q.get('delimiter') ?? '';
+    const marker = q.get('marker') ?? '';
+    const { enc, tag } = this.encoder(c);
+    const r = this.walk(name, prefix, delimiter, marker, max);
+    const owner = this.owner(c.account);
+    const xml = `<ListBucketResult xmlns="${NS}"><Name>${xmlEscape(name)}</Name><Prefix>${enc(prefix)}</Prefix><Marker>${enc(marker)}</Marker>`
+      + `${r.truncated && delimiter && r.last !== undefined ? `<NextMarker>${enc(r.last)}</NextMarker>` : ''}`
+      + `<MaxKeys>${max}</MaxKeys>${delimiter ? `<Delimiter>${enc(delimiter)}</Delimiter>` : ''}${tag}<IsTruncated>${r.truncated}</IsTruncated>`
+      + r.contents.map((o) => this.contentsXml(o, enc, owner)).join('')
+      + r.prefixes.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join('')
+      + '</ListBucketResult>';
+    this.send(c, 200, xml);
+  }
+
+  // ---- objects ----
+
+  private putObject(c: Call, bucketName: string, key: string): void {
+    this.authorize(c, 'PutObject', bucketName);
+    const b = this.own(c, bucketName);
+    if (Buffer.byteLength(key) > 1024) throw new S3Error('KeyTooLongError', 'Your key is too long', 400);
+    const req = c.req;
+    let body = c.body;
+    let trailers: Record<string, string> = {};
+    const encoding = (header(req, 'content-encoding') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const sha = header(req, 'x-amz-content-sha256') ?? '';
+    if (encoding.includes('aws-chunked') || sha.startsWith('STREAMING-')) {
+      ({ body, trailers } = decodeAwsChunked(body));
+      const declared = header(req, 'x-amz-decoded-content-length');
+      if (declared !== undefined && Number(declared) !== body.length) throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header', 400);
+    }
+    const md5 = header(req, 'content-md5');
+    if (md5 !== undefined) {
+      if (!/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', 400);
+      if (createHash('md5').update(body).digest('base64') !== md5) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', 400);
+    }
+    const checksums: Record<string, string> = {};
+    for (const alg of CHECKSUMS) {
+      const v = header(req, `x-amz-checksum-${alg}`) ?? trailers[`x-amz-checksum-${alg}`];
+      if (v === undefined) continue;
+      const actual = checksumOf(alg, body);
+      if (actual !== undefined && actual !== v) {
+        throw new S3Error('BadDigest', `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`, 400);
+      }
+      checksums[alg] = v;
+    }
+    const meta: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k.startsWith('x-amz-meta-') && v !== undefined) meta[k.slice('x-amz-meta-'.length)] = Array.isArray(v) ? v.join(',') : v;
+    }
+    const ce = encoding.filter((e) => e !== 'aws-chunked').join(', ');
+    const info: ObjectInfo = {
+      contentType: header(req, 'content-type') || 'binary/octet-stream',
+      ...(ce ? { contentEncoding: ce } : {}),
+      ...(header(req, 'content-disposition') ? { contentDisposition: header(req, 'content-disposition') } : {}),
+      ...(header(req, 'content-language') ? { contentLanguage: header(req, 'content-language') } : {}),
+      ...(header(req, 'cache-control') ? { cacheControl: header(req, 'cache-control') } : {}),
+      ...(header(req, 'expires') ? { expires: header(req, 'expires') } : {}),
+      ...(Object.keys(meta).length ? { meta } : {}),
+      ...(Object.keys(checksums).length ? { checksums } : {}),
+    };
+    const row = this.storage.put(b, key, body, info, c.now);
+    const out: Record<string, string> = { etag: `"${row.etag}"` };
+    for (const [alg, v] of Object.entries(checksums)) out[`x-amz-checksum-${alg}`] = v;
+    this.send(c, 200, undefined, out);
+  }
+
+  private getObject(c: Call, bucketName: string, key: string, head: boolean): void {
+    this.authorize(c, 'GetObject', bucketName);
+    const b = this.own(c, bucketName);
+    const o = this.storage.head(bucketName, key);
+    if (!o) throw noSuchKey(key);
+    const req = c.req;
+    const etag = `"${o.etag}"`;
+    const lastModified = new Date(Math.floor(o.modified / 1000) * 1000);
+    const ifMatch = header(req, 'if-match');
+    const ifNoneMatch = header(req, 'if-none-match');
+    const ifModifiedSince = Date.parse(header(req, 'if-modified-since') ?? '');
+    const ifUnmodifiedSince = Date.parse(header(req, 'if-unmodified-since') ?? '');
+    const etagIn = (list: string) => list.split(',').map((s) => s.trim()).some((t) => t === '*' || t === etag || t === o.etag);
+    if (ifMatch !== undefined && !etagIn(ifMatch)) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'If-Match' });
+    if (ifMatch === undefined && !Number.isNaN(ifUnmodifiedSince) && lastModified.getTime() > ifUnmodifiedSince) {
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'If-Unmodified-Since' });
+    }
+    const headers: Record<string, string | number> = {
+      'content-type': c.query.get('response-content-type') ?? o.info.contentType ?? 'binary/octet-stream',
+      etag, 'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes',
+    };
+    const opt = (h: string, v: string | undefined, override: string) => {
+      const x = c.query.get(override) ?? v;
+      if (x !== undefined) headers[h] = x;
+    };
+    opt('content-encoding', o.info.contentEncoding, 'response-content-encoding');
+    opt('content-disposition', o.info.contentDisposition, 'response-content-disposition');
+    opt('content-language', o.info.contentLanguage, 'response-content-language');
+    opt('cache-control', o.info.cacheControl, 'response-cache-control');
+    opt('expires', o.info.expires, 'response-expires');
+    for (const [k, v] of Object.entries(o.info.meta ?? {})) headers[`x-amz-meta-${k}`] = v;
+    if ((ifNoneMatch !== undefined && etagIn(ifNoneMatch)) || (ifNoneMatch === undefined && !Number.isNaN(ifModifiedSince) && lastModified.getTime() <= ifModifiedSince)) {
+      delete headers['content-type'];
+      this.send(c, 304, undefined, headers);
+      return;
+    }
+    let start = 0;
+    let end = o.size - 1;
+    let partial = false;
+    const range = /^bytes=(\d*)-(\d*)$/.exec((header(req, 'range') ?? '').trim());
+    if (range && (range[1] !== '' || range[2] !== '')) {
+      if (range[1] === '') {
+        start = Math.max(0, o.size - Number(range[2]));
+      } else {
+        start = Number(range[1]);
+        if (range[2] !== '') end = Math.min(Number(range[2]), o.size - 1);
+      }
+      if (start >= o.size || (range[1] !== '' && range[2] !== '' && Number(range[2]) < start) || (range[1] === '' && Number(range[2]) === 0)) {
+        throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { RangeRequested: range[0]!.replace('bytes=', 'bytes='), ActualObjectSize: o.size });
+      }
+      partial = true;
+      headers['content-range'] = `bytes ${start}-${end}/${o.size}`;
+    } else if (header(req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+      for (const [alg, v] of Object.entries(o.info.checksums ?? {})) headers[`x-amz-checksum-${alg}`] = v;
+    }
+    const length = o.size === 0 ? 0 : end - start + 1;
+    headers['content-length'] = length;
+    c.res.writeHead(partial ? 206 : 200, headers);
+    if (head) {
+      c.res.end();
+      return;
+    }
+    const body = this.storage.body(b, o);
+    c.res.end(partial ? body.subarray(start, end + 1) : body);
+  }
+
+  private deleteObject(c: Call, bucketName: string, key: string): void {
+    this.authorize(c, 'DeleteObject', bucketName);
+    const b = this.own(c, bucketName);
+    this.storage.delete(b, key);
+    this.send(c, 204);
+  }
+
+  private deleteObjects(c: Call, bucketName: string): void {
+    this.authorize(c, 'DeleteObject', bucketName);
+    const b = this.own(c, bucketName);
+    const text = c.body.toString('utf8');
+    if (!/<Delete[\s>]/.test(text)) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+    const keys = [...text.matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map((m) => xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)?.[1] ?? ''));
+    if (keys.length > 1000) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+    const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(text);
+    for (const k of keys) this.storage.delete(b, k);
+    const deleted = quiet ? '' : keys.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('');
+    this.send(c, 200, `<DeleteResult xmlns="${NS}">${deleted}</DeleteResult>`);
+  }
+}

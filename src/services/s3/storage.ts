@@ -1,0 +1,160 @@
+// S3 state: buckets and object metadata in SQLite (the store's database), object bodies as files
+// under `<stateDir>/s3/<account>/<bucket>/` — or, when state is in memory, in the in-memory
+// database itself. Bucket names are one namespace for all accounts (as in AWS); each bucket
+// belongs to the account that created it.
+import { randomUUID, createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Store, Tx } from '../../store/store.ts';
+
+export interface BucketRow { name: string; account: string; region: string; created: number }
+
+export interface ObjectInfo {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+  meta?: Record<string, string>;
+  checksums?: Record<string, string>;
+}
+
+export interface ObjectRow {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  modified: number;
+  info: ObjectInfo;
+  blob: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS s3_buckets (name TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS s3_objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+  modified INTEGER NOT NULL, info TEXT NOT NULL, blob TEXT, data BLOB, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+`;
+
+const ready = new WeakSet<Database.Database>();
+/** Creates the S3 tables if needed (idempotent): EC2 checks buckets for flow logs through it. */
+export function s3Tables(db: Database.Database): void {
+  if (ready.has(db)) return;
+  db.exec(SCHEMA);
+  ready.add(db);
+}
+
+/** The bucket of that name, whoever owns it. */
+export function findBucket(db: Database.Database, name: string): BucketRow | undefined {
+  s3Tables(db);
+  return db.prepare('SELECT name, account, region, created FROM s3_buckets WHERE name = ?').get(name) as BucketRow | undefined;
+}
+
+type RawObject = { bucket: string; key: string; size: number; etag: string; modified: number; info: string; blob: string | null };
+const toRow = (r: RawObject): ObjectRow => ({ ...r, info: JSON.parse(r.info) as ObjectInfo });
+
+export class S3Storage {
+  readonly dir: string | null;
+  private readonly db: Database.Database;
+
+  constructor(store: Store) {
+    this.db = store.db;
+    this.dir = store.location === ':memory:' ? null : join(store.location, 's3');
+    s3Tables(this.db);
+    store.onReset((db) => {
+      db.exec('DELETE FROM s3_objects; DELETE FROM s3_buckets;');
+      if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    });
+  }
+
+  bucket(name: string): BucketRow | undefined {
+    return findBucket(this.db, name);
+  }
+
+  buckets(account: string): BucketRow[] {
+    return this.db.prepare('SELECT name, account, region, created FROM s3_buckets WHERE account = ? ORDER BY name').all(account) as BucketRow[];
+  }
+
+  createBucket(b: BucketRow): void {
+    this.db.prepare('INSERT INTO s3_buckets (name, account, region, created) VALUES (?, ?, ?, ?)').run(b.name, b.account, b.region, b.created);
+  }
+
+  isEmpty(bucket: string): boolean {
+    return !this.db.prepare('SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1').get(bucket);
+  }
+
+  deleteBucket(b: BucketRow): void {
+    this.db.prepare('DELETE FROM s3_buckets WHERE name = ?').run(b.name);
+    if (this.dir) rmSync(join(this.dir, b.account, b.name), { recursive: true, force: true });
+  }
+
+  head(bucket: string, key: string): ObjectRow | undefined {
+    const r = this.db.prepare('SELECT bucket, key, size, etag, modified, info, blob FROM s3_objects WHERE bucket = ? AND key = ?').get(bucket, key) as RawObject | undefined;
+    return r && toRow(r);
+  }
+
+  body(b: BucketRow, o: ObjectRow): Buffer {
+    if (o.blob && this.dir) return readFileSync(join(this.dir, b.account, b.name, o.blob));
+    const r = this.db.prepare('SELECT data FROM s3_objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as { data: Buffer | null } | undefined;
+    return r?.data ?? Buffer.alloc(0);
+  }
+
+  /** Keys of the bucket after `after` (exclusive) that start with `prefix`, in UTF-8 binary order. */
+  *list(bucket: string, prefix: string, after: string): Generator<ObjectRow> {
+    const stmt = this.db.prepare('SELECT bucket, key, size, etag, modified, info, blob FROM s3_objects WHERE bucket = ? AND key > ? AND key >= ? ORDER BY key');
+    for (const r of stmt.iterate(bucket, after, prefix) as Iterable<RawObject>) {
+      // Keys with the prefix are one contiguous run from `prefix` on: the first without it ends the run.
+      if (!r.key.startsWith(prefix)) break;
+      yield toRow(r);
+    }
+  }
+
+  /** Writes the body (file first, then the row); returns the new object's row. */
+  put(b: BucketRow, key: string, body: Buffer, info: ObjectInfo, now: number): ObjectRow {
+    const { row, write } = this.prepare(b, key, body, info, now);
+    const old = this.head(b.name, key);
+    this.db.transaction(() => write(this.db))();
+    this.removeBlob(b, old);
+    return row;
+  }
+
+  /** As put, with the row written in the transaction's commit (flow-log delivery). */
+  stagePut(tx: Tx, b: BucketRow, key: string, body: Buffer, info: ObjectInfo, now: number): ObjectRow {
+    const { row, write } = this.prepare(b, key, body, info, now);
+    tx.write(write);
+    return row;
+  }
+
+  private prepare(b: BucketRow, key: string, body: Buffer, info: ObjectInfo, now: number) {
+    const etag = createHash('md5').update(body).digest('hex');
+    let blob: string | null = null;
+    if (this.dir) {
+      const dir = join(this.dir, b.account, b.name);
+      mkdirSync(dir, { recursive: true });
+      blob = randomUUID();
+      const tmp = join(dir, `.${blob}.tmp`);
+      writeFileSync(tmp, body);
+      renameSync(tmp, join(dir, blob));
+    }
+    const row: ObjectRow = { bucket: b.name, key, size: body.length, etag, modified: now, info, blob };
+    const write = (db: Database.Database) => {
+      db.prepare(`INSERT INTO s3_objects (bucket, key, size, etag, modified, info, blob, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, modified = excluded.modified,
+        info = excluded.info, blob = excluded.blob, data = excluded.data`)
+        .run(b.name, key, body.length, etag, now, JSON.stringify(info), blob, blob ? null : body);
+    };
+    return { row, write };
+  }
+
+  delete(b: BucketRow, key: string): void {
+    const old = this.head(b.name, key);
+    if (!old) return;
+    this.db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?').run(b.name, key);
+    this.removeBlob(b, old);
+  }
+
+  private removeBlob(b: BucketRow, o: ObjectRow | undefined): void {
+    if (o?.blob && this.dir) rmSync(join(this.dir, b.account, b.name, o.blob), { force: true });
+  }
+}
