@@ -29,6 +29,10 @@ Commands:
             exit code 2 when a finding at or above --fail-on exists, 1 on bad input (audit --help)
   import DIR|FILE [--out PATH]
             aws CLI describe-* exports → one state file for audit --state (import --help)
+  reach --to TARGET [--from SOURCE] [--port P] [--protocol P] [--endpoint URL | --state PATH] [--json]
+            without --from: every source (internet ranges, interfaces) that can open that connection,
+            with the rules; with --from: yes/no, the rules or the blocking gate and the fix
+            (exit 0 reachable, 1 not)
   help      show this text
 
 The endpoint of a running server: --endpoint, else AWS_ENDPOINT_URL, else http://127.0.0.1:4566.
@@ -48,6 +52,8 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
       return exec(rest);
     case 'probe':
       return probe(rest);
+    case 'reach':
+      return (await import('./reach.ts')).reach(rest, endpointOf);
     case 'audit':
       return (await import('./audit.ts')).runAudit(rest);
     case 'import':
