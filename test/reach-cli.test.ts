@@ -9,7 +9,8 @@ import { ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 
 const run = promisify(execFile);
-const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'reach', ...args]).catch((e) => e as { code: number; stdout: string });
+const cli = (...args: string[]): Promise<{ code?: number; stdout: string }> =>
+  run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'reach', ...args]).catch((e) => e as { code: number; stdout: string });
 
 describe('palisade reach --state (exported estate)', () => {
   it('lists who can reach port 22 of the public instance, with the rule', async () => {

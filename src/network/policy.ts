@@ -157,6 +157,9 @@ export interface GateQuery {
   remote: Address;
 }
 
+/** A rule's own address set, parsed once (explanations look at rules one by one). */
+const ruleSets = new WeakMap<RuleInput, AddressSet>();
+
 export class Policy {
   private readonly groups = new Map<string, CompiledGroup>();
   private readonly interfaces = new Map<string, InterfaceInput>();
@@ -342,7 +345,11 @@ export class Policy {
       const point = portPoint(q.proto, q.port, q.icmpType, q.icmpCode);
       if (point < a || point > b) return false;
     }
-    if (r.cidr4 || r.cidr6) return setHas(addressSet([r.cidr4 ?? r.cidr6!]), q.remote);
+    if (r.cidr4 || r.cidr6) {
+      let set = ruleSets.get(r);
+      if (!set) ruleSets.set(r, (set = addressSet([r.cidr4 ?? r.cidr6!])));
+      return setHas(set, q.remote);
+    }
     if (r.prefixListId) return setHas(this.prefixLists.get(r.prefixListId) ?? EMPTY_SET, q.remote);
     if (r.refGroupId) return this.memberGroups(vpcId, q.remote)?.has(r.refGroupId) ?? false;
     return false;

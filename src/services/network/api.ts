@@ -1,5 +1,5 @@
 // The JSON API for sending traffic through the data plane, under /_palisade/network/:
-//   POST /_palisade/network/evaluate            {flows:[{from,to,protocol,port,…}]} → verdicts (no state changes)
+//   POST /_palisade/network/evaluate            {flows:[{from,to,protocol,port,…}], explain?, record?} → verdicts (no state changes)
 //   POST /_palisade/network/connections         {from,to,protocol,port,srcPort?} → opens a connection (first packet)
 //   POST /_palisade/network/connections/ID/send {direction:"forward"|"reply", flags?, bytes?} → verdict of one packet
 //   DELETE /_palisade/network/connections/ID    closes it (FIN both ways)
@@ -152,7 +152,7 @@ export class NetworkApi implements Extension {
   }
 
   /** Judges one flow spec: resolve endpoints, find the path, ask the data plane. */
-  evaluate(spec: FlowSpec, scope: string, commit: boolean, conn?: { c: Connection; forward: boolean }) {
+  evaluate(spec: FlowSpec, scope: string, commit: boolean, conn?: { c: Connection; forward: boolean }, explain = true) {
     const proto = conn ? conn.c.proto : protocolOf(spec.protocol);
     const family = spec.to && !spec.to.startsWith('i-') && !spec.to.startsWith('eni-') && spec.to.replace('internet:', '').includes(':') ? 6 : 4;
     const s = conn ? (conn.forward ? conn.c.src : conn.c.dst) : resolveEndpoint(this.store, spec.from, scope, family);
@@ -160,7 +160,7 @@ export class NetworkApi implements Extension {
     const p = path(s, d);
     if ('noRoute' in p) return { verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute }, src: s, dst: d, proto };
     const pkt = this.packet(spec, proto, conn?.forward ?? true, conn?.c);
-    const v = this.plane.judge(p.src, p.dst, pkt, this.clock.now(), { explain: true, commit });
+    const v = this.plane.judge(p.src, p.dst, pkt, this.clock.now(), { explain, commit });
     if (commit && v.observations.length) for (const o of this.observers) o(v.observations);
     return { verdict: v, src: s, dst: d, proto, pkt };
   }
@@ -177,9 +177,11 @@ export class NetworkApi implements Extension {
         const flows = json.flows;
         if (!Array.isArray(flows)) throw new EndpointError('flows must be a list of {from, to, protocol, port}');
         const record = json.record === true;
+        const brief = json.explain === false;
         const results = flows.map((f) => {
           try {
-            return explainVerdict(this.evaluate(f as FlowSpec, scope, record).verdict);
+            const v = this.evaluate(f as FlowSpec, scope, record, undefined, !brief).verdict;
+            return brief ? { verdict: v.verdict, decidedBy: v.decidedBy } : explainVerdict(v);
           } catch (e) {
             if (e instanceof EndpointError) return { error: e.message };
             throw e;
