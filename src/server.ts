@@ -19,7 +19,7 @@ import { S3Api } from './services/s3/index.ts';
 import { S3Storage } from './services/s3/storage.ts';
 import { FlowLogEngine } from './services/ec2/flow-logs.ts';
 import { CloudTrail } from './audit/cloudtrail.ts';
-import { cloudtrailService, cloudtrailTargetAlias } from './services/cloudtrail/index.ts';
+import { cloudtrailService } from './services/cloudtrail/index.ts';
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -70,7 +70,6 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   // CloudTrail: every call answered becomes a management event, written in the call's transaction.
   const trail = new CloudTrail({ store, clock, config: cfg, log });
   gateway.register(cloudtrailService(trail));
-  gateway.extend(cloudtrailTargetAlias());
   gateway.observe(trail);
   const { host, port } = await gateway.listen();
   const url = `http://${host}:${port}`;

@@ -95,7 +95,7 @@ class Check {
       return undefined;
     }
     if (opts.prefix && !v.startsWith(opts.prefix)) {
-      this.fail(`${path}${key}`, `${JSON.stringify(v)} is not a ${opts.prefix}… id`);
+      this.fail(`${path}${key}`, `${JSON.stringify(v)} is not an id of the form ${opts.prefix}…`);
       return undefined;
     }
     const bad = opts.test?.(v);

@@ -157,7 +157,9 @@ export class Gateway {
     const dot = target.lastIndexOf('.');
     const prefix = target.slice(0, dot);
     const action = target.slice(dot + 1);
-    const service = [...this.services.values()].find((s) => s.model.protocol === 'json' && s.model.target === prefix);
+    // botocore sends the model's full target prefix (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101),
+    // the SDK v3 clients only its last part (CloudTrail_20131101): AWS accepts both.
+    const service = [...this.services.values()].find((s) => s.model.protocol === 'json' && (s.model.target === prefix || s.model.target?.endsWith(`.${prefix}`)));
     const json = service && this.jsonCodecs.get(service.name);
     const send = (status: number, text: string, errorType?: string) => {
       res.writeHead(status, {
