@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark, printing its figures next to its target (✓/✗). Nothing here
 // asserts on time. Each benchmark bounds itself (fixed counts or a few seconds) and talks only to
 // 127.0.0.1; servers run as child processes so the load generator does not share their CPU.
-// Run a subset with `npm run bench -- startup sg` (names: startup, sg, engine, auth, instances).
+// Run a subset with `npm run bench -- startup sg` (names: startup, sg, engine, auth, instances, batch, reach, lookup, audit).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,10 @@ const benches: Bench[] = [
   moduleBench('engine', 'engine.ts', 'benchEngine'),
   moduleBench('auth', 'auth.ts', 'benchAuth'),
   moduleBench('instances', 'instances.ts', 'benchInstances'),
+  moduleBench('batch', 'batch.ts', 'benchBatch'),
+  moduleBench('reach', 'reach.ts', 'benchReach'),
+  moduleBench('lookup', 'lookup-events.ts', 'benchLookupEvents'),
+  moduleBench('audit', 'audit.ts', 'benchAudit'),
 ].filter((b): b is Bench => b !== undefined);
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
