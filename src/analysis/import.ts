@@ -614,6 +614,11 @@ function fromState(v: Record<string, unknown>, file: string): AuditSnapshot {
   if (v.exported !== undefined) {
     c.arr(v, 'exported', '').forEach((k, i) => { if (!EXPORT_KINDS.includes(k as ExportKind)) c.fail(`exported[${i}]`, `unknown kind ${JSON.stringify(k)}`); });
   }
+  if (v.sources !== undefined && c.obj(v.sources, 'sources')) {
+    for (const [id, ref] of Object.entries(v.sources)) {
+      if (!ref || typeof ref !== 'object' || typeof (ref as SourceRef).file !== 'string') c.fail(`sources.${id}`, 'must be {"file": PATH, "line": N}');
+    }
+  }
   if (errors.length) throw new ImportError(errors);
   const { $palisade: _m, version: _v, createdAt: _c, ...rest } = v as unknown as StateFile;
   return rest;

@@ -73,6 +73,8 @@ export async function runAudit(args: string[]): Promise<number> {
     if (v.state) snapshot = await loadSnapshot(v.state, { onProgress: progress.update });
     else {
       const endpoint = (v.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
+      // The SDK's notice about future Node versions is not this command's business.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { fetchLiveSnapshot } = await import('../analysis/fetch-live.ts');
       try {
         snapshot = await fetchLiveSnapshot(endpoint, { region: v.region, onProgress: progress.update });

@@ -5,8 +5,9 @@ import type { ServerResponse } from 'node:http';
 
 /** Below this many characters an answer is simply joined and written. */
 const SMALL = 16 * 1024;
+/** Buffers kept for reuse: at most 8, of at most 4 MB each (pages never written stay unbacked). */
 const KEEP = 8;
-const KEEP_MAX_BYTES = 16 * 1024 * 1024;
+const KEEP_MAX_BYTES = 4 * 1024 * 1024;
 const free: Buffer[] = [];
 
 function acquire(bytes: number): Buffer {

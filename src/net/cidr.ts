@@ -72,8 +72,14 @@ function parseCidrUncached(text: string, family?: Family): Cidr | undefined {
   return { family: addr.family, base: addr.value & ~hostMask, prefix };
 }
 
+const formatted = new WeakMap<Cidr, string>();
 export function formatCidr(c: Cidr): string {
-  return `${bigIntToAddress(c.family, c.base)}/${c.prefix}`;
+  // parsed CIDRs are shared and frozen: their text is worked out once
+  const known = Object.isFrozen(c) ? formatted.get(c) : undefined;
+  if (known !== undefined) return known;
+  const text = `${bigIntToAddress(c.family, c.base)}/${c.prefix}`;
+  if (Object.isFrozen(c)) formatted.set(c, text);
+  return text;
 }
 
 export function canonicalCidr(text: string, family?: Family): string | undefined {

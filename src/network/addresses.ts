@@ -96,7 +96,24 @@ export class Set6 {
 export interface AddressSet { v4: Set4; v6: Set6 }
 export const EMPTY_SET: AddressSet = { v4: Set4.EMPTY, v6: Set6.EMPTY };
 
-export function cidrRange(cidr: string): { family: 4; r: [number, number] } | { family: 6; r: [bigint, bigint] } | undefined {
+type CidrRange = { family: 4; r: [number, number] } | { family: 6; r: [bigint, bigint] };
+
+// A group's sets are compiled again on every change to it: each CIDR's range is worked out once
+// (shared, frozen), up to a bound.
+const ranges = new Map<string, CidrRange | null>();
+
+export function cidrRange(cidr: string): CidrRange | undefined {
+  let r = ranges.get(cidr);
+  if (r === undefined) {
+    r = computeRange(cidr) ?? null;
+    if (r) Object.freeze(Object.freeze(r).r);
+    if (ranges.size >= 10_000) ranges.clear();
+    ranges.set(cidr, r);
+  }
+  return r ?? undefined;
+}
+
+function computeRange(cidr: string): CidrRange | undefined {
   const c = parseCidr(cidr);
   if (!c) return undefined;
   const size = 1n << BigInt((c.family === 4 ? 32 : 128) - c.prefix);

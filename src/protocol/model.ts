@@ -58,47 +58,51 @@ const SHAPES_MARK = Buffer.from('"shapes":{\n');
 
 /**
  * `shapes` parsed one shape at a time, on first use. scripts/gen-models.mjs writes them last,
- * one per line, so starting the server parses only the head (operations, errors): the whole EC2
- * model is ~1 MB of JSON, tens of milliseconds of a cold start. Reads through the proxy behave as
- * on a plain object (get, in, keys, entries).
+ * one per line (`"Name":{...}`), so starting the server parses only the head (operations,
+ * errors) and a shape is found by searching the bytes for its line: the whole EC2 model is ~1 MB
+ * of JSON, tens of milliseconds of a cold start. Reads through the proxy behave as on a plain
+ * object (get, in, keys, entries).
  */
 function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
   const parsed: Record<string, StructShape> = Object.create(null);
-  let index: Map<string, [number, number]> | undefined;
-  const lines = () => {
-    if (!index) {
-      index = new Map();
-      for (let p = from; p < buf.length;) {
-        let nl = buf.indexOf(10, p);
-        if (nl < 0) nl = buf.length;
-        if (buf[p] === 34 /* " */) {
-          const q = buf.indexOf(34, p + 1);
-          const end = buf[nl - 1] === 44 /* , */ ? nl - 1 : nl;
-          index.set(buf.toString('utf8', p + 1, q), [q + 2, end]);
-        }
-        p = nl + 1;
-      }
-    }
-    return index;
-  };
+  const absent = new Set<string>();
+  let all: string[] | undefined;
   const get = (name: string): StructShape | undefined => {
     let s = parsed[name];
-    if (s === undefined) {
-      const at = lines().get(name);
-      if (!at) return undefined;
-      s = parsed[name] = JSON.parse(buf.toString('utf8', at[0], at[1])) as StructShape;
+    if (s === undefined && !absent.has(name)) {
+      // `from` is just past the newline that ends the `"shapes":{` line
+      const at = buf.indexOf(`\n${JSON.stringify(name)}:`, from - 1);
+      if (at < 0) {
+        absent.add(name);
+        return undefined;
+      }
+      const start = buf.indexOf(58 /* : */, at + 2) + 1;
+      let end = buf.indexOf(10, start);
+      if (end < 0) end = buf.length;
+      if (buf[end - 1] === 44 /* , */) end--;
+      s = parsed[name] = JSON.parse(buf.toString('utf8', start, end)) as StructShape;
     }
     return s;
   };
-  const all = () => {
-    for (const name of lines().keys()) get(name);
+  const names = (): string[] => {
+    if (!all) {
+      all = [];
+      for (let p = from; p < buf.length;) {
+        let nl = buf.indexOf(10, p);
+        if (nl < 0) nl = buf.length;
+        if (buf[p] === 34 /* " */) all.push(JSON.parse(buf.toString('utf8', p, buf.indexOf(34, p + 1) + 1)) as string);
+        p = nl + 1;
+      }
+    }
+    return [...new Set([...all, ...Object.keys(parsed)])];
   };
   return new Proxy(parsed, {
     get: (_t, name) => (typeof name === 'string' ? get(name) : undefined),
-    has: (_t, name) => typeof name === 'string' && lines().has(name),
+    has: (_t, name) => typeof name === 'string' && get(name) !== undefined,
     ownKeys: () => {
-      all();
-      return [...lines().keys()];
+      const keys = names();
+      for (const k of keys) get(k);
+      return keys;
     },
     getOwnPropertyDescriptor: (_t, name) => {
       const value = typeof name === 'string' ? get(name) : undefined;
@@ -106,9 +110,8 @@ function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
     },
     set: (_t, name, value) => {
       if (typeof name !== 'string') return false;
-      lines();
       parsed[name] = value as StructShape;
-      index!.set(name, [0, 0]);
+      absent.delete(name);
       return true;
     },
   }) as Record<string, StructShape>;

@@ -64,9 +64,13 @@ export class Store {
     // Commits stay durable in the WAL; checkpointing it into the database file (and the fsync
     // that goes with it) every 4,000 pages instead of 1,000 makes that cost a quarter as often.
     this.db.pragma('wal_autocheckpoint = 4000');
+    // A rowid table: a document (often 1-3 KB of JSON) fits in its leaf page, so a commit writes
+    // that one page to the WAL. (WITHOUT ROWID, as state directories made before had it, keeps at
+    // most ~1 KB of a row in the leaf and chains the rest through overflow pages, rewritten and
+    // re-allocated at every update: four times the pages per commit. Both work with the same SQL.)
     this.db.exec(`CREATE TABLE IF NOT EXISTS docs (
       kind TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
-      PRIMARY KEY (kind, scope, id)) WITHOUT ROWID`);
+      PRIMARY KEY (kind, scope, id))`);
     this.db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     this.upsert = this.db.prepare(
       'INSERT INTO docs (kind, scope, id, body) VALUES (?, ?, ?, ?) ON CONFLICT (kind, scope, id) DO UPDATE SET body = excluded.body',

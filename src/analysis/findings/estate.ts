@@ -1,6 +1,7 @@
 // The estate as the checks read it: a snapshot indexed once (groups, their rules with ids and
-// descriptions, who holds which group, who references whom, instances, roles) and compiled once
-// into the data plane's Policy — the one rule engine — for every "what is really open" question.
+// descriptions, who holds which group, who references whom, instances, roles) and compiled, on
+// first use, into the data plane's Policy — the one rule engine — for every "what is really
+// open" question.
 import type { Instance, IpPermission, NetworkInterface, SecurityGroup, SecurityGroupRule, Tag, UserIdGroupPair } from '@aws-sdk/client-ec2';
 import { policyOf, rulesOfGroup, type IamPolicyDetail, type IamRoleDetail, type Snapshot } from '../snapshot.ts';
 import type { Policy, RuleInput } from '../../network/policy.ts';
@@ -28,9 +29,10 @@ export interface AuditRule {
   input: RuleInput;
   group: SecurityGroup;
   description?: string;
-  /** the permission it came from, and its peer (permissionOf puts them together) */
+  /** the permission it came from, and its peer entry there (permissionOf puts them together) */
   perm: IpPermission;
-  peer: Pick<IpPermission, 'IpRanges' | 'Ipv6Ranges' | 'PrefixListIds' | 'UserIdGroupPairs'>;
+  peerKind: 'IpRanges' | 'Ipv6Ranges' | 'PrefixListIds' | 'UserIdGroupPairs';
+  peerEntry: { CidrIp?: string; CidrIpv6?: string; PrefixListId?: string; GroupId?: string; UserId?: string; Description?: string };
   /** the CIDR peer as written (parsed on demand: cidrOf) */
   cidrText?: string;
   parsedCidr?: Cidr | null;
@@ -226,36 +228,44 @@ function indexRuleIds(rules: SecurityGroupRule[] | undefined): Map<string, RealI
   return out;
 }
 
+const PEER_KINDS = ['IpRanges', 'Ipv6Ranges', 'PrefixListIds', 'UserIdGroupPairs'] as const;
+type PeerKind = (typeof PEER_KINDS)[number];
+type PeerEntry = { CidrIp?: string; CidrIpv6?: string; PrefixListId?: string; GroupId?: string; UserId?: string; Description?: string };
+
 /** The group's rules in rulesOfGroup's order, each paired with the permission entry it came from. */
 function auditRules(g: SecurityGroup, real: RealIds | undefined): AuditRule[] {
   const inputs = rulesOfGroup(g);
   const out: AuditRule[] = [];
   let k = 0;
   const isDefault = g.GroupName === 'default';
-  for (const [egress, perms] of [[false, g.IpPermissions ?? []], [true, g.IpPermissionsEgress ?? []]] as const) {
-    for (const p of perms) {
-      const add = (peer: Peer, peerId: string | undefined, description: string | undefined, cidrText?: string, pair?: UserIdGroupPair) => {
-        const input = inputs[k++]!;
-        const hit = real?.get(rawKey(egress, p.IpProtocol, p.FromPort, p.ToPort, peerId));
-        if (hit) input.id = hit.id; // rulesOfGroup's objects are fresh: ours to name
-        const awsDefault = input.protocol === '-1' && (egress ? (input.cidr4 === '0.0.0.0/0' || input.cidr6 === '::/0') : isDefault && input.refGroupId === g.GroupId);
-        out.push({ input, group: g, description: description ?? hit?.description, perm: p, peer, cidrText, pair, awsDefault });
-      };
-      for (const r of p.IpRanges ?? []) add({ IpRanges: [{ CidrIp: r.CidrIp }] }, r.CidrIp, r.Description, r.CidrIp ?? '');
-      for (const r of p.Ipv6Ranges ?? []) add({ Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] }, r.CidrIpv6?.toLowerCase(), r.Description, r.CidrIpv6 ?? '');
-      for (const r of p.PrefixListIds ?? []) add({ PrefixListIds: [{ PrefixListId: r.PrefixListId }] }, r.PrefixListId, r.Description);
-      for (const r of p.UserIdGroupPairs ?? []) add({ UserIdGroupPairs: [{ GroupId: r.GroupId, ...(r.UserId ? { UserId: r.UserId } : {}) }] }, r.GroupId, r.Description, undefined, r);
+  for (let d = 0; d < 2; d++) {
+    const egress = d === 1;
+    for (const p of (egress ? g.IpPermissionsEgress : g.IpPermissions) ?? []) {
+      for (const kind of PEER_KINDS) {
+        for (const entry of (p[kind] ?? []) as PeerEntry[]) {
+          const input = inputs[k++]!;
+          const peerId = kind === 'IpRanges' ? entry.CidrIp : kind === 'Ipv6Ranges' ? entry.CidrIpv6?.toLowerCase() : kind === 'PrefixListIds' ? entry.PrefixListId : entry.GroupId;
+          const hit = real?.get(rawKey(egress, p.IpProtocol, p.FromPort, p.ToPort, peerId));
+          if (hit) input.id = hit.id; // rulesOfGroup's objects are fresh: ours to name
+          out.push({
+            input, group: g, description: entry.Description ?? hit?.description, perm: p, peerKind: kind, peerEntry: entry,
+            cidrText: kind === 'IpRanges' ? entry.CidrIp ?? '' : kind === 'Ipv6Ranges' ? entry.CidrIpv6 ?? '' : undefined,
+            pair: kind === 'UserIdGroupPairs' ? entry as UserIdGroupPair : undefined,
+            awsDefault: input.protocol === '-1' && (egress ? (input.cidr4 === '0.0.0.0/0' || input.cidr6 === '::/0') : isDefault && input.refGroupId === g.GroupId),
+          });
+        }
+      }
     }
   }
   return out;
 }
 
-type Peer = Pick<IpPermission, 'IpRanges' | 'Ipv6Ranges' | 'PrefixListIds' | 'UserIdGroupPairs'>;
-
-/** The rule as an IpPermission of its own (one peer), for fix commands. */
+/** The rule as an IpPermission of its own (one peer, no description), for fix commands. */
 export function permissionOf(r: AuditRule): IpPermission {
   const p = r.perm;
-  return { IpProtocol: p.IpProtocol, ...(p.FromPort !== undefined ? { FromPort: p.FromPort } : {}), ...(p.ToPort !== undefined ? { ToPort: p.ToPort } : {}), ...r.peer };
+  const e = r.peerEntry;
+  const peer = r.peerKind === 'UserIdGroupPairs' ? { GroupId: e.GroupId, ...(e.UserId ? { UserId: e.UserId } : {}) } : (({ Description: _d, ...rest }) => rest)(e);
+  return { IpProtocol: p.IpProtocol, ...(p.FromPort !== undefined ? { FromPort: p.FromPort } : {}), ...(p.ToPort !== undefined ? { ToPort: p.ToPort } : {}), [r.peerKind]: [peer] };
 }
 
 // ---- describing rules ----------------------------------------------------------------------

@@ -53,14 +53,30 @@ export const redundantRule: CheckDef = {
   controls: [],
   run(e) {
     const out: Finding[] = [];
-    const prepared = new Map<string, { ingress: Prepared[]; egress: Prepared[] }>();
+    // per group and direction, the rules by protocol number (-1: all protocols)
+    type Buckets = Map<number, Prepared[]>;
+    const prepared = new Map<string, { ingress: Buckets; egress: Buckets; all: Prepared[] }>();
     const prep = (gid: string) => {
       let p = prepared.get(gid);
       if (!p) {
-        const all = (e.rules.get(gid) ?? []).map(prepare);
-        prepared.set(gid, (p = { ingress: all.filter((x) => !x.rule.input.egress), egress: all.filter((x) => x.rule.input.egress) }));
+        p = { ingress: new Map(), egress: new Map(), all: [] };
+        for (const r of e.rules.get(gid) ?? []) {
+          const x = prepare(r);
+          p.all.push(x);
+          const b = r.input.egress ? p.egress : p.ingress;
+          const list = b.get(x.proto);
+          if (list) list.push(x);
+          else b.set(x.proto, [x]);
+        }
+        prepared.set(gid, p);
       }
       return p;
+    };
+    /** The rules of a group that could cover `a`: same direction, same protocol or all protocols. */
+    const candidates = (gid: string, a: Prepared): Prepared[][] => {
+      const b = a.rule.input.egress ? prep(gid).egress : prep(gid).ingress;
+      const same = b.get(a.proto) ?? [];
+      return a.proto === -1 ? [same] : [same, b.get(-1) ?? []];
     };
     // groups of each interface, for "held wherever this group is held"
     const groupsOf = new Map<string, string[]>();
@@ -80,20 +96,18 @@ export const redundantRule: CheckDef = {
       }
       const mine = prep(gid);
       const hits: { rule: AuditRule; by: AuditRule; other: boolean }[] = [];
-      for (const dir of ['ingress', 'egress'] as const) {
-        for (const a of mine[dir]) {
-          let by: AuditRule | undefined;
-          let other = false;
-          for (const b of mine[dir]) if (dominated(e, a, b)) { by = b.rule; break; }
-          if (!by && !a.rule.awsDefault) {
-            outer: for (const c of companions) {
-              // c's holders include all of this group's: if they are more, c's equal rule is the one to keep
-              const wider = (e.holders.get(c)?.length ?? 0) > holders.length;
-              for (const b of prep(c)[dir]) if (dominated(e, a, b, wider)) { by = b.rule; other = true; break outer; }
-            }
+      for (const a of mine.all) {
+        let by: AuditRule | undefined;
+        let other = false;
+        mine: for (const list of candidates(gid, a)) for (const b of list) if (dominated(e, a, b)) { by = b.rule; break mine; }
+        if (!by && !a.rule.awsDefault) {
+          outer: for (const c of companions) {
+            // c's holders include all of this group's: if they are more, c's equal rule is the one to keep
+            const wider = (e.holders.get(c)?.length ?? 0) > holders.length;
+            for (const list of candidates(c, a)) for (const b of list) if (dominated(e, a, b, wider)) { by = b.rule; other = true; break outer; }
           }
-          if (by) hits.push({ rule: a.rule, by, other });
         }
+        if (by) hits.push({ rule: a.rule, by, other });
       }
       if (!hits.length) continue;
       out.push({
