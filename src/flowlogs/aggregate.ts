@@ -1,22 +1,12 @@
 // Aggregation of judged packets into flow log records, as VPC Flow Logs does it: per network
 // interface, per flow (5-tuple + direction + action) and per aggregation window, counting packets
 // and bytes, the first and last packet times and the TCP flags seen. Pure: no store, no clock.
-export type Direction = 'ingress' | 'egress';
+import type { Observation } from '../network/dataplane.ts';
+import type { Direction } from '../network/policy.ts';
 
-/** One packet as the data plane judged it at one interface (structurally a dataplane Observation). */
-export interface PacketObservation {
-  interfaceId: string;
-  direction: Direction;
-  src: string;
-  dst: string;
-  srcPort: number;
-  dstPort: number;
-  proto: number;
-  bytes: number;
-  flags: number;
-  action: 'ACCEPT' | 'REJECT';
-  time: number; // epoch ms
-}
+export type { Direction };
+/** One packet as the data plane judged it at one interface. */
+export type PacketObservation = Observation;
 
 /** What the record says about the interface, fixed when its first packet in the window is seen. */
 export interface InterfaceMeta {
