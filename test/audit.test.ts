@@ -21,7 +21,9 @@ import { fetchLiveSnapshot } from '../src/analysis/fetch-live.ts';
 import { ImportError, importExports, loadSnapshot, saveSnapshot } from '../src/analysis/import.ts';
 import { toSarif } from '../src/analysis/sarif.ts';
 import { CHECKS } from '../src/analysis/findings/index.ts';
-import type { AuditSnapshot } from '../src/analysis/findings/estate.ts';
+import { ruleInputsOf, type AuditSnapshot } from '../src/analysis/findings/estate.ts';
+import { policyOf } from '../src/analysis/snapshot.ts';
+import { parseAddress } from '../src/network/addresses.ts';
 import type { Finding } from '../src/analysis/findings/types.ts';
 import { classify, parseDocument } from '../src/analysis/findings/iam.ts';
 import { Progress } from '../src/cli/import.ts';
@@ -149,6 +151,12 @@ describe('audit: the fixture estate', () => {
       assert.doesNotMatch(f.detail, /3389/, 'RDP is open to ::/0, but bastion-1 has no IPv6 address');
       assert.deepEqual(f.ruleIds, ssh.ruleIds);
     }
+    // the engine, fed the real rule ids, names the same rule the finding cites
+    const bastionEni = exported.networkInterfaces.find((n) => n.Groups?.some((g) => g.GroupName === 'bastion'))!.NetworkInterfaceId!;
+    const cited = exportedResult.findings.find((x) => x.checkId === 'instance-exposed-sensitive-port')!.ruleIds;
+    const q = { direction: 'ingress' as const, proto: 6, port: 22, remote: parseAddress('198.51.100.1')! };
+    assert.deepEqual(policyOf(exported, ruleInputsOf(exported)).matchingRules(bastionEni, q).map((r) => r.id), cited);
+    assert.match(policyOf(exported).matchingRules(bastionEni, q)[0]!.id, /^sg-\w+\/i0$/, 'without them, rulesOfGroup ids');
     // give bastion-1 an IPv6 address: the ::/0 RDP rule now really admits the internet
     const copy = structuredClone(exported);
     const bastion = copy.instances.find((i) => i.Tags?.some((t) => t.Value === 'bastion-1'))!;

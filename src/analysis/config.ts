@@ -3,7 +3,9 @@
 //    "naming": {"groupName": "^[a-z][a-z0-9-]*$", "nameTag": "…", "requiredTags": {"Environment": "prod|dev|test"},
 //               "appliesTo": ["security-group", "instance", "vpc"]},
 //    "wideRangeThreshold": 1000, "quotaThreshold": 0.8, "disable": ["naming-convention"]}
-// Every field is optional; anything wrong is reported with the file and the field.
+// Every field is optional. A suppression matches on checkId and/or resourceId (the id, or the
+// resource's name: GroupName, Name tag, RoleName; "*" matches any). Anything wrong is reported
+// with the file and the field.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { checkById } from './findings/index.ts';

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../analysis/config.ts';
 import { ImportError, loadSnapshot } from '../analysis/import.ts';
 import { toSarif } from '../analysis/sarif.ts';
 import { defaultConfig, SEVERITIES, type Severity } from '../analysis/findings/types.ts';
+import { CHECKS } from '../analysis/findings/index.ts';
 import type { AuditSnapshot } from '../analysis/findings/estate.ts';
 import { Progress, describeSnapshot } from './import.ts';
 
@@ -59,7 +60,9 @@ export async function runAudit(args: string[]): Promise<number> {
     }
     const v = parsed.values;
     if (v.help) {
-      process.stdout.write(AUDIT_USAGE);
+      const width = Math.max(...CHECKS.map((c) => c.id.length));
+      const list = CHECKS.map((c) => `  ${c.id.padEnd(width)}  ${c.severity.padEnd(8)}  ${c.title}${c.controls.length ? ` (${c.controls.join(', ')})` : ''}`).join('\n');
+      process.stdout.write(`${AUDIT_USAGE}\nChecks (id, severity, what; Security Hub / CIS controls):\n${list}\n`);
       return 0;
     }
     const format = v.format ?? 'table';
@@ -69,15 +72,18 @@ export async function runAudit(args: string[]): Promise<number> {
     if (v.endpoint && v.state) throw new UsageError('give --endpoint or --state, not both');
     const config = v.config ? await loadConfig(v.config) : defaultConfig();
 
+    // one bar: reading the estate is the first half, the checks the second
+    const first = (d: number, n: number, label: string) => progress.update(n ? d / n : 0, 2, label);
+    const second = (d: number, n: number, label: string) => progress.update(1 + (n ? d / n : 0), 2, label);
     let snapshot: AuditSnapshot;
-    if (v.state) snapshot = await loadSnapshot(v.state, { onProgress: progress.update });
+    if (v.state) snapshot = await loadSnapshot(v.state, { onProgress: first });
     else {
       const endpoint = (v.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
       // The SDK's notice about future Node versions is not this command's business.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { fetchLiveSnapshot } = await import('../analysis/fetch-live.ts');
       try {
-        snapshot = await fetchLiveSnapshot(endpoint, { region: v.region, onProgress: progress.update });
+        snapshot = await fetchLiveSnapshot(endpoint, { region: v.region, onProgress: first });
       } catch (e) {
         const err = e as Error & { code?: string; cause?: { code?: string } };
         const code = err.code ?? err.cause?.code;
@@ -85,7 +91,7 @@ export async function runAudit(args: string[]): Promise<number> {
         throw new ImportError([`${endpoint}: ${err.name}: ${err.message}`]);
       }
     }
-    const result = audit(snapshot, config, { onProgress: progress.update });
+    const result = audit(snapshot, config, { onProgress: second });
     progress.end();
 
     let report: string;

@@ -31,14 +31,19 @@ export class Progress {
     const width = 30;
     const share = total > 0 ? Math.min(1, done / total) : 0;
     const filled = Math.round(share * width);
-    const cols = this.stream.columns ?? 80;
+    const cols = this.width();
     const line = `${this.what} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% ${label}`;
     this.stream.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length + 10))}`);
   };
 
   end(): void {
-    if (this.shown) this.stream.write(`\r${' '.repeat((this.stream.columns ?? 80) - 1)}\r`);
+    if (this.shown) this.stream.write(`\r${' '.repeat(this.width() - 1)}\r`);
     this.shown = false;
+  }
+
+  private width(): number {
+    const c = this.stream.columns;
+    return c && c > 20 ? c : 80;
   }
 }
 

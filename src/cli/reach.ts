@@ -43,10 +43,11 @@ export async function reach(args: string[], endpointOf: (flag?: string) => strin
   if (values.state) {
     const { loadSnapshot } = await import('../analysis/import.ts');
     const { policyOf } = await import('../analysis/snapshot.ts');
+    const { ruleInputsOf } = await import('../analysis/findings/estate.ts');
     const { whoCanReach, canReach } = await import('../analysis/reach.ts');
     const snap = await loadSnapshot(values.state);
     const view: EstateView = {
-      policy: policyOf(snap),
+      policy: policyOf(snap, ruleInputsOf(snap)), // real sgr- ids when the export has the rules
       instanceOf: (id) => snap.networkInterfaces.find((n) => n.NetworkInterfaceId === id)?.Attachment?.InstanceId,
       primaryOf: (iid) => snap.networkInterfaces.find((n) => n.Attachment?.InstanceId === iid && (n.Attachment.DeviceIndex ?? 0) === 0)?.NetworkInterfaceId,
     };

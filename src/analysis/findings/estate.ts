@@ -43,6 +43,16 @@ export interface AuditRule {
 
 export type Tagged = { Tags?: Tag[]; TagSet?: Tag[] };
 
+/**
+ * Each group's rules as the engine reads them, named with their real sgr- ids where the snapshot
+ * has DescribeSecurityGroupRules output (else rulesOfGroup's `sg-…/i0`): the second argument of
+ * policyOf, for anyone who wants the engine's answers to cite real rule ids.
+ */
+export function ruleInputsOf(s: AuditSnapshot): Map<string, RuleInput[]> {
+  const real = indexRuleIds(s.securityGroupRules);
+  return new Map(s.securityGroups.map((g) => [g.GroupId!, auditRules(g, real.get(g.GroupId!)).map((r) => r.input)]));
+}
+
 export class Estate {
   readonly groups = new Map<string, SecurityGroup>();
   readonly rules = new Map<string, AuditRule[]>();
@@ -188,6 +198,27 @@ export class Estate {
 // Parsed CIDRs for the audit's lifetime: an estate repeats the same blocks across many rules.
 let memo = new Map<string, Cidr | null>();
 
+const QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/**
+ * The common case of parseCidr — a plain dotted quad — read directly (estates hold tens of
+ * thousands of blocks); anything else, or anything odd, is left to parseCidr.
+ */
+function quadCidr(text: string): Cidr | undefined {
+  const m = QUAD.exec(text);
+  if (!m) return undefined;
+  const prefix = Number(m[5]);
+  let v = 0;
+  for (let i = 1; i <= 4; i++) {
+    const o = Number(m[i]);
+    if (o > 255 || (m[i]!.length > 1 && m[i]![0] === '0')) return undefined;
+    v = v * 256 + o;
+  }
+  if (prefix > 32) return undefined;
+  const size = 2 ** (32 - prefix);
+  return { family: 4, base: BigInt(Math.floor(v / size) * size), prefix };
+}
+
 export function cidrOf(r: AuditRule): Cidr | undefined {
   if (r.parsedCidr === undefined) {
     const text = r.cidrText;
@@ -196,7 +227,7 @@ export function cidrOf(r: AuditRule): Cidr | undefined {
       let c = memo.get(text);
       if (c === undefined) {
         if (memo.size >= 200_000) memo = new Map();
-        memo.set(text, (c = parseCidr(text) ?? null));
+        memo.set(text, (c = quadCidr(text) ?? parseCidr(text) ?? null));
       }
       r.parsedCidr = c;
     }
