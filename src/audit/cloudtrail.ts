@@ -105,13 +105,22 @@ export class CloudTrail implements CallObserver {
     try {
       const event = buildEvent(ctx, call);
       const now = ctx.clock.now();
-      ctx.tx.write(() => {
-        this.events.insert(event);
+      // A read changed nothing: its event joins the next batch instead of the call's commit.
+      if (event.readOnly && !call.error) {
+        this.events.defer(event);
         if (Math.abs(now - this.lastPrune) >= PRUNE_EVERY_MS) {
           this.lastPrune = now;
           this.events.prune(now - RETENTION_MS);
         }
-      });
+      } else {
+        ctx.tx.write(() => {
+          this.events.insert(event);
+          if (Math.abs(now - this.lastPrune) >= PRUNE_EVERY_MS) {
+            this.lastPrune = now;
+            this.events.prune(now - RETENTION_MS);
+          }
+        });
+      }
       if (++this.sinceFlush >= FLUSH_EVERY && !this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => {
@@ -149,6 +158,7 @@ export class CloudTrail implements CallObserver {
 
   close(): void {
     clearInterval(this.timer);
+    if (this.store.db.open) this.events.flushPending();
   }
 
   /** Every trail, each with its (account/home-region) scope. */

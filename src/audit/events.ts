@@ -65,6 +65,10 @@ export class EventStore {
   private readonly lastId: Database.Statement;
   private readonly range: Database.Statement;
 
+  /** Events of calls that changed nothing (reads, failures), written in batches. */
+  private pending: AuditEvent[] = [];
+  private flushScheduled = false;
+
   constructor(readonly db: Database.Database) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS cloudtrail_events (
@@ -118,8 +122,32 @@ export class EventStore {
     })();
   }
 
+  /**
+   * Records the event of a call that changed nothing (a read): there is no change for it to be
+   * atomic with, so it joins a batch written in one transaction right after the answers go out
+   * (and before any read of the events), instead of costing every read its own commit.
+   */
+  defer(e: AuditEvent): void {
+    this.pending.push(e);
+    if (this.pending.length >= 500) this.flushPending();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushPending());
+    }
+  }
+
+  /** Writes the deferred events now. */
+  flushPending(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    if (this.db.open) this.insertMany(batch);
+  }
+
   /** Drops events older than the cutoff (epoch ms). */
   prune(cutoffMs: number): number {
+    this.flushPending();
     const t = Math.floor(cutoffMs / 1000);
     const n = this.pruneEvents.run(t).changes;
     this.pruneResources.run(t);
@@ -127,16 +155,19 @@ export class EventStore {
   }
 
   clear(): void {
+    this.pending = [];
     this.db.exec('DELETE FROM cloudtrail_events; DELETE FROM cloudtrail_resources;');
   }
 
   /** The id of the newest event ever written (ids only grow), 0 if none. */
   lastEventId(): number {
+    this.flushPending();
     return Number(this.lastId.get() ?? 0);
   }
 
   /** Events of an account with lastId < id ≤ upTo, oldest first (log delivery). */
   since(account: string, afterId: number, upTo: number, limit: number): { id: number; region: string; eventSource: string; record: string }[] {
+    this.flushPending();
     return (this.range.all(afterId, upTo, account, limit) as { id: number; region: string; event_source: string; record: string }[])
       .map((r) => ({ id: r.id, region: r.region, eventSource: r.event_source, record: r.record }));
   }
@@ -149,6 +180,7 @@ export class EventStore {
 
   /** Newest first; `limit` rows at most. */
   lookup(q: Query): StoredEvent[] {
+    this.flushPending();
     const before = q.before ?? { t: FAR, id: FAR };
     // Older than the cursor: t ≤ its time (the range's upper bound, so the index seeks to it),
     // and within its second, a smaller id.
