@@ -11,16 +11,8 @@ import { audit } from '../src/analysis/audit.ts';
 import { loadSnapshot } from '../src/analysis/import.ts';
 import type { AuditSnapshot } from '../src/analysis/findings/estate.ts';
 import type { IamRoleDetail } from '../src/analysis/snapshot.ts';
+import { rng } from './engine.ts';
 
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (prefix: string, n: number) => `${prefix}-0${n.toString(16).padStart(16, '0')}`;
 

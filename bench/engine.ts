@@ -4,7 +4,7 @@ import { Policy, type GroupInput, type RuleInput } from '../src/network/policy.t
 import { parseAddress, type Address } from '../src/network/addresses.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
+export function rng(seed: number) {
   return () => {
     seed |= 0;
     seed = (seed + 0x6d2b79f5) | 0;

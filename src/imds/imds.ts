@@ -144,7 +144,6 @@ export class Imds {
     const attached = [...enis.values()].filter((e) => e.attachment?.instanceId === inst.id).sort((a, b) => a.attachment!.deviceIndex - b.attachment!.deviceIndex);
     const primary = attached[0];
     const groupName = (id: string) => (this.store.table(KIND.sg, scope).get(id) as SecurityGroupDoc | undefined)?.name ?? id;
-    const subnet = this.store.table(KIND.subnet, scope).get(inst.subnetId) as SubnetDoc | undefined;
     const zone = zonesOf(region).find((z) => z.name === inst.az);
 
     const macs: Record<string, unknown> = {};
@@ -175,7 +174,6 @@ export class Imds {
       ...(iam ? { 'iam/': iam } : {}), ...tags,
       'services/': { domain: 'amazonaws.com', partition: 'aws' },
     };
-    void subnet;
     const identity = JSON.stringify({
       accountId: account, architecture: 'x86_64', availabilityZone: inst.az, billingProducts: null, devpayProductCodes: null,
       marketplaceProductCodes: null, imageId: inst.imageId, instanceId: inst.id, instanceType: inst.instanceType, kernelId: null,

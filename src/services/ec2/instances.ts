@@ -1,6 +1,5 @@
 // Instances: launch into a subnet with interfaces and groups, state transitions, attributes,
 // metadata options and IAM instance profile associations.
-import { randomBytes } from 'node:crypto';
 import type {
   AssociateIamInstanceProfileRequest, AssociateIamInstanceProfileResult, DescribeIamInstanceProfileAssociationsRequest,
   DescribeIamInstanceProfileAssociationsResult, DescribeInstanceAttributeRequest, InstanceAttribute as DescribeInstanceAttributeResult,
@@ -368,8 +367,6 @@ function change(ctx: Ctx, i: InstanceDoc, shown: InstanceDoc['state'], stored: I
   return { InstanceId: i.id, CurrentState: stateOf(previous === stored && previous !== 'running' ? stored : shown), PreviousState: stateOf(previous) };
 }
 
-/** Hooks run when an instance stops or terminates (IMDS listeners, credentials). */
-export const instanceStateHooks: ((ctx: Ctx, instanceId: string, state: InstanceDoc['state']) => void)[] = [];
 
 function terminate(ctx: Ctx, i: InstanceDoc): InstanceStateChange {
   if (i.state === 'terminated') return { InstanceId: i.id, CurrentState: stateOf('terminated'), PreviousState: stateOf('terminated') };
@@ -386,7 +383,6 @@ function terminate(ctx: Ctx, i: InstanceDoc): InstanceStateChange {
     }
   }
   attachmentsChanged(ctx);
-  for (const h of instanceStateHooks) h(ctx, i.id, 'terminated');
   return c;
 }
 
@@ -467,7 +463,7 @@ export const instanceHandlers = {
         const c = change(ctx, i, 'pending', 'running');
         const p = primaryInterface(ctx, i.id);
         const subnet = ctx.tx.get<SubnetDoc>(KIND.subnet, ctx.scope, i.subnetId);
-        if (p && subnet?.mapPublicIpOnLaunch && (i as InstanceDoc & { hadPublicIp?: boolean }).hadPublicIp) {
+        if (p && subnet?.mapPublicIpOnLaunch && i.hadPublicIp) {
           ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, p.id)!.publicIp = allocatePublicIp(ctx);
         }
         return c;
@@ -489,9 +485,8 @@ export const instanceHandlers = {
         const p = primaryInterface(ctx, i.id);
         if (p?.publicIp) {
           delete ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, p.id)!.publicIp;
-          (ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id) as InstanceDoc & { hadPublicIp?: boolean }).hadPublicIp = true;
+          ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!.hadPublicIp = true;
         }
-        for (const h of instanceStateHooks) h(ctx, i.id, 'stopped');
         return c;
       }),
     };
@@ -607,7 +602,6 @@ export const instanceHandlers = {
     const p = findProfile(ctx, input.IamInstanceProfile ?? {});
     const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
     w.profile = newAssociation(p);
-    for (const h of instanceStateHooks) h(ctx, i.id, i.state);
     return { IamInstanceProfileAssociation: { ...association(w, ctx.clock.now()), State: 'associating' } };
   },
 
@@ -616,7 +610,6 @@ export const instanceHandlers = {
     if (i.profile!.state !== 'associated') throw new ApiError('IncorrectState', `The association ${input.AssociationId} is not the active association`);
     const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
     w.profile!.state = 'disassociated';
-    for (const h of instanceStateHooks) h(ctx, i.id, i.state);
     return { IamInstanceProfileAssociation: { ...association(w, ctx.clock.now()), State: 'disassociating' } };
   },
 
@@ -665,5 +658,3 @@ function applyNamedAttribute(ctx: Ctx, i: InstanceDoc, w: InstanceDoc, attribute
       throw err.invalidParam(`Value (${attribute}) for parameter attribute is invalid. Palisade can modify groupSet, sourceDestCheck, disableApiTermination, disableApiStop, instanceInitiatedShutdownBehavior, instanceType, userData and ebsOptimized.`);
   }
 }
-
-export const newReservationToken = () => randomBytes(8).toString('hex');

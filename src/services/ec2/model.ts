@@ -128,6 +128,8 @@ export interface InstanceDoc extends Doc {
   disableApiStop: boolean;
   shutdownBehavior: 'stop' | 'terminate';
   ebsOptimized: boolean;
+  /** the public IPv4 released at stop, so start gives a new one */
+  hadPublicIp?: boolean;
   clientToken?: string;
   tags: TagPair[];
 }

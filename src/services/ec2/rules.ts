@@ -83,8 +83,6 @@ export function describeForDuplicate(r: RuleSpec): string {
   return `the specified rule "peer: ${peer}, ${proto}, ALLOW" already exists`;
 }
 
-/** Wire IpProtocol value for a stored protocol. */
-export const wireProtocol = (p: string) => p;
 
 export function toSecurityGroupRule(ctx: Ctx, g: SecurityGroupDoc, r: RuleDoc): SecurityGroupRule {
   return {
@@ -92,7 +90,7 @@ export function toSecurityGroupRule(ctx: Ctx, g: SecurityGroupDoc, r: RuleDoc): 
     GroupId: g.id,
     GroupOwnerId: g.ownerId,
     IsEgress: r.egress,
-    IpProtocol: wireProtocol(r.protocol),
+    IpProtocol: r.protocol,
     FromPort: r.from ?? -1,
     ToPort: r.to ?? -1,
     ...(r.cidr4 ? { CidrIpv4: r.cidr4 } : {}),
@@ -113,7 +111,7 @@ export function toIpPermissions(rules: RuleDoc[]): IpPermission[] {
     const k = `${r.protocol}|${r.from ?? ''}|${r.to ?? ''}`;
     let p = byKey.get(k);
     if (!p) {
-      p = { IpProtocol: wireProtocol(r.protocol), ...(r.from !== undefined ? { FromPort: r.from, ToPort: r.to } : {}), UserIdGroupPairs: [], IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] };
+      p = { IpProtocol: r.protocol, ...(r.from !== undefined ? { FromPort: r.from, ToPort: r.to } : {}), UserIdGroupPairs: [], IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] };
       byKey.set(k, p);
       out.push(p);
     }
