@@ -3,7 +3,7 @@
 // caller resolves who the endpoints are.
 import type { Address } from './addresses.ts';
 import { ConnTrack, DEFAULT_TIMEOUTS, flowKey, type Timeouts } from './conntrack.ts';
-import { Policy, type Direction, type GateQuery, type RuleInput } from './policy.ts';
+import { Policy, portPoint, type Direction, type GateQuery, type RuleInput } from './policy.ts';
 
 export type Endpoint =
   | { kind: 'interface'; interfaceId: string; address: Address; text: string; /** the address the far side sees, if not `address` (public IP) */ seenAs?: { address: Address; text: string } }
@@ -92,7 +92,8 @@ export class DataPlane {
 
   private gate(gate: Direction, iface: Extract<Endpoint, { kind: 'interface' }>, remote: Endpoint, pkt: Packet, now: number, explain: boolean, commit: boolean): GateResult {
     const id = iface.interfaceId;
-    if (!this.policy.getInterface(id)) return { gate, interfaceId: id, allowed: false, by: 'no-interface', tracked: false, rules: [], nearest: [] };
+    const handle = this.policy.handleOf(id);
+    if (handle < 0) return { gate, interfaceId: id, allowed: false, by: 'no-interface', tracked: false, rules: [], nearest: [] };
     const ct = this.conntrack(id);
     const [localPort, remotePort] = gate === 'egress' ? [pkt.srcPort, pkt.dstPort] : [pkt.dstPort, pkt.srcPort];
     const icmp = pkt.proto === 1 || pkt.proto === 58;
@@ -105,7 +106,7 @@ export class DataPlane {
     const q: GateQuery = {
       direction: gate, proto: pkt.proto, port: pkt.dstPort, icmpType: pkt.icmpType, icmpCode: pkt.icmpCode, remote: remote.address,
     };
-    const allowed = this.policy.allows(id, q);
+    const allowed = this.policy.allowsAt(handle, gate, pkt.proto, portPoint(pkt.proto, pkt.dstPort, pkt.icmpType, pkt.icmpCode), remote.address);
     const tracked = allowed && !this.policy.allOpenFor(id, q);
     if (allowed && tracked && commit) ct.open(key, pkt.proto, gate === 'ingress', now, pkt.flags ?? 0);
     return {

@@ -5,7 +5,8 @@
 // to, a prefix list against its own compiled set. So a rule change recompiles one group, a
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
-import { addressSet, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
+import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
+import { AddrTable, Arena, compileDirectionWords, flip4, HDR, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -63,89 +64,6 @@ export function ruleInterval(r: RuleInput): [number, number] {
   return [0, 65535];
 }
 
-/** What a group allows on one stretch of one protocol's port space. */
-export interface Segment {
-  set: AddressSet;
-  /** the IPv4 ranges of `set`, interleaved [lo0, hi0, lo1, hi1, …] for a cache-friendly search */
-  v4: Float64Array;
-  prefixLists: string[];
-  groups: Set<string> | null;
-  rules: RuleInput[];
-}
-
-interface PortIndex { bounds: Int32Array; segs: (Segment | null)[] }
-
-export interface DirectionIndex {
-  all: Segment | null;
-  byProto: Map<number, PortIndex>;
-}
-
-function segmentOf(rules: RuleInput[]): Segment {
-  const cidrs: string[] = [];
-  const pls: string[] = [];
-  let groups: Set<string> | null = null;
-  for (const r of rules) {
-    if (r.cidr4) cidrs.push(r.cidr4);
-    else if (r.cidr6) cidrs.push(r.cidr6);
-    else if (r.prefixListId) { if (!pls.includes(r.prefixListId)) pls.push(r.prefixListId); }
-    else if (r.refGroupId) (groups ??= new Set()).add(r.refGroupId);
-  }
-  const set = cidrs.length ? addressSet(cidrs) : EMPTY_SET;
-  return { set, v4: Float64Array.from(set.v4.ranges().flat()), prefixLists: pls, groups, rules };
-}
-
-function compilePorts(rules: RuleInput[]): PortIndex {
-  const points = new Set<number>();
-  const spans = rules.map((r) => ruleInterval(r));
-  for (const [a, b] of spans) {
-    points.add(a);
-    points.add(b + 1);
-  }
-  const bounds = Int32Array.from([...points].sort((x, y) => x - y));
-  const members: RuleInput[][] = Array.from(bounds, () => []);
-  spans.forEach(([a, b], i) => {
-    let k = bisect(bounds, a);
-    while (k < bounds.length && bounds[k]! <= b) members[k++]!.push(rules[i]!);
-  });
-  return { bounds, segs: members.map((m) => (m.length ? segmentOf(m) : null)) };
-}
-
-function bisect(bounds: Int32Array, v: number): number {
-  let a = 0;
-  let b = bounds.length - 1;
-  let found = -1;
-  while (a <= b) {
-    const m = (a + b) >>> 1;
-    if (bounds[m]! <= v) { found = m; a = m + 1; } else b = m - 1;
-  }
-  return found;
-}
-
-function lookup(idx: PortIndex, point: number): Segment | null {
-  const k = bisect(idx.bounds, point);
-  return k < 0 ? null : idx.segs[k] ?? null;
-}
-
-export function compileDirection(rules: RuleInput[]): DirectionIndex {
-  const all: RuleInput[] = [];
-  const byProto = new Map<number, RuleInput[]>();
-  for (const r of rules) {
-    const p = protocolNumber(r.protocol);
-    if (p === -1) all.push(r);
-    else {
-      const list = byProto.get(p) ?? [];
-      list.push(r);
-      byProto.set(p, list);
-    }
-  }
-  const out: DirectionIndex = { all: all.length ? segmentOf(all) : null, byProto: new Map() };
-  for (const [p, list] of byProto) out.byProto.set(p, compilePorts(list));
-  return out;
-}
-
-interface CompiledGroup { vpcId: string; rules: RuleInput[]; ingress: DirectionIndex; egress: DirectionIndex }
-interface Membership { counts: Map<string, number>; list: string[] }
-
 export interface GateQuery {
   direction: Direction;
   proto: number;
@@ -160,103 +78,210 @@ export interface GateQuery {
 /** A rule's own address set, parsed once (explanations look at rules one by one). */
 const ruleSets = new WeakMap<RuleInput, AddressSet>();
 
+interface GroupRec { vpcId: string; rules: RuleInput[] }
+
+/** Interface table row: [number of groups, vpc handle, first ROW_GROUPS group handles]. */
+const ROW = 8;
+const ROW_GROUPS = ROW - 2;
+
+const holderKey = (vpc: number, a: Address) => `${vpc}/${a.family}/${a.v}`;
+
 export class Policy {
-  private readonly groups = new Map<string, CompiledGroup>();
+  // ---- interned ids: groups, VPCs, prefix lists and interfaces are dense integers -----------
+  private readonly groupIds = new Map<string, number>();
+  private readonly groupRecs: (GroupRec | undefined)[] = [];
+  /** per group handle ×2 (+0 ingress, +1 egress): the blob's offset in the arena (0 = empty) */
+  private gOff = new Int32Array(256);
+  private gLen: number[] = [];
+  private gV6: Set6[][] = [];
+  private readonly arena = new Arena();
+
+  private readonly vpcIds = new Map<string, number>();
+  private readonly plIds = new Map<string, number>();
+  private plSets: AddressSet[] = [];
+
   private readonly interfaces = new Map<string, InterfaceInput>();
-  private readonly prefixLists = new Map<string, AddressSet>();
-  /** vpc → private address (number for IPv4, bigint for IPv6) → groups of the interfaces holding it */
-  private readonly memberships = new Map<string, Map<number | bigint, Membership>>();
-  /** group → interfaces holding it */
-  private readonly holders = new Map<string, Set<string>>();
-  /** per interface, its groups' compiled indexes, resolved (no lookups on the hot path) */
-  private readonly gates = new Map<string, CompiledGroup[]>();
+  private readonly ifHandles = new Map<string, number>();
+  private ifTab = new Int32Array(ROW * 256);
+  private ifGroups: number[][] = [];
+  private ifAddrs: Address[][] = [];
+  private ifFree: number[] = [];
+  private ifNext = 0;
+
+  /** (vpc, private address) → handles of the interfaces holding it (one entry per address held) */
+  private readonly holders = new Map<string, number[]>();
+  /** the IPv4 part of `holders` for the verdict path: the one holder, or -2 for several */
+  private readonly fast4 = new AddrTable();
+
+  /** the remote address's groups, looked up at most once per gate */
+  private rg = new Int32Array(64);
+  private rgN = -1;
+
   /** counters for benchmarks and tests */
   compiles = 0;
+
+  private groupHandle(id: string): number {
+    let h = this.groupIds.get(id);
+    if (h === undefined) {
+      h = this.groupIds.size;
+      this.groupIds.set(id, h);
+      if (2 * h + 2 > this.gOff.length) {
+        const next = new Int32Array(this.gOff.length * 2);
+        next.set(this.gOff);
+        this.gOff = next;
+      }
+      this.gLen.push(0, 0);
+      this.gV6.push([], []);
+    }
+    return h;
+  }
+
+  private vpcHandle(id: string): number {
+    let h = this.vpcIds.get(id);
+    if (h === undefined) this.vpcIds.set(id, (h = this.vpcIds.size));
+    return h;
+  }
+
+  private plHandle(id: string): number {
+    let h = this.plIds.get(id);
+    if (h === undefined) {
+      this.plIds.set(id, (h = this.plIds.size));
+      this.plSets.push(EMPTY_SET);
+    }
+    return h;
+  }
 
   // ---- changes --------------------------------------------------------------------------
 
   setGroup(g: GroupInput): void {
     this.compiles++;
-    this.groups.set(g.id, {
-      vpcId: g.vpcId, rules: g.rules,
-      ingress: compileDirection(g.rules.filter((r) => !r.egress)), egress: compileDirection(g.rules.filter((r) => r.egress)),
-    });
-    this.invalidate(g.id);
+    const h = this.groupHandle(g.id);
+    this.groupRecs[h] = { vpcId: g.vpcId, rules: g.rules };
+    const group = (id: string) => this.groupHandle(id);
+    const pl = (id: string) => this.plHandle(id);
+    this.place(2 * h, compileDirectionWords(g.rules.filter((r) => !r.egress), protocolNumber2, ruleInterval, group, pl));
+    this.place(2 * h + 1, compileDirectionWords(g.rules.filter((r) => r.egress), protocolNumber2, ruleInterval, group, pl));
+    if (this.arena.wasteful) this.compact();
   }
 
   removeGroup(id: string): void {
-    this.groups.delete(id);
-    this.invalidate(id);
+    const h = this.groupIds.get(id);
+    if (h === undefined) return;
+    this.groupRecs[h] = undefined;
+    this.place(2 * h, undefined);
+    this.place(2 * h + 1, undefined);
   }
 
-  /** Interfaces holding the group recompile their gates on next use. */
-  private invalidate(groupId: string): void {
-    for (const i of this.holders.get(groupId) ?? []) this.gates.delete(i);
+  private place(gd: number, c: CompiledDirection | undefined): void {
+    if (this.gOff[gd] !== 0) this.arena.free(this.gLen[gd]!);
+    const empty = !c || c.words.length === HDR && c.words.every((x) => x === 0);
+    this.gOff[gd] = empty ? 0 : this.arena.alloc(c.words);
+    this.gLen[gd] = empty ? 0 : c.words.length;
+    this.gV6[gd] = c?.v6 ?? [];
   }
 
-  private gatesOf(i: InterfaceInput): CompiledGroup[] {
-    let gate = this.gates.get(i.id);
-    if (!gate) {
-      gate = i.groups.map((gid) => this.groups.get(gid)).filter((g): g is CompiledGroup => !!g);
-      this.gates.set(i.id, gate);
-    }
-    return gate;
+  private compact(): void {
+    const live: number[] = [];
+    for (let gd = 0; gd < 2 * this.groupIds.size; gd++) if (this.gOff[gd] !== 0) live.push(gd);
+    this.arena.compact(live.map((gd) => ({ off: this.gOff[gd]!, len: this.gLen[gd]! })), (i, off) => { this.gOff[live[i]!] = off; });
   }
 
   setPrefixList(id: string, cidrs: string[]): void {
-    this.prefixLists.set(id, addressSet(cidrs));
+    this.plSets[this.plHandle(id)] = addressSet(cidrs);
   }
 
   removePrefixList(id: string): void {
-    this.prefixLists.delete(id);
-  }
-
-  private index(i: InterfaceInput, delta: 1 | -1): void {
-    let byVpc = this.memberships.get(i.vpcId);
-    if (!byVpc) this.memberships.set(i.vpcId, (byVpc = new Map()));
-    for (const text of [...i.ipv4, ...i.ipv6]) {
-      const a = parseAddress(text);
-      if (!a) continue;
-      let m = byVpc.get(a.v);
-      if (!m) byVpc.set(a.v, (m = { counts: new Map(), list: [] }));
-      for (const g of i.groups) {
-        const n = (m.counts.get(g) ?? 0) + delta;
-        if (n <= 0) m.counts.delete(g);
-        else m.counts.set(g, n);
-      }
-      m.list = [...m.counts.keys()];
-      if (m.counts.size === 0) byVpc.delete(a.v);
-    }
-    for (const g of i.groups) {
-      let h = this.holders.get(g);
-      if (!h) this.holders.set(g, (h = new Set()));
-      if (delta > 0) h.add(i.id);
-      else h.delete(i.id);
-    }
-    this.gates.delete(i.id);
+    const h = this.plIds.get(id);
+    if (h !== undefined) this.plSets[h] = EMPTY_SET;
   }
 
   setInterface(i: InterfaceInput): void {
-    const old = this.interfaces.get(i.id);
-    if (old) this.index(old, -1);
+    let h = this.ifHandles.get(i.id);
+    if (h !== undefined) this.unindex(h);
+    else {
+      h = this.ifFree.pop() ?? this.ifNext++;
+      this.ifHandles.set(i.id, h);
+    }
     const copy = { ...i, ipv4: [...i.ipv4], ipv6: [...i.ipv6], groups: [...i.groups] };
     this.interfaces.set(i.id, copy);
-    this.index(copy, 1);
+    const groups = copy.groups.map((g) => this.groupHandle(g));
+    const vpc = this.vpcHandle(copy.vpcId);
+    if ((h + 1) * ROW > this.ifTab.length) {
+      const next = new Int32Array(this.ifTab.length * 2);
+      next.set(this.ifTab);
+      this.ifTab = next;
+    }
+    const base = h * ROW;
+    this.ifTab[base] = groups.length;
+    this.ifTab[base + 1] = vpc;
+    for (let k = 0; k < ROW_GROUPS; k++) this.ifTab[base + 2 + k] = groups[k] ?? 0;
+    this.ifGroups[h] = groups;
+    const addrs: Address[] = [];
+    for (const text of [...copy.ipv4, ...copy.ipv6]) {
+      const a = parseAddress(text);
+      if (!a) continue;
+      addrs.push(a);
+      const key = holderKey(vpc, a);
+      const list = this.holders.get(key);
+      if (list) list.push(h);
+      else this.holders.set(key, [h]);
+      this.syncFast(vpc, a, key);
+    }
+    this.ifAddrs[h] = addrs;
+  }
+
+  /** Takes an interface's addresses out of the membership index. */
+  private unindex(h: number): void {
+    const vpc = this.ifTab[h * ROW + 1]!;
+    for (const a of this.ifAddrs[h] ?? []) {
+      const key = holderKey(vpc, a);
+      const list = this.holders.get(key);
+      if (!list) continue;
+      const k = list.indexOf(h);
+      if (k >= 0) list.splice(k, 1);
+      if (!list.length) this.holders.delete(key);
+      this.syncFast(vpc, a, key);
+    }
+    this.ifAddrs[h] = [];
+  }
+
+  private syncFast(vpc: number, a: Address, key: string): void {
+    if (a.family !== 4) return;
+    const list = this.holders.get(key);
+    if (!list) this.fast4.delete(vpc, flip4(a.v));
+    else this.fast4.set(vpc, flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : -2);
   }
 
   removeInterface(id: string): void {
-    const old = this.interfaces.get(id);
-    if (old) this.index(old, -1);
+    const h = this.ifHandles.get(id);
+    if (h === undefined) return;
+    this.unindex(h);
+    this.ifTab.fill(0, h * ROW, (h + 1) * ROW);
+    this.ifGroups[h] = [];
+    this.ifHandles.delete(id);
     this.interfaces.delete(id);
+    this.ifFree.push(h);
   }
 
   clear(): void {
-    this.groups.clear();
-    this.holders.clear();
-    this.gates.clear();
+    this.groupIds.clear();
+    this.groupRecs.length = 0;
+    this.gOff = new Int32Array(256);
+    this.gLen = [];
+    this.gV6 = [];
+    this.arena.compact([], () => {});
+    this.vpcIds.clear();
+    this.plIds.clear();
+    this.plSets = [];
     this.interfaces.clear();
-    this.prefixLists.clear();
-    this.memberships.clear();
+    this.ifHandles.clear();
+    this.ifTab = new Int32Array(ROW * 256);
+    this.ifGroups = [];
+    this.ifAddrs = [];
+    this.ifFree = [];
+    this.ifNext = 0;
+    this.holders.clear();
+    this.fast4.clear();
   }
 
   getInterface(id: string): InterfaceInput | undefined {
@@ -268,59 +293,155 @@ export class Policy {
   }
 
   groupRules(id: string): RuleInput[] {
-    return this.groups.get(id)?.rules ?? [];
+    const h = this.groupIds.get(id);
+    return (h === undefined ? undefined : this.groupRecs[h]?.rules) ?? [];
+  }
+
+  private groupVpc(id: string): string | undefined {
+    const h = this.groupIds.get(id);
+    return h === undefined ? undefined : this.groupRecs[h]?.vpcId;
   }
 
   prefixListSet(id: string): AddressSet {
-    return this.prefixLists.get(id) ?? EMPTY_SET;
+    const h = this.plIds.get(id);
+    return h === undefined ? EMPTY_SET : this.plSets[h]!;
   }
 
   // ---- verdicts ---------------------------------------------------------------------------
 
-  private memberGroups(vpcId: string, a: Address): Map<string, number> | undefined {
-    return this.memberships.get(vpcId)?.get(a.v)?.counts;
-  }
-
-  private segmentMatches(seg: Segment | null, remote: Address, members: string[] | undefined): boolean {
-    if (!seg) return false;
-    if (remote.family === 4) {
-      const r = seg.v4;
-      let a = 0;
-      let b = (r.length >> 1) - 1;
-      const v = remote.v;
-      while (a <= b) {
-        const m = (a + b) >>> 1;
-        if (r[m << 1]! <= v) {
-          if (v <= r[(m << 1) + 1]!) return true;
-          a = m + 1;
-        } else b = m - 1;
-      }
-    } else if (seg.set.v6.has(remote.v)) return true;
-    for (let k = 0; k < seg.prefixLists.length; k++) if (setHas(this.prefixLists.get(seg.prefixLists[k]!) ?? EMPTY_SET, remote)) return true;
-    if (seg.groups && members) {
-      for (let k = 0; k < members.length; k++) if (seg.groups.has(members[k]!)) return true;
-    }
-    return false;
+  /**
+   * The interface's handle for `allowsAt` (-1 when there is no such interface). A handle stays
+   * valid until the interface is removed (or the policy cleared); it may then be reused.
+   */
+  handleOf(interfaceId: string): number {
+    return this.ifHandles.get(interfaceId) ?? -1;
   }
 
   /** Does the interface's aggregated policy allow a new connection through this gate? */
   allows(interfaceId: string, q: GateQuery): boolean {
-    const i = this.interfaces.get(interfaceId);
-    if (!i) return false;
-    const groups = this.gatesOf(i);
-    const ingress = q.direction === 'ingress';
-    // which groups the remote address belongs to (for group references): looked up once
-    const members = this.memberships.get(i.vpcId)?.get(q.remote.v)?.list;
-    let point = -1;
-    for (let k = 0; k < groups.length; k++) {
-      const d = ingress ? groups[k]!.ingress : groups[k]!.egress;
-      if (d.all && this.segmentMatches(d.all, q.remote, members)) return true;
-      const idx = d.byProto.get(q.proto);
-      if (!idx) continue;
-      if (point < 0) point = portPoint(q.proto, q.port, q.icmpType, q.icmpCode);
-      if (this.segmentMatches(lookup(idx, point), q.remote, members)) return true;
+    return this.allowsAt(this.handleOf(interfaceId), q.direction, q.proto, portPoint(q.proto, q.port, q.icmpType, q.icmpCode), q.remote);
+  }
+
+  /**
+   * `allows` by handle, with the packet's point in its protocol's port space (`portPoint`):
+   * the verdict path. Reads the interface's row, then per group its blob (see gate-index.ts).
+   */
+  allowsAt(h: number, direction: Direction, proto: number, point: number, remote: Address): boolean {
+    const T = this.ifTab;
+    const base = h * ROW;
+    if (h < 0 || base >= T.length) return false;
+    const n = T[base]!;
+    if (n === 0) return false;
+    const vpc = T[base + 1]!;
+    const d = direction === 'ingress' ? 0 : 1;
+    const slot = proto === 6 ? 1 : proto === 17 ? 2 : proto === 1 ? 3 : proto === 58 ? 4 : 5;
+    const A = this.arena.words;
+    const G = this.gOff;
+    this.rgN = -1;
+    for (let k = 0; k < n; k++) {
+      const gd = 2 * (k < ROW_GROUPS ? T[base + 2 + k]! : this.ifGroups[h]![k]!) + d;
+      const o = G[gd]!;
+      if (o === 0) continue;
+      const all = A[o]!;
+      if (all !== 0 && this.segmentMatches(A, o + all, gd, vpc, remote)) return true;
+      let p = A[o + slot]!;
+      if (p === 0) continue;
+      if (slot === 5) {
+        // other protocols: a short table of (proto, port index)
+        const t = o + p;
+        p = 0;
+        for (let j = A[t]! - 1; j >= 0; j--) if (A[t + 1 + 2 * j] === proto) { p = A[t + 2 + 2 * j]!; break; }
+        if (p === 0) continue;
+      }
+      p += o;
+      const m = A[p]!;
+      let lo = 0;
+      let hi = m - 1;
+      let at = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (A[p + 1 + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+      }
+      if (at < 0) continue;
+      const s = A[p + 1 + m + at]!;
+      if (s !== 0 && this.segmentMatches(A, o + s, gd, vpc, remote)) return true;
     }
     return false;
+  }
+
+  private segmentMatches(A: Int32Array, s: number, gd: number, vpc: number, remote: Address): boolean {
+    const n4 = A[s]!;
+    let i = s + 1;
+    if (remote.family === 4 && n4 > 0) {
+      const v = flip4(remote.v);
+      let lo = 0;
+      let hi = n4 - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const at = i + 2 * mid;
+        if (A[at]! <= v) {
+          if (v <= A[at + 1]!) return true;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+    }
+    i += 2 * n4;
+    const nRef = A[i]!;
+    if (nRef > 0) {
+      if (this.rgN < 0) this.loadRemoteGroups(vpc, remote);
+      const rg = this.rg;
+      const rn = this.rgN;
+      for (let j = 1; j <= nRef; j++) {
+        const g = A[i + j]!;
+        for (let x = 0; x < rn; x++) if (rg[x] === g) return true;
+      }
+    }
+    i += 1 + nRef;
+    const nPl = A[i]!;
+    for (let j = 1; j <= nPl; j++) if (setHas(this.plSets[A[i + j]!]!, remote)) return true;
+    if (remote.family === 6) {
+      const x = A[i + 1 + nPl]!;
+      if (x >= 0 && this.gV6[gd]![x]!.has(remote.v)) return true;
+    }
+    return false;
+  }
+
+  /** The groups of the interfaces holding `remote` as a private address in the VPC, into `rg`. */
+  private loadRemoteGroups(vpc: number, remote: Address): void {
+    let n = 0;
+    const one = remote.family === 4 ? this.fast4.get(vpc, flip4(remote.v)) : -2;
+    if (one >= 0) {
+      const T = this.ifTab;
+      const base = one * ROW;
+      const c = T[base]!;
+      if (c <= ROW_GROUPS) {
+        for (let k = 0; k < c; k++) this.rg[k] = T[base + 2 + k]!;
+        this.rgN = c;
+        return;
+      }
+      n = this.addGroups(n, this.ifGroups[one]!);
+    } else if (one === -2) {
+      for (const h of this.holders.get(holderKey(vpc, remote)) ?? []) n = this.addGroups(n, this.ifGroups[h]!);
+    }
+    this.rgN = n;
+  }
+
+  private addGroups(n: number, groups: number[]): number {
+    if (n + groups.length > this.rg.length) {
+      const next = new Int32Array(2 * (n + groups.length));
+      next.set(this.rg);
+      this.rg = next;
+    }
+    for (const g of groups) this.rg[n++] = g;
+    return n;
+  }
+
+  /** Is `a` a private address, in the VPC, of an interface holding the group? */
+  private isMember(vpcId: string, a: Address, groupId: string): boolean {
+    const vpc = this.vpcIds.get(vpcId);
+    const g = this.groupIds.get(groupId);
+    if (vpc === undefined || g === undefined) return false;
+    return (this.holders.get(holderKey(vpc, a)) ?? []).some((h) => this.ifGroups[h]!.includes(g));
   }
 
   /** The rules that allow the connection through this gate (empty when none does). */
@@ -329,9 +450,9 @@ export class Policy {
     if (!i) return [];
     const out: RuleInput[] = [];
     for (const gid of i.groups) {
-      const g = this.groups.get(gid);
-      if (!g) continue;
-      for (const r of g.rules) if (r.egress === (q.direction === 'egress') && this.ruleMatches(r, g.vpcId, q)) out.push(r);
+      const vpcId = this.groupVpc(gid);
+      if (vpcId === undefined) continue;
+      for (const r of this.groupRules(gid)) if (r.egress === (q.direction === 'egress') && this.ruleMatches(r, vpcId, q)) out.push(r);
     }
     return out;
   }
@@ -350,8 +471,8 @@ export class Policy {
       if (!set) ruleSets.set(r, (set = addressSet([r.cidr4 ?? r.cidr6!])));
       return setHas(set, q.remote);
     }
-    if (r.prefixListId) return setHas(this.prefixLists.get(r.prefixListId) ?? EMPTY_SET, q.remote);
-    if (r.refGroupId) return this.memberGroups(vpcId, q.remote)?.has(r.refGroupId) ?? false;
+    if (r.prefixListId) return setHas(this.prefixListSet(r.prefixListId), q.remote);
+    if (r.refGroupId) return this.isMember(vpcId, q.remote, r.refGroupId);
     return false;
   }
 
@@ -360,7 +481,7 @@ export class Policy {
     const i = this.interfaces.get(interfaceId);
     if (!i) return [];
     const want = q.direction === 'egress';
-    const all = i.groups.flatMap((gid) => this.groups.get(gid)?.rules ?? []).filter((r) => r.egress === want);
+    const all = i.groups.flatMap((gid) => this.groupRules(gid)).filter((r) => r.egress === want);
     const sameProto = all.filter((r) => protocolNumber(r.protocol) === q.proto || protocolNumber(r.protocol) === -1);
     const point = portPoint(q.proto, q.port, q.icmpType, q.icmpCode);
     const samePort = sameProto.filter((r) => { const [a, b] = ruleInterval(r); return point >= a && point <= b; });
@@ -370,7 +491,8 @@ export class Policy {
   /**
    * Everything the gate admits for one protocol and port: the union of its CIDR and prefix-list
    * address sets, the groups whose members it admits, and the rules behind them — the symbolic
-   * answer to "who can reach this port", without enumerating addresses.
+   * answer to "who can reach this port", without enumerating addresses. (Per group: its
+   * all-protocol rules, then those of the protocol covering the port, in the group's order.)
    */
   admitted(interfaceId: string, direction: Direction, proto: number, port?: number, icmpType?: number, icmpCode?: number): { set: AddressSet; groups: Map<string, RuleInput[]>; rules: RuleInput[] } {
     const i = this.interfaces.get(interfaceId);
@@ -378,25 +500,31 @@ export class Policy {
     const r6: [bigint, bigint][] = [];
     const groups = new Map<string, RuleInput[]>();
     const rules: RuleInput[] = [];
-    const add = (seg: Segment | null) => {
-      if (!seg) return;
-      r4.push(...seg.set.v4.ranges());
-      r6.push(...seg.set.v6.ranges());
-      for (const pl of seg.prefixLists) {
-        const s = this.prefixLists.get(pl) ?? EMPTY_SET;
+    const point = portPoint(proto, port, icmpType, icmpCode);
+    const add = (r: RuleInput) => {
+      const cidr = r.cidr4 || r.cidr6;
+      if (cidr) {
+        const c = cidrRange(cidr);
+        if (c?.family === 4) r4.push([c.r[0], c.r[1]]);
+        else if (c) r6.push([c.r[0], c.r[1]]);
+      } else if (r.prefixListId) {
+        const s = this.prefixListSet(r.prefixListId);
         r4.push(...s.v4.ranges());
         r6.push(...s.v6.ranges());
       }
-      for (const r of seg.rules) {
-        rules.push(r);
-        if (r.refGroupId) groups.set(r.refGroupId, [...(groups.get(r.refGroupId) ?? []), r]);
-      }
+      rules.push(r);
+      if (r.refGroupId) groups.set(r.refGroupId, [...(groups.get(r.refGroupId) ?? []), r]);
     };
-    for (const g of i ? this.gatesOf(i) : []) {
-      const d = direction === 'ingress' ? g.ingress : g.egress;
-      add(d.all);
-      const idx = d.byProto.get(proto);
-      if (idx) add(lookup(idx, portPoint(proto, port, icmpType, icmpCode)));
+    const egress = direction === 'egress';
+    for (const gid of i?.groups ?? []) {
+      if (this.groupVpc(gid) === undefined) continue;
+      const mine = this.groupRules(gid).filter((r) => !!r.egress === egress);
+      for (const r of mine) if (protocolNumber(r.protocol) === -1) add(r);
+      for (const r of mine) {
+        if (protocolNumber(r.protocol) !== proto || proto === -1) continue;
+        const [a, b] = ruleInterval(r);
+        if (point >= a && point <= b) add(r);
+      }
     }
     return { set: { v4: Set4.from(r4), v6: Set6.from(r6) }, groups, rules };
   }
@@ -414,7 +542,7 @@ export class Policy {
     const i = this.interfaces.get(interfaceId);
     if (!i) return false;
     const world = q.remote.family === 4 ? '0.0.0.0/0' : '::/0';
-    const rules = i.groups.flatMap((gid) => this.groups.get(gid)?.rules ?? []);
+    const rules = i.groups.flatMap((gid) => this.groupRules(gid));
     const thisWay = q.direction === 'egress';
     const allowsWorld = rules.some((r) => r.egress === thisWay && (r.cidr4 ?? r.cidr6) === world && this.ruleMatches(r, i.vpcId, q));
     if (!allowsWorld) return false;
@@ -426,5 +554,7 @@ export class Policy {
     });
   }
 }
+
+const protocolNumber2 = (r: RuleInput) => protocolNumber(r.protocol);
 
 export { Set4, Set6 };
