@@ -91,6 +91,7 @@ export class CloudTrail implements CallObserver {
       this.events.clear();
       this.sinceFlush = 0;
     });
+    this.store.onAbort(() => this.events.invalidate());
     engines.set(this.store, this);
     this.pruneNow();
     this.nextDelivery = this.clock.now() + DELIVERY_MS;
@@ -105,22 +106,15 @@ export class CloudTrail implements CallObserver {
     try {
       const event = buildEvent(ctx, call);
       const now = ctx.clock.now();
-      // A read changed nothing: its event joins the next batch instead of the call's commit.
-      if (event.readOnly && !call.error) {
-        this.events.defer(event);
+      // In the call's transaction (reads too: group commit makes that one commit per turn of the
+      // event loop, not per call), so an acknowledged call always has its event on disk.
+      ctx.tx.write(() => {
+        this.events.insert(event);
         if (Math.abs(now - this.lastPrune) >= PRUNE_EVERY_MS) {
           this.lastPrune = now;
           this.events.prune(now - RETENTION_MS);
         }
-      } else {
-        ctx.tx.write(() => {
-          this.events.insert(event);
-          if (Math.abs(now - this.lastPrune) >= PRUNE_EVERY_MS) {
-            this.lastPrune = now;
-            this.events.prune(now - RETENTION_MS);
-          }
-        });
-      }
+      });
       if (++this.sinceFlush >= FLUSH_EVERY && !this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => {
@@ -158,7 +152,6 @@ export class CloudTrail implements CallObserver {
 
   close(): void {
     clearInterval(this.timer);
-    if (this.store.db.open) this.events.flushPending();
   }
 
   /** Every trail, each with its (account/home-region) scope. */

@@ -222,6 +222,8 @@ export class Gateway {
       if (input.DryRun === true) throw err.dryRun();
       for (const o of this.observers) o.onCall(ctx, { service, action, input, output });
       tx.commit();
+      // The answer acknowledges the change (and shows the state of this turn): only once on disk.
+      await this.store.durable();
       ok(output);
       this.log.debug(`${service.name}:${action} 200`);
     } catch (e) {
@@ -235,6 +237,7 @@ export class Gateway {
         try {
           for (const o of this.observers) o.onCall({ ...ctx, tx: tx2 }, { service, action, input, error: apiError });
           tx2.commit();
+          await this.store.durable();
         } catch (oe) {
           tx2.rollback();
           this.log.error(`observer failed: ${(oe as Error).stack ?? oe}`);

@@ -234,6 +234,8 @@ export class Imds {
         ec2RoleDelivery: delivery, sourceInstanceArn: `arn:${ctx.partition}:ec2:${region}:${account}:instance/${inst.id}`,
       });
       ctx.tx.commit();
+      // On disk before the credentials are handed out (they must still work after a restart).
+      this.store.flush();
       c = { roleArn: role.arn, accessKeyId: session.id, secret: session.secret, token: session.token, expiration: session.expiration, lastUpdated: now };
       this.creds.set(key, c);
       this.log.debug(`imds: new credentials for ${inst.id} (${role.name}, IMDSv${delivery.charAt(0)})`);

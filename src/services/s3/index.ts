@@ -154,6 +154,9 @@ export class S3Api implements Extension {
       const principal = resolvePrincipal(store, accessKeyId, config.defaultAccount, partitionOf(scope.region));
       const { bucket, key } = this.target(req, rawPath);
       const call: Call = { req, res, body, query, requestId, region: scope.region, principal, account: principal.account, now: clock.now() };
+      // S3 writes its rows straight through SQLite, answering at once: with no group-commit
+      // transaction open, each write commits on its own before the answer goes out.
+      if (req.method !== 'GET' && req.method !== 'HEAD') store.flush();
       this.route(call, bucket, key);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
