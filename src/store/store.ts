@@ -12,9 +12,12 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 // Loaded with require: an ESM import of this CommonJS package runs a lexer over it at start.
-const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+const require = createRequire(import.meta.url);
+const Database = require('better-sqlite3') as typeof BetterSqlite3;
+const sqlitePath = () => require.resolve('better-sqlite3');
 
 export interface Doc { id: string; seq?: number }
 export type Scope = string;
@@ -61,6 +64,7 @@ export class Store {
   private readonly writeBatch: (rows: { kind: string; scope: string; id: string; body: string | null }[], extra: ((db: BetterSqlite3.Database) => void)[]) => void;
   /** Other tables (e.g. CloudTrail events) create themselves here and write through Tx.write. */
   readonly db: BetterSqlite3.Database;
+  private readonly checkpointer?: Checkpointer;
   /** The open group-commit transaction: callers waiting for it, and how to undo it in memory. */
   private batch: { waiters: { resolve: () => void; reject: (e: Error) => void }[]; undo: { kind: string; scope: Scope; id: string; before: Doc | undefined }[] } | undefined;
 
@@ -69,9 +73,13 @@ export class Store {
     this.db = new Database(location === ':memory:' ? ':memory:' : join(location, 'state.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    // Commits stay durable in the WAL; checkpointing it into the database file (and the fsync
-    // that goes with it) every 4,000 pages instead of 1,000 makes that cost a quarter as often.
-    this.db.pragma('wal_autocheckpoint = 4000');
+    // Commits stay durable in the WAL. Copying it into the database file (a checkpoint, with its
+    // fsyncs) is left to a background thread on its own connection (see Checkpointer), so no
+    // call waits for it; in memory there is nothing to checkpoint.
+    if (location !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(join(location, 'state.db'));
+    }
     // A rowid table: a document (often 1-3 KB of JSON) fits in its leaf page, so a commit writes
     // that one page to the WAL. (WITHOUT ROWID, as state directories made before had it, keeps at
     // most ~1 KB of a row in the leaf and chains the rest through overflow pages, rewritten and
@@ -226,12 +234,59 @@ export class Store {
       for (const w of b.waiters) w.reject(e as Error);
       return;
     }
+    this.checkpointer?.committed();
     for (const w of b.waiters) w.resolve();
   }
 
   close(): void {
     if (this.db.open) this.flush();
+    this.checkpointer?.stop();
     this.db.close();
+  }
+}
+
+/**
+ * Checkpoints the WAL from a worker thread with its own connection (PASSIVE: never blocks the
+ * writer), at most every 200 ms and only after commits. Started on the first commit, so a
+ * server that only starts (or only reads) never pays for the thread.
+ */
+class Checkpointer {
+  private worker: Worker | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private dirty = false;
+  private stopped = false;
+
+  constructor(private readonly file: string) {}
+
+  committed(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (!this.timer) {
+      this.timer = setInterval(() => this.tick(), 200);
+      this.timer.unref();
+    }
+  }
+
+  private tick(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    if (!this.worker) {
+      const code = `const { parentPort, workerData } = require('node:worker_threads');
+        const db = new (require(workerData.sqlite))(workerData.file);
+        db.pragma('busy_timeout = 1000');
+        parentPort.on('message', () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ } });`;
+      this.worker = new Worker(code, { eval: true, workerData: { sqlite: sqlitePath(), file: this.file } });
+      this.worker.unref();
+      this.worker.on('error', () => { this.worker = undefined; });
+    }
+    this.worker.postMessage(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    void this.worker?.terminate();
+    this.worker = undefined;
   }
 }
 
