@@ -5,8 +5,9 @@
 //     [0] segment of the all-protocol ('-1') rules
 //     [1] port index of tcp   [2] udp   [3] icmp   [4] icmpv6
 //     [5] table of other protocols: [n, (proto, port index)…]
-//   port index: [n, bound0 … bound(n-1), seg0 … seg(n-1)]; bound k starts the stretch of the
-//     protocol's port space (ICMP: type*256+code) that segment k covers (0 = nothing allowed)
+//   port index: [n, filter (PORT_MAP words), bound0 … bound(n-1), seg0 … seg(n-1)]; bound k
+//     starts the stretch of the protocol's port space (ICMP: type*256+code) that segment k covers
+//     (0 = nothing allowed); the filter is a bitmap of the 64-point blocks any rule touches
 //   segment: [n4, (lo, hi)×n4, nRefs, group handles…, nPl, prefix-list handles…, v6]
 //     IPv4 ranges merged and sorted, stored with the sign bit flipped (so int32 order is address
 //     order); group references and prefix lists as interned handles; v6 is an index into the
@@ -18,6 +19,11 @@ import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
 export const HDR = 6;
+/**
+ * Words of a port index's filter: bit k is set when some rule covers a point of [64k, 64k+63]
+ * (points in 0..65535), so most lookups of an uncovered port stop at one word.
+ */
+export const PORT_MAP = 32;
 
 /** The IPv4 address as an int32 ordered like the address. */
 export const flip4 = (v: number) => (v ^ 0x80000000) | 0;
@@ -89,6 +95,9 @@ export function compileDirectionWords(
     } else w.push(-1);
     return at;
   };
+  // Port indexes first (each with its bounds and slots for its segments), their segments after:
+  // a blob's header, all-protocol segment and port indexes are contiguous.
+  const pending: [number, RuleInput[]][] = [];
   const ports = (list: RuleInput[]): number => {
     const spans = list.map(interval);
     const points = new Set<number>();
@@ -104,15 +113,26 @@ export function compileDirectionWords(
     });
     const n = bounds.length;
     const at = w.length;
-    w.push(n, ...bounds);
-    for (let k = 0; k < n; k++) w.push(0);
-    for (let k = 0; k < n; k++) if (members[k]!.length) w[at + 1 + n + k] = segment(members[k]!);
+    w.push(n);
+    const map = w.length;
+    for (let k = 0; k < PORT_MAP; k++) w.push(0);
+    for (const [a, b] of spans) {
+      const lo = Math.max(a, 0);
+      const hi = Math.min(b, 65535);
+      for (let k = lo >> 6; k <= hi >> 6 && lo <= hi; k++) w[map + (k >> 5)] |= 1 << (k & 31);
+    }
+    w.push(...bounds);
+    for (let k = 0; k < n; k++) {
+      w.push(0);
+      if (members[k]!.length) pending.push([w.length - 1, members[k]!]);
+    }
     return at;
   };
   if (all.length) w[0] = segment(all);
   const others: number[] = [];
-  for (const [p, list] of byProto) {
-    const at = ports(list);
+  const order = [...byProto.keys()].sort((x, y) => rank(x) - rank(y));
+  for (const p of order) {
+    const at = ports(byProto.get(p)!);
     if (p === 6) w[1] = at;
     else if (p === 17) w[2] = at;
     else if (p === 1) w[3] = at;
@@ -123,8 +143,11 @@ export function compileDirectionWords(
     w[5] = w.length;
     w.push(others.length >> 1, ...others);
   }
+  for (const [slot, members] of pending) w[slot] = segment(members);
   return { words: w, v6 };
 }
+
+const rank = (p: number) => (p === 6 ? 0 : p === 17 ? 1 : p === 1 ? 2 : p === 58 ? 3 : 4 + p);
 
 function bisect(bounds: number[], v: number): number {
   let a = 0;
@@ -189,84 +212,74 @@ export class Arena {
 }
 
 /**
- * (VPC, IPv4 address) → holder, open addressing with linear probing. Slots are 4 int32 words:
- * [vpc+1 (0 empty, -1 deleted), flipped address, value, unused], so a probe reads one cache line.
+ * IPv4 address → value (≥ 0, or -2), one table per VPC; open addressing with linear probing.
+ * Slots are 2 int32 words [flipped address, value], the value -1 marking an empty slot and -3 a
+ * deleted one: small enough to stay in the caches next to the rest of the verdict path.
  */
 export class AddrTable {
-  slots = new Int32Array(4 * 1024);
+  slots = new Int32Array(2 * 1024).fill(-1);
   mask = 1023;
   used = 0; // live + deleted
 
-  private static hash(vpc: number, a: number): number {
-    let h = Math.imul(a ^ Math.imul(vpc + 1, 0x9e3779b1), 0x85ebca6b);
-    h ^= h >>> 15;
-    return Math.imul(h, 0xc2b2ae35) ^ (h >>> 13);
+  private static hash(a: number): number {
+    let h = Math.imul(a, 0x9e3779b1);
+    h ^= h >>> 16;
+    return h;
   }
 
-  get(vpc: number, a: number): number {
+  get(a: number): number {
     const s = this.slots;
     const m = this.mask;
-    const k = vpc + 1;
-    let i = AddrTable.hash(vpc, a) & m;
+    let i = AddrTable.hash(a) & m;
     for (;;) {
-      const at = i << 2;
-      const v = s[at]!;
-      if (v === k && s[at + 1] === a) return s[at + 2]!;
-      if (v === 0) return -1;
+      const at = i << 1;
+      const v = s[at + 1]!;
+      if (v === -1) return -1;
+      if (s[at] === a && v !== -3) return v;
       i = (i + 1) & m;
     }
   }
 
-  set(vpc: number, a: number, value: number): void {
+  set(a: number, value: number): void {
     if ((this.used + 1) * 2 > this.mask + 1) this.rebuild();
     const s = this.slots;
-    const k = vpc + 1;
-    let i = AddrTable.hash(vpc, a) & this.mask;
+    let i = AddrTable.hash(a) & this.mask;
     let free = -1;
     for (;;) {
-      const at = i << 2;
-      const v = s[at]!;
-      if (v === k && s[at + 1] === a) { s[at + 2] = value; return; }
-      if (v === -1 && free < 0) free = at;
-      if (v === 0) break;
+      const at = i << 1;
+      const v = s[at + 1]!;
+      if (v === -1) break;
+      if (v === -3) { if (free < 0) free = at; } else if (s[at] === a) { s[at + 1] = value; return; }
       i = (i + 1) & this.mask;
     }
-    const at = free >= 0 ? free : i << 2;
-    if (s[at] === 0) this.used++;
-    s[at] = k;
-    s[at + 1] = a;
-    s[at + 2] = value;
+    const at = free >= 0 ? free : i << 1;
+    if (s[at + 1] === -1) this.used++;
+    s[at] = a;
+    s[at + 1] = value;
   }
 
-  delete(vpc: number, a: number): void {
+  delete(a: number): void {
     const s = this.slots;
-    const k = vpc + 1;
-    let i = AddrTable.hash(vpc, a) & this.mask;
+    let i = AddrTable.hash(a) & this.mask;
     for (;;) {
-      const at = i << 2;
-      const v = s[at]!;
-      if (v === k && s[at + 1] === a) { s[at] = -1; return; }
-      if (v === 0) return;
+      const at = i << 1;
+      const v = s[at + 1]!;
+      if (v === -1) return;
+      if (v !== -3 && s[at] === a) { s[at + 1] = -3; return; }
       i = (i + 1) & this.mask;
     }
   }
 
-  clear(): void {
-    this.slots = new Int32Array(4 * 1024);
-    this.mask = 1023;
-    this.used = 0;
-  }
-
-  /** Drops deleted slots; sized for the live ones to fill at most a quarter. */
+  /** Drops deleted slots; sized for the live ones to fill at most a third. */
   private rebuild(): void {
     const old = this.slots;
     let live = 0;
-    for (let at = 0; at < old.length; at += 4) if (old[at]! > 0) live++;
+    for (let at = 0; at < old.length; at += 2) if (old[at + 1]! >= 0 || old[at + 1] === -2) live++;
     let capacity = 1024;
-    while ((live + 1) * 4 > capacity) capacity *= 2;
-    this.slots = new Int32Array(capacity * 4);
+    while ((live + 1) * 3 > capacity) capacity *= 2;
+    this.slots = new Int32Array(capacity * 2).fill(-1);
     this.mask = capacity - 1;
     this.used = 0;
-    for (let at = 0; at < old.length; at += 4) if (old[at]! > 0) this.set(old[at]! - 1, old[at + 1]!, old[at + 2]!);
+    for (let at = 0; at < old.length; at += 2) if (old[at + 1]! >= 0 || old[at + 1] === -2) this.set(old[at]!, old[at + 1]!);
   }
 }

@@ -6,7 +6,7 @@
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { AddrTable, Arena, compileDirectionWords, flip4, HDR, type CompiledDirection } from './gate-index.ts';
+import { AddrTable, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -110,12 +110,9 @@ export class Policy {
 
   /** (vpc, private address) → handles of the interfaces holding it (one entry per address held) */
   private readonly holders = new Map<string, number[]>();
-  /** the IPv4 part of `holders` for the verdict path: the one holder, or -2 for several */
-  private readonly fast4 = new AddrTable();
+  /** per VPC handle, the IPv4 part of `holders` for the verdict path: the one holder, or -2 for several */
+  private fast4: AddrTable[] = [];
 
-  /** the remote address's groups, looked up at most once per gate */
-  private rg = new Int32Array(64);
-  private rgN = -1;
 
   /** counters for benchmarks and tests */
   compiles = 0;
@@ -138,7 +135,10 @@ export class Policy {
 
   private vpcHandle(id: string): number {
     let h = this.vpcIds.get(id);
-    if (h === undefined) this.vpcIds.set(id, (h = this.vpcIds.size));
+    if (h === undefined) {
+      this.vpcIds.set(id, (h = this.vpcIds.size));
+      this.fast4.push(new AddrTable());
+    }
     return h;
   }
 
@@ -248,8 +248,8 @@ export class Policy {
   private syncFast(vpc: number, a: Address, key: string): void {
     if (a.family !== 4) return;
     const list = this.holders.get(key);
-    if (!list) this.fast4.delete(vpc, flip4(a.v));
-    else this.fast4.set(vpc, flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : -2);
+    if (!list) this.fast4[vpc]!.delete(flip4(a.v));
+    else this.fast4[vpc]!.set(flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : -2);
   }
 
   removeInterface(id: string): void {
@@ -281,7 +281,7 @@ export class Policy {
     this.ifFree = [];
     this.ifNext = 0;
     this.holders.clear();
-    this.fast4.clear();
+    this.fast4 = [];
   }
 
   getInterface(id: string): InterfaceInput | undefined {
@@ -337,103 +337,110 @@ export class Policy {
     const slot = proto === 6 ? 1 : proto === 17 ? 2 : proto === 1 ? 3 : proto === 58 ? 4 : 5;
     const A = this.arena.words;
     const G = this.gOff;
-    this.rgN = -1;
+    const v4 = remote.family === 4;
+    const v = v4 ? flip4(remote.v) : 0;
+    /** the remote's groups: -2 not looked up yet, else as `memberRow` */
+    let mem = -2;
     for (let k = 0; k < n; k++) {
       const gd = 2 * (k < ROW_GROUPS ? T[base + 2 + k]! : this.ifGroups[h]![k]!) + d;
       const o = G[gd]!;
       if (o === 0) continue;
-      const all = A[o]!;
-      if (all !== 0 && this.segmentMatches(A, o + all, gd, vpc, remote)) return true;
-      let p = A[o + slot]!;
-      if (p === 0) continue;
-      if (slot === 5) {
-        // other protocols: a short table of (proto, port index)
-        const t = o + p;
-        p = 0;
-        for (let j = A[t]! - 1; j >= 0; j--) if (A[t + 1 + 2 * j] === proto) { p = A[t + 2 + 2 * j]!; break; }
-        if (p === 0) continue;
+      // the all-protocol rules, then the protocol's segment at the point: the same test on each
+      let s = A[o]!;
+      for (let pass = 0; pass < 2; pass++) {
+        if (pass === 1) {
+          // the port index of the protocol, its filter word, then a bisection
+          let p = A[o + slot]!;
+          if (p === 0) break;
+          if (slot === 5) {
+            // other protocols: a short table of (proto, port index)
+            const t = o + p;
+            p = 0;
+            for (let j = A[t]! - 1; j >= 0; j--) if (A[t + 1 + 2 * j] === proto) { p = A[t + 2 + 2 * j]!; break; }
+            if (p === 0) break;
+          }
+          p += o;
+          if (point >= 0 && point <= 65535 && (A[p + 1 + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) break;
+          const m = A[p]!;
+          p += 1 + PORT_MAP;
+          let lo = 0;
+          let hi = m - 1;
+          let at = -1;
+          while (lo <= hi) {
+            const mid = (lo + hi) >>> 1;
+            if (A[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+          }
+          if (at < 0) break;
+          s = A[p + m + at]!;
+        }
+        if (s === 0) continue;
+        s += o;
+        // segment: [n4, (lo, hi)…, nRefs, refs…, nPl, pls…, v6]
+        const n4 = A[s]!;
+        let i = s + 1;
+        const end = i + 2 * n4;
+        if (v4) {
+          if (n4 <= 8) {
+            for (; i < end; i += 2) if (A[i]! <= v && v <= A[i + 1]!) return true;
+          } else {
+            let lo = 0;
+            let hi = n4 - 1;
+            while (lo <= hi) {
+              const mid = (lo + hi) >>> 1;
+              const at = i + 2 * mid;
+              if (A[at]! <= v) {
+                if (v <= A[at + 1]!) return true;
+                lo = mid + 1;
+              } else hi = mid - 1;
+            }
+          }
+        }
+        i = end;
+        const nRef = A[i]!;
+        if (nRef !== 0) {
+          if (mem === -2) mem = this.memberRow(vpc, remote);
+          if (mem >= 0) {
+            // one holder: its row in the interface table
+            const c = T[mem]!;
+            for (let j = 1; j <= nRef; j++) {
+              const g = A[i + j]!;
+              for (let x = 2; x < 2 + c; x++) if (T[mem + x] === g) return true;
+            }
+          } else if (mem === -3 && this.refsOfHolders(A, i, vpc, remote)) return true;
+        }
+        i += 1 + nRef;
+        const nPl = A[i]!;
+        for (let j = 1; j <= nPl; j++) if (setHas(this.plSets[A[i + j]!]!, remote)) return true;
+        if (!v4) {
+          const x = A[i + 1 + nPl]!;
+          if (x >= 0 && this.gV6[gd]![x]!.has(remote.v as bigint)) return true;
+        }
       }
-      p += o;
-      const m = A[p]!;
-      let lo = 0;
-      let hi = m - 1;
-      let at = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (A[p + 1 + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
-      }
-      if (at < 0) continue;
-      const s = A[p + 1 + m + at]!;
-      if (s !== 0 && this.segmentMatches(A, o + s, gd, vpc, remote)) return true;
     }
     return false;
   }
 
-  private segmentMatches(A: Int32Array, s: number, gd: number, vpc: number, remote: Address): boolean {
-    const n4 = A[s]!;
-    let i = s + 1;
-    if (remote.family === 4 && n4 > 0) {
-      const v = flip4(remote.v);
-      let lo = 0;
-      let hi = n4 - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const at = i + 2 * mid;
-        if (A[at]! <= v) {
-          if (v <= A[at + 1]!) return true;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
-    }
-    i += 2 * n4;
+  /**
+   * Where the remote address's groups are: the base of its holder's row in the interface table
+   * when one interface (with at most ROW_GROUPS groups) holds it in the VPC, -1 when none does,
+   * -3 otherwise (see `refsOfHolders`).
+   */
+  private memberRow(vpc: number, remote: Address): number {
+    if (remote.family !== 4) return this.holders.has(holderKey(vpc, remote)) ? -3 : -1;
+    const one = this.fast4[vpc]!.get(flip4(remote.v));
+    if (one === -1) return -1;
+    if (one >= 0 && this.ifTab[one * ROW]! <= ROW_GROUPS) return one * ROW;
+    return -3;
+  }
+
+  /** The general case: any of the segment's group references held by a holder of the address. */
+  private refsOfHolders(A: Int32Array, i: number, vpc: number, remote: Address): boolean {
     const nRef = A[i]!;
-    if (nRef > 0) {
-      if (this.rgN < 0) this.loadRemoteGroups(vpc, remote);
-      const rg = this.rg;
-      const rn = this.rgN;
-      for (let j = 1; j <= nRef; j++) {
-        const g = A[i + j]!;
-        for (let x = 0; x < rn; x++) if (rg[x] === g) return true;
-      }
-    }
-    i += 1 + nRef;
-    const nPl = A[i]!;
-    for (let j = 1; j <= nPl; j++) if (setHas(this.plSets[A[i + j]!]!, remote)) return true;
-    if (remote.family === 6) {
-      const x = A[i + 1 + nPl]!;
-      if (x >= 0 && this.gV6[gd]![x]!.has(remote.v)) return true;
+    for (const h of this.holders.get(holderKey(vpc, remote)) ?? []) {
+      const groups = this.ifGroups[h]!;
+      for (let j = 1; j <= nRef; j++) if (groups.includes(A[i + j]!)) return true;
     }
     return false;
-  }
-
-  /** The groups of the interfaces holding `remote` as a private address in the VPC, into `rg`. */
-  private loadRemoteGroups(vpc: number, remote: Address): void {
-    let n = 0;
-    const one = remote.family === 4 ? this.fast4.get(vpc, flip4(remote.v)) : -2;
-    if (one >= 0) {
-      const T = this.ifTab;
-      const base = one * ROW;
-      const c = T[base]!;
-      if (c <= ROW_GROUPS) {
-        for (let k = 0; k < c; k++) this.rg[k] = T[base + 2 + k]!;
-        this.rgN = c;
-        return;
-      }
-      n = this.addGroups(n, this.ifGroups[one]!);
-    } else if (one === -2) {
-      for (const h of this.holders.get(holderKey(vpc, remote)) ?? []) n = this.addGroups(n, this.ifGroups[h]!);
-    }
-    this.rgN = n;
-  }
-
-  private addGroups(n: number, groups: number[]): number {
-    if (n + groups.length > this.rg.length) {
-      const next = new Int32Array(2 * (n + groups.length));
-      next.set(this.rg);
-      this.rg = next;
-    }
-    for (const g of groups) this.rg[n++] = g;
-    return n;
   }
 
   /** Is `a` a private address, in the VPC, of an interface holding the group? */
