@@ -1,36 +1,48 @@
 // The flat form of the compiled policy, for the verdict path. Each group compiles, per direction,
-// into one run of int32 words in a shared arena (no objects, no strings, no pointers to chase):
+// into int32 words (no objects, no strings, no pointers to chase) in two shared arenas: a hot one
+// with what nearly every lookup reads, and a cold one with what few do.
 //
-//   blob header (HDR words, offsets relative to the blob's start, 0 = nothing):
-//     [0] segment of the all-protocol ('-1') rules
-//     [1] port index of tcp   [2] udp   [3] icmp   [4] icmpv6
-//     [5] table of other protocols: [n, (proto, port index)…]
-//   port index: [n, filter (PORT_MAP words), bound0 … bound(n-1), seg0 … seg(n-1)]; bound k
-//     starts the stretch of the protocol's port space (ICMP: type*256+code) that segment k covers
-//     (0 = nothing allowed); the filter is a bitmap of the 64-point blocks any rule touches
-//   segment: [n4, (lo, hi)×n4, nRefs, group handles…, nPl, prefix-list handles…, v6]
+//   hot blob: header (HDR words; offsets relative to the hot blob's start, 0 = nothing):
+//       [0] segment of the all-protocol ('-1') rules
+//       [1] port entry of tcp   [2] udp   [3] icmp   [4] icmpv6
+//       [5] table of other protocols: [n, (proto, port entry)…]
+//       [6..13] the IPv4 filter of that segment's ranges (256 bits, see `addressBit`)
+//     then the port entries, then that segment (read only past the address filter):
+//   port entry: [port index (offset in the cold blob), filter (PORT_MAP words)]: bit k of the
+//     filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port space
+//     (ICMP: type*256+code), so a lookup of an uncovered port stops at one word
+//   cold blob: the port indexes [n, bound0 … bound(n-1), seg0 … seg(n-1)] (bound k starts the
+//     stretch of the port space that segment k covers; segk 0 = nothing allowed), then their
+//     segments (offsets relative to the cold blob's start)
+//   segment: [n4, (lo, hi)×n4, nRefs, refs' mask, group handles…, nPl, prefix-list handles…, v6]
 //     IPv4 ranges merged and sorted, stored with the sign bit flipped (so int32 order is address
-//     order); group references and prefix lists as interned handles; v6 is an index into the
-//     blob's side list of IPv6 sets (-1 = none).
+//     order); group references and prefix lists as interned handles (with the union of the
+//     references' `groupBit`s, a one-word filter); v6 is an index into the
+//     group direction's side list of IPv6 sets (-1 = none).
 //
-// A lookup is: a bisection in the port bounds, then one in the segment's ranges — a few cache
-// lines whatever the number of rules.
+// A lookup reads the header, the all-protocol segment and one filter word — contiguous, a line
+// or two — and only for a covered port a bisection in the bounds and a segment.
 import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
-export const HDR = 6;
+export const HDR = 14;
+/** Header words 6..13: the all-protocol segment's IPv4 filter (see `addressBit`). */
+export const ADDR_MAP = 6;
 /**
- * Words of a port index's filter: bit k is set when some rule covers a point of [64k, 64k+63]
- * (points in 0..65535), so most lookups of an uncovered port stop at one word.
+ * The bit of an IPv4 address in an address filter: its /16 block, modulo 256. A filter has the
+ * bits of every /16 block its ranges meet (all of them for a range of 256 blocks or more), so an
+ * address whose bit is clear is in none of the ranges.
  */
+export const addressBit = (v: number) => (v >>> 16) & 255;
 export const PORT_MAP = 32;
+
+/** A group handle's bit in a one-word filter of groups. */
+export const groupBit = (g: number) => 1 << (g & 31);
 
 /** The IPv4 address as an int32 ordered like the address. */
 export const flip4 = (v: number) => (v ^ 0x80000000) | 0;
 
-export interface CompiledDirection { words: number[]; v6: Set6[] }
-
-export interface Interval { a: number; b: number }
+export interface CompiledDirection { hot: number[]; cold: number[]; v6: Set6[] }
 
 /**
  * One direction of one group. `interval` places a rule in its protocol's port space,
@@ -43,7 +55,8 @@ export function compileDirectionWords(
   group: (id: string) => number,
   prefixList: (id: string) => number,
 ): CompiledDirection {
-  const w: number[] = [0, 0, 0, 0, 0, 0];
+  const hot: number[] = new Array<number>(HDR).fill(0);
+  const cold: number[] = [];
   const v6: Set6[] = [];
   const all: RuleInput[] = [];
   const byProto = new Map<number, RuleInput[]>();
@@ -56,7 +69,7 @@ export function compileDirectionWords(
       list.push(r);
     }
   }
-  const segment = (members: RuleInput[]): number => {
+  const segment = (w: number[], members: RuleInput[]): number => {
     const r4: [number, number][] = [];
     const r6: [bigint, bigint][] = [];
     const refs: number[] = [];
@@ -88,15 +101,14 @@ export function compileDirectionWords(
     w.push(merged.length >> 1);
     for (const x of merged) w.push(flip4(x));
     refs.sort((x, y) => x - y);
-    w.push(refs.length, ...refs, pls.length, ...pls);
+    w.push(refs.length, refs.reduce((m, g) => m | groupBit(g), 0), ...refs, pls.length, ...pls);
     if (r6.length) {
       w.push(v6.length);
       v6.push(Set6.from(r6));
     } else w.push(-1);
     return at;
   };
-  // Port indexes first (each with its bounds and slots for its segments), their segments after:
-  // a blob's header, all-protocol segment and port indexes are contiguous.
+  // the port indexes (with slots for their segments) first, their segments after
   const pending: [number, RuleInput[]][] = [];
   const ports = (list: RuleInput[]): number => {
     const spans = list.map(interval);
@@ -112,39 +124,51 @@ export function compileDirectionWords(
       while (k < bounds.length && bounds[k]! <= b) members[k++]!.push(list[i]!);
     });
     const n = bounds.length;
-    const at = w.length;
-    w.push(n);
-    const map = w.length;
-    for (let k = 0; k < PORT_MAP; k++) w.push(0);
+    const entry = hot.length;
+    hot.push(cold.length);
+    const map = hot.length;
+    for (let k = 0; k < PORT_MAP; k++) hot.push(0);
     for (const [a, b] of spans) {
       const lo = Math.max(a, 0);
       const hi = Math.min(b, 65535);
-      for (let k = lo >> 6; k <= hi >> 6 && lo <= hi; k++) w[map + (k >> 5)] |= 1 << (k & 31);
+      for (let k = lo >> 6; k <= hi >> 6 && lo <= hi; k++) hot[map + (k >> 5)] |= 1 << (k & 31);
     }
-    w.push(...bounds);
+    cold.push(n, ...bounds);
     for (let k = 0; k < n; k++) {
-      w.push(0);
-      if (members[k]!.length) pending.push([w.length - 1, members[k]!]);
+      cold.push(0);
+      if (members[k]!.length) pending.push([cold.length - 1, members[k]!]);
     }
-    return at;
+    return entry;
   };
-  if (all.length) w[0] = segment(all);
   const others: number[] = [];
   const order = [...byProto.keys()].sort((x, y) => rank(x) - rank(y));
   for (const p of order) {
     const at = ports(byProto.get(p)!);
-    if (p === 6) w[1] = at;
-    else if (p === 17) w[2] = at;
-    else if (p === 1) w[3] = at;
-    else if (p === 58) w[4] = at;
+    if (p === 6) hot[1] = at;
+    else if (p === 17) hot[2] = at;
+    else if (p === 1) hot[3] = at;
+    else if (p === 58) hot[4] = at;
     else others.push(p, at);
   }
   if (others.length) {
-    w[5] = w.length;
-    w.push(others.length >> 1, ...others);
+    hot[5] = hot.length;
+    hot.push(others.length >> 1, ...others);
   }
-  for (const [slot, members] of pending) w[slot] = segment(members);
-  return { words: w, v6 };
+  // the all-protocol segment last: a lookup reads it only when the address filter lets it
+  if (all.length) hot[0] = segment(hot, all);
+  if (hot[0]) {
+    // the all-protocol segment's address filter
+    const s = hot[0];
+    for (let k = 0; k < hot[s]!; k++) {
+      const lo = (hot[s + 1 + 2 * k]! ^ 0x80000000) >>> 0;
+      const hi = (hot[s + 2 + 2 * k]! ^ 0x80000000) >>> 0;
+      const first = Math.floor(lo / 65536);
+      const last = Math.floor(hi / 65536);
+      for (let b = first; b <= last && b < first + 256; b++) hot[ADDR_MAP + ((b & 255) >> 5)] |= 1 << (b & 31);
+    }
+  }
+  for (const [slot, members] of pending) cold[slot] = segment(cold, members);
+  return { hot, cold, v6 };
 }
 
 const rank = (p: number) => (p === 6 ? 0 : p === 17 ? 1 : p === 1 ? 2 : p === 58 ? 3 : 4 + p);
@@ -166,7 +190,7 @@ function bisect(bounds: number[], v: number): number {
  */
 export class Arena {
   words = new Int32Array(1 << 12);
-  top = HDR; // words 0..HDR-1: the empty blob (all zero: nothing allowed)
+  top = HDR; // words 0..HDR-1: the empty blob (all zero: nothing allowed); offset 0 = none
   dead = 0;
 
   alloc(src: number[]): number {
@@ -212,74 +236,82 @@ export class Arena {
 }
 
 /**
- * IPv4 address → value (≥ 0, or -2), one table per VPC; open addressing with linear probing.
- * Slots are 2 int32 words [flipped address, value], the value -1 marking an empty slot and -3 a
- * deleted one: small enough to stay in the caches next to the rest of the verdict path.
+ * (VPC, IPv4 address) → value (≥ 0, or -2) and a mask, open addressing with linear probing. Slots
+ * are 4 int32 words [flipped address, vpc, value, mask] — one probe reads one slot — the value -1
+ * marking an empty slot and -3 a deleted one.
  */
 export class AddrTable {
-  slots = new Int32Array(2 * 1024).fill(-1);
+  slots = new Int32Array(4 * 1024).fill(-1);
   mask = 1023;
   used = 0; // live + deleted
 
-  private static hash(a: number): number {
-    let h = Math.imul(a, 0x9e3779b1);
-    h ^= h >>> 16;
-    return h;
+  static hash(vpc: number, a: number): number {
+    const h = Math.imul(a ^ Math.imul(vpc, 0x85ebca6b), 0x9e3779b1);
+    return h ^ (h >>> 16);
   }
 
-  get(a: number): number {
+  get(vpc: number, a: number): number {
     const s = this.slots;
     const m = this.mask;
-    let i = AddrTable.hash(a) & m;
+    let i = AddrTable.hash(vpc, a) & m;
     for (;;) {
-      const at = i << 1;
-      const v = s[at + 1]!;
+      const at = i << 2;
+      const v = s[at + 2]!;
       if (v === -1) return -1;
-      if (s[at] === a && v !== -3) return v;
+      if (s[at] === a && s[at + 1] === vpc && v !== -3) return v;
       i = (i + 1) & m;
     }
   }
 
-  set(a: number, value: number): void {
-    if ((this.used + 1) * 2 > this.mask + 1) this.rebuild();
+  set(vpc: number, a: number, value: number, mask: number): void {
+    if ((this.used + 1) * 10 > (this.mask + 1) * 7) this.rebuild();
     const s = this.slots;
-    let i = AddrTable.hash(a) & this.mask;
+    let i = AddrTable.hash(vpc, a) & this.mask;
     let free = -1;
     for (;;) {
-      const at = i << 1;
-      const v = s[at + 1]!;
+      const at = i << 2;
+      const v = s[at + 2]!;
       if (v === -1) break;
-      if (v === -3) { if (free < 0) free = at; } else if (s[at] === a) { s[at + 1] = value; return; }
+      if (v === -3) { if (free < 0) free = at; } else if (s[at] === a && s[at + 1] === vpc) { s[at + 2] = value; s[at + 3] = mask; return; }
       i = (i + 1) & this.mask;
     }
-    const at = free >= 0 ? free : i << 1;
-    if (s[at + 1] === -1) this.used++;
+    const at = free >= 0 ? free : i << 2;
+    if (s[at + 2] === -1) this.used++;
     s[at] = a;
-    s[at + 1] = value;
+    s[at + 1] = vpc;
+    s[at + 2] = value;
+    s[at + 3] = mask;
   }
 
-  delete(a: number): void {
+  delete(vpc: number, a: number): void {
     const s = this.slots;
-    let i = AddrTable.hash(a) & this.mask;
+    let i = AddrTable.hash(vpc, a) & this.mask;
     for (;;) {
-      const at = i << 1;
-      const v = s[at + 1]!;
+      const at = i << 2;
+      const v = s[at + 2]!;
       if (v === -1) return;
-      if (v !== -3 && s[at] === a) { s[at + 1] = -3; return; }
+      if (v !== -3 && s[at] === a && s[at + 1] === vpc) { s[at + 2] = -3; return; }
       i = (i + 1) & this.mask;
     }
   }
 
-  /** Drops deleted slots; sized for the live ones to fill at most a third. */
+  clear(): void {
+    this.slots = new Int32Array(4 * 1024).fill(-1);
+    this.mask = 1023;
+    this.used = 0;
+  }
+
+  /** Drops deleted slots; sized for the live ones to fill at most 60%. */
   private rebuild(): void {
     const old = this.slots;
-    let live = 0;
-    for (let at = 0; at < old.length; at += 2) if (old[at + 1]! >= 0 || old[at + 1] === -2) live++;
+    const live = (at: number) => old[at + 2]! >= 0 || old[at + 2] === -2;
+    let n = 0;
+    for (let at = 0; at < old.length; at += 4) if (live(at)) n++;
     let capacity = 1024;
-    while ((live + 1) * 3 > capacity) capacity *= 2;
-    this.slots = new Int32Array(capacity * 2).fill(-1);
+    while ((n + 1) * 5 > capacity * 3) capacity *= 2;
+    this.slots = new Int32Array(capacity * 4).fill(-1);
     this.mask = capacity - 1;
     this.used = 0;
-    for (let at = 0; at < old.length; at += 2) if (old[at + 1]! >= 0 || old[at + 1] === -2) this.set(old[at]!, old[at + 1]!);
+    for (let at = 0; at < old.length; at += 4) if (live(at)) this.set(old[at + 1]!, old[at]!, old[at + 2]!, old[at + 3]!);
   }
 }

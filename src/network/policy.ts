@@ -6,7 +6,7 @@
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { AddrTable, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, groupBit, Arena, compileDirectionWords, flip4, HDR, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -90,11 +90,17 @@ export class Policy {
   // ---- interned ids: groups, VPCs, prefix lists and interfaces are dense integers -----------
   private readonly groupIds = new Map<string, number>();
   private readonly groupRecs: (GroupRec | undefined)[] = [];
-  /** per group handle ×2 (+0 ingress, +1 egress): the blob's offset in the arena (0 = empty) */
+  /**
+   * per group handle ×2 (+0 ingress, +1 egress): the offsets of its hot and cold blobs in the
+   * arenas (0 = empty) and their lengths (see gate-index.ts)
+   */
   private gOff = new Int32Array(256);
+  private gCold = new Int32Array(256);
   private gLen: number[] = [];
+  private gLenCold: number[] = [];
   private gV6: Set6[][] = [];
-  private readonly arena = new Arena();
+  private readonly hot = new Arena();
+  private readonly cold = new Arena();
 
   private readonly vpcIds = new Map<string, number>();
   private readonly plIds = new Map<string, number>();
@@ -110,8 +116,8 @@ export class Policy {
 
   /** (vpc, private address) → handles of the interfaces holding it (one entry per address held) */
   private readonly holders = new Map<string, number[]>();
-  /** per VPC handle, the IPv4 part of `holders` for the verdict path: the one holder, or -2 for several */
-  private fast4: AddrTable[] = [];
+  /** the IPv4 part of `holders` for the verdict path: the one holder, or -2 for several */
+  private readonly fast4 = new AddrTable();
 
 
   /** counters for benchmarks and tests */
@@ -126,8 +132,12 @@ export class Policy {
         const next = new Int32Array(this.gOff.length * 2);
         next.set(this.gOff);
         this.gOff = next;
+        const nextCold = new Int32Array(this.gCold.length * 2);
+        nextCold.set(this.gCold);
+        this.gCold = nextCold;
       }
       this.gLen.push(0, 0);
+      this.gLenCold.push(0, 0);
       this.gV6.push([], []);
     }
     return h;
@@ -137,7 +147,6 @@ export class Policy {
     let h = this.vpcIds.get(id);
     if (h === undefined) {
       this.vpcIds.set(id, (h = this.vpcIds.size));
-      this.fast4.push(new AddrTable());
     }
     return h;
   }
@@ -161,7 +170,7 @@ export class Policy {
     const pl = (id: string) => this.plHandle(id);
     this.place(2 * h, compileDirectionWords(g.rules.filter((r) => !r.egress), protocolNumber2, ruleInterval, group, pl));
     this.place(2 * h + 1, compileDirectionWords(g.rules.filter((r) => r.egress), protocolNumber2, ruleInterval, group, pl));
-    if (this.arena.wasteful) this.compact();
+    this.compact();
   }
 
   removeGroup(id: string): void {
@@ -173,17 +182,24 @@ export class Policy {
   }
 
   private place(gd: number, c: CompiledDirection | undefined): void {
-    if (this.gOff[gd] !== 0) this.arena.free(this.gLen[gd]!);
-    const empty = !c || c.words.length === HDR && c.words.every((x) => x === 0);
-    this.gOff[gd] = empty ? 0 : this.arena.alloc(c.words);
-    this.gLen[gd] = empty ? 0 : c.words.length;
+    if (this.gOff[gd] !== 0) this.hot.free(this.gLen[gd]!);
+    if (this.gCold[gd] !== 0) this.cold.free(this.gLenCold[gd]!);
+    const empty = !c || c.hot.length === HDR && c.hot.every((x) => x === 0);
+    this.gOff[gd] = empty ? 0 : this.hot.alloc(c.hot);
+    this.gLen[gd] = empty ? 0 : c.hot.length;
+    this.gCold[gd] = empty || !c.cold.length ? 0 : this.cold.alloc(c.cold);
+    this.gLenCold[gd] = empty ? 0 : c.cold.length;
     this.gV6[gd] = c?.v6 ?? [];
   }
 
+  /** Moves the live blobs of an arena with too many dead words down. */
   private compact(): void {
-    const live: number[] = [];
-    for (let gd = 0; gd < 2 * this.groupIds.size; gd++) if (this.gOff[gd] !== 0) live.push(gd);
-    this.arena.compact(live.map((gd) => ({ off: this.gOff[gd]!, len: this.gLen[gd]! })), (i, off) => { this.gOff[live[i]!] = off; });
+    for (const [arena, off, len] of [[this.hot, this.gOff, this.gLen], [this.cold, this.gCold, this.gLenCold]] as const) {
+      if (!arena.wasteful) continue;
+      const live: number[] = [];
+      for (let gd = 0; gd < 2 * this.groupIds.size; gd++) if (off[gd] !== 0) live.push(gd);
+      arena.compact(live.map((gd) => ({ off: off[gd]!, len: len[gd]! })), (i, at) => { off[live[i]!] = at; });
+    }
   }
 
   setPrefixList(id: string, cidrs: string[]): void {
@@ -248,8 +264,12 @@ export class Policy {
   private syncFast(vpc: number, a: Address, key: string): void {
     if (a.family !== 4) return;
     const list = this.holders.get(key);
-    if (!list) this.fast4[vpc]!.delete(flip4(a.v));
-    else this.fast4[vpc]!.set(flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : -2);
+    if (!list) this.fast4.delete(vpc, flip4(a.v));
+    else {
+      let mask = 0;
+      for (const h of list) for (const g of this.ifGroups[h]!) mask |= groupBit(g);
+      this.fast4.set(vpc, flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : -2, mask);
+    }
   }
 
   removeInterface(id: string): void {
@@ -267,9 +287,12 @@ export class Policy {
     this.groupIds.clear();
     this.groupRecs.length = 0;
     this.gOff = new Int32Array(256);
+    this.gCold = new Int32Array(256);
     this.gLen = [];
+    this.gLenCold = [];
     this.gV6 = [];
-    this.arena.compact([], () => {});
+    this.hot.compact([], () => {});
+    this.cold.compact([], () => {});
     this.vpcIds.clear();
     this.plIds.clear();
     this.plSets = [];
@@ -281,7 +304,7 @@ export class Policy {
     this.ifFree = [];
     this.ifNext = 0;
     this.holders.clear();
-    this.fast4 = [];
+    this.fast4.clear();
   }
 
   getInterface(id: string): InterfaceInput | undefined {
@@ -335,51 +358,59 @@ export class Policy {
     const vpc = T[base + 1]!;
     const d = direction === 'ingress' ? 0 : 1;
     const slot = proto === 6 ? 1 : proto === 17 ? 2 : proto === 1 ? 3 : proto === 58 ? 4 : 5;
-    const A = this.arena.words;
+    const H = this.hot.words;
+    const C = this.cold.words;
     const G = this.gOff;
     const v4 = remote.family === 4;
     const v = v4 ? flip4(remote.v) : 0;
-    /** the remote's groups: -2 not looked up yet, else as `memberRow` */
+    const vbit = v4 ? addressBit(remote.v) : 0;
+    /** the remote's groups: -2 not looked up yet, else as `memberRow`; and their mask */
     let mem = -2;
+    let rmask = 0;
     for (let k = 0; k < n; k++) {
       const gd = 2 * (k < ROW_GROUPS ? T[base + 2 + k]! : this.ifGroups[h]![k]!) + d;
       const o = G[gd]!;
       if (o === 0) continue;
       // the all-protocol rules, then the protocol's segment at the point: the same test on each
-      let s = A[o]!;
+      let A = H;
+      let s = H[o]!;
+      let at0 = o;
       for (let pass = 0; pass < 2; pass++) {
         if (pass === 1) {
-          // the port index of the protocol, its filter word, then a bisection
-          let p = A[o + slot]!;
-          if (p === 0) break;
+          // the protocol's port entry, its filter word, then a bisection in the cold index
+          let e = H[o + slot]!;
+          if (e === 0) break;
           if (slot === 5) {
-            // other protocols: a short table of (proto, port index)
-            const t = o + p;
-            p = 0;
-            for (let j = A[t]! - 1; j >= 0; j--) if (A[t + 1 + 2 * j] === proto) { p = A[t + 2 + 2 * j]!; break; }
-            if (p === 0) break;
+            // other protocols: a short table of (proto, port entry)
+            const t = o + e;
+            e = 0;
+            for (let j = H[t]! - 1; j >= 0; j--) if (H[t + 1 + 2 * j] === proto) { e = H[t + 2 + 2 * j]!; break; }
+            if (e === 0) break;
           }
-          p += o;
-          if (point >= 0 && point <= 65535 && (A[p + 1 + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) break;
-          const m = A[p]!;
-          p += 1 + PORT_MAP;
+          e += o;
+          if (point >= 0 && point <= 65535 && (H[e + 1 + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) break;
+          A = C;
+          at0 = this.gCold[gd]!;
+          let p = at0 + H[e]!;
+          const m = C[p]!;
+          p += 1;
           let lo = 0;
           let hi = m - 1;
           let at = -1;
           while (lo <= hi) {
             const mid = (lo + hi) >>> 1;
-            if (A[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+            if (C[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
           }
           if (at < 0) break;
-          s = A[p + m + at]!;
+          s = C[p + m + at]!;
         }
         if (s === 0) continue;
-        s += o;
+        s += at0;
         // segment: [n4, (lo, hi)…, nRefs, refs…, nPl, pls…, v6]
         const n4 = A[s]!;
         let i = s + 1;
         const end = i + 2 * n4;
-        if (v4) {
+        if (v4 && (pass === 1 || (H[o + ADDR_MAP + (vbit >>> 5)]! & (1 << (vbit & 31))) !== 0)) {
           if (n4 <= 8) {
             for (; i < end; i += 2) if (A[i]! <= v && v <= A[i + 1]!) return true;
           } else {
@@ -398,17 +429,39 @@ export class Policy {
         i = end;
         const nRef = A[i]!;
         if (nRef !== 0) {
-          if (mem === -2) mem = this.memberRow(vpc, remote);
-          if (mem >= 0) {
-            // one holder: its row in the interface table
-            const c = T[mem]!;
-            for (let j = 1; j <= nRef; j++) {
-              const g = A[i + j]!;
-              for (let x = 2; x < 2 + c; x++) if (T[mem + x] === g) return true;
-            }
-          } else if (mem === -3 && this.refsOfHolders(A, i, vpc, remote)) return true;
+          if (mem === -2) {
+            // the remote's groups: as `memberRow`, and their mask (inline for IPv4)
+            mem = -1;
+            if (v4) {
+              const S = this.fast4.slots;
+              const msk = this.fast4.mask;
+              let j = AddrTable.hash(vpc, v) & msk;
+              for (;;) {
+                const at = j << 2;
+                const val = S[at + 2]!;
+                if (val === -1) break;
+                if (S[at] === v && S[at + 1] === vpc && val !== -3) {
+                  mem = val >= 0 && T[val * ROW]! <= ROW_GROUPS ? val * ROW : -3;
+                  rmask = S[at + 3]!;
+                  break;
+                }
+                j = (j + 1) & msk;
+              }
+            } else if ((mem = this.memberRow(vpc, remote)) !== -1) rmask = -1;
+          }
+          // the masks first: most references are to groups the remote is not in
+          if ((A[i + 1]! & rmask) !== 0) {
+            if (mem >= 0) {
+              // one holder: its row in the interface table
+              const c = T[mem]!;
+              for (let j = 2; j < 2 + nRef; j++) {
+                const g = A[i + j]!;
+                for (let x = 2; x < 2 + c; x++) if (T[mem + x] === g) return true;
+              }
+            } else if (mem === -3 && this.refsOfHolders(A, i, vpc, remote)) return true;
+          }
         }
-        i += 1 + nRef;
+        i += 2 + nRef;
         const nPl = A[i]!;
         for (let j = 1; j <= nPl; j++) if (setHas(this.plSets[A[i + j]!]!, remote)) return true;
         if (!v4) {
@@ -427,7 +480,7 @@ export class Policy {
    */
   private memberRow(vpc: number, remote: Address): number {
     if (remote.family !== 4) return this.holders.has(holderKey(vpc, remote)) ? -3 : -1;
-    const one = this.fast4[vpc]!.get(flip4(remote.v));
+    const one = this.fast4.get(vpc, flip4(remote.v));
     if (one === -1) return -1;
     if (one >= 0 && this.ifTab[one * ROW]! <= ROW_GROUPS) return one * ROW;
     return -3;
@@ -438,7 +491,7 @@ export class Policy {
     const nRef = A[i]!;
     for (const h of this.holders.get(holderKey(vpc, remote)) ?? []) {
       const groups = this.ifGroups[h]!;
-      for (let j = 1; j <= nRef; j++) if (groups.includes(A[i + j]!)) return true;
+      for (let j = 2; j < 2 + nRef; j++) if (groups.includes(A[i + j]!)) return true;
     }
     return false;
   }
