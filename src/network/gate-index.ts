@@ -6,7 +6,9 @@
 //       [0] segment of the all-protocol ('-1') rules
 //       [1] port entry of tcp   [2] udp   [3] icmp   [4] icmpv6
 //       [5] table of other protocols: [n, (proto, port entry)…]
-//       [6..13] the IPv4 filter of that segment's ranges (256 bits, see `addressBit`)
+//       [6] that segment's references' mask  [7] whether it has prefix lists (1), IPv6 (2)
+//       [8..15] the IPv4 filter of that segment's ranges (256 bits, see `addressBit`)
+//     so that most lookups read the header and a filter word and nothing else
 //     then the port entries, then that segment (read only past the address filter):
 //   port entry: [port index (offset in the cold blob), filter (PORT_MAP words)]: bit k of the
 //     filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port space
@@ -25,9 +27,15 @@
 import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
-export const HDR = 14;
-/** Header words 6..13: the all-protocol segment's IPv4 filter (see `addressBit`). */
-export const ADDR_MAP = 6;
+export const HDR = 16;
+/** Header word 6: the all-protocol segment's references' mask (see `groupBit`; 0 = none). */
+export const ALL_REFS = 6;
+/** Header word 7: what else the all-protocol segment holds: ALL_HAS_PL | ALL_HAS_V6. */
+export const ALL_FLAGS = 7;
+export const ALL_HAS_PL = 1;
+export const ALL_HAS_V6 = 2;
+/** Header words 8..15: the all-protocol segment's IPv4 filter (see `addressBit`). */
+export const ADDR_MAP = 8;
 /**
  * The bit of an IPv4 address in an address filter: its /16 block, modulo 256. A filter has the
  * bits of every /16 block its ranges meet (all of them for a range of 256 blocks or more), so an
@@ -166,6 +174,11 @@ export function compileDirectionWords(
       const last = Math.floor(hi / 65536);
       for (let b = first; b <= last && b < first + 256; b++) hot[ADDR_MAP + ((b & 255) >> 5)] |= 1 << (b & 31);
     }
+    const r = s + 1 + 2 * hot[s]!;
+    const nRef = hot[r]!;
+    hot[ALL_REFS] = hot[r + 1]!;
+    const nPl = hot[r + 2 + nRef]!;
+    hot[ALL_FLAGS] = (nPl ? ALL_HAS_PL : 0) | (hot[r + 3 + nRef + nPl]! >= 0 ? ALL_HAS_V6 : 0);
   }
   for (const [slot, members] of pending) cold[slot] = segment(cold, members);
   return { hot, cold, v6 };

@@ -6,7 +6,7 @@
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, groupBit, Arena, compileDirectionWords, flip4, HDR, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_FLAGS, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, groupBit, Arena, compileDirectionWords, flip4, HDR, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -359,80 +359,30 @@ export class Policy {
     const d = direction === 'ingress' ? 0 : 1;
     const slot = proto === 6 ? 1 : proto === 17 ? 2 : proto === 1 ? 3 : proto === 58 ? 4 : 5;
     const H = this.hot.words;
-    const C = this.cold.words;
     const G = this.gOff;
     const v4 = remote.family === 4;
     const v = v4 ? flip4(remote.v) : 0;
     const vbit = v4 ? addressBit(remote.v) : 0;
-    /** the remote's groups: -2 not looked up yet, else as `memberRow`; and their mask */
-    let mem = -2;
+    // the remote's groups, looked up once when a reference needs them: their mask, and where
+    // they are (as `memberRow`; -2 = not looked up yet)
     let rmask = 0;
+    let mem = -2;
     for (let k = 0; k < n; k++) {
       const gd = 2 * (k < ROW_GROUPS ? T[base + 2 + k]! : this.ifGroups[h]![k]!) + d;
       const o = G[gd]!;
       if (o === 0) continue;
-      // the all-protocol rules, then the protocol's segment at the point: the same test on each
-      let A = H;
-      let s = H[o]!;
-      let at0 = o;
-      for (let pass = 0; pass < 2; pass++) {
-        if (pass === 1) {
-          // the protocol's port entry, its filter word, then a bisection in the cold index
-          let e = H[o + slot]!;
-          if (e === 0) break;
-          if (slot === 5) {
-            // other protocols: a short table of (proto, port entry)
-            const t = o + e;
-            e = 0;
-            for (let j = H[t]! - 1; j >= 0; j--) if (H[t + 1 + 2 * j] === proto) { e = H[t + 2 + 2 * j]!; break; }
-            if (e === 0) break;
-          }
-          e += o;
-          if (point >= 0 && point <= 65535 && (H[e + 1 + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) break;
-          A = C;
-          at0 = this.gCold[gd]!;
-          let p = at0 + H[e]!;
-          const m = C[p]!;
-          p += 1;
-          let lo = 0;
-          let hi = m - 1;
-          let at = -1;
-          while (lo <= hi) {
-            const mid = (lo + hi) >>> 1;
-            if (C[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
-          }
-          if (at < 0) break;
-          s = C[p + m + at]!;
-        }
-        if (s === 0) continue;
-        s += at0;
-        // segment: [n4, (lo, hi)…, nRefs, refs…, nPl, pls…, v6]
-        const n4 = A[s]!;
-        let i = s + 1;
-        const end = i + 2 * n4;
-        if (v4 && (pass === 1 || (H[o + ADDR_MAP + (vbit >>> 5)]! & (1 << (vbit & 31))) !== 0)) {
-          if (n4 <= 8) {
-            for (; i < end; i += 2) if (A[i]! <= v && v <= A[i + 1]!) return true;
-          } else {
-            let lo = 0;
-            let hi = n4 - 1;
-            while (lo <= hi) {
-              const mid = (lo + hi) >>> 1;
-              const at = i + 2 * mid;
-              if (A[at]! <= v) {
-                if (v <= A[at + 1]!) return true;
-                lo = mid + 1;
-              } else hi = mid - 1;
-            }
-          }
-        }
-        i = end;
-        const nRef = A[i]!;
-        if (nRef !== 0) {
+      // the all-protocol rules: the header says what the segment holds
+      const all = H[o]!;
+      if (all !== 0) {
+        if (v4) {
+          if ((H[o + ADDR_MAP + (vbit >>> 5)]! & (1 << (vbit & 31))) !== 0 && inRanges(H, o + all, v)) return true;
+        } else if ((H[o + ALL_FLAGS]! & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
+        const refs = H[o + ALL_REFS]!;
+        if (refs !== 0) {
           if (mem === -2) {
-            // the remote's groups: as `memberRow`, and their mask (inline for IPv4)
             mem = -1;
             if (v4) {
+              // memberRow, inline: one probe of the address table (which keeps the mask)
               const S = this.fast4.slots;
               const msk = this.fast4.mask;
               let j = AddrTable.hash(vpc, v) & msk;
@@ -449,34 +399,98 @@ export class Policy {
               }
             } else if ((mem = this.memberRow(vpc, remote)) !== -1) rmask = -1;
           }
-          // the masks first: most references are to groups the remote is not in
-          if ((A[i + 1]! & rmask) !== 0) {
-            if (mem >= 0) {
-              // one holder: its row in the interface table
-              const c = T[mem]!;
-              for (let j = 2; j < 2 + nRef; j++) {
-                const g = A[i + j]!;
-                for (let x = 2; x < 2 + c; x++) if (T[mem + x] === g) return true;
-              }
-            } else if (mem === -3 && this.refsOfHolders(A, i, vpc, remote)) return true;
-          }
+          if ((refs & rmask) !== 0 && this.refsMatch(H, o + all, mem, vpc, remote)) return true;
         }
-        i += 2 + nRef;
-        const nPl = A[i]!;
-        for (let j = 1; j <= nPl; j++) if (setHas(this.plSets[A[i + j]!]!, remote)) return true;
-        if (!v4) {
-          const x = A[i + 1 + nPl]!;
-          if (x >= 0 && this.gV6[gd]![x]!.has(remote.v as bigint)) return true;
-        }
+        if ((H[o + ALL_FLAGS]! & ALL_HAS_PL) !== 0 && this.prefixListsMatch(H, o + all, remote)) return true;
       }
+      // the protocol's port entry and its filter word; past them, the cold index and a segment
+      let e = H[o + slot]!;
+      if (e === 0) continue;
+      if (slot === 5) {
+        // other protocols: a short table of (proto, port entry)
+        const t = o + e;
+        e = 0;
+        for (let j = H[t]! - 1; j >= 0; j--) if (H[t + 1 + 2 * j] === proto) { e = H[t + 2 + 2 * j]!; break; }
+        if (e === 0) continue;
+      }
+      e += o;
+      if (point >= 0 && point <= 65535 && (H[e + 1 + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) continue;
+      if (this.portMatches(gd, H[e]!, point, remote, vpc)) return true;
     }
     return false;
+  }
+
+  /** Past a port filter: the bisection in the cold port index, then the segment found. */
+  private portMatches(gd: number, index: number, point: number, remote: Address, vpc: number): boolean {
+    const C = this.cold.words;
+    const at0 = this.gCold[gd]!;
+    const p = at0 + index + 1;
+    const m = C[p - 1]!;
+    let lo = 0;
+    let hi = m - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (C[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (at < 0) return false;
+    const s = C[p + m + at]!;
+    return s !== 0 && this.segmentMatches(C, at0 + s, gd, vpc, remote);
+  }
+
+  /** One segment, everything in it (the general case). */
+  private segmentMatches(A: Int32Array, s: number, gd: number, vpc: number, remote: Address): boolean {
+    if (remote.family === 4 ? inRanges(A, s, flip4(remote.v)) : this.v6Matches(A, s, gd, remote)) return true;
+    const r = s + 1 + 2 * A[s]!;
+    if (A[r] !== 0) {
+      const mem = this.memberRow(vpc, remote);
+      if (mem !== -1 && this.refsMatch(A, s, mem, vpc, remote)) return true;
+    }
+    return this.prefixListsMatch(A, s, remote);
+  }
+
+  /** The segment's group references against the remote's groups (`mem` as `memberRow`). */
+  private refsMatch(A: Int32Array, s: number, mem: number, vpc: number, remote: Address): boolean {
+    const r = s + 1 + 2 * A[s]!;
+    const nRef = A[r]!;
+    if (mem >= 0) {
+      // one holder: its row in the interface table
+      const T = this.ifTab;
+      const c = T[mem]!;
+      for (let j = r + 2; j < r + 2 + nRef; j++) {
+        const g = A[j]!;
+        for (let x = 2; x < 2 + c; x++) if (T[mem + x] === g) return true;
+      }
+      return false;
+    }
+    if (mem !== -3) return false;
+    for (const h of this.holders.get(holderKey(vpc, remote)) ?? []) {
+      const groups = this.ifGroups[h]!;
+      for (let j = r + 2; j < r + 2 + nRef; j++) if (groups.includes(A[j]!)) return true;
+    }
+    return false;
+  }
+
+  private prefixListsMatch(A: Int32Array, s: number, remote: Address): boolean {
+    const r = s + 1 + 2 * A[s]!;
+    const i = r + 2 + A[r]!;
+    const nPl = A[i]!;
+    for (let j = 1; j <= nPl; j++) if (setHas(this.plSets[A[i + j]!]!, remote)) return true;
+    return false;
+  }
+
+  private v6Matches(A: Int32Array, s: number, gd: number, remote: Address): boolean {
+    if (remote.family !== 6) return false;
+    const r = s + 1 + 2 * A[s]!;
+    const i = r + 2 + A[r]!;
+    const x = A[i + 1 + A[i]!]!;
+    return x >= 0 && this.gV6[gd]![x]!.has(remote.v);
   }
 
   /**
    * Where the remote address's groups are: the base of its holder's row in the interface table
    * when one interface (with at most ROW_GROUPS groups) holds it in the VPC, -1 when none does,
-   * -3 otherwise (see `refsOfHolders`).
+   * -3 otherwise (see `refsMatch`).
    */
   private memberRow(vpc: number, remote: Address): number {
     if (remote.family !== 4) return this.holders.has(holderKey(vpc, remote)) ? -3 : -1;
@@ -484,16 +498,6 @@ export class Policy {
     if (one === -1) return -1;
     if (one >= 0 && this.ifTab[one * ROW]! <= ROW_GROUPS) return one * ROW;
     return -3;
-  }
-
-  /** The general case: any of the segment's group references held by a holder of the address. */
-  private refsOfHolders(A: Int32Array, i: number, vpc: number, remote: Address): boolean {
-    const nRef = A[i]!;
-    for (const h of this.holders.get(holderKey(vpc, remote)) ?? []) {
-      const groups = this.ifGroups[h]!;
-      for (let j = 2; j < 2 + nRef; j++) if (groups.includes(A[i + j]!)) return true;
-    }
-    return false;
   }
 
   /** Is `a` a private address, in the VPC, of an interface holding the group? */
@@ -613,6 +617,27 @@ export class Policy {
       return p === q.proto && (r.from ?? 0) === 0 && (r.to ?? 65535) === 65535;
     });
   }
+}
+
+/** Is the IPv4 address (flipped) in the segment's ranges? */
+function inRanges(A: Int32Array, s: number, v: number): boolean {
+  const n4 = A[s]!;
+  const i = s + 1;
+  if (n4 <= 8) {
+    for (let at = i, end = i + 2 * n4; at < end; at += 2) if (A[at]! <= v && v <= A[at + 1]!) return true;
+    return false;
+  }
+  let lo = 0;
+  let hi = n4 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = i + 2 * mid;
+    if (A[at]! <= v) {
+      if (v <= A[at + 1]!) return true;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return false;
 }
 
 const protocolNumber2 = (r: RuleInput) => protocolNumber(r.protocol);
