@@ -2,15 +2,17 @@
 // into int32 words (no objects, no strings, no pointers to chase) in two shared arenas: a hot one
 // with what nearly every lookup reads, and a cold one with what few do.
 //
-//   hot blob: header (HDR words; offsets relative to the hot blob's start, 0 = nothing):
+//   hot blob (starting on a cache line): header (HDR words; offsets relative to the blob's
+//     start, 0 = nothing):
 //       [0] segment of the all-protocol ('-1') rules
 //       [1] port entry of tcp   [2] udp   [3] icmp   [4] icmpv6
 //       [5] table of other protocols: [n, (proto, port entry)…]
 //       [6] that segment's references' mask  [7] whether it has prefix lists (1), IPv6 (2)
-//       [8..15] the IPv4 filter of that segment's ranges (256 bits, see `addressBit`)
-//     so that most lookups read the header and a filter word and nothing else
-//     then the port entries, then that segment (read only past the address filter):
-//   port entry: [port index (offset in the cold blob), filter (PORT_MAP words)]: bit k of the
+//       [8..11] the IPv4 filter of that segment's ranges (128 bits, see `addressBit`)
+//     then the port entries (tcp's first, right after the header), then that segment (read
+//     only past the address filter): most lookups read the header and a filter word, in the
+//     blob's first line or two, and nothing else
+//   port entry: [filter (PORT_MAP words), port index (offset in the cold blob)]: bit k of the
 //     filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port space
 //     (ICMP: type*256+code), so a lookup of an uncovered port stops at one word
 //   cold blob: the port indexes [n, bound0 … bound(n-1), seg0 … seg(n-1)] (bound k starts the
@@ -27,21 +29,21 @@
 import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
-export const HDR = 16;
+export const HDR = 12;
 /** Header word 6: the all-protocol segment's references' mask (see `groupBit`; 0 = none). */
 export const ALL_REFS = 6;
 /** Header word 7: what else the all-protocol segment holds: ALL_HAS_PL | ALL_HAS_V6. */
 export const ALL_FLAGS = 7;
 export const ALL_HAS_PL = 1;
 export const ALL_HAS_V6 = 2;
-/** Header words 8..15: the all-protocol segment's IPv4 filter (see `addressBit`). */
+/** Header words 8..11: the all-protocol segment's IPv4 filter (see `addressBit`). */
 export const ADDR_MAP = 8;
 /**
- * The bit of an IPv4 address in an address filter: its /16 block, modulo 256. A filter has the
- * bits of every /16 block its ranges meet (all of them for a range of 256 blocks or more), so an
+ * The bit of an IPv4 address in an address filter: its /16 block, modulo 128. A filter has the
+ * bits of every /16 block its ranges meet (all of them for a range of 128 blocks or more), so an
  * address whose bit is clear is in none of the ranges.
  */
-export const addressBit = (v: number) => (v >>> 16) & 255;
+export const addressBit = (v: number) => (v >>> 16) & 127;
 export const PORT_MAP = 32;
 
 /** A group handle's bit in a one-word filter of groups. */
@@ -133,9 +135,9 @@ export function compileDirectionWords(
     });
     const n = bounds.length;
     const entry = hot.length;
-    hot.push(cold.length);
     const map = hot.length;
     for (let k = 0; k < PORT_MAP; k++) hot.push(0);
+    hot.push(cold.length);
     for (const [a, b] of spans) {
       const lo = Math.max(a, 0);
       const hi = Math.min(b, 65535);
@@ -172,7 +174,7 @@ export function compileDirectionWords(
       const hi = (hot[s + 2 + 2 * k]! ^ 0x80000000) >>> 0;
       const first = Math.floor(lo / 65536);
       const last = Math.floor(hi / 65536);
-      for (let b = first; b <= last && b < first + 256; b++) hot[ADDR_MAP + ((b & 255) >> 5)] |= 1 << (b & 31);
+      for (let b = first; b <= last && b < first + 128; b++) hot[ADDR_MAP + ((b & 127) >> 5)] |= 1 << (b & 31);
     }
     const r = s + 1 + 2 * hot[s]!;
     const nRef = hot[r]!;
@@ -199,25 +201,46 @@ function bisect(bounds: number[], v: number): number {
 
 /**
  * The arena: blobs are appended; a replaced blob's words are dead until a compaction moves the
- * live ones down (blobs hold only relative offsets, so moving one is a copy).
+ * live ones down (blobs hold only relative offsets, so moving one is a copy). With `align`, blobs
+ * start on a multiple of that many words; a large arena lives in a WebAssembly.Memory, whose
+ * buffer is page-aligned, so that multiple of 16 words is a cache line.
  */
 export class Arena {
   words = new Int32Array(1 << 12);
   top = HDR; // words 0..HDR-1: the empty blob (all zero: nothing allowed); offset 0 = none
   dead = 0;
+  private memory: WebAssembly.Memory | undefined;
+
+  constructor(private readonly align = 1) {}
+
+  private ensure(size: number): void {
+    if (size <= this.words.length) return;
+    let want = this.words.length * 2;
+    while (want < size) want *= 2;
+    if (this.align > 1 && want >= 1 << 15) {
+      const pages = Math.ceil((want * 4) / 65536);
+      if (!this.memory) {
+        this.memory = new WebAssembly.Memory({ initial: pages });
+        const next = new Int32Array(this.memory.buffer);
+        next.set(this.words.subarray(0, this.top));
+        this.words = next;
+      } else {
+        this.memory.grow(pages - this.memory.buffer.byteLength / 65536);
+        this.words = new Int32Array(this.memory.buffer);
+      }
+      return;
+    }
+    const next = new Int32Array(want);
+    next.set(this.words.subarray(0, this.top));
+    this.words = next;
+  }
 
   alloc(src: number[]): number {
     const n = src.length;
-    if (this.top + n > this.words.length) {
-      let size = this.words.length * 2;
-      while (size < this.top + n) size *= 2;
-      const next = new Int32Array(size);
-      next.set(this.words.subarray(0, this.top));
-      this.words = next;
-    }
-    const at = this.top;
+    const at = (this.top + this.align - 1) & -this.align;
+    this.ensure(at + n);
     this.words.set(src, at);
-    this.top += n;
+    this.top = at + n;
     return at;
   }
 
@@ -230,20 +253,26 @@ export class Arena {
     return this.dead > 1 << 16 && this.dead * 2 > this.top;
   }
 
-  /** Moves the given live blobs down; `relocate` is told each blob's new offset. */
+  /** Moves the given live blobs down, in place; `relocate` is told each blob's new offset. */
   compact(blobs: { off: number; len: number }[], relocate: (i: number, off: number) => void): void {
-    const live = this.top - this.dead;
-    let size = 1 << 12;
-    while (size < live * 1.5) size *= 2;
-    const next = new Int32Array(size);
+    const order = blobs.map((_, i) => i).sort((x, y) => blobs[x]!.off - blobs[y]!.off);
     let top = HDR;
-    blobs.forEach((b, i) => {
-      next.set(this.words.subarray(b.off, b.off + b.len), top);
-      relocate(i, top);
-      top += b.len;
-    });
-    this.words = next;
+    for (const i of order) {
+      const b = blobs[i]!;
+      const at = (top + this.align - 1) & -this.align;
+      this.words.copyWithin(at, b.off, b.off + b.len);
+      relocate(i, at);
+      top = at + b.len;
+    }
+    this.words.fill(0, top, this.top);
     this.top = top;
+    this.dead = 0;
+  }
+
+  /** Empties the arena (keeping its memory). */
+  reset(): void {
+    this.words.fill(0, 0, this.top);
+    this.top = HDR;
     this.dead = 0;
   }
 }

@@ -6,7 +6,7 @@
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_FLAGS, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, groupBit, Arena, compileDirectionWords, flip4, HDR, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_FLAGS, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -80,9 +80,13 @@ const ruleSets = new WeakMap<RuleInput, AddressSet>();
 
 interface GroupRec { vpcId: string; rules: RuleInput[] }
 
-/** Interface table row: [number of groups, vpc handle, first ROW_GROUPS group handles]. */
-const ROW = 8;
-const ROW_GROUPS = ROW - 2;
+/**
+ * Interface table row (16 bytes): [number of groups (capped at 31) | vpc handle << 5, the first
+ * ROW_GROUPS group handles]; an interface with more groups has them all in `ifGroups`.
+ */
+const ROW = 4;
+const ROW_GROUPS = ROW - 1;
+const COUNT = 31;
 
 const holderKey = (vpc: number, a: Address) => `${vpc}/${a.family}/${a.v}`;
 
@@ -99,7 +103,7 @@ export class Policy {
   private gLen: number[] = [];
   private gLenCold: number[] = [];
   private gV6: Set6[][] = [];
-  private readonly hot = new Arena();
+  private readonly hot = new Arena(16);
   private readonly cold = new Arena();
 
   private readonly vpcIds = new Map<string, number>();
@@ -228,9 +232,8 @@ export class Policy {
       this.ifTab = next;
     }
     const base = h * ROW;
-    this.ifTab[base] = groups.length;
-    this.ifTab[base + 1] = vpc;
-    for (let k = 0; k < ROW_GROUPS; k++) this.ifTab[base + 2 + k] = groups[k] ?? 0;
+    this.ifTab[base] = Math.min(groups.length, COUNT) | (vpc << 5);
+    for (let k = 0; k < ROW_GROUPS; k++) this.ifTab[base + 1 + k] = groups[k] ?? 0;
     this.ifGroups[h] = groups;
     const addrs: Address[] = [];
     for (const text of [...copy.ipv4, ...copy.ipv6]) {
@@ -248,7 +251,7 @@ export class Policy {
 
   /** Takes an interface's addresses out of the membership index. */
   private unindex(h: number): void {
-    const vpc = this.ifTab[h * ROW + 1]!;
+    const vpc = this.ifTab[h * ROW]! >>> 5;
     for (const a of this.ifAddrs[h] ?? []) {
       const key = holderKey(vpc, a);
       const list = this.holders.get(key);
@@ -291,8 +294,8 @@ export class Policy {
     this.gLen = [];
     this.gLenCold = [];
     this.gV6 = [];
-    this.hot.compact([], () => {});
-    this.cold.compact([], () => {});
+    this.hot.reset();
+    this.cold.reset();
     this.vpcIds.clear();
     this.plIds.clear();
     this.plSets = [];
@@ -353,9 +356,10 @@ export class Policy {
     const T = this.ifTab;
     const base = h * ROW;
     if (h < 0 || base >= T.length) return false;
-    const n = T[base]!;
-    if (n === 0) return false;
-    const vpc = T[base + 1]!;
+    const w0 = T[base]!;
+    if (w0 === 0) return false;
+    const n = (w0 & COUNT) === COUNT ? this.ifGroups[h]!.length : w0 & COUNT;
+    const vpc = w0 >>> 5;
     const d = direction === 'ingress' ? 0 : 1;
     const slot = proto === 6 ? 1 : proto === 17 ? 2 : proto === 1 ? 3 : proto === 58 ? 4 : 5;
     const H = this.hot.words;
@@ -368,7 +372,7 @@ export class Policy {
     let rmask = 0;
     let mem = -2;
     for (let k = 0; k < n; k++) {
-      const gd = 2 * (k < ROW_GROUPS ? T[base + 2 + k]! : this.ifGroups[h]![k]!) + d;
+      const gd = 2 * (k < ROW_GROUPS ? T[base + 1 + k]! : this.ifGroups[h]![k]!) + d;
       const o = G[gd]!;
       if (o === 0) continue;
       // the all-protocol rules: the header says what the segment holds
@@ -391,7 +395,7 @@ export class Policy {
                 const val = S[at + 2]!;
                 if (val === -1) break;
                 if (S[at] === v && S[at + 1] === vpc && val !== -3) {
-                  mem = val >= 0 && T[val * ROW]! <= ROW_GROUPS ? val * ROW : -3;
+                  mem = val >= 0 && (T[val * ROW]! & COUNT) <= ROW_GROUPS ? val * ROW : -3;
                   rmask = S[at + 3]!;
                   break;
                 }
@@ -414,8 +418,8 @@ export class Policy {
         if (e === 0) continue;
       }
       e += o;
-      if (point >= 0 && point <= 65535 && (H[e + 1 + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) continue;
-      if (this.portMatches(gd, H[e]!, point, remote, vpc)) return true;
+      if (point >= 0 && point <= 65535 && (H[e + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) continue;
+      if (this.portMatches(gd, H[e + PORT_MAP]!, point, remote, vpc)) return true;
     }
     return false;
   }
@@ -456,10 +460,10 @@ export class Policy {
     if (mem >= 0) {
       // one holder: its row in the interface table
       const T = this.ifTab;
-      const c = T[mem]!;
+      const c = T[mem]! & COUNT;
       for (let j = r + 2; j < r + 2 + nRef; j++) {
         const g = A[j]!;
-        for (let x = 2; x < 2 + c; x++) if (T[mem + x] === g) return true;
+        for (let x = 1; x <= c; x++) if (T[mem + x] === g) return true;
       }
       return false;
     }
@@ -496,7 +500,7 @@ export class Policy {
     if (remote.family !== 4) return this.holders.has(holderKey(vpc, remote)) ? -3 : -1;
     const one = this.fast4.get(vpc, flip4(remote.v));
     if (one === -1) return -1;
-    if (one >= 0 && this.ifTab[one * ROW]! <= ROW_GROUPS) return one * ROW;
+    if (one >= 0 && (this.ifTab[one * ROW]! & COUNT) <= ROW_GROUPS) return one * ROW;
     return -3;
   }
 
