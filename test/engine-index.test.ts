@@ -215,3 +215,47 @@ describe('flat verdict index ≡ reference evaluator through changes', () => {
     );
   });
 });
+
+describe('large arenas', () => {
+  it('a big estate, changed until its arenas compact, answers as one built afresh', () => {
+    let seed = 12345;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return ((seed >>> 8) & 0xffffff) / 0x1000000;
+    };
+    const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)]!;
+    const ids = Array.from({ length: 300 }, (_, i) => `sg-${i}`);
+    const groupOf = (id: string, salt: number): GroupInput => ({
+      id, vpcId: 'vpc-1',
+      rules: Array.from({ length: 40 }, (_, k) => {
+        const proto = pick(['tcp', 'tcp', 'udp', 'icmp', '-1']);
+        const from = Math.floor(rnd() * 65000);
+        const peer = rnd() < 0.6 ? { cidr4: `10.${Math.floor(rnd() * 4)}.${Math.floor(rnd() * 256)}.0/${pick([16, 24, 28])}` } : rnd() < 0.5 ? { refGroupId: pick(ids) } : { cidr6: `2001:db8:${Math.floor(rnd() * 9)}::/48` };
+        return { id: `sgr-${id}-${salt}-${k}`, groupId: id, egress: rnd() < 0.4, protocol: proto, ...(proto === 'tcp' || proto === 'udp' ? { from, to: from + Math.floor(rnd() * 300) } : proto === 'icmp' ? { from: 8, to: -1 } : {}), ...peer };
+      }),
+    });
+    const changed = new Policy();
+    const groups = new Map(ids.map((id) => [id, groupOf(id, 0)]));
+    for (const g of groups.values()) changed.setGroup(g);
+    const ifaces: InterfaceInput[] = Array.from({ length: 400 }, (_, i) => ({ id: `eni-${i}`, vpcId: 'vpc-1', ipv4: [`10.${i >> 8}.${i & 255}.7`], ipv6: [`2001:db8:${i % 9}::${i}`], groups: Array.from({ length: 1 + (i % 4) }, () => pick(ids)) }));
+    for (const i of ifaces) changed.setInterface(i);
+    // replace groups over and over: the dead words pile up until the arenas compact
+    for (let round = 1; round <= 6; round++) {
+      for (const id of ids) {
+        const g = groupOf(id, round);
+        groups.set(id, g);
+        changed.setGroup(g);
+      }
+    }
+    const fresh = new Policy();
+    for (const g of groups.values()) fresh.setGroup(g);
+    for (const i of ifaces) fresh.setInterface(i);
+    for (let k = 0; k < 20000; k++) {
+      const i = pick(ifaces);
+      const other = pick(ifaces);
+      const remote = parseAddress(rnd() < 0.8 ? other.ipv4[0]! : other.ipv6[0]!)!;
+      const q = { direction: rnd() < 0.5 ? 'ingress' as const : 'egress' as const, proto: pick([6, 17, 1, 50]), port: Math.floor(rnd() * 65536), icmpType: 8, icmpCode: 0, remote };
+      assert.equal(changed.allows(i.id, q), fresh.allows(i.id, q), JSON.stringify({ i: i.id, q: { ...q, remote: String(remote.v) } }));
+    }
+  });
+});

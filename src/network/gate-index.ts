@@ -209,7 +209,8 @@ export class Arena {
   words = new Int32Array(1 << 12);
   top = HDR; // words 0..HDR-1: the empty blob (all zero: nothing allowed); offset 0 = none
   dead = 0;
-  private memory: WebAssembly.Memory | undefined;
+  /** undefined: not yet; null: not available */
+  private memory: WebAssembly.Memory | undefined | null;
 
   constructor(private readonly align = 1) {}
 
@@ -217,18 +218,23 @@ export class Arena {
     if (size <= this.words.length) return;
     let want = this.words.length * 2;
     while (want < size) want *= 2;
-    if (this.align > 1 && want >= 1 << 15) {
+    if (this.align > 1 && want >= 1 << 15 && this.memory !== null) {
       const pages = Math.ceil((want * 4) / 65536);
-      if (!this.memory) {
-        this.memory = new WebAssembly.Memory({ initial: pages });
-        const next = new Int32Array(this.memory.buffer);
-        next.set(this.words.subarray(0, this.top));
-        this.words = next;
-      } else {
-        this.memory.grow(pages - this.memory.buffer.byteLength / 65536);
-        this.words = new Int32Array(this.memory.buffer);
+      try {
+        if (!this.memory) {
+          this.memory = new WebAssembly.Memory({ initial: pages });
+          const next = new Int32Array(this.memory.buffer);
+          next.set(this.words.subarray(0, this.top));
+          this.words = next;
+        } else {
+          this.memory.grow(pages - this.memory.buffer.byteLength / 65536);
+          this.words = new Int32Array(this.memory.buffer);
+        }
+        return;
+      } catch {
+        // no WebAssembly memory to be had (address-space limits): an ordinary array, unaligned
+        this.memory = null;
       }
-      return;
     }
     const next = new Int32Array(want);
     next.set(this.words.subarray(0, this.top));
