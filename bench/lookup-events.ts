@@ -161,7 +161,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const f2 = (n: number) => `${n.toFixed(2)} ms`;
 
 export async function benchLookupEvents(print: Print = console.log): Promise<void> {
-  if (!existsSync(join(root, 'dist', 'palisade.js'))) throw new Error('dist/palisade.js is missing: run `npm run build` first');
+  if (!existsSync(join(root, 'dist', 'palisade.cjs'))) throw new Error('dist/palisade.cjs is missing: run `npm run build` first');
   const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-ct-'));
   agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {

@@ -3,6 +3,7 @@
 // are loaded only here, and at run time (not bundled into the server).
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import { loadPackage } from '../lazy.ts';
 import type { IamPolicyDetail, IamRoleDetail } from './snapshot.ts';
 import { emptySnapshot } from './snapshot.ts';
 import type { AuditSnapshot } from './findings/estate.ts';
@@ -13,7 +14,7 @@ export interface LiveOptions {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
-// Non-literal specifiers keep the bundler from pulling the SDK into dist/palisade.js.
+// Non-literal specifiers keep the bundler from pulling the SDK into dist/palisade.cjs.
 const EC2_SDK = '@aws-sdk/client-ec2';
 const IAM_SDK = '@aws-sdk/client-iam';
 
@@ -21,8 +22,8 @@ type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
 type IamSdk = typeof import('@aws-sdk/client-iam');
 
 export async function fetchLiveSnapshot(endpoint: string, opts: LiveOptions = {}): Promise<AuditSnapshot> {
-  const ec2sdk = (await import(EC2_SDK)) as Ec2Sdk;
-  const iamsdk = (await import(IAM_SDK)) as IamSdk;
+  const ec2sdk = loadPackage<Ec2Sdk>(EC2_SDK);
+  const iamsdk = loadPackage<IamSdk>(IAM_SDK);
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const credentials = opts.credentials ?? (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
     ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY, sessionToken: process.env.AWS_SESSION_TOKEN }

@@ -7,7 +7,7 @@
 // is advanced past the due time), after FLUSH_EVERY new events, or when flush() is called.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { zlib } from '../lazy.ts';
 import { randomBytes } from 'node:crypto';
 import type { Store, Doc } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
@@ -240,7 +240,7 @@ export class CloudTrail implements CallObserver {
     const dir = join(...parts, 'AWSLogs', trail.account, 'CloudTrail', region, yyyy, mm, dd);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${trail.account}_CloudTrail_${region}_${stamp}_${randomName(16)}.json.gz`);
-    const body = gzipSync(Buffer.from(`{"Records":[${records.join(',')}]}`, 'utf8'));
+    const body = zlib().gzipSync(Buffer.from(`{"Records":[${records.join(',')}]}`, 'utf8'));
     writeFileSync(`${file}.tmp`, body);
     renameSync(`${file}.tmp`, file);
     return file;

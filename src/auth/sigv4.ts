@@ -4,11 +4,12 @@
 import type { SignatureV4 as SignatureV4Class } from '@smithy/signature-v4';
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { loadPackage, SIGNER_PACKAGE } from '../lazy.ts';
 
 // Loaded on first use (only `--auth verify|enforce` checks signatures), so that starting the
 // server does not load @smithy/signature-v4 and @smithy/core (kept out of the bundle).
 let signerClass: Promise<typeof SignatureV4Class> | undefined;
-const loadSigner = () => (signerClass ??= import('@smithy/signature-v4').then((m) => m.SignatureV4));
+const loadSigner = () => (signerClass ??= Promise.resolve().then(() => loadPackage<typeof import('@smithy/signature-v4')>(SIGNER_PACKAGE).SignatureV4));
 
 /** node:crypto as the Checksum constructor SignatureV4 expects (HMAC when given a secret). */
 class Sha256 {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { loadPackage } from '../lazy.ts';
 import { DEFAULTS, startServer } from '../server.ts';
 import type { ServerConfig } from '../gateway/context.ts';
 
@@ -149,7 +150,7 @@ async function exec(args: string[]): Promise<number> {
   // No shared config or credential files: the instance has only its metadata service.
   env.AWS_CONFIG_FILE = '/dev/null';
   env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
-  const { spawn } = await import('node:child_process');
+  const { spawn } = loadPackage<typeof import('node:child_process')>('node:child_process');
   const [cmd, ...cmdArgs] = args.slice(dash + 1);
   return new Promise((resolveExit, reject) => {
     const child = spawn(cmd!, cmdArgs, { env, stdio: 'inherit' });

@@ -2,6 +2,7 @@
 // over HTTP, SigV4-signed), as a table or JSON. Loaded only when the command runs.
 import { parseArgs } from 'node:util';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { loadPackage, SIGNER_PACKAGE } from '../lazy.ts';
 
 const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -48,7 +49,7 @@ interface LookupEvent {
 }
 
 async function lookup(endpoint: string, region: string, body: Record<string, unknown>): Promise<{ Events?: LookupEvent[]; NextToken?: string }> {
-  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { SignatureV4 } = loadPackage<typeof import('@smithy/signature-v4')>(SIGNER_PACKAGE);
   const url = new URL(endpoint);
   const signer = new SignatureV4({
     service: 'cloudtrail', region, sha256: Sha256 as never,

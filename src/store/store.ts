@@ -10,14 +10,27 @@
 // changes are taken back out of the mirror (listeners see them undone) and its callers fail.
 import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { workerThreads } from '../lazy.ts';
 
 // Loaded with require: an ESM import of this CommonJS package runs a lexer over it at start.
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
 const sqlitePath = () => require.resolve('better-sqlite3');
+/**
+ * The compiled addon, named directly: better-sqlite3 otherwise finds it through the `bindings`
+ * package, which probes a dozen paths on every start. Undefined (use that search) if not there.
+ */
+let addonPath: string | null | undefined = null;
+function nativeBinding(): string | undefined {
+  if (addonPath === null) {
+    const p = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    addonPath = existsSync(p) ? p : undefined;
+  }
+  return addonPath;
+}
 
 export interface Doc { id: string; seq?: number }
 export type Scope = string;
@@ -70,7 +83,7 @@ export class Store {
 
   constructor(readonly location: string | ':memory:') {
     if (location !== ':memory:') mkdirSync(location, { recursive: true });
-    this.db = new Database(location === ':memory:' ? ':memory:' : join(location, 'state.db'));
+    this.db = new Database(location === ':memory:' ? ':memory:' : join(location, 'state.db'), { nativeBinding: nativeBinding() });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     // Commits stay durable in the WAL. Copying it into the database file (a checkpoint, with its
@@ -272,10 +285,10 @@ class Checkpointer {
     this.dirty = false;
     if (!this.worker) {
       const code = `const { parentPort, workerData } = require('node:worker_threads');
-        const db = new (require(workerData.sqlite))(workerData.file);
+        const db = new (require(workerData.sqlite))(workerData.file, { nativeBinding: workerData.addon });
         db.pragma('busy_timeout = 1000');
         parentPort.on('message', () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ } });`;
-      this.worker = new Worker(code, { eval: true, workerData: { sqlite: sqlitePath(), file: this.file } });
+      this.worker = new (workerThreads().Worker)(code, { eval: true, workerData: { sqlite: sqlitePath(), addon: nativeBinding(), file: this.file } });
       this.worker.unref();
       this.worker.on('error', () => { this.worker = undefined; });
     }

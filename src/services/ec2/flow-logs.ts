@@ -10,7 +10,7 @@ import type {
   CreateFlowLogsRequest, CreateFlowLogsResult, DeleteFlowLogsRequest, DeleteFlowLogsResult, DescribeFlowLogsRequest,
   DescribeFlowLogsResult, FlowLog, UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
-import { gzipSync } from 'node:zlib';
+import { zlib } from '../../lazy.ts';
 import type Database from 'better-sqlite3';
 import { ApiError, err } from '../../gateway/errors.ts';
 import { internalCtx, type Ctx, type ServerConfig } from '../../gateway/context.ts';
@@ -459,7 +459,7 @@ export class FlowLogEngine {
             doc.deliverError = 'Access error';
           } else {
             const text = `${headerLine(l.fields)}\n${records.map((r) => formatRecord(l.fields, r, fmt)).join('\n')}\n`;
-            const body = gzipSync(text);
+            const body = zlib().gzipSync(text);
             const key = s3ObjectKey({
               prefix: doc.prefix, account, region, flowLogId: doc.id, time: to, content: body,
               hive: doc.destinationOptions?.hiveCompatiblePartitions, perHour: doc.destinationOptions?.perHourPartition,

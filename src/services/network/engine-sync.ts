@@ -15,18 +15,20 @@ function rulesOf(g: SecurityGroupDoc): RuleInput[] {
 }
 
 export function syncDataPlane(store: Store, plane: DataPlane): void {
+  // AWS-managed lists (hundreds of CIDRs) are compiled into the engine when a rule of the region
+  // first references one, not at start.
   const seenRegions = new Set<string>();
-  const ensureAwsLists = (scope: string) => {
+  const ensureAwsLists = (scope: string, g: SecurityGroupDoc) => {
     const region = scope.split('/')[1];
-    if (!region || seenRegions.has(region)) return;
+    if (!region || seenRegions.has(region) || !g.rules.some((r) => r.prefixListId)) return;
     seenRegions.add(region);
     for (const l of awsPrefixLists(region)) plane.policy.setPrefixList(l.id, l.entries.map((e) => e.cidr));
   };
   const apply = (e: ChangeEvent) => {
     if (e.kind === KIND.sg) {
-      ensureAwsLists(e.scope);
       if (e.after) {
         const g = e.after as SecurityGroupDoc;
+        ensureAwsLists(e.scope, g);
         plane.policy.setGroup({ id: g.id, vpcId: g.vpcId, rules: rulesOf(g) });
       } else plane.policy.removeGroup(e.id);
     } else if (e.kind === KIND.eni) {

@@ -5,7 +5,7 @@
 // `bucket.localhost` hosts. Requests are routed here by their SigV4 scope's service, `s3`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { zlib } from '../../lazy.ts';
 import type { Extension, Gateway } from '../../gateway/server.ts';
 import type { Ctx, ServiceDef } from '../../gateway/context.ts';
 import { ApiError } from '../../gateway/errors.ts';
@@ -80,7 +80,7 @@ function checksumOf(alg: string, body: Buffer): string | undefined {
   switch (alg) {
     case 'crc32': {
       const b = Buffer.alloc(4);
-      b.writeUInt32BE(crc32(body) >>> 0);
+      b.writeUInt32BE(zlib().crc32(body) >>> 0);
       return b.toString('base64');
     }
     case 'sha1': return createHash('sha1').update(body).digest('base64');

@@ -1,0 +1,19 @@
+// Node built-ins that only some calls need, loaded on first use rather than at start: each one
+// costs a cold start a few milliseconds (see `npm run bench -- startup`).
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+export const zlib = (): typeof import('node:zlib') => require('node:zlib') as typeof import('node:zlib');
+export const workerThreads = (): typeof import('node:worker_threads') => require('node:worker_threads') as typeof import('node:worker_threads');
+
+/**
+ * A package loaded on first use through require (its CommonJS build), not import(): the bundle
+ * runs from a V8 code cache (bin/palisade.js), and Node 20 loses a cached script's dynamic-import
+ * callback. Also keeps the package out of the bundle (the specifier is not a literal there).
+ */
+export const SIGNER_PACKAGE = '@smithy/signature-v4';
+
+export function loadPackage<T>(specifier: string): T {
+  return require(specifier) as T;
+}
