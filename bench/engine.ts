@@ -100,18 +100,26 @@ export function recompileMs(e: Estate, runs = 200): number {
 
 export async function benchEngine(print: (line: string) => void = console.log): Promise<void> {
   const mk = (rules: number) => syntheticEstate(10_000, 1_000, rules);
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
   const e50 = mk(50_000);
   verdictsPerSecond(e50, 200_000); // warm up
-  const v50 = verdictsPerSecond(e50);
+  const v50 = median([verdictsPerSecond(e50), verdictsPerSecond(e50), verdictsPerSecond(e50)]);
   const r50 = recompileMs(e50);
   const e1 = mk(1_000);
   verdictsPerSecond(e1, 200_000);
-  const v1 = verdictsPerSecond(e1);
   const e100 = mk(100_000);
   verdictsPerSecond(e100, 200_000);
-  const v100 = verdictsPerSecond(e100);
+  // the two estates measured in turn, three times each, so that both see the same machine
+  const s1: number[] = [];
+  const s100: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    s1.push(verdictsPerSecond(e1));
+    s100.push(verdictsPerSecond(e100));
+  }
+  const v1 = median(s1);
+  const v100 = median(s100);
   const f = (n: number) => Math.round(n).toLocaleString('en-US');
-  print(`engine: new-flow verdicts (10,000 interfaces, 1,000 groups, 50,000 rules): ${f(v50)}/s  [target ≥ 2,000,000/s] ${v50 >= 2e6 ? '✓' : '✗'}`);
+  print(`engine: new-flow verdicts (10,000 interfaces, 1,000 groups, 50,000 rules): ${f(v50)}/s (median of 3)  [target ≥ 2,000,000/s] ${v50 >= 2e6 ? '✓' : '✗'}`);
   print(`engine: same with 1,000 rules: ${f(v1)}/s; with 100,000 rules: ${f(v100)}/s  (100k is ${(v1 / v100).toFixed(2)}× slower than 1k) [target ≤ 2×] ${v1 / v100 <= 2 ? '✓' : '✗'}`);
   print(`engine: incremental recompile after one rule change: ${r50.toFixed(3)} ms median  [target ≤ 1 ms] ${r50 <= 1 ? '✓' : '✗'}`);
 }

@@ -146,11 +146,12 @@ const queryArb = fc.record({
   iface: fc.constantFrom(...IFACES, 'eni-none'),
   egress: fc.boolean(),
   proto: fc.constantFrom(6, 6, 17, 1, 58, 50, 47),
-  port,
+  // now and then a TCP/UDP port outside 0..65535 (the index's general path)
+  port: fc.oneof({ weight: 9, arbitrary: port }, { weight: 1, arbitrary: fc.constantFrom(-1, 65536, 70000) }),
   icmpType: fc.constantFrom(0, 3, 8, 128),
   icmpCode: fc.constantFrom(0, 1, 4),
   remote: fc.constantFrom(...V4, ...V6),
-});
+}).map((q) => (q.proto === 6 || q.proto === 17 || (q.port >= 0 && q.port <= 65535) ? q : { ...q, port: 0 }));
 
 function gate(q: Query) {
   return { direction: q.egress ? 'egress' as const : 'ingress' as const, proto: q.proto, port: q.port, icmpType: q.icmpType, icmpCode: q.icmpCode, remote: parseAddress(q.remote)! };

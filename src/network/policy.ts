@@ -6,7 +6,7 @@
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_FLAGS, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_FLAGS, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, STRETCHES, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -428,14 +428,24 @@ export class Policy {
   private portMatches(gd: number, index: number, point: number, remote: Address, vpc: number): boolean {
     const C = this.cold.words;
     const at0 = this.gCold[gd]!;
-    const p = at0 + index + 1;
-    const m = C[p - 1]!;
-    let lo = 0;
-    let hi = m - 1;
+    const q = at0 + index;
+    const m = C[q]!;
+    const p = q + 2 + STRETCHES; // the bounds
     let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (C[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+    if (point >= 0 && point <= 65535) {
+      // the bounds of the point's 1024-point stretch, and the one before them
+      const j = point >>> 10;
+      const lo = C[q + 1 + j]!;
+      const hi = C[q + 2 + j]!;
+      at = lo - 1;
+      for (let k = lo; k < hi && C[p + k]! <= point; k++) at = k;
+    } else {
+      let lo = 0;
+      let hi = m - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (C[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+      }
     }
     if (at < 0) return false;
     const s = C[p + m + at]!;
