@@ -3,15 +3,17 @@
 // with what nearly every lookup reads, and a cold one with what few do.
 //
 //   hot blob (starting on a cache line): header (HDR words; offsets relative to the blob's
-//     start, 0 = nothing):
-//       [0] segment of the all-protocol ('-1') rules
-//       [1] port entry of tcp   [2] udp   [3] icmp   [4] icmpv6
-//       [5] table of other protocols: [n, (proto, port entry)…]
-//       [6] that segment's references' mask  [7] whether it has prefix lists (1), IPv6 (2)
-//       [8..11] the IPv4 filter of that segment's ranges (128 bits, see `addressBit`)
-//     then the port entries (tcp's first, right after the header), then that segment (read
-//     only past the address filter): most lookups read the header and a filter word, in the
-//     blob's first line or two, and nothing else
+//     start, 0 = nothing; two 16-bit offsets to a word where so marked):
+//       [0] segment of the all-protocol ('-1') rules | what else it holds << 16: prefix lists
+//           (ALL_HAS_PL), IPv6 (ALL_HAS_V6)
+//       [1] port entry of tcp | of udp << 16   [2] of icmp | of icmpv6 << 16
+//       [3] table of other protocols: [n, (proto, port entry)…]
+//       [4] the all-protocol segment's references' mask
+//       [5..8] the IPv4 filter of that segment's ranges (128 bits, see `addressBit`)
+//     then the port entries of tcp (its filter's first words in the header's line), udp, icmp
+//     and icmpv6, then the all-protocol segment (read only past the address filter), then
+//     the entries of other protocols: most lookups read the header and a filter word, in the
+//     blob's first line, and nothing else
 //   port entry: [filter (PORT_MAP words), port index (offset in the cold blob)]: bit k of the
 //     filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port space
 //     (ICMP: type*256+code), so a lookup of an uncovered port stops at one word
@@ -30,15 +32,16 @@
 import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
-export const HDR = 12;
-/** Header word 6: the all-protocol segment's references' mask (see `groupBit`; 0 = none). */
-export const ALL_REFS = 6;
-/** Header word 7: what else the all-protocol segment holds: ALL_HAS_PL | ALL_HAS_V6. */
-export const ALL_FLAGS = 7;
-export const ALL_HAS_PL = 1;
-export const ALL_HAS_V6 = 2;
-/** Header words 8..11: the all-protocol segment's IPv4 filter (see `addressBit`). */
-export const ADDR_MAP = 8;
+export const HDR = 9;
+/** Header word 3: the table of other protocols' port entries. */
+export const OTHERS = 3;
+/** Header word 4: the all-protocol segment's references' mask (see `groupBit`; 0 = none). */
+export const ALL_REFS = 4;
+/** In header word 0, above the segment's offset: what else it holds. */
+export const ALL_HAS_PL = 1 << 16;
+export const ALL_HAS_V6 = 2 << 16;
+/** Header words 5..8: the all-protocol segment's IPv4 filter (see `addressBit`). */
+export const ADDR_MAP = 5;
 /**
  * The bit of an IPv4 address in an address filter: its /16 block, modulo 128. A filter has the
  * bits of every /16 block its ranges meet (all of them for a range of 128 blocks or more), so an
@@ -159,25 +162,22 @@ export function compileDirectionWords(
     }
     return entry;
   };
-  const others: number[] = [];
-  const order = [...byProto.keys()].sort((x, y) => rank(x) - rank(y));
-  for (const p of order) {
-    const at = ports(byProto.get(p)!);
-    if (p === 6) hot[1] = at;
-    else if (p === 17) hot[2] = at;
-    else if (p === 1) hot[3] = at;
-    else if (p === 58) hot[4] = at;
-    else others.push(p, at);
+  // tcp, udp, icmp, icmpv6 first: their offsets are small (16 bits in the header)
+  for (const [p, word, shift] of [[6, 1, 0], [17, 1, 16], [1, 2, 0], [58, 2, 16]] as const) {
+    const list = byProto.get(p);
+    if (list) hot[word] |= ports(list) << shift;
   }
+  // the all-protocol segment: a lookup reads it only when the header lets it
+  const s = all.length ? segment(hot, all) : 0;
+  const others: number[] = [];
+  for (const [p, list] of byProto) if (p !== 6 && p !== 17 && p !== 1 && p !== 58) others.push(p, ports(list));
   if (others.length) {
-    hot[5] = hot.length;
+    hot[OTHERS] = hot.length;
     hot.push(others.length >> 1, ...others);
   }
-  // the all-protocol segment last: a lookup reads it only when the address filter lets it
-  if (all.length) hot[0] = segment(hot, all);
-  if (hot[0]) {
+  if (s) {
+    hot[0] = s;
     // the all-protocol segment's address filter
-    const s = hot[0];
     for (let k = 0; k < hot[s]!; k++) {
       const lo = (hot[s + 1 + 2 * k]! ^ 0x80000000) >>> 0;
       const hi = (hot[s + 2 + 2 * k]! ^ 0x80000000) >>> 0;
@@ -189,13 +189,11 @@ export function compileDirectionWords(
     const nRef = hot[r]!;
     hot[ALL_REFS] = hot[r + 1]!;
     const nPl = hot[r + 2 + nRef]!;
-    hot[ALL_FLAGS] = (nPl ? ALL_HAS_PL : 0) | (hot[r + 3 + nRef + nPl]! >= 0 ? ALL_HAS_V6 : 0);
+    hot[0] |= (nPl ? ALL_HAS_PL : 0) | (hot[r + 3 + nRef + nPl]! >= 0 ? ALL_HAS_V6 : 0);
   }
   for (const [slot, members] of pending) cold[slot] = segment(cold, members);
   return { hot, cold, v6 };
 }
-
-const rank = (p: number) => (p === 6 ? 0 : p === 17 ? 1 : p === 1 ? 2 : p === 58 ? 3 : 4 + p);
 
 function bisect(bounds: number[], v: number): number {
   let a = 0;

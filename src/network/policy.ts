@@ -6,7 +6,7 @@
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
 // a change is proportional to what changed, and a lookup is a few bisections whatever the size.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_FLAGS, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, STRETCHES, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, OTHERS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, STRETCHES, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -361,7 +361,9 @@ export class Policy {
     const n = (w0 & COUNT) === COUNT ? this.ifGroups[h]!.length : w0 & COUNT;
     const vpc = w0 >>> 5;
     const d = direction === 'ingress' ? 0 : 1;
-    const slot = proto === 6 ? 1 : proto === 17 ? 2 : proto === 1 ? 3 : proto === 58 ? 4 : 5;
+    // where the protocol's port entry is: header word, and shift (other protocols: a table)
+    const word = proto === 6 || proto === 17 ? 1 : proto === 1 || proto === 58 ? 2 : OTHERS;
+    const shift = proto === 17 || proto === 58 ? 16 : 0;
     const H = this.hot.words;
     const G = this.gOff;
     const v4 = remote.family === 4;
@@ -376,11 +378,12 @@ export class Policy {
       const o = G[gd]!;
       if (o === 0) continue;
       // the all-protocol rules: the header says what the segment holds
-      const all = H[o]!;
-      if (all !== 0) {
+      const w0 = H[o]!;
+      if (w0 !== 0) {
+        const all = w0 & 0xffff;
         if (v4) {
           if ((H[o + ADDR_MAP + (vbit >>> 5)]! & (1 << (vbit & 31))) !== 0 && inRanges(H, o + all, v)) return true;
-        } else if ((H[o + ALL_FLAGS]! & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
+        } else if ((w0 & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
         const refs = H[o + ALL_REFS]!;
         if (refs !== 0) {
           if (mem === -2) {
@@ -405,18 +408,17 @@ export class Policy {
           }
           if ((refs & rmask) !== 0 && this.refsMatch(H, o + all, mem, vpc, remote)) return true;
         }
-        if ((H[o + ALL_FLAGS]! & ALL_HAS_PL) !== 0 && this.prefixListsMatch(H, o + all, remote)) return true;
+        if ((w0 & ALL_HAS_PL) !== 0 && this.prefixListsMatch(H, o + all, remote)) return true;
       }
       // the protocol's port entry and its filter word; past them, the cold index and a segment
-      let e = H[o + slot]!;
-      if (e === 0) continue;
-      if (slot === 5) {
+      let e = (H[o + word]! >>> shift) & 0xffff;
+      if (word === OTHERS) {
         // other protocols: a short table of (proto, port entry)
-        const t = o + e;
+        const t = o + H[o + OTHERS]!;
         e = 0;
-        for (let j = H[t]! - 1; j >= 0; j--) if (H[t + 1 + 2 * j] === proto) { e = H[t + 2 + 2 * j]!; break; }
-        if (e === 0) continue;
+        if (t !== o) for (let j = H[t]! - 1; j >= 0; j--) if (H[t + 1 + 2 * j] === proto) { e = H[t + 2 + 2 * j]!; break; }
       }
+      if (e === 0) continue;
       e += o;
       if (point >= 0 && point <= 65535 && (H[e + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) continue;
       if (this.portMatches(gd, H[e + PORT_MAP]!, point, remote, vpc)) return true;
