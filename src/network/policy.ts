@@ -1,10 +1,16 @@
 // The compiled security-group policy. Each group compiles, per direction, into
-//   protocol → port (or ICMP type/code) segments → address set + referenced groups/prefix lists,
+//   protocol → port (or ICMP type/code) segments → address ranges + referenced groups/prefix lists,
 // and an interface's gate is the union over its groups. Group references and prefix lists stay
 // symbolic: a reference is checked against an index of which groups each private address belongs
 // to, a prefix list against its own compiled set. So a rule change recompiles one group, a
 // membership or address change touches one index entry, a prefix-list edit one set: the cost of
-// a change is proportional to what changed, and a lookup is a few bisections whatever the size.
+// a change is proportional to what changed.
+//
+// The verdict path (`allowsAt`, which `allows` and the data plane use) reads flat int32 tables
+// only: ids are interned to dense handles, an interface is a 16-byte row of group handles, a
+// group direction a blob in an arena laid out so that most lookups read one cache line of it
+// (gate-index.ts), and the remote address's groups come from an open-addressing table. No
+// strings, no Maps, no allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
 import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, OTHERS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, STRETCHES, type CompiledDirection } from './gate-index.ts';
 
@@ -122,7 +128,6 @@ export class Policy {
   private readonly holders = new Map<string, number[]>();
   /** the IPv4 part of `holders` for the verdict path: the one holder, or -2 for several */
   private readonly fast4 = new AddrTable();
-
 
   /** counters for benchmarks and tests */
   compiles = 0;
