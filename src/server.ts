@@ -54,8 +54,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const imds = new Imds(store, clock, cfg, log);
   gateway.extend(adminExtension(store, imds));
   const plane = new DataPlane();
-  syncDataPlane(store, plane);
-  registerPlane(store, plane);
+  registerPlane(store, plane, syncDataPlane(store, plane));
   const network = new NetworkApi(store, plane, clock, cfg);
   gateway.extend(network);
   gateway.register(ec2Service());

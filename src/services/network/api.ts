@@ -18,7 +18,7 @@ import { PROTO } from '../../network/policy.ts';
 import { TCP } from '../../network/conntrack.ts';
 import type { RuleInput } from '../../network/policy.ts';
 import { EndpointError, path, resolveEndpoint, type Resolved } from './endpoints.ts';
-import { liveView } from './live-view.ts';
+import { liveView, settle } from './live-view.ts';
 import { canReach, whoCanReach } from '../../analysis/reach.ts';
 
 /** Subscribers to the traffic the data plane judged (flow logs). */
@@ -160,7 +160,7 @@ export class NetworkApi implements Extension {
     const p = path(s, d);
     if ('noRoute' in p) return { verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute }, src: s, dst: d, proto };
     const pkt = this.packet(spec, proto, conn?.forward ?? true, conn?.c);
-    const v = this.plane.judge(p.src, p.dst, pkt, this.clock.now(), { explain, commit });
+    const v = settle(this.plane).judge(p.src, p.dst, pkt, this.clock.now(), { explain, commit });
     if (commit && v.observations.length) for (const o of this.observers) o(v.observations);
     return { verdict: v, src: s, dst: d, proto, pkt };
   }

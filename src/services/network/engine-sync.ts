@@ -1,6 +1,9 @@
 // Keeps the data plane's compiled policy in step with the store: every committed change to a
-// security group, network interface or prefix list is applied to the engine as it happens, so
-// rule changes are live at once.
+// security group, network interface or prefix list reaches the engine before the next verdict or
+// analysis reads it (`settle`, called by every reader: see live-view.ts), so rule changes are live
+// at once. Changes wait in a queue until then, the latest state of each resource in the order of
+// its last change: a burst of API calls (a Terraform apply, authorize/revoke pairs) costs no
+// compiles until traffic is judged, and a group changed ten times compiles once.
 import type { Store, ChangeEvent } from '../../store/store.ts';
 import type { DataPlane } from '../../network/dataplane.ts';
 import type { RuleInput } from '../../network/policy.ts';
@@ -14,7 +17,7 @@ function rulesOf(g: SecurityGroupDoc): RuleInput[] {
   }));
 }
 
-export function syncDataPlane(store: Store, plane: DataPlane): void {
+export function syncDataPlane(store: Store, plane: DataPlane): () => void {
   // AWS-managed lists (hundreds of CIDRs) are compiled into the engine when a rule of the region
   // first references one, not at start.
   const seenRegions = new Set<string>();
@@ -50,10 +53,18 @@ export function syncDataPlane(store: Store, plane: DataPlane): void {
       for (const doc of store.table(kind, scope).values()) apply({ kind, scope, id: doc.id, after: doc });
     }
   }
+  const pending = new Map<string, ChangeEvent>();
   store.onChange((events) => {
     for (const e of events) {
-      // undefined-valued optional fields: the ConnTrack config keeps defaults for them
-      apply(e);
+      const key = `${e.kind}\u0000${e.id}`;
+      pending.delete(key); // to the end: the order of last changes
+      pending.set(key, e);
     }
   });
+  return () => {
+    if (pending.size === 0) return;
+    const queue = [...pending.values()];
+    pending.clear();
+    for (const e of queue) apply(e);
+  };
 }

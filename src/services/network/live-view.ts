@@ -6,8 +6,21 @@ import type { EstateView } from '../../analysis/reach.ts';
 import { KIND, type EniDoc } from '../ec2/model.ts';
 
 const planes = new WeakMap<Store, DataPlane>();
-export const registerPlane = (store: Store, plane: DataPlane) => planes.set(store, plane);
-export const planeOf = (store: Store) => planes.get(store);
+const settlers = new WeakMap<DataPlane, () => void>();
+/** `settle` brings the plane's policy up to date with the store (engine-sync's queue). */
+export const registerPlane = (store: Store, plane: DataPlane, settle: () => void) => {
+  planes.set(store, plane);
+  settlers.set(plane, settle);
+};
+/** Every reader of a plane's policy or verdicts calls this first. */
+export const settle = (plane: DataPlane): DataPlane => {
+  settlers.get(plane)?.();
+  return plane;
+};
+export const planeOf = (store: Store) => {
+  const p = planes.get(store);
+  return p && settle(p);
+};
 
 function eni(store: Store, id: string): EniDoc | undefined {
   for (const scope of store.scopes(KIND.eni)) {
@@ -18,6 +31,7 @@ function eni(store: Store, id: string): EniDoc | undefined {
 }
 
 export function liveView(store: Store, plane: DataPlane): EstateView {
+  settle(plane);
   return {
     policy: plane.policy,
     instanceOf: (id) => eni(store, id)?.attachment?.instanceId,
