@@ -17,10 +17,10 @@
 //   port entry: [filter (PORT_MAP words), port index (offset in the cold blob)]: bit k of the
 //     filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port space
 //     (ICMP: type*256+code), so a lookup of an uncovered port stops at one word
-//   cold blob: the port indexes [n, starts (STRETCHES + 1 words), bound0 … bound(n-1), seg0 …
-//     seg(n-1)] (bound k starts the stretch of the port space that segment k covers; segk 0 =
-//     nothing allowed; starts[j] is the first bound ≥ 1024·j, so a lookup scans the few bounds
-//     of one 1024-point stretch), then their segments (offsets relative to the cold blob's start)
+//   cold blob: the port indexes [n, starts (STRETCHES + 1 words), (bound0, seg0) … (bound(n-1),
+//     seg(n-1))] (bound k starts the stretch of the port space that segment k covers; segk 0 =
+//     nothing allowed; starts[j] is the first bound ≥ 1024·j, so a lookup scans the few pairs of
+//     one 1024-point stretch), then their segments (offsets relative to the cold blob's start)
 //   segment: [n4, (lo, hi)×n4, nRefs, refs' mask, group handles…, nPl, prefix-list handles…, v6]
 //     IPv4 ranges merged and sorted, stored with the sign bit flipped (so int32 order is address
 //     order); group references and prefix lists as interned handles (with the union of the
@@ -155,9 +155,8 @@ export function compileDirectionWords(
       while (k < n && bounds[k]! < j * 1024) k++;
       cold.push(k);
     }
-    cold.push(...bounds);
     for (let k = 0; k < n; k++) {
-      cold.push(0);
+      cold.push(bounds[k]!, 0);
       if (members[k]!.length) pending.push([cold.length - 1, members[k]!]);
     }
     return entry;

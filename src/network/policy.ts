@@ -437,7 +437,7 @@ export class Policy {
     const at0 = this.gCold[gd]!;
     const q = at0 + index;
     const m = C[q]!;
-    const p = q + 2 + STRETCHES; // the bounds
+    const p = q + 2 + STRETCHES; // the (bound, segment) pairs
     let at = -1;
     if (point >= 0 && point <= 65535) {
       // the bounds of the point's 1024-point stretch, and the one before them
@@ -445,17 +445,17 @@ export class Policy {
       const lo = C[q + 1 + j]!;
       const hi = C[q + 2 + j]!;
       at = lo - 1;
-      for (let k = lo; k < hi && C[p + k]! <= point; k++) at = k;
+      for (let k = lo; k < hi && C[p + 2 * k]! <= point; k++) at = k;
     } else {
       let lo = 0;
       let hi = m - 1;
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1;
-        if (C[p + mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+        if (C[p + 2 * mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
       }
     }
     if (at < 0) return false;
-    const s = C[p + m + at]!;
+    const s = C[p + 2 * at + 1]!;
     return s !== 0 && this.segmentMatches(C, at0 + s, gd, vpc, remote);
   }
 
