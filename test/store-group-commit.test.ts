@@ -79,9 +79,9 @@ describe('store group commit', () => {
     b.put('thing', 'a/r', doc('new', 3));
     b.write((db) => db.prepare('INSERT INTO child (id, parent) VALUES (?, ?)').run('c', 'missing'));
     b.commit();
-    assert.equal(s.begin().get<{ v: number }>('thing', 'a/r', 'kept')!.v, 2, 'visible within the turn');
+    assert.equal(s.begin().get<{ id: string; v: number }>('thing', 'a/r', 'kept')!.v, 2, 'visible within the turn');
     await assert.rejects(s.durable()!, /FOREIGN KEY/);
-    assert.equal(s.begin().get<{ v: number }>('thing', 'a/r', 'kept')!.v, 1, 'the change is undone in memory');
+    assert.equal(s.begin().get<{ id: string; v: number }>('thing', 'a/r', 'kept')!.v, 1, 'the change is undone in memory');
     assert.equal(s.begin().get('thing', 'a/r', 'new'), undefined);
     assert.equal(aborted, 1);
     // listeners saw the changes and then their undoing (newest first)
