@@ -23,9 +23,10 @@ await build({
   format: 'cjs',
   target: 'node20',
   // Native, and loaded only for signature checks (src/auth/sigv4.ts): both stay out of the bundle.
-  external: ['better-sqlite3', '@smithy/signature-v4'],
+  external: ['@smithy/signature-v4'],
   define: { 'import.meta.url': '__palisade_module_url' },
-  banner: { js: "var __palisade_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  // import.meta.url of the bundle, without loading node:url at start (each path segment escaped).
+  banner: { js: "var __palisade_module_url = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
   // Whitespace and syntax only: names stay (stack traces and profiles read as the source), and
   // the bundle is half the bytes to read and hash at every start.
   minifyWhitespace: true,

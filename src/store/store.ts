@@ -8,6 +8,7 @@
 // `durable()` resolves, so an acknowledged call is on disk, while 8 concurrent clients pay one
 // commit (the WAL writes of every touched page) instead of 8. If that commit fails, the turn's
 // changes are taken back out of the mirror (listeners see them undone) and its callers fail.
+import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,9 +16,7 @@ import { dirname, join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { workerThreads } from '../lazy.ts';
 
-// Loaded with require: an ESM import of this CommonJS package runs a lexer over it at start.
 const require = createRequire(import.meta.url);
-const Database = require('better-sqlite3') as typeof BetterSqlite3;
 const sqlitePath = () => require.resolve('better-sqlite3');
 /**
  * The compiled addon, named directly: better-sqlite3 otherwise finds it through the `bindings`
