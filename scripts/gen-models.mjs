@@ -107,6 +107,29 @@ function serialise(model) {
   return `${JSON.stringify(head).slice(0, -1)},"shapes":{\n${lines.join(',\n')}\n}}`;
 }
 
+/**
+ * Where each part of that text is, in bytes: the head ends where `"shapes":{` begins, and each
+ * shape's JSON value has a [start, end) range. The server reads the head and then only the bytes
+ * of the shapes a call needs (<service>.index.json beside <service>.json).
+ */
+function indexOf(text) {
+  const buf = Buffer.from(text, 'utf8');
+  const mark = Buffer.from('"shapes":{\n');
+  const head = buf.indexOf(mark);
+  const shapes = {};
+  let p = head + mark.length;
+  while (p < buf.length && buf[p] === 34 /* " */) {
+    let nl = buf.indexOf(10, p);
+    if (nl < 0) nl = buf.length;
+    const colon = buf.indexOf('":', p + 1) + 1;
+    const name = JSON.parse(buf.toString('utf8', p, colon));
+    const end = buf[nl - 1] === 44 /* , */ ? nl - 1 : nl;
+    shapes[name] = [colon + 1, end];
+    p = nl + 1;
+  }
+  return { head, shapes };
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'dist', 'models');
 mkdirSync(outDir, { recursive: true });
@@ -115,5 +138,8 @@ for (const svc of SERVICES) {
   const text = serialise(model);
   if (JSON.stringify(JSON.parse(text)) !== JSON.stringify(model)) throw new Error(`model ${svc.name}: layout does not round-trip`);
   writeFileSync(join(outDir, `${svc.name}.json`), text);
+  const index = indexOf(text);
+  if (Object.keys(index.shapes).length !== Object.keys(model.shapes).length) throw new Error(`model ${svc.name}: shape index incomplete`);
+  writeFileSync(join(outDir, `${svc.name}.index.json`), JSON.stringify(index));
   console.log(`model ${svc.name}: ${Object.keys(model.ops).length} operations, ${Object.keys(model.shapes).length} shapes`);
 }

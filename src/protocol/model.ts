@@ -1,6 +1,6 @@
 // The compact wire model extracted at build time from the AWS SDK v3 schemas
 // (scripts/gen-models.mjs). Codecs walk these shapes; no operation has hand-written XML.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,6 +96,13 @@ function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
     }
     return [...new Set([...all, ...Object.keys(parsed)])];
   };
+  return shapesProxy(parsed, get, names, (name) => absent.delete(name));
+}
+
+/** Reads through the proxy behave as on a plain object (get, in, keys, entries). */
+function shapesProxy(
+  parsed: Record<string, StructShape>, get: (name: string) => StructShape | undefined, names: () => string[], onSet?: (name: string) => void,
+): Record<string, StructShape> {
   return new Proxy(parsed, {
     get: (_t, name) => (typeof name === 'string' ? get(name) : undefined),
     has: (_t, name) => typeof name === 'string' && get(name) !== undefined,
@@ -111,7 +118,7 @@ function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
     set: (_t, name, value) => {
       if (typeof name !== 'string') return false;
       parsed[name] = value as StructShape;
-      absent.delete(name);
+      onSet?.(name);
       return true;
     },
   }) as Record<string, StructShape>;
@@ -125,11 +132,45 @@ function parseModel(buf: Buffer): ServiceModel {
   return head;
 }
 
+/**
+ * With the build's byte index (<service>.index.json): the head is read and parsed, and each shape
+ * is read from the file (its own bytes only) and parsed when first used. A start then reads ~90 KB
+ * of the 930 KB EC2 model instead of all of it, and finding a shape is a lookup, not a search.
+ */
+function indexedModel(file: string, index: { head: number; shapes: Record<string, [number, number]> }): ServiceModel {
+  const fd = openSync(file, 'r');
+  const read = (start: number, end: number) => {
+    const b = Buffer.allocUnsafe(end - start);
+    readSync(fd, b, 0, b.length, start);
+    return b.toString('utf8');
+  };
+  const head = JSON.parse(`${read(0, index.head)}"shapes":{}}`) as ServiceModel;
+  const parsed: Record<string, StructShape> = Object.create(null);
+  const get = (name: string): StructShape | undefined => {
+    let s = parsed[name];
+    if (s === undefined) {
+      const at = Object.hasOwn(index.shapes, name) ? index.shapes[name] : undefined;
+      if (!at) return undefined;
+      s = parsed[name] = JSON.parse(read(at[0], at[1])) as StructShape;
+    }
+    return s;
+  };
+  head.shapes = shapesProxy(parsed, get, () => [...new Set([...Object.keys(index.shapes), ...Object.keys(parsed)])]);
+  return head;
+}
+
 const cache = new Map<string, ServiceModel>();
 export function loadModel(service: string): ServiceModel {
   let m = cache.get(service);
   if (!m) {
-    m = parseModel(readFileSync(join(modelsDir(), `${service}.json`)));
+    const dir = modelsDir();
+    let index: { head: number; shapes: Record<string, [number, number]> } | undefined;
+    try {
+      index = JSON.parse(readFileSync(join(dir, `${service}.index.json`), 'latin1')) as typeof index;
+    } catch {
+      index = undefined; // a models directory without the index (PALISADE_MODELS_DIR): search it
+    }
+    m = index ? indexedModel(join(dir, `${service}.json`), index) : parseModel(readFileSync(join(dir, `${service}.json`)));
     cache.set(service, m);
   }
   return m;
