@@ -13,6 +13,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { workerThreads } from '../lazy.ts';
 
@@ -25,7 +26,10 @@ const sqlitePath = () => require.resolve('better-sqlite3');
 let addonPath: string | null | undefined = null;
 function nativeBinding(): string | undefined {
   if (addonPath === null) {
-    const p = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    // Beside the bundle's own node_modules first (a plain check), else wherever require finds it.
+    const addon = (pkg: string) => join(pkg, 'build', 'Release', 'better_sqlite3.node');
+    const near = addon(join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'better-sqlite3'));
+    const p = existsSync(near) ? near : addon(dirname(require.resolve('better-sqlite3/package.json')));
     addonPath = existsSync(p) ? p : undefined;
   }
   return addonPath;
