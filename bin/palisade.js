@@ -24,11 +24,9 @@ try {
 } catch {
   cachedData = undefined;
 }
-const script = new vm.Script(Module.wrap(source), {
-  filename: file,
-  cachedData,
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-});
+// No importModuleDynamically: the bundle has no import() (the build checks), and offering one
+// would start Node's ESM loader at every start for nothing.
+const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dirname(file));
 

@@ -40,6 +40,11 @@ await build({
 // wraps the text in a function, so the entry's #! line goes.
 let text = readFileSync(out, 'utf8').replace(/^#!.*\n/, '');
 if (/[^\x00-\x7f]/.test(text)) text = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+// bin/palisade.js runs the bundle as a vm.Script without an ESM loader: a dynamic import() left
+// in it (an external package imported lazily) would fail when reached. src/lazy.ts loadPackage
+// is the way to load a package on first use.
+const dynamicImport = /[^.\w$]import\(/.exec(text);
+if (dynamicImport) throw new Error(`dist/palisade.cjs has a dynamic import() (near "${text.slice(dynamicImport.index - 60, dynamicImport.index + 40)}"): use loadPackage from src/lazy.ts`);
 writeFileSync(out, text);
 console.log('built dist/palisade.cjs');
 

@@ -17,3 +17,6 @@ export const SIGNER_PACKAGE = '@smithy/signature-v4';
 export function loadPackage<T>(specifier: string): T {
   return require(specifier) as T;
 }
+
+/** node:crypto, on first use: loading it is ~5 ms of a cold start, and a first call needs none of it. */
+export const crypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');

@@ -2,7 +2,7 @@
 // ("Palisade") lists every check as a rule (id, shortDescription, help, security-severity), and
 // one result per finding with ruleId, level, message and a location — a logical location naming
 // the resource, and a physical one at the export (or state) file it was read from.
-import { createHash } from 'node:crypto';
+import { crypto } from '../lazy.ts';
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AuditResult } from './audit.ts';
@@ -26,7 +26,7 @@ export interface SarifOptions {
 }
 
 export function fingerprint(f: Finding): string {
-  return createHash('sha256').update(`${f.checkId}\u0000${f.resourceId}`).digest('hex').slice(0, 32);
+  return crypto().createHash('sha256').update(`${f.checkId}\u0000${f.resourceId}`).digest('hex').slice(0, 32);
 }
 
 function artifactUri(file: string, cwd: string): string {

@@ -7,8 +7,7 @@
 // is advanced past the due time), after FLUSH_EVERY new events, or when flush() is called.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { zlib } from '../lazy.ts';
-import { randomBytes } from 'node:crypto';
+import { zlib, crypto } from '../lazy.ts';
 import type { Store, Doc } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Ctx, ServerConfig, ServiceDef } from '../gateway/context.ts';
@@ -63,7 +62,7 @@ export function cloudTrailOf(store: Store): CloudTrail | undefined {
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function randomName(n: number): string {
-  const b = randomBytes(n);
+  const b = crypto().randomBytes(n);
   let s = '';
   for (let i = 0; i < n; i++) s += ALNUM[b[i]! % ALNUM.length];
   return s;

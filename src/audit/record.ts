@@ -1,5 +1,5 @@
 // One API call → one CloudTrail management event in AWS's record format (eventVersion 1.11).
-import { randomUUID } from 'node:crypto';
+import { uuid } from '../unique.ts';
 import type { Ctx, ServiceDef } from '../gateway/context.ts';
 import type { ApiError } from '../gateway/errors.ts';
 import type { Principal } from '../auth/principals.ts';
@@ -105,7 +105,7 @@ export function buildEvent(
   const readOnly = isReadOnly(action);
   const region = GLOBAL_SOURCES.has(service.name) ? globalRegion(ctx.partition) : ctx.region;
   const f = formatter(service);
-  const eventId = randomUUID();
+  const eventId = uuid();
   const source = `${service.name}.amazonaws.com`;
   const resources = findResources(service.name, input, readOnly || error ? undefined : output);
   const stsArns = service.name === 'sts' && !error

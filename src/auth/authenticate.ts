@@ -1,7 +1,6 @@
 // `--auth verify|enforce`: a request must carry a valid SigV4 signature made with a secret
 // Palisade knows — an IAM user's access key, an STS session (with its token, unexpired), or the
 // root key pair. Failures answer with each protocol's own codes, as AWS does.
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
@@ -68,7 +67,6 @@ export function rootKey(store: Store, env: NodeJS.ProcessEnv = process.env): Roo
   const kept = store.getMeta('root-key');
   if (kept) return { ...(JSON.parse(kept) as { accessKeyId: string; secretAccessKey: string }), generated: false };
   const made = { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecret() };
-  void randomBytes;
   store.setMeta('root-key', JSON.stringify(made));
   return { ...made, generated: true };
 }

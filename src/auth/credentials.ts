@@ -1,24 +1,24 @@
 // Minting STS temporary credentials: ASIA… keys with a secret and a session token, stored as
 // session documents so every Palisade API recognises them.
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../lazy.ts';
 import type { Tx } from '../store/store.ts';
 import { GLOBAL } from '../services/iam/model.ts';
 import { SESSION_KIND, type SessionDoc } from './principals.ts';
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 export function randomKeyId(prefix: 'AKIA' | 'ASIA' | 'AROA' | 'AIDA' | 'AIPA' | 'ANPA'): string {
-  const b = randomBytes(16);
+  const b = crypto().randomBytes(16);
   let s = prefix;
   for (let i = 0; i < 16; i++) s += UPPER[b[i]! % 32];
   return s;
 }
 
 export function randomSecret(): string {
-  return randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 40);
+  return crypto().randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 40);
 }
 
 export function newSessionToken(): string {
-  return 'IQoJb3JpZ2luX2Vj' + randomBytes(180).toString('base64');
+  return 'IQoJb3JpZ2luX2Vj' + crypto().randomBytes(180).toString('base64');
 }
 
 export type SessionInit = Omit<SessionDoc, 'id' | 'secret' | 'token' | 'seq'>;

@@ -2,9 +2,9 @@
 // Palisade knows for its access key, over exactly the headers the client signed, and the two
 // signatures are compared. Header signatures and presigned query strings both work.
 import type { SignatureV4 as SignatureV4Class } from '@smithy/signature-v4';
-import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import type { Hash, Hmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { loadPackage, SIGNER_PACKAGE } from '../lazy.ts';
+import { loadPackage, SIGNER_PACKAGE, crypto } from '../lazy.ts';
 
 // Loaded on first use (only `--auth verify|enforce` checks signatures), so that starting the
 // server does not load @smithy/signature-v4 and @smithy/core (kept out of the bundle).
@@ -15,7 +15,7 @@ const loadSigner = () => (signerClass ??= Promise.resolve().then(() => loadPacka
 class Sha256 {
   private h: Hash | Hmac;
   constructor(private readonly secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(secret as Uint8Array));
+    this.h = secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', Buffer.from(secret as Uint8Array));
   }
   update(data: string | Uint8Array): void {
     this.h.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
@@ -24,7 +24,7 @@ class Sha256 {
     return new Uint8Array(this.h.digest());
   }
   reset(): void {
-    this.h = this.secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(this.secret as Uint8Array));
+    this.h = this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', Buffer.from(this.secret as Uint8Array));
   }
 }
 
@@ -80,7 +80,7 @@ export function parseSigned(req: IncomingMessage, url: URL): SignedRequest | Ver
 export async function signatureMatches(req: IncomingMessage, url: URL, body: Buffer, s: SignedRequest, secret: string): Promise<boolean> {
   // A declared payload hash must be the body's: otherwise the signature covers another body.
   const declared = req.headers['x-amz-content-sha256'];
-  if (typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared) && createHash('sha256').update(body).digest('hex') !== declared) return false;
+  if (typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared) && crypto().createHash('sha256').update(body).digest('hex') !== declared) return false;
   const SignatureV4 = await loadSigner();
   const signer = new SignatureV4({
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: secret, ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}) },
@@ -122,5 +122,5 @@ export async function signatureMatches(req: IncomingMessage, url: URL, body: Buf
   if (!expected) return false;
   const a = Buffer.from(expected, 'hex');
   const b = Buffer.from(s.signature, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && crypto().timingSafeEqual(a, b);
 }

@@ -1,8 +1,8 @@
 // `palisade trail`: the recent management events of a running server (CloudTrail LookupEvents
 // over HTTP, SigV4-signed), as a table or JSON. Loaded only when the command runs.
 import { parseArgs } from 'node:util';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { loadPackage, SIGNER_PACKAGE } from '../lazy.ts';
+import type { Hash, Hmac } from 'node:crypto';
+import { loadPackage, SIGNER_PACKAGE, crypto } from '../lazy.ts';
 
 const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -14,7 +14,7 @@ class Sha256 {
     this.h = this.make();
   }
   private make(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(this.secret as Uint8Array));
+    return this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', Buffer.from(this.secret as Uint8Array));
   }
   update(data: string | Uint8Array): void {
     this.h.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);

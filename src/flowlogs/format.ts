@@ -1,6 +1,6 @@
 // Flow log records as text (space-separated fields, `-` where a field does not apply) and the
 // names AWS gives the files it writes to S3.
-import { createHash } from 'node:crypto';
+import { crypto } from '../lazy.ts';
 import type { FlowRecord } from './aggregate.ts';
 
 export interface FormatContext {
@@ -65,7 +65,7 @@ export function s3ObjectKey(o: {
 }): string {
   const d = new Date(o.time);
   const [Y, M, D, h, m] = [d.getUTCFullYear(), pad(d.getUTCMonth() + 1), pad(d.getUTCDate()), pad(d.getUTCHours()), pad(d.getUTCMinutes())];
-  const hash = createHash('md5').update(o.flowLogId).update(String(o.time)).update(o.content).digest('hex').slice(0, 8);
+  const hash = crypto().createHash('md5').update(o.flowLogId).update(String(o.time)).update(o.content).digest('hex').slice(0, 8);
   const file = `${o.account}_vpcflowlogs_${o.region}_${o.flowLogId}_${Y}${M}${D}T${h}${m}Z_${hash}.log.gz`;
   const base = o.prefix ? `${o.prefix.replace(/\/+$/, '')}/` : '';
   const dir = o.hive

@@ -2,7 +2,7 @@
 // decodes it with the service's generic codec, runs the handler in one store transaction and
 // renders the answer or the error in the protocol's shape.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { uuid } from '../unique.ts';
 import type { Clock } from '../clock.ts';
 import type { Store } from '../store/store.ts';
 import { regional } from '../store/store.ts';
@@ -106,7 +106,7 @@ export class Gateway {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+    const requestId = uuid();
     res.setHeader('x-amzn-RequestId', requestId);
     res.setHeader('x-amz-request-id', requestId);
     const body = await this.readBody(req);

@@ -4,7 +4,7 @@
 // apart. IMDSv2 tokens are bound to the instance; role credentials are real STS sessions of the
 // instance profile's role, named after the instance, rotated well before they expire.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../lazy.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import type { ServerConfig, Ctx } from '../gateway/context.ts';
@@ -115,7 +115,7 @@ export class Imds {
       const raw = req.headers['x-aws-ec2-metadata-token-ttl-seconds'];
       const ttl = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
       if (!(ttl >= 1 && ttl <= 21600)) return send(400, 'Bad Request');
-      const token = randomBytes(40).toString('base64url');
+      const token = crypto().randomBytes(40).toString('base64url');
       this.tokens.set(token, { instanceId, expires: now + ttl * 1000 });
       if (this.tokens.size > 10_000) for (const [t, v] of this.tokens) if (v.expires < now) this.tokens.delete(t);
       return send(200, token, { 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) });
@@ -181,7 +181,7 @@ export class Imds {
     }, null, 2);
     const root: Record<string, unknown> = {
       'meta-data/': metaData,
-      'dynamic/': { 'instance-identity/': { document: identity, signature: randomBytes(64).toString('base64'), pkcs7: randomBytes(96).toString('base64') } },
+      'dynamic/': { 'instance-identity/': { document: identity, signature: crypto().randomBytes(64).toString('base64'), pkcs7: crypto().randomBytes(96).toString('base64') } },
       ...(inst.userData ? { 'user-data': Buffer.from(inst.userData, 'base64').toString('utf8') } : {}),
     };
     if (rawPath === '/' || rawPath === '') return 'latest';

@@ -1,7 +1,7 @@
 // LookupEvents: the last 90 days of management events of the caller's account and region,
 // newest first, filtered by at most one lookup attribute and a time range, in pages of
 // MaxResults (1–50, default 50) chained by NextToken.
-import { createHash } from 'node:crypto';
+import { crypto } from '../../lazy.ts';
 import type { Event, LookupEventsRequest, LookupEventsResponse } from '@aws-sdk/client-cloudtrail';
 import type { Ctx } from '../../gateway/context.ts';
 import { ApiError } from '../../gateway/errors.ts';
@@ -20,7 +20,7 @@ function paramsHash(ctx: Ctx, input: LookupEventsRequest): string {
     input.StartTime ? new Date(input.StartTime).getTime() : null, input.EndTime ? new Date(input.EndTime).getTime() : null,
     input.EventCategory ?? null,
   ]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+  return crypto().createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }
 
 function encodeToken(tok: Token): string {

@@ -1,11 +1,11 @@
-import { randomFillSync } from 'node:crypto';
+import { fillRandom } from '../../unique.ts';
 
-// Random bytes drawn 4 KB at a time: one call to the CSPRNG per ~450 ids rather than per id.
+// Random bytes drawn 4 KB at a time (ids are unique, not secret: see src/unique.ts).
 const pool = Buffer.alloc(4096);
 let used = pool.length;
 function random(n: number): string {
   if (used + n > pool.length) {
-    randomFillSync(pool);
+    fillRandom(pool);
     used = 0;
   }
   used += n;

@@ -1,6 +1,6 @@
 // Elastic network interfaces: where security groups live. Addresses come from the subnet
 // (AWS reserves the first four and the last address); at most 5 groups per interface.
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../lazy.ts';
 import type {
   AssignIpv6AddressesRequest, AssignIpv6AddressesResult, AssignPrivateIpAddressesRequest, AssignPrivateIpAddressesResult,
   AttachNetworkInterfaceRequest, AttachNetworkInterfaceResult, ConnectionTrackingSpecificationRequest,
@@ -88,7 +88,7 @@ function allocateIpv6(ctx: Ctx, subnet: SubnetDoc, count: number): string[] {
   const used = new Set(enisOf(ctx).flatMap((e) => e.ipv6));
   const out: string[] = [];
   while (out.length < count) {
-    const host = BigInt('0x' + randomBytes(8).toString('hex')) & ((1n << 64n) - 1n);
+    const host = BigInt('0x' + crypto().randomBytes(8).toString('hex')) & ((1n << 64n) - 1n);
     const ip = bigIntToAddress(6, c.base + (host === 0n ? 1n : host));
     if (!used.has(ip)) {
       out.push(ip);
@@ -101,13 +101,13 @@ function allocateIpv6(ctx: Ctx, subnet: SubnetDoc, count: number): string[] {
 export function allocatePublicIp(ctx: Ctx): string {
   const used = new Set(enisOf(ctx).map((e) => e.publicIp).filter(Boolean));
   for (;;) {
-    const b = randomBytes(3);
+    const b = crypto().randomBytes(3);
     const ip = `54.${160 + (b[0]! % 32)}.${b[1]}.${1 + (b[2]! % 254)}`;
     if (!used.has(ip)) return ip;
   }
 }
 
-const newMac = () => `0e:${[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+const newMac = () => `0e:${[...crypto().randomBytes(5)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 
 // ---------------------------------------------------------------------------------------------
 // Groups and connection tracking

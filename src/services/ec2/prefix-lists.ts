@@ -1,6 +1,6 @@
 // Managed prefix lists: customer-managed lists with versions, and the AWS-managed lists every
 // region has. Security-group rules referencing a list weigh its MaxEntries in the rule quota.
-import { createHash } from 'node:crypto';
+import { crypto } from '../../lazy.ts';
 import type {
   CreateManagedPrefixListRequest, CreateManagedPrefixListResult, DeleteManagedPrefixListRequest, DeleteManagedPrefixListResult,
   DescribeManagedPrefixListsRequest, DescribeManagedPrefixListsResult, DescribePrefixListsRequest, DescribePrefixListsResult,
@@ -36,7 +36,7 @@ function awsLists(ctx: Ctx): PrefixListDoc[] {
 export function awsPrefixLists(region: string): PrefixListDoc[] {
   return AWS_LISTS.map((l, i) => {
     const name = l.name(region);
-    const id = `pl-${createHash('sha256').update(`${region}/${name}`).digest('hex').slice(0, 8)}`;
+    const id = `pl-${crypto().createHash('sha256').update(`${region}/${name}`).digest('hex').slice(0, 8)}`;
     const entries = l.entries.map((cidr) => ({ cidr }));
     return { id, seq: -100 + i, name, family: l.family, maxEntries: l.weight, version: 1, entries, history: [entries], ownerId: 'AWS', state: 'create-complete', tags: [] };
   });

@@ -1,13 +1,13 @@
 // IAM identifiers: unique ids (AROA… roles, AIDA… users, AIPA… instance profiles, ANPA…
 // managed policies: prefix + 17 characters, 21 in all), long-term access keys (AKIA + 16) with
 // their 40-character secrets, and ARNs (arn:PARTITION:iam::ACCOUNT:TYPE/PATH/NAME).
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../lazy.ts';
 import type { Ctx } from '../../gateway/context.ts';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 function base32(n: number): string {
-  const b = randomBytes(n);
+  const b = crypto().randomBytes(n);
   let s = '';
   for (let i = 0; i < n; i++) s += BASE32[b[i]! & 31];
   return s;
@@ -24,7 +24,7 @@ export function newAccessKeyId(): string {
 }
 
 export function newSecretAccessKey(): string {
-  return randomBytes(30).toString('base64');
+  return crypto().randomBytes(30).toString('base64');
 }
 
 export type ArnType = 'role' | 'user' | 'instance-profile' | 'policy';

@@ -7,7 +7,7 @@
 //   GET  /_palisade/network/connections/ID
 // and the server clock: GET /_palisade/clock, POST /_palisade/clock {advanceSeconds} | {epochMillis}.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { crypto } from '../../lazy.ts';
 import type { Store } from '../../store/store.ts';
 import type { Clock } from '../../clock.ts';
 import { VirtualClock } from '../../clock.ts';
@@ -205,7 +205,7 @@ export class NetworkApi implements Extension {
         const proto = protocolOf(spec.protocol);
         const r = this.evaluate({ ...spec, flags: spec.flags ?? (proto === 6 ? ['SYN'] : undefined) }, scope, true);
         const c: Connection = {
-          id: `conn-${randomUUID()}`, src: r.src, dst: r.dst, proto, srcPort: r.pkt?.srcPort ?? 0, dstPort: r.pkt?.dstPort ?? 0,
+          id: `conn-${crypto().randomUUID()}`, src: r.src, dst: r.dst, proto, srcPort: r.pkt?.srcPort ?? 0, dstPort: r.pkt?.dstPort ?? 0,
           icmpType: r.pkt?.icmpType, icmpCode: r.pkt?.icmpCode, opened: this.clock.now(), packets: 1,
         };
         this.connections.set(c.id, c);

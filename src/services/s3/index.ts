@@ -4,8 +4,7 @@
 // prefix, delimiter, max-keys and continuation tokens). Path-style (`/bucket/key`) and
 // `bucket.localhost` hosts. Requests are routed here by their SigV4 scope's service, `s3`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
-import { zlib } from '../../lazy.ts';
+import { zlib, crypto } from '../../lazy.ts';
 import type { Extension, Gateway } from '../../gateway/server.ts';
 import type { Ctx, ServiceDef } from '../../gateway/context.ts';
 import { ApiError } from '../../gateway/errors.ts';
@@ -52,7 +51,7 @@ export function validBucketName(name: string): boolean {
     && !name.startsWith('xn--') && !name.endsWith('-s3alias') && !name.includes('.-') && !name.includes('-.');
 }
 
-export const canonicalUserId = (account: string) => createHash('sha256').update(`palisade:${account}`).digest('hex');
+export const canonicalUserId = (account: string) => crypto().createHash('sha256').update(`palisade:${account}`).digest('hex');
 
 /** Bodies sent with `Content-Encoding: aws-chunked` (streaming SigV4 or unsigned with trailers). */
 export function decodeAwsChunked(buf: Buffer): { body: Buffer; trailers: Record<string, string> } {
@@ -83,8 +82,8 @@ function checksumOf(alg: string, body: Buffer): string | undefined {
       b.writeUInt32BE(zlib().crc32(body) >>> 0);
       return b.toString('base64');
     }
-    case 'sha1': return createHash('sha1').update(body).digest('base64');
-    case 'sha256': return createHash('sha256').update(body).digest('base64');
+    case 'sha1': return crypto().createHash('sha1').update(body).digest('base64');
+    case 'sha256': return crypto().createHash('sha256').update(body).digest('base64');
     default: return undefined; // crc32c / crc64nvme: kept as sent
   }
 }
@@ -132,8 +131,8 @@ export class S3Api implements Extension {
     const v2 = scope ? undefined : sigV2AccessKey(req, query);
     if (v2 !== undefined) scope = { accessKeyId: v2, date: '', region: config.region, service: 's3' };
     if (scope?.service !== 's3') return false;
-    const requestId = String(res.getHeader('x-amz-request-id') ?? randomBytes(8).toString('hex').toUpperCase());
-    res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    const requestId = String(res.getHeader('x-amz-request-id') ?? crypto().randomBytes(8).toString('hex').toUpperCase());
+    res.setHeader('x-amz-id-2', crypto().randomBytes(24).toString('base64'));
     try {
       let accessKeyId = scope.accessKeyId;
       if (v2 !== undefined && config.auth && config.auth !== 'open') {
@@ -440,7 +439,7 @@ export class S3Api implements Extension {
     const md5 = header(req, 'content-md5');
     if (md5 !== undefined) {
       if (!/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', 400);
-      if (createHash('md5').update(body).digest('base64') !== md5) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', 400);
+      if (crypto().createHash('md5').update(body).digest('base64') !== md5) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', 400);
     }
     const checksums: Record<string, string> = {};
     for (const alg of CHECKSUMS) {

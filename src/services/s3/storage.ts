@@ -2,7 +2,7 @@
 // under `<stateDir>/s3/<account>/<bucket>/` — or, when state is in memory, in the in-memory
 // database itself. Bucket names are one namespace for all accounts (as in AWS); each bucket
 // belongs to the account that created it.
-import { randomUUID, createHash } from 'node:crypto';
+import { crypto } from '../../lazy.ts';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -127,12 +127,12 @@ export class S3Storage {
   }
 
   private prepare(b: BucketRow, key: string, body: Buffer, info: ObjectInfo, now: number) {
-    const etag = createHash('md5').update(body).digest('hex');
+    const etag = crypto().createHash('md5').update(body).digest('hex');
     let blob: string | null = null;
     if (this.dir) {
       const dir = join(this.dir, b.account, b.name);
       mkdirSync(dir, { recursive: true });
-      blob = randomUUID();
+      blob = crypto().randomUUID();
       const tmp = join(dir, `.${blob}.tmp`);
       writeFileSync(tmp, body);
       renameSync(tmp, join(dir, blob));

@@ -6,7 +6,7 @@ import type {
   DecodeAuthorizationMessageResponse, GetAccessKeyInfoRequest, GetAccessKeyInfoResponse, GetCallerIdentityResponse,
   GetSessionTokenRequest, GetSessionTokenResponse, Credentials,
 } from '@aws-sdk/client-sts';
-import { createHash } from 'node:crypto';
+import { crypto } from '../../lazy.ts';
 import type { Ctx, ServiceDef, Handler } from '../../gateway/context.ts';
 import { ApiError } from '../../gateway/errors.ts';
 import { loadModel } from '../../protocol/model.ts';
@@ -243,7 +243,7 @@ export const stsHandlers: Record<string, Handler> = {
     return {
       Credentials: credentials(s), AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn },
       Subject: subject, SubjectType: subjectType, Issuer: issuer, Audience: audience,
-      NameQualifier: createHash('sha1').update(issuer + account + providerName).digest('base64'),
+      NameQualifier: crypto().createHash('sha1').update(issuer + account + providerName).digest('base64'),
     };
   },
 
