@@ -117,15 +117,18 @@ export class Gateway {
     for (const ext of this.extensions) {
       if (await ext.handle(req, res, body)) return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const scope = credentialScope(req.headers.authorization, url.searchParams);
+    // The query string only (a URL object is made when a signature check needs one).
+    const raw = req.url ?? '/';
+    const qi = raw.indexOf('?');
+    const query = new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '');
+    const scope = credentialScope(req.headers.authorization, query);
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && target.includes('.')) {
       await this.dispatchJson(req, res, requestId, target, body, scope);
       return;
     }
     const contentType = String(req.headers['content-type'] ?? '');
-    const params = new URLSearchParams(url.search);
+    const params = query;
     if (req.method === 'POST' && (contentType.startsWith('application/x-www-form-urlencoded') || contentType === '')) {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
     }
@@ -147,7 +150,7 @@ export class Gateway {
       fail(new ApiError('MissingAction', 'The request must contain the parameter Action'));
       return;
     }
-    await this.run(req, url, body, service, action, scope, requestId,
+    await this.run(req, body, service, action, scope, requestId,
       () => codec.decoder.decode(action, params),
       (output) => endWithParts(res, 200, 'text/xml;charset=UTF-8', codec.encoder.successParts(action, output, requestId)),
       fail);
@@ -172,7 +175,7 @@ export class Gateway {
       send(400, JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown target ${target}` }), 'UnknownOperationException');
       return;
     }
-    await this.run(req, new URL(req.url ?? '/', 'http://localhost'), body, service, action, scope, requestId,
+    await this.run(req, body, service, action, scope, requestId,
       () => json.decode(action, body.toString('utf8')),
       (output) => send(200, json.encode(action, output)),
       (e) => send(e.status, json.error(e.code, e.message), e.code),
@@ -181,13 +184,13 @@ export class Gateway {
 
   /** Runs one call in one store transaction; observers see it (success or failure) before it is answered. */
   private async run(
-    req: IncomingMessage, url: URL, body: Buffer, service: ServiceDef, action: string, scope: ReturnType<typeof credentialScope>, requestId: string,
+    req: IncomingMessage, body: Buffer, service: ServiceDef, action: string, scope: ReturnType<typeof credentialScope>, requestId: string,
     decode: () => Record<string, unknown>, ok: (output: Record<string, unknown> | undefined) => void, fail: (e: ApiError) => void,
     unknownCode = 'InvalidAction',
   ): Promise<void> {
     if (this.config.auth && this.config.auth !== 'open' && !(service.name === 'sts' && UNSIGNED_ACTIONS.has(action))) {
       try {
-        await authenticate(req, url, body, service.model.protocol, this.store, this.clock, this.rootKey());
+        await authenticate(req, new URL(req.url ?? '/', 'http://localhost'), body, service.model.protocol, this.store, this.clock, this.rootKey());
       } catch (e) {
         if (e instanceof ApiError) return fail(e);
         throw e;
