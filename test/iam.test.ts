@@ -99,6 +99,17 @@ describe('roles', () => {
     assert.equal(ok.Role!.MaxSessionDuration, 43200);
   });
 
+  // Coral's validation, as IAM answers a request without a required member (the SDK v3 sends it
+  // as given): every missing member at once, by its lower-camel path, "Member must not be null".
+  it('a missing required parameter is a ValidationError naming each missing member', async () => {
+    await expectError(() => iam.send(new GetRoleCommand({} as never)), 'ValidationError', 400,
+      "1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null");
+    await expectError(() => iam.send(new CreateRoleCommand({} as never)), 'ValidationError', 400,
+      "2 validation errors detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null; Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null");
+    await expectError(() => iam.send(new CreateRoleCommand({ RoleName: 'tagged-missing', AssumeRolePolicyDocument: '{}', Tags: [{ Key: 'k' } as never] })), 'ValidationError', 400,
+      "1 validation error detected: Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be null");
+  });
+
   it('validates the trust policy as one (MalformedPolicyDocument 400)', async () => {
     const withResource = json({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole', Resource: '*' }] });
     await expectError(() => role('t1', { AssumeRolePolicyDocument: withResource }), 'MalformedPolicyDocumentException', 400, 'Has prohibited field Resource');

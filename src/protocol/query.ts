@@ -26,6 +26,20 @@ function buildTree(params: Iterable<[string, string]>): Node {
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** A query parameter path as Coral's validation messages name it: `Tags.member.2.Key` → `tags.2.member.key`. */
+function coralPath(wirePath: string): string {
+  const parts = wirePath.split('.');
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if ((p === 'member' || p === 'entry') && /^\d+$/.test(parts[i + 1] ?? '')) {
+      out.push(parts[i + 1]!, p);
+      i++;
+    } else out.push(/^\d+$/.test(p) ? p : p.charAt(0).toLowerCase() + p.slice(1));
+  }
+  return out.join('.');
+}
+
 export class QueryDecoder {
   constructor(private readonly model: ServiceModel) {}
 
@@ -70,8 +84,13 @@ export class QueryDecoder {
         if (!seen.has(key)) throw new ApiError('UnknownParameter', `The parameter ${path}${key} is not recognized`);
       }
     }
-    for (const name of shape.r ?? []) {
-      if (out[name] === undefined) throw err.missing(path + this.wireName(name, shape.m[name]!));
+    const missing = (shape.r ?? []).filter((name) => out[name] === undefined);
+    if (missing.length) {
+      if (this.model.protocol === 'ec2') throw err.missing(path + this.wireName(missing[0]!, shape.m[missing[0]!]!));
+      // IAM and STS validate like every Coral service: all at once, with the member's path.
+      const at = (name: string) => coralPath(path + this.wireName(name, shape.m[name]!));
+      const list = missing.map((name) => `Value null at '${at(name)}' failed to satisfy constraint: Member must not be null`);
+      throw new ApiError('ValidationError', `${list.length} validation error${list.length > 1 ? 's' : ''} detected: ${list.join('; ')}`);
     }
     return out;
   }
