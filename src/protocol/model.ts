@@ -42,8 +42,13 @@ export function resolve(model: ServiceModel, ref: ShapeRef): Shape {
   return ref;
 }
 
+let foundDir: string | undefined;
 function modelsDir(): string {
   if (process.env.PALISADE_MODELS_DIR) return process.env.PALISADE_MODELS_DIR;
+  return (foundDir ??= findModelsDir());
+}
+
+function findModelsDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     for (const candidate of [join(dir, 'models'), join(dir, 'dist', 'models')]) {
@@ -133,29 +138,37 @@ function parseModel(buf: Buffer): ServiceModel {
 }
 
 /**
- * With the build's byte index (<service>.index.json): the head is read and parsed, and each shape
- * is read from the file (its own bytes only) and parsed when first used. A start then reads ~90 KB
- * of the 930 KB EC2 model instead of all of it, and finding a shape is a lookup, not a search.
+ * With the build's byte index (<service>.index, see scripts/gen-models.mjs): the head is read and
+ * parsed, and each shape is read from the file (its own bytes only) and parsed when first used.
+ * A start then reads ~90 KB of the 930 KB EC2 model instead of all of it, and finding a shape is
+ * a lookup, not a search.
  */
-function indexedModel(file: string, index: { head: number; shapes: Record<string, [number, number]> }): ServiceModel {
+function indexedModel(file: string, index: Buffer): ServiceModel {
   const fd = openSync(file, 'r');
   const read = (start: number, end: number) => {
     const b = Buffer.allocUnsafe(end - start);
     readSync(fd, b, 0, b.length, start);
     return b.toString('utf8');
   };
-  const head = JSON.parse(`${read(0, index.head)}"shapes":{}}`) as ServiceModel;
+  const count = index.readUInt32LE(4);
+  const names = index.toString('utf8', 8 + count * 8).split('\n');
+  let position: Map<string, number> | undefined;
+  const head = JSON.parse(`${read(0, index.readUInt32LE(0))}"shapes":{}}`) as ServiceModel;
   const parsed: Record<string, StructShape> = Object.create(null);
   const get = (name: string): StructShape | undefined => {
     let s = parsed[name];
     if (s === undefined) {
-      const at = Object.hasOwn(index.shapes, name) ? index.shapes[name] : undefined;
-      if (!at) return undefined;
-      s = parsed[name] = JSON.parse(read(at[0], at[1])) as StructShape;
+      if (!position) {
+        position = new Map();
+        for (let i = 0; i < names.length; i++) position.set(names[i]!, i);
+      }
+      const i = position.get(name);
+      if (i === undefined) return undefined;
+      s = parsed[name] = JSON.parse(read(index.readUInt32LE(8 + i * 8), index.readUInt32LE(12 + i * 8))) as StructShape;
     }
     return s;
   };
-  head.shapes = shapesProxy(parsed, get, () => [...new Set([...Object.keys(index.shapes), ...Object.keys(parsed)])]);
+  head.shapes = shapesProxy(parsed, get, () => [...new Set([...names, ...Object.keys(parsed)])]);
   return head;
 }
 
@@ -164,9 +177,9 @@ export function loadModel(service: string): ServiceModel {
   let m = cache.get(service);
   if (!m) {
     const dir = modelsDir();
-    let index: { head: number; shapes: Record<string, [number, number]> } | undefined;
+    let index: Buffer | undefined;
     try {
-      index = JSON.parse(readFileSync(join(dir, `${service}.index.json`), 'latin1')) as typeof index;
+      index = readFileSync(join(dir, `${service}.index`));
     } catch {
       index = undefined; // a models directory without the index (PALISADE_MODELS_DIR): search it
     }
