@@ -82,6 +82,24 @@ describe('POST /_palisade/network/evaluate', () => {
   });
 });
 
+describe('ports belong to TCP and UDP only', () => {
+  it('a port given with another protocol is ignored (rules of other protocols cover all ports); bad ports are errors', async () => {
+    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: '50', UserIdGroupPairs: [{ GroupId: sgWeb }] }] }));
+    const { body } = await api('/_palisade/network/evaluate', { flows: [
+      { from: web, to: db, protocol: '50' },
+      { from: web, to: db, protocol: '50', port: 70000, srcPort: 99999 },
+      { from: web, to: db, protocol: 'tcp', port: 5432, srcPort: 70000 },
+      { from: web, to: db, protocol: 'tcp', port: 5432.5 },
+    ] });
+    const [plain, withPorts, badSrc, badDst] = body.results;
+    assert.equal(plain.verdict, 'ACCEPT');
+    assert.equal(withPorts.verdict, 'ACCEPT', 'the same flow: the ports are not part of an ESP packet');
+    assert.match(badSrc.error, /srcPort must be 0-65535/);
+    assert.match(badDst.error, /port \(0-65535\) is required/);
+    await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: '50', UserIdGroupPairs: [{ GroupId: sgWeb }] }] }));
+  });
+});
+
 describe('connections driven packet by packet', () => {
   it('a tracked connection outlives its rule until idle timeout on the server clock', async () => {
     await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: sgApp }] }] }));

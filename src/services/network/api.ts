@@ -142,10 +142,16 @@ export class NetworkApi implements Extension {
 
   private packet(spec: FlowSpec, proto: number, forward: boolean, conn?: Connection): Packet {
     const icmp = proto === 1 || proto === 58;
-    const srcPort = conn ? (forward ? conn.srcPort : conn.dstPort) : icmp ? 0 : spec.srcPort ?? 49152;
-    const dstPort = conn ? (forward ? conn.dstPort : conn.srcPort) : icmp ? 0 : spec.port ?? 0;
-    if (!icmp && (proto === 6 || proto === 17) && !conn && (spec.port === undefined || spec.port < 0 || spec.port > 65535)) {
+    // Only TCP and UDP have ports (security-group rules of other protocols cover "all ports", and
+    // flow logs write 0 for them): any port given with another protocol is ignored.
+    const ported = proto === 6 || proto === 17;
+    const srcPort = conn ? (forward ? conn.srcPort : conn.dstPort) : ported ? spec.srcPort ?? 49152 : 0;
+    const dstPort = conn ? (forward ? conn.dstPort : conn.srcPort) : ported ? spec.port ?? 0 : 0;
+    if (ported && !conn && (spec.port === undefined || !Number.isInteger(spec.port) || spec.port < 0 || spec.port > 65535)) {
       throw new EndpointError('port (0-65535) is required for tcp and udp');
+    }
+    if (ported && !conn && spec.srcPort !== undefined && (!Number.isInteger(spec.srcPort) || spec.srcPort < 0 || spec.srcPort > 65535)) {
+      throw new EndpointError('srcPort must be 0-65535');
     }
     const icmpType = conn ? (forward ? conn.icmpType : conn.icmpType === 8 ? 0 : conn.icmpType === 128 ? 129 : conn.icmpType) : spec.icmpType ?? (proto === 58 ? 128 : 8);
     return { proto, srcPort, dstPort, icmpType: icmp ? icmpType : undefined, icmpCode: icmp ? (conn?.icmpCode ?? spec.icmpCode ?? 0) : undefined, flags: flagsOf(spec.flags), bytes: spec.bytes ?? 0 };
