@@ -2,7 +2,7 @@
 // through sequences of changes: groups set and removed, interfaces set (groups and addresses
 // changed) and removed, prefix lists set and removed. Covers what the index special-cases: IPv6
 // remotes and rules, '-1' rules, ICMP type/code, ports anywhere in 0..65535 (the port filters'
-// 64-point blocks and their edges), long range lists (bisection instead of a scan), wide CIDRs
+// 64-point blocks, the chunks' 8-point blocks and 256-point chunks, and their edges), long range lists (bisection instead of a scan), wide CIDRs
 // (the /16 address filter), interfaces with more groups than a table row holds, addresses held
 // by several interfaces, and two VPCs.
 import { describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { Policy, type GroupInput, type InterfaceInput, type RuleInput } from '../src/network/policy.ts';
 import { DataPlane } from '../src/network/dataplane.ts';
 import { parseAddress, setHas } from '../src/network/addresses.ts';
+import { AddrTable } from '../src/network/gate-index.ts';
 import { parseCidr, addressToBigInt } from '../src/net/cidr.ts';
 
 const PROTO_NUM: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
@@ -70,7 +71,7 @@ const V4 = ['10.0.0.5', '10.0.0.6', '10.0.1.9', '10.1.0.1', '10.200.3.4', '192.1
 const V6 = ['2001:db8::5', '2001:db8::6', '2001:db8:1::1', 'fd00::1', '::1'];
 const cidr4 = fc.constantFrom('10.0.0.0/24', '10.0.0.5/32', '10.0.0.4/30', '10.0.0.0/16', '10.1.0.0/16', '10.0.0.0/8', '0.0.0.0/0', '192.168.0.0/16', '8.8.8.8/32', '10.200.0.0/15', '255.255.255.255/32', '10.0.1.0/25', '10.0.1.8/29');
 const cidr6 = fc.constantFrom('2001:db8::/32', '2001:db8::5/128', '2001:db8:1::/48', '::/0', 'fd00::/8');
-const PORTS = [0, 1, 22, 63, 64, 65, 127, 128, 443, 2047, 2048, 2049, 8080, 32767, 32768, 65471, 65472, 65535];
+const PORTS = [0, 1, 7, 8, 22, 63, 64, 65, 127, 128, 255, 256, 257, 443, 2047, 2048, 2049, 8080, 8191, 8192, 32767, 32768, 65279, 65280, 65471, 65472, 65527, 65528, 65535];
 const port = fc.oneof(fc.constantFrom(...PORTS), fc.integer({ min: 0, max: 65535 }));
 
 function ruleArb(gid: string, i: number): fc.Arbitrary<RuleInput> {
@@ -257,6 +258,95 @@ describe('large arenas', () => {
       const remote = parseAddress(rnd() < 0.8 ? other.ipv4[0]! : other.ipv6[0]!)!;
       const q = { direction: rnd() < 0.5 ? 'ingress' as const : 'egress' as const, proto: pick([6, 17, 1, 50]), port: Math.floor(rnd() * 65536), icmpType: 8, icmpCode: 0, remote };
       assert.equal(changed.allows(i.id, q), fresh.allows(i.id, q), JSON.stringify({ i: i.id, q: { ...q, remote: String(remote.v) } }));
+    }
+  });
+});
+
+describe('address table', () => {
+  it('keeps values and masks through sets, changes and deletions; its sums never miss a live mask bit', () => {
+    let seed = 777;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return ((seed >>> 8) & 0xffffff) / 0x1000000;
+    };
+    const t = new AddrTable();
+    const model = new Map<string, [number, number]>();
+    const key = (vpc: number, a: number) => `${vpc}/${a}`;
+    const check = () => {
+      for (const [k, [value, mask]] of model) {
+        const [vpc, a] = k.split('/').map(Number) as [number, number];
+        assert.equal(t.get(vpc, a), value);
+        assert.equal(t.maskOf(vpc, a), mask);
+        const sum = t.sums[AddrTable.hash(vpc, a) & t.mask]!;
+        assert.equal(sum & mask, mask, 'sums hold every bit of a live entry');
+      }
+    };
+    // enough entries to grow the table, enough changes and deletions to sweep its sums
+    for (let step = 0; step < 60000; step++) {
+      const vpc = Math.floor(rnd() * 3);
+      const a = (Math.floor(rnd() * 3000) * 2654435761) | 0;
+      const r = rnd();
+      if (r < 0.6) {
+        const value = rnd() < 0.1 ? -2 : Math.floor(rnd() * 5000);
+        const mask = (1 << Math.floor(rnd() * 32)) | (1 << Math.floor(rnd() * 32));
+        t.set(vpc, a, value, mask);
+        model.set(key(vpc, a), [value, mask]);
+      } else {
+        t.delete(vpc, a);
+        model.delete(key(vpc, a));
+      }
+      if (step % 5000 === 4999) check();
+    }
+    check();
+    for (let k = 0; k < 2000; k++) {
+      const vpc = Math.floor(rnd() * 3);
+      const a = (Math.floor(rnd() * 6000) * 2654435761) | 0;
+      const m = model.get(key(vpc, a));
+      assert.equal(t.get(vpc, a), m ? m[0] : -1);
+      assert.equal(t.maskOf(vpc, a), m ? m[1] : 0);
+    }
+  });
+
+  it('group references follow membership through many interface changes (sums swept on the way)', () => {
+    let seed = 4242;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return ((seed >>> 8) & 0xffffff) / 0x1000000;
+    };
+    const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)]!;
+    const ids = Array.from({ length: 80 }, (_, i) => `sg-${i}`);
+    const p = new Policy();
+    // every group admits members of three other groups (all protocols, and tcp 1000-1100)
+    for (const id of ids) {
+      const refs = [pick(ids), pick(ids), pick(ids)];
+      p.setGroup({ id, vpcId: 'vpc-1', rules: refs.flatMap((g, k) => [
+        { id: `${id}-a${k}`, groupId: id, egress: false, protocol: k === 0 ? '-1' : 'tcp', from: 1000, to: 1100, refGroupId: g },
+      ]) });
+    }
+    const ifaces = new Map<string, InterfaceInput>();
+    const addr = (i: number) => `10.9.${i >> 8}.${i & 255}`;
+    const member = (a: string, g: string) => [...ifaces.values()].some((i) => i.ipv4.includes(a) && i.groups.includes(g));
+    for (let step = 0; step < 3000; step++) {
+      const n = Math.floor(rnd() * 300);
+      const id = `eni-${n}`;
+      if (rnd() < 0.2) {
+        p.removeInterface(id);
+        ifaces.delete(id);
+      } else {
+        // addresses move between interfaces now and then (shared for a while)
+        const i: InterfaceInput = { id, vpcId: 'vpc-1', ipv4: [addr(rnd() < 0.9 ? n : Math.floor(rnd() * 300))], ipv6: [], groups: Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => pick(ids)) };
+        p.setInterface(i);
+        ifaces.set(id, i);
+      }
+      if (step % 50 !== 49) continue;
+      for (let k = 0; k < 40; k++) {
+        const at = pick([...ifaces.values()]);
+        const remote = addr(Math.floor(rnd() * 300));
+        const port = pick([80, 1000, 1050, 1100, 1101]);
+        const q = { direction: 'ingress' as const, proto: 6, port, remote: parseAddress(remote)! };
+        const want = at.groups.some((g) => p.groupRules(g).some((r) => (r.protocol === '-1' || (port >= r.from! && port <= r.to!)) && member(remote, r.refGroupId!)));
+        assert.equal(p.allows(at.id, q), want, JSON.stringify({ at: at.id, remote, port }));
+      }
     }
   });
 });

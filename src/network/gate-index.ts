@@ -14,21 +14,26 @@
 //     and icmpv6, then the all-protocol segment (read only past the address filter), then
 //     the entries of other protocols: most lookups read the header and a filter word, in the
 //     blob's first line, and nothing else
-//   port entry: [filter (PORT_MAP words), port index (offset in the cold blob)]: bit k of the
-//     filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port space
-//     (ICMP: type*256+code), so a lookup of an uncovered port stops at one word
-//   cold blob: the port indexes [n, starts (STRETCHES + 1 words), (bound0, seg0) … (bound(n-1),
-//     seg(n-1))] (bound k starts the stretch of the port space that segment k covers; segk 0 =
-//     nothing allowed; starts[j] is the first bound ≥ 1024·j, so a lookup scans the few pairs of
-//     one 1024-point stretch), then their segments (offsets relative to the cold blob's start)
+//   port entry: [filter (PORT_MAP words), port index (offset in the cold blob), c, chunks…]: bit
+//     k of the filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port
+//     space (ICMP: type*256+code), so a lookup of an uncovered port stops at one word; then per
+//     chunk of 256 points (c of them, up to the last point covered, and one more) a finer filter
+//     (bit b: some rule covers a point of its [8b, 8b+7]) and the index of its first bound among
+//     the cold index's, so a lookup past the filter reads one more hot word before any cold one
+//   cold blob: the port indexes [n, (bound0, seg0) … (bound(n-1), seg(n-1))] (bound k starts the
+//     stretch of the port space that segment k covers; segk 0 = nothing allowed; a lookup scans
+//     the few bounds of its chunk, one outside 0..65535 bisects them all), then their segments
+//     (offsets relative to the cold blob's start)
 //   segment: [n4, (lo, hi)×n4, nRefs, refs' mask, group handles…, nPl, prefix-list handles…, v6]
 //     IPv4 ranges merged and sorted, stored with the sign bit flipped (so int32 order is address
 //     order); group references and prefix lists as interned handles (with the union of the
 //     references' `groupBit`s, a one-word filter); v6 is an index into the
 //     group direction's side list of IPv6 sets (-1 = none).
 //
-// A lookup reads the header, the all-protocol segment and one filter word — contiguous, a line
-// or two — and only for a covered port a bisection in the bounds and a segment.
+// A lookup tests the header's line once (address filter, references' mask against a superset of
+// the remote's, what the segment holds, the port filter's word: see Policy.allowsAt) and only
+// past that test reads the segment, the chunk's finer filter and, for a covered port, a few
+// bounds and a segment.
 import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
@@ -49,8 +54,8 @@ export const ADDR_MAP = 5;
  */
 export const addressBit = (v: number) => (v >>> 16) & 127;
 export const PORT_MAP = 32;
-/** Stretches of 1024 points a cold port index lists the first bound of (see `compileDirectionWords`). */
-export const STRETCHES = 64;
+/** A port entry's chunks (past its filter, its cold index's offset and the number of chunks) are of 1 << CHUNK_BITS points. */
+export const CHUNK_BITS = 8;
 
 /** A group handle's bit in a one-word filter of groups. */
 export const groupBit = (g: number) => 1 << (g & 31);
@@ -144,17 +149,27 @@ export function compileDirectionWords(
     const map = hot.length;
     for (let k = 0; k < PORT_MAP; k++) hot.push(0);
     hot.push(cold.length);
-    for (const [a, b] of spans) {
-      const lo = Math.max(a, 0);
-      const hi = Math.min(b, 65535);
-      for (let k = lo >> 6; k <= hi >> 6 && lo <= hi; k++) hot[map + (k >> 5)] |= 1 << (k & 31);
+    // the spans within 0..65535, and the chunks of CHUNK points up to the last point covered
+    const inside: [number, number][] = [];
+    for (const [a, b] of spans) if (Math.max(a, 0) <= Math.min(b, 65535)) inside.push([Math.max(a, 0), Math.min(b, 65535)]);
+    let top = -1;
+    for (const [, b] of inside) top = Math.max(top, b);
+    const chunks = top < 0 ? 0 : (top >> CHUNK_BITS) + 1;
+    hot.push(chunks);
+    const fine = hot.length;
+    for (let i = 0, k = 0; i <= chunks; i++) {
+      while (k < n && bounds[k]! < i << CHUNK_BITS) k++;
+      hot.push(0, k); // (filter, first bound) per chunk, then (0, n) past the last
+    }
+    for (const [lo, hi] of inside) {
+      for (let k = lo >> 6; k <= hi >> 6; k++) hot[map + (k >> 5)] |= 1 << (k & 31);
+      for (let i = lo >> CHUNK_BITS; i <= hi >> CHUNK_BITS; i++) {
+        const first = i === lo >> CHUNK_BITS ? (lo >> 3) & 31 : 0;
+        const last = i === hi >> CHUNK_BITS ? (hi >> 3) & 31 : 31;
+        hot[fine + 2 * i] |= (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
+      }
     }
     cold.push(n);
-    // where each 1024-point stretch starts among the bounds (STRETCHES + 1 words)
-    for (let j = 0, k = 0; j <= STRETCHES; j++) {
-      while (k < n && bounds[k]! < j * 1024) k++;
-      cold.push(k);
-    }
     for (let k = 0; k < n; k++) {
       cold.push(bounds[k]!, 0);
       if (members[k]!.length) pending.push([cold.length - 1, members[k]!]);
@@ -250,7 +265,8 @@ export class Arena {
   alloc(src: number[]): number {
     const n = src.length;
     const at = (this.top + this.align - 1) & -this.align;
-    this.ensure(at + n);
+    // room past the blob for a filter word read at a port entry's offset 0 (see `allowsAt`)
+    this.ensure(at + n + PORT_MAP);
     this.words.set(src, at);
     this.top = at + n;
     return at;
@@ -293,15 +309,37 @@ export class Arena {
  * (VPC, IPv4 address) → value (≥ 0, or -2) and a mask, open addressing with linear probing. Slots
  * are 4 int32 words [flipped address, vpc, value, mask] — one probe reads one slot — the value -1
  * marking an empty slot and -3 a deleted one.
+ *
+ * Beside the slots, one word per slot (a quarter of their size): `sums[i]` holds at least the mask
+ * bits of every live entry whose probe starts at slot i (it may hold stale bits of entries
+ * since deleted or changed, never fewer), so most lookups that only need to rule out a mask read
+ * one word of a small array; the stale bits are swept when they pile up.
  */
 export class AddrTable {
   slots = new Int32Array(4 * 1024).fill(-1);
+  sums = new Int32Array(1024);
   mask = 1023;
   used = 0; // live + deleted
+  /** deletions and mask changes since `sums` was last swept */
+  private stale = 0;
 
   static hash(vpc: number, a: number): number {
     const h = Math.imul(a ^ Math.imul(vpc, 0x85ebca6b), 0x9e3779b1);
     return h ^ (h >>> 16);
+  }
+
+  /** The mask of the entry (0 when there is none). */
+  maskOf(vpc: number, a: number): number {
+    const s = this.slots;
+    const m = this.mask;
+    let i = AddrTable.hash(vpc, a) & m;
+    for (;;) {
+      const at = i << 2;
+      const v = s[at + 2]!;
+      if (v === -1) return 0;
+      if (s[at] === a && s[at + 1] === vpc && v !== -3) return s[at + 3]!;
+      i = (i + 1) & m;
+    }
   }
 
   get(vpc: number, a: number): number {
@@ -326,7 +364,14 @@ export class AddrTable {
       const at = i << 2;
       const v = s[at + 2]!;
       if (v === -1) break;
-      if (v === -3) { if (free < 0) free = at; } else if (s[at] === a && s[at + 1] === vpc) { s[at + 2] = value; s[at + 3] = mask; return; }
+      if (v === -3) { if (free < 0) free = at; } else if (s[at] === a && s[at + 1] === vpc) {
+        if (s[at + 3] !== mask) this.stale++;
+        s[at + 2] = value;
+        s[at + 3] = mask;
+        this.sums[AddrTable.hash(vpc, a) & this.mask] |= mask;
+        this.sweep();
+        return;
+      }
       i = (i + 1) & this.mask;
     }
     const at = free >= 0 ? free : i << 2;
@@ -335,6 +380,7 @@ export class AddrTable {
     s[at + 1] = vpc;
     s[at + 2] = value;
     s[at + 3] = mask;
+    this.sums[AddrTable.hash(vpc, a) & this.mask] |= mask;
   }
 
   delete(vpc: number, a: number): void {
@@ -344,15 +390,35 @@ export class AddrTable {
       const at = i << 2;
       const v = s[at + 2]!;
       if (v === -1) return;
-      if (v !== -3 && s[at] === a && s[at + 1] === vpc) { s[at + 2] = -3; return; }
+      if (v !== -3 && s[at] === a && s[at + 1] === vpc) {
+        s[at + 2] = -3;
+        this.stale++;
+        this.sweep();
+        return;
+      }
       i = (i + 1) & this.mask;
     }
   }
 
   clear(): void {
     this.slots = new Int32Array(4 * 1024).fill(-1);
+    this.sums = new Int32Array(1024);
     this.mask = 1023;
     this.used = 0;
+    this.stale = 0;
+  }
+
+  /** Recomputes `sums` from the live entries once stale bits have piled up. */
+  private sweep(): void {
+    if (this.stale * 8 < this.mask + 1) return;
+    const s = this.slots;
+    const sums = this.sums;
+    sums.fill(0);
+    for (let at = 0; at < s.length; at += 4) {
+      const v = s[at + 2]!;
+      if (v >= 0 || v === -2) sums[AddrTable.hash(s[at + 1]!, s[at]!) & this.mask] |= s[at + 3]!;
+    }
+    this.stale = 0;
   }
 
   /** Drops deleted slots; sized for the live ones to fill at most 60%. */
@@ -364,8 +430,10 @@ export class AddrTable {
     let capacity = 1024;
     while ((n + 1) * 5 > capacity * 3) capacity *= 2;
     this.slots = new Int32Array(capacity * 4).fill(-1);
+    this.sums = new Int32Array(capacity);
     this.mask = capacity - 1;
     this.used = 0;
+    this.stale = 0;
     for (let at = 0; at < old.length; at += 4) if (live(at)) this.set(old[at + 1]!, old[at]!, old[at + 2]!, old[at + 3]!);
   }
 }

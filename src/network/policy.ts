@@ -12,7 +12,7 @@
 // (gate-index.ts), and the remote address's groups come from an open-addressing table. No
 // strings, no Maps, no allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, OTHERS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, STRETCHES, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, OTHERS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -366,93 +366,113 @@ export class Policy {
     const n = (w0 & COUNT) === COUNT ? this.ifGroups[h]!.length : w0 & COUNT;
     const vpc = w0 >>> 5;
     const d = direction === 'ingress' ? 0 : 1;
-    // where the protocol's port entry is: header word, and shift (other protocols: a table)
+    // where the protocol's port entry is: header word, and shift (other protocols: a table, read
+    // by the slow path)
     const word = proto === 6 || proto === 17 ? 1 : proto === 1 || proto === 58 ? 2 : OTHERS;
     const shift = proto === 17 || proto === 58 ? 16 : 0;
     const H = this.hot.words;
     const G = this.gOff;
     const v4 = remote.family === 4;
     const v = v4 ? flip4(remote.v) : 0;
-    const vbit = v4 ? addressBit(remote.v) : 0;
-    // the remote's groups, looked up once when a reference needs them: their mask, and where
-    // they are (as `memberRow`; -2 = not looked up yet)
-    let rmask = 0;
-    let mem = -2;
+    // the remote's bit in the address filters (none for IPv6)
+    const vword = v4 ? ADDR_MAP + (addressBit(remote.v) >>> 5) : ADDR_MAP;
+    const vmask = v4 ? 1 << (addressBit(remote.v) & 31) : 0;
+    // what sends a group to the slow path whatever its filters say: for IPv6, an all-protocol
+    // segment with IPv6 ranges or prefix lists; for IPv4, one with prefix lists; and a protocol
+    // with its port entries in the table, or a point outside 0..65535
+    const inside = word !== OTHERS && point >= 0 && point <= 65535;
+    const always = v4 ? ALL_HAS_PL : ALL_HAS_PL | ALL_HAS_V6;
+    const force = inside ? 0 : 1;
+    const pword = inside ? point >>> 11 : 0;
+    const pmask = inside ? 1 << ((point >>> 6) & 31) : 0;
+    // a superset of the remote's groups' mask (one word of the address table's sums), read at
+    // the first group with a blob
+    let rsum = 0;
+    let looked = false;
     for (let k = 0; k < n; k++) {
       const gd = 2 * (k < ROW_GROUPS ? T[base + 1 + k]! : this.ifGroups[h]![k]!) + d;
       const o = G[gd]!;
       if (o === 0) continue;
-      // the all-protocol rules: the header says what the segment holds
-      const w0 = H[o]!;
-      if (w0 !== 0) {
-        const all = w0 & 0xffff;
-        if (v4) {
-          if ((H[o + ADDR_MAP + (vbit >>> 5)]! & (1 << (vbit & 31))) !== 0 && inRanges(H, o + all, v)) return true;
-        } else if ((w0 & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
-        const refs = H[o + ALL_REFS]!;
-        if (refs !== 0) {
-          if (mem === -2) {
-            mem = -1;
-            if (v4) {
-              // memberRow, inline: one probe of the address table (which keeps the mask)
-              const S = this.fast4.slots;
-              const msk = this.fast4.mask;
-              let j = AddrTable.hash(vpc, v) & msk;
-              for (;;) {
-                const at = j << 2;
-                const val = S[at + 2]!;
-                if (val === -1) break;
-                if (S[at] === v && S[at + 1] === vpc && val !== -3) {
-                  mem = val >= 0 && (T[val * ROW]! & COUNT) <= ROW_GROUPS ? val * ROW : -3;
-                  rmask = S[at + 3]!;
-                  break;
-                }
-                j = (j + 1) & msk;
-              }
-            } else if ((mem = this.memberRow(vpc, remote)) !== -1) rmask = -1;
-          }
-          if ((refs & rmask) !== 0 && this.refsMatch(H, o + all, mem, vpc, remote)) return true;
-        }
-        if ((w0 & ALL_HAS_PL) !== 0 && this.prefixListsMatch(H, o + all, remote)) return true;
+      if (!looked) {
+        looked = true;
+        rsum = v4 ? this.fast4.sums[AddrTable.hash(vpc, v) & this.fast4.mask]! : -1;
       }
-      // the protocol's port entry and its filter word; past them, the cold index and a segment
-      let e = (H[o + word]! >>> shift) & 0xffff;
-      if (word === OTHERS) {
-        // other protocols: a short table of (proto, port entry)
-        const t = o + H[o + OTHERS]!;
-        e = 0;
-        if (t !== o) for (let j = H[t]! - 1; j >= 0; j--) if (H[t + 1 + 2 * j] === proto) { e = H[t + 2 + 2 * j]!; break; }
-      }
-      if (e === 0) continue;
-      e += o;
-      if (point >= 0 && point <= 65535 && (H[e + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) continue;
-      if (this.portMatches(gd, H[e + PORT_MAP]!, point, remote, vpc)) return true;
+      // one test of the header's line: the address filter of the all-protocol segment, its
+      // references' mask, what it holds, and the port filter's word (of a port entry at e; with
+      // none, e is 0 and the word is masked out)
+      const e = (H[o + word]! >>> shift) & 0xffff;
+      if (((H[o + vword]! & vmask) | (H[o + ALL_REFS]! & rsum) | (H[o]! & always) | (H[o + e + pword]! & pmask & ~((e - 1) >> 31)) | force) === 0) continue;
+      if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum)) return true;
     }
     return false;
   }
 
-  /** Past a port filter: the bisection in the cold port index, then the segment found. */
+  /** One group's blob (at o, for gd), everything in it: past the filters of `allowsAt`. */
+  private groupMatches(gd: number, o: number, word: number, shift: number, proto: number, point: number, remote: Address, v: number, vpc: number, rsum: number): boolean {
+    const H = this.hot.words;
+    const v4 = remote.family === 4;
+    // the all-protocol rules: the header says what the segment holds
+    const w0 = H[o]!;
+    if (w0 !== 0) {
+      const all = w0 & 0xffff;
+      if (v4) {
+        if ((H[o + ADDR_MAP + (addressBit(remote.v) >>> 5)]! & (1 << (addressBit(remote.v) & 31))) !== 0 && inRanges(H, o + all, v)) return true;
+      } else if ((w0 & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
+      const refs = H[o + ALL_REFS]!;
+      if ((refs & rsum) !== 0 && (refs & this.remoteMask(vpc, remote)) !== 0 && this.refsMatch(H, o + all, this.memberRow(vpc, remote), vpc, remote)) return true;
+      if ((w0 & ALL_HAS_PL) !== 0 && this.prefixListsMatch(H, o + all, remote)) return true;
+    }
+    // the protocol's port entry and its filter word; past them, a chunk's filter, the cold index
+    // and a segment
+    let e = (H[o + word]! >>> shift) & 0xffff;
+    if (word === OTHERS) {
+      // other protocols: a short table of (proto, port entry)
+      const t = o + H[o + OTHERS]!;
+      e = 0;
+      if (t !== o) for (let x = H[t]! - 1; x >= 0; x--) if (H[t + 1 + 2 * x] === proto) { e = H[t + 2 + 2 * x]!; break; }
+    }
+    if (e === 0) return false;
+    e += o;
+    if (point >= 0 && point <= 65535) {
+      if ((H[e + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) return false;
+      // the point's chunk: its finer filter, and where its bounds start in the cold index
+      const c = e + PORT_MAP + 2 + 2 * (point >>> CHUNK_BITS);
+      if ((H[c]! & (1 << ((point >>> 3) & 31))) === 0) return false;
+      return this.chunkMatches(gd, H[e + PORT_MAP]!, H[c + 1]!, H[c + 3]!, point, remote, vpc);
+    }
+    return this.portMatches(gd, H[e + PORT_MAP]!, point, remote, vpc);
+  }
+
+  /** The mask of the remote address's groups (exact for IPv4; for IPv6, all bits when it has holders). */
+  private remoteMask(vpc: number, remote: Address): number {
+    if (remote.family !== 4) return this.holders.has(holderKey(vpc, remote)) ? -1 : 0;
+    return this.fast4.maskOf(vpc, flip4(remote.v));
+  }
+
+  /** Past a chunk's filter: the segment of the last bound at or below the point (among lo..hi-1, or lo-1). */
+  private chunkMatches(gd: number, index: number, lo: number, hi: number, point: number, remote: Address, vpc: number): boolean {
+    const C = this.cold.words;
+    const at0 = this.gCold[gd]!;
+    const p = at0 + index + 1; // the (bound, segment) pairs
+    let at = lo - 1;
+    for (let k = lo; k < hi && C[p + 2 * k]! <= point; k++) at = k;
+    if (at < 0) return false;
+    const s = C[p + 2 * at + 1]!;
+    return s !== 0 && this.segmentMatches(C, at0 + s, gd, vpc, remote);
+  }
+
+  /** A point outside 0..65535: a bisection in the cold port index, then the segment found. */
   private portMatches(gd: number, index: number, point: number, remote: Address, vpc: number): boolean {
     const C = this.cold.words;
     const at0 = this.gCold[gd]!;
     const q = at0 + index;
-    const m = C[q]!;
-    const p = q + 2 + STRETCHES; // the (bound, segment) pairs
+    const p = q + 1; // the (bound, segment) pairs
     let at = -1;
-    if (point >= 0 && point <= 65535) {
-      // the bounds of the point's 1024-point stretch, and the one before them
-      const j = point >>> 10;
-      const lo = C[q + 1 + j]!;
-      const hi = C[q + 2 + j]!;
-      at = lo - 1;
-      for (let k = lo; k < hi && C[p + 2 * k]! <= point; k++) at = k;
-    } else {
-      let lo = 0;
-      let hi = m - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (C[p + 2 * mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
-      }
+    let lo = 0;
+    let hi = C[q]! - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (C[p + 2 * mid]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
     }
     if (at < 0) return false;
     const s = C[p + 2 * at + 1]!;
