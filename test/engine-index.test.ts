@@ -270,15 +270,17 @@ describe('address table', () => {
       return ((seed >>> 8) & 0xffffff) / 0x1000000;
     };
     const t = new AddrTable();
-    const model = new Map<string, [number, number]>();
+    const model = new Map<string, [number, number, number]>();
     const key = (vpc: number, a: number) => `${vpc}/${a}`;
     const check = () => {
-      for (const [k, [value, mask]] of model) {
+      for (const [k, [value, mask, maskB]] of model) {
         const [vpc, a] = k.split('/').map(Number) as [number, number];
         assert.equal(t.get(vpc, a), value);
         assert.equal(t.maskOf(vpc, a), mask);
-        const sum = t.sums[AddrTable.hash(vpc, a) & t.mask]!;
-        assert.equal(sum & mask, mask, 'sums hold every bit of a live entry');
+        assert.equal(t.maskBOf(vpc, a), maskB);
+        const home = AddrTable.hash(vpc, a) & t.mask;
+        assert.equal(t.sums[2 * home]! & mask, mask, 'sums hold every bit of a live entry');
+        assert.equal(t.sums[2 * home + 1]! & maskB, maskB, 'sums hold every bit of a live entry');
       }
     };
     // enough entries to grow the table, enough changes and deletions to sweep its sums
@@ -289,8 +291,9 @@ describe('address table', () => {
       if (r < 0.6) {
         const value = rnd() < 0.1 ? -2 : Math.floor(rnd() * 5000);
         const mask = (1 << Math.floor(rnd() * 32)) | (1 << Math.floor(rnd() * 32));
-        t.set(vpc, a, value, mask);
-        model.set(key(vpc, a), [value, mask]);
+        const maskB = 1 << Math.floor(rnd() * 32);
+        t.set(vpc, a, value, mask, maskB);
+        model.set(key(vpc, a), [value, mask, maskB]);
       } else {
         t.delete(vpc, a);
         model.delete(key(vpc, a));
@@ -304,6 +307,7 @@ describe('address table', () => {
       const m = model.get(key(vpc, a));
       assert.equal(t.get(vpc, a), m ? m[0] : -1);
       assert.equal(t.maskOf(vpc, a), m ? m[1] : 0);
+      assert.equal(t.maskBOf(vpc, a), m ? m[2] : 0);
     }
   });
 

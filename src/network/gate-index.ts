@@ -10,7 +10,9 @@
 //       [3] table of other protocols: [n, (proto, port entry)…]
 //       [4] the all-protocol segment's references' mask
 //       [5..8] the IPv4 filter of that segment's ranges (128 bits, see `addressBit`)
-//     then the port entries of tcp (its filter's first words in the header's line), udp, icmp
+//       [9] the references' second mask (see `groupBitB`)
+//     then the port entries of tcp (its filter's first 6 words, for ports below 12288, in the
+//     header's line), udp, icmp
 //     and icmpv6, then the all-protocol segment (read only past the address filter), then
 //     the entries of other protocols: most lookups read the header and a filter word, in the
 //     blob's first line, and nothing else
@@ -37,7 +39,7 @@
 import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
-export const HDR = 9;
+export const HDR = 10;
 /** Header word 3: the table of other protocols' port entries. */
 export const OTHERS = 3;
 /** Header word 4: the all-protocol segment's references' mask (see `groupBit`; 0 = none). */
@@ -59,6 +61,13 @@ export const CHUNK_BITS = 8;
 
 /** A group handle's bit in a one-word filter of groups. */
 export const groupBit = (g: number) => 1 << (g & 31);
+/**
+ * A second bit of a group handle (from its next five bits): a reference filter tests both masks,
+ * so that it tells apart up to 1024 groups where one word alone tells apart 32.
+ */
+export const groupBitB = (g: number) => 1 << ((g >>> 5) & 31);
+/** Header word 9: the all-protocol segment's references' second mask (see `groupBitB`). */
+export const ALL_REFS_B = 9;
 
 /** The IPv4 address as an int32 ordered like the address. */
 export const flip4 = (v: number) => (v ^ 0x80000000) | 0;
@@ -202,6 +211,7 @@ export function compileDirectionWords(
     const r = s + 1 + 2 * hot[s]!;
     const nRef = hot[r]!;
     hot[ALL_REFS] = hot[r + 1]!;
+    for (let k = 0; k < nRef; k++) hot[ALL_REFS_B] |= groupBitB(hot[r + 2 + k]!);
     const nPl = hot[r + 2 + nRef]!;
     hot[0] |= (nPl ? ALL_HAS_PL : 0) | (hot[r + 3 + nRef + nPl]! >= 0 ? ALL_HAS_V6 : 0);
   }
@@ -317,7 +327,10 @@ export class Arena {
  */
 export class AddrTable {
   slots = new Int32Array(4 * 1024).fill(-1);
-  sums = new Int32Array(1024);
+  /** per slot: its entry's second mask (see `groupBitB`) */
+  masksB = new Int32Array(1024);
+  /** per slot i: [2i] a superset of the first masks, [2i + 1] of the second, of the entries whose probe starts at i */
+  sums = new Int32Array(2 * 1024);
   mask = 1023;
   used = 0; // live + deleted
   /** deletions and mask changes since `sums` was last swept */
@@ -326,6 +339,20 @@ export class AddrTable {
   static hash(vpc: number, a: number): number {
     const h = Math.imul(a ^ Math.imul(vpc, 0x85ebca6b), 0x9e3779b1);
     return h ^ (h >>> 16);
+  }
+
+  /** The second mask of the entry (0 when there is none). */
+  maskBOf(vpc: number, a: number): number {
+    const s = this.slots;
+    const m = this.mask;
+    let i = AddrTable.hash(vpc, a) & m;
+    for (;;) {
+      const at = i << 2;
+      const v = s[at + 2]!;
+      if (v === -1) return 0;
+      if (s[at] === a && s[at + 1] === vpc && v !== -3) return this.masksB[i]!;
+      i = (i + 1) & m;
+    }
   }
 
   /** The mask of the entry (0 when there is none). */
@@ -355,32 +382,38 @@ export class AddrTable {
     }
   }
 
-  set(vpc: number, a: number, value: number, mask: number): void {
+  set(vpc: number, a: number, value: number, mask: number, maskB = 0): void {
     if ((this.used + 1) * 10 > (this.mask + 1) * 7) this.rebuild();
     const s = this.slots;
-    let i = AddrTable.hash(vpc, a) & this.mask;
+    const home = AddrTable.hash(vpc, a) & this.mask;
+    let i = home;
     let free = -1;
     for (;;) {
       const at = i << 2;
       const v = s[at + 2]!;
       if (v === -1) break;
-      if (v === -3) { if (free < 0) free = at; } else if (s[at] === a && s[at + 1] === vpc) {
-        if (s[at + 3] !== mask) this.stale++;
+      if (v === -3) { if (free < 0) free = i; } else if (s[at] === a && s[at + 1] === vpc) {
+        if (s[at + 3] !== mask || this.masksB[i] !== maskB) this.stale++;
         s[at + 2] = value;
         s[at + 3] = mask;
-        this.sums[AddrTable.hash(vpc, a) & this.mask] |= mask;
+        this.masksB[i] = maskB;
+        this.sums[2 * home] |= mask;
+        this.sums[2 * home + 1] |= maskB;
         this.sweep();
         return;
       }
       i = (i + 1) & this.mask;
     }
-    const at = free >= 0 ? free : i << 2;
+    if (free >= 0) i = free;
+    const at = i << 2;
     if (s[at + 2] === -1) this.used++;
     s[at] = a;
     s[at + 1] = vpc;
     s[at + 2] = value;
     s[at + 3] = mask;
-    this.sums[AddrTable.hash(vpc, a) & this.mask] |= mask;
+    this.masksB[i] = maskB;
+    this.sums[2 * home] |= mask;
+    this.sums[2 * home + 1] |= maskB;
   }
 
   delete(vpc: number, a: number): void {
@@ -402,7 +435,8 @@ export class AddrTable {
 
   clear(): void {
     this.slots = new Int32Array(4 * 1024).fill(-1);
-    this.sums = new Int32Array(1024);
+    this.masksB = new Int32Array(1024);
+    this.sums = new Int32Array(2 * 1024);
     this.mask = 1023;
     this.used = 0;
     this.stale = 0;
@@ -414,9 +448,13 @@ export class AddrTable {
     const s = this.slots;
     const sums = this.sums;
     sums.fill(0);
-    for (let at = 0; at < s.length; at += 4) {
+    for (let i = 0, at = 0; at < s.length; i++, at += 4) {
       const v = s[at + 2]!;
-      if (v >= 0 || v === -2) sums[AddrTable.hash(s[at + 1]!, s[at]!) & this.mask] |= s[at + 3]!;
+      if (v >= 0 || v === -2) {
+        const home = AddrTable.hash(s[at + 1]!, s[at]!) & this.mask;
+        sums[2 * home] |= s[at + 3]!;
+        sums[2 * home + 1] |= this.masksB[i]!;
+      }
     }
     this.stale = 0;
   }
@@ -424,16 +462,18 @@ export class AddrTable {
   /** Drops deleted slots; sized for the live ones to fill at most 60%. */
   private rebuild(): void {
     const old = this.slots;
+    const oldB = this.masksB;
     const live = (at: number) => old[at + 2]! >= 0 || old[at + 2] === -2;
     let n = 0;
     for (let at = 0; at < old.length; at += 4) if (live(at)) n++;
     let capacity = 1024;
     while ((n + 1) * 5 > capacity * 3) capacity *= 2;
     this.slots = new Int32Array(capacity * 4).fill(-1);
-    this.sums = new Int32Array(capacity);
+    this.masksB = new Int32Array(capacity);
+    this.sums = new Int32Array(2 * capacity);
     this.mask = capacity - 1;
     this.used = 0;
     this.stale = 0;
-    for (let at = 0; at < old.length; at += 4) if (live(at)) this.set(old[at + 1]!, old[at]!, old[at + 2]!, old[at + 3]!);
+    for (let at = 0; at < old.length; at += 4) if (live(at)) this.set(old[at + 1]!, old[at]!, old[at + 2]!, old[at + 3]!, oldB[at >> 2]!);
   }
 }

@@ -12,7 +12,7 @@
 // (gate-index.ts), and the remote address's groups come from an open-addressing table. No
 // strings, no Maps, no allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, OTHERS, groupBit, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -275,8 +275,12 @@ export class Policy {
     if (!list) this.fast4.delete(vpc, flip4(a.v));
     else {
       let mask = 0;
-      for (const h of list) for (const g of this.ifGroups[h]!) mask |= groupBit(g);
-      this.fast4.set(vpc, flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : -2, mask);
+      let maskB = 0;
+      for (const h of list) for (const g of this.ifGroups[h]!) {
+        mask |= groupBit(g);
+        maskB |= groupBitB(g);
+      }
+      this.fast4.set(vpc, flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : -2, mask, maskB);
     }
   }
 
@@ -385,9 +389,10 @@ export class Policy {
     const force = inside ? 0 : 1;
     const pword = inside ? point >>> 11 : 0;
     const pmask = inside ? 1 << ((point >>> 6) & 31) : 0;
-    // a superset of the remote's groups' mask (one word of the address table's sums), read at
-    // the first group with a blob
+    // supersets of the remote's groups' two masks (two words of the address table's sums), read
+    // at the first group with a blob
     let rsum = 0;
+    let rsumB = 0;
     let looked = false;
     for (let k = 0; k < n; k++) {
       const gd = 2 * (k < ROW_GROUPS ? T[base + 1 + k]! : this.ifGroups[h]![k]!) + d;
@@ -395,20 +400,27 @@ export class Policy {
       if (o === 0) continue;
       if (!looked) {
         looked = true;
-        rsum = v4 ? this.fast4.sums[AddrTable.hash(vpc, v) & this.fast4.mask]! : -1;
+        if (v4) {
+          const at = 2 * (AddrTable.hash(vpc, v) & this.fast4.mask);
+          rsum = this.fast4.sums[at]!;
+          rsumB = this.fast4.sums[at + 1]!;
+        } else rsum = rsumB = -1;
       }
       // one test of the header's line: the address filter of the all-protocol segment, its
       // references' mask, what it holds, and the port filter's word (of a port entry at e; with
       // none, e is 0 and the word is masked out)
       const e = (H[o + word]! >>> shift) & 0xffff;
-      if (((H[o + vword]! & vmask) | (H[o + ALL_REFS]! & rsum) | (H[o]! & always) | (H[o + e + pword]! & pmask & ~((e - 1) >> 31)) | force) === 0) continue;
-      if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum)) return true;
+      // the references: both masks must meet (the sign bit of (x | -x) is set when x is not 0)
+      const ra = H[o + ALL_REFS]! & rsum;
+      const rb = H[o + ALL_REFS_B]! & rsumB;
+      if (((H[o + vword]! & vmask) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[o + e + pword]! & pmask & ~((e - 1) >> 31)) | force) === 0) continue;
+      if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum, rsumB)) return true;
     }
     return false;
   }
 
   /** One group's blob (at o, for gd), everything in it: past the filters of `allowsAt`. */
-  private groupMatches(gd: number, o: number, word: number, shift: number, proto: number, point: number, remote: Address, v: number, vpc: number, rsum: number): boolean {
+  private groupMatches(gd: number, o: number, word: number, shift: number, proto: number, point: number, remote: Address, v: number, vpc: number, rsum: number, rsumB: number): boolean {
     const H = this.hot.words;
     const v4 = remote.family === 4;
     // the all-protocol rules: the header says what the segment holds
@@ -418,8 +430,10 @@ export class Policy {
       if (v4) {
         if ((H[o + ADDR_MAP + (addressBit(remote.v) >>> 5)]! & (1 << (addressBit(remote.v) & 31))) !== 0 && inRanges(H, o + all, v)) return true;
       } else if ((w0 & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
-      const refs = H[o + ALL_REFS]!;
-      if ((refs & rsum) !== 0 && (refs & this.remoteMask(vpc, remote)) !== 0 && this.refsMatch(H, o + all, this.memberRow(vpc, remote), vpc, remote)) return true;
+      if ((H[o + ALL_REFS]! & rsum) !== 0 && (H[o + ALL_REFS_B]! & rsumB) !== 0) {
+        const mem = this.memberRow(vpc, remote);
+        if (mem !== -1 && this.refsMatch(H, o + all, mem, vpc, remote)) return true;
+      }
       if ((w0 & ALL_HAS_PL) !== 0 && this.prefixListsMatch(H, o + all, remote)) return true;
     }
     // the protocol's port entry and its filter word; past them, a chunk's filter, the cold index
@@ -441,12 +455,6 @@ export class Policy {
       return this.chunkMatches(gd, H[e + PORT_MAP]!, H[c + 1]!, H[c + 3]!, point, remote, vpc);
     }
     return this.portMatches(gd, H[e + PORT_MAP]!, point, remote, vpc);
-  }
-
-  /** The mask of the remote address's groups (exact for IPv4; for IPv6, all bits when it has holders). */
-  private remoteMask(vpc: number, remote: Address): number {
-    if (remote.family !== 4) return this.holders.has(holderKey(vpc, remote)) ? -1 : 0;
-    return this.fast4.maskOf(vpc, flip4(remote.v));
   }
 
   /** Past a chunk's filter: the segment of the last bound at or below the point (among lo..hi-1, or lo-1). */
