@@ -16,12 +16,13 @@
 //     and icmpv6, then the all-protocol segment (read only past the address filter), then
 //     the entries of other protocols: most lookups read the header and a filter word, in the
 //     blob's first line, and nothing else
-//   port entry: [filter (PORT_MAP words), port index (offset in the cold blob), c, chunks…]: bit
-//     k of the filter is set when some rule covers a point of [64k, 64k+63] of the protocol's port
-//     space (ICMP: type*256+code), so a lookup of an uncovered port stops at one word; then per
-//     chunk of 256 points (c of them, up to the last point covered, and one more) a finer filter
-//     (bit b: some rule covers a point of its [8b, 8b+7]) and the index of its first bound among
-//     the cold index's, so a lookup past the filter reads one more hot word before any cold one
+//   port entry: [filter (PORT_MAP words), port index (offset in the cold blob), c, chunk filters
+//     (c words), chunk starts (c + 1 words)]: bit k of the filter is set when some rule covers a
+//     point of [64k, 64k+63] of the protocol's port space (ICMP: type*256+code), so a lookup of an
+//     uncovered port stops at one word; then per chunk of 256 points (c of them, up to the last
+//     point covered) a finer filter (bit b: some rule covers a point of its [8b, 8b+7]), packed
+//     so that a lookup past the filter reads one more hot word before any cold one, and the index
+//     of the chunk's first bound among the cold index's (n past the last chunk)
 //   cold blob: the port indexes [n, (bound0, seg0) … (bound(n-1), seg(n-1))] (bound k starts the
 //     stretch of the port space that segment k covers; segk 0 = nothing allowed; a lookup scans
 //     the few bounds of its chunk, one outside 0..65535 bisects them all), then their segments
@@ -165,17 +166,19 @@ export function compileDirectionWords(
     for (const [, b] of inside) top = Math.max(top, b);
     const chunks = top < 0 ? 0 : (top >> CHUNK_BITS) + 1;
     hot.push(chunks);
+    // the chunks' filters, then where each chunk's bounds start (and n past the last)
     const fine = hot.length;
+    for (let i = 0; i < chunks; i++) hot.push(0);
     for (let i = 0, k = 0; i <= chunks; i++) {
       while (k < n && bounds[k]! < i << CHUNK_BITS) k++;
-      hot.push(0, k); // (filter, first bound) per chunk, then (0, n) past the last
+      hot.push(k);
     }
     for (const [lo, hi] of inside) {
       for (let k = lo >> 6; k <= hi >> 6; k++) hot[map + (k >> 5)] |= 1 << (k & 31);
       for (let i = lo >> CHUNK_BITS; i <= hi >> CHUNK_BITS; i++) {
         const first = i === lo >> CHUNK_BITS ? (lo >> 3) & 31 : 0;
         const last = i === hi >> CHUNK_BITS ? (hi >> 3) & 31 : 31;
-        hot[fine + 2 * i] |= (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
+        hot[fine + i] |= (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
       }
     }
     cold.push(n);

@@ -450,9 +450,10 @@ export class Policy {
     if (point >= 0 && point <= 65535) {
       if ((H[e + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) return false;
       // the point's chunk: its finer filter, and where its bounds start in the cold index
-      const c = e + PORT_MAP + 2 + 2 * (point >>> CHUNK_BITS);
-      if ((H[c]! & (1 << ((point >>> 3) & 31))) === 0) return false;
-      return this.chunkMatches(gd, H[e + PORT_MAP]!, H[c + 1]!, H[c + 3]!, point, remote, vpc);
+      const i = point >>> CHUNK_BITS;
+      if ((H[e + PORT_MAP + 2 + i]! & (1 << ((point >>> 3) & 31))) === 0) return false;
+      const starts = e + PORT_MAP + 2 + H[e + PORT_MAP + 1]! + i;
+      return this.chunkMatches(gd, H[e + PORT_MAP]!, H[starts]!, H[starts + 1]!, point, remote, vpc);
     }
     return this.portMatches(gd, H[e + PORT_MAP]!, point, remote, vpc);
   }
