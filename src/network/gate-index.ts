@@ -11,12 +11,15 @@
 //       [4] the all-protocol segment's references' mask
 //       [5..8] the IPv4 filter of that segment's ranges (128 bits, see `addressBit`)
 //       [9] the references' second mask (see `groupBitB`)
-//     then the port entries of tcp (its filter's first 6 words, for ports below 12288, in the
-//     header's line), udp, icmp
+//     then the port entries of tcp (its summary and its filter's first 3 words, for ports below
+//     6144, in the header's line), udp, icmp
 //     and icmpv6, then the all-protocol segment (read only past the address filter), then
 //     the entries of other protocols: most lookups read the header and a filter word, in the
 //     blob's first line, and nothing else
-//   port entry: [filter (PORT_MAP words), port index (offset in the cold blob), c, chunk filters
+//   port entry (the header's offset is that of its filter; ENTRY_SUM words before it summarize
+//     what its rules admit whatever the port, see `entrySummary`, so that a remote none of them
+//     admits stops at the header's test even on a covered port):
+//     [filter (PORT_MAP words), port index (offset in the cold blob), c, chunk filters
 //     (c words), chunk starts (c + 1 words)]: bit k of the filter is set when some rule covers a
 //     point of [64k, 64k+63] of the protocol's port space (ICMP: type*256+code), so a lookup of an
 //     uncovered port stops at one word; then per chunk of 256 points (c of them, up to the last
@@ -155,6 +158,8 @@ export function compileDirectionWords(
       while (k < bounds.length && bounds[k]! <= b) members[k++]!.push(list[i]!);
     });
     const n = bounds.length;
+    // the entry's peers, summed up in the ENTRY_SUM words before it (see `entrySummary`)
+    hot.push(...entrySummary(list, group));
     const entry = hot.length;
     const map = hot.length;
     for (let k = 0; k < PORT_MAP; k++) hot.push(0);
@@ -221,6 +226,36 @@ export function compileDirectionWords(
   for (const [slot, members] of pending) cold[slot] = segment(cold, members);
   return { hot, cold, v6 };
 }
+
+/**
+ * What a port entry's rules admit, whatever the port: [IPv4 filter (bit (v >>> 16) & 31 of each
+ * /16 block their ranges meet; all bits for a prefix list or a range of 32 blocks or more), the
+ * references' `groupBit`s, their `groupBitB`s]. An IPv4 remote outside the filter and without a
+ * referenced group's bits is allowed by none of them (IPv6 remotes are not filtered).
+ */
+function entrySummary(list: RuleInput[], group: (id: string) => number): [number, number, number] {
+  let addr = 0;
+  let refs = 0;
+  let refsB = 0;
+  for (const r of list) {
+    if (r.cidr4) {
+      const c = cidrRange(r.cidr4);
+      if (!c || c.family !== 4) continue;
+      const first = Math.floor(c.r[0] / 65536);
+      const last = Math.floor(c.r[1] / 65536);
+      if (last - first >= 31) addr = -1;
+      else for (let b = first; b <= last; b++) addr |= 1 << (b & 31);
+    } else if (r.prefixListId) addr = -1;
+    else if (r.refGroupId) {
+      const g = group(r.refGroupId);
+      refs |= groupBit(g);
+      refsB |= groupBitB(g);
+    }
+  }
+  return [addr, refs, refsB];
+}
+/** Words of summary before each port entry (see `entrySummary`). */
+export const ENTRY_SUM = 3;
 
 function bisect(bounds: number[], v: number): number {
   let a = 0;

@@ -12,7 +12,7 @@
 // (gate-index.ts), and the remote address's groups come from an open-addressing table. No
 // strings, no Maps, no allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -381,6 +381,9 @@ export class Policy {
     // the remote's bit in the address filters (none for IPv6)
     const vword = v4 ? ADDR_MAP + (addressBit(remote.v) >>> 5) : ADDR_MAP;
     const vmask = v4 ? 1 << (addressBit(remote.v) & 31) : 0;
+    // its bit in the port entries' summaries (IPv6 remotes pass them all)
+    const vshift = v4 ? (remote.v >>> 16) & 31 : 0;
+    const v6 = v4 ? 0 : 1;
     // what sends a group to the slow path whatever its filters say: for IPv6, an all-protocol
     // segment with IPv6 ranges or prefix lists; for IPv4, one with prefix lists; and a protocol
     // with its port entries in the table, or a point outside 0..65535
@@ -407,13 +410,20 @@ export class Policy {
         } else rsum = rsumB = -1;
       }
       // one test of the header's line: the address filter of the all-protocol segment, its
-      // references' mask, what it holds, and the port filter's word (of a port entry at e; with
-      // none, e is 0 and the word is masked out)
+      // references' masks, what it holds, and, when the port entry's summary lets the remote
+      // through, the port filter's word
       const e = (H[o + word]! >>> shift) & 0xffff;
       // the references: both masks must meet (the sign bit of (x | -x) is set when x is not 0)
       const ra = H[o + ALL_REFS]! & rsum;
       const rb = H[o + ALL_REFS_B]! & rsumB;
-      if (((H[o + vword]! & vmask) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[o + e + pword]! & pmask & ~((e - 1) >> 31)) | force) === 0) continue;
+      // the port entry: its summary (address filter, references), then its filter's word (with
+      // no entry, words of the header's line, masked out)
+      const none = (e - 1) >> 31;
+      const E = o + e + (ENTRY_SUM & none);
+      const pa = H[E - 2]! & rsum;
+      const pb = H[E - 1]! & rsumB;
+      const peer = ((H[E - ENTRY_SUM]! >>> vshift) & 1) | (((pa | -pa) & (pb | -pb)) >>> 31) | v6;
+      if (((H[o + vword]! & vmask) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[E + pword]! & pmask & ~none & -peer) | force) === 0) continue;
       if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum, rsumB)) return true;
     }
     return false;
