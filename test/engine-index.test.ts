@@ -354,3 +354,46 @@ describe('address table', () => {
     }
   });
 });
+
+describe('port entry summaries', () => {
+  it('let through exactly what the entry’s rules admit (aliased /16 blocks, wide ranges, prefix lists, references past 32 groups)', () => {
+    const p = new Policy();
+    const ids = Array.from({ length: 70 }, (_, i) => `sg-${i}`);
+    for (const id of ids) p.setGroup({ id, vpcId: 'vpc-1', rules: [] });
+    const rule = (k: number, peer: Partial<RuleInput>): RuleInput => ({ id: `r-${k}`, groupId: 'sg-0', egress: false, protocol: 'tcp', from: 80, to: 80, ...peer });
+    p.setPrefixList('pl-1', ['172.16.0.0/12']);
+    p.setGroup({ id: 'sg-0', vpcId: 'vpc-1', rules: [
+      rule(1, { cidr4: '10.32.0.0/16' }), // block 0x0a20: the same summary bit as 10.0/16
+      rule(2, { cidr4: '10.1.0.0/16' }),
+      rule(3, { cidr4: '11.0.0.0/11' }), // 32 blocks: every bit
+      rule(4, { prefixListId: 'pl-1' }),
+      rule(5, { refGroupId: 'sg-37' }), // handle 37: bits 5 and 1
+      rule(6, { cidr6: '2001:db8::/32' }),
+    ] });
+    p.setInterface({ id: 'eni-0', vpcId: 'vpc-1', ipv4: ['10.9.9.9'], ipv6: [], groups: ['sg-0'] });
+    p.setInterface({ id: 'eni-a', vpcId: 'vpc-1', ipv4: ['10.5.0.1'], ipv6: [], groups: ['sg-5'] }); // bit 5 only
+    p.setInterface({ id: 'eni-b', vpcId: 'vpc-1', ipv4: ['10.5.0.2'], ipv6: [], groups: ['sg-37'] });
+    p.setInterface({ id: 'eni-c', vpcId: 'vpc-1', ipv4: ['10.5.0.3'], ipv6: [], groups: ['sg-33', 'sg-5'] }); // bits 1 and 5, handles 33 and 5
+    const at = (remote: string, port = 80) => p.allows('eni-0', { direction: 'ingress', proto: 6, port, remote: parseAddress(remote)! });
+    assert.equal(at('10.0.0.5'), false);
+    assert.equal(at('10.32.7.7'), true);
+    assert.equal(at('10.1.2.3'), true);
+    assert.equal(at('11.31.0.1'), true);
+    assert.equal(at('11.32.0.1'), false);
+    assert.equal(at('172.20.0.1'), true);
+    assert.equal(at('172.32.0.1'), false);
+    assert.equal(at('10.5.0.1'), false);
+    assert.equal(at('10.5.0.2'), true);
+    assert.equal(at('10.5.0.3'), false);
+    assert.equal(at('2001:db8::1'), true);
+    assert.equal(at('2001:db9::1'), false);
+    assert.equal(at('10.32.7.7', 81), false);
+    // the prefix list and the membership change: the summary follows
+    p.setPrefixList('pl-1', []);
+    assert.equal(at('172.20.0.1'), false);
+    p.setInterface({ id: 'eni-c', vpcId: 'vpc-1', ipv4: ['10.5.0.3'], ipv6: [], groups: ['sg-37'] });
+    assert.equal(at('10.5.0.3'), true);
+    p.removeInterface('eni-c');
+    assert.equal(at('10.5.0.3'), false);
+  });
+});
