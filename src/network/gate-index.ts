@@ -7,7 +7,7 @@
 //       [0] segment of the all-protocol ('-1') rules | what else it holds << 16: prefix lists
 //           (ALL_HAS_PL), IPv6 (ALL_HAS_V6)
 //       [1] port entry of tcp | of udp << 16   [2] of icmp | of icmpv6 << 16
-//       [3] table of other protocols: [n, (proto, port entry)…]
+//       [3] a second IPv4 filter of the all-protocol segment's ranges (see `addressBit2`)
 //       [4] the all-protocol segment's references' mask
 //       [5..8] the IPv4 filter of that segment's ranges (128 bits, see `addressBit`)
 //       [9] the references' second mask (see `groupBitB`)
@@ -26,7 +26,8 @@
 //     point covered) a finer filter (bit b: some rule covers a point of its [8b, 8b+7]), packed
 //     so that a lookup past the filter reads one more hot word before any cold one, and the index
 //     of the chunk's first bound among the cold index's (n past the last chunk)
-//   cold blob: the port indexes [n, (bound0, seg0) … (bound(n-1), seg(n-1))] (bound k starts the
+//   cold blob: [where the table of other protocols is in the hot blob: [n, (proto, port entry)…],
+//     or 0], the port indexes [n, (bound0, seg0) … (bound(n-1), seg(n-1))] (bound k starts the
 //     stretch of the port space that segment k covers; segk 0 = nothing allowed; a lookup scans
 //     the few bounds of its chunk, one outside 0..65535 bisects them all), then their segments
 //     (offsets relative to the cold blob's start)
@@ -46,6 +47,14 @@ import type { RuleInput } from './policy.ts';
 export const HDR = 10;
 /** Header word 3: the table of other protocols' port entries. */
 export const OTHERS = 3;
+/**
+ * Header word 3: a second IPv4 filter of the all-protocol segment's ranges, 32 bits (see
+ * `addressBit2`), which parts the /16 blocks that `addressBit` folds together. (The table of
+ * other protocols is found through the cold blob's first word.)
+ */
+export const ADDR2 = 3;
+/** The bit of an IPv4 address in the second address filter (all bits for a range of 32 blocks or more). */
+export const addressBit2 = (v: number) => ((v >>> 16) ^ (v >>> 23)) & 31;
 /** Header word 4: the all-protocol segment's references' mask (see `groupBit`; 0 = none). */
 export const ALL_REFS = 4;
 /** In header word 0, above the segment's offset: what else it holds. */
@@ -90,7 +99,8 @@ export function compileDirectionWords(
   prefixList: (id: string) => number,
 ): CompiledDirection {
   const hot: number[] = new Array<number>(HDR).fill(0);
-  const cold: number[] = [];
+  // cold word 0: where the table of other protocols is in the hot blob (0 = none)
+  const cold: number[] = [0];
   const v6: Set6[] = [];
   const all: RuleInput[] = [];
   const byProto = new Map<number, RuleInput[]>();
@@ -203,7 +213,7 @@ export function compileDirectionWords(
   const others: number[] = [];
   for (const [p, list] of byProto) if (p !== 6 && p !== 17 && p !== 1 && p !== 58) others.push(p, ports(list));
   if (others.length) {
-    hot[OTHERS] = hot.length;
+    cold[0] = hot.length;
     hot.push(others.length >> 1, ...others);
   }
   if (s) {
@@ -215,6 +225,8 @@ export function compileDirectionWords(
       const first = Math.floor(lo / 65536);
       const last = Math.floor(hi / 65536);
       for (let b = first; b <= last && b < first + 128; b++) hot[ADDR_MAP + ((b & 127) >> 5)] |= 1 << (b & 31);
+      if (last - first >= 31) hot[ADDR2] = -1;
+      else for (let b = first; b <= last; b++) hot[ADDR2] |= 1 << addressBit2(b << 16);
     }
     const r = s + 1 + 2 * hot[s]!;
     const nRef = hot[r]!;

@@ -12,7 +12,7 @@
 // (gate-index.ts), and the remote address's groups come from an open-addressing table. No
 // strings, no Maps, no allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, ADDR2, addressBit2, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -196,7 +196,7 @@ export class Policy {
     const empty = !c || c.hot.length === HDR && c.hot.every((x) => x === 0);
     this.gOff[gd] = empty ? 0 : this.hot.alloc(c.hot);
     this.gLen[gd] = empty ? 0 : c.hot.length;
-    this.gCold[gd] = empty || !c.cold.length ? 0 : this.cold.alloc(c.cold);
+    this.gCold[gd] = empty || c.cold.length <= 1 ? 0 : this.cold.alloc(c.cold);
     this.gLenCold[gd] = empty ? 0 : c.cold.length;
     this.gV6[gd] = c?.v6 ?? [];
   }
@@ -381,6 +381,7 @@ export class Policy {
     // the remote's bit in the address filters (none for IPv6)
     const vword = v4 ? ADDR_MAP + (addressBit(remote.v) >>> 5) : ADDR_MAP;
     const vmask = v4 ? 1 << (addressBit(remote.v) & 31) : 0;
+    const vshift2 = v4 ? addressBit2(remote.v) : 0;
     // its bit in the port entries' summaries (IPv6 remotes pass them all)
     const vshift = v4 ? (remote.v >>> 16) & 31 : 0;
     const v6 = v4 ? 0 : 1;
@@ -390,6 +391,8 @@ export class Policy {
     const inside = word !== OTHERS && point >= 0 && point <= 65535;
     const always = v4 ? ALL_HAS_PL : ALL_HAS_PL | ALL_HAS_V6;
     const force = inside ? 0 : 1;
+    // (other protocols and points: no port entry for the test)
+    const emask = inside ? 0xffff : 0;
     const pword = inside ? point >>> 11 : 0;
     const pmask = inside ? 1 << ((point >>> 6) & 31) : 0;
     // supersets of the remote's groups' two masks (two words of the address table's sums), read
@@ -412,7 +415,7 @@ export class Policy {
       // one test of the header's line: the address filter of the all-protocol segment, its
       // references' masks, what it holds, and, when the port entry's summary lets the remote
       // through, the port filter's word
-      const e = (H[o + word]! >>> shift) & 0xffff;
+      const e = (H[o + word]! >>> shift) & emask;
       // the references: both masks must meet (the sign bit of (x | -x) is set when x is not 0)
       const ra = H[o + ALL_REFS]! & rsum;
       const rb = H[o + ALL_REFS_B]! & rsumB;
@@ -423,7 +426,7 @@ export class Policy {
       const pa = H[E - 2]! & rsum;
       const pb = H[E - 1]! & rsumB;
       const peer = ((H[E - ENTRY_SUM]! >>> vshift) & 1) | (((pa | -pa) & (pb | -pb)) >>> 31) | v6;
-      if (((H[o + vword]! & vmask) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[E + pword]! & pmask & ~none & -peer) | force) === 0) continue;
+      if (((H[o + vword]! & vmask & -((H[o + ADDR2]! >>> vshift2) & 1)) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[E + pword]! & pmask & ~none & -peer) | force) === 0) continue;
       if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum, rsumB)) return true;
     }
     return false;
@@ -451,7 +454,8 @@ export class Policy {
     let e = (H[o + word]! >>> shift) & 0xffff;
     if (word === OTHERS) {
       // other protocols: a short table of (proto, port entry)
-      const t = o + H[o + OTHERS]!;
+      const at0 = this.gCold[gd]!;
+      const t = o + (at0 === 0 ? 0 : this.cold.words[at0]!);
       e = 0;
       if (t !== o) for (let x = H[t]! - 1; x >= 0; x--) if (H[t + 1 + 2 * x] === proto) { e = H[t + 2 + 2 * x]!; break; }
     }
