@@ -9,8 +9,12 @@
 // The verdict path (`allowsAt`, which `allows` and the data plane use) reads flat int32 tables
 // only: ids are interned to dense handles, an interface is a 16-byte row of group handles, a
 // group direction a blob in an arena laid out so that most lookups read one cache line of it
-// (gate-index.ts), and the remote address's groups come from an open-addressing table. No
-// strings, no Maps, no allocation — and nothing remembered between queries.
+// (gate-index.ts), and the remote address's groups come from an open-addressing table (whose
+// per-slot sums, a superset of the two group masks, most lookups read instead of the slot).
+// Per group, one branch-free test of the header's line (all-protocol address filters and
+// references, the port entry's summary of its peers and its port filter word) lets most groups
+// go without reading anything else; the rest goes to `groupMatches`. No strings, no Maps, no
+// allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
 import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, ADDR2, addressBit2, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, type CompiledDirection } from './gate-index.ts';
 
