@@ -97,14 +97,14 @@ function extract(svc) {
 }
 
 /**
- * Plain JSON, laid out so the server can start without parsing all of it: `shapes` comes last,
- * one shape per line (`"Name":{...}`), so src/protocol/model.ts parses the small head at start
- * and each shape only when a call first needs it.
+ * Plain JSON, laid out so the server can start without parsing all of it: `ops` then `shapes`
+ * come last, one operation or shape per line (`"Name":{...}`), so src/protocol/model.ts parses
+ * the small head at start and each operation or shape only when a call first needs it.
  */
 function serialise(model) {
-  const { shapes, ...head } = model;
-  const lines = Object.entries(shapes).map(([name, shape]) => `${JSON.stringify(name)}:${JSON.stringify(shape)}`);
-  return `${JSON.stringify(head).slice(0, -1)},"shapes":{\n${lines.join(',\n')}\n}}`;
+  const { shapes, ops, ...head } = model;
+  const line = ([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`;
+  return `${JSON.stringify(head).slice(0, -1)},"ops":{\n${Object.entries(ops).map(line).join(',\n')}\n},"shapes":{\n${Object.entries(shapes).map(line).join(',\n')}\n}}`;
 }
 
 /**
@@ -136,7 +136,8 @@ mkdirSync(outDir, { recursive: true });
 for (const svc of SERVICES) {
   const model = extract(svc);
   const text = serialise(model);
-  if (JSON.stringify(JSON.parse(text)) !== JSON.stringify(model)) throw new Error(`model ${svc.name}: layout does not round-trip`);
+  const { ops, shapes, ...rest } = model;
+  if (JSON.stringify(JSON.parse(text)) !== JSON.stringify({ ...rest, ops, shapes })) throw new Error(`model ${svc.name}: layout does not round-trip`);
   writeFileSync(join(outDir, `${svc.name}.json`), text);
   const index = indexOf(text);
   const names = Object.keys(index.shapes);

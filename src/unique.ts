@@ -5,13 +5,11 @@
 
 const HEX = '0123456789abcdef';
 
-/** Fills `buf` with pseudo-random bytes. */
-export function fillRandom(buf: Uint8Array): Uint8Array {
-  for (let i = 0; i < buf.length; i += 4) {
-    let r = (Math.random() * 0x1_0000_0000) >>> 0;
-    for (let k = 0; k < 4 && i + k < buf.length; k++, r >>>= 8) buf[i + k] = r & 0xff;
-  }
-  return buf;
+/** `n` lower-case hex digits. */
+export function hexDigits(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += HEX[(Math.random() * 16) | 0];
+  return s;
 }
 
 /** A version-4 UUID (RFC 9562 layout: version nibble 4, variant bits 10). */

@@ -104,6 +104,44 @@ function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
   return shapesProxy(parsed, get, names, (name) => absent.delete(name));
 }
 
+const OPS_MARK = '"ops":{\n';
+
+/**
+ * The operations of a model head whose `"ops":{` section has one `"Name":{...}` per line from
+ * `from` (a newline): each is found and parsed when first looked up (absent ones remembered too).
+ */
+function lazyOps(text: string, from: number): ServiceModel['ops'] {
+  const end = text.indexOf('\n}', from);
+  const found = new Map<string, { i: string | null; o: string | null } | undefined>();
+  const get = (name: string) => {
+    if (found.has(name)) return found.get(name);
+    let op: { i: string | null; o: string | null } | undefined;
+    const at = text.indexOf(`\n${JSON.stringify(name)}:`, from);
+    if (at >= 0 && at < end) {
+      const start = text.indexOf(':', at + name.length + 2) + 1;
+      let stop = text.indexOf('\n', start);
+      if (text.charCodeAt(stop - 1) === 44 /* , */) stop--;
+      op = JSON.parse(text.slice(start, stop)) as { i: string | null; o: string | null };
+    }
+    found.set(name, op);
+    return op;
+  };
+  const names = () => {
+    const out: string[] = [];
+    for (let p = from; p < end; p = text.indexOf('\n', p + 1)) out.push(JSON.parse(text.slice(p + 1, text.indexOf('":', p + 2) + 1)) as string);
+    return out;
+  };
+  return new Proxy(Object.create(null) as ServiceModel['ops'], {
+    get: (_t, name) => (typeof name === 'string' ? get(name) : undefined),
+    has: (_t, name) => typeof name === 'string' && get(name) !== undefined,
+    ownKeys: () => names(),
+    getOwnPropertyDescriptor: (_t, name) => {
+      const value = typeof name === 'string' ? get(name) : undefined;
+      return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
+    },
+  });
+}
+
 /** Reads through the proxy behave as on a plain object (get, in, keys, entries). */
 function shapesProxy(
   parsed: Record<string, StructShape>, get: (name: string) => StructShape | undefined, names: () => string[], onSet?: (name: string) => void,
@@ -153,7 +191,12 @@ function indexedModel(file: string, index: Buffer): ServiceModel {
   const count = index.readUInt32LE(4);
   const names = index.toString('utf8', 8 + count * 8).split('\n');
   let position: Map<string, number> | undefined;
-  const head = JSON.parse(`${read(0, index.readUInt32LE(0))}"shapes":{}}`) as ServiceModel;
+  // The head ends with the operations, one per line (scripts/gen-models.mjs): the rest of it is
+  // parsed now, each operation when first asked for (a start needs a few of EC2's 800).
+  const headText = read(0, index.readUInt32LE(0));
+  const opsAt = headText.lastIndexOf(OPS_MARK);
+  const head = JSON.parse(`${opsAt < 0 ? headText : headText.slice(0, opsAt)}"shapes":{}}`) as ServiceModel;
+  if (opsAt >= 0) head.ops = lazyOps(headText, opsAt + OPS_MARK.length - 1);
   const parsed: Record<string, StructShape> = Object.create(null);
   const get = (name: string): StructShape | undefined => {
     let s = parsed[name];

@@ -1,20 +1,8 @@
-import { fillRandom } from '../../unique.ts';
+import { hexDigits } from '../../unique.ts';
 
-// Random bytes drawn 4 KB at a time (ids are unique, not secret: see src/unique.ts).
-const pool = Buffer.alloc(4096);
-let used = pool.length;
-function random(n: number): string {
-  if (used + n > pool.length) {
-    fillRandom(pool);
-    used = 0;
-  }
-  used += n;
-  return pool.toString('hex', used - n, used);
-}
-
-/** AWS-style resource id: prefix + 17 lower-case hex digits (`sg-0123456789abcdef0`). */
-export function newId(prefix: string, hexDigits = 17): string {
-  return `${prefix}-${random(Math.ceil(hexDigits / 2)).slice(0, hexDigits)}`;
+/** AWS-style resource id: prefix + 17 lower-case hex digits (`sg-0123456789abcdef0`); unique, not secret (src/unique.ts). */
+export function newId(prefix: string, digits = 17): string {
+  return `${prefix}-${hexDigits(digits)}`;
 }
 
 const patterns = new Map<string, RegExp>();
