@@ -59,10 +59,21 @@ export class Gateway {
     });
   }
 
+  /** A service's model is read, and its codec made, when a call first needs them (not at start). */
   register(service: ServiceDef): void {
     this.services.set(service.name, service);
-    if (service.model.protocol === 'json') this.jsonCodecs.set(service.name, new JsonCodec(service.model, service.validationErrorCode));
-    else this.codecs.set(service.name, { decoder: new QueryDecoder(service.model), encoder: new XmlEncoder(service.model) });
+  }
+
+  private codecOf(service: ServiceDef): Codec {
+    let c = this.codecs.get(service.name);
+    if (!c) this.codecs.set(service.name, (c = { decoder: new QueryDecoder(service.model), encoder: new XmlEncoder(service.model) }));
+    return c;
+  }
+
+  private jsonCodecOf(service: ServiceDef): JsonCodec {
+    let c = this.jsonCodecs.get(service.name);
+    if (!c) this.jsonCodecs.set(service.name, (c = new JsonCodec(service.model, service.validationErrorCode)));
+    return c;
   }
 
   extend(ext: Extension): void {
@@ -140,7 +151,7 @@ export class Gateway {
       this.plainError(res, 400, requestId, 'InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4');
       return;
     }
-    const codec = this.codecs.get(service.name)!;
+    const codec = this.codecOf(service);
     const send = (status: number, xml: string) => {
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml) });
       res.end(xml);
@@ -163,7 +174,7 @@ export class Gateway {
     // botocore sends the model's full target prefix (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101),
     // the SDK v3 clients only its last part (CloudTrail_20131101): AWS accepts both.
     const service = [...this.services.values()].find((s) => s.model.protocol === 'json' && (s.model.target === prefix || s.model.target?.endsWith(`.${prefix}`)));
-    const json = service && this.jsonCodecs.get(service.name);
+    const json = service && this.jsonCodecOf(service);
     const send = (status: number, text: string, errorType?: string) => {
       res.writeHead(status, {
         'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text),

@@ -104,48 +104,10 @@ function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
   return shapesProxy(parsed, get, names, (name) => absent.delete(name));
 }
 
-const OPS_MARK = '"ops":{\n';
-
-/**
- * The operations of a model head whose `"ops":{` section has one `"Name":{...}` per line from
- * `from` (a newline): each is found and parsed when first looked up (absent ones remembered too).
- */
-function lazyOps(text: string, from: number): ServiceModel['ops'] {
-  const end = text.indexOf('\n}', from);
-  const found = new Map<string, { i: string | null; o: string | null } | undefined>();
-  const get = (name: string) => {
-    if (found.has(name)) return found.get(name);
-    let op: { i: string | null; o: string | null } | undefined;
-    const at = text.indexOf(`\n${JSON.stringify(name)}:`, from);
-    if (at >= 0 && at < end) {
-      const start = text.indexOf(':', at + name.length + 2) + 1;
-      let stop = text.indexOf('\n', start);
-      if (text.charCodeAt(stop - 1) === 44 /* , */) stop--;
-      op = JSON.parse(text.slice(start, stop)) as { i: string | null; o: string | null };
-    }
-    found.set(name, op);
-    return op;
-  };
-  const names = () => {
-    const out: string[] = [];
-    for (let p = from; p < end; p = text.indexOf('\n', p + 1)) out.push(JSON.parse(text.slice(p + 1, text.indexOf('":', p + 2) + 1)) as string);
-    return out;
-  };
-  return new Proxy(Object.create(null) as ServiceModel['ops'], {
-    get: (_t, name) => (typeof name === 'string' ? get(name) : undefined),
-    has: (_t, name) => typeof name === 'string' && get(name) !== undefined,
-    ownKeys: () => names(),
-    getOwnPropertyDescriptor: (_t, name) => {
-      const value = typeof name === 'string' ? get(name) : undefined;
-      return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
-    },
-  });
-}
-
 /** Reads through the proxy behave as on a plain object (get, in, keys, entries). */
-function shapesProxy(
-  parsed: Record<string, StructShape>, get: (name: string) => StructShape | undefined, names: () => string[], onSet?: (name: string) => void,
-): Record<string, StructShape> {
+function shapesProxy<T = StructShape>(
+  parsed: Record<string, T>, get: (name: string) => T | undefined, names: () => string[], onSet?: (name: string) => void,
+): Record<string, T> {
   return new Proxy(parsed, {
     get: (_t, name) => (typeof name === 'string' ? get(name) : undefined),
     has: (_t, name) => typeof name === 'string' && get(name) !== undefined,
@@ -160,11 +122,11 @@ function shapesProxy(
     },
     set: (_t, name, value) => {
       if (typeof name !== 'string') return false;
-      parsed[name] = value as StructShape;
+      parsed[name] = value as T;
       onSet?.(name);
       return true;
     },
-  }) as Record<string, StructShape>;
+  }) as Record<string, T>;
 }
 
 function parseModel(buf: Buffer): ServiceModel {
@@ -188,31 +150,58 @@ function indexedModel(file: string, index: Buffer): ServiceModel {
     readSync(fd, b, 0, b.length, start);
     return b.toString('utf8');
   };
-  const count = index.readUInt32LE(4);
-  const names = index.toString('utf8', 8 + count * 8).split('\n');
-  let position: Map<string, number> | undefined;
-  // The head ends with the operations, one per line (scripts/gen-models.mjs): the rest of it is
-  // parsed now, each operation when first asked for (a start needs a few of EC2's 800).
-  const headText = read(0, index.readUInt32LE(0));
-  const opsAt = headText.lastIndexOf(OPS_MARK);
-  const head = JSON.parse(`${opsAt < 0 ? headText : headText.slice(0, opsAt)}"shapes":{}}`) as ServiceModel;
-  if (opsAt >= 0) head.ops = lazyOps(headText, opsAt + OPS_MARK.length - 1);
-  const parsed: Record<string, StructShape> = Object.create(null);
-  const get = (name: string): StructShape | undefined => {
-    let s = parsed[name];
-    if (s === undefined) {
-      if (!position) {
-        position = new Map();
-        for (let i = 0; i < names.length; i++) position.set(names[i]!, i);
+  const head = JSON.parse(`${read(0, index.readUInt32LE(0))}"ops":{},"shapes":{}}`) as ServiceModel;
+  const ops = byteTable(index, 8);
+  const shapes = byteTable(index, index.readUInt32LE(4));
+  const lazy = <T>(t: ReturnType<typeof byteTable>) => {
+    const parsed: Record<string, T> = Object.create(null);
+    const get = (name: string): T | undefined => {
+      let v = parsed[name];
+      if (v === undefined) {
+        const at = t.find(name);
+        if (at < 0) return undefined;
+        v = parsed[name] = JSON.parse(read(index.readUInt32LE(at), index.readUInt32LE(at + 4))) as T;
       }
-      const i = position.get(name);
-      if (i === undefined) return undefined;
-      s = parsed[name] = JSON.parse(read(index.readUInt32LE(8 + i * 8), index.readUInt32LE(12 + i * 8))) as StructShape;
-    }
-    return s;
+      return v;
+    };
+    return { parsed, get };
   };
-  head.shapes = shapesProxy(parsed, get, () => [...new Set([...names, ...Object.keys(parsed)])]);
+  const o = lazy<ServiceModel['ops'][string]>(ops);
+  head.ops = shapesProxy(o.parsed, o.get, () => ops.names());
+  const sh = lazy<StructShape>(shapes);
+  head.shapes = shapesProxy(sh.parsed, sh.get, () => [...new Set([...shapes.names(), ...Object.keys(sh.parsed)])]);
   return head;
+}
+
+/**
+ * A name table of a model index (scripts/gen-models.mjs `table`) at byte `base`: `find` gives the
+ * byte offset of a name's entry (its value's [start, end) in the model file) or -1, by binary
+ * search over the names sorted by their bytes.
+ */
+function byteTable(index: Buffer, base: number): { find: (name: string) => number; names: () => string[] } {
+  const count = index.readUInt32LE(base);
+  const entry = (i: number) => base + 4 + i * 16;
+  return {
+    find(name) {
+      const key = Buffer.from(name, 'utf8');
+      let lo = 0;
+      let hi = count - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const at = entry(mid);
+        const c = index.compare(key, 0, key.length, base + index.readUInt32LE(at + 8), base + index.readUInt32LE(at + 12));
+        if (c === 0) return at;
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    },
+    names() {
+      const out: string[] = [];
+      for (let i = 0; i < count; i++) out.push(index.toString('utf8', base + index.readUInt32LE(entry(i) + 8), base + index.readUInt32LE(entry(i) + 12)));
+      return out;
+    },
+  };
 }
 
 const cache = new Map<string, ServiceModel>();

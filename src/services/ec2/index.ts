@@ -26,7 +26,7 @@ export function ec2Service(): ServiceDef {
     ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers, ...prefixListHandlers, ...tagHandlers,
     ...networkInterfaceHandlers, ...instanceHandlers, ...networkInsightsHandlers, ...flowLogHandlers,
   };
-  return { name: 'ec2', model: loadModel('ec2'), handlers, prepare: ensureRegion };
+  return { name: 'ec2', get model() { return loadModel('ec2'); }, handlers, prepare: ensureRegion };
 }
 
 export { ApiError };

@@ -7,5 +7,5 @@ import { iamCoreHandlers } from './core.ts';
 export const iamHandlers: Record<string, Handler> = { ...iamCoreHandlers };
 
 export function iamService(): ServiceDef {
-  return { name: 'iam', model: loadModel('iam'), handlers: iamHandlers, global: true };
+  return { name: 'iam', get model() { return loadModel('iam'); }, handlers: iamHandlers, global: true };
 }

@@ -418,7 +418,7 @@ export const logsHandlers = {
 export function logsService(store: Store): ServiceDef {
   attachLogs(store);
   return {
-    name: 'logs', model: loadModel('logs'), handlers: logsHandlers as unknown as Record<string, Handler>,
+    name: 'logs', get model() { return loadModel('logs'); }, handlers: logsHandlers as unknown as Record<string, Handler>,
     validationErrorCode: 'InvalidParameterException',
   };
 }

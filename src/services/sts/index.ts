@@ -255,5 +255,5 @@ export const stsHandlers: Record<string, Handler> = {
 };
 
 export function stsService(): ServiceDef {
-  return { name: 'sts', model: loadModel('sts'), handlers: stsHandlers, global: true };
+  return { name: 'sts', get model() { return loadModel('sts'); }, handlers: stsHandlers, global: true };
 }
