@@ -419,6 +419,20 @@ export class AddrTable {
     }
   }
 
+  /** The slot of the entry (-1 when there is none). */
+  find(vpc: number, a: number): number {
+    const s = this.slots;
+    const m = this.mask;
+    let i = AddrTable.hash(vpc, a) & m;
+    for (;;) {
+      const at = i << 2;
+      const v = s[at + 2]!;
+      if (v === -1) return -1;
+      if (s[at] === a && s[at + 1] === vpc && v !== -3) return i;
+      i = (i + 1) & m;
+    }
+  }
+
   get(vpc: number, a: number): number {
     const s = this.slots;
     const m = this.mask;

@@ -448,7 +448,7 @@ export class Policy {
         if ((H[o + ADDR_MAP + (addressBit(remote.v) >>> 5)]! & (1 << (addressBit(remote.v) & 31))) !== 0 && inRanges(H, o + all, v)) return true;
       } else if ((w0 & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
       if ((H[o + ALL_REFS]! & rsum) !== 0 && (H[o + ALL_REFS_B]! & rsumB) !== 0) {
-        const mem = this.memberRow(vpc, remote);
+        const mem = this.memberRow(vpc, remote, H[o + ALL_REFS]!, H[o + ALL_REFS_B]!);
         if (mem !== -1 && this.refsMatch(H, o + all, mem, vpc, remote)) return true;
       }
       if ((w0 & ALL_HAS_PL) !== 0 && this.prefixListsMatch(H, o + all, remote)) return true;
@@ -511,7 +511,7 @@ export class Policy {
     if (remote.family === 4 ? inRanges(A, s, flip4(remote.v)) : this.v6Matches(A, s, gd, remote)) return true;
     const r = s + 1 + 2 * A[s]!;
     if (A[r] !== 0) {
-      const mem = this.memberRow(vpc, remote);
+      const mem = this.memberRow(vpc, remote, A[r + 1]!, -1);
       if (mem !== -1 && this.refsMatch(A, s, mem, vpc, remote)) return true;
     }
     return this.prefixListsMatch(A, s, remote);
@@ -557,13 +557,17 @@ export class Policy {
 
   /**
    * Where the remote address's groups are: the base of its holder's row in the interface table
-   * when one interface (with at most ROW_GROUPS groups) holds it in the VPC, -1 when none does,
-   * -3 otherwise (see `refsMatch`).
+   * when one interface (with at most ROW_GROUPS groups) holds it in the VPC, -1 when none does
+   * or (IPv4) when its holders' groups meet none of the references' masks `refs`, `refsB`, -3
+   * otherwise (see `refsMatch`).
    */
-  private memberRow(vpc: number, remote: Address): number {
+  private memberRow(vpc: number, remote: Address, refs: number, refsB: number): number {
     if (remote.family !== 4) return this.holders.has(holderKey(vpc, remote)) ? -3 : -1;
-    const one = this.fast4.get(vpc, flip4(remote.v));
-    if (one === -1) return -1;
+    const F = this.fast4;
+    const i = F.find(vpc, flip4(remote.v));
+    // none of the references' groups in the holders' masks (exact, where the sums are supersets)
+    if (i < 0 || (F.slots[4 * i + 3]! & refs) === 0 || (F.masksB[i]! & refsB) === 0) return -1;
+    const one = F.slots[4 * i + 2]!;
     if (one >= 0 && (this.ifTab[one * ROW]! & COUNT) <= ROW_GROUPS) return one * ROW;
     return -3;
   }
