@@ -19,13 +19,15 @@
 //   port entry (the header's offset is that of its filter; ENTRY_SUM words before it summarize
 //     what its rules admit whatever the port, see `entrySummary`, so that a remote none of them
 //     admits stops at the header's test even on a covered port):
-//     [filter (PORT_MAP words), port index (offset in the cold blob), c, chunk filters
-//     (c words), chunk starts (c + 1 words)]: bit k of the filter is set when some rule covers a
+//     [filter (PORT_MAP words), port index (offset in the cold blob), c, (chunk filter, chunk
+//     peers) × c, chunk starts (c + 1 words)]: bit k of the filter is set when some rule covers a
 //     point of [64k, 64k+63] of the protocol's port space (ICMP: type*256+code), so a lookup of an
 //     uncovered port stops at one word; then per chunk of 256 points (c of them, up to the last
-//     point covered) a finer filter (bit b: some rule covers a point of its [8b, 8b+7]), packed
-//     so that a lookup past the filter reads one more hot word before any cold one, and the index
-//     of the chunk's first bound among the cold index's (n past the last chunk)
+//     point covered) a finer filter (bit b: some rule covers a point of its [8b, 8b+7]) and a
+//     summary of what the chunk's rules admit (see `chunkPeers`), side by side so that a lookup
+//     past the filter reads one more hot line, and only a remote the chunk's rules may admit goes
+//     on to the cold index; then the index of the chunk's first bound among the cold index's (n
+//     past the last chunk)
 //   cold blob: [where the table of other protocols is in the hot blob: [n, (proto, port entry)…],
 //     or 0], the port indexes [n, (bound0, seg0) … (bound(n-1), seg(n-1))] (bound k starts the
 //     stretch of the port space that segment k covers; segk 0 = nothing allowed; a lookup scans
@@ -175,25 +177,27 @@ export function compileDirectionWords(
     for (let k = 0; k < PORT_MAP; k++) hot.push(0);
     hot.push(cold.length);
     // the spans within 0..65535, and the chunks of CHUNK points up to the last point covered
-    const inside: [number, number][] = [];
-    for (const [a, b] of spans) if (Math.max(a, 0) <= Math.min(b, 65535)) inside.push([Math.max(a, 0), Math.min(b, 65535)]);
+    const inside: [number, number, number][] = [];
+    spans.forEach(([a, b], x) => { if (Math.max(a, 0) <= Math.min(b, 65535)) inside.push([Math.max(a, 0), Math.min(b, 65535), x]); });
     let top = -1;
     for (const [, b] of inside) top = Math.max(top, b);
     const chunks = top < 0 ? 0 : (top >> CHUNK_BITS) + 1;
     hot.push(chunks);
-    // the chunks' filters, then where each chunk's bounds start (and n past the last)
+    // the chunks' (filter, peers) pairs, then where each chunk's bounds start (and n past the last)
     const fine = hot.length;
-    for (let i = 0; i < chunks; i++) hot.push(0);
+    for (let i = 0; i < chunks; i++) hot.push(0, 0);
     for (let i = 0, k = 0; i <= chunks; i++) {
       while (k < n && bounds[k]! < i << CHUNK_BITS) k++;
       hot.push(k);
     }
-    for (const [lo, hi] of inside) {
+    for (const [lo, hi, x] of inside) {
       for (let k = lo >> 6; k <= hi >> 6; k++) hot[map + (k >> 5)] |= 1 << (k & 31);
+      const peers = chunkPeers(list[x]!, group);
       for (let i = lo >> CHUNK_BITS; i <= hi >> CHUNK_BITS; i++) {
         const first = i === lo >> CHUNK_BITS ? (lo >> 3) & 31 : 0;
         const last = i === hi >> CHUNK_BITS ? (hi >> 3) & 31 : 31;
-        hot[fine + i] |= (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
+        hot[fine + 2 * i] |= (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
+        hot[fine + 2 * i + 1] |= peers;
       }
     }
     cold.push(n);
@@ -266,6 +270,35 @@ function entrySummary(list: RuleInput[], group: (id: string) => number): [number
   }
   return [addr, refs, refsB];
 }
+/**
+ * What one rule admits, in a chunk's peers word (see `chunkPeer`): the low 16 bits are an IPv4
+ * filter (bit (v >>> 16) & 15 of each /16 block its range meets; all of them for a prefix list or
+ * a range of 16 blocks or more), the high 16 a reference's group, bit 16 + (g & 15). IPv6 ranges
+ * add nothing (IPv6 remotes are not filtered).
+ */
+function chunkPeers(r: RuleInput, group: (id: string) => number): number {
+  if (r.cidr4) {
+    const c = cidrRange(r.cidr4);
+    if (!c || c.family !== 4) return 0;
+    const first = Math.floor(c.r[0] / 65536);
+    const last = Math.floor(c.r[1] / 65536);
+    if (last - first >= 15) return 0xffff;
+    let bits = 0;
+    for (let b = first; b <= last; b++) bits |= 1 << (b & 15);
+    return bits;
+  }
+  if (r.prefixListId) return 0xffff;
+  if (r.refGroupId) return 1 << (16 + (group(r.refGroupId) & 15));
+  return 0;
+}
+
+/**
+ * Does a chunk's peers word (see `chunkPeers`) let an IPv4 remote through: `v` its address, `rsum`
+ * a superset of its groups' `groupBit`s?
+ */
+export const chunkPeer = (peers: number, v: number, rsum: number): number =>
+  ((peers >>> ((v >>> 16) & 15)) & 1) | (peers & ((rsum | (rsum >>> 16)) << 16));
+
 /** Words of summary before each port entry (see `entrySummary`). */
 export const ENTRY_SUM = 3;
 

@@ -16,7 +16,7 @@
 // go without reading anything else; the rest goes to `groupMatches`. No strings, no Maps, no
 // allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, ADDR2, addressBit2, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, ADDR2, addressBit2, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, chunkPeer, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -469,8 +469,11 @@ export class Policy {
       if ((H[e + (point >>> 11)]! & (1 << ((point >>> 6) & 31))) === 0) return false;
       // the point's chunk: its finer filter, and where its bounds start in the cold index
       const i = point >>> CHUNK_BITS;
-      if ((H[e + PORT_MAP + 2 + i]! & (1 << ((point >>> 3) & 31))) === 0) return false;
-      const starts = e + PORT_MAP + 2 + H[e + PORT_MAP + 1]! + i;
+      const q = e + PORT_MAP + 2 + 2 * i;
+      if ((H[q]! & (1 << ((point >>> 3) & 31))) === 0) return false;
+      // the chunk's peers: none of its rules admits the remote's /16 block or its groups
+      if (v4 && chunkPeer(H[q + 1]!, remote.v, rsum) === 0) return false;
+      const starts = e + PORT_MAP + 2 + 2 * H[e + PORT_MAP + 1]! + i;
       return this.chunkMatches(gd, H[e + PORT_MAP]!, H[starts]!, H[starts + 1]!, point, remote, vpc);
     }
     return this.portMatches(gd, H[e + PORT_MAP]!, point, remote, vpc);
