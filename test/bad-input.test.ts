@@ -284,6 +284,17 @@ describe('Palisade endpoints', () => {
     assert.equal(head.status, 200);
   });
 
+  it('every answer carries a Date header in IMF-fixdate, one per answer (SDKs correct clock skew from it)', async () => {
+    const before = Date.now();
+    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=NoSuchAction&Version=2016-11-15' });
+    await res.arrayBuffer();
+    const dates = res.headers.get('date')!;
+    assert.match(dates, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    const t = Date.parse(dates);
+    assert.ok(t >= Math.floor(before / 1000) * 1000 && t <= Date.now(), `${dates} is now`);
+    assert.equal(new Date(t).toUTCString(), dates);
+  });
+
   for (const path of ['/_palisade/reset', '/moto-api/reset']) {
     it(`POST ${path} wipes every account and region; the default VPC comes back, new`, async () => {
       const other = ec2(server.url, { accessKeyId: '123456789012', region: 'eu-west-1' });

@@ -7,9 +7,10 @@
 //       [0] segment of the all-protocol ('-1') rules | what else it holds << 16: prefix lists
 //           (ALL_HAS_PL), IPv6 (ALL_HAS_V6)
 //       [1] port entry of tcp | of udp << 16   [2] of icmp | of icmpv6 << 16
-//       [3] a second IPv4 filter of the all-protocol segment's ranges (see `addressBit2`)
+//       [3] an IPv4 filter of the all-protocol segment's wide ranges (see `ADDR_WIDE`)
 //       [4] the all-protocol segment's references' mask
-//       [5..8] the IPv4 filter of that segment's ranges (128 bits, see `addressBit`)
+//       [5..6] the IPv4 filter of that segment's ranges (64 bits of /16 blocks, see `ADDR_WIDE`)
+//       [7] a filter of its narrow ranges' /20 blocks  [8] unused (0)
 //       [9] the references' second mask (see `groupBitB`)
 //     then the port entries of tcp (its summary and its filter's first 3 words, for ports below
 //     6144, in the header's line), udp, icmp
@@ -50,26 +51,31 @@ export const HDR = 10;
 /** Header word 3: the table of other protocols' port entries. */
 export const OTHERS = 3;
 /**
- * Header word 3: a second IPv4 filter of the all-protocol segment's ranges, 32 bits (see
- * `addressBit2`), which parts the /16 blocks that `addressBit` folds together. (The table of
- * other protocols is found through the cold blob's first word.)
+ * The all-protocol segment's IPv4 filters. A remote passes when its /16 block's bit is set in
+ * ADDR_MAP (words 5..6: every block its ranges meet, modulo 64; all bits for a range of 64 blocks
+ * or more) and either its block's bit is set in ADDR_WIDE (word 3: the blocks of its wide ranges,
+ * those meeting more than 4 /20 blocks, see `wideBit`; all bits for a range of 32 blocks or more)
+ * or its /20 block's bit in ADDR_NARROW (word 7: the /20 blocks of its narrow ranges, see
+ * `narrowBit`). So a remote whose /16 block holds only narrow ranges elsewhere in the block stops
+ * at the header. (The table of other protocols is found through the cold blob's first word.)
  */
-export const ADDR2 = 3;
-/** The bit of an IPv4 address in the second address filter (all bits for a range of 32 blocks or more). */
-export const addressBit2 = (v: number) => ((v >>> 16) ^ (v >>> 23)) & 31;
+export const ADDR_WIDE = 3;
+export const ADDR_NARROW = 7;
+/** Header words 5..6: see `ADDR_WIDE`. */
+export const ADDR_MAP = 5;
+/** The bit of an IPv4 address in ADDR_MAP: its /16 block, modulo 64. */
+export const addressBit = (v: number) => (v >>> 16) & 63;
+/** Its bit in ADDR_WIDE: its /16 block, hashed. */
+export const wideBit = (v: number) => ((v >>> 16) ^ (v >>> 21)) & 31;
+/** Its bit in ADDR_NARROW: its /20 block, hashed (the 16 of a /16 block on 16 bits). */
+export const narrowBit = (v: number) => ((v >>> 12) ^ (v >>> 16) ^ (v >>> 21)) & 31;
+/** A range meeting more /20 blocks than this is wide (see `ADDR_WIDE`). */
+const NARROW = 4;
 /** Header word 4: the all-protocol segment's references' mask (see `groupBit`; 0 = none). */
 export const ALL_REFS = 4;
 /** In header word 0, above the segment's offset: what else it holds. */
 export const ALL_HAS_PL = 1 << 16;
 export const ALL_HAS_V6 = 2 << 16;
-/** Header words 5..8: the all-protocol segment's IPv4 filter (see `addressBit`). */
-export const ADDR_MAP = 5;
-/**
- * The bit of an IPv4 address in an address filter: its /16 block, modulo 128. A filter has the
- * bits of every /16 block its ranges meet (all of them for a range of 128 blocks or more), so an
- * address whose bit is clear is in none of the ranges.
- */
-export const addressBit = (v: number) => (v >>> 16) & 127;
 export const PORT_MAP = 32;
 /** A port entry's chunks (past its filter, its cold index's offset and the number of chunks) are of 1 << CHUNK_BITS points. */
 export const CHUNK_BITS = 8;
@@ -228,9 +234,12 @@ export function compileDirectionWords(
       const hi = (hot[s + 2 + 2 * k]! ^ 0x80000000) >>> 0;
       const first = Math.floor(lo / 65536);
       const last = Math.floor(hi / 65536);
-      for (let b = first; b <= last && b < first + 128; b++) hot[ADDR_MAP + ((b & 127) >> 5)] |= 1 << (b & 31);
-      if (last - first >= 31) hot[ADDR2] = -1;
-      else for (let b = first; b <= last; b++) hot[ADDR2] |= 1 << addressBit2(b << 16);
+      for (let b = first; b <= last && b < first + 64; b++) hot[ADDR_MAP + ((b & 63) >> 5)] |= 1 << (b & 31);
+      const first20 = Math.floor(lo / 4096);
+      const last20 = Math.floor(hi / 4096);
+      if (last20 - first20 < NARROW) for (let z = first20; z <= last20; z++) hot[ADDR_NARROW] |= 1 << narrowBit(z * 4096);
+      else if (last - first >= 31) hot[ADDR_WIDE] = -1;
+      else for (let b = first; b <= last; b++) hot[ADDR_WIDE] |= 1 << wideBit(b * 65536);
     }
     const r = s + 1 + 2 * hot[s]!;
     const nRef = hot[r]!;

@@ -16,7 +16,7 @@
 // go without reading anything else; the rest goes to `groupMatches`. No strings, no Maps, no
 // allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, ADDR2, addressBit2, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, chunkPeer, type CompiledDirection } from './gate-index.ts';
+import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, ADDR_WIDE, ADDR_NARROW, wideBit, narrowBit, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, chunkPeer, type CompiledDirection } from './gate-index.ts';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -385,7 +385,8 @@ export class Policy {
     // the remote's bit in the address filters (none for IPv6)
     const vword = v4 ? ADDR_MAP + (addressBit(remote.v) >>> 5) : ADDR_MAP;
     const vmask = v4 ? 1 << (addressBit(remote.v) & 31) : 0;
-    const vshift2 = v4 ? addressBit2(remote.v) : 0;
+    const vwide = v4 ? wideBit(remote.v) : 0;
+    const vnarrow = v4 ? narrowBit(remote.v) : 0;
     // its bit in the port entries' summaries (IPv6 remotes pass them all)
     const vshift = v4 ? (remote.v >>> 16) & 31 : 0;
     const v6 = v4 ? 0 : 1;
@@ -430,7 +431,7 @@ export class Policy {
       const pa = H[E - 2]! & rsum;
       const pb = H[E - 1]! & rsumB;
       const peer = ((H[E - ENTRY_SUM]! >>> vshift) & 1) | (((pa | -pa) & (pb | -pb)) >>> 31) | v6;
-      if (((H[o + vword]! & vmask & -((H[o + ADDR2]! >>> vshift2) & 1)) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[E + pword]! & pmask & ~none & -peer) | force) === 0) continue;
+      if (((H[o + vword]! & vmask & -(((H[o + ADDR_WIDE]! >>> vwide) | (H[o + ADDR_NARROW]! >>> vnarrow)) & 1)) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[E + pword]! & pmask & ~none & -peer) | force) === 0) continue;
       if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum, rsumB)) return true;
     }
     return false;
@@ -445,7 +446,7 @@ export class Policy {
     if (w0 !== 0) {
       const all = w0 & 0xffff;
       if (v4) {
-        if ((H[o + ADDR_MAP + (addressBit(remote.v) >>> 5)]! & (1 << (addressBit(remote.v) & 31))) !== 0 && inRanges(H, o + all, v)) return true;
+        if (((H[o + ADDR_MAP + (addressBit(remote.v) >>> 5)]! >>> (addressBit(remote.v) & 31)) & ((H[o + ADDR_WIDE]! >>> wideBit(remote.v)) | (H[o + ADDR_NARROW]! >>> narrowBit(remote.v))) & 1) !== 0 && inRanges(H, o + all, v)) return true;
       } else if ((w0 & ALL_HAS_V6) !== 0 && this.v6Matches(H, o + all, gd, remote)) return true;
       if ((H[o + ALL_REFS]! & rsum) !== 0 && (H[o + ALL_REFS_B]! & rsumB) !== 0) {
         const mem = this.memberRow(vpc, remote, H[o + ALL_REFS]!, H[o + ALL_REFS_B]!);
