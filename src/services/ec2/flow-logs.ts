@@ -248,8 +248,8 @@ export class FlowLogEngine {
   private readonly byResource = new Map<string, Set<string>>();
   private readonly pending = new Map<string, Map<number, WindowAggregates>>();
   private readonly vpcCidrs = new Map<string, AddressSet>();
-  private readonly upsert: Database.Statement;
-  private readonly persistBatch: (rows: [string, number, string, string][]) => void;
+  private upsert?: Database.Statement;
+  private persistBatch?: (rows: [string, number, string, string][]) => void;
   private timer?: NodeJS.Timeout;
   private closed = false;
   private delivering = false;
@@ -258,18 +258,35 @@ export class FlowLogEngine {
   constructor(private readonly deps: FlowLogEngineDeps) {
     const { store, clock } = deps;
     this.maxFlows = deps.maxFlowsPerInterface ?? DEFAULT_MAX_FLOWS_PER_INTERFACE;
-    store.db.exec(PENDING_SCHEMA);
-    this.upsert = store.db.prepare('INSERT INTO flowlog_pending (fl, win, k, rec) VALUES (?, ?, ?, ?) ON CONFLICT (fl, win, k) DO UPDATE SET rec = excluded.rec');
-    this.persistBatch = store.db.transaction((rows: [string, number, string, string][]) => {
-      for (const r of rows) this.upsert.run(...r);
+    store.onReset((db) => {
+      if (this.upsert) db.exec('DELETE FROM flowlog_pending');
     });
-    store.onReset((db) => db.exec('DELETE FROM flowlog_pending'));
     for (const scope of store.scopes(KIND.eni)) {
       for (const doc of store.table(KIND.eni, scope).values()) this.setEni(scope, doc as EniDoc, 0);
     }
     for (const scope of store.scopes(KIND.flowLog)) {
       for (const doc of store.table(KIND.flowLog, scope).values()) this.setLog(scope, doc as FlowLogDoc);
     }
+    store.onChange((events) => this.onChange(events));
+    if (clock instanceof VirtualClock) clock.onChange((now) => this.deliverDue(now));
+    else this.timer = setInterval(() => this.deliverDue(clock.now()), 1000).unref();
+    this.deliverDue(clock.now());
+  }
+
+  /**
+   * The table of pending records, opened (and what it holds restored) when a flow log first needs
+   * it: at start if the state has flow logs, else when one is created. A start without flow logs
+   * leaves SQLite alone (a cold start's first answer does not wait for it).
+   */
+  private pendingTable(): (rows: [string, number, string, string][]) => void {
+    if (this.persistBatch) return this.persistBatch;
+    const { store } = this.deps;
+    store.db.exec(PENDING_SCHEMA);
+    const upsert = store.db.prepare('INSERT INTO flowlog_pending (fl, win, k, rec) VALUES (?, ?, ?, ?) ON CONFLICT (fl, win, k) DO UPDATE SET rec = excluded.rec');
+    this.upsert = upsert;
+    this.persistBatch = store.db.transaction((rows: [string, number, string, string][]) => {
+      for (const r of rows) upsert.run(...r);
+    });
     const orphans: string[] = [];
     for (const row of store.db.prepare('SELECT fl, win, k, rec FROM flowlog_pending').iterate() as Iterable<{ fl: string; win: number; k: string; rec: string }>) {
       if (!this.logs.has(row.fl)) {
@@ -279,10 +296,7 @@ export class FlowLogEngine {
       restore(this.window(row.fl, row.win), row.k, JSON.parse(row.rec) as FlowAggregate | SkipAggregate);
     }
     for (const fl of new Set(orphans)) store.db.prepare('DELETE FROM flowlog_pending WHERE fl = ?').run(fl);
-    store.onChange((events) => this.onChange(events));
-    if (clock instanceof VirtualClock) clock.onChange((now) => this.deliverDue(now));
-    else this.timer = setInterval(() => this.deliverDue(clock.now()), 1000).unref();
-    this.deliverDue(clock.now());
+    return this.persistBatch;
   }
 
   close(): void {
@@ -343,6 +357,7 @@ export class FlowLogEngine {
 
   private deleteLogs(list: { scope: string; fl: string }[]): void {
     if (this.closed) return;
+    this.pendingTable();
     const tx = this.deps.store.begin();
     for (const { scope, fl } of list) {
       if (!tx.get(KIND.flowLog, scope, fl)) continue;
@@ -368,6 +383,7 @@ export class FlowLogEngine {
   /** Subscriber to the data plane's judged traffic. */
   readonly observe = (batch: Observation[]): void => {
     if (this.logs.size === 0 || this.closed) return;
+    const persist = this.pendingTable();
     const touched = new Map<string, [string, number, string, FlowAggregate | SkipAggregate]>();
     for (const o of batch) {
       if (NOT_LOGGED.has(o.src) || NOT_LOGGED.has(o.dst)) continue;
@@ -392,7 +408,7 @@ export class FlowLogEngine {
     }
     if (touched.size === 0) return;
     try {
-      this.persistBatch([...touched.values()].map(([fl, win, k, v]) => [fl, win, k, JSON.stringify(v)]));
+      persist([...touched.values()].map(([fl, win, k, v]) => [fl, win, k, JSON.stringify(v)]));
     } catch (e) {
       this.deps.log?.error(`flow logs: could not persist pending records: ${(e as Error).message}`);
     }
@@ -410,9 +426,10 @@ export class FlowLogEngine {
 
   /** Delivers every window that has closed by `now`, for every flow log. */
   deliverDue(now: number): void {
-    if (this.closed || this.delivering) return;
+    if (this.closed || this.delivering || this.logs.size === 0) return;
     this.delivering = true;
     try {
+      this.pendingTable();
       for (const l of [...this.logs.values()]) {
         const to = windowStart(now, l.intervalMs);
         if (to <= l.doc.deliveredTo) continue;
