@@ -101,11 +101,11 @@ function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
     }
     return [...new Set([...all, ...Object.keys(parsed)])];
   };
-  return shapesProxy(parsed, get, names, (name) => absent.delete(name));
+  return lazyRecord(parsed, get, names, (name) => absent.delete(name));
 }
 
 /** Reads through the proxy behave as on a plain object (get, in, keys, entries). */
-function shapesProxy<T = StructShape>(
+function lazyRecord<T = StructShape>(
   parsed: Record<string, T>, get: (name: string) => T | undefined, names: () => string[], onSet?: (name: string) => void,
 ): Record<string, T> {
   return new Proxy(parsed, {
@@ -138,10 +138,10 @@ function parseModel(buf: Buffer): ServiceModel {
 }
 
 /**
- * With the build's byte index (<service>.index, see scripts/gen-models.mjs): the head is read and
- * parsed, and each shape is read from the file (its own bytes only) and parsed when first used.
- * A start then reads ~90 KB of the 930 KB EC2 model instead of all of it, and finding a shape is
- * a lookup, not a search.
+ * With the build's byte index (<service>.index, see scripts/gen-models.mjs): the small head
+ * (service, protocol, errors) is read and parsed, and each operation and shape is read from the
+ * file (its own bytes only) and parsed when first used, found by binary search in the index. A
+ * first EC2 call reads a few KB of the 930 KB model, and builds no table of its 3,400 names.
  */
 function indexedModel(file: string, index: Buffer): ServiceModel {
   const fd = openSync(file, 'r');
@@ -167,9 +167,9 @@ function indexedModel(file: string, index: Buffer): ServiceModel {
     return { parsed, get };
   };
   const o = lazy<ServiceModel['ops'][string]>(ops);
-  head.ops = shapesProxy(o.parsed, o.get, () => ops.names());
+  head.ops = lazyRecord(o.parsed, o.get, () => ops.names());
   const sh = lazy<StructShape>(shapes);
-  head.shapes = shapesProxy(sh.parsed, sh.get, () => [...new Set([...shapes.names(), ...Object.keys(sh.parsed)])]);
+  head.shapes = lazyRecord(sh.parsed, sh.get, () => [...new Set([...shapes.names(), ...Object.keys(sh.parsed)])]);
   return head;
 }
 
