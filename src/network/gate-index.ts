@@ -10,10 +10,10 @@
 //       [3] an IPv4 filter of the all-protocol segment's wide ranges (see `ADDR_WIDE`)
 //       [4] the all-protocol segment's references' mask
 //       [5..6] the IPv4 filter of that segment's ranges (64 bits of /16 blocks, see `ADDR_WIDE`)
-//       [7] a filter of its narrow ranges' /20 blocks  [8] unused (0)
-//       [9] the references' second mask (see `groupBitB`)
-//     then the port entries of tcp (its summary and its filter's first 3 words, for ports below
-//     6144, in the header's line), udp, icmp
+//       [7] a filter of its narrow ranges' /20 blocks
+//       [8] the references' second mask (see `groupBitB`)
+//     then the port entries of tcp (its summary and its filter's first 4 words, for ports below
+//     8192, in the header's line), udp, icmp
 //     and icmpv6, then the all-protocol segment (read only past the address filter), then
 //     the entries of other protocols: most lookups read the header and a filter word, in the
 //     blob's first line, and nothing else
@@ -47,7 +47,7 @@
 import { cidrRange, Set6 } from './addresses.ts';
 import type { RuleInput } from './policy.ts';
 
-export const HDR = 10;
+export const HDR = 9;
 /** Header word 3: the table of other protocols' port entries. */
 export const OTHERS = 3;
 /**
@@ -87,8 +87,8 @@ export const groupBit = (g: number) => 1 << (g & 31);
  * so that it tells apart up to 1024 groups where one word alone tells apart 32.
  */
 export const groupBitB = (g: number) => 1 << ((g >>> 5) & 31);
-/** Header word 9: the all-protocol segment's references' second mask (see `groupBitB`). */
-export const ALL_REFS_B = 9;
+/** Header word 8: the all-protocol segment's references' second mask (see `groupBitB`). */
+export const ALL_REFS_B = 8;
 
 /** The IPv4 address as an int32 ordered like the address. */
 export const flip4 = (v: number) => (v ^ 0x80000000) | 0;

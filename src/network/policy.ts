@@ -98,6 +98,10 @@ const ROW = 4;
 const ROW_GROUPS = ROW - 1;
 const COUNT = 31;
 
+/** The header's words as `allowsAt` names them by number (checked here, once). */
+const LAYOUT = [ALL_REFS, ALL_REFS_B, ENTRY_SUM, ADDR_WIDE, ADDR_NARROW, ROW_GROUPS].join();
+if (LAYOUT !== '4,8,3,3,7,3') throw new Error(`policy.ts: allowsAt expects the header layout 4,8,3,3,7,3, not ${LAYOUT}`);
+
 const holderKey = (vpc: number, a: Address) => `${vpc}/${a.family}/${a.v}`;
 
 export class Policy {
@@ -405,8 +409,10 @@ export class Policy {
     let rsum = 0;
     let rsumB = 0;
     let looked = false;
+    // (the loop names the header's words by number, see LAYOUT: module constants are read through
+    // cells, each use checked)
     for (let k = 0; k < n; k++) {
-      const gd = 2 * (k < ROW_GROUPS ? T[base + 1 + k]! : this.ifGroups[h]![k]!) + d;
+      const gd = 2 * (k < 3 ? T[base + 1 + k]! : this.ifGroups[h]![k]!) + d;
       const o = G[gd]!;
       if (o === 0) continue;
       if (!looked) {
@@ -421,17 +427,26 @@ export class Policy {
       // references' masks, what it holds, and, when the port entry's summary lets the remote
       // through, the port filter's word
       const e = (H[o + word]! >>> shift) & emask;
-      // the references: both masks must meet (the sign bit of (x | -x) is set when x is not 0)
-      const ra = H[o + ALL_REFS]! & rsum;
-      const rb = H[o + ALL_REFS_B]! & rsumB;
-      // the port entry: its summary (address filter, references), then its filter's word (with
-      // no entry, words of the header's line, masked out)
+      // the references (ALL_REFS, ALL_REFS_B): both masks must meet (the sign bit of (x | -x) is
+      // set when x is not 0)
+      const ra = H[o + 4]! & rsum;
+      const rb = H[o + 8]! & rsumB;
+      // the port entry: its summary (ENTRY_SUM words: address filter, references), then its
+      // filter's word (with no entry, words of the header's line, masked out)
       const none = (e - 1) >> 31;
-      const E = o + e + (ENTRY_SUM & none);
+      const E = o + e + (3 & none);
       const pa = H[E - 2]! & rsum;
       const pb = H[E - 1]! & rsumB;
-      const peer = ((H[E - ENTRY_SUM]! >>> vshift) & 1) | (((pa | -pa) & (pb | -pb)) >>> 31) | v6;
-      if (((H[o + vword]! & vmask & -(((H[o + ADDR_WIDE]! >>> vwide) | (H[o + ADDR_NARROW]! >>> vnarrow)) & 1)) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | (H[E + pword]! & pmask & ~none & -peer) | force) === 0) continue;
+      const peer = ((H[E - 3]! >>> vshift) & 1) | (((pa | -pa) & (pb | -pb)) >>> 31) | v6;
+      // the address filters: ADDR_MAP's word, ADDR_WIDE, ADDR_NARROW
+      const lead = (H[o + vword]! & vmask & -(((H[o + 3]! >>> vwide) | (H[o + 7]! >>> vnarrow)) & 1)) | ((ra | -ra) & (rb | -rb)) | (H[o]! & always) | force;
+      if ((lead | (H[E + pword]! & pmask & ~none & -peer)) === 0) continue;
+      // only the port entry let it through: the point's chunk (its filter, and for an IPv4
+      // remote its peers), in the entry's next hot line, before the slow path
+      if (lead === 0) {
+        const q = E + PORT_MAP + 2 + 2 * (point >>> CHUNK_BITS);
+        if ((H[q]! & (1 << ((point >>> 3) & 31))) === 0 || (v4 && chunkPeer(H[q + 1]!, remote.v, rsum) === 0)) continue;
+      }
       if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum, rsumB)) return true;
     }
     return false;
