@@ -397,3 +397,46 @@ describe('port entry summaries', () => {
     assert.equal(at('10.5.0.3'), false);
   });
 });
+
+describe('all-protocol address filters and chunk peers', () => {
+  it('agree with the rules one by one (narrow and wide ranges, merged ranges, aliased blocks and groups, chunk edges)', () => {
+    const p = new Policy();
+    const ids = Array.from({ length: 40 }, (_, i) => `sg-${i}`);
+    for (const id of ids) p.setGroup({ id, vpcId: 'vpc-1', rules: [] });
+    let k = 0;
+    const all = (peer: Partial<RuleInput>): RuleInput => ({ id: `a-${k++}`, groupId: 'sg-0', egress: false, protocol: '-1', ...peer });
+    const tcp = (from: number, to: number, peer: Partial<RuleInput>): RuleInput => ({ id: `t-${k++}`, groupId: 'sg-0', egress: false, protocol: 'tcp', from, to, ...peer });
+    p.setPrefixList('pl-1', ['192.168.4.0/24']);
+    const rules: RuleInput[] = [
+      all({ cidr4: '10.0.200.0/24' }), // narrow, in the remotes' block
+      all({ cidr4: '10.64.0.0/20' }), // block 64: aliases block 0 modulo 64
+      all({ cidr4: '10.1.0.0/18' }), // 4 /20 blocks: still narrow
+      all({ cidr4: '10.2.0.0/17' }), // 8 /20 blocks: wide
+      all({ cidr4: '10.3.240.0/20' }), all({ cidr4: '10.4.0.0/20' }), // merged across a /16 boundary: narrow
+      all({ cidr4: '10.5.0.0/20' }), all({ cidr4: '10.5.16.0/20' }), all({ cidr4: '10.5.32.0/20' }), all({ cidr4: '10.5.48.0/20' }), all({ cidr4: '10.5.64.0/20' }), // merged: 5 /20 blocks, wide
+      all({ cidr4: '12.0.0.0/10' }), // 64 blocks: every bit of the block map
+      tcp(250, 260, { cidr4: '10.16.0.0/16' }), // block 16: aliases block 0 in a chunk's peers; across a chunk edge
+      tcp(1000, 1000, { refGroupId: 'sg-17' }), // aliases sg-1 in a chunk's peers
+      tcp(2000, 2047, { prefixListId: 'pl-1' }),
+      tcp(3000, 3100, { cidr4: '10.7.0.0/24' }),
+      tcp(4000, 4000, { cidr6: '2001:db8::/32' }),
+    ];
+    p.setGroup({ id: 'sg-0', vpcId: 'vpc-1', rules });
+    p.setInterface({ id: 'eni-0', vpcId: 'vpc-1', ipv4: ['10.9.9.9'], ipv6: [], groups: ['sg-0'] });
+    p.setInterface({ id: 'eni-1', vpcId: 'vpc-1', ipv4: ['10.0.1.1'], ipv6: [], groups: ['sg-1'] });
+    p.setInterface({ id: 'eni-17', vpcId: 'vpc-1', ipv4: ['10.0.1.17'], ipv6: [], groups: ['sg-17'] });
+    const remotes = ['10.0.1.1', '10.0.1.17', '10.0.199.255', '10.0.200.0', '10.0.200.255', '10.0.201.0', '10.64.0.1', '10.64.16.0', '10.0.0.1',
+      '10.1.0.0', '10.1.63.255', '10.1.64.0', '10.2.0.0', '10.2.127.255', '10.2.128.0', '10.3.239.255', '10.3.240.0', '10.4.15.255', '10.4.16.0',
+      '10.5.0.0', '10.5.79.255', '10.5.80.0', '12.0.0.0', '12.63.255.255', '12.64.0.0', '10.16.5.5', '10.32.5.5', '192.168.4.4', '192.168.5.4',
+      '10.7.0.9', '10.7.1.9', '2001:db8::1', '2001:db9::1'];
+    const ports = [0, 1, 249, 250, 255, 256, 260, 261, 999, 1000, 1001, 2000, 2047, 2048, 3000, 3100, 3101, 4000, 65535];
+    let allowed = 0;
+    for (const remote of remotes) for (const port of ports) {
+      const q = { direction: 'ingress' as const, proto: 6, port, remote: parseAddress(remote)! };
+      const want = p.matchingRules('eni-0', q).length > 0;
+      assert.equal(p.allows('eni-0', q), want, `${remote} port ${port}`);
+      if (want) allowed++;
+    }
+    assert.ok(allowed > 50);
+  });
+});
