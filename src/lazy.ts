@@ -1,11 +1,16 @@
 // Node built-ins that only some calls need, loaded on first use rather than at start: each one
 // costs a cold start a few milliseconds (see `npm run bench -- startup`).
-import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
+/**
+ * `require` of this module: in the bundle (CommonJS, bin/palisade.js) the module's own, so that a
+ * start does not load node:module; run from source as an ES module (tests), one made for it.
+ */
+export const moduleRequire: NodeRequire = typeof require === 'function'
+  ? require
+  : (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(import.meta.url);
 
-export const zlib = (): typeof import('node:zlib') => require('node:zlib') as typeof import('node:zlib');
-export const workerThreads = (): typeof import('node:worker_threads') => require('node:worker_threads') as typeof import('node:worker_threads');
+export const zlib = (): typeof import('node:zlib') => moduleRequire('node:zlib') as typeof import('node:zlib');
+export const workerThreads = (): typeof import('node:worker_threads') => moduleRequire('node:worker_threads') as typeof import('node:worker_threads');
 
 /**
  * A package loaded on first use through require (its CommonJS build), not import(): the bundle
@@ -15,8 +20,8 @@ export const workerThreads = (): typeof import('node:worker_threads') => require
 export const SIGNER_PACKAGE = '@smithy/signature-v4';
 
 export function loadPackage<T>(specifier: string): T {
-  return require(specifier) as T;
+  return moduleRequire(specifier) as T;
 }
 
 /** node:crypto, on first use: loading it is ~5 ms of a cold start, and a first call needs none of it. */
-export const crypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
+export const crypto = (): typeof import('node:crypto') => moduleRequire('node:crypto') as typeof import('node:crypto');

@@ -10,14 +10,12 @@
 // changes are taken back out of the mirror (listeners see them undone) and its callers fail.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { workerThreads } from '../lazy.ts';
+import { moduleRequire as require, workerThreads } from '../lazy.ts';
 
-const require = createRequire(import.meta.url);
 const sqlitePath = () => require.resolve('better-sqlite3');
 /**
  * The compiled addon, named directly: better-sqlite3 otherwise finds it through the `bindings`
