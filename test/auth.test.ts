@@ -18,8 +18,9 @@ import { AssumeRoleCommand, DecodeAuthorizationMessageCommand, GetCallerIdentity
 import { start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import { VirtualClock } from '../src/clock.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 const ROOT = { accessKeyId: 'AKIAPALISADEROOT0001', secretAccessKey: 'root-secret-for-tests-only' };
 type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 const opts = (url: string, credentials: Creds) => ({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });

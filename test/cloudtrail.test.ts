@@ -29,8 +29,9 @@ import type { VirtualClock } from '../src/clock.ts';
 import { cloudTrailOf } from '../src/audit/cloudtrail.ts';
 import { LOOKUP_KEYS } from '../src/audit/events.ts';
 import { trail as trailCli, parseSince } from '../src/cli/trail.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 const ACCOUNT = '000000000000';
 
 type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };

@@ -21,8 +21,9 @@ import type { Palisade } from '../src/server.ts';
 import { addPacket, closeWindows, emptyWindow, reportedTcpFlags, type PacketObservation } from '../src/flowlogs/aggregate.ts';
 import { formatRecord, s3ObjectKey } from '../src/flowlogs/format.ts';
 import { formatVersion, parseLogFormat } from '../src/flowlogs/fields.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 const ROLE = 'arn:aws:iam::000000000000:role/flow-logs';
 /** A window boundary (10 min and 1 min) plus 30 s: the first window is open for 570 s more. */
 const T0 = 1_700_000_400_000 + 30_000;

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { timed } from './helpers/run.ts';
 import {
   AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand,
   CreateInstanceProfileCommand, CreatePolicyCommand, CreatePolicyVersionCommand, CreateRoleCommand, CreateUserCommand,
@@ -27,7 +28,7 @@ import { awsError, CREDS, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import { validatePolicyDocument } from '../src/services/iam/policy-grammar.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 let server: Palisade;
 let iam: IAMClient;
 const ACCOUNT = '000000000000';

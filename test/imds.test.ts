@@ -14,8 +14,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CREDS, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 let server: Palisade;
 let client: EC2Client;
 let iam: IAMClient;

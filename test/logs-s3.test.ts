@@ -20,8 +20,9 @@ import {
 import { awsError, CREDS, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import { compileFilterPattern, splitFields } from '../src/services/logs/filter-pattern.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
 const logsClient = (url: string) => new CloudWatchLogsClient({ endpoint: url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
 const s3Client = (url: string, accessKeyId = CREDS.accessKeyId) =>

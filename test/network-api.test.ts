@@ -10,8 +10,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 let server: Palisade;
 let client: EC2Client;
 let web: string;

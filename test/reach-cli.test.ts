@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 const cli = (...args: string[]): Promise<{ code?: number; stdout: string }> =>
   run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'reach', ...args]).catch((e) => e as { code: number; stdout: string });
 

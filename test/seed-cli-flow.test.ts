@@ -7,8 +7,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { start, CREDS } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
+import { timed } from './helpers/run.ts';
 
-const run = promisify(execFile);
+const run = timed(promisify(execFile));
 let server: Palisade;
 let aws: (...args: string[]) => Promise<any>;
 
