@@ -433,34 +433,6 @@ export class AddrTable {
     return h ^ (h >>> 16);
   }
 
-  /** The second mask of the entry (0 when there is none). */
-  maskBOf(vpc: number, a: number): number {
-    const s = this.slots;
-    const m = this.mask;
-    let i = AddrTable.hash(vpc, a) & m;
-    for (;;) {
-      const at = i << 2;
-      const v = s[at + 2]!;
-      if (v === -1) return 0;
-      if (s[at] === a && s[at + 1] === vpc && v !== -3) return this.masksB[i]!;
-      i = (i + 1) & m;
-    }
-  }
-
-  /** The mask of the entry (0 when there is none). */
-  maskOf(vpc: number, a: number): number {
-    const s = this.slots;
-    const m = this.mask;
-    let i = AddrTable.hash(vpc, a) & m;
-    for (;;) {
-      const at = i << 2;
-      const v = s[at + 2]!;
-      if (v === -1) return 0;
-      if (s[at] === a && s[at + 1] === vpc && v !== -3) return s[at + 3]!;
-      i = (i + 1) & m;
-    }
-  }
-
   /** The slot of the entry (-1 when there is none). */
   find(vpc: number, a: number): number {
     const s = this.slots;
@@ -475,17 +447,22 @@ export class AddrTable {
     }
   }
 
+  /** The value of the entry (-1 when there is none). */
   get(vpc: number, a: number): number {
-    const s = this.slots;
-    const m = this.mask;
-    let i = AddrTable.hash(vpc, a) & m;
-    for (;;) {
-      const at = i << 2;
-      const v = s[at + 2]!;
-      if (v === -1) return -1;
-      if (s[at] === a && s[at + 1] === vpc && v !== -3) return v;
-      i = (i + 1) & m;
-    }
+    const i = this.find(vpc, a);
+    return i < 0 ? -1 : this.slots[(i << 2) + 2]!;
+  }
+
+  /** The mask of the entry (0 when there is none). */
+  maskOf(vpc: number, a: number): number {
+    const i = this.find(vpc, a);
+    return i < 0 ? 0 : this.slots[(i << 2) + 3]!;
+  }
+
+  /** The second mask of the entry (0 when there is none). */
+  maskBOf(vpc: number, a: number): number {
+    const i = this.find(vpc, a);
+    return i < 0 ? 0 : this.masksB[i]!;
   }
 
   set(vpc: number, a: number, value: number, mask: number, maskB = 0): void {
