@@ -248,7 +248,6 @@ export class FlowLogEngine {
   private readonly byResource = new Map<string, Set<string>>();
   private readonly pending = new Map<string, Map<number, WindowAggregates>>();
   private readonly vpcCidrs = new Map<string, AddressSet>();
-  private upsert?: Database.Statement;
   private persistBatch?: (rows: [string, number, string, string][]) => void;
   private timer?: NodeJS.Timeout;
   private closed = false;
@@ -258,9 +257,10 @@ export class FlowLogEngine {
   constructor(private readonly deps: FlowLogEngineDeps) {
     const { store, clock } = deps;
     this.maxFlows = deps.maxFlowsPerInterface ?? DEFAULT_MAX_FLOWS_PER_INTERFACE;
-    store.onReset((db) => {
-      if (this.upsert) db.exec('DELETE FROM flowlog_pending');
-    });
+    // The table exists from the start (outside any group commit); its statements are prepared, and
+    // the records it holds restored, when a flow log first needs them (pendingTable).
+    store.db.exec(PENDING_SCHEMA);
+    store.onReset((db) => db.exec('DELETE FROM flowlog_pending'));
     for (const scope of store.scopes(KIND.eni)) {
       for (const doc of store.table(KIND.eni, scope).values()) this.setEni(scope, doc as EniDoc, 0);
     }
@@ -274,16 +274,14 @@ export class FlowLogEngine {
   }
 
   /**
-   * The table of pending records, opened (and what it holds restored) when a flow log first needs
-   * it: at start if the state has flow logs, else when one is created. A start without flow logs
-   * leaves SQLite alone (a cold start's first answer does not wait for it).
+   * The writer of pending records, made (and what the table holds restored) when a flow log first
+   * needs it: at start if the state has flow logs, else when one is created. A start without flow
+   * logs prepares and scans nothing (a cold start's first answer does not wait for it).
    */
   private pendingTable(): (rows: [string, number, string, string][]) => void {
     if (this.persistBatch) return this.persistBatch;
     const { store } = this.deps;
-    store.db.exec(PENDING_SCHEMA);
     const upsert = store.db.prepare('INSERT INTO flowlog_pending (fl, win, k, rec) VALUES (?, ?, ?, ?) ON CONFLICT (fl, win, k) DO UPDATE SET rec = excluded.rec');
-    this.upsert = upsert;
     this.persistBatch = store.db.transaction((rows: [string, number, string, string][]) => {
       for (const r of rows) upsert.run(...r);
     });
