@@ -11,7 +11,6 @@ import type {
   DescribeFlowLogsResult, FlowLog, UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
 import { zlib } from '../../lazy.ts';
-import type Database from 'better-sqlite3';
 import { ApiError, err } from '../../gateway/errors.ts';
 import { internalCtx, type Ctx, type ServerConfig } from '../../gateway/context.ts';
 import type { ChangeEvent, Store } from '../../store/store.ts';
