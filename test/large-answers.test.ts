@@ -69,3 +69,32 @@ describe('large DescribeSecurityGroups answers', () => {
     for (const a of answers) assert.equal(JSON.stringify(a.SecurityGroups), first);
   });
 });
+
+describe('AnswerWriter (the body of an answer, written as its pieces come)', () => {
+  it('writes exactly the concatenation of any sequence of pieces, with its UTF-8 length', async () => {
+    const { AnswerWriter } = await import('../src/gateway/body.ts');
+    let seed = 1;
+    const rnd = () => (seed = (seed * 48271) % 2147483647);
+    for (let t = 0; t < 300; t++) {
+      // pieces of every size class: tiny, just under and at the large-piece bound, past the small-answer bound
+      const pieces: string[] = [];
+      for (let i = rnd() % 400; i > 0; i--) {
+        const len = [1, 10, 100, 1000, 2047, 2048, 5000, 20000][rnd() % 8]!;
+        pieces.push(`é<&😀${'abc'.repeat(len)}`.slice(0, len));
+      }
+      let head: Record<string, string | number> = {};
+      let body = '';
+      const res = {
+        once() { return res; },
+        writeHead(_status: number, h: Record<string, string | number>) { head = h; return res; },
+        end(b: string | Buffer) { body = typeof b === 'string' ? b : Buffer.from(b).toString('utf8'); return res; },
+      };
+      const w = new AnswerWriter();
+      for (const p of pieces) w.push(p);
+      w.end(res as never, 200, 'text/xml');
+      const want = pieces.join('');
+      assert.equal(body, want, `case ${t}`);
+      assert.equal(Number(head['content-length']), Buffer.byteLength(want), `case ${t}`);
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { credentialScope, partitionOf } from './sigv4-scope.ts';
 import { QueryDecoder } from '../protocol/query.ts';
 import { XmlEncoder } from '../protocol/xml.ts';
 import { JsonCodec } from '../protocol/json.ts';
-import { endWithParts } from './body.ts';
+import { AnswerWriter } from './body.ts';
 import type { Logger } from '../log.ts';
 import { resolvePrincipal } from '../auth/principals.ts';
 import { authenticate, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
@@ -185,7 +185,11 @@ export class Gateway {
     }
     await this.run(req, body, service, action, scope, requestId,
       () => codec.decoder.decode(action, params),
-      (output) => endWithParts(res, 200, 'text/xml;charset=UTF-8', codec.encoder.successParts(action, output, requestId)),
+      (output) => {
+        const body = new AnswerWriter();
+        codec.encoder.successInto(action, output, requestId, body);
+        body.end(res, 200, 'text/xml;charset=UTF-8');
+      },
       fail);
   }
 

@@ -4,6 +4,9 @@ import { resolve, type Member, type ServiceModel, type Shape, type ShapeRef, typ
 
 interface MemberPlan { name: string; tag: string; member: Member; shape: Shape }
 
+/** Where the encoder puts the pieces of an answer, in order (an array, or a writer of the body). */
+export interface Pieces { push(piece: string): unknown }
+
 const SPECIAL = /[&<>"']/;
 export function escapeXml(s: string): string {
   if (!SPECIAL.test(s)) return s;
@@ -63,26 +66,17 @@ export class XmlEncoder {
     return this.model.protocol === 'ec2' ? 'item' : 'member';
   }
 
-  /** The body of a successful call. */
-  success(operation: string, output: Record<string, unknown> | undefined, requestId: string): string {
-    return this.successParts(operation, output, requestId).join('');
-  }
-
-  /**
-   * The body of a successful call as the pieces it is made of, in order: a large answer can be
-   * written out without first being joined into one large string.
-   */
-  successParts(operation: string, output: Record<string, unknown> | undefined, requestId: string): string[] {
+  /** The body of a successful call, piece by piece into `out` (see gateway/body.ts AnswerWriter). */
+  successInto(operation: string, output: Record<string, unknown> | undefined, requestId: string, out: Pieces): void {
     const op = this.model.ops[operation];
     const shape = op?.o ? this.model.shapes[op.o] : undefined;
     const ns = this.model.xmlns ?? '';
-    const out: string[] = [];
     if (this.model.protocol === 'ec2') {
       out.push(`<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${ns}"><requestId>${requestId}</requestId>`);
       if (shape && output) this.members(shape, output, out);
       if (!shape && output?.Return === undefined) out.push('<return>true</return>');
       out.push(`</${operation}Response>`);
-      return out;
+      return;
     }
     out.push(`<${operation}Response xmlns="${ns}">`);
     if (shape) {
@@ -91,10 +85,9 @@ export class XmlEncoder {
       out.push(`</${operation}Result>`);
     }
     out.push(`<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`);
-    return out;
   }
 
-  private members(shape: StructShape, value: Record<string, unknown>, out: string[]): void {
+  private members(shape: StructShape, value: Record<string, unknown>, out: Pieces): void {
     const plan = this.plan(shape);
     for (let i = 0; i < plan.length; i++) {
       const p = plan[i]!;
@@ -107,11 +100,11 @@ export class XmlEncoder {
     }
   }
 
-  private element(tag: string, ref: ShapeRef, v: unknown, out: string[]): void {
+  private element(tag: string, ref: ShapeRef, v: unknown, out: Pieces): void {
     this.emit(tag, resolve(this.model, ref), v, out);
   }
 
-  private emit(tag: string, shape: Shape, v: unknown, out: string[]): void {
+  private emit(tag: string, shape: Shape, v: unknown, out: Pieces): void {
     if (typeof shape === 'string') {
       out.push(`<${tag}>${scalarText(shape, v)}</${tag}>`);
       return;
