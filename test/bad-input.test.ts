@@ -279,6 +279,7 @@ describe('Palisade endpoints', () => {
     assert.match(res.headers.get('content-type') ?? '', /json/);
     const body = (await res.json()) as { status: string; services: Record<string, string> };
     assert.equal(body.status, 'ok');
+    assert.deepEqual(Object.keys(body.services).sort(), ['cloudtrail', 'ec2', 'iam', 'logs', 's3', 'sts'], 'every service offered on the port');
     assert.equal(body.services.ec2, 'running');
     const head = await fetch(`${server.url}/_palisade/health`, { method: 'HEAD' });
     assert.equal(head.status, 200);

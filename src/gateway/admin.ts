@@ -18,7 +18,7 @@ export function adminExtension(store: Store, imds: Imds): Extension {
       const path = (req.url ?? '/').split('?')[0]!;
       if (!path.startsWith('/_palisade/') && !path.startsWith('/moto-api/')) return false;
       if (path === '/_palisade/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-        return json(res, 200, { status: 'ok', services: { ec2: 'running', iam: 'running', sts: 'running' } });
+        return json(res, 200, { status: 'ok', services: { ec2: 'running', iam: 'running', sts: 'running', s3: 'running', logs: 'running', cloudtrail: 'running' } });
       }
       if ((path === '/_palisade/reset' || path === '/moto-api/reset') && req.method === 'POST') {
         await imds.close();
