@@ -3,6 +3,7 @@
 import type { Handler } from '../../gateway/context.ts';
 import { accessKeyHandlers } from './access-keys.ts';
 import { attachmentHandlers } from './attachments.ts';
+import { authorizationDetailsHandlers } from './authorization-details.ts';
 import { inlinePolicyHandlers } from './inline-policies.ts';
 import { instanceProfileHandlers } from './instance-profiles.ts';
 import { policyHandlers } from './policies.ts';
@@ -17,6 +18,7 @@ export const iamCoreHandlers: Record<string, Handler> = {
   ...instanceProfileHandlers,
   ...userHandlers,
   ...accessKeyHandlers,
+  ...authorizationDetailsHandlers,
 };
 
 export { awsManagedPolicy, awsManagedPolicies } from './aws-managed.ts';
