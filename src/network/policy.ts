@@ -14,8 +14,8 @@
 // Per group, one branch-free test of the header's line (all-protocol address filters and
 // references, the port entry's summary of its peers and its port filter word) lets most groups
 // go without reading anything else; a group that only its port entry let through has its
-// chunk's filter and peers tested next (one more hot line); the rest goes to `groupMatches`. No strings, no Maps, no
-// allocation — and nothing remembered between queries.
+// chunk's filter and peers tested next (one more hot line); the rest goes to `groupMatches`.
+// No strings, no Maps, no allocation — and nothing remembered between queries.
 import { addressSet, cidrRange, parseAddress, setHas, EMPTY_SET, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
 import { ADDR_MAP, addressBit, AddrTable, ALL_HAS_PL, ALL_HAS_V6, ALL_REFS, ALL_REFS_B, OTHERS, ADDR_WIDE, ADDR_NARROW, wideBit, narrowBit, groupBit, groupBitB, Arena, compileDirectionWords, flip4, HDR, PORT_MAP, CHUNK_BITS, ENTRY_SUM, chunkPeer, type CompiledDirection } from './gate-index.ts';
 

@@ -19,6 +19,9 @@ import { profileOut } from './instance-profiles.ts';
 import { truncation } from './output.ts';
 import { page } from './paging.ts';
 import { encodePolicyDocument } from './policy-grammar.ts';
+import { policyOut, versionOut } from './policies.ts';
+import { lastUsedOut, roleOut } from './roles.ts';
+import { userOut } from './users.ts';
 import { tagsOut } from './tags.ts';
 import { Checks } from './validate.ts';
 
@@ -37,38 +40,25 @@ function attached(ctx: Ctx, arns: readonly string[]): AttachedPolicy[] {
   return arns.map((arn) => ({ PolicyName: getPolicy(ctx, arn).name, PolicyArn: arn }));
 }
 
-const boundary = (arn: string | undefined) => (arn ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: arn } } : {});
-
+// The details are the entity as Get* gives it (members the detail shape lacks are not encoded),
+// plus its policies; `Tags` is always there, empty or not.
 function userDetail(ctx: Ctx, u: UserDoc): UserDetail {
   return {
-    Path: u.path, UserName: u.name, UserId: u.userId, Arn: u.arn, CreateDate: new Date(u.createDate),
-    UserPolicyList: inline(u.inlinePolicies), GroupList: [], AttachedManagedPolicies: attached(ctx, u.attachedPolicies),
-    ...boundary(u.permissionsBoundary), Tags: tagsOut(u.tags) ?? [],
+    ...userOut(u), UserPolicyList: inline(u.inlinePolicies), GroupList: [], AttachedManagedPolicies: attached(ctx, u.attachedPolicies),
+    Tags: tagsOut(u.tags) ?? [],
   };
 }
 
 function roleDetail(ctx: Ctx, r: RoleDoc): RoleDetail {
   return {
-    Path: r.path, RoleName: r.name, RoleId: r.roleId, Arn: r.arn, CreateDate: new Date(r.createDate),
-    AssumeRolePolicyDocument: encodePolicyDocument(r.assumeRolePolicy),
-    InstanceProfileList: profilesWithRole(ctx, r).map((p) => profileOut(ctx, p)),
+    ...roleOut(r), InstanceProfileList: profilesWithRole(ctx, r).map((p) => profileOut(ctx, p)),
     RolePolicyList: inline(r.inlinePolicies), AttachedManagedPolicies: attached(ctx, r.attachedPolicies),
-    ...boundary(r.permissionsBoundary), Tags: tagsOut(r.tags) ?? [],
-    RoleLastUsed: r.lastUsed ? { LastUsedDate: new Date(r.lastUsed) } : {},
+    Tags: tagsOut(r.tags) ?? [], RoleLastUsed: lastUsedOut(r),
   };
 }
 
 function policyDetail(ctx: Ctx, p: ManagedPolicyDoc): ManagedPolicyDetail {
-  return {
-    PolicyName: p.name, PolicyId: p.policyId, Arn: p.arn, Path: p.path, DefaultVersionId: p.defaultVersionId,
-    AttachmentCount: attachmentCount(ctx, p.arn), PermissionsBoundaryUsageCount: boundaryCount(ctx, p.arn), IsAttachable: true,
-    ...(p.description ? { Description: p.description } : {}),
-    CreateDate: new Date(p.createDate), UpdateDate: new Date(p.updateDate),
-    PolicyVersionList: p.versions.map((v) => ({
-      Document: encodePolicyDocument(v.document), VersionId: v.versionId, IsDefaultVersion: v.versionId === p.defaultVersionId,
-      CreateDate: new Date(v.createDate),
-    })),
-  };
+  return { ...policyOut(ctx, p), PolicyVersionList: p.versions.map((v) => versionOut(p, v, true)) };
 }
 
 export const authorizationDetailsHandlers = {

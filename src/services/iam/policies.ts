@@ -34,7 +34,7 @@ export function policyOut(ctx: Ctx, p: ManagedPolicyDoc, detail: 'full' | 'list'
   };
 }
 
-function versionOut(p: ManagedPolicyDoc, v: PolicyVersion, withDocument: boolean): SdkPolicyVersion {
+export function versionOut(p: ManagedPolicyDoc, v: PolicyVersion, withDocument: boolean): SdkPolicyVersion {
   return {
     ...(withDocument ? { Document: encodePolicyDocument(v.document) } : {}),
     VersionId: v.versionId, IsDefaultVersion: v.versionId === p.defaultVersionId, CreateDate: new Date(v.createDate),

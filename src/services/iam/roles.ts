@@ -4,7 +4,7 @@
 import type {
   CreateRoleRequest, CreateRoleResponse, DeleteRolePermissionsBoundaryRequest, DeleteRoleRequest, GetRoleRequest,
   GetRoleResponse, ListRoleTagsRequest, ListRoleTagsResponse, ListRolesRequest, ListRolesResponse,
-  PutRolePermissionsBoundaryRequest, Role, TagRoleRequest, UntagRoleRequest, UpdateAssumeRolePolicyRequest,
+  PutRolePermissionsBoundaryRequest, Role, RoleLastUsed, TagRoleRequest, UntagRoleRequest, UpdateAssumeRolePolicyRequest,
   UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../gateway/context.ts';
@@ -38,6 +38,9 @@ export function roleOut(r: RoleDoc, detail: 'full' | 'list' = 'full'): Role {
   }
   return out;
 }
+
+/** RoleLastUsed as GetRole and GetAccountAuthorizationDetails give it (empty when never used). */
+export const lastUsedOut = (r: RoleDoc): RoleLastUsed => (r.lastUsed ? { LastUsedDate: new Date(r.lastUsed) } : {});
 
 function checkDescription(c: Checks, description: string | undefined): void {
   c.description(description, 'description', 1000);
@@ -84,7 +87,7 @@ export const roleHandlers = {
 
   GetRole(ctx: Ctx, i: GetRoleRequest): GetRoleResponse {
     const r = getRole(ctx, i.RoleName);
-    return { Role: { ...roleOut(r), RoleLastUsed: r.lastUsed ? { LastUsedDate: new Date(r.lastUsed) } : {} } };
+    return { Role: { ...roleOut(r), RoleLastUsed: lastUsedOut(r) } };
   },
 
   DeleteRole(ctx: Ctx, i: DeleteRoleRequest): Empty {
