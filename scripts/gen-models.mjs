@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const { NormalizedSchema } = require('@smithy/core/schema');
@@ -172,3 +172,17 @@ for (const svc of SERVICES) {
   writeFileSync(join(outDir, `${svc.name}.index`), Buffer.concat([top, opsTable, table(index.shapes)]));
   console.log(`model ${svc.name}: ${Object.keys(model.ops).length} operations, ${Object.keys(model.shapes).length} shapes`);
 }
+
+// The regions of every partition, from the SDK's own partition table (not exported by the
+// package, so read from its file): src/core/regions.ts reads the list, and the gateway refuses a
+// request signed for a region AWS does not have.
+const coreDir = dirname(require.resolve('@aws-sdk/core/package.json'));
+const { partitionsInfo } = await import(pathToFileURL(join(coreDir, 'dist-es/submodules/client/util-endpoints/lib/aws/partitions.js')).href);
+const regions = {};
+for (const p of partitionsInfo.partitions) {
+  const re = new RegExp(p.regionRegex);
+  regions[p.id] = Object.keys(p.regions).filter((r) => re.test(r));
+}
+if (!regions.aws?.includes('us-east-1')) throw new Error('regions: the SDK partition table has no us-east-1');
+writeFileSync(join(outDir, 'regions.json'), JSON.stringify(regions));
+console.log(`regions: ${Object.values(regions).flat().length} in ${Object.keys(regions).length} partitions`);

@@ -9,7 +9,10 @@ import { NetworkApi } from './services/network/api.ts';
 import { registerPlane } from './services/network/live-view.ts';
 import { createLogger, type Logger } from './log.ts';
 import { ec2Service } from './services/ec2/index.ts';
-import { adminExtension } from './gateway/admin.ts';
+import { AdminRouter } from './admin-api/router.ts';
+import { adminRoutes } from './admin-api/routes.ts';
+import { adminGuard } from './admin-api/guard.ts';
+import { ROOT_KEY_META } from './auth/authenticate.ts';
 import { iamService } from './services/iam/index.ts';
 import { stsService } from './services/sts/index.ts';
 import { Imds } from './imds/imds.ts';
@@ -52,11 +55,19 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const gateway = new Gateway(cfg, store, clock, log);
   gateway.authorizer = authorize;
   const imds = new Imds(store, clock, cfg, log);
-  gateway.extend(adminExtension(store, imds));
   const plane = new DataPlane();
   registerPlane(store, plane, syncDataPlane(store, plane));
   const network = new NetworkApi(store, plane, clock, cfg);
-  gateway.extend(network);
+  // Palisade's own JSON API (/_palisade/*, /moto-api/*): root credentials under --auth verify|enforce.
+  gateway.extend(new AdminRouter(adminRoutes({
+    clock, imds, network,
+    services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
+    async reset() {
+      await imds.close();
+      network.clear();
+      store.reset({ keepMeta: [ROOT_KEY_META] });
+    },
+  }), adminGuard(cfg.auth ?? 'open', store, clock, () => gateway.rootKey()), log));
   gateway.register(ec2Service());
   gateway.register(iamService());
   gateway.register(stsService());

@@ -57,6 +57,9 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
   }
 }
 
+/** Where the generated root key pair is kept in the state (a reset keeps it). */
+export const ROOT_KEY_META = 'root-key';
+
 export interface RootKey { accessKeyId: string; secretAccessKey: string; generated: boolean }
 
 /** The root key pair of the default account: from the environment, else made once and kept. */
@@ -64,10 +67,10 @@ export function rootKey(store: Store, env: NodeJS.ProcessEnv = process.env): Roo
   const id = env.PALISADE_ROOT_ACCESS_KEY_ID;
   const secret = env.PALISADE_ROOT_SECRET_ACCESS_KEY;
   if (id && secret) return { accessKeyId: id, secretAccessKey: secret, generated: false };
-  const kept = store.getMeta('root-key');
+  const kept = store.getMeta(ROOT_KEY_META);
   if (kept) return { ...(JSON.parse(kept) as { accessKeyId: string; secretAccessKey: string }), generated: false };
   const made = { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecret() };
-  store.setMeta('root-key', JSON.stringify(made));
+  store.setMeta(ROOT_KEY_META, JSON.stringify(made));
   return { ...made, generated: true };
 }
 

@@ -2,31 +2,15 @@
 // Palisade knows for its access key, over exactly the headers the client signed, and the two
 // signatures are compared. Header signatures and presigned query strings both work.
 import type { SignatureV4 as SignatureV4Class } from '@smithy/signature-v4';
-import type { Hash, Hmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { loadPackage, SIGNER_PACKAGE, crypto } from '../lazy.ts';
+import { Sha256 } from '../core/sha256.ts';
 
 // Loaded on first use (only `--auth verify|enforce` checks signatures), so that starting the
 // server does not load @smithy/signature-v4 and @smithy/core (kept out of the bundle).
 let signerClass: Promise<typeof SignatureV4Class> | undefined;
 const loadSigner = () => (signerClass ??= Promise.resolve().then(() => loadPackage<typeof import('@smithy/signature-v4')>(SIGNER_PACKAGE).SignatureV4));
 
-/** node:crypto as the Checksum constructor SignatureV4 expects (HMAC when given a secret). */
-class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: string | Uint8Array) {
-    this.h = secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', Buffer.from(secret as Uint8Array));
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {
-    this.h = this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', Buffer.from(this.secret as Uint8Array));
-  }
-}
 
 export interface SignedRequest {
   accessKeyId: string;

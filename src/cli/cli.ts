@@ -151,9 +151,8 @@ async function exec(args: string[]): Promise<number> {
   const instanceId = positionals[0];
   if (!instanceId) throw new Error('an instance id is required');
   const endpoint = endpointOf(values.endpoint);
-  const res = await fetch(`${endpoint}/_palisade/imds/${encodeURIComponent(instanceId)}`, { method: 'POST' });
-  const body = (await res.json()) as { endpoint?: string; region?: string; error?: string };
-  if (!res.ok || !body.endpoint) throw new Error(body.error ?? `could not reach the metadata service of ${instanceId} (HTTP ${res.status})`);
+  const { adminCall } = await import('./signed-fetch.ts');
+  const body = await adminCall<{ endpoint: string; region: string }>(endpoint, 'POST', `/_palisade/imds/${encodeURIComponent(instanceId)}`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE',
     'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
@@ -189,13 +188,11 @@ async function probe(args: string[]): Promise<number> {
   if (values.port !== undefined) flow.port = Number(values.port);
   if (values['icmp-type'] !== undefined) flow.icmpType = Number(values['icmp-type']);
   if (values['icmp-code'] !== undefined) flow.icmpCode = Number(values['icmp-code']);
-  const res = await fetch(`${endpointOf(values.endpoint)}/_palisade/network/evaluate`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ flows: [flow], ...(values.account ? { account: values.account } : {}), ...(values.region ? { region: values.region } : {}) }),
-  });
-  const body = (await res.json()) as { results?: Record<string, unknown>[]; error?: string };
-  const r = body.results?.[0];
-  if (!res.ok || !r) throw new Error(body.error ?? `HTTP ${res.status}`);
+  const { adminCall } = await import('./signed-fetch.ts');
+  const body = await adminCall<{ results: Record<string, unknown>[] }>(endpointOf(values.endpoint), 'POST', '/_palisade/network/evaluate',
+    { flows: [flow], ...(values.account ? { account: values.account } : {}), ...(values.region ? { region: values.region } : {}) });
+  const r = body.results[0];
+  if (!r) throw new Error('the server answered no verdict');
   if (r.error) throw new Error(String(r.error));
   if (values.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else {

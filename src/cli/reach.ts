@@ -53,13 +53,9 @@ export async function reach(args: string[], endpointOf: (flag?: string) => strin
     };
     answer = values.from ? canReach(view, values.from, values.to, protocol, port) : whoCanReach(view, values.to, protocol, port);
   } else {
-    const res = await fetch(`${endpointOf(values.endpoint)}/_palisade/network/reach`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ to: values.to, from: values.from, port, protocol }),
-    });
-    const body = (await res.json()) as (ReachAnswer | PathAnswer) & { error?: string };
-    if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-    answer = body;
+    const { adminCall } = await import('./signed-fetch.ts');
+    answer = await adminCall<ReachAnswer | PathAnswer>(endpointOf(values.endpoint), 'POST', '/_palisade/network/reach',
+      { to: values.to, ...(values.from !== undefined ? { from: values.from } : {}), ...(port !== undefined ? { port } : {}), protocol });
   }
   if (values.json) process.stdout.write(JSON.stringify(answer, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
   else if (values.from) printPath(values.from, values.to, answer as PathAnswer);

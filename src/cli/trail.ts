@@ -1,31 +1,11 @@
 // `palisade trail`: the recent management events of a running server (CloudTrail LookupEvents
 // over HTTP, SigV4-signed), as a table or JSON. Loaded only when the command runs.
 import { parseArgs } from 'node:util';
-import type { Hash, Hmac } from 'node:crypto';
-import { loadPackage, SIGNER_PACKAGE, crypto } from '../lazy.ts';
+import { signedFetch } from './signed-fetch.ts';
 
 const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** node:crypto in the shape SignatureV4 expects. */
-class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: string | Uint8Array) {
-    this.h = this.make();
-  }
-  private make(): Hash | Hmac {
-    return this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', Buffer.from(this.secret as Uint8Array));
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {
-    this.h = this.make();
-  }
-}
 
 /** `15m`, `2h`, `7d`, `90s`, `1w` before now, or an ISO 8601 time. */
 export function parseSince(v: string, now = Date.now()): Date {
@@ -49,24 +29,11 @@ interface LookupEvent {
 }
 
 async function lookup(endpoint: string, region: string, body: Record<string, unknown>): Promise<{ Events?: LookupEvent[]; NextToken?: string }> {
-  const { SignatureV4 } = loadPackage<typeof import('@smithy/signature-v4')>(SIGNER_PACKAGE);
-  const url = new URL(endpoint);
-  const signer = new SignatureV4({
-    service: 'cloudtrail', region, sha256: Sha256 as never,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'test',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'test',
-      ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
-    },
-  });
   const text = JSON.stringify(body);
-  const signed = await signer.sign({
-    method: 'POST', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined,
-    path: url.pathname || '/', query: {},
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': TARGET },
-    body: text,
+  const res = await signedFetch(endpoint, {
+    method: 'POST', path: '/', service: 'cloudtrail', region, body: text,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': TARGET },
   });
-  const res = await fetch(new URL(url.pathname || '/', endpoint), { method: 'POST', headers: signed.headers as Record<string, string>, body: text });
   const reply = await res.text();
   let parsed: Record<string, unknown>;
   try {

@@ -5,6 +5,7 @@
 // instance profile's role, named after the instance, rotated well before they expire.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { crypto } from '../lazy.ts';
+import { BoundedTable } from '../core/bounded-table.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../clock.ts';
 import type { ServerConfig, Ctx } from '../gateway/context.ts';
@@ -23,13 +24,16 @@ const ROTATE_BEFORE_MS = 5 * 3600 * 1000;
 
 interface Listener { server: Server; url: string; scope: string; instanceId: string }
 interface Token { instanceId: string; expires: number }
+/** Most IMDSv2 tokens kept at once (all instances): past it the oldest are evicted (their holders get 401 and ask again, as SDKs do). */
+export const MAX_TOKENS = 50_000;
 interface CachedCreds { roleArn: string; accessKeyId: string; secret: string; token: string; expiration: number; lastUpdated: number }
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class Imds {
   private readonly listeners = new Map<string, Listener>();
-  private readonly tokens = new Map<string, Token>();
+  /** IMDSv2 tokens: expire at their TTL on the server clock; at most MAX_TOKENS, oldest evicted first. */
+  private readonly tokens = new BoundedTable<string, Token>(MAX_TOKENS, (t) => t.expires + 1);
   private readonly creds = new Map<string, CachedCreds>();
 
   constructor(
@@ -88,7 +92,7 @@ export class Imds {
       l.server.closeAllConnections?.();
       l.server.close();
     }
-    for (const [t, v] of this.tokens) if (v.instanceId === instanceId) this.tokens.delete(t);
+    this.tokens.deleteWhere((v) => v.instanceId === instanceId);
     for (const k of [...this.creds.keys()]) if (k.startsWith(`${instanceId}/`)) this.creds.delete(k);
   }
 
@@ -116,8 +120,7 @@ export class Imds {
       const ttl = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
       if (!(ttl >= 1 && ttl <= 21600)) return send(400, 'Bad Request');
       const token = crypto().randomBytes(40).toString('base64url');
-      this.tokens.set(token, { instanceId, expires: now + ttl * 1000 });
-      if (this.tokens.size > 10_000) for (const [t, v] of this.tokens) if (v.expires < now) this.tokens.delete(t);
+      this.tokens.set(token, { instanceId, expires: now + ttl * 1000 }, now);
       return send(200, token, { 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method Not Allowed', { allow: 'OPTIONS, PUT, GET, HEAD' });
@@ -125,8 +128,8 @@ export class Imds {
     const presented = req.headers['x-aws-ec2-metadata-token'];
     let delivery = '1.0';
     if (presented !== undefined) {
-      const t = this.tokens.get(String(presented));
-      if (!t || t.instanceId !== instanceId || t.expires < now) return send(401, 'Unauthorized');
+      const t = this.tokens.get(String(presented), now);
+      if (!t || t.instanceId !== instanceId) return send(401, 'Unauthorized');
       delivery = '2.0';
     } else if (inst.metadata.httpTokens === 'required') {
       return send(401, 'Unauthorized');

@@ -4,6 +4,8 @@
 // all-open rule in each direction) is judged by the rules packet by packet, so removing the
 // rule cuts it at once. ICMP is always tracked; other protocols are tracked as (address,
 // protocol) for 600 s.
+import { BoundedTable } from '../core/bounded-table.ts';
+
 export interface Timeouts { tcpEstablished: number; udpStream: number; udp: number }
 export const DEFAULT_TIMEOUTS: Timeouts = { tcpEstablished: 432000, udpStream: 180, udp: 30 };
 /** Not documented by AWS; Linux conntrack's values for half-open and closing TCP. */
@@ -33,8 +35,16 @@ export function flowKey(proto: number, local: string, localPort: number, remote:
   return `${proto}|${local}|${localPort}|${remote}|${remotePort}`;
 }
 
+/**
+ * Most connections one interface tracks. AWS sizes the table by instance type and drops what
+ * exceeds it (`conntrack_allowance_exceeded`); here the oldest entries are evicted first, so
+ * memory stays bounded whatever a client opens (its replies are then judged by the rules again).
+ */
+export const MAX_TRACKED_PER_INTERFACE = 65_536;
+
 export class ConnTrack {
-  private readonly entries = new Map<string, Entry>();
+  /** Expired entries are dropped when read and swept when the table is full. */
+  private readonly entries = new BoundedTable<string, Entry>(MAX_TRACKED_PER_INTERFACE, (e) => e.lastSeen + this.timeoutOf(e) * 1000 + 1);
 
   constructor(private timeouts: Timeouts = DEFAULT_TIMEOUTS) {}
 
@@ -59,13 +69,7 @@ export class ConnTrack {
 
   /** The live entry for a flow, dropping it if it has idled past its timeout. */
   get(key: string, now: number): Entry | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (now - e.lastSeen > this.timeoutOf(e) * 1000) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e;
+    return this.entries.get(key, now);
   }
 
   /** Starts tracking a new connection (first packet passed this interface's gate). */
@@ -74,7 +78,7 @@ export class ConnTrack {
       ? (flags & TCP.SYN ? (inbound ? 'syn-received' : 'syn-sent') : 'established')
       : proto === 17 ? 'udp' : proto === 1 || proto === 58 ? 'icmp' : 'other';
     const e: Entry = { key, proto, inbound, state, lastSeen: now, replied: false, packets: 1 };
-    this.entries.set(key, e);
+    this.entries.set(key, e, now);
     return e;
   }
 
@@ -105,14 +109,7 @@ export class ConnTrack {
 
   /** Drops every idle entry (housekeeping; lookups also drop them lazily). */
   sweep(now: number): number {
-    let n = 0;
-    for (const [k, e] of this.entries) {
-      if (now - e.lastSeen > this.timeoutOf(e) * 1000) {
-        this.entries.delete(k);
-        n++;
-      }
-    }
-    return n;
+    return this.entries.sweep(now);
   }
 
   clear(): void {

@@ -1,8 +1,8 @@
 // The compact wire model extracted at build time from the AWS SDK v3 schemas
 // (scripts/gen-models.mjs). Codecs walk these shapes; no operation has hand-written XML.
-import { existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { openSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelsDir } from '../core/models-dir.ts';
 
 export type ScalarRef = '#string' | '#integer' | '#double' | '#boolean' | '#timestamp' | '#blob' | '#document';
 export interface ListShape { k: 'list'; v: ShapeRef; x?: string }
@@ -40,23 +40,6 @@ export function resolve(model: ServiceModel, ref: ShapeRef): Shape {
     return s;
   }
   return ref;
-}
-
-let foundDir: string | undefined;
-function modelsDir(): string {
-  if (process.env.PALISADE_MODELS_DIR) return process.env.PALISADE_MODELS_DIR;
-  return (foundDir ??= findModelsDir());
-}
-
-function findModelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    for (const candidate of [join(dir, 'models'), join(dir, 'dist', 'models')]) {
-      if (existsSync(join(candidate, 'ec2.json'))) return candidate;
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('Palisade wire models not found: run `npm run build` (scripts/gen-models.mjs) first');
 }
 
 const SHAPES_MARK = Buffer.from('"shapes":{\n');

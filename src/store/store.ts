@@ -157,7 +157,6 @@ export class Store {
     return new Tx(this);
   }
 
-  /** Wipes every resource of every account and region. */
   private readonly resetHooks: ((db: BetterSqlite3.Database) => void)[] = [];
   /** Tables kept outside the documents wipe themselves here on reset. */
   onReset(fn: (db: BetterSqlite3.Database) => void): void {
@@ -170,9 +169,12 @@ export class Store {
     this.abortHooks.push(fn);
   }
 
-  reset(): void {
+  /** Wipes every resource of every account and region; `keepMeta` names server settings that stay (the root key). */
+  reset(opts: { keepMeta?: string[] } = {}): void {
     this.flush();
-    this.db.exec('DELETE FROM docs; DELETE FROM meta;');
+    const keep = opts.keepMeta ?? [];
+    this.db.exec('DELETE FROM docs');
+    this.db.prepare(`DELETE FROM meta WHERE key NOT IN (${keep.map(() => '?').join(',')})`).run(...keep);
     for (const h of this.resetHooks) h(this.db);
     const events: ChangeEvent[] = [];
     for (const [kind, byScope] of this.data) {

@@ -1,29 +1,20 @@
-// The JSON API for sending traffic through the data plane, under /_palisade/network/:
-//   POST /_palisade/network/evaluate            {flows:[{from,to,protocol,port,…}], explain?, record?} → verdicts (no state changes)
-//   POST /_palisade/network/connections         {from,to,protocol,port,srcPort?} → opens a connection (first packet)
-//   POST /_palisade/network/connections/ID/send {direction:"forward"|"reply", flags?, bytes?} → verdict of one packet
-//   DELETE /_palisade/network/connections/ID    closes it (FIN both ways)
-//   POST /_palisade/network/reach               {to, port?, protocol?, from?} → who can reach it / can from reach it
-//   GET  /_palisade/network/connections/ID
-// and the server clock: GET /_palisade/clock, POST /_palisade/clock {advanceSeconds} | {epochMillis}.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// Traffic through the data plane, as the admin API offers it (routes in src/admin-api/routes.ts):
+// batches of "what if" verdicts, connections opened and driven packet by packet (recorded by flow
+// logs), and reachability questions. No HTTP here: bodies arrive validated (admin-api/schemas.ts).
 import { crypto } from '../../lazy.ts';
 import type { Store } from '../../store/store.ts';
 import type { Clock } from '../../clock.ts';
-import { VirtualClock } from '../../clock.ts';
 import type { ServerConfig } from '../../gateway/context.ts';
-import type { Extension } from '../../gateway/server.ts';
 import type { DataPlane, GateResult, Observation, Packet, Verdict } from '../../network/dataplane.ts';
 import { PROTO } from '../../network/policy.ts';
 import { TCP } from '../../network/conntrack.ts';
+import { BoundedTable } from '../../core/bounded-table.ts';
 import type { RuleInput } from '../../network/policy.ts';
 import { EndpointError, path, resolveEndpoint, type Resolved } from './endpoints.ts';
 import { liveView, settle } from './live-view.ts';
 import { canReach, whoCanReach } from '../../analysis/reach.ts';
 
-/** Subscribers to the traffic the data plane judged (flow logs). */
-export type TrafficObserver = (observations: Observation[]) => void;
-
+/** A flow as callers describe it (the admin API validates these fields: admin-api/schemas.ts). */
 export interface FlowSpec {
   from: string;
   to: string;
@@ -35,6 +26,10 @@ export interface FlowSpec {
   flags?: string[] | number;
   bytes?: number;
 }
+
+/** Subscribers to the traffic the data plane judged (flow logs). */
+export type TrafficObserver = (observations: Observation[]) => void;
+
 
 export function protocolOf(p: string | number | undefined): number {
   if (p === undefined) return 6;
@@ -106,37 +101,31 @@ interface Connection {
   icmpType?: number;
   icmpCode?: number;
   opened: number;
+  lastUsed: number;
   packets: number;
 }
 
-async function readJson(req: IncomingMessage, body: Buffer): Promise<Record<string, unknown>> {
-  void req;
-  if (body.length === 0) return {};
-  try {
-    const v = JSON.parse(body.toString('utf8'));
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error();
-    return v as Record<string, unknown>;
-  } catch {
-    throw new EndpointError('the request body must be a JSON object');
-  }
-}
+/** Most connections open at once through the admin API: past it the oldest are forgotten first. */
+export const MAX_CONNECTIONS = 50_000;
 
-function send(res: ServerResponse, status: number, body: unknown): true {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-  return true;
-}
+/**
+ * How long an idle connection handle lives on the server clock: longer than any connection
+ * tracking timeout AWS allows (TCP established, at most 432,000 s), so a handle outlives its
+ * tracking entry and a late packet is judged by the rules again, as on AWS.
+ */
+export const CONNECTION_IDLE_MS = 7 * 86_400_000;
 
-export class NetworkApi implements Extension {
-  private readonly connections = new Map<string, Connection>();
+export class NetworkApi {
+  /** Open connections: forgotten when idle for CONNECTION_IDLE_MS, or oldest first past MAX_CONNECTIONS. */
+  private readonly connections = new BoundedTable<string, Connection>(MAX_CONNECTIONS, (c) => c.lastUsed + CONNECTION_IDLE_MS);
   readonly observers: TrafficObserver[] = [];
 
   constructor(private readonly store: Store, private readonly plane: DataPlane, private readonly clock: Clock, private readonly config: ServerConfig) {}
 
-  private scopeOf(body: Record<string, unknown>, url: URL): string {
-    const account = String(body.account ?? url.searchParams.get('account') ?? this.config.defaultAccount);
-    const region = String(body.region ?? url.searchParams.get('region') ?? this.config.region);
+  /** `account/region` of a call: the body's, else the query string's, else the server's defaults. */
+  scopeOf(body: { account?: string; region?: string }, query: URLSearchParams): string {
+    const account = body.account ?? query.get('account') ?? this.config.defaultAccount;
+    const region = body.region ?? query.get('region') ?? this.config.region;
     return `${account}/${region}`;
   }
 
@@ -171,96 +160,77 @@ export class NetworkApi implements Extension {
     return { verdict: v, src: s, dst: d, proto, pkt };
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const p = url.pathname;
-    if (p === '/_palisade/clock') return this.clockApi(req, res, body);
-    if (!p.startsWith('/_palisade/network/')) return false;
+  /** Verdicts for a batch of flows (with `record`, they count as traffic for flow logs). */
+  evaluateBatch(flows: FlowSpec[], scope: string, record: boolean, explain: boolean) {
+    const results = flows.map((f) => {
+      try {
+        const v = this.evaluate(f, scope, record, undefined, explain).verdict;
+        return explain ? explainVerdict(v) : { verdict: v.verdict, decidedBy: v.decidedBy };
+      } catch (e) {
+        if (e instanceof EndpointError) return { error: e.message };
+        throw e;
+      }
+    });
+    return { results };
+  }
+
+  /** Who can reach `to` (or whether `from` can), from the live estate. */
+  reach(q: { to: string; from?: string; port?: number; protocol?: string | number }) {
+    const view = liveView(this.store, this.plane);
     try {
-      const json = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req, body);
-      const scope = this.scopeOf(json, url);
-      if (p === '/_palisade/network/evaluate' && req.method === 'POST') {
-        const flows = json.flows;
-        if (!Array.isArray(flows)) throw new EndpointError('flows must be a list of {from, to, protocol, port}');
-        const record = json.record === true;
-        const brief = json.explain === false;
-        const results = flows.map((f) => {
-          try {
-            const v = this.evaluate(f as FlowSpec, scope, record, undefined, !brief).verdict;
-            return brief ? { verdict: v.verdict, decidedBy: v.decidedBy } : explainVerdict(v);
-          } catch (e) {
-            if (e instanceof EndpointError) return { error: e.message };
-            throw e;
-          }
-        });
-        return send(res, 200, { results });
-      }
-      if (p === '/_palisade/network/reach' && req.method === 'POST') {
-        const view = liveView(this.store, this.plane);
-        const to = String(json.to ?? '');
-        const port = json.port === undefined ? undefined : Number(json.port);
-        try {
-          if (json.from !== undefined) return send(res, 200, canReach(view, String(json.from), to, (json.protocol as string | number | undefined) ?? 'tcp', port));
-          return send(res, 200, whoCanReach(view, to, (json.protocol as string | number | undefined) ?? 'tcp', port));
-        } catch (e) {
-          throw new EndpointError((e as Error).message);
-        }
-      }
-      if (p === '/_palisade/network/connections' && req.method === 'POST') {
-        const spec = json as unknown as FlowSpec;
-        const proto = protocolOf(spec.protocol);
-        const r = this.evaluate({ ...spec, flags: spec.flags ?? (proto === 6 ? ['SYN'] : undefined) }, scope, true);
-        const c: Connection = {
-          id: `conn-${crypto().randomUUID()}`, src: r.src, dst: r.dst, proto, srcPort: r.pkt?.srcPort ?? 0, dstPort: r.pkt?.dstPort ?? 0,
-          icmpType: r.pkt?.icmpType, icmpCode: r.pkt?.icmpCode, opened: this.clock.now(), packets: 1,
-        };
-        this.connections.set(c.id, c);
-        return send(res, 201, { connectionId: c.id, from: r.src.label, to: r.dst.label, protocol: proto, srcPort: c.srcPort, dstPort: c.dstPort, ...explainVerdict(r.verdict) });
-      }
-      const m = /^\/_palisade\/network\/connections\/([\w-]+)(\/send)?$/.exec(p);
-      if (m) {
-        const c = this.connections.get(m[1]!);
-        if (!c) return send(res, 404, { error: `no connection ${m[1]}` });
-        if (m[2] && req.method === 'POST') {
-          const direction = json.direction ?? 'forward';
-          if (direction !== 'forward' && direction !== 'reply') throw new EndpointError('direction must be forward or reply');
-          const spec = json as unknown as FlowSpec;
-          const r = this.evaluate({ ...spec, from: '', to: '' }, scope, true, { c, forward: direction === 'forward' });
-          c.packets++;
-          return send(res, 200, { connectionId: c.id, direction, ...explainVerdict(r.verdict) });
-        }
-        if (!m[2] && req.method === 'DELETE') {
-          const fin = c.proto === 6 ? { flags: TCP.FIN | TCP.ACK } : {};
-          const a = this.evaluate({ from: '', to: '', ...fin }, scope, true, { c, forward: true });
-          const b = this.evaluate({ from: '', to: '', ...fin }, scope, true, { c, forward: false });
-          this.connections.delete(c.id);
-          return send(res, 200, { connectionId: c.id, closed: true, forward: explainVerdict(a.verdict), reply: explainVerdict(b.verdict) });
-        }
-        if (!m[2] && req.method === 'GET') {
-          return send(res, 200, { connectionId: c.id, from: c.src.label, to: c.dst.label, protocol: c.proto, srcPort: c.srcPort, dstPort: c.dstPort, packets: c.packets, opened: new Date(c.opened).toISOString() });
-        }
-      }
-      return send(res, 404, { error: `unknown endpoint ${req.method} ${p}` });
+      if (q.from !== undefined) return canReach(view, q.from, q.to, q.protocol ?? 'tcp', q.port);
+      return whoCanReach(view, q.to, q.protocol ?? 'tcp', q.port);
     } catch (e) {
-      if (e instanceof EndpointError) return send(res, e.status, { error: e.message });
-      throw e;
+      throw new EndpointError((e as Error).message);
     }
   }
 
-  private async clockApi(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
-    const virtual = this.clock instanceof VirtualClock ? this.clock : undefined;
-    if (req.method === 'GET') return send(res, 200, { now: new Date(this.clock.now()).toISOString(), epochMillis: this.clock.now(), virtual: !!virtual });
-    if (req.method !== 'POST') return send(res, 405, { error: 'GET or POST' });
-    if (!virtual) return send(res, 409, { error: 'the clock is the system clock: start Palisade with --clock virtual to pin and advance it' });
-    let json: Record<string, unknown>;
-    try {
-      json = await readJson(req, body);
-    } catch (e) {
-      return send(res, 400, { error: (e as Error).message });
-    }
-    if (typeof json.advanceSeconds === 'number' && json.advanceSeconds >= 0) virtual.advance(json.advanceSeconds);
-    else if (typeof json.epochMillis === 'number') virtual.set(json.epochMillis);
-    else return send(res, 400, { error: 'give {"advanceSeconds": N} (N ≥ 0) or {"epochMillis": T}' });
-    return send(res, 200, { now: new Date(virtual.now()).toISOString(), epochMillis: virtual.now(), virtual: true });
+  /** Opens a connection: its first packet (SYN for TCP) is judged and recorded. */
+  open(spec: FlowSpec, scope: string) {
+    const proto = protocolOf(spec.protocol);
+    const r = this.evaluate({ ...spec, flags: spec.flags ?? (proto === 6 ? ['SYN'] : undefined) }, scope, true);
+    const now = this.clock.now();
+    const c: Connection = {
+      id: `conn-${crypto().randomUUID()}`, src: r.src, dst: r.dst, proto, srcPort: r.pkt?.srcPort ?? 0, dstPort: r.pkt?.dstPort ?? 0,
+      icmpType: r.pkt?.icmpType, icmpCode: r.pkt?.icmpCode, opened: now, lastUsed: now, packets: 1,
+    };
+    this.connections.set(c.id, c, now);
+    return { connectionId: c.id, from: r.src.label, to: r.dst.label, protocol: proto, srcPort: c.srcPort, dstPort: c.dstPort, ...explainVerdict(r.verdict) };
+  }
+
+  private connection(id: string): Connection {
+    const c = this.connections.get(id, this.clock.now());
+    if (!c) throw new EndpointError(`no connection ${id}`, 404);
+    return c;
+  }
+
+  /** One more packet of an open connection, either way. */
+  send(id: string, body: { direction?: 'forward' | 'reply'; flags?: string[] | number; bytes?: number }, scope: string) {
+    const c = this.connection(id);
+    const direction = body.direction ?? 'forward';
+    const r = this.evaluate({ flags: body.flags, bytes: body.bytes, from: '', to: '' }, scope, true, { c, forward: direction === 'forward' });
+    c.packets++;
+    c.lastUsed = this.clock.now();
+    return { connectionId: c.id, direction, ...explainVerdict(r.verdict) };
+  }
+
+  /** Closes a connection (FIN both ways for TCP) and forgets it. */
+  close(id: string, scope: string) {
+    const c = this.connection(id);
+    const fin = c.proto === 6 ? { flags: TCP.FIN | TCP.ACK } : {};
+    const a = this.evaluate({ from: '', to: '', ...fin }, scope, true, { c, forward: true });
+    const b = this.evaluate({ from: '', to: '', ...fin }, scope, true, { c, forward: false });
+    this.connections.delete(c.id);
+    return { connectionId: c.id, closed: true, forward: explainVerdict(a.verdict), reply: explainVerdict(b.verdict) };
+  }
+
+  describe(id: string) {
+    const c = this.connection(id);
+    return { connectionId: c.id, from: c.src.label, to: c.dst.label, protocol: c.proto, srcPort: c.srcPort, dstPort: c.dstPort, packets: c.packets, opened: new Date(c.opened).toISOString() };
+  }
+
+  /** Forgets every open connection (reset). */
+  clear(): void {
+    this.connections.clear();
   }
 }

@@ -1,0 +1,98 @@
+// Every route of the admin API, declared in one table (see router.ts for how they are served and
+// guard.ts for who may call them). Bodies are validated by the schemas in schemas.ts.
+import type { Clock } from '../clock.ts';
+import { VirtualClock } from '../clock.ts';
+import type { Imds } from '../imds/imds.ts';
+import type { NetworkApi } from '../services/network/api.ts';
+import { EndpointError } from '../services/network/endpoints.ts';
+import { AdminError, route, type Route } from './router.ts';
+import { clockBody, evaluateBody, MAX_EPOCH_MS, openConnectionBody, reachBody, sendBody } from './schemas.ts';
+
+export interface AdminParts {
+  clock: Clock;
+  imds: Imds;
+  network: NetworkApi;
+  /** Wipes all state of every account and region (keeps the server's root key). */
+  reset(): Promise<void>;
+  /** What `health` reports as running. */
+  services: string[];
+}
+
+/** Runs a data-plane call, turning its refusals (EndpointError) into the admin API's. */
+function domain<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof EndpointError) throw new AdminError(e.message, e.status);
+    throw e;
+  }
+}
+
+const clockView = (clock: Clock) => ({ now: new Date(clock.now()).toISOString(), epochMillis: clock.now(), virtual: clock instanceof VirtualClock });
+
+export function adminRoutes(p: AdminParts): Route[] {
+  const reset = route({
+    method: 'POST', path: '/_palisade/reset',
+    handle: async () => {
+      await p.reset();
+      return { body: { status: 'reset' } };
+    },
+  });
+  return [
+    // Liveness only: no state is read, so it is served without credentials (for health checks).
+    route({
+      method: ['GET', 'HEAD'], path: '/_palisade/health', open: true,
+      handle: () => ({ body: { status: 'ok', services: Object.fromEntries(p.services.map((s) => [s, 'running'])) } }),
+    }),
+    reset,
+    { ...reset, path: '/moto-api/reset' },
+    route({
+      method: ['POST', 'GET'], path: '/_palisade/imds/:instanceId',
+      handle: async ({ params }) => {
+        const id = params.instanceId!;
+        if (!/^i-[0-9a-f]{8,17}$/.test(id)) throw new AdminError(`'${id}' is not an instance id`, 400);
+        const r = await p.imds.endpoint(id);
+        if ('error' in r) throw new AdminError(r.error, r.status);
+        return { body: { instanceId: id, endpoint: r.url, account: r.account, region: r.region } };
+      },
+    }),
+    route({ method: 'GET', path: '/_palisade/clock', handle: () => ({ body: clockView(p.clock) }) }),
+    route({
+      method: 'POST', path: '/_palisade/clock', body: clockBody,
+      handle: ({ body }) => {
+        const clock = p.clock;
+        if (!(clock instanceof VirtualClock)) throw new AdminError('the clock is the system clock: start Palisade with --clock virtual to pin and advance it', 409);
+        const target = 'advanceSeconds' in body ? clock.now() + body.advanceSeconds * 1000 : body.epochMillis;
+        if (!Number.isFinite(target) || target > MAX_EPOCH_MS) throw new AdminError('the clock cannot go past the end of year 9999');
+        clock.set(Math.round(target));
+        return { body: clockView(clock) };
+      },
+    }),
+    route({
+      method: 'POST', path: '/_palisade/network/evaluate', body: evaluateBody,
+      handle: ({ body, query }) => ({
+        body: domain(() => p.network.evaluateBatch(body.flows, p.network.scopeOf(body, query), body.record === true, body.explain !== false)),
+      }),
+    }),
+    route({
+      method: 'POST', path: '/_palisade/network/reach', body: reachBody,
+      handle: ({ body }) => ({ body: domain(() => p.network.reach(body)) }),
+    }),
+    route({
+      method: 'POST', path: '/_palisade/network/connections', body: openConnectionBody,
+      handle: ({ body, query }) => ({ status: 201, body: domain(() => p.network.open(body, p.network.scopeOf(body, query))) }),
+    }),
+    route({
+      method: 'POST', path: '/_palisade/network/connections/:id/send', body: sendBody,
+      handle: ({ body, params, query }) => ({ body: domain(() => p.network.send(params.id!, body, p.network.scopeOf(body, query))) }),
+    }),
+    route({
+      method: 'GET', path: '/_palisade/network/connections/:id',
+      handle: ({ params }) => ({ body: domain(() => p.network.describe(params.id!)) }),
+    }),
+    route({
+      method: 'DELETE', path: '/_palisade/network/connections/:id',
+      handle: ({ params, query }) => ({ body: domain(() => p.network.close(params.id!, p.network.scopeOf({}, query))) }),
+    }),
+  ];
+}
