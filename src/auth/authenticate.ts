@@ -16,7 +16,7 @@ const SKEW_MS = 15 * 60 * 1000;
 /** STS calls that are made without AWS credentials. */
 export const UNSIGNED_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithSAML']);
 
-type Failure = 'missing' | 'unknown-key' | 'mismatch' | 'expired-token' | 'skew' | 'expired-presign' | 'malformed' | 'inactive-key';
+type Failure = 'missing' | 'unknown-key' | 'mismatch' | 'expired-token' | 'skew' | 'expired-presign' | 'not-yet-valid' | 'malformed' | 'bad-expires' | 'inactive-key';
 
 const MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
@@ -27,7 +27,8 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
         case 'missing': return new ApiError('MissingAuthenticationToken', 'Request is missing Authentication Token', 401);
         case 'unknown-key': case 'inactive-key': return new ApiError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
         case 'mismatch': case 'malformed': return new ApiError('SignatureDoesNotMatch', MISMATCH, 403);
-        case 'expired-token': case 'skew': case 'expired-presign': return new ApiError('RequestExpired', 'Request has expired.', 400);
+        case 'expired-token': case 'skew': case 'expired-presign': case 'not-yet-valid': return new ApiError('RequestExpired', 'Request has expired.', 400);
+        case 'bad-expires': return new ApiError('AuthFailure', detail, 401);
       }
       break;
     case 'json':
@@ -37,6 +38,8 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
         case 'mismatch': case 'malformed': return new ApiError('InvalidSignatureException', MISMATCH, 400);
         case 'expired-token': return new ApiError('ExpiredTokenException', 'The security token included in the request is expired', 400);
         case 'skew': case 'expired-presign': return new ApiError('InvalidSignatureException', `Signature expired: ${detail}`, 400);
+        case 'not-yet-valid': return new ApiError('InvalidSignatureException', `Signature not yet current: ${detail}`, 400);
+        case 'bad-expires': return new ApiError('InvalidSignatureException', detail, 400);
       }
       break;
     case 'rest':
@@ -45,6 +48,8 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
         case 'unknown-key': case 'inactive-key': return new ApiError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403);
         case 'expired-token': return new ApiError('ExpiredToken', 'The provided token has expired.', 400);
         case 'missing': return new ApiError('AccessDenied', 'Access Denied', 403);
+        case 'not-yet-valid': return new ApiError('AccessDenied', 'Request is not yet valid', 403);
+        case 'bad-expires': return new ApiError('AuthorizationQueryParametersError', detail, 400);
         default: return new ApiError('SignatureDoesNotMatch', MISMATCH, 403);
       }
   }
@@ -54,6 +59,8 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
     case 'mismatch': case 'malformed': return new ApiError('SignatureDoesNotMatch', MISMATCH, 403);
     case 'expired-token': return new ApiError('ExpiredToken', 'The security token included in the request is expired', 403);
     case 'skew': case 'expired-presign': return new ApiError('SignatureDoesNotMatch', `Signature expired: ${detail}`, 403);
+    case 'not-yet-valid': return new ApiError('SignatureDoesNotMatch', `Signature not yet current: ${detail}`, 403);
+    case 'bad-expires': return new ApiError('SignatureDoesNotMatch', detail, 403);
   }
 }
 
@@ -82,7 +89,8 @@ export async function authenticate(
 ): Promise<{ accessKeyId: string; signed: SignedRequest }> {
   const s = parseSigned(req, url);
   if (s === 'missing') throw authError(protocol, 'missing');
-  if (s === 'malformed' || s === 'mismatch' || s === 'expired-request') throw authError(protocol, 'malformed');
+  if (s === 'malformed') throw authError(protocol, 'malformed');
+  if (typeof s === 'object' && 'failure' in s) throw authError(protocol, s.failure, s.detail);
   const now = clock.now();
   let secret: string | undefined;
   if (s.accessKeyId === root.accessKeyId) secret = root.secretAccessKey;
@@ -99,10 +107,13 @@ export async function authenticate(
     secret = key.secret;
   }
   if (s.presigned) {
-    if (now > s.date + (s.expires ?? 900) * 1000) throw authError(protocol, 'expired-presign', `${stamp(s.date + (s.expires ?? 900) * 1000)} is now earlier than ${stamp(now)}`);
+    const until = s.date + s.expires! * 1000;
+    // Signed for later than the allowed clock skew: not valid yet (a URL cannot be made to last longer than a week).
+    if (s.date > now + SKEW_MS) throw authError(protocol, 'not-yet-valid', `${stamp(s.date)} is still later than ${stamp(now + SKEW_MS)} (${stamp(now)} + 15 min.)`);
+    if (now > until) throw authError(protocol, 'expired-presign', `${stamp(until)} is now earlier than ${stamp(now)}`);
   } else if (Math.abs(now - s.date) > SKEW_MS) {
     throw authError(protocol, 'skew', `${stamp(s.date)} is now earlier than ${stamp(now - SKEW_MS)} (${stamp(now)} - 15 min.)`);
   }
-  if (!(await signatureMatches(req, url, body, s, secret))) throw authError(protocol, 'mismatch');
+  if (!(await signatureMatches(req, url, body, s, secret, protocol === 'rest'))) throw authError(protocol, 'mismatch');
   return { accessKeyId: s.accessKeyId, signed: s };
 }

@@ -25,7 +25,24 @@ export interface SignedRequest {
   sessionToken?: string;
 }
 
-export type VerifyFailure = 'missing' | 'malformed' | 'expired-request' | 'mismatch';
+export type VerifyFailure = 'missing' | 'malformed' | { failure: 'bad-expires'; detail: string };
+
+/** The longest a presigned URL may be valid: SigV4 signing keys last 7 days. */
+export const MAX_PRESIGN_SECONDS = 604800;
+
+/**
+ * X-Amz-Expires of a presigned request: an integer number of seconds, 1 to 604800 (S3 answers
+ * AuthorizationQueryParametersError with these messages; other services refuse the signature).
+ */
+function presignExpiry(raw: string | null): number | { failure: 'bad-expires'; detail: string } {
+  if (raw === null) return { failure: 'bad-expires', detail: 'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.' };
+  if (!/^-?\d{1,12}$/.test(raw)) return { failure: 'bad-expires', detail: 'X-Amz-Expires should be a number' };
+  const n = Number(raw);
+  if (n < 0) return { failure: 'bad-expires', detail: 'X-Amz-Expires must be non-negative' };
+  if (n > MAX_PRESIGN_SECONDS) return { failure: 'bad-expires', detail: `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_SECONDS} seconds` };
+  if (n === 0) return { failure: 'bad-expires', detail: 'X-Amz-Expires must be at least 1 second' };
+  return n;
+}
 
 const HEADER = /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/;
 
@@ -51,7 +68,8 @@ export function parseSigned(req: IncomingMessage, url: URL): SignedRequest | Ver
     const date = parseAmzDate(q.get('X-Amz-Date') ?? '');
     const sig = q.get('X-Amz-Signature') ?? '';
     if (cred.length !== 5 || Number.isNaN(date) || !/^[0-9a-f]{64}$/.test(sig)) return 'malformed';
-    const expires = Number(q.get('X-Amz-Expires') ?? '900');
+    const expires = presignExpiry(q.get('X-Amz-Expires'));
+    if (typeof expires !== 'number') return expires;
     return {
       accessKeyId: cred[0]!, region: cred[2]!, service: cred[3]!, signedHeaders: (q.get('X-Amz-SignedHeaders') ?? 'host').split(';'), signature: sig, date, presigned: true,
       expires, sessionToken: q.get('X-Amz-Security-Token') ?? undefined,
@@ -60,11 +78,20 @@ export function parseSigned(req: IncomingMessage, url: URL): SignedRequest | Ver
   return 'missing';
 }
 
-/** Recomputes the signature with `secret`; true when it matches what the client sent. */
-export async function signatureMatches(req: IncomingMessage, url: URL, body: Buffer, s: SignedRequest, secret: string): Promise<boolean> {
+/**
+ * Recomputes the signature with `secret`; true when it matches what the client sent.
+ * `unsignedPayload`: the service lets a request leave its body out of the signature (S3 only:
+ * `x-amz-content-sha256: UNSIGNED-PAYLOAD` or a streaming mode). Every other service's signature
+ * covers the body, whatever the header claims.
+ */
+export async function signatureMatches(req: IncomingMessage, url: URL, body: Buffer, s: SignedRequest, secret: string, unsignedPayload: boolean): Promise<boolean> {
   // A declared payload hash must be the body's: otherwise the signature covers another body.
   const declared = req.headers['x-amz-content-sha256'];
-  if (typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared) && crypto().createHash('sha256').update(body).digest('hex') !== declared) return false;
+  if (declared !== undefined) {
+    const isHash = typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared);
+    if (!isHash && !unsignedPayload) return false;
+    if (isHash && crypto().createHash('sha256').update(body).digest('hex') !== declared) return false;
+  }
   const SignatureV4 = await loadSigner();
   const signer = new SignatureV4({
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: secret, ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}) },
