@@ -29,6 +29,8 @@ const accessDenied = () => new S3Error('AccessDenied', 'Access Denied', 403);
 const notImplemented = () => new S3Error('NotImplemented', 'A header or query you provided implies functionality that is not implemented by Palisade', 501);
 const invalidArgument = (message: string, name?: string, value?: string) =>
   new S3Error('InvalidArgument', message, 400, name !== undefined ? { ArgumentName: name, ArgumentValue: value ?? '' } : {});
+const incompleteBody = () => new S3Error('IncompleteBody', 'The request body terminated unexpectedly', 400);
+const malformedTrailer = () => new S3Error('MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.', 400);
 
 export const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 const xmlUnescape = (s: string) => s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
@@ -53,27 +55,70 @@ export function validBucketName(name: string): boolean {
 
 export const canonicalUserId = (account: string) => crypto().createHash('sha256').update(`palisade:${account}`).digest('hex');
 
-/** Bodies sent with `Content-Encoding: aws-chunked` (streaming SigV4 or unsigned with trailers). */
+/** Longest framing line read: a chunk header with its chunk-signature, or a trailer, is ~100 bytes. */
+const MAX_CHUNK_LINE = 4096;
+/** A chunk size: hex digits, 16 at most (larger than any body anyway). */
+const CHUNK_SIZE = /^[0-9A-Fa-f]{1,16}$/;
+
+/**
+ * Bodies sent with `Content-Encoding: aws-chunked` (streaming SigV4, or unsigned with trailers):
+ * chunks `hex-size[;chunk-signature=…]` CRLF data CRLF, the last of size 0, then trailer lines
+ * `name:value` CRLF and an empty line (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html).
+ *
+ * Total over any input: it returns, or throws an S3Error. S3 answers IncompleteBody "The request
+ * body terminated unexpectedly" for every framing fault — a size that is not hex, a chunk longer
+ * than the body, a missing CRLF, no end (versity/versitygw#1666 and its test
+ * UnsignedStreamingPayloadTrailer_incomplete_body, checked against S3) — and MalformedTrailerError
+ * for a trailer that is not `name:value`. Each step moves forward by at least one line, so it
+ * runs in time linear in the body.
+ */
 export function decodeAwsChunked(buf: Buffer): { body: Buffer; trailers: Record<string, string> } {
   const parts: Buffer[] = [];
   let pos = 0;
   for (;;) {
-    const eol = buf.indexOf('\r\n', pos);
-    if (eol < 0) throw new S3Error('IncompleteBody', 'The request body terminated unexpectedly', 400);
-    const size = parseInt(buf.toString('latin1', pos, eol).split(';')[0]!.trim(), 16);
-    if (Number.isNaN(size)) throw new S3Error('InvalidRequest', 'Malformed aws-chunked body', 400);
-    pos = eol + 2;
+    const { line, next } = chunkLine(buf, pos);
+    const size = chunkSize(line);
+    pos = next;
     if (size === 0) break;
-    parts.push(buf.subarray(pos, pos + size));
-    pos += size + 2;
+    // The data and the CRLF after it must be there, and nothing else.
+    if (size > buf.length - pos - 2) throw incompleteBody();
+    const end = pos + size;
+    if (buf[end] !== 0x0d || buf[end + 1] !== 0x0a) throw incompleteBody();
+    parts.push(buf.subarray(pos, end));
+    pos = end + 2;
   }
-  const trailers: Record<string, string> = {};
-  for (const line of buf.toString('latin1', pos).split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) trailers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  const trailers: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (;;) {
+    const { line, next } = chunkLine(buf, pos);
+    pos = next;
+    if (line === '') break;
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
+    if (!name) throw malformedTrailer();
+    trailers[name] = line.slice(colon + 1).trim();
   }
-  return { body: Buffer.concat(parts), trailers };
+  if (pos !== buf.length) throw incompleteBody(); // nothing may follow the end
+  return { body: parts.length === 1 ? parts[0]! : Buffer.concat(parts), trailers };
 }
+
+/** The framing line at `pos`, without its CRLF, and where the next starts (2 bytes on at least). */
+function chunkLine(buf: Buffer, pos: number): { line: string; next: number } {
+  const eol = buf.subarray(pos, pos + MAX_CHUNK_LINE + 2).indexOf('\r\n');
+  if (eol < 0) throw incompleteBody();
+  return { line: buf.toString('latin1', pos, pos + eol), next: pos + eol + 2 };
+}
+
+function chunkSize(line: string): number {
+  const semi = line.indexOf(';');
+  const hex = semi < 0 ? line : line.slice(0, semi);
+  if (!CHUNK_SIZE.test(hex)) throw incompleteBody();
+  return parseInt(hex, 16);
+}
+
+/** Sizes of the checksums S3 takes, in bytes: a value must be their base64. */
+const CHECKSUM_BYTES: Record<(typeof CHECKSUMS)[number], number> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
+const isBase64Of = (v: string, bytes: number) =>
+  v.length === 4 * Math.ceil(bytes / 3) && /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === bytes;
 
 function checksumOf(alg: string, body: Buffer): string | undefined {
   switch (alg) {
@@ -432,9 +477,17 @@ export class S3Api implements Extension {
     const encoding = (header(req, 'content-encoding') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const sha = header(req, 'x-amz-content-sha256') ?? '';
     if (encoding.includes('aws-chunked') || sha.startsWith('STREAMING-')) {
-      ({ body, trailers } = decodeAwsChunked(body));
+      // S3 requires x-amz-decoded-content-length; Palisade checks it when sent. Not a number:
+      // MissingContentLength; not the decoded size: IncompleteBody with both counts (as S3
+      // answers: versity/versitygw#1684 and its tests _missing_invalid_dec_content_length and
+      // _content_length_payload_size_mismatch, checked against S3).
       const declared = header(req, 'x-amz-decoded-content-length');
-      if (declared !== undefined && Number(declared) !== body.length) throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header', 400);
+      if (declared !== undefined && !/^\d{1,16}$/.test(declared)) throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.', 411);
+      ({ body, trailers } = decodeAwsChunked(body));
+      if (declared !== undefined && Number(declared) !== body.length) {
+        throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header', 400,
+          { NumberBytesExpected: Number(declared), NumberBytesProvided: body.length });
+      }
     }
     const md5 = header(req, 'content-md5');
     if (md5 !== undefined) {
@@ -443,8 +496,13 @@ export class S3Api implements Extension {
     }
     const checksums: Record<string, string> = {};
     for (const alg of CHECKSUMS) {
-      const v = header(req, `x-amz-checksum-${alg}`) ?? trailers[`x-amz-checksum-${alg}`];
+      const sent = header(req, `x-amz-checksum-${alg}`);
+      const v = sent ?? trailers[`x-amz-checksum-${alg}`];
       if (v === undefined) continue;
+      // Only a well-formed value is kept (and sent back as a header): as S3 answers otherwise.
+      if (!isBase64Of(v, CHECKSUM_BYTES[alg])) {
+        throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} ${sent !== undefined ? 'header' : 'trailing header'} is invalid.`, 400);
+      }
       const actual = checksumOf(alg, body);
       if (actual !== undefined && actual !== v) {
         throw new S3Error('BadDigest', `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`, 400);
