@@ -1,9 +1,10 @@
-// The built-in S3 against hostile input: aws-chunked framing.
+// The built-in S3 against hostile input: framing, XML, headers and query values.
 // Every request is answered in S3's shape (status, error code, XML body) within a bounded time
 // (AbortSignal.timeout is the hang detector, never a timing assertion), the server still answers
 // /_palisade/health afterwards, and the buckets and objects are as they were.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import fc from 'fast-check';
 import {
   CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
@@ -234,6 +235,130 @@ describe('aws-chunked bodies (https://docs.aws.amazon.com/AmazonS3/latest/API/si
         assert.deepEqual({ ...out.trailers }, { ...trailers });
       },
     ), { numRuns: 500 });
+  });
+});
+
+describe('XML request bodies and other crafted input answer S3 errors, never 500', () => {
+  const MALFORMED = 'The XML you provided was not well-formed or did not validate against our published schema';
+  const del = (body: string | Buffer) => send(server.url, 'POST', '/hard?delete', { body, headers: { 'content-type': 'application/xml' } });
+
+  it('DeleteObjects with <Key>&#x110000;</Key> is MalformedXML (it threw a RangeError: 500 text/plain)', async () => {
+    await unchanged(server.url, s3, async () => {
+      const text = await s3Error(await del('<Delete><Object><Key>&#x110000;</Key></Object><Object><Key>keep.txt</Key></Object></Delete>'), 400, 'MalformedXML');
+      assert.match(text, new RegExp(`<Message>${MALFORMED}</Message>`));
+    });
+  });
+
+  it('every XML fault is MalformedXML: references to non-characters, undeclared entities, DTDs, bad bytes, unterminated or mismatched tags, depth', async () => {
+    const wrap = (key: string) => `<Delete><Object><Key>${key}</Key></Object></Delete>`;
+    const cases: [string, string | Buffer][] = [
+      ['NUL reference', wrap('&#0;')],
+      ['control reference', wrap('&#x1;')],
+      ['surrogate reference', wrap('&#xD800;')],
+      ['FFFE reference', wrap('&#xFFFE;')],
+      ['reference past U+10FFFF (decimal)', wrap('&#1114112;')],
+      ['reference with endless digits', wrap(`&#x${'f'.repeat(5000)};`)],
+      ['undeclared entity', wrap('&nbsp;')],
+      ['bare ampersand', wrap('a & b')],
+      ['reference without ;', wrap('&amp')],
+      ['raw control character', wrap('a\u0001b')],
+      ['raw NUL', wrap('a\u0000b')],
+      ['bytes that are not UTF-8', Buffer.concat([Buffer.from('<Delete><Object><Key>'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('</Key></Object></Delete>')])],
+      ['DOCTYPE with an entity', '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "keep.txt">]><Delete><Object><Key>&x;</Key></Object></Delete>'],
+      ['unterminated element', '<Delete><Object><Key>keep.txt</Key></Object>'],
+      ['unterminated tag', '<Delete><Object><Key>keep.txt</Key></Object></Delete'],
+      ['unterminated comment', '<Delete><!-- </Delete>'],
+      ['unterminated CDATA', '<Delete><Object><Key><![CDATA[keep.txt</Key></Object></Delete>'],
+      ['unterminated attribute', '<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/></Delete>'],
+      ['duplicate attribute', '<Delete a="1" a="2"></Delete>'],
+      ['mismatched tags', '<Delete><Object><Key>keep.txt</Object></Key></Delete>'],
+      ['two roots', '<Delete></Delete><Delete></Delete>'],
+      ['text after the root', '<Delete></Delete>junk'],
+      ['another root', '<Remove><Object><Key>keep.txt</Key></Object></Remove>'],
+      ['an Object without Key', '<Delete><Object><VersionId>1</VersionId></Object></Delete>'],
+      ['an Object with two Keys', '<Delete><Object><Key>keep.txt</Key><Key>x</Key></Object></Delete>'],
+      ['Quiet not a boolean', '<Delete><Quiet>constructor</Quiet><Object><Key>keep.txt</Key></Object></Delete>'],
+      ['empty body', ''],
+      ['not XML', 'keep.txt'],
+      ['deep nesting', `<Delete>${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}</Delete>`],
+      ['1001 objects', `<Delete>${'<Object><Key>keep.txt</Key></Object>'.repeat(1001)}</Delete>`],
+      // Quadratic for the old regular expressions (each <Object> scanned to the end): 8 MB.
+      ['a million unterminated Objects', `<Delete>${'<Object>'.repeat(1_000_000)}`],
+    ];
+    await unchanged(server.url, s3, async () => {
+      for (const [what, body] of cases) {
+        const text = await s3Error(await del(body), 400, 'MalformedXML');
+        assert.match(text, new RegExp(MALFORMED), what);
+      }
+    });
+  });
+
+  it('well-formed XML is read as XML: references, CDATA, comments, prefixes, CR kept by &#13;, LF for CRLF, Quiet', async () => {
+    const keys = ['a&b<c>', 'cr\rkey', 'lf\nkey', 'sp  key ', 'é✓😀'];
+    for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: 'hard', Key: k, Body: 'x' }));
+    const body = '\ufeff<?xml version="1.0" encoding="UTF-8"?>\r\n<!-- a comment --><s3:Delete xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/">'
+      + '<s3:Object><s3:Key>a&amp;b&lt;c&#x3E;</s3:Key></s3:Object><Object><Key><![CDATA[cr]]>&#13;key</Key></Object>'
+      + '<Object><Key>lf\r\nkey</Key></Object><Object><Key>sp  key </Key><VersionId>null</VersionId></Object>'
+      + '<Object><Key>&#xe9;&#10003;&#x1F600;</Key></Object><?pi here?></s3:Delete>';
+    const res = await del(body);
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    assert.match(text, /<Key>cr&#xd;key<\/Key>/, 'CR goes out as a reference, or a reader would make it LF');
+    const left = (await s3.send(new ListObjectsV2Command({ Bucket: 'hard' }))).Contents!.map((o) => o.Key);
+    assert.deepEqual(left, ['keep.txt']);
+    await s3.send(new PutObjectCommand({ Bucket: 'hard', Key: 'q', Body: 'x' }));
+    const quiet = await del('<Delete><Quiet>true</Quiet><Object><Key>q</Key></Object></Delete>');
+    assert.equal(await quiet.text(), '<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>');
+    const none = await del('<Delete></Delete>');
+    assert.equal(none.status, 200, 'an empty Delete deletes nothing (as versitygw\'s DeleteObjects_empty_input shows S3 does)');
+  });
+
+  it('bad percent-encoding, header values no header can carry, bad query values: S3 errors', async () => {
+    await unchanged(server.url, s3, async () => {
+      await s3Error(await send(server.url, 'GET', '/hard/%E0%A4%A'), 400, 'InvalidURI');
+      await s3Error(await send(server.url, 'GET', '/hard/%ED%A0%80'), 400, 'InvalidURI');
+      await s3Error(await send(server.url, 'GET', '/%ZZ'), 400, 'InvalidURI');
+      // Query values override response headers: a CR LF there made writeHead throw (500 text/plain).
+      for (const q of ['response-content-type=a%0D%0Ax-evil:1', 'response-content-disposition=%E2%9C%93', 'response-expires=%00']) {
+        const text = await s3Error(await send(server.url, 'GET', `/hard/keep.txt?${q}`), 400, 'InvalidArgument');
+        assert.match(text, /<ArgumentName>response-/);
+      }
+      await s3Error(await send(server.url, 'GET', '/hard?max-keys=abc'), 400, 'InvalidArgument');
+      await s3Error(await send(server.url, 'GET', '/hard?max-keys=-1'), 400, 'InvalidArgument');
+      await s3Error(await send(server.url, 'GET', '/hard?max-keys=99999999999999999999'), 400, 'InvalidArgument');
+      await s3Error(await send(server.url, 'GET', '/hard?list-type=2&continuation-token=%%%not-base64'), 400, 'InvalidArgument');
+      await s3Error(await send(server.url, 'GET', `/hard?list-type=2&continuation-token=${Buffer.from('{"json":1}').toString('base64')}`), 400, 'InvalidArgument');
+      await s3Error(await send(server.url, 'GET', '/hard?encoding-type=base64'), 400, 'InvalidArgument');
+      await s3Error(await send(server.url, 'PUT', '/hard/x', { headers: { 'content-md5': 'nope' }, body: 'x' }), 400, 'InvalidDigest');
+      await s3Error(await send(server.url, 'PUT', '/hard/x', { headers: { 'x-amz-copy-source': '/%%%/\u00ff' }, body: '' }), 501, 'NotImplemented');
+      // Headers S3 ignores when they do not parse: the whole object, 200.
+      for (const h of [{ range: 'bytes=abc' }, { range: 'bytes=5-1,2-3' }, { 'if-modified-since': 'yesterday' }, { 'if-unmodified-since': '\u00ff' }] as Record<string, string>[]) {
+        const res = await send(server.url, 'GET', '/hard/keep.txt', { headers: h });
+        assert.equal(res.status, 200, JSON.stringify(h));
+        assert.equal(await res.text(), 'kept');
+      }
+      await s3Error(await send(server.url, 'GET', '/hard/keep.txt', { headers: { range: 'bytes=99999999999999999999999-' } }), 416, 'InvalidRange');
+    });
+  });
+
+  it('--auth verify: a request target no URL parser takes is InvalidURI (it threw a TypeError: 500)', async () => {
+    const srv = await start({ auth: 'verify' });
+    try {
+      const status = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+        const u = new URL(srv.url);
+        const req = request({ host: u.hostname, port: u.port, method: 'GET', path: '//[/', headers: { authorization: auth() }, signal: AbortSignal.timeout(TIMEOUT) }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }));
+        });
+        req.on('error', reject).end();
+      });
+      assert.equal(status.status, 400, status.body);
+      assert.equal(status.type, 'application/xml');
+      assert.match(status.body, /<Code>InvalidURI<\/Code>/);
+      await healthy(srv.url);
+    } finally {
+      await srv.close();
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import { credentialScope, partitionOf } from '../../gateway/sigv4-scope.ts';
 import { authenticate } from '../../auth/authenticate.ts';
 import { resolvePrincipal, type Principal } from '../../auth/principals.ts';
 import { regional } from '../../store/store.ts';
+import { createLogger, type Logger } from '../../log.ts';
 import { S3Storage, type BucketRow, type ObjectInfo, type ObjectRow } from './storage.ts';
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -29,13 +30,223 @@ const accessDenied = () => new S3Error('AccessDenied', 'Access Denied', 403);
 const notImplemented = () => new S3Error('NotImplemented', 'A header or query you provided implies functionality that is not implemented by Palisade', 501);
 const invalidArgument = (message: string, name?: string, value?: string) =>
   new S3Error('InvalidArgument', message, 400, name !== undefined ? { ArgumentName: name, ArgumentValue: value ?? '' } : {});
+const malformedXml = () => new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
 const incompleteBody = () => new S3Error('IncompleteBody', 'The request body terminated unexpectedly', 400);
 const malformedTrailer = () => new S3Error('MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.', 400);
+/** A failure of Palisade itself (a full disk, an I/O error): never a crafted request's doing. */
+const internalError = () => new S3Error('InternalError', 'We encountered an internal error. Please try again.', 500);
 
-export const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-const xmlUnescape = (s: string) => s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
-  e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'quot' ? '"' : e === 'apos' ? "'" : e === 'amp' ? '&'
-    : String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)));
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+/**
+ * Text for XML content or attributes. CR and LF as character references, as S3's "XML related
+ * object key constraints" ask of requests: a reader turns a raw CR or CRLF into LF. The other C0
+ * controls, which XML 1.0 cannot carry at all, as S3 writes them in listings: `&#x1b;`
+ * (aws/aws-sdk-php#169, aws/aws-sdk-java-v2#1172; encoding-type=url is the portable way).
+ */
+export const xmlEscape = (s: string) =>
+  s.replace(/[&<>"'\u0000-\u0008\u000a-\u001f]/g, (c) => XML_ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
+
+// ---- reading XML request bodies ----
+
+/** An element of an S3 request body: its local name (any prefix dropped), child elements and text. */
+export interface XmlElement {
+  name: string;
+  children: XmlElement[];
+  text: string;
+}
+
+/** S3's request schemas are 3 levels deep (Delete/Object/Key): far deeper is not theirs. */
+const MAX_XML_DEPTH = 32;
+/** Characters XML 1.0 allows (§2.2). */
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const isXmlChar = (cp: number) => cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff)
+  || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+const XML_NAME = /[A-Za-z_:\u00C0-\uFFFF][A-Za-z0-9_.:\u00B7\u00C0-\uFFFF-]*/y;
+const XML_REF = /&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));/y;
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/**
+ * Reads an S3 request body as an XML document: its root element, or null when there is none
+ * (an empty body, or only a declaration). Total: any input yields that or throws MalformedXML —
+ * bytes that are not UTF-8, characters or references XML forbids (NUL, surrogates, beyond
+ * U+10FFFF), undeclared entities, a DOCTYPE (no DTDs, so no entity expansion), unterminated
+ * markup, mismatched tags, nesting past MAX_XML_DEPTH. Each step consumes input, so it runs in
+ * time linear in the body (which the gateway caps).
+ */
+export function readXml(body: Buffer): XmlElement | null {
+  return new XmlReader(xmlSource(body)).document();
+}
+
+function xmlSource(body: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body); // a leading BOM is dropped
+  } catch {
+    throw malformedXml();
+  }
+  if (NOT_XML_CHAR.test(text)) throw malformedXml();
+  return text.replace(/\r\n?/g, '\n'); // end-of-line handling (§2.11); &#13; still gives CR
+}
+
+/** Character data with its references resolved; a bare `&` or a reference to a non-character fails. */
+function unescapeXml(raw: string): string {
+  let amp = raw.indexOf('&');
+  if (amp < 0) return raw;
+  let out = '';
+  let from = 0;
+  while (amp >= 0) {
+    XML_REF.lastIndex = amp;
+    const m = XML_REF.exec(raw);
+    if (!m) throw malformedXml();
+    let text = m[3] !== undefined ? XML_ENTITIES[m[3]]! : undefined;
+    if (text === undefined) {
+      const cp = m[1] !== undefined ? parseInt(m[1], 16) : parseInt(m[2]!, 10); // a long run of digits is Infinity
+      if (!isXmlChar(cp)) throw malformedXml();
+      text = String.fromCodePoint(cp);
+    }
+    out += raw.slice(from, amp) + text;
+    from = XML_REF.lastIndex;
+    amp = raw.indexOf('&', from);
+  }
+  return out + raw.slice(from);
+}
+
+class XmlReader {
+  private pos = 0;
+  constructor(private readonly s: string) {}
+
+  document(): XmlElement | null {
+    this.misc();
+    if (this.pos === this.s.length) return null;
+    const root = this.element();
+    this.misc();
+    if (this.pos !== this.s.length) throw malformedXml();
+    return root;
+  }
+
+  /** Whitespace, comments and processing instructions (the XML declaration is one) around the root. */
+  private misc(): void {
+    for (;;) {
+      this.space();
+      if (this.at('<!--')) this.skipPast('-->', 4);
+      else if (this.at('<?')) this.skipPast('?>', 2);
+      else return;
+    }
+  }
+
+  /** The element at `pos` with all its content, read with a stack (no recursion on hostile depth). */
+  private element(): XmlElement {
+    const stack: { el: XmlElement; qname: string }[] = [];
+    const open = () => {
+      const tag = this.startTag();
+      const el: XmlElement = { name: tag.qname.slice(tag.qname.lastIndexOf(':') + 1), children: [], text: '' };
+      stack.at(-1)?.el.children.push(el);
+      if (stack.length >= MAX_XML_DEPTH) throw malformedXml();
+      stack.push({ el, qname: tag.qname });
+      if (tag.empty) stack.pop();
+      return el;
+    };
+    const root = open();
+    const s = this.s;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (s[this.pos] !== '<') {
+        const lt = s.indexOf('<', this.pos); // character data runs to the next markup
+        if (lt < 0) throw malformedXml(); // the element never ends
+        top.el.text += unescapeXml(s.slice(this.pos, lt));
+        this.pos = lt;
+      } else if (this.at('</')) {
+        this.pos += 2;
+        if (this.name() !== top.qname) throw malformedXml();
+        this.space();
+        this.expect('>');
+        stack.pop();
+      } else if (this.at('<!--')) {
+        this.skipPast('-->', 4);
+      } else if (this.at('<![CDATA[')) {
+        const end = s.indexOf(']]>', this.pos + 9);
+        if (end < 0) throw malformedXml();
+        top.el.text += s.slice(this.pos + 9, end);
+        this.pos = end + 3;
+      } else if (this.at('<?')) {
+        this.skipPast('?>', 2);
+      } else {
+        open();
+      }
+    }
+    return root;
+  }
+
+  /** `<name attr="v" …>` or `<name …/>`: attributes are checked, not kept (S3's schemas have none but xmlns). */
+  private startTag(): { qname: string; empty: boolean } {
+    this.expect('<');
+    const qname = this.name();
+    const seen = new Set<string>();
+    for (;;) {
+      const spaced = this.space();
+      if (this.at('/>')) {
+        this.pos += 2;
+        return { qname, empty: true };
+      }
+      if (this.at('>')) {
+        this.pos += 1;
+        return { qname, empty: false };
+      }
+      if (!spaced) throw malformedXml();
+      const attr = this.name();
+      if (seen.has(attr)) throw malformedXml();
+      seen.add(attr);
+      this.space();
+      this.expect('=');
+      this.space();
+      const quote = this.s[this.pos];
+      if (quote !== '"' && quote !== "'") throw malformedXml();
+      const end = this.s.indexOf(quote, this.pos + 1);
+      if (end < 0) throw malformedXml();
+      const value = this.s.slice(this.pos + 1, end);
+      if (value.includes('<')) throw malformedXml();
+      unescapeXml(value);
+      this.pos = end + 1;
+    }
+  }
+
+  private name(): string {
+    XML_NAME.lastIndex = this.pos;
+    const m = XML_NAME.exec(this.s);
+    if (!m) throw malformedXml();
+    this.pos = XML_NAME.lastIndex;
+    return m[0];
+  }
+
+  /** Skips whitespace (CR is gone by now); says whether there was any. */
+  private space(): boolean {
+    const start = this.pos;
+    while (this.s[this.pos] === ' ' || this.s[this.pos] === '\t' || this.s[this.pos] === '\n') this.pos++;
+    return this.pos > start;
+  }
+
+  private at(text: string): boolean {
+    return this.s.startsWith(text, this.pos);
+  }
+
+  private expect(text: string): void {
+    if (!this.at(text)) throw malformedXml();
+    this.pos += text.length;
+  }
+
+  /** Moves past the first `end` found `from` characters on (so always forward). */
+  private skipPast(end: string, from: number): void {
+    const i = this.s.indexOf(end, this.pos + from);
+    if (i < 0) throw malformedXml();
+    this.pos = i + end.length;
+  }
+}
+
+/** An xs:boolean's forms (and, as Palisade always took them, TRUE and FALSE in any case). */
+const XML_BOOLEAN = new Map([['true', true], ['false', false], ['1', true], ['0', false]]);
+
+/** The child elements of `el` named `name`. */
+const childrenNamed = (el: XmlElement, name: string) => el.children.filter((c) => c.name === name);
 
 const BUCKET_SUBRESOURCES = new Set([
   'acl', 'policy', 'tagging', 'versioning', 'cors', 'lifecycle', 'encryption', 'logging', 'notification', 'replication', 'website',
@@ -120,6 +331,18 @@ const CHECKSUM_BYTES: Record<(typeof CHECKSUMS)[number], number> = { crc32: 4, c
 const isBase64Of = (v: string, bytes: number) =>
   v.length === 4 * Math.ceil(bytes / 3) && /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === bytes;
 
+/** What node:http can write as a header value (it throws on anything else). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The URL of a request target for signature checks; one no URL parser takes is S3's InvalidURI. */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    throw new S3Error('InvalidURI', `Couldn't parse the specified URI.`, 400);
+  }
+}
+
 function checksumOf(alg: string, body: Buffer): string | undefined {
   switch (alg) {
     case 'crc32': {
@@ -164,7 +387,11 @@ interface Call {
 }
 
 export class S3Api implements Extension {
-  constructor(private readonly gateway: Gateway, readonly storage: S3Storage) {}
+  constructor(
+    private readonly gateway: Gateway,
+    readonly storage: S3Storage,
+    private readonly log: Logger = createLogger(gateway.config.logLevel),
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
     const raw = req.url ?? '/';
@@ -185,14 +412,14 @@ export class S3Api implements Extension {
         throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.', 400);
       }
       if (config.auth && config.auth !== 'open') {
-        const verify = (url: URL) => authenticate(req, url, body, 'rest', store, clock, this.gateway.rootKey());
+        const verify = (target: string) => authenticate(req, requestUrl(target), body, 'rest', store, clock, this.gateway.rootKey());
         try {
-          accessKeyId = (await verify(new URL(raw, 'http://localhost'))).accessKeyId;
+          accessKeyId = (await verify(raw)).accessKeyId;
         } catch (e) {
           // S3 signs the path exactly as sent (escaped once), while auth/sigv4.ts decodes the
           // path before signing it again: for a key with escapes, try it escaped once more.
           if (!(e instanceof ApiError) || e.code !== 'SignatureDoesNotMatch' || !rawPath.includes('%')) throw e;
-          accessKeyId = (await verify(new URL(rawPath.replace(/%/g, '%25') + (qi >= 0 ? raw.slice(qi) : ''), 'http://localhost'))).accessKeyId;
+          accessKeyId = (await verify(rawPath.replace(/%/g, '%25') + (qi >= 0 ? raw.slice(qi) : ''))).accessKeyId;
         }
       }
       const principal = resolvePrincipal(store, accessKeyId, config.defaultAccount, partitionOf(scope.region));
@@ -203,8 +430,10 @@ export class S3Api implements Extension {
       if (req.method !== 'GET' && req.method !== 'HEAD') store.flush();
       this.route(call, bucket, key);
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      this.fail(req, res, requestId, e);
+      // Whatever a request holds, it is answered in S3's shape: its own error, or (a failure of
+      // Palisade itself: a full disk, an I/O error) InternalError, logged — never a dropped call.
+      if (!(e instanceof ApiError)) this.log.error(`s3 ${req.method} ${rawPath} failed: ${(e as Error).stack ?? e}`);
+      this.fail(req, res, requestId, e instanceof ApiError ? e : internalError());
     }
     return true;
   }
@@ -547,14 +776,15 @@ export class S3Api implements Extension {
     if (ifMatch === undefined && !Number.isNaN(ifUnmodifiedSince) && lastModified.getTime() > ifUnmodifiedSince) {
       throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'If-Unmodified-Since' });
     }
-    const headers: Record<string, string | number> = {
-      'content-type': c.query.get('response-content-type') ?? o.info.contentType ?? 'binary/octet-stream',
-      etag, 'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes',
-    };
+    const headers: Record<string, string | number> = { etag, 'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes' };
     const opt = (h: string, v: string | undefined, override: string) => {
       const x = c.query.get(override) ?? v;
-      if (x !== undefined) headers[h] = x;
+      if (x === undefined) return;
+      // A query value can hold what no header can: node:http would throw at writeHead.
+      if (!HEADER_VALUE.test(x)) throw invalidArgument('Header value cannot be represented using ISO-8859-1.', override, x);
+      headers[h] = x;
     };
+    opt('content-type', o.info.contentType ?? 'binary/octet-stream', 'response-content-type');
     opt('content-encoding', o.info.contentEncoding, 'response-content-encoding');
     opt('content-disposition', o.info.contentDisposition, 'response-content-disposition');
     opt('content-language', o.info.contentLanguage, 'response-content-language');
@@ -606,11 +836,19 @@ export class S3Api implements Extension {
   private deleteObjects(c: Call, bucketName: string): void {
     this.authorize(c, 'DeleteObject', bucketName);
     const b = this.own(c, bucketName);
-    const text = c.body.toString('utf8');
-    if (!/<Delete[\s>]/.test(text)) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
-    const keys = [...text.matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map((m) => xmlUnescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)?.[1] ?? ''));
-    if (keys.length > 1000) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
-    const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(text);
+    const doc = readXml(c.body);
+    if (!doc || doc.name !== 'Delete') throw malformedXml();
+    const objects = childrenNamed(doc, 'Object');
+    if (objects.length > 1000) throw malformedXml();
+    const keys = objects.map((o) => {
+      const key = childrenNamed(o, 'Key');
+      if (key.length !== 1) throw malformedXml(); // ObjectIdentifier: Key required, once
+      return key[0]!.text;
+    });
+    const quietEl = childrenNamed(doc, 'Quiet');
+    if (quietEl.length > 1) throw malformedXml();
+    const quiet = XML_BOOLEAN.get(quietEl[0]?.text.trim().toLowerCase() ?? 'false');
+    if (quiet === undefined) throw malformedXml();
     for (const k of keys) this.storage.delete(b, k);
     const deleted = quiet ? '' : keys.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('');
     this.send(c, 200, `<DeleteResult xmlns="${NS}">${deleted}</DeleteResult>`);
