@@ -1,17 +1,26 @@
-// The built-in S3 against hostile input: framing, XML, headers and query values.
+// The built-in S3 against hostile input: framing, XML, headers, query values and a failing disk.
 // Every request is answered in S3's shape (status, error code, XML body) within a bounded time
 // (AbortSignal.timeout is the hang detector, never a timing assertion), the server still answers
 // /_palisade/health afterwards, and the buckets and objects are as they were.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as nodeFs from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import {
-  CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command,
+  PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { CREDS, start } from './helpers/server.ts';
-import type { Palisade } from '../src/server.ts';
-import { decodeAwsChunked, S3Error } from '../src/services/s3/index.ts';
+import { DEFAULTS, type Palisade } from '../src/server.ts';
+import { decodeAwsChunked, S3Api, S3Error } from '../src/services/s3/index.ts';
+import { S3Storage, type BlobFs } from '../src/services/s3/storage.ts';
+import { Store } from '../src/store/store.ts';
+import { Gateway } from '../src/gateway/server.ts';
+import { SystemClock } from '../src/clock.ts';
+import { createLogger } from '../src/log.ts';
 
 const TIMEOUT = 10_000;
 /** An unsigned SigV4 header: with `--auth open` it routes the request to S3, for that region. */
@@ -358,6 +367,141 @@ describe('XML request bodies and other crafted input answer S3 errors, never 500
       await healthy(srv.url);
     } finally {
       await srv.close();
+    }
+  });
+});
+
+/** node:fs, with a failure switched on where the test says: as a full disk or a dying one fails. */
+class FaultyFs implements BlobFs {
+  fault: 'write' | 'short-writes' | 'no-progress' | 'fsync' | 'rename' | 'dir-fsync' | null = null;
+  private readonly paths = new Map<number, string>();
+  private error(code: string, syscall: string): Error {
+    return Object.assign(new Error(`${code}: simulated failure, ${syscall}`), { code, syscall });
+  }
+  mkdirSync(path: string, options: { recursive: true }) {
+    return nodeFs.mkdirSync(path, options);
+  }
+  openSync(path: string, flags: string) {
+    const fd = nodeFs.openSync(path, flags);
+    this.paths.set(fd, path);
+    return fd;
+  }
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number) {
+    if (this.fault === 'write') {
+      nodeFs.writeSync(fd, buffer, offset, Math.min(length, 2)); // a few bytes land, then the disk is full
+      throw this.error('ENOSPC', 'write');
+    }
+    if (this.fault === 'no-progress') return 0;
+    return nodeFs.writeSync(fd, buffer, offset, this.fault === 'short-writes' ? Math.min(length, 1) : length);
+  }
+  fsyncSync(fd: number) {
+    const isTmp = this.paths.get(fd)?.endsWith('.tmp') ?? false;
+    if ((this.fault === 'fsync' && isTmp) || (this.fault === 'dir-fsync' && !isTmp)) throw this.error('EIO', 'fsync');
+    nodeFs.fsyncSync(fd);
+  }
+  closeSync(fd: number) {
+    this.paths.delete(fd);
+    nodeFs.closeSync(fd);
+  }
+  renameSync(from: string, to: string) {
+    if (this.fault === 'rename') throw this.error('EIO', 'rename');
+    nodeFs.renameSync(from, to);
+  }
+  rmSync(path: string, options: { force: true; recursive?: boolean }) {
+    nodeFs.rmSync(path, options);
+  }
+  readFileSync(path: string) {
+    return nodeFs.readFileSync(path);
+  }
+}
+
+describe('a failing disk leaves nothing half-written and answers InternalError', () => {
+  // A gateway serving S3 alone, its state on disk, S3's writes through FaultyFs (chmod cannot
+  // stop root). No admin routes: that the server still answers is checked with S3 calls.
+  let dir: string;
+  let store: Store;
+  let gateway: Gateway;
+  let url: string;
+  let client: S3Client;
+  const fs = new FaultyFs();
+  const logged: string[] = [];
+  before(async () => {
+    dir = nodeFs.mkdtempSync(join(tmpdir(), 'palisade-s3fault-'));
+    const config = { ...DEFAULTS, port: 0, stateDir: dir, logLevel: 'error' as const };
+    const clock = new SystemClock();
+    const log = createLogger('error', (line) => logged.push(line));
+    store = new Store(dir);
+    gateway = new Gateway(config, store, clock, log);
+    gateway.extend(new S3Api(gateway, new S3Storage(store, { fs }), log));
+    const { host, port } = await gateway.listen();
+    url = `http://${host}:${port}`;
+    client = s3Client(url);
+    await client.send(new CreateBucketCommand({ Bucket: 'disk' }));
+    await client.send(new PutObjectCommand({ Bucket: 'disk', Key: 'old', Body: 'old body' }));
+  });
+  after(async () => {
+    await gateway.close();
+    store.close();
+    nodeFs.rmSync(dir, { recursive: true, force: true });
+  });
+  const files = () => nodeFs.readdirSync(join(dir, 's3', '000000000000', 'disk')).sort();
+
+  for (const fault of ['write', 'no-progress', 'fsync', 'rename', 'dir-fsync'] as const) {
+    it(`${fault} fails: InternalError 500, no .tmp, no row, the old object intact`, async () => {
+      const before = files();
+      assert.equal(before.length, 1);
+      fs.fault = fault;
+      logged.length = 0;
+      try {
+        await unchanged(url, client, async () => {
+          for (const key of ['new', 'old']) {
+            const res = await send(url, 'PUT', `/disk/${key}`, { body: 'x'.repeat(10_000) });
+            const text = await s3Error(res, 500, 'InternalError');
+            assert.match(text, /<Message>We encountered an internal error. Please try again.<\/Message>/);
+          }
+        }, async () => void (await client.send(new ListBucketsCommand({}))));
+      } finally {
+        fs.fault = null;
+      }
+      assert.deepEqual(files(), before, 'no temporary file, no orphan');
+      assert.match(logged.join('\n'), /s3 PUT \/disk\/new failed: Error: /, 'the failure is logged');
+      const got = await client.send(new GetObjectCommand({ Bucket: 'disk', Key: 'old' }));
+      assert.equal(await got.Body!.transformToString(), 'old body');
+      const x = await client.send(new HeadObjectCommand({ Bucket: 'disk', Key: 'new' })).catch((e: { name: string }) => e.name);
+      assert.equal(x, 'NotFound');
+    });
+  }
+
+  it('short writes are completed, and the disk works again once it has room', async () => {
+    fs.fault = 'short-writes';
+    try {
+      await client.send(new PutObjectCommand({ Bucket: 'disk', Key: 'old', Body: 'new body' }));
+    } finally {
+      fs.fault = null;
+    }
+    const got = await client.send(new GetObjectCommand({ Bucket: 'disk', Key: 'old' }));
+    assert.equal(await got.Body!.transformToString(), 'new body');
+    assert.equal(files().length, 1, 'the replaced body is removed');
+  });
+
+  it('on the real file system: a bucket directory that cannot be made is InternalError, and nothing is left', async () => {
+    const stateDir = nodeFs.mkdtempSync(join(tmpdir(), 'palisade-s3fault-'));
+    const srv = await start({ stateDir });
+    try {
+      const c = s3Client(srv.url);
+      await c.send(new CreateBucketCommand({ Bucket: 'blocked' }));
+      const account = join(stateDir, 's3', '000000000000');
+      nodeFs.mkdirSync(account, { recursive: true });
+      nodeFs.writeFileSync(join(account, 'blocked'), 'a file where the bucket directory goes');
+      await unchanged(srv.url, c, async () => {
+        await s3Error(await send(srv.url, 'PUT', '/blocked/k', { body: 'x' }), 500, 'InternalError');
+      });
+      nodeFs.rmSync(join(account, 'blocked'));
+      await c.send(new PutObjectCommand({ Bucket: 'blocked', Key: 'k', Body: 'x' }));
+      assert.equal(nodeFs.readdirSync(join(account, 'blocked')).filter((f) => f.endsWith('.tmp')).length, 0);
+    } finally {
+      await srv.close();
+      nodeFs.rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

@@ -817,13 +817,10 @@ export class S3Api implements Extension {
     }
     const length = o.size === 0 ? 0 : end - start + 1;
     headers['content-length'] = length;
+    // Read before the status goes out: a body that cannot be read is then still an error answer.
+    const body = head ? undefined : this.storage.body(b, o);
     c.res.writeHead(partial ? 206 : 200, headers);
-    if (head) {
-      c.res.end();
-      return;
-    }
-    const body = this.storage.body(b, o);
-    c.res.end(partial ? body.subarray(start, end + 1) : body);
+    c.res.end(body && partial ? body.subarray(start, end + 1) : body);
   }
 
   private deleteObject(c: Call, bucketName: string, key: string): void {

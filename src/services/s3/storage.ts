@@ -3,7 +3,7 @@
 // database itself. Bucket names are one namespace for all accounts (as in AWS); each bucket
 // belongs to the account that created it.
 import { crypto } from '../../lazy.ts';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Store, Tx } from '../../store/store.ts';
@@ -51,20 +51,37 @@ export function findBucket(db: Database.Database, name: string): BucketRow | und
   return db.prepare('SELECT name, account, region, created FROM s3_buckets WHERE name = ?').get(name) as BucketRow | undefined;
 }
 
+/**
+ * The file-system calls that object bodies go through: node:fs, unless the owner of the storage
+ * passes another (a test passes one that fails as a full disk does, which chmod cannot do to root).
+ */
+export interface BlobFs {
+  mkdirSync(path: string, options: { recursive: true }): unknown;
+  openSync(path: string, flags: string): number;
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  rmSync(path: string, options: { force: true; recursive?: boolean }): void;
+  readFileSync(path: string): Buffer;
+}
+
 type RawObject = { bucket: string; key: string; size: number; etag: string; modified: number; info: string; blob: string | null };
 const toRow = (r: RawObject): ObjectRow => ({ ...r, info: JSON.parse(r.info) as ObjectInfo });
 
 export class S3Storage {
   readonly dir: string | null;
   private readonly db: Database.Database;
+  private readonly fs: BlobFs;
 
-  constructor(store: Store) {
+  constructor(store: Store, options: { fs?: BlobFs } = {}) {
     this.db = store.db;
+    this.fs = options.fs ?? nodeFs;
     this.dir = store.location === ':memory:' ? null : join(store.location, 's3');
     s3Tables(this.db);
     store.onReset((db) => {
       db.exec('DELETE FROM s3_objects; DELETE FROM s3_buckets;');
-      if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+      if (this.dir) this.fs.rmSync(this.dir, { recursive: true, force: true });
     });
   }
 
@@ -86,7 +103,7 @@ export class S3Storage {
 
   deleteBucket(b: BucketRow): void {
     this.db.prepare('DELETE FROM s3_buckets WHERE name = ?').run(b.name);
-    if (this.dir) rmSync(join(this.dir, b.account, b.name), { recursive: true, force: true });
+    if (this.dir) this.discard(join(this.dir, b.account, b.name), true);
   }
 
   head(bucket: string, key: string): ObjectRow | undefined {
@@ -95,7 +112,7 @@ export class S3Storage {
   }
 
   body(b: BucketRow, o: ObjectRow): Buffer {
-    if (o.blob && this.dir) return readFileSync(join(this.dir, b.account, b.name, o.blob));
+    if (o.blob && this.dir) return this.fs.readFileSync(join(this.dir, b.account, b.name, o.blob));
     const r = this.db.prepare('SELECT data FROM s3_objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as { data: Buffer | null } | undefined;
     return r?.data ?? Buffer.alloc(0);
   }
@@ -110,11 +127,19 @@ export class S3Storage {
     }
   }
 
-  /** Writes the body (file first, then the row); returns the new object's row. */
+  /**
+   * Writes the body (file first, then the row); returns the new object's row. If either fails,
+   * the error goes up and nothing of this object stays: no file, and the old row (if any) as it was.
+   */
   put(b: BucketRow, key: string, body: Buffer, info: ObjectInfo, now: number): ObjectRow {
     const { row, write } = this.prepare(b, key, body, info, now);
     const old = this.head(b.name, key);
-    this.db.transaction(() => write(this.db))();
+    try {
+      this.db.transaction(() => write(this.db))();
+    } catch (e) {
+      this.removeBlob(b, row); // a full database (SQLITE_FULL) must not leave the new file behind
+      throw e;
+    }
     this.removeBlob(b, old);
     return row;
   }
@@ -130,12 +155,8 @@ export class S3Storage {
     const etag = crypto().createHash('md5').update(body).digest('hex');
     let blob: string | null = null;
     if (this.dir) {
-      const dir = join(this.dir, b.account, b.name);
-      mkdirSync(dir, { recursive: true });
       blob = crypto().randomUUID();
-      const tmp = join(dir, `.${blob}.tmp`);
-      writeFileSync(tmp, body);
-      renameSync(tmp, join(dir, blob));
+      this.writeBlob(join(this.dir, b.account, b.name), blob, body);
     }
     const row: ObjectRow = { bucket: b.name, key, size: body.length, etag, modified: now, info, blob };
     const write = (db: Database.Database) => {
@@ -147,6 +168,70 @@ export class S3Storage {
     return { row, write };
   }
 
+  /**
+   * Writes `<dir>/<name>` whole or not at all: into a temporary file, flushed to disk, then renamed
+   * (and the directory flushed, so the rename too survives a crash before the row that names it is
+   * committed). On any failure (ENOSPC, EIO, EDQUOT…) the temporary file is removed and the error
+   * goes up: the caller then writes no row.
+   */
+  private writeBlob(dir: string, name: string, body: Buffer): void {
+    const { fs } = this;
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.${name}.tmp`);
+    const final = join(dir, name);
+    let fd = -1;
+    let renamed = false;
+    try {
+      fd = fs.openSync(tmp, 'wx');
+      // writeSync may write less than asked: loop, each turn strictly forward (0 bytes is an error).
+      for (let off = 0; off < body.length;) {
+        const n = fs.writeSync(fd, body, off, body.length - off);
+        if (!(n > 0)) throw Object.assign(new Error(`write to ${tmp} made no progress`), { code: 'EIO' });
+        off += n;
+      }
+      fs.fsyncSync(fd);
+      const open = fd;
+      fd = -1;
+      fs.closeSync(open);
+      fs.renameSync(tmp, final);
+      renamed = true;
+      this.syncDir(dir);
+    } catch (e) {
+      if (fd >= 0) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // the first error is the one to report
+        }
+      }
+      this.discard(renamed ? final : tmp);
+      throw e;
+    }
+  }
+
+  /** Flushes a directory's entries (a rename); platforms that cannot open a directory skip it. */
+  private syncDir(dir: string): void {
+    if (process.platform === 'win32') return;
+    const fd = this.fs.openSync(dir, 'r');
+    try {
+      this.fs.fsyncSync(fd);
+    } finally {
+      this.fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Removes a file (or tree) that no row names any more, best effort: once the row is gone, a
+   * leftover file is garbage, not damage, and the call that dropped it has succeeded.
+   */
+  private discard(path: string, recursive = false): void {
+    try {
+      this.fs.rmSync(path, { force: true, recursive });
+    } catch {
+      // see above
+    }
+  }
+
   delete(b: BucketRow, key: string): void {
     const old = this.head(b.name, key);
     if (!old) return;
@@ -155,6 +240,6 @@ export class S3Storage {
   }
 
   private removeBlob(b: BucketRow, o: ObjectRow | undefined): void {
-    if (o?.blob && this.dir) rmSync(join(this.dir, b.account, b.name, o.blob), { force: true });
+    if (o?.blob && this.dir) this.discard(join(this.dir, b.account, b.name, o.blob));
   }
 }
