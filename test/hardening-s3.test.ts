@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
-  CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command,
-  PutObjectCommand, S3Client,
+  CreateBucketCommand, DeleteObjectsCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand,
+  ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { CREDS, start } from './helpers/server.ts';
 import { DEFAULTS, type Palisade } from '../src/server.ts';
@@ -506,3 +506,62 @@ describe('a failing disk leaves nothing half-written and answers InternalError',
   });
 });
 
+describe('CreateBucket LocationConstraint (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucketConfiguration.html) and XML escaping', () => {
+  const create = (bucket: string, constraint: string | undefined, region = 'us-east-1') => send(server.url, 'PUT', `/${bucket}`, {
+    region,
+    body: constraint === undefined ? '' : `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${constraint}</LocationConstraint></CreateBucketConfiguration>`,
+  });
+
+  it('an unknown constraint is InvalidLocationConstraint, and ListBuckets / GetBucketLocation stay well-formed', async () => {
+    await unchanged(server.url, s3, async () => {
+      for (const lc of ['xx-fake-1', 'eu-west-1&quot;/&gt;&lt;x', '&lt;script&gt;', 'US-WEST-2', 'eu-west-1 eu-west-2', 'eu-west-1&#13;x']) {
+        const text = await s3Error(await create('lc-bad', lc), 400, 'InvalidLocationConstraint');
+        assert.match(text, /<Message>The specified location-constraint is not valid<\/Message>/);
+        assert.doesNotMatch(text, /<x|<script/, 'the value comes back escaped');
+      }
+      // A raw & (not XML) was stored as is and broke every later ListBuckets of the account.
+      await s3Error(await create('lc-bad', 'x&y'), 400, 'MalformedXML');
+      await s3Error(await create('lc-bad', '<Bad>'), 400, 'MalformedXML');
+      await s3Error(await create('lc-bad', '&#x1;x'), 400, 'MalformedXML');
+      await s3Error(await create('lc-bad', 'eu-west-1"/><x'), 400, 'MalformedXML');
+    });
+    const buckets = await s3.send(new ListBucketsCommand({}));
+    assert.ok(!buckets.Buckets!.some((b) => b.Name === 'lc-bad'));
+  });
+
+  // S3 answers InvalidLocationConstraint to an explicit us-east-1 (boto/boto3#125, minio/minio-py#166).
+  it('an explicit us-east-1 is InvalidLocationConstraint, echoing the constraint', async () => {
+    const text = await s3Error(await create('lc-use1', 'us-east-1'), 400, 'InvalidLocationConstraint');
+    assert.match(text, /<LocationConstraint>us-east-1<\/LocationConstraint>/);
+  });
+
+  it('the constraint must match the region the request was signed for, unless that is us-east-1', async () => {
+    await unchanged(server.url, s3, async () => {
+      let text = await s3Error(await create('lc-mismatch', 'us-west-2', 'eu-west-1'), 400, 'IllegalLocationConstraintException');
+      assert.match(text, /The us-west-2 location constraint is incompatible for the region specific endpoint this request was sent to\./);
+      text = await s3Error(await create('lc-mismatch', undefined, 'eu-west-1'), 400, 'IllegalLocationConstraintException');
+      assert.match(text, /The unspecified location constraint is incompatible/);
+      await s3Error(await create('lc-mismatch', 'xx-fake-1', 'xx-fake-1'), 400, 'InvalidLocationConstraint');
+    });
+    const eu = s3Client(server.url, 'eu-west-1');
+    await eu.send(new CreateBucketCommand({ Bucket: 'lc-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+    assert.equal((await eu.send(new GetBucketLocationCommand({ Bucket: 'lc-eu' }))).LocationConstraint, 'eu-west-1');
+    assert.equal((await create('lc-legacy-eu', 'EU')).status, 200, 'EU is the legacy name of eu-west-1');
+    const regions = Object.fromEntries((await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => [b.Name, b.BucketRegion]));
+    assert.equal(regions['lc-eu'], 'eu-west-1');
+    assert.equal(regions['lc-legacy-eu'], 'eu-west-1');
+  });
+
+  it('keys with CR, LF and markup are escaped in listings and errors (CR as a reference, per S3\'s XML key constraints)', async () => {
+    const key = 'line\r\nbreak <&> "q" \'a\'';
+    await s3.send(new PutObjectCommand({ Bucket: 'hard', Key: key, Body: 'x' }));
+    const res = await send(server.url, 'GET', '/hard?list-type=2&prefix=line');
+    const text = await res.text();
+    assert.match(text, /<Key>line&#xd;&#xa;break &lt;&amp;&gt; &quot;q&quot; &apos;a&apos;<\/Key>/);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'hard', Prefix: 'line' }));
+    assert.deepEqual(listed.Contents!.map((o) => o.Key), [key]);
+    const missing = await send(server.url, 'GET', `/hard/${encodeURIComponent('no\rsuch<key>')}`);
+    assert.match(await s3Error(missing, 404, 'NoSuchKey'), /<Key>no&#xd;such&lt;key&gt;<\/Key>/);
+    await s3.send(new DeleteObjectsCommand({ Bucket: 'hard', Delete: { Objects: [{ Key: key }] } }));
+  });
+});

@@ -334,6 +334,19 @@ const isBase64Of = (v: string, bytes: number) =>
 /** What node:http can write as a header value (it throws on anything else). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/**
+ * Regions a LocationConstraint may name: the values of BucketLocationConstraint in S3's API model
+ * (@aws-sdk/client-s3 3.1175), 'EU' being the legacy name of eu-west-1. us-east-1 is not one: it
+ * is the absent constraint.
+ */
+const LOCATION_CONSTRAINTS = new Set([
+  'EU', 'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-south-2',
+  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
+  'ca-central-1', 'ca-west-1', 'cn-north-1', 'cn-northwest-1', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1',
+  'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1', 'sa-east-1',
+  'us-east-2', 'us-gov-east-1', 'us-gov-west-1', 'us-west-1', 'us-west-2',
+]);
+
 /** The URL of a request target for signature checks; one no URL parser takes is S3's InvalidURI. */
 function requestUrl(target: string): URL {
   try {
@@ -529,13 +542,14 @@ export class S3Api implements Extension {
       return;
     }
     const extra = e instanceof S3Error ? Object.entries(e.extra).map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`).join('') : '';
-    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message>${extra}<RequestId>${requestId}</RequestId><HostId>${String(res.getHeader('x-amz-id-2') ?? '')}</HostId></Error>`;
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message>${extra}`
+      + `<RequestId>${xmlEscape(requestId)}</RequestId><HostId>${xmlEscape(String(res.getHeader('x-amz-id-2') ?? ''))}</HostId></Error>`;
     res.writeHead(e.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
     res.end(xml);
   }
 
   private owner(account: string): string {
-    return `<Owner><ID>${canonicalUserId(account)}</ID><DisplayName>${account}</DisplayName></Owner>`;
+    return `<Owner><ID>${canonicalUserId(account)}</ID><DisplayName>${xmlEscape(account)}</DisplayName></Owner>`;
   }
 
   // ---- buckets ----
@@ -543,25 +557,14 @@ export class S3Api implements Extension {
   private listBuckets(c: Call): void {
     this.authorize(c, 'ListAllMyBuckets');
     const items = this.storage.buckets(c.account).map((b) =>
-      `<Bucket><Name>${xmlEscape(b.name)}</Name><CreationDate>${new Date(b.created).toISOString()}</CreationDate><BucketRegion>${b.region}</BucketRegion></Bucket>`).join('');
+      `<Bucket><Name>${xmlEscape(b.name)}</Name><CreationDate>${new Date(b.created).toISOString()}</CreationDate><BucketRegion>${xmlEscape(b.region)}</BucketRegion></Bucket>`).join('');
     this.send(c, 200, `<ListAllMyBucketsResult xmlns="${NS}">${this.owner(c.account)}<Buckets>${items}</Buckets></ListAllMyBucketsResult>`);
   }
 
   private createBucket(c: Call, name: string): void {
     this.authorize(c, 'CreateBucket', name);
     if (!validBucketName(name)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400, { BucketName: name });
-    const text = c.body.toString('utf8');
-    const lc = /<LocationConstraint>\s*([^<]*?)\s*<\/LocationConstraint>/.exec(text)?.[1];
-    if (text.trim() && !/<CreateBucketConfiguration[\s>]/.test(text) && !/^<\?xml[^>]*\?>\s*$/.test(text.trim())) {
-      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
-    }
-    if (lc === 'us-east-1') throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', 400, { LocationConstraint: lc });
-    if (c.region !== 'us-east-1' && (lc ?? '') !== c.region) {
-      throw new S3Error('IllegalLocationConstraintException', lc
-        ? `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`
-        : 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.', 400);
-    }
-    const region = lc || 'us-east-1';
+    const region = this.bucketRegion(c, readXml(c.body));
     const existing = this.storage.bucket(name);
     if (existing) {
       if (existing.account !== c.account) {
@@ -577,6 +580,31 @@ export class S3Api implements Extension {
     this.send(c, 200, undefined, { location: `/${name}` });
   }
 
+  /**
+   * The region of a new bucket, from the request's CreateBucketConfiguration (or none): its
+   * LocationConstraint must be a region S3 knows other than us-east-1, which is the absent
+   * constraint (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucketConfiguration.html;
+   * S3 answers InvalidLocationConstraint to an explicit us-east-1, as boto/boto3#125 and
+   * minio/minio-py#166 record), and the region the request was signed for unless that is
+   * us-east-1, whose endpoint creates buckets in any region.
+   */
+  private bucketRegion(c: Call, config: XmlElement | null): string {
+    if (config && config.name !== 'CreateBucketConfiguration') throw malformedXml();
+    const constraints = config ? childrenNamed(config, 'LocationConstraint') : [];
+    if (constraints.length > 1) throw malformedXml();
+    const lc = constraints[0]?.text.trim() ?? '';
+    const region = lc === 'EU' ? 'eu-west-1' : lc || 'us-east-1';
+    if (lc && (lc === 'us-east-1' || !LOCATION_CONSTRAINTS.has(lc))) {
+      throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', 400, { LocationConstraint: lc });
+    }
+    if (c.region !== 'us-east-1' && region !== c.region) {
+      throw new S3Error('IllegalLocationConstraintException', lc
+        ? `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`
+        : 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.', 400);
+    }
+    return region;
+  }
+
   private headBucket(c: Call, name: string): void {
     this.authorize(c, 'ListBucket', name);
     const b = this.own(c, name);
@@ -586,7 +614,7 @@ export class S3Api implements Extension {
   private bucketLocation(c: Call, name: string): void {
     this.authorize(c, 'GetBucketLocation', name);
     const b = this.own(c, name);
-    this.send(c, 200, `<LocationConstraint xmlns="${NS}">${b.region === 'us-east-1' ? '' : b.region}</LocationConstraint>`);
+    this.send(c, 200, `<LocationConstraint xmlns="${NS}">${b.region === 'us-east-1' ? '' : xmlEscape(b.region)}</LocationConstraint>`);
   }
 
   private deleteBucket(c: Call, name: string): void {
