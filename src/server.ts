@@ -51,7 +51,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const cfg: ServerConfig = { ...DEFAULTS, ...config };
   const clock = opts.clock ?? (cfg.clock === 'virtual' ? new VirtualClock() : new SystemClock());
   const log = opts.logger ?? createLogger(cfg.logLevel);
-  const store = new Store(cfg.stateDir ?? ':memory:');
+  const store = new Store(cfg.stateDir ?? ':memory:', { exclusive: true, log });
   const gateway = new Gateway(cfg, store, clock, log);
   gateway.authorizer = authorize;
   const imds = new Imds(store, clock, cfg, log);
@@ -81,16 +81,22 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const trail = new CloudTrail({ store, clock, config: cfg, log });
   gateway.register(cloudtrailService(trail));
   gateway.observe(trail);
-  const { host, port } = await gateway.listen();
-  const url = `http://${host}:${port}`;
+  const close = async () => {
+    flowLogs.close();
+    trail.close();
+    await imds.close();
+    await gateway.close();
+    store.close();
+  };
+  let address: { host: string; port: number };
+  try {
+    address = await gateway.listen();
+  } catch (e) {
+    await close().catch(() => undefined); // e.g. the port is taken: the state directory's lock goes too
+    throw e;
+  }
+  const url = `http://${address.host}:${address.port}`;
   return {
-    gateway, store, clock, url, imds, plane, network, flowLogs, s3,
-    async close() {
-      flowLogs.close();
-      trail.close();
-      await imds.close();
-      await gateway.close();
-      store.close();
-    },
+    gateway, store, clock, url, imds, plane, network, flowLogs, s3, close,
   };
 }

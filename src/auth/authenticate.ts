@@ -16,7 +16,10 @@ const SKEW_MS = 15 * 60 * 1000;
 /** STS calls that are made without AWS credentials. */
 export const UNSIGNED_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithSAML']);
 
-type Failure = 'missing' | 'unknown-key' | 'mismatch' | 'expired-token' | 'skew' | 'expired-presign' | 'not-yet-valid' | 'malformed' | 'bad-expires' | 'inactive-key';
+type Failure = 'missing' | 'unknown-key' | 'mismatch' | 'expired-token' | 'skew' | 'expired-presign' | 'not-yet-valid' | 'malformed' | 'bad-expires' | 'bad-region' | 'inactive-key';
+
+/** AWS's answer to a credential scope naming a region it does not have (at most 64 characters of it quoted). */
+const regionMessage = (region: string) => `Credential should be scoped to a valid region, not '${region.slice(0, 64)}'. `;
 
 const MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
@@ -29,6 +32,7 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
         case 'mismatch': case 'malformed': return new ApiError('SignatureDoesNotMatch', MISMATCH, 403);
         case 'expired-token': case 'skew': case 'expired-presign': case 'not-yet-valid': return new ApiError('RequestExpired', 'Request has expired.', 400);
         case 'bad-expires': return new ApiError('AuthFailure', detail, 401);
+        case 'bad-region': return new ApiError('AuthFailure', regionMessage(detail), 401);
       }
       break;
     case 'json':
@@ -40,6 +44,7 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
         case 'skew': case 'expired-presign': return new ApiError('InvalidSignatureException', `Signature expired: ${detail}`, 400);
         case 'not-yet-valid': return new ApiError('InvalidSignatureException', `Signature not yet current: ${detail}`, 400);
         case 'bad-expires': return new ApiError('InvalidSignatureException', detail, 400);
+        case 'bad-region': return new ApiError('InvalidSignatureException', regionMessage(detail), 400);
       }
       break;
     case 'rest':
@@ -50,6 +55,7 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
         case 'missing': return new ApiError('AccessDenied', 'Access Denied', 403);
         case 'not-yet-valid': return new ApiError('AccessDenied', 'Request is not yet valid', 403);
         case 'bad-expires': return new ApiError('AuthorizationQueryParametersError', detail, 400);
+        case 'bad-region': return new ApiError('AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${detail}' is wrong; expecting 'us-east-1'`, 400);
         default: return new ApiError('SignatureDoesNotMatch', MISMATCH, 403);
       }
   }
@@ -61,6 +67,7 @@ export function authError(protocol: Protocol, f: Failure, detail = ''): ApiError
     case 'skew': case 'expired-presign': return new ApiError('SignatureDoesNotMatch', `Signature expired: ${detail}`, 403);
     case 'not-yet-valid': return new ApiError('SignatureDoesNotMatch', `Signature not yet current: ${detail}`, 403);
     case 'bad-expires': return new ApiError('SignatureDoesNotMatch', detail, 403);
+    case 'bad-region': return new ApiError('SignatureDoesNotMatch', regionMessage(detail), 403);
   }
 }
 

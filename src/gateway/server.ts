@@ -10,14 +10,21 @@ import { ApiError, err } from './errors.ts';
 import type { Ctx, ServerConfig, ServiceDef } from './context.ts';
 import { credentialScope, partitionOf } from './sigv4-scope.ts';
 import { QueryDecoder } from '../protocol/query.ts';
-import { XmlEncoder } from '../protocol/xml.ts';
+import { escapeXml, XmlEncoder } from '../protocol/xml.ts';
+import { isKnownRegion } from '../core/regions.ts';
 import { JsonCodec } from '../protocol/json.ts';
 import { AnswerWriter } from './body.ts';
 import type { Logger } from '../log.ts';
 import { resolvePrincipal } from '../auth/principals.ts';
-import { authenticate, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
+import { authenticate, authError, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
 
 const MAX_BODY = 10 * 1024 * 1024;
+
+/** The state could not be written (a full disk, an I/O error): AWS's answer to a server-side failure that a retry may overcome. */
+function storageUnavailable(protocol: string): ApiError {
+  const message = 'The request has failed due to a temporary failure of the server.';
+  return protocol === 'json' ? new ApiError('ServiceUnavailableException', message, 503) : new ApiError('ServiceUnavailable', message, 503);
+}
 
 interface Codec {
   decoder: QueryDecoder;
@@ -71,11 +78,10 @@ export class Gateway {
   ) {
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.onRequest(req, res).catch((e) => {
+        // A bug, not the caller's fault: logged, and still answered in the caller's protocol.
         this.log.error(`unhandled: ${(e as Error).stack ?? e}`);
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-        }
-        res.end('internal error');
+        if (res.headersSent) res.end();
+        else this.protocolError(req, res, String(res.getHeader('x-amzn-RequestId') ?? ''), 500, 'InternalError', 'An internal error has occurred');
       });
     });
   }
@@ -144,7 +150,7 @@ export class Gateway {
     res.setHeader('date', httpDate(Date.now()));
     const body = await this.readBody(req);
     if (body === null) {
-      this.plainError(res, 413, requestId, 'RequestEntityTooLarge', `The request body is larger than the ${MAX_BODY} bytes Palisade accepts.`);
+      this.protocolError(req, res, requestId, 413, 'RequestEntityTooLarge', `The request body is larger than the ${MAX_BODY} bytes Palisade accepts.`);
       return;
     }
     for (const ext of this.extensions) {
@@ -170,7 +176,7 @@ export class Gateway {
     if (!serviceName && action) serviceName = this.guessService(action, params.get('Version'));
     const service = serviceName ? this.services.get(serviceName) : undefined;
     if (!service || service.model.protocol === 'json') {
-      this.plainError(res, 400, requestId, 'InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4');
+      this.protocolError(req, res, requestId, 400, 'InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4');
       return;
     }
     const codec = this.codecOf(service);
@@ -225,6 +231,8 @@ export class Gateway {
     decode: () => Record<string, unknown>, ok: (output: Record<string, unknown> | undefined) => void, fail: (e: ApiError) => void,
     unknownCode = 'InvalidAction',
   ): Promise<void> {
+    // A region AWS does not have never becomes a scope of the state (every auth mode).
+    if (scope && !isKnownRegion(scope.region)) return fail(authError(service.model.protocol, 'bad-region', scope.region));
     if (this.config.auth && this.config.auth !== 'open' && !(service.name === 'sts' && UNSIGNED_ACTIONS.has(action))) {
       try {
         await authenticate(req, new URL(req.url ?? '/', 'http://localhost'), body, service.model.protocol, this.store, this.clock, this.rootKey());
@@ -254,37 +262,57 @@ export class Gateway {
       userAgent: String(req.headers['user-agent'] ?? ''),
     };
     let input: Record<string, unknown> | undefined;
+    let output: Record<string, unknown> | undefined;
     try {
       input = decode();
       service.prepare?.(ctx);
       if (this.config.auth === 'enforce' && this.authorizer) this.authorizer(ctx, service, action, input);
-      const output = handler(ctx, input);
+      output = handler(ctx, input);
       if (input.DryRun === true) throw err.dryRun();
-      for (const o of this.observers) o.onCall(ctx, { service, action, input, output });
+    } catch (e) {
+      tx.rollback();
+      if (e instanceof ApiError) this.log.debug(`${service.name}:${action} ${e.status} ${e.code}`);
+      else this.log.error(`${service.name}:${action} failed: ${(e as Error).stack ?? e}`);
+      return this.failCall(ctx, service, action, input, e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500), fail);
+    }
+    // The call's changes and its CloudTrail event commit together.
+    const read = !tx.hasChanges();
+    for (const o of this.observers) o.onCall(ctx, { service, action, input, output });
+    try {
       tx.commit();
       // The answer acknowledges the change (and shows the state of this turn): only once on disk.
       await this.store.durable();
-      ok(output);
-      this.log.debug(`${service.name}:${action} 200`);
     } catch (e) {
       tx.rollback();
-      const apiError = e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500);
-      if (e instanceof ApiError) this.log.debug(`${service.name}:${action} ${e.status} ${e.code}`);
-      else this.log.error(`${service.name}:${action} failed: ${(e as Error).stack ?? e}`);
-      if (this.observers.length) {
-        // A failed call changes nothing, but it is still recorded (in a transaction of its own).
-        const tx2 = this.store.begin();
-        try {
-          for (const o of this.observers) o.onCall({ ...ctx, tx: tx2 }, { service, action, input, error: apiError });
-          tx2.commit();
-          await this.store.durable();
-        } catch (oe) {
-          tx2.rollback();
-          this.log.error(`observer failed: ${(oe as Error).stack ?? oe}`);
-        }
+      const why = (e as Error).message;
+      if (read) {
+        // A read is still answered when the state cannot be written (a full disk): only its
+        // event is lost, and that is said loudly.
+        this.log.error(`cloudtrail: ${service.name}:${action} was answered but its event could not be recorded: ${why}`);
+        ok(output);
+        return;
       }
-      fail(apiError);
+      this.log.error(`${service.name}:${action}: the change could not be stored, nothing was changed: ${why}`);
+      return this.failCall(ctx, service, action, input, storageUnavailable(service.model.protocol), fail);
     }
+    ok(output);
+    this.log.debug(`${service.name}:${action} 200`);
+  }
+
+  /** Answers a failed call; it changed nothing, but it is still recorded (in a transaction of its own). */
+  private async failCall(ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown> | undefined, error: ApiError, fail: (e: ApiError) => void): Promise<void> {
+    if (this.observers.length) {
+      const tx2 = this.store.begin();
+      try {
+        for (const o of this.observers) o.onCall({ ...ctx, tx: tx2 }, { service, action, input, error });
+        tx2.commit();
+        await this.store.durable();
+      } catch (oe) {
+        tx2.rollback();
+        this.log.error(`cloudtrail: the failed call ${service.name}:${action} could not be recorded: ${(oe as Error).message}`);
+      }
+    }
+    fail(error);
   }
 
   private guessService(action: string, version: string | null): string | undefined {
@@ -295,10 +323,32 @@ export class Gateway {
     return undefined;
   }
 
-  private plainError(res: ServerResponse, status: number, requestId: string, code: string, message: string): void {
-    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
-    res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' });
-    res.end(xml);
+  /**
+   * An error the gateway answers before a service's codec is at hand (body too large, unknown
+   * service, a crash), in the shape the caller's protocol expects: JSON for an X-Amz-Target
+   * call, S3's <Error> for a request signed for s3, the query protocols' shapes otherwise.
+   */
+  private protocolError(req: IncomingMessage, res: ServerResponse, requestId: string, status: number, code: string, message: string): void {
+    const target = req.headers['x-amz-target'];
+    const raw = req.url ?? '/';
+    const qi = raw.indexOf('?');
+    const service = credentialScope(req.headers.authorization, new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : ''))?.service;
+    let type = 'text/xml;charset=UTF-8';
+    let text: string;
+    if (typeof target === 'string' && target.includes('.')) {
+      type = 'application/x-amz-json-1.1';
+      text = JSON.stringify({ __type: code, message });
+      res.setHeader('x-amzn-ErrorType', code);
+    } else if (service === 's3') {
+      text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message><RequestId>${escapeXml(requestId)}</RequestId></Error>`;
+    } else {
+      const model = service ? this.services.get(service)?.model : undefined;
+      text = model && model.protocol === 'query'
+        ? `<ErrorResponse xmlns="${model.xmlns ?? ''}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`
+        : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error></Errors><RequestID>${escapeXml(requestId)}</RequestID></Response>`;
+    }
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   listen(): Promise<{ host: string; port: number }> {

@@ -10,7 +10,7 @@
 // changes are taken back out of the mirror (listeners see them undone) and its callers fail.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
@@ -31,6 +31,38 @@ function nativeBinding(): string | undefined {
     addonPath = existsSync(p) ? p : undefined;
   }
   return addonPath;
+}
+
+/** Past this, the WAL is checkpointed and truncated (and an emptied WAL file is cut back to it). */
+export const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
+/** Commits between two looks at the WAL's size (a stat call). */
+const WAL_CHECK_EVERY = 16;
+
+export interface StoreOptions {
+  /** Take the directory's lock: a second store (in this process or another) refuses to open it. */
+  exclusive?: boolean;
+  /** Where to say what a start found (an empty state file). */
+  log?: { warn(msg: string): void };
+}
+
+/**
+ * The lock of a state directory: an exclusive SQLite lock on `palisade.lock` beside the state,
+ * held until close. The operating system drops it when the process ends, however it ends, so a
+ * killed server never leaves a stale lock; SQLite also keeps two connections of one process apart.
+ */
+function takeLock(location: string): BetterSqlite3.Database {
+  const lock = new Database(join(location, 'palisade.lock'), { nativeBinding: nativeBinding() });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+  } catch (e) {
+    lock.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(`the state directory ${location} is in use by another Palisade server: stop it, or give this one another --state-dir (or --in-memory)`);
+    }
+    throw e;
+  }
+  return lock;
 }
 
 export interface Doc { id: string; seq?: number }
@@ -79,11 +111,28 @@ export class Store {
   /** Other tables (e.g. CloudTrail events) create themselves here and write through Tx.write. */
   readonly db: BetterSqlite3.Database;
   private readonly checkpointer?: Checkpointer;
+  private readonly walFile?: string;
+  private commitsSinceWalCheck = 0;
   /** The open group-commit transaction: callers waiting for it, and how to undo it in memory. */
-  private batch: { waiters: { resolve: () => void; reject: (e: Error) => void }[]; undo: { kind: string; scope: Scope; id: string; before: Doc | undefined }[] } | undefined;
+  private batch: {
+    waiters: { resolve: () => void; reject: (e: Error) => void }[];
+    undo: { kind: string; scope: Scope; id: string; before: Doc | undefined }[];
+    /** Set when SQLite rolled the whole transaction back (SQLITE_FULL, I/O errors): the batch can only fail. */
+    broken?: Error;
+  } | undefined;
 
-  constructor(readonly location: string | ':memory:') {
-    if (location !== ':memory:') mkdirSync(location, { recursive: true });
+  /** Held while this store serves its directory (see takeLock). */
+  private readonly lock?: BetterSqlite3.Database;
+
+  constructor(readonly location: string | ':memory:', opts: StoreOptions = {}) {
+    if (location !== ':memory:') {
+      mkdirSync(location, { recursive: true });
+      if (opts.exclusive) this.lock = takeLock(location);
+      const file = join(location, 'state.db');
+      if (existsSync(file) && statSync(file).size === 0) {
+        opts.log?.warn(`${file} is empty (0 bytes): starting with no state (no accounts, resources or events are restored)`);
+      }
+    }
     this.db = new Database(location === ':memory:' ? ':memory:' : join(location, 'state.db'), { nativeBinding: nativeBinding() });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -92,6 +141,9 @@ export class Store {
     // call waits for it; in memory there is nothing to checkpoint.
     if (location !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
+      // A WAL file emptied by a checkpoint is cut back to this size (SQLite otherwise keeps it at its largest).
+      this.db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+      this.walFile = join(location, 'state.db-wal');
       this.checkpointer = new Checkpointer(join(location, 'state.db'));
     }
     // A rowid table: a document (often 1-3 KB of JSON) fits in its leaf page, so a commit writes
@@ -193,8 +245,16 @@ export class Store {
     if (staged.size === 0 && extra.length === 0) return;
     const rows = [...staged.values()].map((s) => ({ kind: s.kind, scope: s.scope, id: s.id, body: s.doc ? JSON.stringify(s.doc) : null }));
     const batch = this.openBatch();
-    // Inside the open transaction this runs as a savepoint: a failing statement undoes this call only.
-    this.writeBatch(rows, extra);
+    if (batch.broken) throw batch.broken;
+    // Inside the open transaction this runs as a savepoint: a failing statement undoes this call
+    // only — unless SQLite gave the whole transaction up (a full disk does that), which takes
+    // every earlier call of the batch with it: then the batch fails as a whole at flush.
+    try {
+      this.writeBatch(rows, extra);
+    } catch (e) {
+      if (!this.db.inTransaction) batch.broken = e as Error;
+      throw e;
+    }
     if (staged.size === 0) return;
     const events: ChangeEvent[] = [];
     for (const s of staged.values()) {
@@ -233,6 +293,7 @@ export class Store {
     if (!b) return;
     this.batch = undefined;
     try {
+      if (b.broken) throw b.broken;
       if (this.db.open && this.db.inTransaction) this.db.exec('COMMIT');
     } catch (e) {
       try { if (this.db.inTransaction) this.db.exec('ROLLBACK'); } catch { /* already rolled back */ }
@@ -251,13 +312,41 @@ export class Store {
       return;
     }
     this.checkpointer?.committed();
+    this.boundWal();
     for (const w of b.waiters) w.resolve();
+  }
+
+  /**
+   * Keeps the WAL proportional to the data. The background checkpoints (Checkpointer) copy pages
+   * into the database while writes go on, so under a steady stream of writes the WAL is never
+   * wholly copied at the moment a write begins, and SQLite never starts it over: it would grow
+   * without end. Every WAL_CHECK_EVERY commits its size is read; past WAL_LIMIT_BYTES this
+   * thread — the only writer — checkpoints with TRUNCATE between two group commits (most pages
+   * are already copied by then, so it is short). If the background checkpoint holds the lock
+   * (busy), the next check tries again.
+   */
+  private boundWal(): void {
+    if (!this.walFile || ++this.commitsSinceWalCheck < WAL_CHECK_EVERY) return;
+    this.commitsSinceWalCheck = 0;
+    let size = 0;
+    try {
+      size = statSync(this.walFile).size;
+    } catch {
+      return;
+    }
+    if (size <= WAL_LIMIT_BYTES) return;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      /* busy or I/O: the next check tries again */
+    }
   }
 
   close(): void {
     if (this.db.open) this.flush();
     this.checkpointer?.stop();
     this.db.close();
+    this.lock?.close();
   }
 }
 
@@ -357,6 +446,11 @@ export class Tx {
 
   delete(kind: string, scope: Scope, id: string): void {
     this.staged.set(key(kind, scope, id), { kind, scope, id, doc: null });
+  }
+
+  /** Whether this Tx has staged anything to write (a read stages nothing). */
+  hasChanges(): boolean {
+    return this.staged.size > 0 || this.extra.length > 0;
   }
 
   /** A write to another table, made in the same SQLite transaction as this Tx's documents. */

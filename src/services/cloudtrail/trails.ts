@@ -102,7 +102,8 @@ export function trailHandlers(events: EventStore) {
       if (multiRegion && !includeGlobal) {
         throw new ApiError('InvalidParameterCombinationException', 'Multi-Region trail must include global service events.');
       }
-      if (input.S3KeyPrefix !== undefined && (input.S3KeyPrefix.length > 200 || /(^|\/)\.\.?(\/|$)/.test(input.S3KeyPrefix))) {
+      // At most 200 characters; no `.`/`..` segments and no control characters (NUL cannot be in a file name).
+      if (input.S3KeyPrefix !== undefined && (input.S3KeyPrefix.length > 200 || /(^|\/)\.\.?(\/|$)/.test(input.S3KeyPrefix) || /[\u0000-\u001f\u007f]/.test(input.S3KeyPrefix))) {
         throw new ApiError('InvalidS3PrefixException', `The S3 key prefix ${input.S3KeyPrefix} is not valid.`);
       }
       const taken = ctx.tx.get<TrailDoc>(TRAIL_KIND, ctx.scope, name)
