@@ -36,6 +36,9 @@ describe('gateway answers', () => {
       });
       assert.equal(logs.status, 400);
       assert.equal((await logs.json()).__type, 'InvalidSignatureException');
+      const s3 = await fetch(`${p.url}/bucket-of-nowhere`, { method: 'PUT', signal: DEADLINE(), headers: { authorization: auth(region, 's3') } });
+      assert.equal(s3.status, 400);
+      assert.match(await s3.text(), /<Code>AuthorizationHeaderMalformed<\/Code>/);
     }
     const scopes = p.store.scopes(KIND.vpc);
     assert.ok(scopes.every((s) => /^\d{12}\/[a-z]{2}(-[a-z]+)+-\d$/.test(s)), scopes.join(', '));

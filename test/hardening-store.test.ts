@@ -61,7 +61,8 @@ describe('a full disk (SQLite max_page_count stands in for it)', () => {
           full = await awsError(() => Promise.reject(e));
         }
       }
-      assert.deepEqual(full, { name: 'ServiceUnavailable', status: 503, message: full?.message ?? '' });
+      assert.equal(full?.name, 'ServiceUnavailable');
+      assert.equal(full?.status, 503);
       const before = (await client.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.map((g) => g.GroupId).sort();
       const failed = await awsError(() => client.send(new CreateSecurityGroupCommand({ GroupName: 'never', Description: 'x' })));
       assert.equal(failed.name, 'ServiceUnavailable');

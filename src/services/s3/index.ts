@@ -9,7 +9,8 @@ import type { Extension, Gateway } from '../../gateway/server.ts';
 import type { Ctx, ServiceDef } from '../../gateway/context.ts';
 import { ApiError } from '../../gateway/errors.ts';
 import { credentialScope, partitionOf } from '../../gateway/sigv4-scope.ts';
-import { authenticate } from '../../auth/authenticate.ts';
+import { authenticate, authError } from '../../auth/authenticate.ts';
+import { isKnownRegion } from '../../core/regions.ts';
 import { resolvePrincipal, type Principal } from '../../auth/principals.ts';
 import { regional } from '../../store/store.ts';
 import { createLogger, type Logger } from '../../log.ts';
@@ -419,6 +420,8 @@ export class S3Api implements Extension {
     const requestId = String(res.getHeader('x-amz-request-id') ?? crypto().randomBytes(8).toString('hex').toUpperCase());
     res.setHeader('x-amz-id-2', crypto().randomBytes(24).toString('base64'));
     try {
+      // A region AWS does not have never becomes a scope of the state (every auth mode).
+      if (!isKnownRegion(scope.region)) throw authError('rest', 'bad-region', scope.region);
       let accessKeyId = scope.accessKeyId;
       if (v2 !== undefined && config.auth && config.auth !== 'open') {
         // As S3 answers for every bucket created since June 2020.
