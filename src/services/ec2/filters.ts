@@ -1,28 +1,13 @@
 // AWS Describe* filters: every filter must match (AND); within a filter any value may match
-// (OR), against any of the resource's values for that name; `*` and `?` are wildcards.
+// (OR), against any of the resource's values for that name; `*` and `?` are wildcards, matched
+// case-sensitively in linear time (core/wildcard.ts), each value compiled once per request.
 import { ApiError } from '../../gateway/errors.ts';
 import type { Filter } from '@aws-sdk/client-ec2';
 import type { TagPair } from './model.ts';
+import { compileWildcard } from '../../core/wildcard.ts';
 
 export type FilterValues = string | number | boolean | undefined | null | (string | number | boolean | undefined | null)[];
 export type FilterSpec<T> = Record<string, (doc: T) => FilterValues>;
-
-const globCache = new Map<string, RegExp>();
-function glob(pattern: string): RegExp {
-  let re = globCache.get(pattern);
-  if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-    re = new RegExp(`^${body}$`, 's');
-    if (globCache.size > 10_000) globCache.clear();
-    globCache.set(pattern, re);
-  }
-  return re;
-}
-
-function valueMatches(pattern: string, value: string): boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
-  return glob(pattern).test(value);
-}
 
 /** Returns a predicate for the filters, or throws AWS's error for an unknown filter name. */
 export function compileFilters<T extends { tags?: TagPair[] }>(filters: Filter[] | undefined, spec: FilterSpec<T>): (doc: T) => boolean {
@@ -31,7 +16,7 @@ export function compileFilters<T extends { tags?: TagPair[] }>(filters: Filter[]
   for (const f of filters) {
     const name = f.Name;
     if (!name) throw new ApiError('InvalidParameterValue', 'The filter name must be specified');
-    const values = (f.Values ?? []).map(String);
+    const values = (f.Values ?? []).map((v) => compileWildcard(String(v), { question: true }));
     let get: ((doc: T) => FilterValues) | undefined = spec[name];
     if (!get && name.startsWith('tag:')) {
       const key = name.slice(4);
@@ -43,7 +28,7 @@ export function compileFilters<T extends { tags?: TagPair[] }>(filters: Filter[]
     tests.push((doc) => {
       const raw = getter(doc);
       const have = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined && v !== null).map(String);
-      return values.some((p) => have.some((h) => valueMatches(p, h)));
+      return values.some((matches) => have.some((h) => matches(h)));
     });
   }
   return (doc) => tests.every((t) => t(doc));

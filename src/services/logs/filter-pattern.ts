@@ -10,6 +10,8 @@
 //                                        `...` stands for any number of them, conditions (= != < <= > >=,
 //                                        `*` wildcards in strings, && and ||) must all hold.
 // JSON patterns (`{ $.x = … }`) are not supported.
+import { compileWildcard, type WildcardMatcher } from '../../core/wildcard.ts';
+
 export class FilterPatternError extends Error {}
 
 export type Matcher = (message: string) => boolean;
@@ -71,7 +73,14 @@ function termMatcher(pattern: string): Matcher {
 // ---- space-delimited ----
 
 type Cmp = '=' | '!=' | '<' | '<=' | '>' | '>=';
-interface Comparison { field: string; op: Cmp; value: string; quoted: boolean }
+interface Comparison {
+  field: string;
+  op: Cmp;
+  value: string;
+  quoted: boolean;
+  /** a `*` value, compiled once (linear time, core/wildcard.ts) */
+  glob?: WildcardMatcher;
+}
 type Expr = { k: 'cmp'; c: Comparison } | { k: 'and' | 'or'; a: Expr; b: Expr };
 type Slot = { k: 'ellipsis' } | { k: 'field'; name: string; cond?: Expr };
 
@@ -112,7 +121,7 @@ function parseComparison(text: string): Comparison {
   } else if (value === '' || /\s/.test(value)) {
     throw new FilterPatternError(`Invalid filter pattern: bad value in '${text.trim()}'`);
   }
-  return { field: m[1]!, op: m[2] as Cmp, value, quoted };
+  return { field: m[1]!, op: m[2] as Cmp, value, quoted, ...(value.includes('*') ? { glob: compileWildcard(value) } : {}) };
 }
 
 function parseExpr(text: string): Expr {
@@ -124,22 +133,12 @@ function parseExpr(text: string): Expr {
 }
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
-const globCache = new Map<string, RegExp>();
-function glob(p: string): RegExp {
-  let re = globCache.get(p);
-  if (!re) {
-    re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 's');
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(p, re);
-  }
-  return re;
-}
 
 function compare(c: Comparison, actual: string | undefined): boolean {
   if (actual === undefined) return false;
   const numeric = !c.quoted && NUMBER.test(c.value);
   if (c.op === '=' || c.op === '!=') {
-    const eq = numeric ? NUMBER.test(actual) && Number(actual) === Number(c.value) : c.value.includes('*') ? glob(c.value).test(actual) : actual === c.value;
+    const eq = numeric ? NUMBER.test(actual) && Number(actual) === Number(c.value) : c.glob ? c.glob(actual) : actual === c.value;
     return c.op === '=' ? eq : !eq;
   }
   if (!numeric || !NUMBER.test(actual)) return false;
