@@ -4,33 +4,85 @@
 //   ?ERROR ?WARN                         events with any of the terms
 //   ERROR -Exiting                       with ERROR, without Exiting
 //   "INTERNAL SERVER ERROR"              an exact phrase
-//   %REJECT|NODATA%                      a regular expression
+//   %REJECT|NODATA%                      a regular expression (also as a field value: `action=%REJ|ACC%`)
 //   [version, account, eni, source, destination, srcport, destport="22", protocol=6, packets>10, ..., action=REJECT, status]
 //                                        space-delimited fields: names bind the event's fields in order,
 //                                        `...` stands for any number of them, conditions (= != < <= > >=,
 //                                        `*` wildcards in strings, && and ||) must all hold.
 // JSON patterns (`{ $.x = … }`) are not supported.
+//
+// Every request brings its own pattern and the server has one thread, so nothing here may take
+// super-linear time in the events it reads: `*` values use core/wildcard.ts (linear, no RegExp),
+// regular expressions run on re2js (RE2: linear time, no backtracking), `...` is matched without
+// backtracking (see delimitedMatcher), and the pattern itself is at most 1024 characters.
+import type { RE2JS } from 're2js';
 import { compileWildcard, type WildcardMatcher } from '../../core/wildcard.ts';
+import { loadPackage } from '../../lazy.ts';
+
+/** re2js (~260 KB) is loaded on the first regular expression, not at start (see lazy.ts). */
+let re2: typeof RE2JS | undefined;
+const RE2 = () => (re2 ??= loadPackage<typeof import('re2js')>('re2js').RE2JS);
 
 export class FilterPatternError extends Error {}
 
+/** FilterLogEvents' `filterPattern`: "Length Constraints: Minimum length of 0. Maximum length of 1024." */
+export const MAX_FILTER_PATTERN_LENGTH = 1024;
+/**
+ * "There is a limit of 2 regex for each filter pattern when creating a delimited or JSON filter
+ * pattern for metric filters and subscription filters or when filtering log events or Live Tail."
+ */
+export const MAX_REGEX_PER_PATTERN = 2;
+
 export type Matcher = (message: string) => boolean;
 
-const isWordChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_]/.test(c);
+const isWordCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95; // [A-Za-z0-9_]
+
+/**
+ * A matcher of `term` as a whole term (not inside a longer word). The first occurrence (found by
+ * indexOf) usually decides; when it lies inside a word, the other occurrences are walked with
+ * Knuth–Morris–Pratt, so a term that occurs everywhere inside words (`aaa…` in `aaaa…`) costs
+ * O(text + term), not O(text × term).
+ */
+function compileTerm(term: string): Matcher {
+  if (term === '') return () => true;
+  const m = term.length;
+  const wordStart = isWordCode(term.charCodeAt(0));
+  const wordEnd = isWordCode(term.charCodeAt(m - 1));
+  const whole = (text: string, at: number) =>
+    (!wordStart || !isWordCode(text.charCodeAt(at - 1))) && (!wordEnd || !isWordCode(text.charCodeAt(at + m)));
+  let fail: Int32Array | undefined; // KMP failure function, built on first need
+  const failure = () => {
+    const f = new Int32Array(m);
+    for (let i = 1, k = 0; i < m; i++) {
+      while (k > 0 && term.charCodeAt(i) !== term.charCodeAt(k)) k = f[k - 1]!;
+      if (term.charCodeAt(i) === term.charCodeAt(k)) k++;
+      f[i] = k;
+    }
+    return f;
+  };
+  return (text) => {
+    const first = text.indexOf(term);
+    if (first < 0) return false;
+    if (whole(text, first)) return true;
+    fail ??= failure();
+    // resume just after the first occurrence, with all of it matched
+    let k = fail[m - 1]!;
+    for (let i = first + m; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      while (k > 0 && c !== term.charCodeAt(k)) k = fail[k - 1]!;
+      if (c === term.charCodeAt(k)) k++;
+      if (k === m) {
+        if (whole(text, i - m + 1)) return true;
+        k = fail[m - 1]!;
+      }
+    }
+    return false;
+  };
+}
 
 /** Whether `term` occurs in `text` as a whole term (not inside a longer word). */
 export function containsTerm(text: string, term: string): boolean {
-  if (term === '') return true;
-  let i = text.indexOf(term);
-  while (i >= 0) {
-    const before = text[i - 1];
-    const after = text[i + term.length];
-    const startOk = !isWordChar(term[0]) || !isWordChar(before);
-    const endOk = !isWordChar(term[term.length - 1]) || !isWordChar(after);
-    if (startOk && endOk) return true;
-    i = text.indexOf(term, i + 1);
-  }
-  return false;
+  return compileTerm(term)(text);
 }
 
 function tokenizeTerms(pattern: string): { op: '' | '?' | '-'; term: string }[] {
@@ -64,10 +116,10 @@ function tokenizeTerms(pattern: string): { op: '' | '?' | '-'; term: string }[] 
 
 function termMatcher(pattern: string): Matcher {
   const terms = tokenizeTerms(pattern);
-  const all = terms.filter((t) => t.op === '').map((t) => t.term);
-  const any = terms.filter((t) => t.op === '?').map((t) => t.term);
-  const none = terms.filter((t) => t.op === '-').map((t) => t.term);
-  return (m) => all.every((t) => containsTerm(m, t)) && (any.length === 0 || any.some((t) => containsTerm(m, t))) && !none.some((t) => containsTerm(m, t));
+  const all = terms.filter((t) => t.op === '').map((t) => compileTerm(t.term));
+  const any = terms.filter((t) => t.op === '?').map((t) => compileTerm(t.term));
+  const none = terms.filter((t) => t.op === '-').map((t) => compileTerm(t.term));
+  return (m) => all.every((t) => t(m)) && (any.length === 0 || any.some((t) => t(m))) && !none.some((t) => t(m));
 }
 
 // ---- space-delimited ----
@@ -78,13 +130,17 @@ interface Comparison {
   op: Cmp;
   value: string;
   quoted: boolean;
-  /** a `*` value, compiled once (linear time, core/wildcard.ts) */
+  /** a `*` value, compiled once */
   glob?: WildcardMatcher;
+  /** a `%regex%` value, compiled once */
+  regex?: RE2JS;
+  /** the slot whose field the comparison reads (the last slot of that name), or -1 */
+  slot: number;
 }
 type Expr = { k: 'cmp'; c: Comparison } | { k: 'and' | 'or'; a: Expr; b: Expr };
 type Slot = { k: 'ellipsis' } | { k: 'field'; name: string; cond?: Expr };
 
-/** Splits on `sep` outside double quotes. */
+/** Splits on `sep` outside double quotes and outside a `%regex%` value (one right after `=`). */
 function splitTop(s: string, sep: string): string[] {
   const out: string[] = [];
   let cur = '';
@@ -94,6 +150,14 @@ function splitTop(s: string, sep: string): string[] {
     if (c === '\\' && q && i + 1 < s.length) {
       cur += c + s[++i];
       continue;
+    }
+    if (c === '%' && !q && cur.trimEnd().endsWith('=')) {
+      const j = s.indexOf('%', i + 1);
+      if (j > i) {
+        cur += s.slice(i, j + 1);
+        i = j;
+        continue;
+      }
     }
     if (c === '"') q = !q;
     if (!q && s.startsWith(sep, i)) {
@@ -113,7 +177,12 @@ function parseComparison(text: string): Comparison {
   const m = /^\s*([A-Za-z0-9_$.@-]+)\s*(!=|<=|>=|=|<|>)\s*(.*?)\s*$/.exec(text);
   if (!m) throw new FilterPatternError(`Invalid filter pattern: cannot read the condition '${text.trim()}'`);
   let value = m[3]!;
+  const op = m[2] as Cmp;
   let quoted = false;
+  if (value.length >= 2 && value.startsWith('%') && value.endsWith('%')) {
+    if (op !== '=' && op !== '!=') throw new FilterPatternError(`Invalid filter pattern: a regular expression can only be compared with = or != in '${text.trim()}'`);
+    return { field: m[1]!, op, value, quoted, regex: compileRegex(value), slot: -1 };
+  }
   if (value.startsWith('"')) {
     if (!value.endsWith('"') || value.length < 2) throw new FilterPatternError(`Invalid filter pattern: unterminated quoted value in '${text.trim()}'`);
     value = value.slice(1, -1).replace(/\\(.)/g, '$1');
@@ -121,7 +190,7 @@ function parseComparison(text: string): Comparison {
   } else if (value === '' || /\s/.test(value)) {
     throw new FilterPatternError(`Invalid filter pattern: bad value in '${text.trim()}'`);
   }
-  return { field: m[1]!, op: m[2] as Cmp, value, quoted, ...(value.includes('*') ? { glob: compileWildcard(value) } : {}) };
+  return { field: m[1]!, op, value, quoted, ...(value.includes('*') ? { glob: compileWildcard(value) } : {}), slot: -1 };
 }
 
 function parseExpr(text: string): Expr {
@@ -136,6 +205,10 @@ const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
 function compare(c: Comparison, actual: string | undefined): boolean {
   if (actual === undefined) return false;
+  if (c.regex) {
+    const hit = c.regex.test(actual);
+    return c.op === '=' ? hit : !hit;
+  }
   const numeric = !c.quoted && NUMBER.test(c.value);
   if (c.op === '=' || c.op === '!=') {
     const eq = numeric ? NUMBER.test(actual) && Number(actual) === Number(c.value) : c.glob ? c.glob(actual) : actual === c.value;
@@ -147,9 +220,45 @@ function compare(c: Comparison, actual: string | undefined): boolean {
   return c.op === '<' ? a < v : c.op === '<=' ? a <= v : c.op === '>' ? a > v : a >= v;
 }
 
-function evaluate(e: Expr, bound: Map<string, string>): boolean {
-  if (e.k === 'cmp') return compare(e.c, bound.get(e.c.field));
-  return e.k === 'and' ? evaluate(e.a, bound) && evaluate(e.b, bound) : evaluate(e.a, bound) || evaluate(e.b, bound);
+/** `field(slot)` is the event field bound to a slot (undefined for -1). */
+function evaluate(e: Expr, field: (slot: number) => string | undefined): boolean {
+  if (e.k === 'cmp') return compare(e.c, field(e.c.slot));
+  return e.k === 'and' ? evaluate(e.a, field) && evaluate(e.b, field) : evaluate(e.a, field) || evaluate(e.b, field);
+}
+
+function comparisons(e: Expr, out: Comparison[] = []): Comparison[] {
+  if (e.k === 'cmp') out.push(e.c);
+  else {
+    comparisons(e.a, out);
+    comparisons(e.b, out);
+  }
+  return out;
+}
+
+// ---- regular expressions ----
+
+/**
+ * CloudWatch Logs User Guide, "Supported regular expressions (regex) syntax"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/regex-expressions.html): "Filter
+ * patterns with regex can only include the following: Alphanumeric characters […] Supported
+ * symbol characters – These include: ':', '_', '#', '=', '@','/', ';', ',', and '-' […]
+ * Supported operators – These include: '^', '$', '?', '[', ']', '{', '}', '|', '\\', '*', '+',
+ * and '.'. The ( and ) operators are not supported. […] Multi-byte characters are not supported."
+ * So no groups, hence no backreferences and no lookarounds; `\1` is refused by RE2 itself.
+ */
+const REGEX_CHARS = new Set('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_#=@/;,-^$?[]{}|\\*+.');
+
+/** Compiles `%…%` (delimiters included) for linear-time matching, or throws AWS's refusal. */
+function compileRegex(term: string): RE2JS {
+  const body = term.slice(1, -1);
+  for (const c of body) {
+    if (!REGEX_CHARS.has(c)) throw new FilterPatternError(`Invalid filter pattern: Invalid character(s) in term '${term}'`);
+  }
+  try {
+    return RE2().compile(body);
+  } catch {
+    throw new FilterPatternError('Invalid filter pattern: invalid regular expression');
+  }
 }
 
 /** An event's space-delimited fields; `"…"` and `[…]` groups are one field each. */
@@ -157,13 +266,20 @@ export function splitFields(message: string): string[] {
   const out: string[] = [];
   let i = 0;
   const s = message.trim();
+  // The next `"` and `]` at or after some position, remembered: fields only move forward, so each
+  // is searched for once per stretch of text (an event of many unclosed `[` stays linear).
+  const next = { '"': -2, ']': -2 };
+  const nextClose = (c: '"' | ']', from: number) => {
+    const known = next[c];
+    if (known === -1 || known >= from) return known;
+    return (next[c] = s.indexOf(c, from));
+  };
   while (i < s.length) {
     while (i < s.length && s[i] === ' ') i++;
     if (i >= s.length) break;
     const open = s[i];
     if (open === '"' || open === '[') {
-      const close = open === '"' ? '"' : ']';
-      const j = s.indexOf(close, i + 1);
+      const j = nextClose(open === '"' ? '"' : ']', i + 1);
       if (j >= 0) {
         out.push(s.slice(i + 1, j));
         i = j + 1;
@@ -178,6 +294,13 @@ export function splitFields(message: string): string[] {
   return out;
 }
 
+// `[a, b, ..., c=1, d, ..., e]`: the slots between two `...` form a segment; the first segment is
+// anchored at the first field, the last at the last field, and each one in between is placed at
+// its leftmost position where its conditions hold, without backtracking (as core/wildcard.ts
+// places the pieces between `*`: placing leftmost never loses a match). A condition reads the
+// field of the last slot with its name, as if every slot were bound before the conditions ran.
+// Conditions on one floating segment (plus the anchored ones) are judged while it is placed; one
+// that would tie two floating segments together is refused, since judging it would need a search.
 function delimitedMatcher(pattern: string): Matcher {
   const inner = pattern.trim().slice(1, -1);
   const slots: Slot[] = splitTop(inner, ',').map((part) => {
@@ -189,27 +312,85 @@ function delimitedMatcher(pattern: string): Matcher {
     return { k: 'field', name, cond: parseExpr(p) };
   });
   if (slots.length === 0 || (slots.length === 1 && slots[0]!.k === 'field' && slots[0]!.name === '')) throw new FilterPatternError('Invalid filter pattern: no fields');
-  const conds = slots.filter((s): s is Extract<Slot, { k: 'field' }> => s.k === 'field' && !!s.cond).map((s) => s.cond!);
-  const match = (fields: string[], si: number, fi: number, bound: Map<string, string>): boolean => {
-    if (si === slots.length) return fi === fields.length && conds.every((c) => evaluate(c, bound));
-    const slot = slots[si]!;
-    if (slot.k === 'ellipsis') {
-      for (let n = fi; n <= fields.length; n++) if (match(fields, si + 1, n, bound)) return true;
-      return false;
+
+  // segments of slot indexes, split at `...`
+  const segments: number[][] = [[]];
+  const segmentOf: number[] = [];
+  slots.forEach((slot, i) => {
+    if (slot.k === 'ellipsis') segments.push([]);
+    else {
+      segmentOf[i] = segments.length - 1;
+      segments[segments.length - 1]!.push(i);
     }
-    if (fi >= fields.length) return false;
-    const prev = bound.get(slot.name);
-    bound.set(slot.name, fields[fi]!);
-    const ok = match(fields, si + 1, fi + 1, bound);
-    if (prev === undefined) bound.delete(slot.name);
-    else bound.set(slot.name, prev);
-    return ok;
+  });
+  const anchoredBoth = segments.length === 1;
+  const lastSeg = segments.length - 1;
+  const floating = (seg: number) => seg !== 0 && seg !== lastSeg;
+
+  const lastSlotOf = new Map<string, number>();
+  slots.forEach((slot, i) => {
+    if (slot.k === 'field') lastSlotOf.set(slot.name, i);
+  });
+  const anchoredConds: Expr[] = [];
+  const floatingConds: Expr[][] = segments.map(() => []);
+  let never = false;
+  let regexes = 0;
+  for (const slot of slots) {
+    if (slot.k !== 'field' || !slot.cond) continue;
+    const segs = new Set<number>();
+    for (const c of comparisons(slot.cond)) {
+      if (c.regex && ++regexes > MAX_REGEX_PER_PATTERN) {
+        throw new FilterPatternError(`Invalid filter pattern: a filter pattern can contain at most ${MAX_REGEX_PER_PATTERN} regular expressions`);
+      }
+      c.slot = lastSlotOf.get(c.field) ?? -1;
+      if (c.slot >= 0 && floating(segmentOf[c.slot]!)) segs.add(segmentOf[c.slot]!);
+    }
+    if (segs.size > 1) throw new FilterPatternError(`Invalid filter pattern: the condition on '${slot.name}' compares fields between different '...'`);
+    if (segs.size === 1) floatingConds[[...segs][0]!]!.push(slot.cond);
+    else if (comparisons(slot.cond).every((c) => c.slot < 0)) never ||= !evaluate(slot.cond, () => undefined);
+    else anchoredConds.push(slot.cond);
+  }
+  if (never) return () => false;
+
+  const minFields = segments.reduce((n, s) => n + s.length, 0);
+  const fieldAt: number[] = new Array<number>(slots.length).fill(-1);
+  let fields: string[] = [];
+  const field = (slot: number) => (slot < 0 ? undefined : fields[fieldAt[slot]!]);
+  const holds = (conds: Expr[]) => conds.every((c) => evaluate(c, field));
+  const place = (seg: number[], at: number) => seg.forEach((slot, k) => (fieldAt[slot] = at + k));
+
+  return (m) => {
+    fields = splitFields(m);
+    if (anchoredBoth ? fields.length !== minFields : fields.length < minFields) return false;
+    const first = segments[0]!;
+    const last = segments[lastSeg]!;
+    const end = fields.length - last.length;
+    place(first, 0);
+    place(last, end);
+    if (!holds(anchoredConds)) return false;
+    let pos = first.length;
+    for (let t = 1; t < lastSeg; t++) {
+      const seg = segments[t]!;
+      let found = false;
+      for (let at = pos; at + seg.length <= end; at++) {
+        place(seg, at);
+        if (holds(floatingConds[t]!)) {
+          found = true;
+          pos = at + seg.length;
+          break;
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
   };
-  return (m) => match(splitFields(m), 0, 0, new Map());
 }
 
 /** Compiles a filter pattern; throws FilterPatternError for one CloudWatch Logs would refuse. */
 export function compileFilterPattern(pattern: string | undefined): Matcher {
+  if (pattern !== undefined && pattern.length > MAX_FILTER_PATTERN_LENGTH) {
+    throw new FilterPatternError(`1 validation error detected: Value '${pattern}' at 'filterPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_FILTER_PATTERN_LENGTH}`);
+  }
   const p = (pattern ?? '').trim();
   if (p === '') return () => true;
   if (p.startsWith('{')) throw new FilterPatternError('Invalid filter pattern: JSON filter patterns are not supported by Palisade');
@@ -218,12 +399,7 @@ export function compileFilterPattern(pattern: string | undefined): Matcher {
     return delimitedMatcher(p);
   }
   if (p.length >= 2 && p.startsWith('%') && p.endsWith('%')) {
-    let re: RegExp;
-    try {
-      re = new RegExp(p.slice(1, -1));
-    } catch {
-      throw new FilterPatternError('Invalid filter pattern: invalid regular expression');
-    }
+    const re = compileRegex(p);
     return (m) => re.test(m);
   }
   return termMatcher(p);
