@@ -15,6 +15,7 @@ import { mintSession, pruneSessions } from '../../auth/credentials.ts';
 import type { Principal, SessionDoc } from '../../auth/principals.ts';
 import { evaluateTrust, parsePolicy, type RequestContext } from '../../auth/policy.ts';
 import { decodeAuthorizationMessage } from '../../auth/authz-message.ts';
+import { readSamlResponse } from './saml.ts';
 
 const accessDenied = (message: string) => new ApiError('AccessDenied', message, 403);
 const validation = (message: string) => new ApiError('ValidationError', message, 400);
@@ -30,7 +31,7 @@ export function findRoleByArn(ctx: Ctx, arn: string): RoleDoc | undefined {
 }
 
 function checkRoleArn(arn: string | undefined): RegExpExecArray {
-  if (!arn || arn.length < 20 || arn.length > 2048) throw validation(`1 validation error detected: Value '${arn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20`);
+  if (!arn || arn.length < 20 || arn.length > 2048) throw validation(`1 validation error detected: Value '${arn}' at 'roleArn' failed to satisfy constraint: Member must have length ${arn && arn.length > 2048 ? 'less than or equal to 2048' : 'greater than or equal to 20'}`);
   const m = ROLE_ARN.exec(arn);
   if (!m) throw validation(`${arn} is invalid`);
   return m;
@@ -41,6 +42,27 @@ function checkSessionName(name: string | undefined): string {
     throw validation(`1 validation error detected: Value '${name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
   }
   return name;
+}
+
+/**
+ * The length constraints of the STS API reference (AssumeRoleWithSAML: "SAMLAssertion […] Length
+ * Constraints: Minimum length of 4. Maximum length of 100000."), checked before the value is
+ * decoded. A sensitive member, whose value AWS leaves out of the message.
+ */
+function checkSecretLength(value: string | undefined, member: string, min: number, max: number): string {
+  const v = value ?? '';
+  if (v.length < min || v.length > max) {
+    throw validation(`1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length ${v.length > max ? `less than or equal to ${max}` : `greater than or equal to ${min}`}`);
+  }
+  return v;
+}
+
+/** The inline session policy of AssumeRole*: AWS refuses one that is not a valid policy. */
+function checkSessionPolicy(policy: string | undefined): void {
+  if (policy === undefined) return;
+  // the plaintext limit first: a longer document is never parsed
+  if (policy.length > 2048) throw new ApiError('PackedPolicyTooLarge', 'Packed size of the policy exceeds the maximum allowed.', 400);
+  try { parsePolicy(policy); } catch { throw new ApiError('MalformedPolicyDocument', 'The policy is not in the valid JSON format.', 400); }
 }
 
 function credentials(s: SessionDoc): Credentials {
@@ -145,10 +167,7 @@ export const stsHandlers: Record<string, Handler> = {
     };
     if (!trustAllows(role, req)) throw denied;
     const duration = checkDuration(ctx, role, input.DurationSeconds, caller.type === 'AssumedRole');
-    if (input.Policy !== undefined) {
-      try { parsePolicy(input.Policy); } catch { throw new ApiError('MalformedPolicyDocument', 'The policy is not in the valid JSON format.', 400); }
-      if (input.Policy.length > 2048) throw new ApiError('PackedPolicyTooLarge', 'Packed size of the policy exceeds the maximum allowed.', 400);
-    }
+    checkSessionPolicy(input.Policy);
     const s = startRoleSession(ctx, role, sessionName, duration, {
       sessionPolicy: input.Policy, sourceIdentity: input.SourceIdentity,
       tags: input.Tags ? Object.fromEntries(input.Tags.map((t) => [t.Key!, t.Value!])) : undefined,
@@ -213,19 +232,10 @@ export const stsHandlers: Record<string, Handler> = {
 
   AssumeRoleWithSAML(ctx: Ctx, input: AssumeRoleWithSAMLRequest): AssumeRoleWithSAMLResponse {
     checkRoleArn(input.RoleArn);
-    let xml: string;
-    try {
-      xml = Buffer.from(input.SAMLAssertion ?? '', 'base64').toString('utf8');
-    } catch {
-      xml = '';
-    }
-    if (!/<(\w+:)?Assertion[\s>]/.test(xml)) throw new ApiError('InvalidIdentityToken', 'Invalid SAML response: no assertion found', 400);
-    const text = (tag: string) => new RegExp(`<(?:\\w+:)?${tag}[^>]*>([^<]*)</(?:\\w+:)?${tag}>`).exec(xml)?.[1]?.trim();
-    const issuer = text('Issuer') ?? '';
-    const subject = text('NameID') ?? '';
-    const subjectType = /NameID[^>]*Format="([^"]+)"/.exec(xml)?.[1]?.replace(/^urn:oasis:names:tc:SAML:(1\.1|2\.0):nameid-format:/, '') ?? 'unspecified';
-    const audience = text('Audience') ?? 'https://signin.aws.amazon.com/saml';
-    const notOnOrAfter = /NotOnOrAfter="([^"]+)"/.exec(xml)?.[1];
+    const assertion = checkSecretLength(input.SAMLAssertion, 'sAMLAssertion', 4, 100_000);
+    const saml = readSamlResponse(Buffer.from(assertion, 'base64').toString('utf8'));
+    if (!saml) throw new ApiError('InvalidIdentityToken', 'Invalid SAML response: no assertion found', 400);
+    const { issuer, subject, subjectType, audience, notOnOrAfter } = saml;
     if (notOnOrAfter && Date.parse(notOnOrAfter) < ctx.clock.now()) throw new ApiError('ExpiredTokenException', 'Token expired', 400);
     const role = findRoleByArn(ctx, input.RoleArn!);
     const denied = accessDenied('Not authorized to perform sts:AssumeRoleWithSAML');
@@ -237,6 +247,7 @@ export const stsHandlers: Record<string, Handler> = {
     };
     if (!trustAllows(role, req)) throw denied;
     const duration = checkDuration(ctx, role, input.DurationSeconds, false);
+    checkSessionPolicy(input.Policy);
     const s = startRoleSession(ctx, role, sessionName, duration, { sessionPolicy: input.Policy });
     const account = role.arn.split(':')[4]!;
     const providerName = (input.PrincipalArn ?? '').split('/').pop() ?? '';
