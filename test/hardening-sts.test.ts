@@ -1,5 +1,6 @@
-// No token can block STS: AssumeRoleWithSAML bounds the assertion as the API reference does and
-// reads it with linear scans. The server runs on a worker thread
+// No token can block or crash STS: AssumeRoleWithSAML bounds the assertion as the API reference
+// does and reads it with linear scans; AssumeRoleWithWebIdentity decodes any token totally, so a
+// malformed JWT is InvalidIdentityToken (400), never a 500. The server runs on a worker thread
 // (helpers/worker-server.ts): a blocked server shows as a 10 s timeout here, not a frozen test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,5 +100,74 @@ describe('AssumeRoleWithSAML', () => {
   it('a session Policy that is not a policy is MalformedPolicyDocument (400), as in AssumeRole', async () => {
     const e = await awsError(() => assumeSaml(b64(saml(ALICE)), { Policy: '{not json' }));
     assert.deepEqual([e.name, e.status], ['MalformedPolicyDocumentException', 400]);
+  });
+});
+
+describe('AssumeRoleWithWebIdentity', () => {
+  it('a JWT whose claims are null is InvalidIdentityToken (400), not a 500', async () => {
+    const e = await awsError(() => assumeWeb('e30.bnVsbA.x'));
+    assert.deepEqual([e.name, e.status, e.message], ['InvalidIdentityTokenException', 400, INVALID_JWT]);
+    await stillServing();
+  });
+
+  it('any token that is not three base64url parts with a JSON object header and JSON object claims is InvalidIdentityToken', async () => {
+    const tokens: Record<string, string> = {
+      'header null': `${b64url('null')}.${b64url(JSON.stringify(GOOD_CLAIMS))}.x`,
+      'header an array': jwt(GOOD_CLAIMS, []),
+      'claims an array': jwt([GOOD_CLAIMS]),
+      'claims a string': jwt('claims'),
+      'claims a number': jwt(42),
+      'claims not JSON': `${b64url('{}')}.${b64url('{"iss":')}.x`,
+      'claims empty': `${b64url('{}')}..x`,
+      'four parts': `${jwt(GOOD_CLAIMS)}.x`,
+      'two parts': jwt(GOOD_CLAIMS).split('.').slice(0, 2).join('.'),
+      'not base64url': `${b64url('{}')}.${b64(JSON.stringify({ ...GOOD_CLAIMS, sub: 'repo:acme/app??>>' }))}.x`,
+      'padded': `${b64url('{}')}.${b64url(JSON.stringify(GOOD_CLAIMS))}==.x`,
+    };
+    for (const [what, token] of Object.entries(tokens)) {
+      const e = await awsError(() => assumeWeb(token));
+      assert.deepEqual([e.name, e.status, e.message], ['InvalidIdentityTokenException', 400, INVALID_JWT], what);
+    }
+    await stillServing();
+  });
+
+  it('claims of the wrong type are InvalidIdentityToken', async () => {
+    const claims: Record<string, unknown> = {
+      'iss a number': { ...GOOD_CLAIMS, iss: 42 },
+      'iss an object': { ...GOOD_CLAIMS, iss: { toString: 1 } },
+      'sub an object': { ...GOOD_CLAIMS, sub: { toString: 1 } },
+      'sub null': { ...GOOD_CLAIMS, sub: null },
+      'exp a string': { ...GOOD_CLAIMS, exp: 'tomorrow' },
+      'exp null': { ...GOOD_CLAIMS, exp: null },
+      'aud an object': { ...GOOD_CLAIMS, aud: { toString: 1 } },
+      'aud a number': { ...GOOD_CLAIMS, aud: 7 },
+      'aud a list with a number': { ...GOOD_CLAIMS, aud: ['sts.amazonaws.com', 7] },
+      'amr a list of objects': { ...GOOD_CLAIMS, amr: [{ toString: 1 }] },
+    };
+    for (const [what, c] of Object.entries(claims)) {
+      const e = await awsError(() => assumeWeb(jwt(c)));
+      assert.deepEqual([e.name, e.status, e.message], ['InvalidIdentityTokenException', 400, INVALID_JWT], what);
+    }
+    await stillServing();
+  });
+
+  // STS API reference, AssumeRoleWithWebIdentity: "WebIdentityToken […] Length Constraints: Minimum
+  // length of 4. Maximum length of 20000." (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html)
+  it('a token outside 4 to 20,000 characters is a ValidationError (400)', async () => {
+    let e = await awsError(() => assumeWeb(jwt({ ...GOOD_CLAIMS, pad: 'x'.repeat(20_000) })));
+    assert.deepEqual([e.name, e.status], ['ValidationError', 400]);
+    assert.equal(e.message, "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length less than or equal to 20000");
+    e = await awsError(() => assumeWeb('a.b'));
+    assert.deepEqual([e.name, e.status], ['ValidationError', 400]);
+  });
+
+  it('valid tokens work as before; a session Policy that is not a policy is MalformedPolicyDocument', async () => {
+    const out = await assumeWeb(jwt({ ...GOOD_CLAIMS, aud: ['sts.amazonaws.com', 'other'], amr: ['pwd'], exp: Math.floor(Date.now() / 1000) + 600 }));
+    assert.deepEqual([out.SubjectFromWebIdentityToken, out.Provider, out.Audience], [GOOD_CLAIMS.sub, GOOD_CLAIMS.iss, 'sts.amazonaws.com']);
+    let e = await awsError(() => assumeWeb(jwt({ ...GOOD_CLAIMS, exp: Math.floor(Date.now() / 1000) - 600 })));
+    assert.deepEqual([e.name, e.status], ['ExpiredTokenException', 400]);
+    e = await awsError(() => assumeWeb(jwt(GOOD_CLAIMS), { Policy: '{not json' }));
+    assert.deepEqual([e.name, e.status], ['MalformedPolicyDocumentException', 400]);
+    await stillServing();
   });
 });

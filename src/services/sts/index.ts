@@ -46,8 +46,9 @@ function checkSessionName(name: string | undefined): string {
 
 /**
  * The length constraints of the STS API reference (AssumeRoleWithSAML: "SAMLAssertion […] Length
- * Constraints: Minimum length of 4. Maximum length of 100000."), checked before the value is
- * decoded. A sensitive member, whose value AWS leaves out of the message.
+ * Constraints: Minimum length of 4. Maximum length of 100000."; AssumeRoleWithWebIdentity:
+ * "WebIdentityToken […] Minimum length of 4. Maximum length of 20000."), checked before the
+ * value is decoded. Both are sensitive members, whose value AWS leaves out of the message.
  */
 function checkSecretLength(value: string | undefined, member: string, min: number, max: number): string {
   const v = value ?? '';
@@ -113,17 +114,43 @@ export function trustAllows(role: RoleDoc, req: RequestContext): boolean {
   }
 }
 
-function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new ApiError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)', 400);
+/** The claims AssumeRoleWithWebIdentity reads, in the types the JWT/OIDC specifications give them. */
+interface JwtClaims { iss?: string; sub?: string; aud?: string | string[]; exp?: number; amr?: string[] }
+
+const INVALID_JWT = 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)';
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+function jsonObject(part: string): Record<string, unknown> | undefined {
   try {
-    return {
-      header: JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')),
-      claims: JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')),
-    };
+    const v: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
-    throw new ApiError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)', 400);
+    return undefined;
   }
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/**
+ * Decodes a JWT (RFC 7519: three base64url parts, a JSON object header and a JSON object of
+ * claims) without verifying it. Total: anything else, or a claim of the wrong type, is STS's
+ * InvalidIdentityToken, never an exception of ours.
+ */
+function decodeJwt(token: string): { header: Record<string, unknown>; claims: JwtClaims } {
+  const invalid = () => new ApiError('InvalidIdentityToken', INVALID_JWT, 400);
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[0] || !parts[1] || !parts.every((p) => BASE64URL.test(p))) throw invalid();
+  const header = jsonObject(parts[0]);
+  const raw = jsonObject(parts[1]);
+  if (!header || !raw) throw invalid();
+  const { iss, sub, aud, exp, amr } = raw;
+  if (iss !== undefined && !isString(iss)) throw invalid();
+  if (sub !== undefined && !isString(sub)) throw invalid();
+  if (exp !== undefined && typeof exp !== 'number') throw invalid();
+  if (aud !== undefined && !isString(aud) && !(Array.isArray(aud) && aud.every(isString))) throw invalid();
+  // amr is read only when it is a list (as before), and then only a list of strings
+  if (Array.isArray(amr) && !amr.every(isString)) throw invalid();
+  return { header, claims: { iss, sub, aud, exp, amr: Array.isArray(amr) ? amr : undefined } as JwtClaims };
 }
 
 const WELL_KNOWN_IDPS = ['accounts.google.com', 'graph.facebook.com', 'www.amazon.com', 'cognito-identity.amazonaws.com'];
@@ -197,35 +224,36 @@ export const stsHandlers: Record<string, Handler> = {
   AssumeRoleWithWebIdentity(ctx: Ctx, input: AssumeRoleWithWebIdentityRequest): AssumeRoleWithWebIdentityResponse {
     checkRoleArn(input.RoleArn);
     const sessionName = checkSessionName(input.RoleSessionName);
-    const { claims } = decodeJwt(input.WebIdentityToken ?? '');
+    const { claims } = decodeJwt(checkSecretLength(input.WebIdentityToken, 'webIdentityToken', 4, 20000));
     const now = ctx.clock.now();
     if (typeof claims.exp === 'number' && claims.exp * 1000 < now) {
       throw new ApiError('ExpiredTokenException', `Token expired: current date/time ${Math.floor(now / 1000)} must be before the expiration date/time ${claims.exp}`, 400);
     }
-    const iss = String(claims.iss ?? '');
+    const iss = claims.iss ?? '';
     const host = iss.replace(/^https:\/\//, '');
     const role = findRoleByArn(ctx, input.RoleArn!);
     const denied = accessDenied('Not authorized to perform sts:AssumeRoleWithWebIdentity');
     if (!role) throw denied;
     const account = role.arn.split(':')[4]!;
     const provider = WELL_KNOWN_IDPS.includes(host) ? host : `arn:${role.arn.split(':')[1]}:iam::${account}:oidc-provider/${host}`;
-    const aud = Array.isArray(claims.aud) ? claims.aud.map(String) : claims.aud !== undefined ? [String(claims.aud)] : [];
+    const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud !== undefined ? [claims.aud] : [];
     const keyPrefix = WELL_KNOWN_IDPS.includes(host) ? host : host;
     const req: RequestContext = {
       action: 'sts:AssumeRoleWithWebIdentity', resource: role.arn, principal: { federated: provider },
       context: {
-        [`${keyPrefix}:sub`]: claims.sub === undefined ? undefined : String(claims.sub),
+        [`${keyPrefix}:sub`]: claims.sub,
         [`${keyPrefix}:aud`]: aud, [`${keyPrefix}:oaud`]: aud,
-        [`${keyPrefix}:amr`]: Array.isArray(claims.amr) ? claims.amr.map(String) : undefined,
+        [`${keyPrefix}:amr`]: claims.amr,
         'aws:FederatedProvider': provider, 'aws:SourceIp': ctx.sourceIp, 'aws:CurrentTime': new Date(now).toISOString(),
         'sts:RoleSessionName': sessionName,
       },
     };
     if (!trustAllows(role, req)) throw denied;
     const duration = checkDuration(ctx, role, input.DurationSeconds, false);
+    checkSessionPolicy(input.Policy);
     const s = startRoleSession(ctx, role, sessionName, duration, { sessionPolicy: input.Policy });
     return {
-      Credentials: credentials(s), SubjectFromWebIdentityToken: claims.sub === undefined ? undefined : String(claims.sub),
+      Credentials: credentials(s), SubjectFromWebIdentityToken: claims.sub,
       AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn }, Provider: iss, Audience: aud[0],
     };
   },
