@@ -120,4 +120,30 @@ describe('SigV4 under --auth verify', () => {
     assert.equal(future.status, 403);
     assert.match(await future.text(), /Request is not yet valid/);
   });
+
+  // Found by test/fuzz.test.ts: the check decoded the path with decodeURIComponent, which throws
+  // on `%ZZ`, and every service and the admin API answered 500 InternalError.
+  it('a path whose escapes do not decode is judged like any other (never a 500): EC2, IAM, the admin API', async () => {
+    const body = 'Action=DescribeVpcs&Version=2016-11-15';
+    for (const path of ['/%ZZ', '/%E0%A4%A', '/a%']) {
+      const sign = (service: string, method: string, b?: string, at = path) => signer(service).sign({
+        method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: at, query: {},
+        headers: { host: url.host, ...(b !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, ...(b !== undefined ? { body: b } : {}),
+      });
+      const ec2 = await sign('ec2', 'POST', body);
+      const ok = await fetch(new URL(path, server.url), { method: 'POST', headers: ec2.headers as Record<string, string>, body, signal: DEADLINE() });
+      assert.equal(ok.status, 200, `${path}: ${await ok.text()}`);
+      const iam = await sign('iam', 'POST', 'Action=ListRoles&Version=2010-05-08');
+      const tampered = { ...(iam.headers as Record<string, string>) };
+      tampered.authorization = tampered.authorization!.replace(/Signature=\w/, 'Signature=f');
+      const bad = await fetch(new URL(path, server.url), { method: 'POST', headers: tampered, body: 'Action=ListRoles&Version=2010-05-08', signal: DEADLINE() });
+      assert.equal(bad.status, 403, path);
+      assert.match(await bad.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+      const admin = await sign('palisade', 'GET', undefined, `/_palisade/imds${path}`);
+      const res = await fetch(new URL(`/_palisade/imds${path}`, server.url), { headers: admin.headers as Record<string, string>, signal: DEADLINE() });
+      // past the guard; no route has such a segment
+      assert.equal(res.status, 404, path);
+      assert.equal(((await res.json()) as { code: string }).code, 'NotFound');
+    }
+  });
 });

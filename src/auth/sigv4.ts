@@ -79,6 +79,19 @@ export function parseSigned(req: IncomingMessage, url: URL): SignedRequest | Ver
 }
 
 /**
+ * A request path decoded for signing. One whose escapes do not decode (`/%ZZ`, a cut-off UTF-8
+ * sequence) is signed as sent: any client's signature over it is then judged like another (it
+ * matches or it does not), instead of the check failing on it.
+ */
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
  * Recomputes the signature with `secret`; true when it matches what the client sent.
  * `unsignedPayload`: the service lets a request leave its body out of the signature (S3 only:
  * `x-amz-content-sha256: UNSIGNED-PAYLOAD` or a streaming mode). Every other service's signature
@@ -112,7 +125,7 @@ export async function signatureMatches(req: IncomingMessage, url: URL, body: Buf
     method: req.method ?? 'GET', protocol: 'http:', hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''),
     port: Number(String(req.headers.host ?? '').split(':')[1]) || undefined,
     // S3 signs the path exactly as sent; other services sign it decoded and escaped again.
-    path: s.service === 's3' ? url.pathname : decodeURIComponent(url.pathname), query, headers, body: s.presigned ? undefined : body,
+    path: s.service === 's3' ? url.pathname : decodedPath(url.pathname), query, headers, body: s.presigned ? undefined : body,
   };
   let expected: string | undefined;
   if (s.presigned) {
