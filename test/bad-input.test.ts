@@ -326,3 +326,44 @@ describe('Palisade endpoints', () => {
     });
   }
 });
+
+// Found by test/fuzz.test.ts: error messages echo input, and a control character in it went out
+// raw, so the error body was not XML any reader takes (boto3's stops at it, and at `&#x1;`); an
+// EC2 tag value may hold any character and went out raw in every Describe of its resource.
+describe('XML answers stay XML whatever the input holds', () => {
+  const IAM_AUTH = AUTH.replace('/ec2/', '/iam/');
+  /** Characters XML 1.0 forbids, raw; `&#x…;` references to them are counted apart. */
+  const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+  it('an error message echoing control characters, U+FFFF or a lone surrogate writes them as visible \\u escapes (EC2, IAM, STS)', async () => {
+    const ec2a = await raw(`Action=DescribeVpcs&${V}&MaxResults=%01%00%EF%BF%BF`);
+    const { code, message } = ec2Error(ec2a, 'MaxResults with controls');
+    assert.equal(code, 'InvalidParameterValue');
+    assert.match(message, /Invalid value &apos;\\u0001\\u0000\\uffff&apos; for MaxResults/);
+    const unknown = ec2Error(await raw(`Action=DescribeVpcs&${V}&%00=1`), 'a NUL parameter name');
+    assert.equal(unknown.message, 'The parameter \\u0000 is not recognized');
+    for (const [authorization, body] of [
+      [IAM_AUTH, 'Action=CreateUser&Version=2010-05-08&UserName=%00%0B'],
+      [AUTH.replace('/ec2/', '/sts/'), 'Action=AssumeRole&Version=2011-06-15&RoleSessionName=s&RoleArn=r&DurationSeconds=%01'],
+    ] as const) {
+      const a = await raw(body, { headers: { authorization } });
+      assert.equal(a.status, 400, a.text);
+      assert.match(a.text, /^<ErrorResponse[^>]*><Error><Type>Sender<\/Type><Code>(ValidationError|InvalidParameterValue)<\/Code><Message>[^<]*\\u000[01]/, a.text);
+      assert.doesNotMatch(a.text, FORBIDDEN);
+      assert.doesNotMatch(a.text, /&#x/);
+    }
+  });
+
+  it('a tag value with control characters and CR is written as character references and read back whole by the SDK', async () => {
+    const vpc = (await client.send(new CreateVpcCommand({ CidrBlock: '10.88.0.0/16' }))).Vpc!.VpcId!;
+    const value = 'a\u0001b\u0000c\rd\ne\tf\uffff';
+    const created = await raw(`Action=CreateTags&${V}&ResourceId.1=${vpc}&Tag.1.Key=k%1F&Tag.1.Value=${encodeURIComponent(value)}`);
+    assert.equal(created.status, 200, created.text);
+    const described = await raw(`Action=DescribeVpcs&${V}&VpcId.1=${vpc}`);
+    assert.equal(described.status, 200);
+    assert.doesNotMatch(described.text, FORBIDDEN);
+    assert.match(described.text, /<key>k&#x1f;<\/key><value>a&#x1;b&#x0;c&#xd;d\ne\tf&#xffff;<\/value>/);
+    const tags = (await client.send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs![0]!.Tags!;
+    assert.deepEqual(tags, [{ Key: 'k\u001f', Value: value }]);
+  });
+});

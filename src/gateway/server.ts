@@ -10,7 +10,7 @@ import { ApiError, err } from './errors.ts';
 import type { Ctx, ServerConfig, ServiceDef } from './context.ts';
 import { credentialScope, partitionOf } from './sigv4-scope.ts';
 import { QueryDecoder } from '../protocol/query.ts';
-import { escapeXml, XmlEncoder } from '../protocol/xml.ts';
+import { escapeXml, escapeXmlMessage, XmlEncoder } from '../protocol/xml.ts';
 import { isKnownRegion } from '../core/regions.ts';
 import { JsonCodec } from '../protocol/json.ts';
 import { AnswerWriter } from './body.ts';
@@ -340,12 +340,12 @@ export class Gateway {
       text = JSON.stringify({ __type: code, message });
       res.setHeader('x-amzn-ErrorType', code);
     } else if (service === 's3') {
-      text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message><RequestId>${escapeXml(requestId)}</RequestId></Error>`;
+      text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message><RequestId>${escapeXml(requestId)}</RequestId></Error>`;
     } else {
       const model = service ? this.services.get(service)?.model : undefined;
       text = model && model.protocol === 'query'
-        ? `<ErrorResponse xmlns="${model.xmlns ?? ''}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`
-        : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error></Errors><RequestID>${escapeXml(requestId)}</RequestID></Response>`;
+        ? `<ErrorResponse xmlns="${model.xmlns ?? ''}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error><RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`
+        : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error></Errors><RequestID>${escapeXml(requestId)}</RequestID></Response>`;
     }
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
     res.end(text);

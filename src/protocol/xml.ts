@@ -7,10 +7,34 @@ interface MemberPlan { name: string; tag: string; member: Member; shape: Shape }
 /** Where the encoder puts the pieces of an answer, in order (an array, or a writer of the body). */
 export interface Pieces { push(piece: string): unknown }
 
-const SPECIAL = /[&<>"']/;
+/**
+ * Characters written as references: markup, CR (a reader would turn a raw one into LF), and the
+ * characters XML 1.0 cannot carry at all (C0 controls but TAB and LF, U+FFFE, U+FFFF).
+ */
+const SPECIAL = /[&<>"'\r\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+const SPECIALS = new RegExp(SPECIAL.source, 'g');
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/**
+ * Text for XML content or attributes. A stored value may hold characters XML 1.0 cannot carry (an
+ * EC2 tag value may be any string): they are written as character references (`&#x1;`), as S3
+ * writes them in listings (see services/s3 xmlEscape), rather than raw.
+ */
 export function escapeXml(s: string): string {
   if (!SPECIAL.test(s)) return s;
-  return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
+  return s.replace(SPECIALS, (c) => ENTITIES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
+}
+
+/** What XML 1.0 cannot carry, even as a reference; lone surrogates (which UTF-8 cannot encode) too. */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The message of an XML error body. Messages echo input (`Invalid value '…' for MaxResults`), and
+ * an error must be readable by every client's XML reader (boto3's refuses even `&#x1;`): the
+ * characters XML 1.0 cannot carry are written as visible escapes (`\u0001`).
+ */
+export function escapeXmlMessage(s: string): string {
+  return escapeXml(s.replace(NOT_XML, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
 function scalarText(kind: string, v: unknown): string {
@@ -153,8 +177,8 @@ export class XmlEncoder {
 
   error(code: string, message: string, requestId: string, fault: 'Sender' | 'Receiver'): string {
     if (this.model.protocol === 'ec2') {
-      return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+      return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
     }
-    return `<ErrorResponse xmlns="${this.model.xmlns ?? ''}"><Error><Type>${fault}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+    return `<ErrorResponse xmlns="${this.model.xmlns ?? ''}"><Error><Type>${fault}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
   }
 }
