@@ -42,10 +42,11 @@ const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&
  * Text for XML content or attributes. CR and LF as character references, as S3's "XML related
  * object key constraints" ask of requests: a reader turns a raw CR or CRLF into LF. The other C0
  * controls, which XML 1.0 cannot carry at all, as S3 writes them in listings: `&#x1b;`
- * (aws/aws-sdk-php#169, aws/aws-sdk-java-v2#1172; encoding-type=url is the portable way).
+ * (aws/aws-sdk-php#169, aws/aws-sdk-java-v2#1172; encoding-type=url is the portable way); so too
+ * U+FFFE and U+FFFF, the other characters XML 1.0 cannot carry that a key may hold.
  */
 export const xmlEscape = (s: string) =>
-  s.replace(/[&<>"'\u0000-\u0008\u000a-\u001f]/g, (c) => XML_ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
+  s.replace(/[&<>"'\u0000-\u0008\u000a-\u001f\ufffe\uffff]/g, (c) => XML_ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
 
 // ---- reading XML request bodies ----
 
