@@ -7,6 +7,7 @@ import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, CreateSecurityGroup
 import { ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import { loadModel, resolve, type Member, type ShapeRef } from '../src/protocol/model.ts';
+import { QueryDecoder } from '../src/protocol/query.ts';
 import { vpcHandlers } from '../src/services/ec2/vpcs.ts';
 import { subnetHandlers } from '../src/services/ec2/subnets.ts';
 import { securityGroupHandlers } from '../src/services/ec2/security-groups.ts';
@@ -365,5 +366,20 @@ describe('XML answers stay XML whatever the input holds', () => {
     assert.match(described.text, /<key>k&#x1f;<\/key><value>a&#x1;b&#x0;c&#xd;d\ne\tf&#xffff;<\/value>/);
     const tags = (await client.send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs![0]!.Tags!;
     assert.deepEqual(tags, [{ Key: 'k\u001f', Value: value }]);
+  });
+});
+
+describe('the query decoder', () => {
+  // Found with test/fuzz.test.ts (the same fault as CloudTrail's formatter): a map key assigned
+  // with `out[k] = v` is lost, and `__proto__` sets the prototype instead.
+  it('defines every map key, `__proto__` and `constructor` included', () => {
+    const input = new QueryDecoder(loadModel('iam')).decode('PutAccountProperties', [
+      ['Properties.entry.1.key', '__proto__'], ['Properties.entry.1.value', '{"polluted":1}'],
+      ['Properties.entry.2.key', 'constructor'], ['Properties.entry.2.value', 'c'],
+    ]);
+    const props = input.Properties as Record<string, unknown>;
+    assert.deepEqual(Object.keys(props), ['__proto__', 'constructor']);
+    assert.equal(Object.getPrototypeOf(props), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(props, '__proto__')?.value, '{"polluted":1}');
   });
 });

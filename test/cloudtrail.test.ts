@@ -265,6 +265,29 @@ describe('CloudTrail events of the calls', () => {
     assert.equal(r.userIdentity.sessionContext.sessionIssuer.userName, 'app');
   });
 
+  // Found by test/fuzz.test.ts: resources were looked up by key in plain objects, so a tag key
+  // `constructor` or `__proto__` (or an EC2 value like `constructor-01234567`) became a resource
+  // whose ResourceType was a function or {} — and the SDK could not read LookupEvents any more.
+  it('caller data named like Object.prototype members is neither a resource nor lost', async () => {
+    const auth = (svc: string) => `AWS4-HMAC-SHA256 Credential=${CREDS.accessKeyId}/20260101/us-east-1/${svc}/aws4_request, SignedHeaders=host, Signature=00`;
+    const created = await fetch(server.url, {
+      method: 'POST',
+      headers: { authorization: auth('logs'), 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.CreateLogGroup' },
+      body: '{"logGroupName":"/proto/tags","tags":{"__proto__":"x","constructor":"y","toString":"z"}}',
+    });
+    assert.equal(created.status, 200, await created.text());
+    const [ev] = await lookup(trailClient, { AttributeKey: 'ResourceName', AttributeValue: '/proto/tags' });
+    assert.deepEqual(ev!.Resources, [{ ResourceType: 'AWS::Logs::LogGroup', ResourceName: '/proto/tags' }]);
+    assert.deepEqual(record(ev!).requestParameters.tags, JSON.parse('{"__proto__":"x","constructor":"y","toString":"z"}'));
+    const tagged = await fetch(server.url, {
+      method: 'POST', headers: { authorization: auth('ec2'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: `Action=CreateTags&Version=2016-11-15&ResourceId.1=${groupId}&Tag.1.Key=__proto__&Tag.1.Value=constructor-01234567`,
+    });
+    assert.equal(tagged.status, 200, await tagged.text());
+    const [tags] = await lookup(trailClient, { AttributeKey: 'EventName', AttributeValue: 'CreateTags' });
+    assert.deepEqual(tags!.Resources, [{ ResourceType: 'AWS::EC2::SecurityGroup', ResourceName: groupId }]);
+  });
+
   it('answers the aws CLI v1 (lookup-events --lookup-attributes)', async () => {
     const env = { ...process.env, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
     const { stdout } = await run('aws', ['cloudtrail', 'lookup-events', '--lookup-attributes', 'AttributeKey=EventName,AttributeValue=AuthorizeSecurityGroupIngress',

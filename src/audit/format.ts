@@ -139,8 +139,7 @@ export class ParamFormatter {
     }
     if (typeof v !== 'object' || v === null) return undefined;
     const vShape = resolve(this.model, shape.v);
-    const out: Record<string, Json> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = this.value(vShape, x, isRequest, itemKey);
-    return out;
+    // fromEntries defines each key (an assignment to `__proto__` would set the prototype instead).
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, this.value(vShape, x, isRequest, itemKey)]));
   }
 }

@@ -67,11 +67,12 @@ export function findResources(service: string, input: unknown, output: unknown):
   const walk = (v: unknown, key: string | undefined, depth: number): void => {
     if (out.length >= MAX || depth > 8 || v === null || v === undefined) return;
     if (typeof v === 'string') {
+      // Own entries only: a key is caller data (a tag key, a map key) and may be `constructor`.
       if (ec2) {
         const m = EC2_ID.exec(v);
-        const type = m && EC2_PREFIXES[m[1]!];
+        const type = m && Object.hasOwn(EC2_PREFIXES, m[1]!) ? EC2_PREFIXES[m[1]!] : undefined;
         if (type) add(type, v);
-      } else if (members && key && members[key] && v) {
+      } else if (members && key && Object.hasOwn(members, key) && v) {
         add(members[key]!, v);
       }
       return;

@@ -138,13 +138,14 @@ export class QueryDecoder {
       entries = wrapper;
       path = `${path}.entry`;
     }
-    const out: Record<string, unknown> = {};
+    // fromEntries defines each key (an assignment to `__proto__` would set the prototype instead).
+    const out: [string, unknown][] = [];
     for (const e of this.indexed(entries, path)) {
       const k = e.children?.get(shape.kx ?? 'key')?.value;
       const v = e.children?.get(shape.vx ?? 'value');
-      if (k !== undefined && v) out[k] = this.value(shape.v, v, `${path}.value`);
+      if (k !== undefined && v) out.push([k, this.value(shape.v, v, `${path}.value`)]);
     }
-    return out;
+    return Object.fromEntries(out);
   }
 }
 
