@@ -1161,3 +1161,76 @@ describe(`fuzz: every protocol and the admin API (PALISADE_FUZZ_SEED=${SEED})`, 
     }
   });
 });
+
+// Regressions the fuzzer found: caller data named like a member of Object.prototype (`toString`,
+// `constructor`, `__proto__`) was looked up in, or assigned into, plain objects.
+describe('names of Object.prototype members are data, not the prototype', () => {
+  let server: Palisade;
+  const auth = (svc: string) => `AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/${svc}/aws4_request, SignedHeaders=host, Signature=${hex64}`;
+  const query = async (svc: string, params: Record<string, string>) => {
+    const res = await fetch(server.url, {
+      method: 'POST', headers: { authorization: auth(svc), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(), signal: AbortSignal.timeout(HANG),
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  const admin = async (path: string, body: unknown) => {
+    const res = await fetch(new URL(path, server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(HANG) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  before(async () => {
+    server = await start();
+  });
+  after(async () => server.close());
+
+  it('EC2 DescribeAccountAttributes: an attribute named toString or hasOwnProperty is invalid (was a 500)', async () => {
+    for (const name of ['toString', 'hasOwnProperty', '__proto__', 'constructor']) {
+      const a = await query('ec2', { Action: 'DescribeAccountAttributes', Version: '2016-11-15', 'AttributeName.1': name });
+      assert.equal(a.status, 400, a.text);
+      assert.match(a.text, /<Code>InvalidParameter<\/Code>/);
+    }
+  });
+
+  it('CreateFlowLogs: ${constructor} is an unknown field of a LogFormat (it was taken)', async () => {
+    const vpc = /<vpcId>([^<]+)<\/vpcId>/.exec((await query('ec2', { Action: 'DescribeVpcs', Version: '2016-11-15' })).text)![1]!;
+    const a = await query('ec2', {
+      Action: 'CreateFlowLogs', Version: '2016-11-15', 'ResourceId.1': vpc, ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 's3',
+      LogDestination: 'arn:aws:s3:::flow-bucket', LogFormat: '${version} ${constructor}',
+    });
+    assert.equal(a.status, 400, a.text);
+    assert.match(a.text, /Unknown fields provided: constructor/);
+  });
+
+  it('the admin API: protocols named constructor or __proto__ are unknown (one answered "protocol": {})', async () => {
+    const run = await query('ec2', { Action: 'RunInstances', Version: '2016-11-15', ImageId: 'ami-12345678', MinCount: '2', MaxCount: '2' });
+    const [a, b] = [...run.text.matchAll(/<instanceId>([^<]+)<\/instanceId>/g)].map((m) => m[1]!);
+    for (const protocol of ['constructor', '__proto__', 'CONSTRUCTOR']) {
+      const opened = await admin('/_palisade/network/connections', { from: a, to: b, protocol, port: 22 });
+      assert.equal(opened.status, 400, JSON.stringify(opened.body));
+      assert.match(String(opened.body.error), /unknown protocol/);
+      const judged = await admin('/_palisade/network/evaluate', { flows: [{ from: a, to: b, protocol, port: 22 }] });
+      assert.equal(judged.status, 200);
+      assert.match(String((judged.body.results as { error?: string }[])[0]!.error), /unknown protocol/);
+    }
+  });
+
+  it('IAM: an inline policy named __proto__ is kept (it was answered 200 and lost), also when the role is edited again', async () => {
+    const doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}';
+    const trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}';
+    const v = { Version: '2010-05-08' };
+    assert.equal((await query('iam', { ...v, Action: 'CreateRole', RoleName: 'proto', AssumeRolePolicyDocument: trust })).status, 200);
+    for (const name of ['__proto__', 'constructor', 'other']) {
+      const put = await query('iam', { ...v, Action: 'PutRolePolicy', RoleName: 'proto', PolicyName: name, PolicyDocument: doc });
+      assert.equal(put.status, 200, put.text);
+    }
+    const listed = await query('iam', { ...v, Action: 'ListRolePolicies', RoleName: 'proto' });
+    assert.deepEqual([...listed.text.matchAll(/<member>([^<]+)<\/member>/g)].map((m) => m[1]), ['__proto__', 'constructor', 'other']);
+    const got = await query('iam', { ...v, Action: 'GetRolePolicy', RoleName: 'proto', PolicyName: '__proto__' });
+    assert.equal(got.status, 200, got.text);
+    assert.equal(decodeURIComponent(/<PolicyDocument>([^<]+)<\/PolicyDocument>/.exec(got.text)![1]!), doc);
+    const deleted = await query('iam', { ...v, Action: 'DeleteRolePolicy', RoleName: 'proto', PolicyName: '__proto__' });
+    assert.equal(deleted.status, 200, deleted.text);
+    const left = await query('iam', { ...v, Action: 'ListRolePolicies', RoleName: 'proto' });
+    assert.deepEqual([...left.text.matchAll(/<member>([^<]+)<\/member>/g)].map((m) => m[1]), ['constructor', 'other']);
+  });
+});

@@ -27,7 +27,7 @@ export function parseLogFormat(format: string | undefined): string[] {
     const m = /^\$\{([a-z0-9-]+)\}$/.exec(token);
     if (!m) throw new LogFormatError(`Invalid LogFormat: '${token}' is not of the form \${field-name}`);
     const name = m[1]!;
-    if (!(name in FIELD_VERSIONS)) unknown.push(name);
+    if (!Object.hasOwn(FIELD_VERSIONS, name)) unknown.push(name); // own: `${constructor}` is no field
     else fields.push(name);
   }
   if (unknown.length) throw new LogFormatError(`Unknown fields provided: ${unknown.join(', ')}`);
@@ -37,5 +37,5 @@ export function parseLogFormat(format: string | undefined): string[] {
 /** 2 for the default format; for a custom one the highest version among its fields. */
 export function formatVersion(fields: readonly string[], custom: boolean): number {
   if (!custom) return 2;
-  return Math.max(2, ...fields.map((f) => FIELD_VERSIONS[f] ?? 2));
+  return Math.max(2, ...fields.map((f) => (Object.hasOwn(FIELD_VERSIONS, f) ? FIELD_VERSIONS[f]! : 2)));
 }

@@ -49,8 +49,11 @@ export interface InterfaceInput {
 
 export const PROTO: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
 
+/** The number of a protocol name in PROTO (own entries only: `constructor` is no protocol). */
+export const protoByName = (name: string): number | undefined => (Object.hasOwn(PROTO, name) ? PROTO[name] : undefined);
+
 export function protocolNumber(p: string): number {
-  return p === '-1' ? -1 : PROTO[p] ?? Number(p);
+  return p === '-1' ? -1 : protoByName(p) ?? Number(p);
 }
 
 export const hasPortSpace = (proto: number) => proto === 6 || proto === 17 || proto === 1 || proto === 58;

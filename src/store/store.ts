@@ -97,7 +97,12 @@ function cloneDoc<T>(v: T): T {
   const proto = Object.getPrototypeOf(v) as unknown;
   if (proto !== Object.prototype && proto !== null) return structuredClone(v);
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = cloneDoc((v as Record<string, unknown>)[k]);
+  for (const k of Object.keys(v)) {
+    const x = cloneDoc((v as Record<string, unknown>)[k]);
+    // A key is data (a tag key, a policy name): `__proto__` is defined, or assigning would set the prototype.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: x, writable: true, enumerable: true, configurable: true });
+    else out[k] = x;
+  }
   return out as T;
 }
 

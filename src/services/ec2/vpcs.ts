@@ -250,7 +250,7 @@ export const vpcHandlers = {
     const names = input.AttributeNames?.length ? input.AttributeNames : Object.keys(all);
     return {
       AccountAttributes: names.map((n) => {
-        if (!all[n]) throw err.invalidParam(`Value (${n}) for parameter attributeName is invalid.`);
+        if (!Object.hasOwn(all, n)) throw err.invalidParam(`Value (${n}) for parameter attributeName is invalid.`);
         return { AttributeName: n, AttributeValues: all[n]!.map((v) => ({ AttributeValue: v })) };
       }),
     };

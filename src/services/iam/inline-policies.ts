@@ -30,7 +30,9 @@ function put(ctx: Ctx, type: OwnerType, ownerName: string | undefined, policyNam
   const text = checkPolicyDocument(document, 'identity', 'policyDocument');
   checkInlineSize({ ...owner.inlinePolicies, [name]: text }, { type, name: owner.name });
   const kind = type === 'role' ? IAM_KIND.role : IAM_KIND.user;
-  ctx.tx.edit<Owner>(kind, ctx.scope, owner.id)!.inlinePolicies[name] = text;
+  const edited = ctx.tx.edit<Owner>(kind, ctx.scope, owner.id)!;
+  // Defined, not assigned: an assignment to `__proto__` (a valid policy name) would be lost.
+  edited.inlinePolicies = { ...edited.inlinePolicies, [name]: text };
 }
 
 function get(ctx: Ctx, type: OwnerType, ownerName: string | undefined, policyName: string | undefined): { owner: Owner; name: string; document: string } {

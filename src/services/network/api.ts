@@ -6,7 +6,7 @@ import type { Store } from '../../store/store.ts';
 import type { Clock } from '../../clock.ts';
 import type { ServerConfig } from '../../gateway/context.ts';
 import type { DataPlane, GateResult, Observation, Packet, Verdict } from '../../network/dataplane.ts';
-import { PROTO } from '../../network/policy.ts';
+import { protoByName } from '../../network/policy.ts';
 import { TCP } from '../../network/conntrack.ts';
 import { BoundedTable } from '../../core/bounded-table.ts';
 import type { RuleInput } from '../../network/policy.ts';
@@ -35,7 +35,8 @@ export function protocolOf(p: string | number | undefined): number {
   if (p === undefined) return 6;
   if (typeof p === 'number') return p;
   const lower = p.toLowerCase();
-  if (lower in PROTO) return PROTO[lower]!;
+  const named = protoByName(lower);
+  if (named !== undefined) return named;
   if (/^\d+$/.test(lower) && Number(lower) <= 255) return Number(lower);
   throw new EndpointError(`unknown protocol '${p}': use tcp, udp, icmp, icmpv6 or a number 0-255`);
 }
@@ -46,7 +47,7 @@ function flagsOf(f: string[] | number | undefined): number {
   let n = 0;
   for (const x of f) {
     const k = x.toUpperCase() as keyof typeof TCP;
-    if (!(k in TCP)) throw new EndpointError(`unknown TCP flag '${x}'`);
+    if (!Object.hasOwn(TCP, k)) throw new EndpointError(`unknown TCP flag '${x}'`);
     n |= TCP[k];
   }
   return n;
