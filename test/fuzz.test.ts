@@ -1101,6 +1101,7 @@ const emptyPool = (): Pool => Object.fromEntries(REF_KINDS.map((k) => [k, [] as 
 describe(`fuzz: every protocol and the admin API (PALISADE_FUZZ_SEED=${SEED})`, () => {
   let open: Target;
   let verify: Target;
+  // The operations each service implements, as the gateway holds them (a private field: the services are made with the server's parts).
   const services = (s: Palisade) => (s.gateway as unknown as { services: Map<string, ServiceDef> }).services;
   const ops = (proto: string) => Object.keys(services(open.server).get(proto)!.handlers);
   const unimplemented = (proto: string) => {
