@@ -62,6 +62,34 @@ describe('gateway answers', () => {
     assert.equal((await fetch(`${p.url}/_palisade/health`, { signal: DEADLINE() })).status, 200);
   });
 
+  it('a request line and headers past 16 KB answer 431 in the caller\'s protocol (node:http refuses them before any handler)', async () => {
+    const long = 'a'.repeat(17_000);
+    const s3 = await fetch(`${p.url}/b?prefix=${long}`, { signal: DEADLINE(), headers: { authorization: auth('us-east-1', 's3') } });
+    assert.equal(s3.status, 431);
+    assert.match(await s3.text(), /<Error><Code>RequestHeaderSectionTooLarge<\/Code>/);
+    const json = await fetch(`${p.url}/?x=${long}`, { method: 'POST', body: '{}', signal: DEADLINE(), headers: { authorization: auth('us-east-1', 'logs'), 'x-amz-target': 'Logs_20140328.DescribeLogGroups' } });
+    assert.equal(json.status, 431);
+    assert.equal((await json.json()).__type, 'RequestHeaderSectionTooLarge');
+    const admin = await fetch(`${p.url}/_palisade/clock?x=${long}`, { signal: DEADLINE() });
+    assert.equal(admin.status, 431);
+    assert.equal((await admin.json()).code, 'RequestHeaderSectionTooLarge');
+    const ec2 = await fetch(`${p.url}/?Action=DescribeVpcs&Filter.1.Name=${long}`, { signal: DEADLINE(), headers: { authorization: auth('us-east-1', 'ec2') } });
+    assert.equal(ec2.status, 431);
+    assert.match(await ec2.text(), /<Response><Errors><Error><Code>RequestHeaderSectionTooLarge/);
+    assert.equal((await fetch(`${p.url}/_palisade/health`, { signal: DEADLINE() })).status, 200);
+  });
+
+  it('an EC2 filter named like an Object member (valueOf, __proto__) is an unknown filter, not a 500', async () => {
+    for (const name of ['valueOf', '__proto__', 'hasOwnProperty', 'constructor']) {
+      const res = await fetch(p.url, {
+        method: 'POST', body: `Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=${name}&Filter.1.Value.1=x`, signal: DEADLINE(),
+        headers: { authorization: auth('us-east-1', 'ec2'), 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assert.equal(res.status, 400, name);
+      assert.match(await res.text(), /<Code>InvalidParameterValue<\/Code>/);
+    }
+  });
+
   it('error text is escaped: an unknown service named with markup', async () => {
     const res = await fetch(p.url, {
       method: 'POST', body: 'Action=X', signal: DEADLINE(),

@@ -2,6 +2,7 @@
 // decodes it with the service's generic codec, runs the handler in one store transaction and
 // renders the answer or the error in the protocol's shape.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { uuid } from '../unique.ts';
 import type { Clock } from '../clock.ts';
 import type { Store } from '../store/store.ts';
@@ -19,6 +20,9 @@ import { resolvePrincipal } from '../auth/principals.ts';
 import { authenticate, authError, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
 
 const MAX_BODY = 10 * 1024 * 1024;
+
+/** What an error answer's shape depends on: the path (admin API), X-Amz-Target (JSON) and the signing service. */
+interface RequestShape { path: string; target?: string; service?: string }
 
 /** The state could not be written (a full disk, an I/O error): AWS's answer to a server-side failure that a retry may overcome. */
 function storageUnavailable(protocol: string): ApiError {
@@ -84,6 +88,7 @@ export class Gateway {
         else this.protocolError(req, res, String(res.getHeader('x-amzn-RequestId') ?? ''), 500, 'InternalError', 'An internal error has occurred');
       });
     });
+    this.server.on('clientError', (e, socket) => this.onClientError(e, socket));
   }
 
   /** A service's model is read, and its codec made, when a call first needs them (not at start). */
@@ -329,26 +334,59 @@ export class Gateway {
    * call, S3's <Error> for a request signed for s3, the query protocols' shapes otherwise.
    */
   private protocolError(req: IncomingMessage, res: ServerResponse, requestId: string, status: number, code: string, message: string): void {
-    const target = req.headers['x-amz-target'];
     const raw = req.url ?? '/';
     const qi = raw.indexOf('?');
-    const service = credentialScope(req.headers.authorization, new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : ''))?.service;
+    const target = req.headers['x-amz-target'];
+    const shape: RequestShape = {
+      path: qi >= 0 ? raw.slice(0, qi) : raw,
+      target: typeof target === 'string' ? target : undefined,
+      service: credentialScope(req.headers.authorization, new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : ''))?.service,
+    };
+    const e = this.renderError(shape, requestId, status, code, message);
+    res.writeHead(status, e.headers);
+    res.end(e.text);
+  }
+
+  /** The error body (and its headers) a request of this shape expects. */
+  private renderError(shape: RequestShape, requestId: string, status: number, code: string, message: string): { text: string; headers: Record<string, string | number> } {
     let type = 'text/xml;charset=UTF-8';
     let text: string;
-    if (typeof target === 'string' && target.includes('.')) {
+    const headers: Record<string, string | number> = {};
+    if (/^\/(_palisade|moto-api)\//.test(shape.path)) {
+      type = 'application/json';
+      text = JSON.stringify({ error: message, code });
+    } else if (shape.target?.includes('.')) {
       type = 'application/x-amz-json-1.1';
       text = JSON.stringify({ __type: code, message });
-      res.setHeader('x-amzn-ErrorType', code);
-    } else if (service === 's3') {
+      headers['x-amzn-ErrorType'] = code;
+    } else if (shape.service === 's3') {
       text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message><RequestId>${escapeXml(requestId)}</RequestId></Error>`;
     } else {
-      const model = service ? this.services.get(service)?.model : undefined;
+      const model = shape.service ? this.services.get(shape.service)?.model : undefined;
       text = model && model.protocol === 'query'
         ? `<ErrorResponse xmlns="${model.xmlns ?? ''}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error><RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`
         : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error></Errors><RequestID>${escapeXml(requestId)}</RequestID></Response>`;
     }
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    return { text, headers: { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(text) } };
+  }
+
+  /**
+   * A request node:http could not parse (headers past its 16 KB limit, a malformed request
+   * line): answered here, since no handler sees it, in the protocol its first bytes suggest.
+   */
+  private onClientError(e: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
+    if (!socket.writable) return;
+    const head = e.rawPacket ? e.rawPacket.toString('latin1', 0, Math.min(e.rawPacket.length, 64 * 1024)) : '';
+    const line = /^[A-Z]+ (\S+)/.exec(head);
+    const target = /\r\nx-amz-target:[ \t]*([^\r\n]*)/i.exec(head)?.[1];
+    const service = /Credential=[^/\s]+\/\d{8}\/[^/\s]+\/([^/\s]+)\/aws4_request/.exec(head)?.[1];
+    const tooLarge = e.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const shape: RequestShape = { path: (line?.[1] ?? '/').split('?')[0]!, target, service };
+    const r = this.renderError(shape, uuid(), status, tooLarge ? 'RequestHeaderSectionTooLarge' : 'BadRequest',
+      tooLarge ? 'The request line and headers are larger than the 16 KB Palisade accepts.' : 'The request could not be parsed as HTTP.');
+    const headers = Object.entries({ ...r.headers, connection: 'close' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n${headers}\r\n${r.text}`);
   }
 
   listen(): Promise<{ host: string; port: number }> {

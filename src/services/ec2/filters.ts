@@ -17,7 +17,8 @@ export function compileFilters<T extends { tags?: TagPair[] }>(filters: Filter[]
     const name = f.Name;
     if (!name) throw new ApiError('InvalidParameterValue', 'The filter name must be specified');
     const values = (f.Values ?? []).map((v) => compileWildcard(String(v), { question: true }));
-    let get: ((doc: T) => FilterValues) | undefined = spec[name];
+    // Own names only: a filter named `valueOf` or `__proto__` is an unknown filter, not Object's.
+    let get: ((doc: T) => FilterValues) | undefined = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!get && name.startsWith('tag:')) {
       const key = name.slice(4);
       get = (doc) => (doc.tags ?? []).filter((t) => t.Key === key).map((t) => t.Value);
