@@ -1,7 +1,7 @@
 // Data-plane benchmarks: new-flow verdicts per second in-process on synthetic estates, the cost
 // of an incremental recompile after one rule change, and batch verdicts through the HTTP API.
-import { Policy, portPoint, type GroupInput, type RuleInput } from '../src/network/policy.ts';
-import { parseAddress, type Address } from '../src/network/addresses.ts';
+import { Policy, portPoint, type GroupInput, type RuleInput } from '../src/dataplane/sg-policy.ts';
+import { parseAddress, type Address } from '../src/dataplane/addresses.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 export function rng(seed: number) {

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Store } from '../src/store/store.ts';
-import { EventStore } from '../src/audit/events.ts';
-import { buildEvent, type AuditEvent } from '../src/audit/record.ts';
+import { EventStore } from '../src/cloudtrail/events.ts';
+import { buildEvent, type AuditEvent } from '../src/cloudtrail/record.ts';
 import { loadModel } from '../src/protocol/model.ts';
-import type { Ctx, ServiceDef } from '../src/gateway/context.ts';
+import type { Ctx, ServiceDef } from '../src/core/context.ts';
 import type { Principal } from '../src/auth/principals.ts';
 
 type Print = (line: string) => void;

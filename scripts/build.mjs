@@ -29,7 +29,7 @@ await build({
   banner: { js: "var __palisade_module_url = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
   // Minified, names too: a third of the bytes to read and a smaller code cache to load at every
   // start (~4 ms). Stack traces the server logs are mapped back to src/ positions through the
-  // source map (src/log.ts sourcePositions); profiles read with dist/palisade.cjs.map.
+  // source map (src/core/log.ts sourcePositions); profiles read with dist/palisade.cjs.map.
   minifyWhitespace: true,
   minifySyntax: true,
   minifyIdentifiers: true,
@@ -46,10 +46,10 @@ let text = readFileSync(out, 'utf8').replace(/^#!.*\n/, '"use strict";\n');
 if (!text.startsWith('"use strict";\n')) throw new Error('dist/palisade.cjs: expected the entry\'s #! line first');
 if (/[^\x00-\x7f]/.test(text)) text = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 // bin/palisade.js runs the bundle as a vm.Script without an ESM loader: a dynamic import() left
-// in it (an external package imported lazily) would fail when reached. src/lazy.ts loadPackage
+// in it (an external package imported lazily) would fail when reached. src/core/lazy.ts loadPackage
 // is the way to load a package on first use.
 const dynamicImport = /[^.\w$]import\(/.exec(text);
-if (dynamicImport) throw new Error(`dist/palisade.cjs has a dynamic import() (near "${text.slice(dynamicImport.index - 60, dynamicImport.index + 40)}"): use loadPackage from src/lazy.ts`);
+if (dynamicImport) throw new Error(`dist/palisade.cjs has a dynamic import() (near "${text.slice(dynamicImport.index - 60, dynamicImport.index + 40)}"): use loadPackage from src/core/lazy.ts`);
 writeFileSync(out, text);
 console.log('built dist/palisade.cjs');
 

@@ -1,13 +1,13 @@
 // Assembles a Palisade server: store, clock, gateway and services.
 import { Store } from './store/store.ts';
 import { Gateway } from './gateway/server.ts';
-import type { ServerConfig } from './gateway/context.ts';
-import { SystemClock, VirtualClock, type Clock } from './clock.ts';
-import { DataPlane } from './network/dataplane.ts';
-import { syncDataPlane } from './services/network/engine-sync.ts';
-import { NetworkApi } from './services/network/api.ts';
-import { registerPlane } from './services/network/live-view.ts';
-import { createLogger, type Logger } from './log.ts';
+import type { ServerConfig } from './core/context.ts';
+import { SystemClock, VirtualClock, type Clock } from './core/clock.ts';
+import { DataPlane } from './dataplane/dataplane.ts';
+import { syncDataPlane } from './traffic/plane-sync.ts';
+import { NetworkApi } from './traffic/traffic.ts';
+import { registerPlane } from './traffic/live-view.ts';
+import { createLogger, type Logger } from './core/log.ts';
 import { ec2Service } from './services/ec2/index.ts';
 import { AdminRouter } from './admin-api/router.ts';
 import { adminRoutes } from './admin-api/routes.ts';
@@ -21,7 +21,7 @@ import { logsService } from './services/logs/index.ts';
 import { S3Api } from './services/s3/index.ts';
 import { S3Storage } from './services/s3/storage.ts';
 import { FlowLogEngine } from './services/ec2/flow-logs.ts';
-import { CloudTrail } from './audit/cloudtrail.ts';
+import { CloudTrail } from './cloudtrail/engine.ts';
 import { cloudtrailService } from './services/cloudtrail/index.ts';
 
 export const DEFAULTS: ServerConfig = {

@@ -23,7 +23,7 @@ import { toSarif } from '../src/analysis/sarif.ts';
 import { CHECKS } from '../src/analysis/findings/index.ts';
 import { ruleInputsOf, type AuditSnapshot } from '../src/analysis/findings/estate.ts';
 import { policyOf } from '../src/analysis/snapshot.ts';
-import { parseAddress } from '../src/network/addresses.ts';
+import { parseAddress } from '../src/dataplane/addresses.ts';
 import type { Finding } from '../src/analysis/findings/types.ts';
 import { classify, parseDocument } from '../src/analysis/findings/iam.ts';
 import { Progress } from '../src/cli/import.ts';

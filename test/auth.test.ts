@@ -17,7 +17,7 @@ import {
 import { AssumeRoleCommand, DecodeAuthorizationMessageCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
-import { VirtualClock } from '../src/clock.ts';
+import { VirtualClock } from '../src/core/clock.ts';
 import { timed } from './helpers/run.ts';
 
 const run = timed(promisify(execFile));

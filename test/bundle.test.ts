@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, sourcePositions } from '../src/log.ts';
+import { createLogger, sourcePositions } from '../src/core/log.ts';
 
 const root = join(import.meta.dirname, '..');
 const bundle = join(root, 'dist', 'palisade.cjs');

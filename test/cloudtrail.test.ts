@@ -25,9 +25,9 @@ import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-clo
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { start, ec2, awsError, CREDS } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
-import type { VirtualClock } from '../src/clock.ts';
-import { cloudTrailOf } from '../src/audit/cloudtrail.ts';
-import { LOOKUP_KEYS } from '../src/audit/events.ts';
+import type { VirtualClock } from '../src/core/clock.ts';
+import { cloudTrailOf } from '../src/cloudtrail/engine.ts';
+import { LOOKUP_KEYS } from '../src/cloudtrail/events.ts';
 import { trail as trailCli, parseSince } from '../src/cli/trail.ts';
 import { timed } from './helpers/run.ts';
 

@@ -2,10 +2,10 @@
 // "Security group connection tracking"), on the data plane with a fake clock.
 import { describe, it, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPlane, type Endpoint, type Packet } from '../src/network/dataplane.ts';
-import { TCP } from '../src/network/conntrack.ts';
-import type { RuleInput } from '../src/network/policy.ts';
-import { parseAddress } from '../src/network/addresses.ts';
+import { DataPlane, type Endpoint, type Packet } from '../src/dataplane/dataplane.ts';
+import { TCP } from '../src/dataplane/conntrack.ts';
+import type { RuleInput } from '../src/dataplane/sg-policy.ts';
+import { parseAddress } from '../src/dataplane/addresses.ts';
 
 let plane: DataPlane;
 let now: number;

@@ -8,11 +8,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Policy, type GroupInput, type InterfaceInput, type RuleInput } from '../src/network/policy.ts';
-import { DataPlane } from '../src/network/dataplane.ts';
-import { parseAddress, setHas } from '../src/network/addresses.ts';
-import { AddrTable } from '../src/network/gate-index.ts';
-import { parseCidr, addressToBigInt } from '../src/net/cidr.ts';
+import { Policy, type GroupInput, type InterfaceInput, type RuleInput } from '../src/dataplane/sg-policy.ts';
+import { DataPlane } from '../src/dataplane/dataplane.ts';
+import { parseAddress, setHas } from '../src/dataplane/addresses.ts';
+import { AddrTable } from '../src/dataplane/gate-index.ts';
+import { parseCidr, addressToBigInt } from '../src/core/cidr.ts';
 
 const PROTO_NUM: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
 const GROUPS = ['sg-a', 'sg-b', 'sg-c', 'sg-d', 'sg-e', 'sg-f', 'sg-g', 'sg-h', 'sg-i'];

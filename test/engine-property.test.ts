@@ -5,9 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Policy, type GroupInput, type InterfaceInput, type RuleInput } from '../src/network/policy.ts';
-import { parseAddress } from '../src/network/addresses.ts';
-import { parseCidr, addressToBigInt } from '../src/net/cidr.ts';
+import { Policy, type GroupInput, type InterfaceInput, type RuleInput } from '../src/dataplane/sg-policy.ts';
+import { parseAddress } from '../src/dataplane/addresses.ts';
+import { parseCidr, addressToBigInt } from '../src/core/cidr.ts';
 
 interface Estate { groups: GroupInput[]; interfaces: InterfaceInput[]; prefixLists: Record<string, string[]> }
 interface Query { iface: string; egress: boolean; proto: number; port: number; icmpType: number; icmpCode: number; remote: string }

@@ -29,7 +29,7 @@ import { CloudTrailClient, CreateTrailCommand } from '@aws-sdk/client-cloudtrail
 import { Sha256 } from '../src/core/sha256.ts';
 import { start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
-import type { ServiceDef } from '../src/gateway/context.ts';
+import type { ServiceDef } from '../src/core/context.ts';
 import { loadModel, resolve, type Member, type ServiceModel, type ShapeRef, type StructShape } from '../src/protocol/model.ts';
 import { decodeAwsChunked, readXml, type XmlElement } from '../src/services/s3/index.ts';
 

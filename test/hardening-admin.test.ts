@@ -18,7 +18,7 @@ import { start } from './helpers/server.ts';
 import { timed } from './helpers/run.ts';
 import type { Palisade } from '../src/server.ts';
 import { BoundedTable } from '../src/core/bounded-table.ts';
-import { ConnTrack, MAX_TRACKED_PER_INTERFACE } from '../src/network/conntrack.ts';
+import { ConnTrack, MAX_TRACKED_PER_INTERFACE } from '../src/dataplane/conntrack.ts';
 
 const run = timed(promisify(execFile));
 const ROOT = { accessKeyId: 'AKIAPALISADEADMIN001', secretAccessKey: 'admin-root-secret-for-tests-only' };

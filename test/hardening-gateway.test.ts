@@ -6,7 +6,7 @@ import { CreateTrailCommand, CloudTrailClient, GetTrailCommand } from '@aws-sdk/
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { start, CREDS } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
-import { KIND } from '../src/services/ec2/model.ts';
+import { KIND } from '../src/core/documents/ec2.ts';
 
 const DEADLINE = () => AbortSignal.timeout(10_000);
 const auth = (region: string, service: string) => `AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=00`;

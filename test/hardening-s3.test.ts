@@ -19,8 +19,8 @@ import { decodeAwsChunked, S3Api, S3Error } from '../src/services/s3/index.ts';
 import { S3Storage, type BlobFs } from '../src/services/s3/storage.ts';
 import { Store } from '../src/store/store.ts';
 import { Gateway } from '../src/gateway/server.ts';
-import { SystemClock } from '../src/clock.ts';
-import { createLogger } from '../src/log.ts';
+import { SystemClock } from '../src/core/clock.ts';
+import { createLogger } from '../src/core/log.ts';
 
 const TIMEOUT = 10_000;
 /** An unsigned SigV4 header: with `--auth open` it routes the request to S3, for that region. */

@@ -10,7 +10,7 @@ import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcs
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { awsError, CREDS, ec2, start } from './helpers/server.ts';
 import { startServer } from '../src/server.ts';
-import { createLogger } from '../src/log.ts';
+import { createLogger } from '../src/core/log.ts';
 
 const AUTH = 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=00';
 const dirSize = (dir: string) => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);

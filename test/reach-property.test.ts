@@ -3,11 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Policy, type RuleInput } from '../src/network/policy.ts';
-import { DataPlane } from '../src/network/dataplane.ts';
-import { parseAddress } from '../src/network/addresses.ts';
+import { Policy, type RuleInput } from '../src/dataplane/sg-policy.ts';
+import { DataPlane } from '../src/dataplane/dataplane.ts';
+import { parseAddress } from '../src/dataplane/addresses.ts';
 import { whoCanReach, canReach, type EstateView } from '../src/analysis/reach.ts';
-import { parseCidr, addressToBigInt } from '../src/net/cidr.ts';
+import { parseCidr, addressToBigInt } from '../src/core/cidr.ts';
 
 const groups = ['sg-a', 'sg-b', 'sg-c'];
 const ruleArb = (gid: string, i: number) => fc.record({

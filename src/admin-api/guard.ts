@@ -8,8 +8,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AuthMode, RootKey } from '../auth/authenticate.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import type { Store } from '../store/store.ts';
-import type { Clock } from '../clock.ts';
-import { ApiError } from '../gateway/errors.ts';
+import type { Clock } from '../core/clock.ts';
+import { ApiError } from '../core/errors.ts';
 import { AdminError, type Guard } from './router.ts';
 
 export function adminGuard(mode: AuthMode, store: Store, clock: Clock, rootKey: () => RootKey): Guard {

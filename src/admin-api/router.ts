@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Extension } from '../gateway/server.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 
 export class AdminError extends Error {
   constructor(message: string, readonly status = 400, readonly code = statusCode(status)) {

@@ -1,10 +1,10 @@
 // Every route of the admin API, declared in one table (see router.ts for how they are served and
 // guard.ts for who may call them). Bodies are validated by the schemas in schemas.ts.
-import type { Clock } from '../clock.ts';
-import { VirtualClock } from '../clock.ts';
+import type { Clock } from '../core/clock.ts';
+import { VirtualClock } from '../core/clock.ts';
 import type { Imds } from '../imds/imds.ts';
-import type { NetworkApi } from '../services/network/api.ts';
-import { EndpointError } from '../services/network/endpoints.ts';
+import type { NetworkApi } from '../traffic/traffic.ts';
+import { EndpointError } from '../traffic/endpoints.ts';
 import { AdminError, route, type Route } from './router.ts';
 import { clockBody, evaluateBody, MAX_EPOCH_MS, openConnectionBody, reachBody, sendBody } from './schemas.ts';
 

@@ -3,7 +3,7 @@
 // are loaded only here, and at run time (not bundled into the server).
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { loadPackage } from '../lazy.ts';
+import { loadPackage } from '../core/lazy.ts';
 import type { IamPolicyDetail, IamRoleDetail } from './snapshot.ts';
 import { emptySnapshot } from './snapshot.ts';
 import type { AuditSnapshot } from './findings/estate.ts';

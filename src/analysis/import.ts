@@ -11,7 +11,7 @@ import type { Instance, NetworkInterface, PrefixListEntry, SecurityGroup, Securi
 import { emptySnapshot, type IamPolicyDetail, type IamRoleDetail, type Snapshot } from './snapshot.ts';
 import { EXPORT_KINDS, type AuditSnapshot, type ExportKind, type SourceRef } from './findings/estate.ts';
 import { parseDocument } from './findings/iam.ts';
-import { addressToBigInt, parseCidr } from '../net/cidr.ts';
+import { addressToBigInt, parseCidr } from '../core/cidr.ts';
 
 export const STATE_MARKER = 'palisade-snapshot';
 export const STATE_VERSION = 1;

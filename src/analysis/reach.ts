@@ -2,10 +2,10 @@
 // connection to an interface's port — computed over address and port spaces from the admitted
 // sets, not by enumerating addresses — and whether A can reach B, with the rules on the path or
 // the gate that blocks and the change that would open it.
-import { Policy, protocolNumber, type InterfaceInput, type RuleInput } from '../network/policy.ts';
-import { DataPlane, type Endpoint, type Verdict } from '../network/dataplane.ts';
-import { parseAddress, setHas, Set4, Set6, type Address, type AddressSet } from '../network/addresses.ts';
-import { bigIntToAddress } from '../net/cidr.ts';
+import { Policy, protocolNumber, type InterfaceInput, type RuleInput } from '../dataplane/sg-policy.ts';
+import { DataPlane, type Endpoint, type Verdict } from '../dataplane/dataplane.ts';
+import { parseAddress, setHas, Set4, Set6, type Address, type AddressSet } from '../dataplane/addresses.ts';
+import { bigIntToAddress } from '../core/cidr.ts';
 
 export interface EstateView {
   policy: Policy;

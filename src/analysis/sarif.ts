@@ -2,7 +2,7 @@
 // ("Palisade") lists every check as a rule (id, shortDescription, help, security-severity), and
 // one result per finding with ruleId, level, message and a location — a logical location naming
 // the resource, and a physical one at the export (or state) file it was read from.
-import { crypto } from '../lazy.ts';
+import { crypto } from '../core/lazy.ts';
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AuditResult } from './audit.ts';

@@ -4,7 +4,7 @@
 import type {
   Instance, ManagedPrefixList, NetworkInterface, PrefixListEntry, SecurityGroup, Subnet, Vpc,
 } from '@aws-sdk/client-ec2';
-import { Policy, type RuleInput } from '../network/policy.ts';
+import { Policy, type RuleInput } from '../dataplane/sg-policy.ts';
 
 export interface IamRoleDetail {
   RoleName: string;

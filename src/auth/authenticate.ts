@@ -3,9 +3,9 @@
 // root key pair. Failures answer with each protocol's own codes, as AWS does.
 import type { IncomingMessage } from 'node:http';
 import type { Store } from '../store/store.ts';
-import type { Clock } from '../clock.ts';
-import { ApiError } from '../gateway/errors.ts';
-import { GLOBAL, IAM_KIND, type AccessKeyDoc } from '../services/iam/model.ts';
+import type { Clock } from '../core/clock.ts';
+import { ApiError } from '../core/errors.ts';
+import { GLOBAL, IAM_KIND, type AccessKeyDoc } from '../core/documents/iam.ts';
 import { SESSION_KIND, type SessionDoc } from './principals.ts';
 import { parseSigned, signatureMatches, type SignedRequest } from './sigv4.ts';
 import { randomKeyId, randomSecret } from './credentials.ts';

@@ -2,12 +2,12 @@
 // identity-based policies (explicit deny > allow > implicit deny), with the role session's
 // session policy and permissions boundary as further limits, the resources a call touches as
 // ARNs, the condition keys EC2 users rely on, and iam:PassRole for instance profiles.
-import type { Ctx, ServiceDef } from '../gateway/context.ts';
-import { ApiError } from '../gateway/errors.ts';
-import { evaluate, parsePolicy, type ContextValue, type ParsedPolicy, type RequestContext } from './policy.ts';
+import type { Ctx, ServiceDef } from '../core/context.ts';
+import { ApiError } from '../core/errors.ts';
+import { evaluate, parsePolicy, type ContextValue, type ParsedPolicy, type RequestContext } from './iam-policy.ts';
 import { encodeAuthorizationMessage } from './authz-message.ts';
-import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from '../services/iam/model.ts';
-import { KIND, type TagPair, type VpcDoc } from '../services/ec2/model.ts';
+import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from '../core/documents/iam.ts';
+import { KIND, type TagPair, type VpcDoc } from '../core/documents/ec2.ts';
 import { SESSION_KIND, type SessionDoc } from './principals.ts';
 import { awsManagedPolicy } from '../services/iam/core.ts';
 

@@ -1,6 +1,6 @@
 // The encoded authorization-failure message of EC2's UnauthorizedOperation: a JSON document
 // sealed with a per-state key, which only sts:DecodeAuthorizationMessage opens.
-import { crypto } from '../lazy.ts';
+import { crypto } from '../core/lazy.ts';
 import type { Store } from '../store/store.ts';
 
 function key(store: Store): Buffer {

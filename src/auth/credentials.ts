@@ -1,8 +1,8 @@
 // Minting STS temporary credentials: ASIA… keys with a secret and a session token, stored as
 // session documents so every Palisade API recognises them.
-import { crypto } from '../lazy.ts';
+import { crypto } from '../core/lazy.ts';
 import type { Tx } from '../store/store.ts';
-import { GLOBAL } from '../services/iam/model.ts';
+import { GLOBAL } from '../core/documents/iam.ts';
 import { SESSION_KIND, type SessionDoc } from './principals.ts';
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -13,7 +13,7 @@
 // "IAM policy elements: Variables and tags", "Policy variables with no value":
 //  - a value whose variable has no value matches nothing, so StringEquals/StringLike do not
 //    match and StringNotEquals/StringNotLike do.
-import { addressToBigInt, containsAddress, parseCidr, type Cidr, type Family } from '../net/cidr.ts';
+import { addressToBigInt, containsAddress, parseCidr, type Cidr, type Family } from '../core/cidr.ts';
 import {
   compileTemplate, hasVariables, literalOf, matchTemplate, resolveString, tokenize, type GlobToken, type Template, type VarLookup,
 } from './policy-glob.ts';

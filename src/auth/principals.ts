@@ -2,7 +2,7 @@
 // root; IAM users' keys and STS session keys are looked up; anything else is the root of the
 // default account (the convenience of local emulators: any key works in `open` mode).
 import type { Store } from '../store/store.ts';
-import { GLOBAL, IAM_KIND, type AccessKeyDoc, type UserDoc } from '../services/iam/model.ts';
+import { GLOBAL, IAM_KIND, type AccessKeyDoc, type UserDoc } from '../core/documents/iam.ts';
 import type { Doc } from '../store/store.ts';
 
 export type PrincipalType = 'Root' | 'IAMUser' | 'AssumedRole' | 'FederatedUser' | 'Anonymous';

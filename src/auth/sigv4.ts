@@ -3,7 +3,7 @@
 // signatures are compared. Header signatures and presigned query strings both work.
 import type { SignatureV4 as SignatureV4Class } from '@smithy/signature-v4';
 import type { IncomingMessage } from 'node:http';
-import { loadPackage, SIGNER_PACKAGE, crypto } from '../lazy.ts';
+import { loadPackage, SIGNER_PACKAGE, crypto } from '../core/lazy.ts';
 import { Sha256 } from '../core/sha256.ts';
 
 // Loaded on first use (only `--auth verify|enforce` checks signatures), so that starting the

@@ -1,8 +1,8 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadPackage } from '../lazy.ts';
+import { loadPackage } from '../core/lazy.ts';
 import { DEFAULTS, startServer } from '../server.ts';
-import type { ServerConfig } from '../gateway/context.ts';
+import type { ServerConfig } from '../core/context.ts';
 
 const USAGE = `Usage: palisade <command> [options]
 

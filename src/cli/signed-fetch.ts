@@ -3,7 +3,7 @@
 // under `--auth verify|enforce` the admin API (/_palisade/*) answers only the root key pair, and
 // the AWS APIs only keys Palisade knows. Without credentials the request goes unsigned (`--auth
 // open` serves it). A server that cannot be reached is named in the error, with a hint.
-import { loadPackage, SIGNER_PACKAGE } from '../lazy.ts';
+import { loadPackage, SIGNER_PACKAGE } from '../core/lazy.ts';
 import { Sha256 } from '../core/sha256.ts';
 
 export interface SignedCall {

@@ -1,7 +1,7 @@
 // node:crypto in the shape @smithy/signature-v4 expects of its `sha256` constructor (HMAC when
 // given a secret): the server verifies signatures with it, the CLI signs with it.
 import type { Hash, Hmac } from 'node:crypto';
-import { crypto } from '../lazy.ts';
+import { crypto } from './lazy.ts';
 
 export class Sha256 {
   private h: Hash | Hmac;

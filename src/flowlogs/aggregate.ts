@@ -1,8 +1,8 @@
 // Aggregation of judged packets into flow log records, as VPC Flow Logs does it: per network
 // interface, per flow (5-tuple + direction + action) and per aggregation window, counting packets
 // and bytes, the first and last packet times and the TCP flags seen. Pure: no store, no clock.
-import type { Observation } from '../network/dataplane.ts';
-import type { Direction } from '../network/policy.ts';
+import type { Observation } from '../dataplane/dataplane.ts';
+import type { Direction } from '../dataplane/sg-policy.ts';
 
 export type { Direction };
 /** One packet as the data plane judged it at one interface. */

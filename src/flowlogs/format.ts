@@ -1,6 +1,6 @@
 // Flow log records as text (space-separated fields, `-` where a field does not apply) and the
 // names AWS gives the files it writes to S3.
-import { crypto } from '../lazy.ts';
+import { crypto } from '../core/lazy.ts';
 import type { FlowRecord } from './aggregate.ts';
 
 export interface FormatContext {

@@ -3,19 +3,19 @@
 // renders the answer or the error in the protocol's shape.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { uuid } from '../unique.ts';
-import type { Clock } from '../clock.ts';
+import { uuid } from '../core/unique.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
 import { regional } from '../store/store.ts';
-import { ApiError, err } from './errors.ts';
-import type { Ctx, ServerConfig, ServiceDef } from './context.ts';
+import { ApiError, err } from '../core/errors.ts';
+import type { Ctx, ServerConfig, ServiceDef } from '../core/context.ts';
 import { credentialScope, partitionOf } from './sigv4-scope.ts';
 import { QueryDecoder } from '../protocol/query.ts';
 import { escapeXml, escapeXmlMessage, XmlEncoder } from '../protocol/xml.ts';
 import { isKnownRegion } from '../core/regions.ts';
 import { JsonCodec } from '../protocol/json.ts';
 import { AnswerWriter } from './body.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { resolvePrincipal } from '../auth/principals.ts';
 import { authenticate, authError, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
 

@@ -4,19 +4,19 @@
 // apart. IMDSv2 tokens are bound to the instance; role credentials are real STS sessions of the
 // instance profile's role, named after the instance, rotated well before they expire.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { crypto } from '../lazy.ts';
+import { crypto } from '../core/lazy.ts';
 import { BoundedTable } from '../core/bounded-table.ts';
 import type { Store } from '../store/store.ts';
-import type { Clock } from '../clock.ts';
-import type { ServerConfig, Ctx } from '../gateway/context.ts';
-import { internalCtx } from '../gateway/context.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ServerConfig, Ctx } from '../core/context.ts';
+import { internalCtx } from '../core/context.ts';
 import { rootPrincipal } from '../auth/principals.ts';
-import { KIND, type EniDoc, type InstanceDoc, type SecurityGroupDoc, type SubnetDoc } from '../services/ec2/model.ts';
-import { IAM_KIND, type InstanceProfileDoc, type RoleDoc } from '../services/iam/model.ts';
+import { KIND, type EniDoc, type InstanceDoc, type SecurityGroupDoc, type SubnetDoc } from '../core/documents/ec2.ts';
+import { IAM_KIND, type InstanceProfileDoc, type RoleDoc } from '../core/documents/iam.ts';
 import { startRoleSession, trustAllows } from '../services/sts/index.ts';
 import { zonesOf } from '../services/ec2/regions.ts';
 import { privateDns, publicDns } from '../services/ec2/network-interfaces.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 
 const CREDENTIAL_LIFETIME_S = 6 * 3600;
 /** New credentials are handed out this long before the current ones expire (AWS: ≥ 5 min). */

@@ -1,7 +1,7 @@
 // The AWS JSON 1.0/1.1 protocol (CloudTrail, CloudWatch Logs): X-Amz-Target routing, input
 // checked against the SDK model's shapes, output with epoch-second timestamps, errors as
 // {"__type": …, "message": …}.
-import { ApiError } from '../gateway/errors.ts';
+import { ApiError } from '../core/errors.ts';
 import { resolve, type ServiceModel, type ShapeRef, type StructShape } from './model.ts';
 
 export class JsonCodec {

@@ -1,6 +1,6 @@
 // Decoder for the two form-encoded AWS protocols: `ec2` (EC2) and `query` (IAM, STS).
 // Walks the operation's input shape from the SDK model; no per-operation code.
-import { ApiError, err } from '../gateway/errors.ts';
+import { ApiError, err } from '../core/errors.ts';
 import { resolve, type Member, type ServiceModel, type ShapeRef, type StructShape } from './model.ts';
 
 interface Node { value?: string; children?: Map<string, Node> }

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { moduleRequire as require, workerThreads } from '../lazy.ts';
+import { moduleRequire as require, workerThreads } from '../core/lazy.ts';
 
 const sqlitePath = () => require.resolve('better-sqlite3');
 /**

@@ -2,8 +2,8 @@
 // builds real AWS SDK clients pointed at it.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { startServer, type Palisade } from '../../src/server.ts';
-import type { ServerConfig } from '../../src/gateway/context.ts';
-import { createLogger } from '../../src/log.ts';
+import type { ServerConfig } from '../../src/core/context.ts';
+import { createLogger } from '../../src/core/log.ts';
 
 export const CREDS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 

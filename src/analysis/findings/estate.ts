@@ -4,8 +4,8 @@
 // open" question.
 import type { Instance, IpPermission, NetworkInterface, SecurityGroup, SecurityGroupRule, Tag, UserIdGroupPair } from '@aws-sdk/client-ec2';
 import { policyOf, rulesOfGroup, type IamPolicyDetail, type IamRoleDetail, type Snapshot } from '../snapshot.ts';
-import type { Policy, RuleInput } from '../../network/policy.ts';
-import { parseCidr, type Cidr } from '../../net/cidr.ts';
+import type { Policy, RuleInput } from '../../dataplane/sg-policy.ts';
+import { parseCidr, type Cidr } from '../../core/cidr.ts';
 
 export const EXPORT_KINDS = [
   'securityGroups', 'securityGroupRules', 'networkInterfaces', 'instances', 'vpcs', 'subnets', 'prefixLists', 'iam',

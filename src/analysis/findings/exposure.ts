@@ -3,7 +3,7 @@
 // everything; and port ranges wider than anyone needs.
 import type { CheckDef, Finding } from './types.ts';
 import { listText, portsText, revokeCommand, ruleText, uniq, type AuditRule, type Estate } from './estate.ts';
-import { ruleInterval } from '../../network/policy.ts';
+import { ruleInterval } from '../../dataplane/sg-policy.ts';
 
 export interface SensitivePort { port: number; proto: 'tcp' | 'udp'; service: string }
 

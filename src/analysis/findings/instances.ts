@@ -4,8 +4,8 @@
 import type { CheckDef, Finding } from './types.ts';
 import { ruleText, uniq } from './estate.ts';
 import { ADMIN_PORTS, SENSITIVE_PORTS } from './exposure.ts';
-import { parseAddress } from '../../network/addresses.ts';
-import type { RuleInput } from '../../network/policy.ts';
+import { parseAddress } from '../../dataplane/addresses.ts';
+import type { RuleInput } from '../../dataplane/sg-policy.ts';
 
 /** Stand-ins for "anyone on the internet" (TEST-NET-2 and the IPv6 documentation range). */
 export const INTERNET_V4 = '198.51.100.1';

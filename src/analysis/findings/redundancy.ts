@@ -5,8 +5,8 @@
 // keeps an unreported rule covering it, so all of them can go at once.
 import type { CheckDef, Finding } from './types.ts';
 import { cidrOf, ruleText, revokeCommand, type AuditRule, type Estate } from './estate.ts';
-import { protocolNumber, ruleInterval } from '../../network/policy.ts';
-import { containsCidr, type Cidr } from '../../net/cidr.ts';
+import { protocolNumber, ruleInterval } from '../../dataplane/sg-policy.ts';
+import { containsCidr, type Cidr } from '../../core/cidr.ts';
 
 interface Prepared { rule: AuditRule; proto: number; lo: number; hi: number; key: string }
 

@@ -1,11 +1,11 @@
 // LookupEvents: the last 90 days of management events of the caller's account and region,
 // newest first, filtered by at most one lookup attribute and a time range, in pages of
 // MaxResults (1–50, default 50) chained by NextToken.
-import { crypto } from '../../lazy.ts';
+import { crypto } from '../../core/lazy.ts';
 import type { Event, LookupEventsRequest, LookupEventsResponse } from '@aws-sdk/client-cloudtrail';
-import type { Ctx } from '../../gateway/context.ts';
-import { ApiError } from '../../gateway/errors.ts';
-import { LOOKUP_KEYS, RETENTION_MS, type EventStore, type LookupKey } from '../../audit/events.ts';
+import type { Ctx } from '../../core/context.ts';
+import { ApiError } from '../../core/errors.ts';
+import { LOOKUP_KEYS, RETENTION_MS, type EventStore, type LookupKey } from '../../cloudtrail/events.ts';
 
 const DEFAULT_MAX = 50;
 

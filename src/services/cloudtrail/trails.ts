@@ -7,11 +7,11 @@ import type {
   GetTrailResponse, GetTrailStatusRequest, GetTrailStatusResponse, ListTrailsRequest, ListTrailsResponse, StartLoggingRequest,
   StopLoggingRequest, Trail,
 } from '@aws-sdk/client-cloudtrail';
-import type { Ctx } from '../../gateway/context.ts';
-import { ApiError } from '../../gateway/errors.ts';
-import { TRAIL_KIND, type TrailDoc } from '../../audit/cloudtrail.ts';
-import type { EventStore } from '../../audit/events.ts';
-import { isoSeconds } from '../../audit/format.ts';
+import type { Ctx } from '../../core/context.ts';
+import { ApiError } from '../../core/errors.ts';
+import { TRAIL_KIND, type TrailDoc } from '../../cloudtrail/engine.ts';
+import type { EventStore } from '../../cloudtrail/events.ts';
+import { isoSeconds } from '../../cloudtrail/format.ts';
 
 const MAX_TRAILS_PER_REGION = 5;
 

@@ -1,9 +1,9 @@
 // AWS Describe* filters: every filter must match (AND); within a filter any value may match
 // (OR), against any of the resource's values for that name; `*` and `?` are wildcards, matched
 // case-sensitively in linear time (core/wildcard.ts), each value compiled once per request.
-import { ApiError } from '../../gateway/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 import type { Filter } from '@aws-sdk/client-ec2';
-import type { TagPair } from './model.ts';
+import type { TagPair } from '../../core/documents/ec2.ts';
 import { compileWildcard } from '../../core/wildcard.ts';
 
 export type FilterValues = string | number | boolean | undefined | null | (string | number | boolean | undefined | null)[];

@@ -10,17 +10,17 @@ import type {
   CreateFlowLogsRequest, CreateFlowLogsResult, DeleteFlowLogsRequest, DeleteFlowLogsResult, DescribeFlowLogsRequest,
   DescribeFlowLogsResult, FlowLog, UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
-import { zlib } from '../../lazy.ts';
-import { ApiError, err } from '../../gateway/errors.ts';
-import { internalCtx, type Ctx, type ServerConfig } from '../../gateway/context.ts';
+import { zlib } from '../../core/lazy.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import { internalCtx, type Ctx, type ServerConfig } from '../../core/context.ts';
 import type { ChangeEvent, Store } from '../../store/store.ts';
-import { VirtualClock, type Clock } from '../../clock.ts';
-import type { Logger } from '../../log.ts';
-import type { Observation } from '../../network/dataplane.ts';
+import { VirtualClock, type Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Observation } from '../../dataplane/dataplane.ts';
 import { rootPrincipal } from '../../auth/principals.ts';
-import { addressSet, parseAddress, setHas, type AddressSet } from '../../network/addresses.ts';
+import { addressSet, parseAddress, setHas, type AddressSet } from '../../dataplane/addresses.ts';
 import { newId, arn } from './ids.ts';
-import { KIND, type EniDoc, type FlowLogDoc, type SubnetDoc, type VpcDoc } from './model.ts';
+import { KIND, type EniDoc, type FlowLogDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';

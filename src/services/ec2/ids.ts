@@ -1,6 +1,6 @@
-import { hexDigits } from '../../unique.ts';
+import { hexDigits } from '../../core/unique.ts';
 
-/** AWS-style resource id: prefix + 17 lower-case hex digits (`sg-0123456789abcdef0`); unique, not secret (src/unique.ts). */
+/** AWS-style resource id: prefix + 17 lower-case hex digits (`sg-0123456789abcdef0`); unique, not secret (src/core/unique.ts). */
 export function newId(prefix: string, digits = 17): string {
   return `${prefix}-${hexDigits(digits)}`;
 }

@@ -1,8 +1,8 @@
 // The EC2 service: every implemented operation, wired to the generic EC2 codec.
-import type { ServiceDef, Handler } from '../../gateway/context.ts';
-import { ApiError } from '../../gateway/errors.ts';
+import type { ServiceDef, Handler } from '../../core/context.ts';
+import { ApiError } from '../../core/errors.ts';
 import { loadModel } from '../../protocol/model.ts';
-import { KIND } from './model.ts';
+import { KIND } from '../../core/documents/ec2.ts';
 import { docTaggable, registerTaggable, tagHandlers } from './tags.ts';
 import { ensureRegion, vpcHandlers, vpcNotFound } from './vpcs.ts';
 import { subnetHandlers, subnetNotFound } from './subnets.ts';

@@ -10,10 +10,10 @@ import type {
   StartInstancesRequest, StartInstancesResult, StopInstancesRequest, StopInstancesResult, TerminateInstancesRequest,
   TerminateInstancesResult, InstanceStateChange, DescribeInstanceStatusRequest, DescribeInstanceStatusResult,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
 import { ID_PATTERN, newId } from './ids.ts';
-import { KIND, type EniDoc, type InstanceDoc, type MetadataOptions, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from './model.ts';
+import { KIND, type EniDoc, type InstanceDoc, type MetadataOptions, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
@@ -24,7 +24,7 @@ import {
   allocatePublicIp, checkConnTrack, checkInterfaceGroups, createEni, enisOf, getEni, groupIdentifiers, insufficient, privateDns,
   publicDns, toNetworkInterface, GROUPS_PER_INTERFACE,
 } from './network-interfaces.ts';
-import { IAM_KIND, type InstanceProfileDoc } from '../iam/model.ts';
+import { IAM_KIND, type InstanceProfileDoc } from '../../core/documents/iam.ts';
 
 const STATE_CODE: Record<InstanceDoc['state'], number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
 /** Terminated instances stay visible for about an hour, as in AWS. */

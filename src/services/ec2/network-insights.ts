@@ -8,18 +8,18 @@ import type {
   DescribeNetworkInsightsPathsResult, Explanation, NetworkInsightsAnalysis, NetworkInsightsPath, PathComponent,
   StartNetworkInsightsAnalysisRequest, StartNetworkInsightsAnalysisResult,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { Doc } from '../../store/store.ts';
 import { arn, newId } from './ids.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs, registerTaggable, docTaggable } from './tags.ts';
-import { KIND, type EniDoc, type InstanceDoc, type TagPair } from './model.ts';
+import { KIND, type EniDoc, type InstanceDoc, type TagPair } from '../../core/documents/ec2.ts';
 import { canReach, type EstateView } from '../../analysis/reach.ts';
-import { planeOf, liveView } from '../network/live-view.ts';
-import { protocolNumber, type RuleInput } from '../../network/policy.ts';
-import type { GateResult, Verdict } from '../../network/dataplane.ts';
+import { planeOf, liveView } from '../../traffic/live-view.ts';
+import { protocolNumber, type RuleInput } from '../../dataplane/sg-policy.ts';
+import type { GateResult, Verdict } from '../../dataplane/dataplane.ts';
 
 const PATH = 'network-insights-path';
 const ANALYSIS = 'network-insights-analysis';

@@ -1,6 +1,6 @@
 // Elastic network interfaces: where security groups live. Addresses come from the subnet
 // (AWS reserves the first four and the last address); at most 5 groups per interface.
-import { crypto } from '../../lazy.ts';
+import { crypto } from '../../core/lazy.ts';
 import type {
   AssignIpv6AddressesRequest, AssignIpv6AddressesResult, AssignPrivateIpAddressesRequest, AssignPrivateIpAddressesResult,
   AttachNetworkInterfaceRequest, AttachNetworkInterfaceResult, ConnectionTrackingSpecificationRequest,
@@ -9,11 +9,11 @@ import type {
   DescribeNetworkInterfacesResult, DetachNetworkInterfaceRequest, ModifyNetworkInterfaceAttributeRequest, NetworkInterface,
   UnassignIpv6AddressesRequest, UnassignIpv6AddressesResult, UnassignPrivateIpAddressesRequest,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
-import { addressToBigInt, bigIntToAddress, containsAddress, last, parseCidr } from '../../net/cidr.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
+import { addressToBigInt, bigIntToAddress, containsAddress, last, parseCidr } from '../../core/cidr.ts';
 import { ID_PATTERN, newId } from './ids.ts';
-import { KIND, type ConnTrack, type EniDoc, type InstanceDoc, type SecurityGroupDoc, type SubnetDoc } from './model.ts';
+import { KIND, type ConnTrack, type EniDoc, type InstanceDoc, type SecurityGroupDoc, type SubnetDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';

@@ -1,4 +1,4 @@
-import { ApiError } from '../../gateway/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 import type { Doc } from '../../store/store.ts';
 
 /**

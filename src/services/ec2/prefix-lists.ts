@@ -1,6 +1,6 @@
 // Managed prefix lists: customer-managed lists with versions, and the AWS-managed lists every
 // region has. Security-group rules referencing a list weigh its MaxEntries in the rule quota.
-import { crypto } from '../../lazy.ts';
+import { crypto } from '../../core/lazy.ts';
 import type {
   CreateManagedPrefixListRequest, CreateManagedPrefixListResult, DeleteManagedPrefixListRequest, DeleteManagedPrefixListResult,
   DescribeManagedPrefixListsRequest, DescribeManagedPrefixListsResult, DescribePrefixListsRequest, DescribePrefixListsResult,
@@ -8,11 +8,11 @@ import type {
   GetManagedPrefixListEntriesResult, ManagedPrefixList, ModifyManagedPrefixListRequest, ModifyManagedPrefixListResult,
   RestoreManagedPrefixListVersionRequest, RestoreManagedPrefixListVersionResult,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
-import { formatCidr, parseCidr } from '../../net/cidr.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
+import { formatCidr, parseCidr } from '../../core/cidr.ts';
 import { arn, newId } from './ids.ts';
-import { KIND, type PrefixListDoc, type PrefixListEntry, type SecurityGroupDoc } from './model.ts';
+import { KIND, type PrefixListDoc, type PrefixListEntry, type SecurityGroupDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';

@@ -1,11 +1,11 @@
 // Security-group rule semantics: how an IpPermission becomes rules (one per CIDR / IPv6 CIDR /
 // group / prefix list), protocol and port validation as AWS does it, and the wire forms back.
 import type { IpPermission, SecurityGroupRule } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
-import { formatCidr, parseCidr } from '../../net/cidr.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
+import { formatCidr, parseCidr } from '../../core/cidr.ts';
 import { arn } from './ids.ts';
-import type { RuleDoc, SecurityGroupDoc } from './model.ts';
+import type { RuleDoc, SecurityGroupDoc } from '../../core/documents/ec2.ts';
 import { tagList } from './filters.ts';
 
 /** A rule before it has an id: what a permission asks for. */

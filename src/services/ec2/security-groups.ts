@@ -10,11 +10,11 @@ import type {
   UpdateSecurityGroupRuleDescriptionsEgressRequest, UpdateSecurityGroupRuleDescriptionsEgressResult,
   UpdateSecurityGroupRuleDescriptionsIngressRequest, UpdateSecurityGroupRuleDescriptionsIngressResult, RevokedSecurityGroupRule,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
 import { regional, type Store } from '../../store/store.ts';
 import { arn, ID_PATTERN, newId } from './ids.ts';
-import { KIND, type RuleDoc, type SecurityGroupDoc, type TagPair, type VpcDoc } from './model.ts';
+import { KIND, type RuleDoc, type SecurityGroupDoc, type TagPair, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { registerTaggable, tagsFromSpecs, type Taggable } from './tags.ts';

@@ -3,11 +3,11 @@ import type {
   CreateSubnetRequest, CreateSubnetResult, DeleteSubnetRequest, DescribeSubnetsRequest, DescribeSubnetsResult,
   ModifySubnetAttributeRequest, Subnet, AssociateSubnetCidrBlockRequest, AssociateSubnetCidrBlockResult,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
-import { containsCidr, formatCidr, overlaps, parseCidr, size } from '../../net/cidr.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
+import { containsCidr, formatCidr, overlaps, parseCidr, size } from '../../core/cidr.ts';
 import { arn, ID_PATTERN, newId } from './ids.ts';
-import { KIND, type SubnetDoc, type TagPair, type VpcDoc } from './model.ts';
+import { KIND, type SubnetDoc, type TagPair, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';

@@ -2,9 +2,9 @@
 import type {
   CreateTagsRequest, DeleteTagsRequest, DescribeTagsRequest, DescribeTagsResult, TagSpecification,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
-import type { TagPair } from './model.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
+import type { TagPair } from '../../core/documents/ec2.ts';
 import { compileFilters } from './filters.ts';
 import { paginate } from './paging.ts';
 import type { Doc } from '../../store/store.ts';

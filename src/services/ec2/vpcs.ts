@@ -5,11 +5,11 @@ import type {
   DescribeAvailabilityZonesRequest, DescribeAvailabilityZonesResult, DescribeVpcsRequest, DescribeVpcsResult,
   DisassociateVpcCidrBlockRequest, DisassociateVpcCidrBlockResult, Vpc, CreateDefaultVpcRequest, CreateDefaultVpcResult,
 } from '@aws-sdk/client-ec2';
-import { ApiError, err } from '../../gateway/errors.ts';
-import type { Ctx } from '../../gateway/context.ts';
-import { canonicalCidr, formatCidr, overlaps, parseCidr } from '../../net/cidr.ts';
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
+import { canonicalCidr, formatCidr, overlaps, parseCidr } from '../../core/cidr.ts';
 import { newId, ID_PATTERN } from './ids.ts';
-import { KIND, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from './model.ts';
+import { KIND, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';

@@ -5,11 +5,11 @@ import type {
   GetAccessKeyLastUsedRequest, GetAccessKeyLastUsedResponse, ListAccessKeysRequest, ListAccessKeysResponse,
   UpdateAccessKeyRequest,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { limitExceeded, noSuchEntity } from './errors.ts';
 import { newAccessKeyId, newSecretAccessKey } from './ids.ts';
 import { getUser, idOf } from './lookups.ts';
-import { GLOBAL, IAM_KIND, type AccessKeyDoc, type UserDoc } from './model.ts';
+import { GLOBAL, IAM_KIND, type AccessKeyDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
 import { keysOf, nonUserCaller } from './users.ts';

@@ -4,11 +4,11 @@ import type {
   ListAttachedRolePoliciesRequest, ListAttachedRolePoliciesResponse, ListAttachedUserPoliciesRequest,
   ListAttachedUserPoliciesResponse, ListEntitiesForPolicyRequest, ListEntitiesForPolicyResponse,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicy } from './aws-managed.ts';
 import { limitExceeded, noSuchEntity } from './errors.ts';
 import { checkPolicyArn, getPolicy, getRole, getUser, idOf, localPolicy, rolesOf, usersOf } from './lookups.ts';
-import { IAM_KIND, type RoleDoc, type UserDoc } from './model.ts';
+import { IAM_KIND, type RoleDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
 import { Checks, checkPathPrefix } from './validate.ts';

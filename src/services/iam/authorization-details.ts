@@ -11,10 +11,10 @@ import type {
   AttachedPolicy, GetAccountAuthorizationDetailsRequest, GetAccountAuthorizationDetailsResponse, ManagedPolicyDetail,
   PolicyDetail, RoleDetail, UserDetail,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicies } from './aws-managed.ts';
 import { attachmentCount, boundaryCount, getPolicy, profilesWithRole, rolesOf, usersOf } from './lookups.ts';
-import { IAM_KIND, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from './model.ts';
+import { IAM_KIND, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { profileOut } from './instance-profiles.ts';
 import { truncation } from './output.ts';
 import { page } from './paging.ts';

@@ -1,7 +1,7 @@
 // AWS managed policies present in every account (arn:PARTITION:iam::aws:policy/NAME): read-only,
 // attachable, listed by ListPolicies with Scope All|AWS. Documents are the published default
 // versions (ReadOnlyAccess trimmed to the services an emulator user meets).
-import type { ManagedPolicyDoc } from './model.ts';
+import type { ManagedPolicyDoc } from '../../core/documents/iam.ts';
 
 interface Entry { policyId: string; versionId: string; createDate: string; updateDate: string; description: string; document: object }
 

@@ -1,6 +1,6 @@
 // The IAM operation table, assembled from the domain modules (index.ts registers it), plus the
 // names other parts of Palisade import from here.
-import type { Handler } from '../../gateway/context.ts';
+import type { Handler } from '../../core/context.ts';
 import { accessKeyHandlers } from './access-keys.ts';
 import { attachmentHandlers } from './attachments.ts';
 import { authorizationDetailsHandlers } from './authorization-details.ts';

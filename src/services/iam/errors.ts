@@ -1,6 +1,6 @@
 // IAM's error codes and HTTP statuses (the model's `error` blocks): the gateway renders them in
 // the query protocol's <ErrorResponse> shape.
-import { ApiError } from '../../gateway/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 
 export const noSuchEntity = (message: string) => new ApiError('NoSuchEntity', message, 404);
 export const alreadyExists = (message: string) => new ApiError('EntityAlreadyExists', message, 409);

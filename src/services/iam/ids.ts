@@ -1,8 +1,8 @@
 // IAM identifiers: unique ids (AROA… roles, AIDA… users, AIPA… instance profiles, ANPA…
 // managed policies: prefix + 17 characters, 21 in all), long-term access keys (AKIA + 16) with
 // their 40-character secrets, and ARNs (arn:PARTITION:iam::ACCOUNT:TYPE/PATH/NAME).
-import { crypto } from '../../lazy.ts';
-import type { Ctx } from '../../gateway/context.ts';
+import { crypto } from '../../core/lazy.ts';
+import type { Ctx } from '../../core/context.ts';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

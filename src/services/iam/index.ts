@@ -1,5 +1,5 @@
 // The IAM service (query protocol, global).
-import type { ServiceDef, Handler } from '../../gateway/context.ts';
+import type { ServiceDef, Handler } from '../../core/context.ts';
 import { loadModel } from '../../protocol/model.ts';
 
 import { iamCoreHandlers } from './core.ts';

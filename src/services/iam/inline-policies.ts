@@ -6,10 +6,10 @@ import type {
   GetUserPolicyResponse, ListRolePoliciesRequest, ListRolePoliciesResponse, ListUserPoliciesRequest, ListUserPoliciesResponse,
   PutRolePolicyRequest, PutUserPolicyRequest,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { noSuchEntity } from './errors.ts';
 import { getRole, getUser, POLICY_NAME_MAX } from './lookups.ts';
-import { IAM_KIND, type RoleDoc, type UserDoc } from './model.ts';
+import { IAM_KIND, type RoleDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { page } from './paging.ts';
 import { checkInlineSize, checkPolicyDocument, encodePolicyDocument } from './policy-grammar.ts';
 import { checkName } from './validate.ts';

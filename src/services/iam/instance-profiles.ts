@@ -7,11 +7,11 @@ import type {
   ListInstanceProfilesForRoleResponse, ListInstanceProfilesRequest, ListInstanceProfilesResponse,
   RemoveRoleFromInstanceProfileRequest, TagInstanceProfileRequest, UntagInstanceProfileRequest,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { alreadyExists, deleteConflict, limitExceeded, noSuchEntity } from './errors.ts';
 import { iamArn, uniqueId } from './ids.ts';
 import { findRole, getProfile, getRole, idOf, PROFILE_NAME_MAX, profilesOf, profilesWithRole } from './lookups.ts';
-import { IAM_KIND, type InstanceProfileDoc, type RoleDoc } from './model.ts';
+import { IAM_KIND, type InstanceProfileDoc, type RoleDoc } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
 import { roleOut } from './roles.ts';

@@ -1,9 +1,9 @@
 // Finding IAM entities by name (case-insensitively: the document id is the lower-cased name) or,
 // for managed policies, by ARN — with IAM's validation and NoSuchEntity messages.
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicy } from './aws-managed.ts';
 import { invalidInput, noSuchPolicy, noSuchProfile, noSuchRole, noSuchUser } from './errors.ts';
-import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from './model.ts';
+import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { POLICY_ARN } from './ids.ts';
 import { Checks, checkName } from './validate.ts';
 

@@ -8,12 +8,12 @@ import type {
   ListPolicyVersionsResponse, Policy, PolicyVersion as SdkPolicyVersion, SetDefaultPolicyVersionRequest, TagPolicyRequest,
   UntagPolicyRequest,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicies } from './aws-managed.ts';
 import { alreadyExists, deleteConflict, invalidInput, limitExceeded, noSuchEntity } from './errors.ts';
 import { iamArn, uniqueId } from './ids.ts';
 import { attachmentCount, boundaryCount, getPolicy, idOf, POLICY_NAME_MAX } from './lookups.ts';
-import { IAM_KIND, type ManagedPolicyDoc, type PolicyVersion } from './model.ts';
+import { IAM_KIND, type ManagedPolicyDoc, type PolicyVersion } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
 import { checkManagedSize, checkPolicyDocument, encodePolicyDocument } from './policy-grammar.ts';

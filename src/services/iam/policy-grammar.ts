@@ -8,7 +8,7 @@
 // elements (Principal / Resource), then action vendors. Finally the document must be one the
 // evaluator (src/auth/policy.ts) can load, so `--auth enforce` and STS never meet a policy they
 // cannot read.
-import { parsePolicy } from '../../auth/policy.ts';
+import { parsePolicy } from '../../auth/iam-policy.ts';
 import { limitExceeded, malformedPolicy } from './errors.ts';
 import { Checks } from './validate.ts';
 

@@ -7,11 +7,11 @@ import type {
   PutRolePermissionsBoundaryRequest, Role, RoleLastUsed, TagRoleRequest, UntagRoleRequest, UpdateAssumeRolePolicyRequest,
   UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { alreadyExists, deleteConflict, noSuchEntity } from './errors.ts';
 import { iamArn, uniqueId } from './ids.ts';
 import { checkPolicyArn, findRole, getPolicy, getRole, idOf, profilesWithRole, rolesOf, ROLE_NAME_MAX } from './lookups.ts';
-import { IAM_KIND, type RoleDoc } from './model.ts';
+import { IAM_KIND, type RoleDoc } from '../../core/documents/iam.ts';
 import { page } from './paging.ts';
 import { truncation, type Empty } from './output.ts';
 import { checkPolicyDocument, checkTrustSize, encodePolicyDocument } from './policy-grammar.ts';

@@ -2,9 +2,9 @@
 // 1–128 and values 0–256 characters of letters, digits, white space and `_.:/=+-@`. Keys are
 // case-insensitive in IAM: tagging with an existing key in another case replaces that tag.
 import type { Tag } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import type { Doc } from '../../store/store.ts';
-import type { IamTag } from './model.ts';
+import type { IamTag } from '../../core/documents/iam.ts';
 import { invalidInput, limitExceeded } from './errors.ts';
 import { page, type Page } from './paging.ts';
 import { Checks } from './validate.ts';

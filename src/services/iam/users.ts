@@ -5,11 +5,11 @@ import type {
   GetUserResponse, ListUserTagsRequest, ListUserTagsResponse, ListUsersRequest, ListUsersResponse,
   PutUserPermissionsBoundaryRequest, TagUserRequest, UntagUserRequest, UpdateUserRequest, User,
 } from '@aws-sdk/client-iam';
-import type { Ctx } from '../../gateway/context.ts';
+import type { Ctx } from '../../core/context.ts';
 import { alreadyExists, deleteConflict, noSuchEntity, validationError } from './errors.ts';
 import { iamArn, uniqueId } from './ids.ts';
 import { checkPolicyArn, getPolicy, getUser, idOf, USER_NAME_MAX, usersOf } from './lookups.ts';
-import { GLOBAL, IAM_KIND, type AccessKeyDoc, type UserDoc } from './model.ts';
+import { GLOBAL, IAM_KIND, type AccessKeyDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
 import { checkTags, listTags, tagDoc, tagsOut, untagDoc } from './tags.ts';

@@ -17,7 +17,7 @@
 // backtracking (see delimitedMatcher), and the pattern itself is at most 1024 characters.
 import type { RE2JS } from 're2js';
 import { compileWildcard, type WildcardMatcher } from '../../core/wildcard.ts';
-import { loadPackage } from '../../lazy.ts';
+import { loadPackage } from '../../core/lazy.ts';
 
 /** re2js (~260 KB) is loaded on the first regular expression, not at start (see lazy.ts). */
 let re2: typeof RE2JS | undefined;

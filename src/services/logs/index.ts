@@ -9,8 +9,8 @@ import type {
   PutRetentionPolicyRequest, RejectedLogEventsInfo, DeleteLogStreamRequest,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type Database from 'better-sqlite3';
-import type { Ctx, Handler, ServiceDef } from '../../gateway/context.ts';
-import { ApiError } from '../../gateway/errors.ts';
+import type { Ctx, Handler, ServiceDef } from '../../core/context.ts';
+import { ApiError } from '../../core/errors.ts';
 import { loadModel } from '../../protocol/model.ts';
 import type { Doc, Store } from '../../store/store.ts';
 import { compileFilterPattern, FilterPatternError } from './filter-pattern.ts';

@@ -4,16 +4,16 @@
 // prefix, delimiter, max-keys and continuation tokens). Path-style (`/bucket/key`) and
 // `bucket.localhost` hosts. Requests are routed here by their SigV4 scope's service, `s3`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { zlib, crypto } from '../../lazy.ts';
+import { zlib, crypto } from '../../core/lazy.ts';
 import type { Extension, Gateway } from '../../gateway/server.ts';
-import type { Ctx, ServiceDef } from '../../gateway/context.ts';
-import { ApiError } from '../../gateway/errors.ts';
+import type { Ctx, ServiceDef } from '../../core/context.ts';
+import { ApiError } from '../../core/errors.ts';
 import { credentialScope, partitionOf } from '../../gateway/sigv4-scope.ts';
 import { authenticate, authError } from '../../auth/authenticate.ts';
 import { isKnownRegion } from '../../core/regions.ts';
 import { resolvePrincipal, type Principal } from '../../auth/principals.ts';
 import { regional } from '../../store/store.ts';
-import { createLogger, type Logger } from '../../log.ts';
+import { createLogger, type Logger } from '../../core/log.ts';
 import { S3Storage, type BucketRow, type ObjectInfo, type ObjectRow } from './storage.ts';
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';

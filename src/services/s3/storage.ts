@@ -2,7 +2,7 @@
 // under `<stateDir>/s3/<account>/<bucket>/` — or, when state is in memory, in the in-memory
 // database itself. Bucket names are one namespace for all accounts (as in AWS); each bucket
 // belongs to the account that created it.
-import { crypto } from '../../lazy.ts';
+import { crypto } from '../../core/lazy.ts';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';

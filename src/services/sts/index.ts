@@ -6,14 +6,14 @@ import type {
   DecodeAuthorizationMessageResponse, GetAccessKeyInfoRequest, GetAccessKeyInfoResponse, GetCallerIdentityResponse,
   GetSessionTokenRequest, GetSessionTokenResponse, Credentials,
 } from '@aws-sdk/client-sts';
-import { crypto } from '../../lazy.ts';
-import type { Ctx, ServiceDef, Handler } from '../../gateway/context.ts';
-import { ApiError } from '../../gateway/errors.ts';
+import { crypto } from '../../core/lazy.ts';
+import type { Ctx, ServiceDef, Handler } from '../../core/context.ts';
+import { ApiError } from '../../core/errors.ts';
 import { loadModel } from '../../protocol/model.ts';
-import { GLOBAL, IAM_KIND, type AccessKeyDoc, type RoleDoc } from '../iam/model.ts';
+import { GLOBAL, IAM_KIND, type AccessKeyDoc, type RoleDoc } from '../../core/documents/iam.ts';
 import { mintSession, pruneSessions } from '../../auth/credentials.ts';
 import type { Principal, SessionDoc } from '../../auth/principals.ts';
-import { evaluateTrust, parsePolicy, type RequestContext } from '../../auth/policy.ts';
+import { evaluateTrust, parsePolicy, type RequestContext } from '../../auth/iam-policy.ts';
 import { decodeAuthorizationMessage } from '../../auth/authz-message.ts';
 import { readSamlResponse } from './saml.ts';
 

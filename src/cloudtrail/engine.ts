@@ -7,13 +7,13 @@
 // is advanced past the due time), after FLUSH_EVERY new events, or when flush() is called.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { zlib, crypto } from '../lazy.ts';
+import { zlib, crypto } from '../core/lazy.ts';
 import type { Store, Doc } from '../store/store.ts';
-import type { Clock } from '../clock.ts';
-import type { Ctx, ServerConfig, ServiceDef } from '../gateway/context.ts';
-import type { ApiError } from '../gateway/errors.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Ctx, ServerConfig, ServiceDef } from '../core/context.ts';
+import type { ApiError } from '../core/errors.ts';
 import type { CallObserver } from '../gateway/server.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { EventStore, RETENTION_MS } from './events.ts';
 import { buildEvent } from './record.ts';
 

@@ -1,9 +1,9 @@
 // The live estate as the analysis sees it: the server's own data plane (kept current from the
 // store) plus which instance each interface belongs to.
-import type { Store } from '../../store/store.ts';
-import type { DataPlane } from '../../network/dataplane.ts';
-import type { EstateView } from '../../analysis/reach.ts';
-import { KIND, type EniDoc } from '../ec2/model.ts';
+import type { Store } from '../store/store.ts';
+import type { DataPlane } from '../dataplane/dataplane.ts';
+import type { EstateView } from '../analysis/reach.ts';
+import { KIND, type EniDoc } from '../core/documents/ec2.ts';
 
 const planes = new WeakMap<Store, DataPlane>();
 const settlers = new WeakMap<DataPlane, () => void>();

@@ -3,7 +3,7 @@
 // caller resolves who the endpoints are.
 import type { Address } from './addresses.ts';
 import { ConnTrack, DEFAULT_TIMEOUTS, flowKey, type Timeouts } from './conntrack.ts';
-import { Policy, portPoint, type Direction, type GateQuery, type RuleInput } from './policy.ts';
+import { Policy, portPoint, type Direction, type GateQuery, type RuleInput } from './sg-policy.ts';
 
 export type Endpoint =
   | { kind: 'interface'; interfaceId: string; address: Address; text: string; /** the address the far side sees, if not `address` (public IP) */ seenAs?: { address: Address; text: string } }

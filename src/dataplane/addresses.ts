@@ -1,6 +1,6 @@
 // Address sets for the data plane: sorted, merged intervals searched by bisection. IPv4 as
 // plain numbers (the hot path), IPv6 as bigints.
-import { addressToBigInt, parseCidr } from '../net/cidr.ts';
+import { addressToBigInt, parseCidr } from '../core/cidr.ts';
 
 export type Address = { family: 4; v: number } | { family: 6; v: bigint };
 

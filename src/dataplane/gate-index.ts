@@ -45,7 +45,7 @@
 // past that test reads the segment, the chunk's finer filter and, for a covered port, a few
 // bounds and a segment.
 import { cidrRange, Set6 } from './addresses.ts';
-import type { RuleInput } from './policy.ts';
+import type { RuleInput } from './sg-policy.ts';
 
 export const HDR = 9;
 /** Header word 3: the table of other protocols' port entries. */

@@ -1,7 +1,7 @@
 // One API call → one CloudTrail management event in AWS's record format (eventVersion 1.11).
-import { uuid } from '../unique.ts';
-import type { Ctx, ServiceDef } from '../gateway/context.ts';
-import type { ApiError } from '../gateway/errors.ts';
+import { uuid } from '../core/unique.ts';
+import type { Ctx, ServiceDef } from '../core/context.ts';
+import type { ApiError } from '../core/errors.ts';
 import type { Principal } from '../auth/principals.ts';
 import { ParamFormatter, isoSeconds } from './format.ts';
 import { findResources, type LookupResource } from './resources.ts';

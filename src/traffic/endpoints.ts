@@ -3,10 +3,10 @@
 // path between them: private addresses reach each other inside one VPC; the internet reaches an
 // interface only at its public address. (Route tables, gateways, peering and network ACLs are
 // not modelled yet: every VPC behaves as if it had an internet gateway and a default route.)
-import type { Store } from '../../store/store.ts';
-import { parseAddress, type Address } from '../../network/addresses.ts';
-import type { Endpoint } from '../../network/dataplane.ts';
-import { KIND, type EniDoc, type InstanceDoc } from '../ec2/model.ts';
+import type { Store } from '../store/store.ts';
+import { parseAddress, type Address } from '../dataplane/addresses.ts';
+import type { Endpoint } from '../dataplane/dataplane.ts';
+import { KIND, type EniDoc, type InstanceDoc } from '../core/documents/ec2.ts';
 
 export class EndpointError extends Error {
   constructor(message: string, readonly status = 400) {

@@ -4,11 +4,11 @@
 // at once. Changes wait in a queue until then, the latest state of each resource in the order of
 // its last change: a burst of API calls (a Terraform apply, authorize/revoke pairs) costs no
 // compiles until traffic is judged, and a group changed ten times compiles once.
-import type { Store, ChangeEvent } from '../../store/store.ts';
-import type { DataPlane } from '../../network/dataplane.ts';
-import type { RuleInput } from '../../network/policy.ts';
-import { KIND, type EniDoc, type PrefixListDoc, type SecurityGroupDoc } from '../ec2/model.ts';
-import { awsPrefixLists } from '../ec2/prefix-lists.ts';
+import type { Store, ChangeEvent } from '../store/store.ts';
+import type { DataPlane } from '../dataplane/dataplane.ts';
+import type { RuleInput } from '../dataplane/sg-policy.ts';
+import { KIND, type EniDoc, type PrefixListDoc, type SecurityGroupDoc } from '../core/documents/ec2.ts';
+import { awsPrefixLists } from '../services/ec2/prefix-lists.ts';
 
 function rulesOf(g: SecurityGroupDoc): RuleInput[] {
   return g.rules.map((r) => ({

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import {
   evaluate, evaluateTrust, matchesPrincipal, parsePolicy, PolicyParseError,
   type Decision, type ParsedPolicy, type PolicyStatement, type RequestContext,
-} from '../src/auth/policy.ts';
+} from '../src/auth/iam-policy.ts';
 import { compileTemplate, globMatch, matchTemplate, toRegExp, tokenize } from '../src/auth/policy-glob.ts';
 
 type Stmt = Record<string, unknown>;

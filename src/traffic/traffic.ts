@@ -1,18 +1,18 @@
 // Traffic through the data plane, as the admin API offers it (routes in src/admin-api/routes.ts):
 // batches of "what if" verdicts, connections opened and driven packet by packet (recorded by flow
 // logs), and reachability questions. No HTTP here: bodies arrive validated (admin-api/schemas.ts).
-import { crypto } from '../../lazy.ts';
-import type { Store } from '../../store/store.ts';
-import type { Clock } from '../../clock.ts';
-import type { ServerConfig } from '../../gateway/context.ts';
-import type { DataPlane, GateResult, Observation, Packet, Verdict } from '../../network/dataplane.ts';
-import { protoByName } from '../../network/policy.ts';
-import { TCP } from '../../network/conntrack.ts';
-import { BoundedTable } from '../../core/bounded-table.ts';
-import type { RuleInput } from '../../network/policy.ts';
+import { crypto } from '../core/lazy.ts';
+import type { Store } from '../store/store.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ServerConfig } from '../core/context.ts';
+import type { DataPlane, GateResult, Observation, Packet, Verdict } from '../dataplane/dataplane.ts';
+import { protoByName } from '../dataplane/sg-policy.ts';
+import { TCP } from '../dataplane/conntrack.ts';
+import { BoundedTable } from '../core/bounded-table.ts';
+import type { RuleInput } from '../dataplane/sg-policy.ts';
 import { EndpointError, path, resolveEndpoint, type Resolved } from './endpoints.ts';
 import { liveView, settle } from './live-view.ts';
-import { canReach, whoCanReach } from '../../analysis/reach.ts';
+import { canReach, whoCanReach } from '../analysis/reach.ts';
 
 /** A flow as callers describe it (the admin API validates these fields: admin-api/schemas.ts). */
 export interface FlowSpec {
