@@ -452,7 +452,7 @@ describe('progress bar', () => {
         p.update(5, 10, 'security-groups.json');
         p.end();
         if (tty) {
-          assert.match(stream.out, /importing \[#{15}\.{15}\]  50% security-groups\.json/);
+          assert.match(stream.out, /importing \[#{15}\.{15}\] {2}50% security-groups\.json/);
           assert.match(stream.out, /\r {99}\r$/, 'cleared at the end');
         } else assert.equal(stream.out, '');
       }

@@ -40,7 +40,7 @@ const ct = (url: string, opts: { region?: string; credentials?: Creds } = {}) =>
 const iam = (url: string, credentials: Creds = CREDS) => new IAMClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
 const sts = (url: string, credentials: Creds) => new STSClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const record = (e: Event): any => JSON.parse(e.CloudTrailEvent!);
 
 async function lookup(c: CloudTrailClient, attr?: LookupAttribute, extra: Record<string, unknown> = {}): Promise<Event[]> {

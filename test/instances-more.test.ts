@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AssignIpv6AddressesCommand, AssociateIamInstanceProfileCommand, AssociateVpcCidrBlockCommand, AssignPrivateIpAddressesCommand,
+  AssignIpv6AddressesCommand, AssociateIamInstanceProfileCommand, AssignPrivateIpAddressesCommand,
   CreateNetworkInterfaceCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstanceStatusCommand, DescribeIamInstanceProfileAssociationsCommand,
   DescribeVpcsCommand, DisassociateIamInstanceProfileCommand, RunInstancesCommand, StopInstancesCommand, UnassignIpv6AddressesCommand,
   UnassignPrivateIpAddressesCommand, DescribeNetworkInterfacesCommand, ModifySubnetAttributeCommand, type EC2Client,

@@ -40,7 +40,7 @@ export async function signedFetch(endpoint: string, call: SignedCall): Promise<R
     return await fetch(url, { method: call.method, headers, ...(call.body !== undefined ? { body: call.body } : {}) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new Error(`cannot reach Palisade at ${endpoint}${cause ? ` (${cause})` : ''}: is it running? (palisade start; or give --endpoint / AWS_ENDPOINT_URL)`);
+    throw new Error(`cannot reach Palisade at ${endpoint}${cause ? ` (${cause})` : ''}: is it running? (palisade start; or give --endpoint / AWS_ENDPOINT_URL)`, { cause: e });
   }
 }
 

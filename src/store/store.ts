@@ -58,7 +58,7 @@ function takeLock(location: string): BetterSqlite3.Database {
   } catch (e) {
     lock.close();
     if ((e as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new Error(`the state directory ${location} is in use by another Palisade server: stop it, or give this one another --state-dir (or --in-memory)`);
+      throw new Error(`the state directory ${location} is in use by another Palisade server: stop it, or give this one another --state-dir (or --in-memory)`, { cause: e });
     }
     throw e;
   }
@@ -333,7 +333,7 @@ export class Store {
   private boundWal(): void {
     if (!this.walFile || ++this.commitsSinceWalCheck < WAL_CHECK_EVERY) return;
     this.commitsSinceWalCheck = 0;
-    let size = 0;
+    let size: number;
     try {
       size = statSync(this.walFile).size;
     } catch {

@@ -260,7 +260,6 @@ function indexRuleIds(rules: SecurityGroupRule[] | undefined): Map<string, RealI
 }
 
 const PEER_KINDS = ['IpRanges', 'Ipv6Ranges', 'PrefixListIds', 'UserIdGroupPairs'] as const;
-type PeerKind = (typeof PEER_KINDS)[number];
 type PeerEntry = { CidrIp?: string; CidrIpv6?: string; PrefixListId?: string; GroupId?: string; UserId?: string; Description?: string };
 
 /** The group's rules in rulesOfGroup's order, each paired with the permission entry it came from. */
