@@ -8,7 +8,7 @@ import type { Store, ChangeEvent } from '../store/store.ts';
 import type { DataPlane } from '../dataplane/dataplane.ts';
 import type { RuleInput } from '../dataplane/sg-policy.ts';
 import { KIND, type EniDoc, type PrefixListDoc, type SecurityGroupDoc } from '../core/documents/ec2.ts';
-import { awsPrefixLists } from '../services/ec2/prefix-lists.ts';
+import { awsPrefixLists } from '../services/ec2/lookups.ts';
 
 function rulesOf(g: SecurityGroupDoc): RuleInput[] {
   return g.rules.map((r) => ({

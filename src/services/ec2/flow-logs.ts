@@ -24,9 +24,6 @@ import { KIND, type EniDoc, type FlowLogDoc, type SubnetDoc, type VpcDoc } from 
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { vpcNotFound } from './vpcs.ts';
-import { subnetNotFound } from './subnets.ts';
-import { eniNotFound } from './network-interfaces.ts';
 import { DEFAULT_FORMAT, formatVersion, LogFormatError, parseLogFormat } from '../../flowlogs/fields.ts';
 import {
   addPacket, closeWindows, DEFAULT_MAX_FLOWS_PER_INTERFACE, emptyWindow, restore, windowStart,
@@ -35,6 +32,7 @@ import {
 import { formatRecord, headerLine, s3ObjectKey } from '../../flowlogs/format.ts';
 import { deliverLogEvents } from '../logs/index.ts';
 import { findBucket, type S3Storage } from '../s3/storage.ts';
+import { eniNotFound, subnetNotFound, vpcNotFound } from './lookups.ts';
 
 export const flowLogNotFound = (id: string) => new ApiError('InvalidFlowLogId.NotFound', `These flow log ids in the input list are not found: [TotalCount: 1] ${id}`);
 

@@ -17,70 +17,12 @@ import { KIND, type EniDoc, type InstanceDoc, type MetadataOptions, type Securit
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { getSubnet, subnetDependents } from './subnets.ts';
-import { defaultVpc, vpcDependents } from './vpcs.ts';
-import { getGroupByName } from './security-groups.ts';
-import {
-  allocatePublicIp, checkConnTrack, checkInterfaceGroups, createEni, enisOf, getEni, groupIdentifiers, insufficient, privateDns,
-  publicDns, toNetworkInterface, GROUPS_PER_INTERFACE,
-} from './network-interfaces.ts';
+import { allocatePublicIp, checkConnTrack, checkInterfaceGroups, createEni, groupIdentifiers, insufficient, privateDns, publicDns, toNetworkInterface, GROUPS_PER_INTERFACE } from './network-interfaces.ts';
 import { IAM_KIND, type InstanceProfileDoc } from '../../core/documents/iam.ts';
+import { attachmentsChanged, defaultVpc, getEni, getGroupByName, getInstance, getInstances, getSubnet, instancesOf, interfacesOf, primaryInterface } from './lookups.ts';
 
 const STATE_CODE: Record<InstanceDoc['state'], number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
-/** Terminated instances stay visible for about an hour, as in AWS. */
-const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
 
-export const instanceNotFound = (ids: string[]) => new ApiError('InvalidInstanceID.NotFound',
-  ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`);
-
-function visible(ctx: Ctx, i: InstanceDoc): boolean {
-  return i.state !== 'terminated' || (i.terminatedAt ?? 0) + TERMINATED_VISIBLE_MS > ctx.clock.now();
-}
-
-export function instancesOf(ctx: Ctx): InstanceDoc[] {
-  return ctx.tx.all<InstanceDoc>(KIND.instance, ctx.scope).filter((i) => visible(ctx, i));
-}
-
-export function getInstances(ctx: Ctx, ids: string[] | undefined): InstanceDoc[] {
-  if (!ids?.length) throw err.missing('InstanceId');
-  for (const id of ids) if (!ID_PATTERN('i').test(id)) throw new ApiError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
-  const out = ids.map((id) => ctx.tx.get<InstanceDoc>(KIND.instance, ctx.scope, id));
-  const missing = ids.filter((_, n) => !out[n] || !visible(ctx, out[n]!));
-  if (missing.length) throw instanceNotFound(missing);
-  return out as InstanceDoc[];
-}
-
-export const getInstance = (ctx: Ctx, id: string | undefined) => getInstances(ctx, id ? [id] : undefined)[0]!;
-
-/** Interfaces by instance, built once per call (a call may ask for many instances). */
-const attachmentIndex = new WeakMap<Ctx, Map<string, EniDoc[]>>();
-export function interfacesOf(ctx: Ctx, instanceId: string): EniDoc[] {
-  let idx = attachmentIndex.get(ctx);
-  if (!idx) {
-    idx = new Map();
-    for (const e of enisOf(ctx)) {
-      if (!e.attachment) continue;
-      const list = idx.get(e.attachment.instanceId) ?? [];
-      list.push(e);
-      idx.set(e.attachment.instanceId, list);
-    }
-    for (const list of idx.values()) list.sort((a, b) => a.attachment!.deviceIndex - b.attachment!.deviceIndex);
-    attachmentIndex.set(ctx, idx);
-  }
-  return idx.get(instanceId) ?? [];
-}
-
-/** Forget the per-call index after this call changed attachments. */
-export function attachmentsChanged(ctx: Ctx): void {
-  attachmentIndex.delete(ctx);
-}
-
-export function primaryInterface(ctx: Ctx, instanceId: string): EniDoc | undefined {
-  return interfacesOf(ctx, instanceId).find((e) => e.attachment!.deviceIndex === 0);
-}
-
-subnetDependents.push((ctx, subnetId) => instancesOf(ctx).some((i) => i.subnetId === subnetId && i.state !== 'terminated'));
-vpcDependents.push((ctx, vpcId) => instancesOf(ctx).some((i) => i.vpcId === vpcId && i.state !== 'terminated'));
 
 // ---------------------------------------------------------------------------------------------
 // Instance profiles (IAM, global per account)

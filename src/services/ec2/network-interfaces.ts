@@ -12,35 +12,15 @@ import type {
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
 import { addressToBigInt, bigIntToAddress, containsAddress, last, parseCidr } from '../../core/cidr.ts';
-import { ID_PATTERN, newId } from './ids.ts';
+import { newId } from './ids.ts';
 import { KIND, type ConnTrack, type EniDoc, type InstanceDoc, type SecurityGroupDoc, type SubnetDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { getSubnet, subnetAddressUsers, subnetDependents } from './subnets.ts';
-import { getGroup, groupUsers } from './security-groups.ts';
-import { vpcDependents } from './vpcs.ts';
-import { attachmentsChanged } from './instances.ts';
+import { attachmentsChanged, enisOf, getEni, getGroup, getSubnet } from './lookups.ts';
 
 export const GROUPS_PER_INTERFACE = 5;
 
-export const eniNotFound = (id: string) => new ApiError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
-
-export function getEni(ctx: Ctx, id: string | undefined): EniDoc {
-  if (!id) throw err.missing('NetworkInterfaceId');
-  if (!ID_PATTERN('eni').test(id)) throw new ApiError('InvalidNetworkInterfaceID.Malformed', `Invalid id: "${id}" (expecting "eni-...")`);
-  const e = ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, id);
-  if (!e) throw eniNotFound(id);
-  return e;
-}
-
-export const enisOf = (ctx: Ctx) => ctx.tx.all<EniDoc>(KIND.eni, ctx.scope);
-
-// Dependencies other modules check.
-groupUsers.push((ctx, groupId) => enisOf(ctx).some((e) => e.groups.includes(groupId)));
-subnetDependents.push((ctx, subnetId) => enisOf(ctx).some((e) => e.subnetId === subnetId));
-subnetAddressUsers.push((ctx, subnetId) => enisOf(ctx).filter((e) => e.subnetId === subnetId).reduce((n, e) => n + e.privateIps.length, 0));
-vpcDependents.push((ctx, vpcId) => enisOf(ctx).some((e) => e.vpcId === vpcId));
 
 // ---------------------------------------------------------------------------------------------
 // Addresses

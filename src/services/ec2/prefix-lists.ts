@@ -1,6 +1,5 @@
 // Managed prefix lists: customer-managed lists with versions, and the AWS-managed lists every
 // region has. Security-group rules referencing a list weigh its MaxEntries in the rule quota.
-import { crypto } from '../../core/lazy.ts';
 import type {
   CreateManagedPrefixListRequest, CreateManagedPrefixListResult, DeleteManagedPrefixListRequest, DeleteManagedPrefixListResult,
   DescribeManagedPrefixListsRequest, DescribeManagedPrefixListsResult, DescribePrefixListsRequest, DescribePrefixListsResult,
@@ -17,43 +16,7 @@ import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
 import { quotaViolations } from './security-groups.ts';
-
-export const prefixListNotFound = (id: string) => new ApiError('InvalidPrefixListID.NotFound', `The prefix list ID '${id}' does not exist.`);
-
-/** AWS-managed lists: representative published ranges; weights as AWS documents them. */
-const AWS_LISTS: { name: (r: string) => string; family: 'IPv4' | 'IPv6'; weight: number; entries: string[] }[] = [
-  { name: (r) => `com.amazonaws.${r}.s3`, family: 'IPv4', weight: 1, entries: ['3.5.0.0/19', '16.182.0.0/16', '18.34.0.0/19', '52.216.0.0/15', '54.231.0.0/16'] },
-  { name: (r) => `com.amazonaws.${r}.dynamodb`, family: 'IPv4', weight: 1, entries: ['3.218.180.0/22', '35.71.64.0/22', '52.94.0.0/22'] },
-  { name: () => 'com.amazonaws.global.cloudfront.origin-facing', family: 'IPv4', weight: 55, entries: ['13.32.0.0/15', '18.160.0.0/15', '52.84.0.0/15', '54.182.0.0/16', '54.192.0.0/16', '54.230.0.0/16', '204.246.164.0/22', '205.251.192.0/19'] },
-  { name: () => 'com.amazonaws.global.ipv6.cloudfront.origin-facing', family: 'IPv6', weight: 55, entries: ['2600:9000:2000::/36', '2600:9000:1000::/36'] },
-];
-
-function awsLists(ctx: Ctx): PrefixListDoc[] {
-  return awsPrefixLists(ctx.region);
-}
-
-/** The AWS-managed prefix lists of a region (fixed ids per region). */
-export function awsPrefixLists(region: string): PrefixListDoc[] {
-  return AWS_LISTS.map((l, i) => {
-    const name = l.name(region);
-    const id = `pl-${crypto().createHash('sha256').update(`${region}/${name}`).digest('hex').slice(0, 8)}`;
-    const entries = l.entries.map((cidr) => ({ cidr }));
-    return { id, seq: -100 + i, name, family: l.family, maxEntries: l.weight, version: 1, entries, history: [entries], ownerId: 'AWS', state: 'create-complete', tags: [] };
-  });
-}
-
-export function findPrefixList(ctx: Ctx, id: string): PrefixListDoc | undefined {
-  return ctx.tx.get<PrefixListDoc>(KIND.prefixList, ctx.scope, id) ?? awsLists(ctx).find((l) => l.id === id);
-}
-
-/** What a rule referencing the list counts toward the group's rule quota. */
-export function prefixListWeight(ctx: Ctx, id: string): number {
-  return findPrefixList(ctx, id)?.maxEntries ?? 1;
-}
-
-export function prefixListCidrs(ctx: Ctx, id: string): string[] {
-  return findPrefixList(ctx, id)?.entries.map((e) => e.cidr) ?? [];
-}
+import { awsLists, findPrefixList, prefixListNotFound } from './lookups.ts';
 
 function getOwnList(ctx: Ctx, id: string | undefined): PrefixListDoc {
   if (!id) throw err.missing('PrefixListId');

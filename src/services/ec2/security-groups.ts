@@ -13,55 +13,20 @@ import type {
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
 import { regional, type Store } from '../../store/store.ts';
-import { arn, ID_PATTERN, newId } from './ids.ts';
+import { arn, newId } from './ids.ts';
 import { KIND, type RuleDoc, type SecurityGroupDoc, type TagPair, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { registerTaggable, tagsFromSpecs, type Taggable } from './tags.ts';
-import {
-  checkPorts, checkRuleDescription, cidr4, cidr6, describeForDuplicate, noPeer, normalizeProtocol, ruleKey,
-  toIpPermissions, toSecurityGroupRule, type RuleSpec,
-} from './rules.ts';
-import { findPrefixList, prefixListWeight } from './prefix-lists.ts';
-import { defaultVpc, getVpc } from './vpcs.ts';
+import { checkPorts, checkRuleDescription, cidr4, cidr6, describeForDuplicate, noPeer, normalizeProtocol, ruleKey, toIpPermissions, toSecurityGroupRule, type RuleSpec } from './rules.ts';
 import { reusableOutput } from '../../protocol/xml.ts';
+import { checkGroupId, defaultVpc, findPrefixList, getGroup, getGroupByName, getVpc, groupInUse, groupNotFound, prefixListWeight, resolveTarget } from './lookups.ts';
 
 export const RULES_PER_DIRECTION = 60;
 export const GROUPS_PER_REGION = 2500;
 
 // ---------------------------------------------------------------------------------------------
 // Lookups
-
-export const groupNotFound = (id: string) => new ApiError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
-
-function checkGroupId(id: string): void {
-  if (!ID_PATTERN('sg').test(id)) {
-    throw new ApiError('InvalidGroupId.Malformed', id === '' ? `The security-group ID '' is malformed` : `Invalid id: "${id}" (expecting "sg-...")`);
-  }
-}
-
-export function getGroup(ctx: Ctx, id: string, scope = ctx.scope): SecurityGroupDoc {
-  checkGroupId(id);
-  const g = ctx.tx.get<SecurityGroupDoc>(KIND.sg, scope, id);
-  if (!g) throw groupNotFound(id);
-  return g;
-}
-
-/** Names resolve only in the default VPC (case-insensitively), as AWS does. */
-export function getGroupByName(ctx: Ctx, name: string, scope = ctx.scope): SecurityGroupDoc {
-  const vpc = scope === ctx.scope ? defaultVpc(ctx) : ctx.tx.all<VpcDoc>(KIND.vpc, scope).find((v) => v.isDefault);
-  if (!vpc) throw new ApiError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
-  const lower = name.toLowerCase();
-  const g = ctx.tx.all<SecurityGroupDoc>(KIND.sg, scope).find((x) => x.vpcId === vpc.id && x.name.toLowerCase() === lower);
-  if (!g) throw new ApiError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpc.id}'`);
-  return g;
-}
-
-function resolveTarget(ctx: Ctx, groupId: string | undefined, groupName: string | undefined): SecurityGroupDoc {
-  if (groupId !== undefined) return getGroup(ctx, groupId);
-  if (groupName !== undefined) return getGroupByName(ctx, groupName);
-  throw err.missing('GroupId');
-}
 
 // Rule id → group id, per store and scope, kept current from the store's change events.
 const ruleIndexes = new WeakMap<Store, Map<string, Map<string, string>>>();
@@ -99,9 +64,6 @@ export function findRuleGroup(ctx: Ctx, ruleId: string): SecurityGroupDoc | unde
   }
   return ctx.tx.all<SecurityGroupDoc>(KIND.sg, ctx.scope).find((g) => g.rules.some((r) => r.id === ruleId));
 }
-
-/** Modules that attach groups (interfaces, instances…) report use here. */
-export const groupUsers: ((ctx: Ctx, groupId: string) => boolean)[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // Creation
@@ -434,7 +396,7 @@ export const securityGroupHandlers = {
       throw new ApiError('CannotDelete', `the specified group: "${g.id}" name: "default" cannot be deleted by a user`);
     }
     const referenced = ctx.tx.all<SecurityGroupDoc>(KIND.sg, ctx.scope).some((o) => o.id !== g.id && o.rules.some((r) => r.group?.groupId === g.id));
-    if (referenced || groupUsers.some((u) => u(ctx, g.id))) {
+    if (referenced || groupInUse(ctx, g.id)) {
       throw new ApiError('DependencyViolation', `resource ${g.id} has a dependent object`);
     }
     ctx.tx.delete(KIND.sg, ctx.scope, g.id);

@@ -12,17 +12,7 @@ import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
 import { zonesOf, type Zone } from './regions.ts';
-import { getVpc } from './vpcs.ts';
-
-export const subnetNotFound = (id: string) => new ApiError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
-
-export function getSubnet(ctx: Ctx, id: string | undefined): SubnetDoc {
-  if (!id) throw err.missing('SubnetId');
-  if (!ID_PATTERN('subnet').test(id)) throw new ApiError('InvalidSubnetID.Malformed', `Invalid id: "${id}" (expecting "subnet-...")`);
-  const s = ctx.tx.get<SubnetDoc>(KIND.subnet, ctx.scope, id);
-  if (!s) throw subnetNotFound(id);
-  return s;
-}
+import { getSubnet, getVpc, subnetAddressesInUse, subnetHasDependents, subnetNotFound } from './lookups.ts';
 
 export function createSubnetDoc(
   ctx: Ctx, vpc: VpcDoc, cidr: string, zone: Zone,
@@ -38,13 +28,9 @@ export function createSubnetDoc(
   return ctx.tx.put(KIND.subnet, ctx.scope, s);
 }
 
-/** Addresses in use in a subnet, counted by other modules (interfaces). */
-export const subnetAddressUsers: ((ctx: Ctx, subnetId: string) => number)[] = [];
-export const subnetDependents: ((ctx: Ctx, subnetId: string) => boolean)[] = [];
-
 export function toSubnet(ctx: Ctx, s: SubnetDoc): Subnet {
   const c = parseCidr(s.cidr)!;
-  const used = subnetAddressUsers.reduce((n, f) => n + f(ctx, s.id), 0);
+  const used = subnetAddressesInUse(ctx, s.id);
   return {
     SubnetId: s.id, VpcId: s.vpcId, CidrBlock: s.cidr, State: 'available',
     AvailabilityZone: s.az, AvailabilityZoneId: s.azId,
@@ -135,7 +121,7 @@ export const subnetHandlers = {
 
   DeleteSubnet(ctx: Ctx, input: DeleteSubnetRequest): Record<string, never> {
     const s = getSubnet(ctx, input.SubnetId);
-    if (subnetDependents.some((d) => d(ctx, s.id))) {
+    if (subnetHasDependents(ctx, s.id)) {
       throw new ApiError('DependencyViolation', `The subnet '${s.id}' has dependencies and cannot be deleted.`);
     }
     ctx.tx.delete(KIND.subnet, ctx.scope, s.id);

@@ -16,20 +16,7 @@ import { tagsFromSpecs } from './tags.ts';
 import { zonesOf } from './regions.ts';
 import { createDefaultGroup, addIpv6EgressToDefaultGroup } from './security-groups.ts';
 import { createSubnetDoc } from './subnets.ts';
-
-export const vpcNotFound = (id: string) => new ApiError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
-
-export function getVpc(ctx: Ctx, id: string | undefined): VpcDoc {
-  if (!id) throw err.missing('VpcId');
-  if (!ID_PATTERN('vpc').test(id)) throw new ApiError('InvalidVpcID.Malformed', `Invalid id: "${id}" (expecting "vpc-...")`);
-  const vpc = ctx.tx.get<VpcDoc>(KIND.vpc, ctx.scope, id);
-  if (!vpc) throw vpcNotFound(id);
-  return vpc;
-}
-
-export function defaultVpc(ctx: Ctx): VpcDoc | undefined {
-  return ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope).find((v) => v.isDefault);
-}
+import { defaultVpc, getVpc, vpcHasDependents } from './lookups.ts';
 
 /** A random /56 from Amazon's pool, as AmazonProvidedIpv6CidrBlock assigns. */
 function amazonIpv6Block(): string {
@@ -151,7 +138,7 @@ export const vpcHandlers = {
     const vpc = getVpc(ctx, input.VpcId);
     const subnets = ctx.tx.all<SubnetDoc>(KIND.subnet, ctx.scope).filter((s) => s.vpcId === vpc.id);
     const groups = ctx.tx.all<SecurityGroupDoc>(KIND.sg, ctx.scope).filter((g) => g.vpcId === vpc.id);
-    if (subnets.length || groups.some((g) => g.id !== vpc.defaultGroupId) || vpcDependents.some((d) => d(ctx, vpc.id))) {
+    if (subnets.length || groups.some((g) => g.id !== vpc.defaultGroupId) || vpcHasDependents(ctx, vpc.id)) {
       throw new ApiError('DependencyViolation', `The vpc '${vpc.id}' has dependencies and cannot be deleted.`);
     }
     for (const g of groups) ctx.tx.delete(KIND.sg, ctx.scope, g.id);
@@ -256,6 +243,3 @@ export const vpcHandlers = {
     };
   },
 };
-
-/** Other modules (network interfaces, instances…) register what keeps a VPC from deletion. */
-export const vpcDependents: ((ctx: Ctx, vpcId: string) => boolean)[] = [];

@@ -1,0 +1,213 @@
+// The read side of the EC2 documents that several handler files share: finding a resource by id
+// (with AWS's Malformed/NotFound errors), the defaults of a scope, and what still depends on a
+// resource (DependencyViolation). Handler files import from here, never from each other's
+// lookups, so the service has no import cycles.
+
+import { ApiError, err } from '../../core/errors.ts';
+import type { Ctx } from '../../core/context.ts';
+import { crypto } from '../../core/lazy.ts';
+import { KIND, type EniDoc, type InstanceDoc, type PrefixListDoc, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
+import { ID_PATTERN } from './ids.ts';
+
+// ---------------------------------------------------------------------------------------------
+// VPCs
+
+export const vpcNotFound = (id: string) => new ApiError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
+
+export function getVpc(ctx: Ctx, id: string | undefined): VpcDoc {
+  if (!id) throw err.missing('VpcId');
+  if (!ID_PATTERN('vpc').test(id)) throw new ApiError('InvalidVpcID.Malformed', `Invalid id: "${id}" (expecting "vpc-...")`);
+  const vpc = ctx.tx.get<VpcDoc>(KIND.vpc, ctx.scope, id);
+  if (!vpc) throw vpcNotFound(id);
+  return vpc;
+}
+
+export function defaultVpc(ctx: Ctx): VpcDoc | undefined {
+  return ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope).find((v) => v.isDefault);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Subnets
+
+export const subnetNotFound = (id: string) => new ApiError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
+
+export function getSubnet(ctx: Ctx, id: string | undefined): SubnetDoc {
+  if (!id) throw err.missing('SubnetId');
+  if (!ID_PATTERN('subnet').test(id)) throw new ApiError('InvalidSubnetID.Malformed', `Invalid id: "${id}" (expecting "subnet-...")`);
+  const s = ctx.tx.get<SubnetDoc>(KIND.subnet, ctx.scope, id);
+  if (!s) throw subnetNotFound(id);
+  return s;
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Security groups
+
+export const groupNotFound = (id: string) => new ApiError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+
+export function checkGroupId(id: string): void {
+  if (!ID_PATTERN('sg').test(id)) {
+    throw new ApiError('InvalidGroupId.Malformed', id === '' ? `The security-group ID '' is malformed` : `Invalid id: "${id}" (expecting "sg-...")`);
+  }
+}
+
+export function getGroup(ctx: Ctx, id: string, scope = ctx.scope): SecurityGroupDoc {
+  checkGroupId(id);
+  const g = ctx.tx.get<SecurityGroupDoc>(KIND.sg, scope, id);
+  if (!g) throw groupNotFound(id);
+  return g;
+}
+
+/** Names resolve only in the default VPC (case-insensitively), as AWS does. */
+export function getGroupByName(ctx: Ctx, name: string, scope = ctx.scope): SecurityGroupDoc {
+  const vpc = scope === ctx.scope ? defaultVpc(ctx) : ctx.tx.all<VpcDoc>(KIND.vpc, scope).find((v) => v.isDefault);
+  if (!vpc) throw new ApiError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+  const lower = name.toLowerCase();
+  const g = ctx.tx.all<SecurityGroupDoc>(KIND.sg, scope).find((x) => x.vpcId === vpc.id && x.name.toLowerCase() === lower);
+  if (!g) throw new ApiError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpc.id}'`);
+  return g;
+}
+
+export function resolveTarget(ctx: Ctx, groupId: string | undefined, groupName: string | undefined): SecurityGroupDoc {
+  if (groupId !== undefined) return getGroup(ctx, groupId);
+  if (groupName !== undefined) return getGroupByName(ctx, groupName);
+  throw err.missing('GroupId');
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Prefix lists (the account's own and AWS-managed)
+
+export const prefixListNotFound = (id: string) => new ApiError('InvalidPrefixListID.NotFound', `The prefix list ID '${id}' does not exist.`);
+
+/** AWS-managed lists: representative published ranges; weights as AWS documents them. */
+const AWS_LISTS: { name: (r: string) => string; family: 'IPv4' | 'IPv6'; weight: number; entries: string[] }[] = [
+  { name: (r) => `com.amazonaws.${r}.s3`, family: 'IPv4', weight: 1, entries: ['3.5.0.0/19', '16.182.0.0/16', '18.34.0.0/19', '52.216.0.0/15', '54.231.0.0/16'] },
+  { name: (r) => `com.amazonaws.${r}.dynamodb`, family: 'IPv4', weight: 1, entries: ['3.218.180.0/22', '35.71.64.0/22', '52.94.0.0/22'] },
+  { name: () => 'com.amazonaws.global.cloudfront.origin-facing', family: 'IPv4', weight: 55, entries: ['13.32.0.0/15', '18.160.0.0/15', '52.84.0.0/15', '54.182.0.0/16', '54.192.0.0/16', '54.230.0.0/16', '204.246.164.0/22', '205.251.192.0/19'] },
+  { name: () => 'com.amazonaws.global.ipv6.cloudfront.origin-facing', family: 'IPv6', weight: 55, entries: ['2600:9000:2000::/36', '2600:9000:1000::/36'] },
+];
+
+export function awsLists(ctx: Ctx): PrefixListDoc[] {
+  return awsPrefixLists(ctx.region);
+}
+
+/** The AWS-managed prefix lists of a region (fixed ids per region). */
+export function awsPrefixLists(region: string): PrefixListDoc[] {
+  return AWS_LISTS.map((l, i) => {
+    const name = l.name(region);
+    const id = `pl-${crypto().createHash('sha256').update(`${region}/${name}`).digest('hex').slice(0, 8)}`;
+    const entries = l.entries.map((cidr) => ({ cidr }));
+    return { id, seq: -100 + i, name, family: l.family, maxEntries: l.weight, version: 1, entries, history: [entries], ownerId: 'AWS', state: 'create-complete', tags: [] };
+  });
+}
+
+export function findPrefixList(ctx: Ctx, id: string): PrefixListDoc | undefined {
+  return ctx.tx.get<PrefixListDoc>(KIND.prefixList, ctx.scope, id) ?? awsLists(ctx).find((l) => l.id === id);
+}
+
+/** What a rule referencing the list counts toward the group's rule quota. */
+export function prefixListWeight(ctx: Ctx, id: string): number {
+  return findPrefixList(ctx, id)?.maxEntries ?? 1;
+}
+
+export function prefixListCidrs(ctx: Ctx, id: string): string[] {
+  return findPrefixList(ctx, id)?.entries.map((e) => e.cidr) ?? [];
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Network interfaces
+
+export const eniNotFound = (id: string) => new ApiError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
+
+export function getEni(ctx: Ctx, id: string | undefined): EniDoc {
+  if (!id) throw err.missing('NetworkInterfaceId');
+  if (!ID_PATTERN('eni').test(id)) throw new ApiError('InvalidNetworkInterfaceID.Malformed', `Invalid id: "${id}" (expecting "eni-...")`);
+  const e = ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, id);
+  if (!e) throw eniNotFound(id);
+  return e;
+}
+
+export const enisOf = (ctx: Ctx) => ctx.tx.all<EniDoc>(KIND.eni, ctx.scope);
+
+
+// ---------------------------------------------------------------------------------------------
+// Instances and their interfaces
+
+export const instanceNotFound = (ids: string[]) => new ApiError('InvalidInstanceID.NotFound',
+  ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`);
+
+/** Terminated instances stay visible for about an hour, as in AWS. */
+const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
+
+function visible(ctx: Ctx, i: InstanceDoc): boolean {
+  return i.state !== 'terminated' || (i.terminatedAt ?? 0) + TERMINATED_VISIBLE_MS > ctx.clock.now();
+}
+
+export function instancesOf(ctx: Ctx): InstanceDoc[] {
+  return ctx.tx.all<InstanceDoc>(KIND.instance, ctx.scope).filter((i) => visible(ctx, i));
+}
+
+export function getInstances(ctx: Ctx, ids: string[] | undefined): InstanceDoc[] {
+  if (!ids?.length) throw err.missing('InstanceId');
+  for (const id of ids) if (!ID_PATTERN('i').test(id)) throw new ApiError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
+  const out = ids.map((id) => ctx.tx.get<InstanceDoc>(KIND.instance, ctx.scope, id));
+  const missing = ids.filter((_, n) => !out[n] || !visible(ctx, out[n]!));
+  if (missing.length) throw instanceNotFound(missing);
+  return out as InstanceDoc[];
+}
+
+export const getInstance = (ctx: Ctx, id: string | undefined) => getInstances(ctx, id ? [id] : undefined)[0]!;
+
+/** Interfaces by instance, built once per call (a call may ask for many instances). */
+const attachmentIndex = new WeakMap<Ctx, Map<string, EniDoc[]>>();
+export function interfacesOf(ctx: Ctx, instanceId: string): EniDoc[] {
+  let idx = attachmentIndex.get(ctx);
+  if (!idx) {
+    idx = new Map();
+    for (const e of enisOf(ctx)) {
+      if (!e.attachment) continue;
+      const list = idx.get(e.attachment.instanceId) ?? [];
+      list.push(e);
+      idx.set(e.attachment.instanceId, list);
+    }
+    for (const list of idx.values()) list.sort((a, b) => a.attachment!.deviceIndex - b.attachment!.deviceIndex);
+    attachmentIndex.set(ctx, idx);
+  }
+  return idx.get(instanceId) ?? [];
+}
+
+/** Forget the per-call index after this call changed attachments. */
+export function attachmentsChanged(ctx: Ctx): void {
+  attachmentIndex.delete(ctx);
+}
+
+export function primaryInterface(ctx: Ctx, instanceId: string): EniDoc | undefined {
+  return interfacesOf(ctx, instanceId).find((e) => e.attachment!.deviceIndex === 0);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// What keeps a resource from deletion (AWS answers DependencyViolation)
+
+/** Interfaces and live instances in the VPC (subnets and groups are checked by DeleteVpc itself). */
+export function vpcHasDependents(ctx: Ctx, vpcId: string): boolean {
+  return enisOf(ctx).some((e) => e.vpcId === vpcId) || instancesOf(ctx).some((i) => i.vpcId === vpcId && i.state !== 'terminated');
+}
+
+/** Interfaces and live instances in the subnet. */
+export function subnetHasDependents(ctx: Ctx, subnetId: string): boolean {
+  return enisOf(ctx).some((e) => e.subnetId === subnetId) || instancesOf(ctx).some((i) => i.subnetId === subnetId && i.state !== 'terminated');
+}
+
+/** Private addresses the subnet's interfaces hold (AvailableIpAddressCount). */
+export function subnetAddressesInUse(ctx: Ctx, subnetId: string): number {
+  return enisOf(ctx).filter((e) => e.subnetId === subnetId).reduce((n, e) => n + e.privateIps.length, 0);
+}
+
+/** Interfaces that carry the group (DeleteSecurityGroup answers DependencyViolation). */
+export function groupInUse(ctx: Ctx, groupId: string): boolean {
+  return enisOf(ctx).some((e) => e.groups.includes(groupId));
+}
