@@ -15,7 +15,50 @@ const SERVICES = [
   { name: 'sts', pkg: '@aws-sdk/client-sts', protocol: 'query', version: '2011-06-15', xmlns: 'https://sts.amazonaws.com/doc/2011-06-15/' },
   { name: 'cloudtrail', pkg: '@aws-sdk/client-cloudtrail', protocol: 'json', target: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101' },
   { name: 'logs', pkg: '@aws-sdk/client-cloudwatch-logs', protocol: 'json', target: 'Logs_20140328' },
+  { name: 's3', pkg: '@aws-sdk/client-s3', protocol: 'rest', version: '2006-03-01', xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' },
 ];
+
+/** Smithy's timestamp schemas (4: the protocol's default for where the value goes, 5: date-time, 6: http-date, 7: epoch-seconds). */
+const TIMESTAMP_DEFAULT = 4;
+
+/**
+ * What a REST protocol needs of a member beyond its name and shape: where it travels (path label,
+ * query parameter, header, headers by prefix, the payload, the status code) and how its XML is
+ * written (attribute, namespace), its timestamp format when not the default, whether it streams.
+ */
+function restTraits(m, t, mns) {
+  if (t.httpLabel) m.l = 1;
+  if (t.httpQuery !== undefined) m.hq = t.httpQuery;
+  if (t.httpQueryParams) m.hqp = 1;
+  if (t.httpHeader !== undefined) m.h = t.httpHeader;
+  if (t.httpPrefixHeaders !== undefined) m.hp = t.httpPrefixHeaders;
+  if (t.httpPayload) m.p = 1;
+  if (t.httpResponseCode) m.rc = 1;
+  if (t.xmlAttribute) m.xa = 1;
+  if (t.xmlNamespace) m.xn = t.xmlNamespace;
+  if (t.streaming) m.st = 1;
+  if (mns.isTimestampSchema() && mns.getSchema() !== TIMESTAMP_DEFAULT) m.tf = mns.getSchema();
+}
+
+/**
+ * An operation's `http` trait as the service defines it. For S3 the SDK's schemas leave the
+ * bucket out of the URI (`/{Key+}?x-id=GetObject`): its endpoint rules put it in the host or the
+ * path. A server sees it in the path (path-style), so a label the input binds and the URI lacks
+ * is put back first, as S3's own model writes it (`/{Bucket}/{Key+}?x-id=GetObject`).
+ */
+function httpTrait(http, input) {
+  let [method, uri, code] = http;
+  if (input && !input.isUnitSchema()) {
+    for (const [member, mns] of input.structIterator()) {
+      if (!mns.getMergedTraits().httpLabel) continue;
+      const q = uri.indexOf('?');
+      const path = q < 0 ? uri : uri.slice(0, q);
+      if (path.includes(`{${member}}`) || path.includes(`{${member}+}`)) continue;
+      uri = `/{${member}}${path === '/' ? '' : path}${q < 0 ? '' : uri.slice(q)}`;
+    }
+  }
+  return [method, uri, code];
+}
 
 function scalarKind(ns) {
   if (ns.isBooleanSchema()) return '#boolean';
@@ -33,6 +76,7 @@ function scalarKind(ns) {
 
 function extract(svc) {
   const mod = require(svc.pkg);
+  const rest = svc.protocol === 'rest';
   const shapes = {};
   const ops = {};
   const errors = {};
@@ -44,6 +88,12 @@ function extract(svc) {
         const raw = ns.getSchema();
         const entry = { k: 'struct', m: {} };
         shapes[name] = entry;
+        if (rest) {
+          // The structure's own XML name and namespace (a member's traits may rename it in place).
+          const own = NormalizedSchema.of(raw).getOwnTraits();
+          if (own.xmlName) entry.x = own.xmlName;
+          if (own.xmlNamespace) entry.xn = own.xmlNamespace;
+        }
         const requiredCount = typeof raw[6] === 'number' ? raw[6] : 0;
         const names = raw[4] ?? [];
         if (requiredCount) entry.r = names.slice(0, requiredCount);
@@ -57,6 +107,7 @@ function extract(svc) {
           if (t.timestampFormat !== undefined) m.tf = t.timestampFormat;
           if (t.idempotencyToken) m.it = 1;
           if (t.sensitive) m.sn = 1;
+          if (rest) restTraits(m, t, mns);
           entry.m[member] = m;
         }
       }
@@ -86,6 +137,7 @@ function extract(svc) {
         i: input.isUnitSchema() ? null : ref(input),
         o: output.isUnitSchema() ? null : ref(output),
       };
+      if (rest) ops[raw[2]].h = httpTrait(raw[3].http, input);
     } else if (value[0] === -3) {
       // error schema: [-3, ns, name, traits, names, members]
       const traits = value[3] ?? {};

@@ -14,18 +14,50 @@ export interface Member {
   /** xmlName */ x?: string;
   /** xmlFlattened */ f?: 1;
   /** jsonName */ j?: string;
-  /** timestampFormat */ tf?: number;
+  /**
+   * timestampFormat, when not the protocol's default for where the value goes: Smithy's
+   * timestamp schemas, 5 date-time, 6 http-date, 7 epoch-seconds (see TIMESTAMP_FORMAT).
+   */
+  tf?: number;
   /** idempotencyToken */ it?: 1;
+  /** sensitive */ sn?: 1;
+  // REST-XML (protocol `rest`): where the member travels and how its XML is written.
+  /** httpLabel: a `{Name}` or `{Name+}` of the operation's URI */ l?: 1;
+  /** httpQuery: the query parameter's name */ hq?: string;
+  /** httpQueryParams: every query parameter not bound otherwise (a map) */ hqp?: 1;
+  /** httpHeader: the header's name */ h?: string;
+  /** httpPrefixHeaders: the prefix of the headers gathered in this map */ hp?: string;
+  /** httpPayload: the body is this member */ p?: 1;
+  /** httpResponseCode: the answer's status */ rc?: 1;
+  /** xmlAttribute */ xa?: 1;
+  /** xmlNamespace: [prefix, uri] */ xn?: [string, string] | [string];
+  /** streaming (a blob payload sent or answered as a stream) */ st?: 1;
 }
-export interface StructShape { k: 'struct'; m: Record<string, Member>; r?: string[] }
+/** Smithy's timestamp formats as `tf` writes them. */
+export const TIMESTAMP_FORMAT = { dateTime: 5, httpDate: 6, epochSeconds: 7 } as const;
+export interface StructShape {
+  k: 'struct';
+  m: Record<string, Member>;
+  r?: string[];
+  /** rest: the structure's own xmlName (the root element of an input or output) */ x?: string;
+  /** rest: the structure's own xmlNamespace [prefix, uri] */ xn?: [string, string] | [string];
+}
+/** A REST operation's `http` trait: method, URI pattern (`/{Bucket}/{Key+}?tagging`), status code. */
+export type HttpTrait = [method: string, uri: string, code: number];
+export interface OperationShapes {
+  i: string | null;
+  o: string | null;
+  /** rest: the operation's http trait */ h?: HttpTrait;
+}
 export interface ErrorInfo { status?: number; code: string; type?: string }
 export interface ServiceModel {
   service: string;
-  protocol: 'ec2' | 'query' | 'json';
+  /** `rest`: S3's REST-XML (the name auth/authenticate.ts gives it too). */
+  protocol: 'ec2' | 'query' | 'json' | 'rest';
   version?: string;
   xmlns?: string;
   target?: string;
-  ops: Record<string, { i: string | null; o: string | null }>;
+  ops: Record<string, OperationShapes>;
   shapes: Record<string, StructShape>;
   errors: Record<string, ErrorInfo>;
 }
