@@ -4,9 +4,8 @@ import { Gateway } from './gateway/server.ts';
 import type { ServerConfig } from './core/context.ts';
 import { SystemClock, VirtualClock, type Clock } from './core/clock.ts';
 import { DataPlane } from './dataplane/dataplane.ts';
-import { syncDataPlane } from './traffic/plane-sync.ts';
 import { NetworkApi } from './traffic/traffic.ts';
-import { registerPlane } from './traffic/live-view.ts';
+import { LiveNetwork } from './traffic/live-view.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { ec2Service } from './services/ec2/index.ts';
 import { AdminRouter } from './admin-api/router.ts';
@@ -14,7 +13,7 @@ import { adminRoutes } from './admin-api/routes.ts';
 import { adminGuard } from './admin-api/guard.ts';
 import { ROOT_KEY_META } from './auth/authenticate.ts';
 import { iamService } from './services/iam/index.ts';
-import { stsService } from './services/sts/index.ts';
+import { startRoleSession, stsService, trustAllows } from './services/sts/index.ts';
 import { Imds } from './imds/imds.ts';
 import { authorize } from './auth/authorize.ts';
 import { logsService } from './services/logs/index.ts';
@@ -42,23 +41,33 @@ export interface Palisade {
   plane: DataPlane;
   network: NetworkApi;
   flowLogs: FlowLogEngine;
+  trail: CloudTrail;
   s3: S3Storage;
   url: string;
   close(): Promise<void>;
 }
 
+/**
+ * Builds every part of a server and hands each its dependencies: reading this function shows the
+ * whole graph. Nothing registers itself on import.
+ */
 export async function startServer(config: Partial<ServerConfig> = {}, opts: { clock?: Clock; logger?: Logger } = {}): Promise<Palisade> {
   const cfg: ServerConfig = { ...DEFAULTS, ...config };
   const clock = opts.clock ?? (cfg.clock === 'virtual' ? new VirtualClock() : new SystemClock());
   const log = opts.logger ?? createLogger(cfg.logLevel);
   const store = new Store(cfg.stateDir ?? ':memory:', { exclusive: true, log });
-  const gateway = new Gateway(cfg, store, clock, log);
-  gateway.authorizer = authorize;
-  const imds = new Imds(store, clock, cfg, log);
+  const gateway = new Gateway({ config: cfg, store, clock, log, authorize });
+
+  // The data plane, kept current from the store, and the traffic driven through it.
   const plane = new DataPlane();
-  registerPlane(store, plane, syncDataPlane(store, plane));
-  const network = new NetworkApi(store, plane, clock, cfg);
-  // Palisade's own JSON API (/_palisade/*, /moto-api/*): root credentials under --auth verify|enforce.
+  const live = new LiveNetwork(store, plane);
+  const network = new NetworkApi(store, live, clock, cfg);
+
+  // Instance metadata: role credentials are STS sessions.
+  const imds = new Imds({ store, clock, config: cfg, log, sessions: { trustAllows, startRoleSession } });
+
+  // Palisade's own JSON API (/_palisade/*, /moto-api/*), routed before any AWS service: root
+  // credentials under --auth verify|enforce.
   gateway.extend(new AdminRouter(adminRoutes({
     clock, imds, network,
     services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
@@ -68,12 +77,14 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
       store.reset({ keepMeta: [ROOT_KEY_META] });
     },
   }), adminGuard(cfg.auth ?? 'open', store, clock, () => gateway.rootKey()), log));
-  gateway.register(ec2Service());
+
+  // The AWS services on the one port.
+  gateway.register(ec2Service({ store, network: live }));
   gateway.register(iamService());
   gateway.register(stsService());
-  // Flow log destinations, on the same port: S3 (REST, routed by SigV4 scope) and CloudWatch Logs.
+  // Flow log destinations: S3 (REST, routed by SigV4 scope) and CloudWatch Logs.
   const s3 = new S3Storage(store);
-  gateway.extend(new S3Api(gateway, s3));
+  gateway.extend(new S3Api(gateway, s3, log));
   gateway.register(logsService(store));
   const flowLogs = new FlowLogEngine({ store, clock, config: cfg, s3, log });
   network.observers.push(flowLogs.observe);
@@ -81,6 +92,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const trail = new CloudTrail({ store, clock, config: cfg, log });
   gateway.register(cloudtrailService(trail));
   gateway.observe(trail);
+
   const close = async () => {
     flowLogs.close();
     trail.close();
@@ -96,7 +108,5 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
     throw e;
   }
   const url = `http://${address.host}:${address.port}`;
-  return {
-    gateway, store, clock, url, imds, plane, network, flowLogs, s3, close,
-  };
+  return { gateway, store, clock, url, imds, plane, network, flowLogs, trail, s3, close };
 }

@@ -26,7 +26,6 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { start, ec2, awsError, CREDS } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import type { VirtualClock } from '../src/core/clock.ts';
-import { cloudTrailOf } from '../src/cloudtrail/engine.ts';
 import { LOOKUP_KEYS } from '../src/cloudtrail/events.ts';
 import { trail as trailCli, parseSince } from '../src/cli/trail.ts';
 import { timed } from './helpers/run.ts';
@@ -321,7 +320,7 @@ describe('CloudTrail events of the calls', () => {
   });
 
   it('answers every lookup attribute from its in-memory index exactly as a scan of the rows would', () => {
-    const events = cloudTrailOf(server.store)!.events;
+    const events = server.trail.events;
     events.invalidate(); // rebuilt from the rows, then compared with them
     type R = { id: number; account: string; region: string; t: number; event_id: string; event_name: string; event_source: string; username: string | null; access_key_id: string | null; read_only: number; resources: string | null };
     const rows = events.db.prepare('SELECT id, account, region, t, event_id, event_name, event_source, username, access_key_id, read_only, resources FROM cloudtrail_events').all() as R[];
@@ -538,7 +537,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
       assert.equal(status.TimeLoggingStarted, '2025-03-04T10:20:30Z');
       assert.equal(status.LatestDeliveryTime, undefined);
 
-      const delivered = cloudTrailOf(server.store)!.flush();
+      const delivered = server.trail.flush();
       assert.equal(delivered.files.length, 1);
       const file = delivered.files[0]!;
       const rel = relative(stateDir, file);
@@ -547,7 +546,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
       assert.deepEqual(body.Records.map((r) => r.eventName), ['StartLogging', 'CreateSecurityGroup', 'CreateUser', 'GetTrailStatus']);
       assert.deepEqual(body.Records[1]!.requestParameters, { groupDescription: 'logged', groupName: 'logged' });
       assert.ok(JSON.stringify(body).includes(g));
-      assert.equal(cloudTrailOf(server.store)!.flush().files.length, 0, 'nothing new, nothing written');
+      assert.equal(server.trail.flush().files.length, 0, 'nothing new, nothing written');
 
       const after1 = await c.send(new GetTrailStatusCommand({ Name: 'main' }));
       assert.equal(after1.LatestDeliveryTime?.getTime(), Date.UTC(2025, 2, 4, 10, 20, 30));
@@ -567,7 +566,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
       await client.send(new CreateTagsCommand({ Resources: [g], Tags: [{ Key: 'k', Value: 'v' }] }));
       await c.send(new StopLoggingCommand({ Name: 'main' }));
       await client.send(new DeleteSecurityGroupCommand({ GroupId: g }));
-      const last = cloudTrailOf(server.store)!.flush();
+      const last = server.trail.flush();
       assert.equal(last.files.length, 1);
       const recs3 = (JSON.parse(gunzipSync(readFileSync(last.files[0]!)).toString('utf8')) as { Records: { eventName: string }[] }).Records;
       assert.deepEqual(recs3.map((r) => r.eventName), ['CreateTags']);
@@ -589,7 +588,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
       // A multi-region trail with a prefix delivers every region, under the prefix.
       await c.send(new StartLoggingCommand({ Name: 'org-wide' }));
       await ec2(server.url, { region: 'eu-west-1' }).send(new DescribeVpcsCommand({}));
-      const multi = cloudTrailOf(server.store)!.flush();
+      const multi = server.trail.flush();
       const regions = multi.files.map((f) => relative(stateDir, f).split('/').slice(0, 6).join('/')).sort();
       assert.deepEqual(regions, ['cloudtrail/team/AWSLogs/000000000000/CloudTrail/eu-west-1', 'cloudtrail/team/AWSLogs/000000000000/CloudTrail/us-east-1']);
       await c.send(new DeleteTrailCommand({ Name: 'main' }));
@@ -606,7 +605,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
       await c.send(new CreateTrailCommand({ Name: 'mem', S3BucketName: 'bucket-1' }));
       await c.send(new StartLoggingCommand({ Name: 'mem' }));
       await ec2(server.url).send(new DescribeVpcsCommand({}));
-      const r = cloudTrailOf(server.store)!.flush();
+      const r = server.trail.flush();
       assert.deepEqual(r.files, []);
       assert.ok(r.records >= 2);
       assert.equal((await c.send(new GetTrailStatusCommand({ Name: 'mem' }))).IsLogging, true);

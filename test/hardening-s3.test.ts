@@ -19,6 +19,7 @@ import { decodeAwsChunked, S3Api, S3Error } from '../src/services/s3/index.ts';
 import { S3Storage, type BlobFs } from '../src/services/s3/storage.ts';
 import { Store } from '../src/store/store.ts';
 import { Gateway } from '../src/gateway/server.ts';
+import { authorize } from '../src/auth/authorize.ts';
 import { SystemClock } from '../src/core/clock.ts';
 import { createLogger } from '../src/core/log.ts';
 
@@ -431,7 +432,7 @@ describe('a failing disk leaves nothing half-written and answers InternalError',
     const clock = new SystemClock();
     const log = createLogger('error', (line) => logged.push(line));
     store = new Store(dir);
-    gateway = new Gateway(config, store, clock, log);
+    gateway = new Gateway({ config, store, clock, log, authorize });
     gateway.extend(new S3Api(gateway, new S3Storage(store, { fs }), log));
     const { host, port } = await gateway.listen();
     url = `http://${host}:${port}`;

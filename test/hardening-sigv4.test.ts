@@ -135,7 +135,7 @@ describe('SigV4 under --auth verify', () => {
       assert.equal(ok.status, 200, `${path}: ${await ok.text()}`);
       const iam = await sign('iam', 'POST', 'Action=ListRoles&Version=2010-05-08');
       const tampered = { ...(iam.headers as Record<string, string>) };
-      tampered.authorization = tampered.authorization!.replace(/Signature=\w/, 'Signature=f');
+      tampered.authorization = tampered.authorization!.replace(/Signature=(\w)/, (_, c: string) => `Signature=${c === 'f' ? '0' : 'f'}`);
       const bad = await fetch(new URL(path, server.url), { method: 'POST', headers: tampered, body: 'Action=ListRoles&Version=2010-05-08', signal: DEADLINE() });
       assert.equal(bad.status, 403, path);
       assert.match(await bad.text(), /<Code>SignatureDoesNotMatch<\/Code>/);

@@ -54,12 +54,6 @@ const GLOBAL_SOURCE = 'iam.amazonaws.com';
 
 export interface Delivery { files: string[]; records: number }
 
-const engines = new WeakMap<Store, CloudTrail>();
-/** The CloudTrail engine of a running server (tests trigger delivery with it). */
-export function cloudTrailOf(store: Store): CloudTrail | undefined {
-  return engines.get(store);
-}
-
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function randomName(n: number): string {
   const b = crypto().randomBytes(n);
@@ -91,7 +85,6 @@ export class CloudTrail implements CallObserver {
       this.sinceFlush = 0;
     });
     this.store.onAbort(() => this.events.invalidate());
-    engines.set(this.store, this);
     this.pruneNow();
     this.nextDelivery = this.clock.now() + DELIVERY_MS;
     this.timer = setInterval(() => this.tick(), 15_000);

@@ -2,7 +2,7 @@ import type { Clock } from './clock.ts';
 import type { Store, Tx, Scope } from '../store/store.ts';
 import type { ServiceModel } from '../protocol/model.ts';
 import type { Principal } from '../auth/principals.ts';
-import { partitionOf } from '../gateway/sigv4-scope.ts';
+import { partitionOf } from './regions.ts';
 
 export interface ServerConfig {
   host: string;

@@ -9,7 +9,8 @@ import type { Store } from '../store/store.ts';
 import { regional } from '../store/store.ts';
 import { ApiError, err } from '../core/errors.ts';
 import type { Ctx, ServerConfig, ServiceDef } from '../core/context.ts';
-import { credentialScope, partitionOf } from './sigv4-scope.ts';
+import { credentialScope } from './sigv4-scope.ts';
+import { partitionOf } from '../core/regions.ts';
 import { QueryDecoder } from '../protocol/query.ts';
 import { escapeXml, escapeXmlMessage, XmlEncoder } from '../protocol/xml.ts';
 import { isKnownRegion } from '../core/regions.ts';
@@ -20,6 +21,9 @@ import { resolvePrincipal } from '../auth/principals.ts';
 import { authenticate, authError, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
 
 const MAX_BODY = 10 * 1024 * 1024;
+
+/** IAM authorization of a call (auth/authorize.ts): returns, or throws AWS's denial. */
+export type Authorizer = (ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown>) => void;
 
 /** What an error answer's shape depends on: the path (admin API), X-Amz-Target (JSON) and the signing service. */
 interface RequestShape { path: string; target?: string; service?: string }
@@ -74,12 +78,15 @@ export class Gateway {
   private readonly observers: CallObserver[] = [];
   readonly server: Server;
 
-  constructor(
-    readonly config: ServerConfig,
-    readonly store: Store,
-    readonly clock: Clock,
-    private readonly log: Logger,
-  ) {
+  readonly config: ServerConfig;
+  readonly store: Store;
+  readonly clock: Clock;
+  private readonly log: Logger;
+  /** `--auth enforce`: decides whether the caller may make the call (throws the denial). */
+  readonly authorizer: Authorizer;
+
+  constructor(parts: { config: ServerConfig; store: Store; clock: Clock; log: Logger; authorize: Authorizer }) {
+    ({ config: this.config, store: this.store, clock: this.clock, log: this.log, authorize: this.authorizer } = parts);
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.onRequest(req, res).catch((e) => {
         // A bug, not the caller's fault: logged, and still answered in the caller's protocol.
@@ -116,8 +123,6 @@ export class Gateway {
     this.observers.push(o);
   }
 
-  /** `--auth enforce`: decides whether the caller may make the call (throws the denial). */
-  authorizer?: (ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown>) => void;
   private root?: RootKey;
   rootKey(): RootKey {
     this.root ??= rootKey(this.store);
@@ -271,7 +276,7 @@ export class Gateway {
     try {
       input = decode();
       service.prepare?.(ctx);
-      if (this.config.auth === 'enforce' && this.authorizer) this.authorizer(ctx, service, action, input);
+      if (this.config.auth === 'enforce') this.authorizer(ctx, service, action, input);
       output = handler(ctx, input);
       if (input.DryRun === true) throw err.dryRun();
     } catch (e) {

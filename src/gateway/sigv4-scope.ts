@@ -22,12 +22,5 @@ export function credentialScope(authorization: string | undefined, query: URLSea
   return undefined;
 }
 
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
-  if (region.startsWith('us-isof-')) return 'aws-iso-f';
-  return 'aws';
-}
+/** Re-exported for callers not moved yet (the S3 adapter); the function lives in core/regions.ts. */
+export { partitionOf } from '../core/regions.ts';

@@ -13,9 +13,8 @@ import { internalCtx } from '../core/context.ts';
 import { rootPrincipal } from '../auth/principals.ts';
 import { KIND, type EniDoc, type InstanceDoc, type SecurityGroupDoc, type SubnetDoc } from '../core/documents/ec2.ts';
 import { IAM_KIND, type InstanceProfileDoc, type RoleDoc } from '../core/documents/iam.ts';
-import { startRoleSession, trustAllows } from '../services/sts/index.ts';
-import { zonesOf } from '../services/ec2/regions.ts';
-import { privateDns, publicDns } from '../services/ec2/network-interfaces.ts';
+import type { startRoleSession, trustAllows } from '../services/sts/index.ts';
+import { privateDns, publicDns, zonesOf } from '../core/regions.ts';
 import type { Logger } from '../core/log.ts';
 
 const CREDENTIAL_LIFETIME_S = 6 * 3600;
@@ -23,6 +22,12 @@ const CREDENTIAL_LIFETIME_S = 6 * 3600;
 const ROTATE_BEFORE_MS = 5 * 3600 * 1000;
 
 interface Listener { server: Server; url: string; scope: string; instanceId: string }
+/** STS's role sessions, which the instance's credentials are (given by startServer). */
+export interface RoleSessions {
+  trustAllows: typeof trustAllows;
+  startRoleSession: typeof startRoleSession;
+}
+
 interface Token { instanceId: string; expires: number }
 /** Most IMDSv2 tokens kept at once (all instances): past it the oldest are evicted (their holders get 401 and ask again, as SDKs do). */
 export const MAX_TOKENS = 50_000;
@@ -36,12 +41,15 @@ export class Imds {
   private readonly tokens = new BoundedTable<string, Token>(MAX_TOKENS, (t) => t.expires + 1);
   private readonly creds = new Map<string, CachedCreds>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly config: ServerConfig,
-    private readonly log: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly config: ServerConfig;
+  private readonly log: Logger;
+  private readonly sessions: RoleSessions;
+
+  constructor(parts: { store: Store; clock: Clock; config: ServerConfig; log: Logger; sessions: RoleSessions }) {
+    ({ store: this.store, clock: this.clock, config: this.config, log: this.log, sessions: this.sessions } = parts);
+    const store = this.store;
     // Stop/terminate closes the instance's metadata endpoint; a new profile means new credentials.
     store.onChange((events) => {
       for (const e of events) {
@@ -226,14 +234,14 @@ export class Imds {
     let c = this.creds.get(key);
     if (!c || c.roleArn !== role.arn || now >= c.expiration - ROTATE_BEFORE_MS) {
       const ctx: Ctx = internalCtx({ store: this.store, clock: this.clock, config: this.config, principalFor: (a) => rootPrincipal(a, '') }, account, region, 'AssumeRole');
-      const allowed = trustAllows(role, {
+      const allowed = this.sessions.trustAllows(role, {
         action: 'sts:AssumeRole', resource: role.arn, principal: { service: 'ec2.amazonaws.com' },
         context: { 'aws:SourceAccount': account, 'aws:SourceArn': `arn:${ctx.partition}:ec2:${region}:${account}:instance/${inst.id}`, 'aws:CurrentTime': new Date(now).toISOString() },
       });
       if (!allowed) {
         return JSON.stringify({ Code: 'AssumeRoleUnauthorizedAccess', Message: `EC2 cannot assume the role ${role.name}.  Please see documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html#roles-usingrole-ec2instance-roles.`, LastUpdated: isoSeconds(now) }, null, 2);
       }
-      const session = startRoleSession(ctx, role, inst.id, CREDENTIAL_LIFETIME_S, {
+      const session = this.sessions.startRoleSession(ctx, role, inst.id, CREDENTIAL_LIFETIME_S, {
         ec2RoleDelivery: delivery, sourceInstanceArn: `arn:${ctx.partition}:ec2:${region}:${account}:instance/${inst.id}`,
       });
       ctx.tx.commit();

@@ -1,26 +1,43 @@
-// The live estate as the analysis sees it: the server's own data plane (kept current from the
-// store) plus which instance each interface belongs to.
+// The live network: the server's own data plane, brought up to date with the store's committed
+// changes whenever something reads it (plane-sync.ts queues them), and the estate view the
+// analysis reads (which instance each interface belongs to). Made once by startServer and handed
+// to every reader: the traffic API, Network Insights.
 import type { Store } from '../store/store.ts';
 import type { DataPlane } from '../dataplane/dataplane.ts';
 import type { EstateView } from '../analysis/reach.ts';
 import { KIND, type EniDoc } from '../core/documents/ec2.ts';
+import { syncDataPlane } from './plane-sync.ts';
 
-const planes = new WeakMap<Store, DataPlane>();
-const settlers = new WeakMap<DataPlane, () => void>();
-/** `settle` brings the plane's policy up to date with the store (engine-sync's queue). */
-export const registerPlane = (store: Store, plane: DataPlane, settle: () => void) => {
-  planes.set(store, plane);
-  settlers.set(plane, settle);
-};
-/** Every reader of a plane's policy or verdicts calls this first. */
-export const settle = (plane: DataPlane): DataPlane => {
-  settlers.get(plane)?.();
-  return plane;
-};
-export const planeOf = (store: Store) => {
-  const p = planes.get(store);
-  return p && settle(p);
-};
+export class LiveNetwork {
+  private readonly settle: () => void;
+
+  constructor(private readonly store: Store, private readonly dataPlane: DataPlane) {
+    this.settle = syncDataPlane(store, dataPlane);
+  }
+
+  /** The data plane with every committed change compiled in. */
+  plane(): DataPlane {
+    this.settle();
+    return this.dataPlane;
+  }
+
+  /** The estate as reach and Network Insights see it. */
+  view(): EstateView {
+    const store = this.store;
+    return {
+      policy: this.plane().policy,
+      instanceOf: (id) => eni(store, id)?.attachment?.instanceId,
+      primaryOf: (instanceId) => {
+        for (const scope of store.scopes(KIND.eni)) {
+          for (const e of store.table(KIND.eni, scope).values() as Iterable<EniDoc>) {
+            if (e.attachment?.instanceId === instanceId && e.attachment.deviceIndex === 0) return e.id;
+          }
+        }
+        return undefined;
+      },
+    };
+  }
+}
 
 function eni(store: Store, id: string): EniDoc | undefined {
   for (const scope of store.scopes(KIND.eni)) {
@@ -28,20 +45,4 @@ function eni(store: Store, id: string): EniDoc | undefined {
     if (e) return e;
   }
   return undefined;
-}
-
-export function liveView(store: Store, plane: DataPlane): EstateView {
-  settle(plane);
-  return {
-    policy: plane.policy,
-    instanceOf: (id) => eni(store, id)?.attachment?.instanceId,
-    primaryOf: (instanceId) => {
-      for (const scope of store.scopes(KIND.eni)) {
-        for (const e of store.table(KIND.eni, scope).values() as Iterable<EniDoc>) {
-          if (e.attachment?.instanceId === instanceId && e.attachment.deviceIndex === 0) return e.id;
-        }
-      }
-      return undefined;
-    },
-  };
 }

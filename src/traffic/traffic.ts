@@ -5,13 +5,13 @@ import { crypto } from '../core/lazy.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ServerConfig } from '../core/context.ts';
-import type { DataPlane, GateResult, Observation, Packet, Verdict } from '../dataplane/dataplane.ts';
+import type { GateResult, Observation, Packet, Verdict } from '../dataplane/dataplane.ts';
 import { protoByName } from '../dataplane/sg-policy.ts';
 import { TCP } from '../dataplane/conntrack.ts';
 import { BoundedTable } from '../core/bounded-table.ts';
 import type { RuleInput } from '../dataplane/sg-policy.ts';
 import { EndpointError, path, resolveEndpoint, type Resolved } from './endpoints.ts';
-import { liveView, settle } from './live-view.ts';
+import type { LiveNetwork } from './live-view.ts';
 import { canReach, whoCanReach } from '../analysis/reach.ts';
 
 /** A flow as callers describe it (the admin API validates these fields: admin-api/schemas.ts). */
@@ -121,7 +121,7 @@ export class NetworkApi {
   private readonly connections = new BoundedTable<string, Connection>(MAX_CONNECTIONS, (c) => c.lastUsed + CONNECTION_IDLE_MS);
   readonly observers: TrafficObserver[] = [];
 
-  constructor(private readonly store: Store, private readonly plane: DataPlane, private readonly clock: Clock, private readonly config: ServerConfig) {}
+  constructor(private readonly store: Store, private readonly network: LiveNetwork, private readonly clock: Clock, private readonly config: ServerConfig) {}
 
   /** `account/region` of a call: the body's, else the query string's, else the server's defaults. */
   scopeOf(body: { account?: string; region?: string }, query: URLSearchParams): string {
@@ -156,7 +156,7 @@ export class NetworkApi {
     const p = path(s, d);
     if ('noRoute' in p) return { verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute }, src: s, dst: d, proto };
     const pkt = this.packet(spec, proto, conn?.forward ?? true, conn?.c);
-    const v = settle(this.plane).judge(p.src, p.dst, pkt, this.clock.now(), { explain, commit });
+    const v = this.network.plane().judge(p.src, p.dst, pkt, this.clock.now(), { explain, commit });
     if (commit && v.observations.length) for (const o of this.observers) o(v.observations);
     return { verdict: v, src: s, dst: d, proto, pkt };
   }
@@ -177,7 +177,7 @@ export class NetworkApi {
 
   /** Who can reach `to` (or whether `from` can), from the live estate. */
   reach(q: { to: string; from?: string; port?: number; protocol?: string | number }) {
-    const view = liveView(this.store, this.plane);
+    const view = this.network.view();
     try {
       if (q.from !== undefined) return canReach(view, q.from, q.to, q.protocol ?? 'tcp', q.port);
       return whoCanReach(view, q.to, q.protocol ?? 'tcp', q.port);

@@ -74,6 +74,8 @@ export const KIND = {
   eni: 'network-interface',
   instance: 'instance',
   flowLog: 'flow-log',
+  networkInsightsPath: 'network-insights-path',
+  networkInsightsAnalysis: 'network-insights-analysis',
 } as const;
 
 export interface ConnTrack { tcpEstablished?: number; udpStream?: number; udp?: number }

@@ -1,33 +1,36 @@
-// The EC2 service: every implemented operation, wired to the generic EC2 codec.
+// The EC2 service: every implemented operation, wired to the generic EC2 codec. Its parts that
+// outlive a call (the rule index, the taggable types, the live network) are made here, from what
+// startServer passes in.
 import type { ServiceDef, Handler } from '../../core/context.ts';
-import { ApiError } from '../../core/errors.ts';
+import type { Store } from '../../store/store.ts';
 import { loadModel } from '../../protocol/model.ts';
-import { KIND } from '../../core/documents/ec2.ts';
-import { docTaggable, registerTaggable, tagHandlers } from './tags.ts';
+import { RESOURCE_TYPES } from '../../core/resource-types.ts';
+import type { LiveNetwork } from '../../traffic/live-view.ts';
+import { docTaggable, tagHandlers, type Taggable } from './tags.ts';
 import { ensureRegion, vpcHandlers } from './vpcs.ts';
 import { subnetHandlers } from './subnets.ts';
-import { securityGroupHandlers } from './security-groups.ts';
+import { ruleTaggable, securityGroupHandlers } from './security-groups.ts';
 import { prefixListHandlers } from './prefix-lists.ts';
 import { networkInterfaceHandlers } from './network-interfaces.ts';
 import { instanceHandlers } from './instances.ts';
 import { networkInsightsHandlers } from './network-insights.ts';
-import { flowLogHandlers, flowLogNotFound } from './flow-logs.ts';
-import { eniNotFound, groupNotFound, instanceNotFound, prefixListNotFound, subnetNotFound, vpcNotFound } from './lookups.ts';
+import { flowLogHandlers } from './flow-logs.ts';
+import { RuleIndex } from './rule-index.ts';
 
-registerTaggable(docTaggable('vpc', 'vpc', KIND.vpc, vpcNotFound));
-registerTaggable(docTaggable('subnet', 'subnet', KIND.subnet, subnetNotFound));
-registerTaggable(docTaggable('sg', 'security-group', KIND.sg, groupNotFound));
-registerTaggable(docTaggable('pl', 'prefix-list', KIND.prefixList, prefixListNotFound));
-registerTaggable(docTaggable('eni', 'network-interface', KIND.eni, eniNotFound));
-registerTaggable(docTaggable('i', 'instance', KIND.instance, (id) => instanceNotFound([id])));
-registerTaggable(docTaggable('fl', 'vpc-flow-log', KIND.flowLog, flowLogNotFound));
+export interface Ec2Parts {
+  store: Store;
+  /** The data plane, current with the store (Network Insights analyses it). */
+  network: LiveNetwork;
+}
 
-export function ec2Service(): ServiceDef {
+export function ec2Service({ store, network }: Ec2Parts): ServiceDef {
+  const rules = new RuleIndex(store);
+  // Every type the resource-type table marks taggable: documents with `tags`, or as its handler file says.
+  const custom: Record<string, Taggable> = { sgr: ruleTaggable(rules) };
+  const taggables = RESOURCE_TYPES.filter((t) => t.tags).map((t) => (t.tags === 'document' ? docTaggable(t) : custom[t.prefix]!));
   const handlers: Record<string, Handler> = {
-    ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers, ...prefixListHandlers, ...tagHandlers,
-    ...networkInterfaceHandlers, ...instanceHandlers, ...networkInsightsHandlers, ...flowLogHandlers,
+    ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers(rules), ...prefixListHandlers, ...tagHandlers(taggables),
+    ...networkInterfaceHandlers, ...instanceHandlers, ...networkInsightsHandlers(network), ...flowLogHandlers,
   };
   return { name: 'ec2', get model() { return loadModel('ec2'); }, handlers, prepare: ensureRegion };
 }
-
-export { ApiError };

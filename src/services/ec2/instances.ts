@@ -17,8 +17,9 @@ import { KIND, type EniDoc, type InstanceDoc, type MetadataOptions, type Securit
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { allocatePublicIp, checkConnTrack, checkInterfaceGroups, createEni, groupIdentifiers, insufficient, privateDns, publicDns, toNetworkInterface, GROUPS_PER_INTERFACE } from './network-interfaces.ts';
+import { allocatePublicIp, checkConnTrack, checkInterfaceGroups, createEni, groupIdentifiers, insufficient, toNetworkInterface, GROUPS_PER_INTERFACE } from './network-interfaces.ts';
 import { IAM_KIND, type InstanceProfileDoc } from '../../core/documents/iam.ts';
+import { privateDns, publicDns } from '../../core/regions.ts';
 import { attachmentsChanged, defaultVpc, getEni, getGroupByName, getInstance, getInstances, getSubnet, instancesOf, interfacesOf, primaryInterface } from './lookups.ts';
 
 const STATE_CODE: Record<InstanceDoc['state'], number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };

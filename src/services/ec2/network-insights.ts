@@ -14,15 +14,16 @@ import type { Doc } from '../../store/store.ts';
 import { arn, newId } from './ids.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
-import { tagsFromSpecs, registerTaggable, docTaggable } from './tags.ts';
+import { tagsFromSpecs } from './tags.ts';
 import { KIND, type EniDoc, type InstanceDoc, type TagPair } from '../../core/documents/ec2.ts';
 import { canReach, type EstateView } from '../../analysis/reach.ts';
-import { planeOf, liveView } from '../../traffic/live-view.ts';
+import type { LiveNetwork } from '../../traffic/live-view.ts';
+import { notFoundError } from '../../core/resource-types.ts';
 import { protocolNumber, type RuleInput } from '../../dataplane/sg-policy.ts';
 import type { GateResult, Verdict } from '../../dataplane/dataplane.ts';
 
-const PATH = 'network-insights-path';
-const ANALYSIS = 'network-insights-analysis';
+const PATH = KIND.networkInsightsPath;
+const ANALYSIS = KIND.networkInsightsAnalysis;
 
 interface PathDoc extends Doc {
   source: string; destination?: string; sourceIp?: string; destinationIp?: string; protocol: string; destinationPort?: number;
@@ -33,10 +34,8 @@ interface AnalysisDoc extends Doc {
   forward: PathComponent[]; explanations: Explanation[]; tags: TagPair[];
 }
 
-const pathNotFound = (id: string) => new ApiError('InvalidNetworkInsightsPathId.NotFound', `The NetworkInsightsPath ID '${id}' does not exist`);
-const analysisNotFound = (id: string) => new ApiError('InvalidNetworkInsightsAnalysisId.NotFound', `The NetworkInsightsAnalysis ID '${id}' does not exist`);
-registerTaggable(docTaggable('nip', PATH, PATH, pathNotFound));
-registerTaggable(docTaggable('nia', ANALYSIS, ANALYSIS, analysisNotFound));
+const pathNotFound = (id: string) => notFoundError('nip', id);
+const analysisNotFound = (id: string) => notFoundError('nia', id);
 
 function component(ctx: Ctx, id: string): { Id: string; Arn: string } {
   const type = id.startsWith('i-') ? 'instance' : id.startsWith('eni-') ? 'network-interface' : id.startsWith('sg-') ? 'security-group' : id.startsWith('vpc-') ? 'vpc' : 'subnet';
@@ -129,7 +128,9 @@ function analyse(ctx: Ctx, view: EstateView, p: PathDoc): Pick<AnalysisDoc, 'fou
   };
 }
 
-export const networkInsightsHandlers = {
+/** The handlers; `network` is the live data plane the analyses read. */
+export function networkInsightsHandlers(network: LiveNetwork) {
+  return {
   CreateNetworkInsightsPath(ctx: Ctx, input: CreateNetworkInsightsPathRequest): CreateNetworkInsightsPathResult {
     const protocol = String(input.Protocol ?? '').toLowerCase();
     if (protocol !== 'tcp' && protocol !== 'udp') throw err.invalidValue(`Value (${input.Protocol}) for parameter protocol is invalid. Valid values: tcp, udp.`);
@@ -177,13 +178,11 @@ export const networkInsightsHandlers = {
   StartNetworkInsightsAnalysis(ctx: Ctx, input: StartNetworkInsightsAnalysisRequest): StartNetworkInsightsAnalysisResult {
     const p = ctx.tx.get<PathDoc>(PATH, ctx.scope, input.NetworkInsightsPathId!);
     if (!p) throw pathNotFound(input.NetworkInsightsPathId!);
-    const plane = planeOf(ctx.store);
-    if (!plane) throw new ApiError('InternalError', 'The data plane is not running', 500);
     let result: Pick<AnalysisDoc, 'found' | 'forward' | 'explanations'>;
     let status: AnalysisDoc['status'] = 'succeeded';
     let statusMessage: string | undefined;
     try {
-      result = analyse(ctx, liveView(ctx.store, plane), p);
+      result = analyse(ctx, network.view(), p);
     } catch (e) {
       status = 'failed';
       statusMessage = (e as Error).message;
@@ -218,3 +217,4 @@ export const networkInsightsHandlers = {
     return { NetworkInsightsAnalysisId: a.id };
   },
 };
+}

@@ -15,6 +15,7 @@ import { addressToBigInt, bigIntToAddress, containsAddress, last, parseCidr } fr
 import { newId } from './ids.ts';
 import { KIND, type ConnTrack, type EniDoc, type InstanceDoc, type SecurityGroupDoc, type SubnetDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
+import { privateDns, publicDns } from '../../core/regions.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
 import { attachmentsChanged, enisOf, getEni, getGroup, getSubnet } from './lookups.ts';
@@ -165,10 +166,6 @@ export function createEni(ctx: Ctx, spec: NewEni): EniDoc {
 // ---------------------------------------------------------------------------------------------
 // Wire form
 
-const dnsSuffix = (region: string) => (region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`);
-export const privateDns = (region: string, ip: string) => `ip-${ip.replace(/\./g, '-')}.${dnsSuffix(region)}`;
-export const publicDns = (region: string, ip: string) =>
-  `ec2-${ip.replace(/\./g, '-')}.${region === 'us-east-1' ? 'compute-1' : `${region}.compute`}.amazonaws.com`;
 
 export function groupIdentifiers(ctx: Ctx, ids: string[]) {
   return ids.map((id) => ({ GroupId: id, GroupName: ctx.tx.get<SecurityGroupDoc>(KIND.sg, ctx.scope, id)?.name ?? '' }));

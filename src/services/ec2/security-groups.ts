@@ -12,12 +12,14 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
-import { regional, type Store } from '../../store/store.ts';
+import { regional } from '../../store/store.ts';
 import { arn, newId } from './ids.ts';
 import { KIND, type RuleDoc, type SecurityGroupDoc, type TagPair, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
-import { registerTaggable, tagsFromSpecs, type Taggable } from './tags.ts';
+import { tagsFromSpecs, type Taggable } from './tags.ts';
+import type { RuleIndex } from './rule-index.ts';
+import { notFoundError } from '../../core/resource-types.ts';
 import { checkPorts, checkRuleDescription, cidr4, cidr6, describeForDuplicate, noPeer, normalizeProtocol, ruleKey, toIpPermissions, toSecurityGroupRule, type RuleSpec } from './rules.ts';
 import { reusableOutput } from '../../protocol/xml.ts';
 import { checkGroupId, defaultVpc, findPrefixList, getGroup, getGroupByName, getVpc, groupInUse, groupNotFound, prefixListWeight, resolveTarget } from './lookups.ts';
@@ -28,42 +30,6 @@ export const GROUPS_PER_REGION = 2500;
 // ---------------------------------------------------------------------------------------------
 // Lookups
 
-// Rule id → group id, per store and scope, kept current from the store's change events.
-const ruleIndexes = new WeakMap<Store, Map<string, Map<string, string>>>();
-function ruleIndex(ctx: Ctx): Map<string, string> {
-  let byScope = ruleIndexes.get(ctx.store);
-  if (!byScope) {
-    const created = new Map<string, Map<string, string>>();
-    byScope = created;
-    ruleIndexes.set(ctx.store, created);
-    ctx.store.onChange((events) => {
-      for (const e of events) {
-        if (e.kind !== KIND.sg) continue;
-        const idx = created.get(e.scope);
-        if (!idx) continue;
-        for (const r of (e.before as SecurityGroupDoc | undefined)?.rules ?? []) idx.delete(r.id);
-        for (const r of (e.after as SecurityGroupDoc | undefined)?.rules ?? []) idx.set(r.id, e.id);
-      }
-    });
-  }
-  let idx = byScope.get(ctx.scope);
-  if (!idx) {
-    idx = new Map();
-    for (const g of ctx.store.table(KIND.sg, ctx.scope).values() as Iterable<SecurityGroupDoc>) for (const r of g.rules) idx.set(r.id, g.id);
-    byScope.set(ctx.scope, idx);
-  }
-  return idx;
-}
-
-/** The group that owns a rule id (seeing this call's own changes), if any. */
-export function findRuleGroup(ctx: Ctx, ruleId: string): SecurityGroupDoc | undefined {
-  const gid = ruleIndex(ctx).get(ruleId);
-  if (gid) {
-    const g = ctx.tx.get<SecurityGroupDoc>(KIND.sg, ctx.scope, gid);
-    if (g?.rules.some((r) => r.id === ruleId)) return g;
-  }
-  return ctx.tx.all<SecurityGroupDoc>(KIND.sg, ctx.scope).find((g) => g.rules.some((r) => r.id === ruleId));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Creation
@@ -353,7 +319,9 @@ function groupFilters(ctx: Ctx) {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-export const securityGroupHandlers = {
+/** The handlers; `rules` finds the group that holds a rule id. */
+export function securityGroupHandlers(rules: RuleIndex) {
+  return {
   CreateSecurityGroup(ctx: Ctx, input: CreateSecurityGroupRequest): CreateSecurityGroupResult {
     const name = input.GroupName ?? '';
     const description = input.Description ?? '';
@@ -450,8 +418,8 @@ export const securityGroupHandlers = {
     let seq = 0;
     if (input.SecurityGroupRuleIds?.length) {
       for (const id of input.SecurityGroupRuleIds) {
-        const g = findRuleGroup(ctx, id);
-        if (!g) throw new ApiError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`);
+        const g = rules.groupOf(ctx, id);
+        if (!g) throw notFoundError('sgr', id);
         const r = g.rules.find((x) => x.id === id)!;
         if (!rows.some((x) => x.id === id)) rows.push({ id, seq: ++seq, g, r, tags: r.tags });
       }
@@ -528,7 +496,8 @@ export const securityGroupHandlers = {
       NextToken: nextToken,
     };
   },
-};
+  };
+}
 
 function updateDescriptions(
   ctx: Ctx, target: SecurityGroupDoc,
@@ -564,15 +533,18 @@ function updateDescriptions(
 }
 
 // Rules are taggable through their own ids.
-const ruleTaggable: Taggable = {
+/** Tags of security group rules (they live inside their group's document). */
+export function ruleTaggable(rules: RuleIndex): Taggable {
+  return {
   prefix: 'sgr',
   resourceType: 'security-group-rule',
-  notFound: (id) => new ApiError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`),
-  getTags: (ctx, id) => findRuleGroup(ctx, id)?.rules.find((r) => r.id === id)?.tags,
+  notFound: (id) => notFoundError('sgr', id),
+  getTags: (ctx, id) => rules.groupOf(ctx, id)?.rules.find((r) => r.id === id)?.tags,
   setTags: (ctx, id, tags) => {
-    const g = ctx.tx.edit<SecurityGroupDoc>(KIND.sg, ctx.scope, findRuleGroup(ctx, id)!.id)!;
+    const g = ctx.tx.edit<SecurityGroupDoc>(KIND.sg, ctx.scope, rules.groupOf(ctx, id)!.id)!;
     g.rules.find((r) => r.id === id)!.tags = tags;
   },
   list: (ctx) => ctx.tx.all<SecurityGroupDoc>(KIND.sg, ctx.scope).flatMap((g) => g.rules.map((r) => ({ id: r.id, tags: r.tags }))),
-};
-registerTaggable(ruleTaggable);
+  };
+}
+

@@ -11,7 +11,7 @@ import { KIND, type SubnetDoc, type TagPair, type VpcDoc } from '../../core/docu
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { zonesOf, type Zone } from './regions.ts';
+import { zonesOf, type Zone } from '../../core/regions.ts';
 import { getSubnet, getVpc, subnetAddressesInUse, subnetHasDependents, subnetNotFound } from './lookups.ts';
 
 export function createSubnetDoc(

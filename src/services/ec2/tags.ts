@@ -8,6 +8,7 @@ import type { TagPair } from '../../core/documents/ec2.ts';
 import { compileFilters } from './filters.ts';
 import { paginate } from './paging.ts';
 import type { Doc } from '../../store/store.ts';
+import { notFoundError, type ResourceType } from '../../core/resource-types.ts';
 
 /** A taggable resource kind: how to find a resource by id and read or replace its tags. */
 export interface Taggable {
@@ -19,15 +20,11 @@ export interface Taggable {
   list(ctx: Ctx): { id: string; seq?: number; tags: TagPair[] }[];
 }
 
-const registry = new Map<string, Taggable>();
-export function registerTaggable(t: Taggable): void {
-  registry.set(t.prefix, t);
-}
-
-/** Taggable for a plain document kind whose doc carries `tags`. */
-export function docTaggable(prefix: string, resourceType: string, kind: string, notFound: (id: string) => ApiError): Taggable {
+/** Taggable for a resource type whose documents carry `tags` (the resource-type table says which). */
+export function docTaggable(type: ResourceType): Taggable {
+  const kind = type.kind!;
   return {
-    prefix, resourceType, notFound,
+    prefix: type.prefix, resourceType: type.name, notFound: (id) => notFoundError(type.prefix, id),
     getTags: (ctx, id) => ctx.tx.get<Doc & { tags: TagPair[] }>(kind, ctx.scope, id)?.tags,
     setTags: (ctx, id, tags) => {
       const d = ctx.tx.edit<Doc & { tags: TagPair[] }>(kind, ctx.scope, id)!;
@@ -73,14 +70,16 @@ export function tagsFromSpecs(specs: TagSpecification[] | undefined, resourceTyp
   return tags;
 }
 
-function lookup(id: string): Taggable {
-  const prefix = id.includes('-') ? id.slice(0, id.indexOf('-')) : '';
-  const t = registry.get(prefix);
-  if (!t) throw new ApiError('InvalidID', `The ID '${id}' is not valid`);
-  return t;
-}
-
-export const tagHandlers = {
+/** CreateTags, DeleteTags and DescribeTags over the given taggable types (ec2/index.ts lists them). */
+export function tagHandlers(taggables: readonly Taggable[]) {
+  const registry = new Map(taggables.map((t) => [t.prefix, t]));
+  const lookup = (id: string): Taggable => {
+    const prefix = id.includes('-') ? id.slice(0, id.indexOf('-')) : '';
+    const t = registry.get(prefix);
+    if (!t) throw new ApiError('InvalidID', `The ID '${id}' is not valid`);
+    return t;
+  };
+  return {
   CreateTags(ctx: Ctx, input: CreateTagsRequest): Record<string, never> {
     const ids = input.Resources ?? [];
     if (ids.length === 0) throw err.missing('ResourceId');
@@ -135,3 +134,4 @@ export const tagHandlers = {
     };
   },
 };
+}

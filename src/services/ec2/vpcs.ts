@@ -13,7 +13,7 @@ import { KIND, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from '../../
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { zonesOf } from './regions.ts';
+import { zonesOf } from '../../core/regions.ts';
 import { createDefaultGroup, addIpv6EgressToDefaultGroup } from './security-groups.ts';
 import { createSubnetDoc } from './subnets.ts';
 import { defaultVpc, getVpc, vpcHasDependents } from './lookups.ts';
