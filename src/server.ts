@@ -19,7 +19,7 @@ import { authorize } from './auth/authorize.ts';
 import { logsService } from './services/logs/index.ts';
 import { S3Api } from './services/s3/index.ts';
 import { S3Storage } from './services/s3/storage.ts';
-import { FlowLogEngine } from './services/ec2/flow-logs.ts';
+import { FlowLogEngine } from './flowlogs/engine.ts';
 import { CloudTrail } from './cloudtrail/engine.ts';
 import { cloudtrailService } from './services/cloudtrail/index.ts';
 
