@@ -37,10 +37,10 @@ let user: Creds;
 async function startWith(auth: 'verify' | 'enforce') {
   process.env.PALISADE_ROOT_ACCESS_KEY_ID = ROOT.accessKeyId;
   process.env.PALISADE_ROOT_SECRET_ACCESS_KEY = ROOT.secretAccessKey;
-  clock = new VirtualClock(Date.now());
-  const s = await start({ auth });
-  // tests drive time: replace the server's clock
-  (s.gateway as unknown as { clock: VirtualClock }).clock = clock;
+  // tests drive time: the server's virtual clock, starting at the real time
+  const s = await start({ auth, clock: 'virtual' });
+  clock = s.clock as VirtualClock;
+  clock.set(Date.now());
   return s;
 }
 

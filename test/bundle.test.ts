@@ -27,10 +27,10 @@ describe('the bundle', () => {
   it('maps a frame in the bundle to the TypeScript line it came from; other text stays as it is', () => {
     const literal = 'Could not determine the service: sign the request with SigV4';
     const generated = position(text, literal);
-    const source = position(readFileSync(join(root, 'src', 'gateway', 'server.ts'), 'utf8'), literal);
+    const source = position(readFileSync(join(root, 'src', 'gateway', 'protocols.ts'), 'utf8'), literal);
     const frame = `Error: x\n    at Xe (${bundle}:${generated.line}:${generated.column})\n    at node:internal/process/task_queues:95:5`;
     const mapped = sourcePositions(frame);
-    assert.match(mapped, new RegExp(`at Xe \\(src/gateway/server\\.ts:${source.line}:\\d+\\)`));
+    assert.match(mapped, new RegExp(`at Xe \\(src/gateway/protocols\\.ts:${source.line}:\\d+\\)`));
     assert.match(mapped, /node:internal\/process\/task_queues:95:5$/);
     assert.equal(sourcePositions(`at y (${bundle}:999999:1)`), `at y (${bundle}:999999:1)`, 'a position the map does not know stays');
     assert.equal(sourcePositions('at z (/nowhere/else.cjs:3:4)'), 'at z (/nowhere/else.cjs:3:4)', 'no map beside it: stays');
@@ -41,6 +41,6 @@ describe('the bundle', () => {
     const log = createLogger('error', (l) => lines.push(l));
     const { line, column } = position(text, 'Could not determine the service');
     log.error(`unhandled: Error: boom\n    at ${bundle}:${line}:${column}`);
-    assert.match(lines[0]!, /^\[palisade\] error: unhandled: Error: boom\n {4}at src\/gateway\/server\.ts:\d+:\d+$/);
+    assert.match(lines[0]!, /^\[palisade\] error: unhandled: Error: boom\n {4}at src\/gateway\/protocols\.ts:\d+:\d+$/);
   });
 });

@@ -1,52 +1,28 @@
-// One HTTP port for every service: routes each request by its SigV4 scope (or X-Amz-Target),
-// decodes it with the service's generic codec, runs the handler in one store transaction and
-// renders the answer or the error in the protocol's shape.
+// The one HTTP port: reads each request, hands Palisade's own paths and S3 to their extensions,
+// routes every other request to its service through the wire protocols (protocols.ts) and runs
+// the call through the pipeline (pipeline.ts). Also what no pipeline sees: bodies past the limit,
+// requests node:http cannot parse, crashes — each answered in the caller's protocol.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { uuid } from '../core/unique.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
-import { regional } from '../store/store.ts';
-import { ApiError, err } from '../core/errors.ts';
-import type { Ctx, ServerConfig, ServiceDef } from '../core/context.ts';
+import type { ServerConfig, ServiceDef } from '../core/context.ts';
 import { credentialScope } from './sigv4-scope.ts';
-import { partitionOf } from '../core/regions.ts';
-import { QueryDecoder } from '../protocol/query.ts';
-import { escapeXml, escapeXmlMessage, XmlEncoder } from '../protocol/xml.ts';
-import { isKnownRegion } from '../core/regions.ts';
-import { JsonCodec } from '../protocol/json.ts';
-import { AnswerWriter } from './body.ts';
+import { escapeXml, escapeXmlMessage } from '../protocol/xml.ts';
+import { Pipeline, type Authorizer, type CallObserver } from './pipeline.ts';
+import { JsonProtocol, QueryProtocol, type WireProtocol } from './protocols.ts';
 import type { Logger } from '../core/log.ts';
-import { resolvePrincipal } from '../auth/principals.ts';
-import { authenticate, authError, rootKey, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
+import { rootKey, type RootKey } from '../auth/authenticate.ts';
 
 const MAX_BODY = 10 * 1024 * 1024;
-
-/** IAM authorization of a call (auth/authorize.ts): returns, or throws AWS's denial. */
-export type Authorizer = (ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown>) => void;
 
 /** What an error answer's shape depends on: the path (admin API), X-Amz-Target (JSON) and the signing service. */
 interface RequestShape { path: string; target?: string; service?: string }
 
-/** The state could not be written (a full disk, an I/O error): AWS's answer to a server-side failure that a retry may overcome. */
-function storageUnavailable(protocol: string): ApiError {
-  const message = 'The request has failed due to a temporary failure of the server.';
-  return protocol === 'json' ? new ApiError('ServiceUnavailableException', message, 503) : new ApiError('ServiceUnavailable', message, 503);
-}
-
-interface Codec {
-  decoder: QueryDecoder;
-  encoder: XmlEncoder;
-}
-
 export interface Extension {
   /** Answers a request itself (returns true) or leaves it to the AWS routing. */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean | Promise<boolean>;
-}
-
-/** Sees every call Palisade answers, inside the call's transaction (CloudTrail records them). */
-export interface CallObserver {
-  onCall(ctx: Ctx, call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError }): void;
 }
 
 /**
@@ -70,10 +46,13 @@ export function httpDate(ms: number): string {
   return dateText;
 }
 
+export type { Authorizer, CallObserver } from './pipeline.ts';
+
 export class Gateway {
   private readonly services = new Map<string, ServiceDef>();
-  private readonly codecs = new Map<string, Codec>();
-  private readonly jsonCodecs = new Map<string, JsonCodec>();
+  /** Tried in order: JSON calls carry X-Amz-Target; everything else is a query call. */
+  private readonly protocols: WireProtocol[] = [new JsonProtocol(this.services), new QueryProtocol(this.services)];
+  private readonly pipeline: Pipeline;
   private readonly extensions: Extension[] = [];
   private readonly observers: CallObserver[] = [];
   readonly server: Server;
@@ -87,6 +66,7 @@ export class Gateway {
 
   constructor(parts: { config: ServerConfig; store: Store; clock: Clock; log: Logger; authorize: Authorizer }) {
     ({ config: this.config, store: this.store, clock: this.clock, log: this.log, authorize: this.authorizer } = parts);
+    this.pipeline = new Pipeline({ ...parts, rootKey: () => this.rootKey(), observers: this.observers });
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.onRequest(req, res).catch((e) => {
         // A bug, not the caller's fault: logged, and still answered in the caller's protocol.
@@ -103,17 +83,7 @@ export class Gateway {
     this.services.set(service.name, service);
   }
 
-  private codecOf(service: ServiceDef): Codec {
-    let c = this.codecs.get(service.name);
-    if (!c) this.codecs.set(service.name, (c = { decoder: new QueryDecoder(service.model), encoder: new XmlEncoder(service.model) }));
-    return c;
-  }
 
-  private jsonCodecOf(service: ServiceDef): JsonCodec {
-    let c = this.jsonCodecs.get(service.name);
-    if (!c) this.jsonCodecs.set(service.name, (c = new JsonCodec(service.model, service.validationErrorCode)));
-    return c;
-  }
 
   extend(ext: Extension): void {
     this.extensions.push(ext);
@@ -166,171 +136,12 @@ export class Gateway {
     for (const ext of this.extensions) {
       if (await ext.handle(req, res, body)) return;
     }
-    // The query string only (a URL object is made when a signature check needs one).
-    const raw = req.url ?? '/';
-    const qi = raw.indexOf('?');
-    const query = new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '');
-    const scope = credentialScope(req.headers.authorization, query);
-    const target = req.headers['x-amz-target'];
-    if (typeof target === 'string' && target.includes('.')) {
-      await this.dispatchJson(req, res, requestId, target, body, scope);
-      return;
+    for (const protocol of this.protocols) {
+      const call = protocol.route(req, body);
+      if (!call) continue;
+      if ('refuse' in call) return this.protocolError(req, res, requestId, call.refuse.status, call.refuse.code, call.refuse.message);
+      return this.pipeline.run(req, res, body, call, requestId);
     }
-    const contentType = String(req.headers['content-type'] ?? '');
-    const params = query;
-    if (req.method === 'POST' && (contentType.startsWith('application/x-www-form-urlencoded') || contentType === '')) {
-      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
-    }
-    const action = params.get('Action');
-    let serviceName = scope?.service;
-    if (!serviceName && action) serviceName = this.guessService(action, params.get('Version'));
-    const service = serviceName ? this.services.get(serviceName) : undefined;
-    if (!service || service.model.protocol === 'json') {
-      this.protocolError(req, res, requestId, 400, 'InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4');
-      return;
-    }
-    const codec = this.codecOf(service);
-    const send = (status: number, xml: string) => {
-      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml) });
-      res.end(xml);
-    };
-    const fail = (e: ApiError) => send(e.status, codec.encoder.error(e.code, e.message, requestId, e.fault));
-    if (!action) {
-      fail(new ApiError('MissingAction', 'The request must contain the parameter Action'));
-      return;
-    }
-    await this.run(req, body, service, action, scope, requestId,
-      () => codec.decoder.decode(action, params),
-      (output) => {
-        const body = new AnswerWriter();
-        codec.encoder.successInto(action, output, requestId, body);
-        body.end(res, 200, 'text/xml;charset=UTF-8');
-      },
-      fail);
-  }
-
-  private async dispatchJson(req: IncomingMessage, res: ServerResponse, requestId: string, target: string, body: Buffer, scope: ReturnType<typeof credentialScope>): Promise<void> {
-    const dot = target.lastIndexOf('.');
-    const prefix = target.slice(0, dot);
-    const action = target.slice(dot + 1);
-    // botocore sends the model's full target prefix (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101),
-    // the SDK v3 clients only its last part (CloudTrail_20131101): AWS accepts both.
-    const service = [...this.services.values()].find((s) => s.model.protocol === 'json' && (s.model.target === prefix || s.model.target?.endsWith(`.${prefix}`)));
-    const json = service && this.jsonCodecOf(service);
-    const send = (status: number, text: string, errorType?: string) => {
-      res.writeHead(status, {
-        'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text),
-        ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
-      });
-      res.end(text);
-    };
-    if (!service || !json) {
-      send(400, JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown target ${target}` }), 'UnknownOperationException');
-      return;
-    }
-    await this.run(req, body, service, action, scope, requestId,
-      () => json.decode(action, body.toString('utf8')),
-      (output) => send(200, json.encode(action, output)),
-      (e) => send(e.status, json.error(e.code, e.message), e.code),
-      'UnknownOperationException');
-  }
-
-  /** Runs one call in one store transaction; observers see it (success or failure) before it is answered. */
-  private async run(
-    req: IncomingMessage, body: Buffer, service: ServiceDef, action: string, scope: ReturnType<typeof credentialScope>, requestId: string,
-    decode: () => Record<string, unknown>, ok: (output: Record<string, unknown> | undefined) => void, fail: (e: ApiError) => void,
-    unknownCode = 'InvalidAction',
-  ): Promise<void> {
-    // A region AWS does not have never becomes a scope of the state (every auth mode).
-    if (scope && !isKnownRegion(scope.region)) return fail(authError(service.model.protocol, 'bad-region', scope.region));
-    if (this.config.auth && this.config.auth !== 'open' && !(service.name === 'sts' && UNSIGNED_ACTIONS.has(action))) {
-      try {
-        await authenticate(req, new URL(req.url ?? '/', 'http://localhost'), body, service.model.protocol, this.store, this.clock, this.rootKey());
-      } catch (e) {
-        if (e instanceof ApiError) return fail(e);
-        throw e;
-      }
-    }
-    const inModel = Object.hasOwn(service.model.ops, action);
-    const handler = inModel ? service.handlers[action] : undefined;
-    if (!handler) {
-      fail(new ApiError(unknownCode, inModel
-        ? `The action ${action} is not implemented by Palisade yet.`
-        : `The action ${action} is not valid for this web service.`));
-      return;
-    }
-    const region = scope?.region ?? this.config.region;
-    const accessKeyId = scope?.accessKeyId ?? '';
-    const principal = resolvePrincipal(this.store, accessKeyId, this.config.defaultAccount, partitionOf(region));
-    const account = principal.account;
-    const tx = this.store.begin();
-    const ctx: Ctx = {
-      requestId, account, region, partition: partitionOf(region),
-      scope: service.global ? account : regional(account, region),
-      accessKeyId, principal, tx, store: this.store, clock: this.clock, config: this.config, operation: action,
-      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-      userAgent: String(req.headers['user-agent'] ?? ''),
-    };
-    let input: Record<string, unknown> | undefined;
-    let output: Record<string, unknown> | undefined;
-    try {
-      input = decode();
-      service.prepare?.(ctx);
-      if (this.config.auth === 'enforce') this.authorizer(ctx, service, action, input);
-      output = handler(ctx, input);
-      if (input.DryRun === true) throw err.dryRun();
-    } catch (e) {
-      tx.rollback();
-      if (e instanceof ApiError) this.log.debug(`${service.name}:${action} ${e.status} ${e.code}`);
-      else this.log.error(`${service.name}:${action} failed: ${(e as Error).stack ?? e}`);
-      return this.failCall(ctx, service, action, input, e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500), fail);
-    }
-    // The call's changes and its CloudTrail event commit together.
-    const read = !tx.hasChanges();
-    for (const o of this.observers) o.onCall(ctx, { service, action, input, output });
-    try {
-      tx.commit();
-      // The answer acknowledges the change (and shows the state of this turn): only once on disk.
-      await this.store.durable();
-    } catch (e) {
-      tx.rollback();
-      const why = (e as Error).message;
-      if (read) {
-        // A read is still answered when the state cannot be written (a full disk): only its
-        // event is lost, and that is said loudly.
-        this.log.error(`cloudtrail: ${service.name}:${action} was answered but its event could not be recorded: ${why}`);
-        ok(output);
-        return;
-      }
-      this.log.error(`${service.name}:${action}: the change could not be stored, nothing was changed: ${why}`);
-      return this.failCall(ctx, service, action, input, storageUnavailable(service.model.protocol), fail);
-    }
-    ok(output);
-    this.log.debug(`${service.name}:${action} 200`);
-  }
-
-  /** Answers a failed call; it changed nothing, but it is still recorded (in a transaction of its own). */
-  private async failCall(ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown> | undefined, error: ApiError, fail: (e: ApiError) => void): Promise<void> {
-    if (this.observers.length) {
-      const tx2 = this.store.begin();
-      try {
-        for (const o of this.observers) o.onCall({ ...ctx, tx: tx2 }, { service, action, input, error });
-        tx2.commit();
-        await this.store.durable();
-      } catch (oe) {
-        tx2.rollback();
-        this.log.error(`cloudtrail: the failed call ${service.name}:${action} could not be recorded: ${(oe as Error).message}`);
-      }
-    }
-    fail(error);
-  }
-
-  private guessService(action: string, version: string | null): string | undefined {
-    for (const s of this.services.values()) {
-      if (s.model.version === version && Object.hasOwn(s.model.ops, action)) return s.name;
-    }
-    for (const s of this.services.values()) if (Object.hasOwn(s.model.ops, action)) return s.name;
-    return undefined;
   }
 
   /**

@@ -1,0 +1,161 @@
+// One AWS call, in named steps, whatever its protocol:
+//   route (protocols.ts) → authenticate → context → decode → authorize → handle (in one store
+//   transaction) → record (CloudTrail, in the same transaction) → commit → encode
+// A failure at any step is answered in the call's protocol and, once the call has a context,
+// recorded too (a failed call changes nothing but is still an event).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, err } from '../core/errors.ts';
+import type { Ctx, ServerConfig, ServiceDef } from '../core/context.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { isKnownRegion, partitionOf } from '../core/regions.ts';
+import { regional, type Store } from '../store/store.ts';
+import { resolvePrincipal } from '../auth/principals.ts';
+import { authenticate, authError, UNSIGNED_ACTIONS, type RootKey } from '../auth/authenticate.ts';
+import type { Routed } from './protocols.ts';
+
+/** IAM authorization of a call (auth/authorize.ts): returns, or throws AWS's denial. */
+export type Authorizer = (ctx: Ctx, service: ServiceDef, action: string, input: Record<string, unknown>) => void;
+
+/** Sees every call Palisade answers, inside the call's transaction (CloudTrail records them). */
+export interface CallObserver {
+  onCall(ctx: Ctx, call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError }): void;
+}
+
+export interface PipelineParts {
+  config: ServerConfig;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  authorize: Authorizer;
+  rootKey: () => RootKey;
+  observers: readonly CallObserver[];
+}
+
+/** The state could not be written (a full disk, an I/O error): AWS's answer to a server-side failure that a retry may overcome. */
+function storageUnavailable(protocol: string): ApiError {
+  const message = 'The request has failed due to a temporary failure of the server.';
+  return protocol === 'json' ? new ApiError('ServiceUnavailableException', message, 503) : new ApiError('ServiceUnavailable', message, 503);
+}
+
+export class Pipeline {
+  constructor(private readonly p: PipelineParts) {}
+
+  /** Runs a routed call to its answer. */
+  async run(req: IncomingMessage, res: ServerResponse, body: Buffer, call: Routed, requestId: string): Promise<void> {
+    const fail = (e: ApiError) => call.fail(res, e, requestId);
+    const refused = await this.authenticate(req, body, call);
+    if (refused) return fail(refused);
+    const handler = this.handlerOf(call);
+    if (handler instanceof ApiError) return fail(handler);
+    const ctx = this.context(req, call, requestId);
+    let input: Record<string, unknown> | undefined;
+    let output: Record<string, unknown> | undefined;
+    try {
+      input = call.decode();
+      call.service.prepare?.(ctx);
+      this.authorize(ctx, call, input);
+      output = handler(ctx, input);
+      if (input.DryRun === true) throw err.dryRun();
+    } catch (e) {
+      ctx.tx.rollback();
+      if (e instanceof ApiError) this.p.log.debug(`${call.service.name}:${call.action} ${e.status} ${e.code}`);
+      else this.p.log.error(`${call.service.name}:${call.action} failed: ${(e as Error).stack ?? e}`);
+      return this.recordFailure(ctx, call, input, e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500), fail);
+    }
+    const read = !ctx.tx.hasChanges();
+    this.record(ctx, call, input, output);
+    try {
+      await this.commit(ctx);
+    } catch (e) {
+      ctx.tx.rollback();
+      const why = (e as Error).message;
+      if (read) {
+        // A read is still answered when the state cannot be written (a full disk): only its
+        // event is lost, and that is said loudly.
+        this.p.log.error(`cloudtrail: ${call.service.name}:${call.action} was answered but its event could not be recorded: ${why}`);
+        return call.ok(res, output, requestId);
+      }
+      this.p.log.error(`${call.service.name}:${call.action}: the change could not be stored, nothing was changed: ${why}`);
+      return this.recordFailure(ctx, call, input, storageUnavailable(call.service.model.protocol), fail);
+    }
+    call.ok(res, output, requestId);
+    this.p.log.debug(`${call.service.name}:${call.action} 200`);
+  }
+
+  /**
+   * Step: authenticate. A region AWS does not have never becomes a scope of the state (every
+   * auth mode); under `--auth verify|enforce` the signature must verify. Returns the refusal.
+   */
+  private async authenticate(req: IncomingMessage, body: Buffer, call: Routed): Promise<ApiError | undefined> {
+    const protocol = call.service.model.protocol;
+    if (call.scope && !isKnownRegion(call.scope.region)) return authError(protocol, 'bad-region', call.scope.region);
+    const auth = this.p.config.auth;
+    if (!auth || auth === 'open' || (call.service.name === 'sts' && UNSIGNED_ACTIONS.has(call.action))) return undefined;
+    try {
+      await authenticate(req, new URL(req.url ?? '/', 'http://localhost'), body, protocol, this.p.store, this.p.clock, this.p.rootKey());
+      return undefined;
+    } catch (e) {
+      if (e instanceof ApiError) return e;
+      throw e;
+    }
+  }
+
+  /** The handler of the call, or AWS's error for an action the service does not have. */
+  private handlerOf(call: Routed) {
+    const inModel = Object.hasOwn(call.service.model.ops, call.action);
+    const handler = inModel ? call.service.handlers[call.action] : undefined;
+    if (handler) return handler;
+    return new ApiError(call.unknownCode, inModel
+      ? `The action ${call.action} is not implemented by Palisade yet.`
+      : `The action ${call.action} is not valid for this web service.`);
+  }
+
+  /** Step: context — who calls, where, in which transaction. The one place a call's Ctx is made. */
+  private context(req: IncomingMessage, call: Routed, requestId: string): Ctx {
+    const { config, store, clock } = this.p;
+    const region = call.scope?.region ?? config.region;
+    const accessKeyId = call.scope?.accessKeyId ?? '';
+    const principal = resolvePrincipal(store, accessKeyId, config.defaultAccount, partitionOf(region));
+    const account = principal.account;
+    return {
+      requestId, account, region, partition: partitionOf(region),
+      scope: call.service.global ? account : regional(account, region),
+      accessKeyId, principal, tx: store.begin(), store, clock, config, operation: call.action,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      userAgent: String(req.headers['user-agent'] ?? ''),
+    };
+  }
+
+  /** Step: authorize (`--auth enforce`: IAM policies). */
+  private authorize(ctx: Ctx, call: Routed, input: Record<string, unknown>): void {
+    if (this.p.config.auth === 'enforce') this.p.authorize(ctx, call.service, call.action, input);
+  }
+
+  /** Step: record — observers (CloudTrail) see the call inside its transaction. */
+  private record(ctx: Ctx, call: Routed, input: Record<string, unknown> | undefined, output: Record<string, unknown> | undefined): void {
+    for (const o of this.p.observers) o.onCall(ctx, { service: call.service, action: call.action, input, output });
+  }
+
+  /** Step: commit — the call's changes and its event, on disk before the answer acknowledges them. */
+  private async commit(ctx: Ctx): Promise<void> {
+    ctx.tx.commit();
+    await this.p.store.durable();
+  }
+
+  /** A failed call changes nothing, but it is still recorded (in a transaction of its own), then answered. */
+  private async recordFailure(ctx: Ctx, call: Routed, input: Record<string, unknown> | undefined, error: ApiError, fail: (e: ApiError) => void): Promise<void> {
+    if (this.p.observers.length) {
+      const tx = this.p.store.begin();
+      try {
+        for (const o of this.p.observers) o.onCall({ ...ctx, tx }, { service: call.service, action: call.action, input, error });
+        tx.commit();
+        await this.p.store.durable();
+      } catch (oe) {
+        tx.rollback();
+        this.p.log.error(`cloudtrail: the failed call ${call.service.name}:${call.action} could not be recorded: ${(oe as Error).message}`);
+      }
+    }
+    fail(error);
+  }
+}
