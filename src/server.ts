@@ -17,7 +17,7 @@ import { startRoleSession, stsService, trustAllows } from './services/sts/index.
 import { Imds } from './imds/imds.ts';
 import { authorize } from './auth/authorize.ts';
 import { logsService } from './services/logs/index.ts';
-import { S3Api } from './services/s3/index.ts';
+import { s3Service } from './services/s3/index.ts';
 import { S3Storage } from './services/s3/storage.ts';
 import { FlowLogEngine } from './flowlogs/engine.ts';
 import { CloudTrail } from './cloudtrail/engine.ts';
@@ -84,7 +84,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   gateway.register(stsService());
   // Flow log destinations: S3 (REST, routed by SigV4 scope) and CloudWatch Logs.
   const s3 = new S3Storage(store);
-  gateway.extend(new S3Api(gateway, s3, log));
+  gateway.register(s3Service(s3));
   gateway.register(logsService(store));
   const flowLogs = new FlowLogEngine({ store, clock, config: cfg, s3, log });
   network.observers.push(flowLogs.observe);

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CREDS, start } from './helpers/server.ts';
 import { DEFAULTS, type Palisade } from '../src/server.ts';
-import { decodeAwsChunked, S3Api, S3Error } from '../src/services/s3/index.ts';
+import { decodeAwsChunked, s3Service, S3Error } from '../src/services/s3/index.ts';
 import { S3Storage, type BlobFs } from '../src/services/s3/storage.ts';
 import { Store } from '../src/store/store.ts';
 import { Gateway } from '../src/gateway/server.ts';
@@ -433,7 +433,7 @@ describe('a failing disk leaves nothing half-written and answers InternalError',
     const log = createLogger('error', (line) => logged.push(line));
     store = new Store(dir);
     gateway = new Gateway({ config, store, clock, log, authorize });
-    gateway.extend(new S3Api(gateway, new S3Storage(store, { fs }), log));
+    gateway.register(s3Service(new S3Storage(store, { fs })));
     const { host, port } = await gateway.listen();
     url = `http://${host}:${port}`;
     client = s3Client(url);

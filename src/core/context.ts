@@ -50,6 +50,8 @@ export interface ServiceDef {
   global?: boolean;
   /** The JSON protocol's error code for a missing required member. */
   validationErrorCode?: string;
+  /** The IAM action a call is authorized as, where it is not the operation's name (S3: ListObjects is s3:ListBucket). */
+  iamAction?: (operation: string) => string;
   /** Runs inside the call's transaction before the handler (e.g. the default VPC). */
   prepare?: (ctx: Ctx) => void;
 }

@@ -5,7 +5,7 @@
 // recorded too (a failed call changes nothing but is still an event).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, err } from '../core/errors.ts';
-import type { Ctx, ServerConfig, ServiceDef } from '../core/context.ts';
+import type { Ctx, Handler, ServerConfig, ServiceDef } from '../core/context.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { isKnownRegion, partitionOf } from '../core/regions.ts';
@@ -44,11 +44,14 @@ export class Pipeline {
   /** Runs a routed call to its answer. */
   async run(req: IncomingMessage, res: ServerResponse, body: Buffer, call: Routed, requestId: string): Promise<void> {
     const fail = (e: ApiError) => call.fail(res, e, requestId);
-    const refused = await this.authenticate(req, body, call);
-    if (refused) return fail(refused);
+    if (call.refuseFirst) return fail(call.refuseFirst);
+    const signed = await this.authenticate(req, body, call);
+    if (signed instanceof ApiError) return fail(signed);
+    if (call.refuseAfterAuth) return fail(call.refuseAfterAuth);
     const handler = this.handlerOf(call);
     if (handler instanceof ApiError) return fail(handler);
-    const ctx = this.context(req, call, requestId);
+    if (call.transactional === false) return this.runDirect(req, res, call, handler, signed, requestId);
+    const ctx = this.context(req, call, requestId, signed);
     let input: Record<string, unknown> | undefined;
     let output: Record<string, unknown> | undefined;
     try {
@@ -84,38 +87,70 @@ export class Pipeline {
   }
 
   /**
-   * Step: authenticate. A region AWS does not have never becomes a scope of the state (every
-   * auth mode); under `--auth verify|enforce` the signature must verify. Returns the refusal.
+   * A call whose handler writes through its own storage (S3): what is pending is committed first
+   * (so its answer never races a group commit), the call's transaction is left unused, and the
+   * call is not recorded (S3 object and bucket calls are CloudTrail data events).
    */
-  private async authenticate(req: IncomingMessage, body: Buffer, call: Routed): Promise<ApiError | undefined> {
+  private runDirect(req: IncomingMessage, res: ServerResponse, call: Routed, handler: Handler, signed: string | undefined, requestId: string): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') this.p.store.flush();
+    const ctx = this.context(req, call, requestId, signed);
+    try {
+      const input = call.decode();
+      this.authorize(ctx, call, input);
+      call.ok(res, handler(ctx, input), requestId);
+    } catch (e) {
+      // Named by method and path: a REST call is its resource.
+      if (!(e instanceof ApiError)) this.p.log.error(`${call.service.name} ${req.method} ${(req.url ?? '/').split('?')[0]} failed: ${(e as Error).stack ?? e}`);
+      call.fail(res, e instanceof ApiError ? e : new ApiError('InternalError', 'We encountered an internal error. Please try again.', 500), requestId);
+    } finally {
+      ctx.tx.rollback();
+    }
+  }
+
+  /**
+   * Step: authenticate. A region AWS does not have never becomes a scope of the state (every
+   * auth mode); under `--auth verify|enforce` the signature must verify. Returns the refusal, or
+   * the access key the request was signed with (undefined when signatures are not checked).
+   */
+  private async authenticate(req: IncomingMessage, body: Buffer, call: Routed): Promise<ApiError | string | undefined> {
     const protocol = call.service.model.protocol;
     if (call.scope && !isKnownRegion(call.scope.region)) return authError(protocol, 'bad-region', call.scope.region);
     const auth = this.p.config.auth;
     if (!auth || auth === 'open' || (call.service.name === 'sts' && UNSIGNED_ACTIONS.has(call.action))) return undefined;
-    try {
-      await authenticate(req, new URL(req.url ?? '/', 'http://localhost'), body, protocol, this.p.store, this.p.clock, this.p.rootKey());
-      return undefined;
-    } catch (e) {
-      if (e instanceof ApiError) return e;
-      throw e;
+    const urls = [req.url ?? '/', ...(call.signedUrls ?? [])];
+    for (let i = 0; ; i++) {
+      let url: URL;
+      try {
+        url = new URL(urls[i]!, 'http://localhost');
+      } catch {
+        return call.badUrl?.() ?? authError(protocol, 'malformed');
+      }
+      try {
+        return (await authenticate(req, url, body, protocol, this.p.store, this.p.clock, this.p.rootKey())).accessKeyId;
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        // Another form of the URL may be the one signed.
+        if (e.code !== 'SignatureDoesNotMatch' || i + 1 >= urls.length) return e;
+      }
     }
   }
 
   /** The handler of the call, or AWS's error for an action the service does not have. */
-  private handlerOf(call: Routed) {
+  private handlerOf(call: Routed): Handler | ApiError {
     const inModel = Object.hasOwn(call.service.model.ops, call.action);
-    const handler = inModel ? call.service.handlers[call.action] : undefined;
+    const handler = inModel && Object.hasOwn(call.service.handlers, call.action) ? call.service.handlers[call.action] : undefined;
     if (handler) return handler;
+    if (inModel && call.unimplemented) return call.unimplemented(call.action);
     return new ApiError(call.unknownCode, inModel
       ? `The action ${call.action} is not implemented by Palisade yet.`
       : `The action ${call.action} is not valid for this web service.`);
   }
 
   /** Step: context — who calls, where, in which transaction. The one place a call's Ctx is made. */
-  private context(req: IncomingMessage, call: Routed, requestId: string): Ctx {
+  private context(req: IncomingMessage, call: Routed, requestId: string, signedWith?: string): Ctx {
     const { config, store, clock } = this.p;
     const region = call.scope?.region ?? config.region;
-    const accessKeyId = call.scope?.accessKeyId ?? '';
+    const accessKeyId = signedWith ?? call.scope?.accessKeyId ?? '';
     const principal = resolvePrincipal(store, accessKeyId, config.defaultAccount, partitionOf(region));
     const account = principal.account;
     return {
@@ -129,7 +164,13 @@ export class Pipeline {
 
   /** Step: authorize (`--auth enforce`: IAM policies). */
   private authorize(ctx: Ctx, call: Routed, input: Record<string, unknown>): void {
-    if (this.p.config.auth === 'enforce') this.p.authorize(ctx, call.service, call.action, input);
+    if (this.p.config.auth !== 'enforce') return;
+    const as = call.authorizeAs?.(input) ?? { action: call.action, input };
+    try {
+      this.p.authorize(ctx, call.service, as.action, as.input);
+    } catch (e) {
+      throw e instanceof ApiError && call.denied ? call.denied(e) : e;
+    }
   }
 
   /** Step: record — observers (CloudTrail) see the call inside its transaction. */

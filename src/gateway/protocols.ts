@@ -22,6 +22,27 @@ export interface Routed {
   decode(): Record<string, unknown>;
   ok(res: ServerResponse, output: Record<string, unknown> | undefined, requestId: string): void;
   fail(res: ServerResponse, e: ApiError, requestId: string): void;
+
+  // What only some protocols need (S3's REST-XML; see s3-protocol.ts):
+  /** Refused before anything else, in the protocol's own shape (S3: SigV2 under --auth verify). */
+  refuseFirst?: ApiError;
+  /** Known at routing but answered only once the signature is checked (S3: no such operation). */
+  refuseAfterAuth?: ApiError;
+  /** Other forms of the request URL a signature may have been made over (S3 signs the path as sent). */
+  signedUrls?: string[];
+  /** The protocol's error for a request target no URL parser takes (S3: InvalidURI). */
+  badUrl?: () => ApiError;
+  /** The protocol's error for an action it routes to but Palisade does not implement. */
+  unimplemented?: (action: string) => ApiError;
+  /** What IAM authorizes, where it differs from the call (S3: ListObjects is s3:ListBucket). */
+  authorizeAs?: (input: Record<string, unknown>) => { action: string; input: Record<string, unknown> };
+  /** The protocol's answer to an IAM denial. */
+  denied?: (e: ApiError) => ApiError;
+  /**
+   * false: the handlers write through their own storage, each write committed as it is made
+   * (S3's objects), and the calls are data events, not recorded by CloudTrail.
+   */
+  transactional?: false;
 }
 
 /**
@@ -111,7 +132,7 @@ export class QueryProtocol implements WireProtocol {
     let serviceName = scope?.service;
     if (!serviceName && action) serviceName = this.guessService(action, params.get('Version'));
     const service = serviceName ? this.services.get(serviceName) : undefined;
-    if (!service || service.model.protocol === 'json') {
+    if (!service || service.model.protocol !== 'ec2' && service.model.protocol !== 'query') {
       return { refuse: new ApiError('InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4') };
     }
     const codec = this.codecOf(service);

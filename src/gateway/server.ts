@@ -12,6 +12,7 @@ import { credentialScope } from './sigv4-scope.ts';
 import { escapeXml, escapeXmlMessage } from '../protocol/xml.ts';
 import { Pipeline, type Authorizer, type CallObserver } from './pipeline.ts';
 import { JsonProtocol, QueryProtocol, type WireProtocol } from './protocols.ts';
+import { RestXmlProtocol } from './s3-protocol.ts';
 import type { Logger } from '../core/log.ts';
 import { rootKey, type RootKey } from '../auth/authenticate.ts';
 
@@ -50,8 +51,7 @@ export type { Authorizer, CallObserver } from './pipeline.ts';
 
 export class Gateway {
   private readonly services = new Map<string, ServiceDef>();
-  /** Tried in order: JSON calls carry X-Amz-Target; everything else is a query call. */
-  private readonly protocols: WireProtocol[] = [new JsonProtocol(this.services), new QueryProtocol(this.services)];
+  private readonly protocols: WireProtocol[];
   private readonly pipeline: Pipeline;
   private readonly extensions: Extension[] = [];
   private readonly observers: CallObserver[] = [];
@@ -67,6 +67,8 @@ export class Gateway {
   constructor(parts: { config: ServerConfig; store: Store; clock: Clock; log: Logger; authorize: Authorizer }) {
     ({ config: this.config, store: this.store, clock: this.clock, log: this.log, authorize: this.authorizer } = parts);
     this.pipeline = new Pipeline({ ...parts, rootKey: () => this.rootKey(), observers: this.observers });
+    // Tried in order: S3 (signed for s3, or SigV2), JSON calls (X-Amz-Target), then query calls.
+    this.protocols = [new RestXmlProtocol(this.services, this.config), new JsonProtocol(this.services), new QueryProtocol(this.services)];
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.onRequest(req, res).catch((e) => {
         // A bug, not the caller's fault: logged, and still answered in the caller's protocol.
