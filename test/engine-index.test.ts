@@ -1,7 +1,7 @@
-// Property test of the flat verdict index (gate-index.ts) against a plain reference evaluator,
-// through sequences of changes: groups set and removed, interfaces set (groups and addresses
-// changed) and removed, prefix lists set and removed. Covers what the index special-cases: IPv6
-// remotes and rules, '-1' rules, ICMP type/code, ports anywhere in 0..65535 (the port filters'
+// Property test of the flat verdict index (gate-index.ts) against the plain reference evaluator
+// (test/helpers/reference-engine.ts), through sequences of changes: groups set and removed,
+// interfaces set (groups and addresses changed) and removed, prefix lists set and removed.
+// Covers what the index special-cases: IPv6 remotes and rules, '-1' rules, ICMP type/code, ports anywhere in 0..65535 (the port filters'
 // 64-point blocks, the chunks' 8-point blocks and 256-point chunks, and their edges), long range lists (bisection instead of a scan), wide CIDRs
 // (the /16 address filter), interfaces with more groups than a table row holds, addresses held
 // by several interfaces, and two VPCs.
@@ -11,61 +11,14 @@ import fc from 'fast-check';
 import { Policy, type GroupInput, type InterfaceInput, type RuleInput } from '../src/dataplane/sg-policy.ts';
 import { DataPlane } from '../src/dataplane/dataplane.ts';
 import { parseAddress, setHas } from '../src/dataplane/addresses.ts';
-import { AddrTable } from '../src/dataplane/gate-index.ts';
-import { parseCidr, addressToBigInt } from '../src/core/cidr.ts';
+import { AddrTable } from '../src/dataplane/addr-table.ts';
+import { referenceAllows, sameAddress, type Estate, type Query } from './helpers/reference-engine.ts';
 
-const PROTO_NUM: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
 const GROUPS = ['sg-a', 'sg-b', 'sg-c', 'sg-d', 'sg-e', 'sg-f', 'sg-g', 'sg-h', 'sg-i'];
 const VPC_OF = (gid: string) => (GROUPS.indexOf(gid) < 6 ? 'vpc-1' : 'vpc-2');
 const IFACES = ['eni-0', 'eni-1', 'eni-2', 'eni-3', 'eni-4'];
 
-interface State { groups: Map<string, GroupInput>; interfaces: Map<string, InterfaceInput>; prefixLists: Map<string, string[]> }
-interface Query { iface: string; egress: boolean; proto: number; port: number; icmpType: number; icmpCode: number; remote: string }
-
-function inCidr(cidr: string, addr: string): boolean {
-  const c = parseCidr(cidr);
-  const a = addressToBigInt(addr);
-  if (!c || !a || c.family !== a.family) return false;
-  const size = 1n << BigInt((c.family === 4 ? 32 : 128) - c.prefix);
-  return a.value >= c.base && a.value < c.base + size;
-}
-
-const sameAddress = (x: string, y: string) => {
-  const a = addressToBigInt(x);
-  const b = addressToBigInt(y);
-  return !!a && !!b && a.family === b.family && a.value === b.value;
-};
-
-/** One rule at a time, straight from the semantics. */
-function reference(st: State, q: Query): boolean {
-  const iface = st.interfaces.get(q.iface);
-  if (!iface) return false;
-  for (const gid of iface.groups) {
-    const g = st.groups.get(gid);
-    if (!g) continue;
-    for (const r of g.rules) {
-      if (r.egress !== q.egress) continue;
-      if (r.protocol !== '-1') {
-        const p = PROTO_NUM[r.protocol] ?? Number(r.protocol);
-        if (p !== q.proto) continue;
-        if (p === 6 || p === 17) {
-          if (q.port < r.from! || q.port > r.to!) continue;
-        } else if (p === 1 || p === 58) {
-          if (r.from !== -1 && r.from !== q.icmpType) continue;
-          if (r.from !== -1 && r.to !== -1 && r.to !== q.icmpCode) continue;
-        }
-      }
-      let peer = false;
-      if (r.cidr4 || r.cidr6) peer = inCidr((r.cidr4 ?? r.cidr6)!, q.remote);
-      else if (r.prefixListId) peer = (st.prefixLists.get(r.prefixListId) ?? []).some((c) => inCidr(c, q.remote));
-      else if (r.refGroupId) {
-        peer = [...st.interfaces.values()].some((i) => i.vpcId === g.vpcId && i.groups.includes(r.refGroupId!) && [...i.ipv4, ...i.ipv6].some((a) => sameAddress(a, q.remote)));
-      }
-      if (peer) return true;
-    }
-  }
-  return false;
-}
+interface State extends Estate { groups: Map<string, GroupInput>; interfaces: Map<string, InterfaceInput>; prefixLists: Map<string, string[]> }
 
 const V4 = ['10.0.0.5', '10.0.0.6', '10.0.1.9', '10.1.0.1', '10.200.3.4', '192.168.1.1', '8.8.8.8', '0.0.0.0', '255.255.255.255'];
 const V6 = ['2001:db8::5', '2001:db8::6', '2001:db8:1::1', 'fd00::1', '::1'];
@@ -168,7 +121,7 @@ describe('flat verdict index ≡ reference evaluator through changes', () => {
           apply(p, st, op);
           for (const q of queries) {
             const got = p.allows(q.iface, gate(q));
-            assert.equal(got, reference(st, q), JSON.stringify({ op, q }));
+            assert.equal(got, referenceAllows(st, q), JSON.stringify({ op, q }));
             assert.equal(p.matchingRules(q.iface, gate(q)).length > 0, got);
           }
         }
@@ -191,7 +144,7 @@ describe('flat verdict index ≡ reference evaluator through changes', () => {
           const other = { kind: 'external' as const, address: remote, text: q.remote };
           const pkt = { proto: q.proto, srcPort: 40000, dstPort: q.port, icmpType: q.icmpType, icmpCode: q.icmpCode };
           const v = q.egress ? plane.judge(me, other, pkt, 0, { commit: false }) : plane.judge(other, me, pkt, 0, { commit: false });
-          assert.equal(v.verdict === 'ACCEPT', reference(st, q), JSON.stringify({ q }));
+          assert.equal(v.verdict === 'ACCEPT', referenceAllows(st, q), JSON.stringify({ q }));
         }
       }),
       { numRuns: 400 },
@@ -210,7 +163,7 @@ describe('flat verdict index ≡ reference evaluator through changes', () => {
           const adm = p.admitted(q.iface, 'ingress', q.proto, q.port, q.icmpType, q.icmpCode);
           const remote = parseAddress(q.remote)!;
           const inGroups = [...st.interfaces.values()].some((i) => i.vpcId === iface.vpcId && [...i.ipv4, ...i.ipv6].some((a) => sameAddress(a, q.remote)) && i.groups.some((g) => adm.groups.has(g)));
-          assert.equal(setHas(adm.set, remote) || inGroups, reference(st, { ...q, egress: false }), JSON.stringify({ q }));
+          assert.equal(setHas(adm.set, remote) || inGroups, referenceAllows(st, { ...q, egress: false }), JSON.stringify({ q }));
         }
       }),
       { numRuns: 400 },
@@ -320,16 +273,18 @@ describe('address table', () => {
     const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)]!;
     const ids = Array.from({ length: 80 }, (_, i) => `sg-${i}`);
     const p = new Policy();
+    const groups = new Map<string, GroupInput>();
     // every group admits members of three other groups (all protocols, and tcp 1000-1100)
     for (const id of ids) {
       const refs = [pick(ids), pick(ids), pick(ids)];
-      p.setGroup({ id, vpcId: 'vpc-1', rules: refs.flatMap((g, k) => [
+      const group: GroupInput = { id, vpcId: 'vpc-1', rules: refs.flatMap((g, k) => [
         { id: `${id}-a${k}`, groupId: id, egress: false, protocol: k === 0 ? '-1' : 'tcp', from: 1000, to: 1100, refGroupId: g },
-      ]) });
+      ]) };
+      p.setGroup(group);
+      groups.set(id, group);
     }
     const ifaces = new Map<string, InterfaceInput>();
     const addr = (i: number) => `10.9.${i >> 8}.${i & 255}`;
-    const member = (a: string, g: string) => [...ifaces.values()].some((i) => i.ipv4.includes(a) && i.groups.includes(g));
     for (let step = 0; step < 3000; step++) {
       const n = Math.floor(rnd() * 300);
       const id = `eni-${n}`;
@@ -348,7 +303,7 @@ describe('address table', () => {
         const remote = addr(Math.floor(rnd() * 300));
         const port = pick([80, 1000, 1050, 1100, 1101]);
         const q = { direction: 'ingress' as const, proto: 6, port, remote: parseAddress(remote)! };
-        const want = at.groups.some((g) => p.groupRules(g).some((r) => (r.protocol === '-1' || (port >= r.from! && port <= r.to!)) && member(remote, r.refGroupId!)));
+        const want = referenceAllows({ groups, interfaces: ifaces, prefixLists: new Map() }, { iface: at.id, egress: false, proto: 6, port, icmpType: 0, icmpCode: 0, remote });
         assert.equal(p.allows(at.id, q), want, JSON.stringify({ at: at.id, remote, port }));
       }
     }
@@ -401,12 +356,17 @@ describe('port entry summaries', () => {
 describe('all-protocol address filters and chunk peers', () => {
   it('agree with the rules one by one (narrow and wide ranges, merged ranges, aliased blocks and groups, chunk edges)', () => {
     const p = new Policy();
+    // what the policy is given, for the reference evaluator too
+    const st: State = { groups: new Map(), interfaces: new Map(), prefixLists: new Map() };
+    const setGroup = (g: GroupInput) => { p.setGroup(g); st.groups.set(g.id, g); };
+    const setInterface = (i: InterfaceInput) => { p.setInterface(i); st.interfaces.set(i.id, i); };
     const ids = Array.from({ length: 40 }, (_, i) => `sg-${i}`);
-    for (const id of ids) p.setGroup({ id, vpcId: 'vpc-1', rules: [] });
+    for (const id of ids) setGroup({ id, vpcId: 'vpc-1', rules: [] });
     let k = 0;
     const all = (peer: Partial<RuleInput>): RuleInput => ({ id: `a-${k++}`, groupId: 'sg-0', egress: false, protocol: '-1', ...peer });
     const tcp = (from: number, to: number, peer: Partial<RuleInput>): RuleInput => ({ id: `t-${k++}`, groupId: 'sg-0', egress: false, protocol: 'tcp', from, to, ...peer });
     p.setPrefixList('pl-1', ['192.168.4.0/24']);
+    st.prefixLists.set('pl-1', ['192.168.4.0/24']);
     const rules: RuleInput[] = [
       all({ cidr4: '10.0.200.0/24' }), // narrow, in the remotes' block
       all({ cidr4: '10.64.0.0/20' }), // block 64: aliases block 0 modulo 64
@@ -421,10 +381,10 @@ describe('all-protocol address filters and chunk peers', () => {
       tcp(3000, 3100, { cidr4: '10.7.0.0/24' }),
       tcp(4000, 4000, { cidr6: '2001:db8::/32' }),
     ];
-    p.setGroup({ id: 'sg-0', vpcId: 'vpc-1', rules });
-    p.setInterface({ id: 'eni-0', vpcId: 'vpc-1', ipv4: ['10.9.9.9'], ipv6: [], groups: ['sg-0'] });
-    p.setInterface({ id: 'eni-1', vpcId: 'vpc-1', ipv4: ['10.0.1.1'], ipv6: [], groups: ['sg-1'] });
-    p.setInterface({ id: 'eni-17', vpcId: 'vpc-1', ipv4: ['10.0.1.17'], ipv6: [], groups: ['sg-17'] });
+    setGroup({ id: 'sg-0', vpcId: 'vpc-1', rules });
+    setInterface({ id: 'eni-0', vpcId: 'vpc-1', ipv4: ['10.9.9.9'], ipv6: [], groups: ['sg-0'] });
+    setInterface({ id: 'eni-1', vpcId: 'vpc-1', ipv4: ['10.0.1.1'], ipv6: [], groups: ['sg-1'] });
+    setInterface({ id: 'eni-17', vpcId: 'vpc-1', ipv4: ['10.0.1.17'], ipv6: [], groups: ['sg-17'] });
     const remotes = ['10.0.1.1', '10.0.1.17', '10.0.199.255', '10.0.200.0', '10.0.200.255', '10.0.201.0', '10.64.0.1', '10.64.16.0', '10.0.0.1',
       '10.1.0.0', '10.1.63.255', '10.1.64.0', '10.2.0.0', '10.2.127.255', '10.2.128.0', '10.3.239.255', '10.3.240.0', '10.4.15.255', '10.4.16.0',
       '10.5.0.0', '10.5.79.255', '10.5.80.0', '12.0.0.0', '12.63.255.255', '12.64.0.0', '10.16.5.5', '10.32.5.5', '192.168.4.4', '192.168.5.4',
@@ -433,7 +393,7 @@ describe('all-protocol address filters and chunk peers', () => {
     let allowed = 0;
     for (const remote of remotes) for (const port of ports) {
       const q = { direction: 'ingress' as const, proto: 6, port, remote: parseAddress(remote)! };
-      const want = p.matchingRules('eni-0', q).length > 0;
+      const want = referenceAllows(st, { iface: 'eni-0', egress: false, proto: 6, port, icmpType: 0, icmpCode: 0, remote });
       assert.equal(p.allows('eni-0', q), want, `${remote} port ${port}`);
       if (want) allowed++;
     }

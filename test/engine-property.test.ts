@@ -1,57 +1,16 @@
 // Property test: on thousands of random estates the compiled engine's verdicts equal a plain
 // reference evaluator written straight from AWS's rule semantics (VPC User Guide, "Security
 // group rules": rules are allow-only, all rules of all groups on the interface are evaluated,
-// a group reference matches the private addresses of the interfaces that have the group).
+// a group reference matches the private addresses of the interfaces that have the group), the
+// one in test/helpers/reference-engine.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Policy, type GroupInput, type InterfaceInput, type RuleInput } from '../src/dataplane/sg-policy.ts';
 import { parseAddress } from '../src/dataplane/addresses.ts';
-import { parseCidr, addressToBigInt } from '../src/core/cidr.ts';
+import { estateOf, referenceAllows, type Query } from './helpers/reference-engine.ts';
 
 interface Estate { groups: GroupInput[]; interfaces: InterfaceInput[]; prefixLists: Record<string, string[]> }
-interface Query { iface: string; egress: boolean; proto: number; port: number; icmpType: number; icmpCode: number; remote: string }
-
-const PROTO_NUM: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
-
-function inCidr(cidr: string, addr: string): boolean {
-  const c = parseCidr(cidr);
-  const a = addressToBigInt(addr);
-  if (!c || !a || c.family !== a.family) return false;
-  const bits = c.family === 4 ? 32 : 128;
-  const size = 1n << BigInt(bits - c.prefix);
-  return a.value >= c.base && a.value < c.base + size;
-}
-
-/** The plain evaluator: one rule at a time, no index. */
-function reference(e: Estate, q: Query): boolean {
-  const iface = e.interfaces.find((i) => i.id === q.iface)!;
-  for (const gid of iface.groups) {
-    const g = e.groups.find((x) => x.id === gid);
-    if (!g) continue;
-    for (const r of g.rules) {
-      if (r.egress !== q.egress) continue;
-      if (r.protocol !== '-1') {
-        const p = PROTO_NUM[r.protocol] ?? Number(r.protocol);
-        if (p !== q.proto) continue;
-        if (p === 6 || p === 17) {
-          if (q.port < r.from! || q.port > r.to!) continue;
-        } else if (p === 1 || p === 58) {
-          if (r.from !== -1 && r.from !== q.icmpType) continue;
-          if (r.from !== -1 && r.to !== -1 && r.to !== q.icmpCode) continue;
-        }
-      }
-      let peer = false;
-      if (r.cidr4 || r.cidr6) peer = inCidr((r.cidr4 ?? r.cidr6)!, q.remote);
-      else if (r.prefixListId) peer = (e.prefixLists[r.prefixListId] ?? []).some((c) => inCidr(c, q.remote));
-      else if (r.refGroupId) {
-        peer = e.interfaces.some((i) => i.vpcId === g.vpcId && i.groups.includes(r.refGroupId!) && (i.ipv4.includes(q.remote) || i.ipv6.includes(q.remote)));
-      }
-      if (peer) return true;
-    }
-  }
-  return false;
-}
 
 const octet = fc.integer({ min: 0, max: 3 });
 const v4 = fc.tuple(octet, octet).map(([a, b]) => `10.0.${a}.${b * 60}`);
@@ -113,7 +72,7 @@ describe('compiled policy ≡ reference evaluator', () => {
         const p = load(estate);
         for (const q of queries) {
           const got = p.allows(q.iface, { direction: q.egress ? 'egress' : 'ingress', proto: q.proto, port: q.port, icmpType: q.icmpType, icmpCode: q.icmpCode, remote: parseAddress(q.remote)! });
-          assert.equal(got, reference(estate, q), JSON.stringify({ q }));
+          assert.equal(got, referenceAllows(estateOf(estate), q), JSON.stringify({ q }));
           // The explanation names rules exactly when the gate allows.
           const rules = p.matchingRules(q.iface, { direction: q.egress ? 'egress' : 'ingress', proto: q.proto, port: q.port, icmpType: q.icmpType, icmpCode: q.icmpCode, remote: parseAddress(q.remote)! });
           assert.equal(rules.length > 0, got);
@@ -142,7 +101,7 @@ describe('compiled policy ≡ reference evaluator', () => {
               for (const [proto, port] of [[6, 22], [17, 53], [1, 0], [50, 0]] as const) {
                 const q: Query = { iface: iface.id, egress, proto, port, icmpType: 8, icmpCode: 0, remote };
                 const got = p.allows(q.iface, { direction: egress ? 'egress' : 'ingress', proto, port, icmpType: 8, icmpCode: 0, remote: parseAddress(remote)! });
-                assert.equal(got, reference(estate, q));
+                assert.equal(got, referenceAllows(estateOf(estate), q));
               }
             }
           }

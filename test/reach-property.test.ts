@@ -7,7 +7,7 @@ import { Policy, type RuleInput } from '../src/dataplane/sg-policy.ts';
 import { DataPlane } from '../src/dataplane/dataplane.ts';
 import { parseAddress } from '../src/dataplane/addresses.ts';
 import { whoCanReach, canReach, type EstateView } from '../src/analysis/reach.ts';
-import { parseCidr, addressToBigInt } from '../src/core/cidr.ts';
+import { inCidr } from './helpers/reference-engine.ts';
 
 const groups = ['sg-a', 'sg-b', 'sg-c'];
 const ruleArb = (gid: string, i: number) => fc.record({
@@ -35,13 +35,7 @@ function build(e: { rules: RuleInput[][]; members: string[][]; publics: boolean[
   return { policy: p, instanceOf: () => undefined, primaryOf: () => undefined };
 }
 
-function inCidrs(cidrs: string[], ip: string): boolean {
-  const a = addressToBigInt(ip)!;
-  return cidrs.some((c) => {
-    const x = parseCidr(c)!;
-    return x.family === a.family && a.value >= x.base && a.value < x.base + (1n << BigInt((x.family === 4 ? 32 : 128) - x.prefix));
-  });
-}
+const inCidrs = (cidrs: string[], ip: string) => cidrs.some((c) => inCidr(c, ip));
 
 describe('reach ≡ engine', () => {
   it('lists exactly the interfaces and internet addresses the engine accepts', () => {
