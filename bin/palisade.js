@@ -6,6 +6,7 @@
 const { readFileSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
+const { wrap } = require('node:module');
 
 const file = join(__dirname, '..', 'dist', 'palisade.cjs');
 const cacheFile = `${file}.cache`;
@@ -25,10 +26,9 @@ try {
 }
 // No importModuleDynamically: the bundle has no import() (the build checks), and offering one
 // would start Node's ESM loader at every start for nothing.
-// The bundle runs as a CommonJS module would (Module.wrap's wrapper, written out: loading
-// node:module for it would cost a start ~0.6 ms), with this file's `require`: it requires Node's
-// built-ins and the package's own dependencies, which resolve from bin/ as from dist/.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename: file, cachedData });
+// The bundle runs as a CommonJS module would (Module.wrap), with this file's `require`: it
+// requires Node's built-ins and the package's own dependencies, which resolve from bin/ as from dist/.
+const script = new vm.Script(wrap(source), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, require, mod, file, dirname(file));
 

@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadPackage } from '../core/lazy.ts';
 import { DEFAULTS, startServer } from '../server.ts';
@@ -117,7 +116,7 @@ async function start(args: string[]): Promise<undefined> {
         `export AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY=${root.secretAccessKey}\n`;
     }
   }
-  printNow(`${banner}export AWS_ENDPOINT_URL=${server.url}\n`);
+  process.stdout.write(`${banner}export AWS_ENDPOINT_URL=${server.url}\n`);
   const stop = () => {
     server.close().finally(() => process.exit(0));
   };
@@ -126,19 +125,6 @@ async function start(args: string[]): Promise<undefined> {
   return undefined;
 }
 
-/**
- * Writes to stdout (fd 1) at once, without making process.stdout: building that stream is ~4 ms
- * of a cold start, and tools wait for this line to send their first call.
- */
-function printNow(text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  let at = 0;
-  try {
-    while (at < bytes.length) at += writeSync(1, bytes, at);
-  } catch {
-    process.stdout.write(bytes.subarray(at)); // e.g. EAGAIN on a non-blocking pipe: the stream waits
-  }
-}
 
 export function endpointOf(flag: string | undefined): string {
   return (flag ?? process.env.AWS_ENDPOINT_URL ?? `http://127.0.0.1:${DEFAULTS.port}`).replace(/\/$/, '');

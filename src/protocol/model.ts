@@ -74,51 +74,6 @@ export function resolve(model: ServiceModel, ref: ShapeRef): Shape {
   return ref;
 }
 
-const SHAPES_MARK = Buffer.from('"shapes":{\n');
-
-/**
- * `shapes` parsed one shape at a time, on first use. scripts/gen-models.mjs writes them last,
- * one per line (`"Name":{...}`), so starting the server parses only the head (operations,
- * errors) and a shape is found by searching the bytes for its line: the whole EC2 model is ~1 MB
- * of JSON, tens of milliseconds of a cold start. Reads through the proxy behave as on a plain
- * object (get, in, keys, entries).
- */
-function lazyShapes(buf: Buffer, from: number): Record<string, StructShape> {
-  const parsed: Record<string, StructShape> = Object.create(null);
-  const absent = new Set<string>();
-  let all: string[] | undefined;
-  const get = (name: string): StructShape | undefined => {
-    let s = parsed[name];
-    if (s === undefined && !absent.has(name)) {
-      // `from` is just past the newline that ends the `"shapes":{` line
-      const at = buf.indexOf(`\n${JSON.stringify(name)}:`, from - 1);
-      if (at < 0) {
-        absent.add(name);
-        return undefined;
-      }
-      const start = buf.indexOf(58 /* : */, at + 2) + 1;
-      let end = buf.indexOf(10, start);
-      if (end < 0) end = buf.length;
-      if (buf[end - 1] === 44 /* , */) end--;
-      s = parsed[name] = JSON.parse(buf.toString('utf8', start, end)) as StructShape;
-    }
-    return s;
-  };
-  const names = (): string[] => {
-    if (!all) {
-      all = [];
-      for (let p = from; p < buf.length;) {
-        let nl = buf.indexOf(10, p);
-        if (nl < 0) nl = buf.length;
-        if (buf[p] === 34 /* " */) all.push(JSON.parse(buf.toString('utf8', p, buf.indexOf(34, p + 1) + 1)) as string);
-        p = nl + 1;
-      }
-    }
-    return [...new Set([...all, ...Object.keys(parsed)])];
-  };
-  return lazyRecord(parsed, get, names, (name) => absent.delete(name));
-}
-
 /** Reads through the proxy behave as on a plain object (get, in, keys, entries). */
 function lazyRecord<T = StructShape>(
   parsed: Record<string, T>, get: (name: string) => T | undefined, names: () => string[], onSet?: (name: string) => void,
@@ -142,14 +97,6 @@ function lazyRecord<T = StructShape>(
       return true;
     },
   }) as Record<string, T>;
-}
-
-function parseModel(buf: Buffer): ServiceModel {
-  const at = buf.indexOf(SHAPES_MARK);
-  if (at < 0) return JSON.parse(buf.toString('utf8')) as ServiceModel;
-  const head = JSON.parse(`${buf.toString('utf8', 0, at)}"shapes":{}}`) as ServiceModel;
-  head.shapes = lazyShapes(buf, at + SHAPES_MARK.length);
-  return head;
 }
 
 /**
@@ -230,7 +177,7 @@ export function loadModel(service: string): ServiceModel {
     } catch {
       index = undefined; // a models directory without the index (PALISADE_MODELS_DIR): search it
     }
-    m = index ? indexedModel(join(dir, `${service}.json`), index) : parseModel(readFileSync(join(dir, `${service}.json`)));
+    m = index ? indexedModel(join(dir, `${service}.json`), index) : (JSON.parse(readFileSync(join(dir, `${service}.json`), 'utf8')) as ServiceModel);
     cache.set(service, m);
   }
   return m;

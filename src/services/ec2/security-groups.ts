@@ -21,7 +21,7 @@ import { tagsFromSpecs, type Taggable } from './tags.ts';
 import type { RuleIndex } from './rule-index.ts';
 import { notFoundError } from '../../core/resource-types.ts';
 import { checkPorts, checkRuleDescription, cidr4, cidr6, describeForDuplicate, noPeer, normalizeProtocol, ruleKey, toIpPermissions, toSecurityGroupRule, type RuleSpec } from './rules.ts';
-import { reusableOutput } from '../../protocol/xml.ts';
+import { VersionCache } from '../../protocol/version-cache.ts';
 import { checkGroupId, defaultVpc, findPrefixList, getGroup, getGroupByName, getVpc, groupInUse, groupNotFound, prefixListWeight, resolveTarget } from './lookups.ts';
 
 export const RULES_PER_DIRECTION = 60;
@@ -269,26 +269,17 @@ function unknownPermission(perm: IpPermission, spec: RuleSpec): IpPermission {
 // ---------------------------------------------------------------------------------------------
 // Wire forms
 
-// The wire form of each committed version of a group, built (and rendered as XML) once: the
-// store freezes committed documents and replaces them on change, so a frozen document is a version.
-const wireForms = new WeakMap<SecurityGroupDoc, SecurityGroup>();
+/** A group's wire form, built once per version of its document (see VersionCache). */
+const wireForms = new VersionCache<SecurityGroupDoc, SecurityGroup>((g, groupArn) => ({
+  GroupId: g.id, GroupName: g.name, Description: g.description, VpcId: g.vpcId, OwnerId: g.ownerId,
+  IpPermissions: toIpPermissions(g.rules.filter((r) => !r.egress)),
+  IpPermissionsEgress: toIpPermissions(g.rules.filter((r) => r.egress)),
+  Tags: tagList(g.tags),
+  SecurityGroupArn: groupArn,
+}));
 
 export function toSecurityGroup(ctx: Ctx, g: SecurityGroupDoc): SecurityGroup {
-  const groupArn = arn(ctx.partition, 'ec2', ctx.region, g.ownerId, `security-group/${g.id}`);
-  const committed = Object.isFrozen(g);
-  if (committed) {
-    const known = wireForms.get(g);
-    if (known && known.SecurityGroupArn === groupArn) return known;
-  }
-  const sg: SecurityGroup = {
-    GroupId: g.id, GroupName: g.name, Description: g.description, VpcId: g.vpcId, OwnerId: g.ownerId,
-    IpPermissions: toIpPermissions(g.rules.filter((r) => !r.egress)),
-    IpPermissionsEgress: toIpPermissions(g.rules.filter((r) => r.egress)),
-    Tags: tagList(g.tags),
-    SecurityGroupArn: groupArn,
-  };
-  if (committed) wireForms.set(g, reusableOutput(sg));
-  return sg;
+  return wireForms.of(g, arn(ctx.partition, 'ec2', ctx.region, g.ownerId, `security-group/${g.id}`));
 }
 
 const perm = (egress: boolean, f: (r: RuleDoc) => unknown) => (g: SecurityGroupDoc) =>
