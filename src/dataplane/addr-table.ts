@@ -78,8 +78,8 @@ export class AddrTable {
         s[at + SLOT_VALUE] = value;
         s[at + SLOT_MASK] = mask;
         this.masksB[i] = maskB;
-        this.sums[SUMS * home + SUM_A] |= mask;
-        this.sums[SUMS * home + SUM_B] |= maskB;
+        this.sums[SUMS * home + SUM_A] = this.sums[SUMS * home + SUM_A]! | mask;
+        this.sums[SUMS * home + SUM_B] = this.sums[SUMS * home + SUM_B]! | maskB;
         this.sweep();
         return;
       }
@@ -93,8 +93,8 @@ export class AddrTable {
     s[at + SLOT_VALUE] = value;
     s[at + SLOT_MASK] = mask;
     this.masksB[i] = maskB;
-    this.sums[SUMS * home + SUM_A] |= mask;
-    this.sums[SUMS * home + SUM_B] |= maskB;
+    this.sums[SUMS * home + SUM_A] = this.sums[SUMS * home + SUM_A]! | mask;
+    this.sums[SUMS * home + SUM_B] = this.sums[SUMS * home + SUM_B]! | maskB;
   }
 
   delete(vpc: number, a: number): void {
@@ -133,8 +133,8 @@ export class AddrTable {
       const v = s[at + SLOT_VALUE]!;
       if (v >= 0 || v === SEVERAL) {
         const home = AddrTable.hash(s[at + SLOT_VPC]!, s[at + SLOT_ADDRESS]!) & this.mask;
-        sums[SUMS * home + SUM_A] |= s[at + SLOT_MASK]!;
-        sums[SUMS * home + SUM_B] |= this.masksB[i]!;
+        sums[SUMS * home + SUM_A] = sums[SUMS * home + SUM_A]! | s[at + SLOT_MASK]!;
+        sums[SUMS * home + SUM_B] = sums[SUMS * home + SUM_B]! | this.masksB[i]!;
       }
     }
     this.stale = 0;

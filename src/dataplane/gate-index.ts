@@ -132,13 +132,13 @@ export function compileDirectionWords(
       hot[starts + i] = k;
     }
     for (const [lo, hi, x] of inside) {
-      for (let k = lo >> MAP_BLOCK; k <= hi >> MAP_BLOCK; k++) hot[entry + E_FILTER + (k >> 5)] |= 1 << (k & 31);
+      for (let k = lo >> MAP_BLOCK; k <= hi >> MAP_BLOCK; k++) hot[entry + E_FILTER + (k >> 5)] = hot[entry + E_FILTER + (k >> 5)]! | 1 << (k & 31);
       const peers = chunkPeers(list[x]!, group);
       for (let i = lo >> CHUNK_BITS; i <= hi >> CHUNK_BITS; i++) {
         const first = i === lo >> CHUNK_BITS ? (lo >> CHUNK_BLOCK) & 31 : 0;
         const last = i === hi >> CHUNK_BITS ? (hi >> CHUNK_BLOCK) & 31 : 31;
-        hot[entry + E_CHUNK + CHUNK * i + C_FILTER] |= (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
-        hot[entry + E_CHUNK + CHUNK * i + C_PEERS] |= peers;
+        hot[entry + E_CHUNK + CHUNK * i + C_FILTER] = hot[entry + E_CHUNK + CHUNK * i + C_FILTER]! | (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
+        hot[entry + E_CHUNK + CHUNK * i + C_PEERS] = hot[entry + E_CHUNK + CHUNK * i + C_PEERS]! | peers;
       }
     }
     // the port index, with a slot for each bound's segment (filled in once the hot blob is done)
@@ -154,7 +154,7 @@ export function compileDirectionWords(
   // tcp, udp, icmp, icmpv6 first: their offsets are small (16 bits in the header)
   for (const [p, word, shift] of [[6, H_TCP_UDP, 0], [17, H_TCP_UDP, HIGH_HALF], [1, H_ICMP, 0], [58, H_ICMP, HIGH_HALF]] as const) {
     const list = byProto.get(p);
-    if (list) hot[word] |= ports(list) << shift;
+    if (list) hot[word] = hot[word]! | ports(list) << shift;
   }
   // the all-protocol segment: a lookup reads it only when the header lets it
   const s = all.length ? segment(hot, all) : 0;
@@ -179,19 +179,19 @@ export function compileDirectionWords(
       const last = Math.floor(hi / 65536);
       for (let b = first; b <= last && b < first + 64; b++) {
         const bit = addressBit(b * 65536);
-        hot[H_ADDR_MAP + (bit >> 5)] |= 1 << (bit & 31);
+        hot[H_ADDR_MAP + (bit >> 5)] = hot[H_ADDR_MAP + (bit >> 5)]! | 1 << (bit & 31);
       }
       const first20 = Math.floor(lo / 4096);
       const last20 = Math.floor(hi / 4096);
-      if (last20 - first20 < NARROW) for (let z = first20; z <= last20; z++) hot[H_ADDR_NARROW] |= 1 << narrowBit(z * 4096);
+      if (last20 - first20 < NARROW) for (let z = first20; z <= last20; z++) hot[H_ADDR_NARROW] = hot[H_ADDR_NARROW]! | 1 << narrowBit(z * 4096);
       else if (last - first >= 31) hot[H_ADDR_WIDE] = -1;
-      else for (let b = first; b <= last; b++) hot[H_ADDR_WIDE] |= 1 << wideBit(b * 65536);
+      else for (let b = first; b <= last; b++) hot[H_ADDR_WIDE] = hot[H_ADDR_WIDE]! | 1 << wideBit(b * 65536);
     }
     // its references' two masks and what else it holds
     const r = segRefs(hot, s);
     const nRef = hot[r + R_COUNT]!;
     hot[H_ALL_REFS] = hot[r + R_MASK]!;
-    for (let k = 0; k < nRef; k++) hot[H_ALL_REFS_B] |= groupBitB(hot[r + R_GROUPS + k]!);
+    for (let k = 0; k < nRef; k++) hot[H_ALL_REFS_B] = hot[H_ALL_REFS_B]! | groupBitB(hot[r + R_GROUPS + k]!);
     const p = segPrefixLists(hot, r);
     hot[H_ALL] |= (hot[p + P_COUNT] ? ALL_HAS_PL : 0) | (hot[segV6(hot, p)] !== NO_V6 ? ALL_HAS_V6 : 0);
   }

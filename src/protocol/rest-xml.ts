@@ -632,7 +632,7 @@ export class RestXmlCodec {
       }
       const payload = Object.entries(shape.m).find(([, m]) => m.p);
       if (Object.hasOwn(ROOT_TEXT, action)) {
-        const v = out[ROOT_TEXT[action]];
+        const v = out[ROOT_TEXT[action]!];
         xml = `<${shape.x ?? op!.o}${this.rootNs()}>${v === undefined || v === null ? '' : xmlEscape(String(v))}</${shape.x ?? op!.o}>`;
       } else if (payload) {
         const [name, m] = payload;
