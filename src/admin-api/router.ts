@@ -30,7 +30,7 @@ function statusCode(status: number): string {
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'DELETE';
 
-export interface AdminRequest<B> {
+interface AdminRequest<B> {
   /** The validated body ({} when the route takes none). */
   body: B;
   /** Path parameters (`:id` in the route's path). */
@@ -38,7 +38,7 @@ export interface AdminRequest<B> {
   query: URLSearchParams;
 }
 
-export interface AdminAnswer {
+interface AdminAnswer {
   status?: number;
   body: unknown;
 }
@@ -68,14 +68,14 @@ interface Compiled {
 
 const PREFIXES = ['/_palisade/', '/moto-api/'];
 /** Longest body the admin API parses (batches of flows are the big ones). */
-export const MAX_ADMIN_BODY = 4 * 1024 * 1024;
+const MAX_ADMIN_BODY = 4 * 1024 * 1024;
 
-export function isAdminPath(pathname: string): boolean {
+function isAdminPath(pathname: string): boolean {
   return PREFIXES.some((p) => pathname.startsWith(p));
 }
 
 /** `flows[0].from: Invalid input: expected string, received number` for the first problem. */
-export function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
   return path ? `${path}: ${issue.message}` : issue.message;
 }

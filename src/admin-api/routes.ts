@@ -8,7 +8,7 @@ import { EndpointError } from '../traffic/endpoints.ts';
 import { AdminError, route, type Route } from './router.ts';
 import { clockBody, evaluateBody, MAX_EPOCH_MS, openConnectionBody, reachBody, sendBody } from './schemas.ts';
 
-export interface AdminParts {
+interface AdminParts {
   clock: Clock;
   imds: Imds;
   network: NetworkApi;

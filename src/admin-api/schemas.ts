@@ -7,7 +7,7 @@ import { isKnownRegion } from '../core/regions.ts';
 const endpoint = z.string().min(1).max(256);
 const port = z.number().int().min(0).max(65535);
 const byte = z.number().int().min(0).max(255);
-export const TCP_FLAGS = ['SYN', 'ACK', 'FIN', 'RST', 'PSH'] as const;
+const TCP_FLAGS = ['SYN', 'ACK', 'FIN', 'RST', 'PSH'] as const;
 const flag = z.string().transform((s) => s.toUpperCase()).pipe(z.enum(TCP_FLAGS));
 
 /** Where a call applies (else the server's default account and region). */
@@ -40,7 +40,7 @@ export const flowSpec = z.strictObject({
 export type FlowSpec = z.output<typeof flowSpec>;
 
 /** Most flows one evaluate call judges. */
-export const MAX_FLOWS = 10_000;
+const MAX_FLOWS = 10_000;
 
 export const evaluateBody = z.strictObject({
   flows: z.array(flowSpec).max(MAX_FLOWS),
@@ -57,8 +57,6 @@ export const sendBody = z.strictObject({
   bytes: z.number().int().min(0).max(2 ** 40).optional(),
   ...scope,
 });
-
-export type SendBody = z.output<typeof sendBody>;
 
 export const reachBody = z.strictObject({
   to: endpoint,
@@ -79,4 +77,3 @@ export const clockBody = z.union([
   z.strictObject({ epochMillis: z.number().int().min(0).max(MAX_EPOCH_MS) }),
 ], { error: 'give {"advanceSeconds": N} (0 ≤ N) or {"epochMillis": T} (an integer, 1970 to 9999)' });
 
-export const emptyBody = z.strictObject({});

@@ -4,11 +4,11 @@ import { CHECKS } from './findings/index.ts';
 import { Estate, type AuditSnapshot } from './findings/estate.ts';
 import { defaultConfig, SEVERITIES, severityRank, type AuditConfig, type CheckDef, type Finding, type Severity } from './findings/types.ts';
 
-export const SUPPRESS_TAG = 'palisade:suppress';
+const SUPPRESS_TAG = 'palisade:suppress';
 
-export interface SuppressedFinding extends Finding { suppressedBy: string }
+interface SuppressedFinding extends Finding { suppressedBy: string }
 
-export interface AuditSummary {
+interface AuditSummary {
   total: number;
   bySeverity: Record<Severity, number>;
   byCheck: Record<string, number>;
@@ -21,7 +21,7 @@ export interface AuditSummary {
 
 export interface AuditResult { findings: Finding[]; suppressed: SuppressedFinding[]; summary: AuditSummary }
 
-export interface AuditOptions {
+interface AuditOptions {
   /** called as the checks progress (done of total), for a progress bar */
   onProgress?: (done: number, total: number, label: string) => void;
   /** only these checks (default: all but config.disable) */
@@ -79,7 +79,7 @@ export function audit(snapshot: AuditSnapshot, config: AuditConfig = defaultConf
   };
 }
 
-export function compareFindings(a: Finding, b: Finding): number {
+function compareFindings(a: Finding, b: Finding): number {
   return severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId) || a.resourceId.localeCompare(b.resourceId);
 }
 

@@ -8,7 +8,7 @@ import type { IamPolicyDetail, IamRoleDetail } from './snapshot.ts';
 import { emptySnapshot } from './snapshot.ts';
 import type { AuditSnapshot } from './findings/estate.ts';
 
-export interface LiveOptions {
+interface LiveOptions {
   region?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   onProgress?: (done: number, total: number, label: string) => void;

@@ -13,8 +13,8 @@ import { EXPORT_KINDS, type AuditSnapshot, type ExportKind, type SourceRef } fro
 import { parseDocument } from './findings/iam.ts';
 import { addressToBigInt, parseCidr } from '../core/cidr.ts';
 
-export const STATE_MARKER = 'palisade-snapshot';
-export const STATE_VERSION = 1;
+const STATE_MARKER = 'palisade-snapshot';
+const STATE_VERSION = 1;
 const MAX_ERRORS = 25;
 
 export class ImportError extends Error {
@@ -23,7 +23,7 @@ export class ImportError extends Error {
   }
 }
 
-export interface ImportOptions {
+interface ImportOptions {
   /** progress over the bytes read and checked */
   onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -539,7 +539,7 @@ function regionOf(s: Snapshot): string | undefined {
 }
 
 /** Where each resource sits in its file: the least-indented `"IdKey": "id"` (the resource's own, not a reference). */
-export function locateIds(text: string, idKey: string, wanted: Set<string>): Map<string, number> {
+function locateIds(text: string, idKey: string, wanted: Set<string>): Map<string, number> {
   const best = new Map<string, { line: number; indent: number }>();
   const re = new RegExp(`"${idKey}"\\s*:\\s*"([^"]+)"`, 'g');
   let line = 1;
@@ -579,7 +579,7 @@ function locate(loaded: Loaded[], s: AuditSnapshot): Record<string, SourceRef> {
 
 // ---- state files --------------------------------------------------------------------------
 
-export interface StateFile extends AuditSnapshot {
+interface StateFile extends AuditSnapshot {
   $palisade: typeof STATE_MARKER;
   version: number;
   createdAt: string;

@@ -35,7 +35,7 @@ export interface ReachAnswer {
 }
 
 /** Minimal CIDR blocks covering [lo, hi]. */
-export function rangeToCidrs(family: 4 | 6, lo: bigint, hi: bigint): string[] {
+function rangeToCidrs(family: 4 | 6, lo: bigint, hi: bigint): string[] {
   const bits = family === 4 ? 32 : 128;
   const out: string[] = [];
   while (lo <= hi) {
@@ -52,14 +52,14 @@ export function rangeToCidrs(family: 4 | 6, lo: bigint, hi: bigint): string[] {
   return out;
 }
 
-export function setToCidrs(s: AddressSet): string[] {
+function setToCidrs(s: AddressSet): string[] {
   return [
     ...s.v4.ranges().flatMap(([a, b]) => rangeToCidrs(4, BigInt(a), BigInt(b))),
     ...s.v6.ranges().flatMap(([a, b]) => rangeToCidrs(6, a, b)),
   ];
 }
 
-export function resolveInterface(view: EstateView, spec: string): InterfaceInput {
+function resolveInterface(view: EstateView, spec: string): InterfaceInput {
   const id = spec.startsWith('i-') ? view.primaryOf(spec) : spec.startsWith('eni-') ? spec : [...view.policy.allInterfaces()].find((i) => i.ipv4.includes(spec) || i.ipv6.includes(spec) || i.publicIp === spec)?.id;
   const i = id ? view.policy.getInterface(id) : undefined;
   if (!i) throw new Error(`unknown target '${spec}': give an instance id, interface id or one of its addresses`);

@@ -10,14 +10,14 @@ import { checkById } from './findings/index.ts';
 import type { SourceRef } from './findings/estate.ts';
 import type { Finding, Severity } from './findings/types.ts';
 
-export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
-export const SARIF_VERSION = '2.1.0';
+const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const SARIF_VERSION = '2.1.0';
 
 /** GitHub reads properties["security-severity"]: ≥ 9 critical, ≥ 7 high, ≥ 4 medium, > 0 low. */
 const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', informational: '0.0' };
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', informational: 'note' };
 
-export interface SarifOptions {
+interface SarifOptions {
   toolVersion?: string;
   /** where each resource was read from (AuditSnapshot.sources) */
   sources?: Record<string, SourceRef>;
@@ -25,7 +25,7 @@ export interface SarifOptions {
   cwd?: string;
 }
 
-export function fingerprint(f: Finding): string {
+function fingerprint(f: Finding): string {
   return crypto().createHash('sha256').update(`${f.checkId}\u0000${f.resourceId}`).digest('hex').slice(0, 32);
 }
 

@@ -10,6 +10,7 @@ import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc,
 import { KIND, type TagPair, type VpcDoc } from '../core/documents/ec2.ts';
 import { SESSION_KIND, type SessionDoc } from './principals.ts';
 import { awsManagedPolicy } from '../services/iam/core.ts';
+import { ec2Arn, RESOURCE_TYPES, resourceTypeOfId } from '../core/resource-types.ts';
 
 /** Calls AWS lets anyone make. */
 const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
@@ -73,20 +74,15 @@ function identity(ctx: Ctx): Identity {
   return { policies: [], root: false };
 }
 
-const arnOf = (ctx: Ctx, type: string, id: string) => `arn:${ctx.partition}:ec2:${ctx.region}:${ctx.account}:${type}/${id}`;
+const arnOf = (ctx: Ctx, name: string, id: string) => ec2Arn(ctx.partition, ctx.region, ctx.account, name, id);
 
-const EC2_PREFIX: Record<string, [string, string]> = {
-  'sg-': ['security-group', KIND.sg], 'vpc-': ['vpc', KIND.vpc], 'subnet-': ['subnet', KIND.subnet], 'i-': ['instance', KIND.instance],
-  'eni-': ['network-interface', KIND.eni], 'pl-': ['prefix-list', KIND.prefixList], 'sgr-': ['security-group-rule', ''],
-};
 
 function ec2Resource(ctx: Ctx, id: string): Res | undefined {
-  const prefix = Object.keys(EC2_PREFIX).find((p) => id.startsWith(p));
-  if (!prefix) return undefined;
-  const [type, kind] = EC2_PREFIX[prefix]!;
-  const doc = kind ? ctx.tx.get<{ id: string; tags?: TagPair[]; vpcId?: string }>(kind, ctx.scope, id) : undefined;
-  const vpcId = type === 'vpc' ? id : doc?.vpcId;
-  return { arn: arnOf(ctx, type, id), tags: doc?.tags, vpcArn: vpcId ? arnOf(ctx, 'vpc', vpcId) : undefined };
+  const type = resourceTypeOfId(id);
+  if (!type) return undefined;
+  const doc = type.kind ? ctx.tx.get<{ id: string; tags?: TagPair[]; vpcId?: string }>(type.kind, ctx.scope, id) : undefined;
+  const vpcId = type.prefix === 'vpc' ? id : doc?.vpcId;
+  return { arn: arnOf(ctx, type.name, id), tags: doc?.tags, vpcArn: vpcId ? arnOf(ctx, 'vpc', vpcId) : undefined };
 }
 
 /** The resources an EC2 call acts on, as AWS names them for authorization. */
@@ -109,11 +105,8 @@ function ec2Resources(ctx: Ctx, action: string, input: Record<string, unknown>):
     take(ni.NetworkInterfaceId);
   }
   const out = ids.map((id) => ec2Resource(ctx, id)).filter((r): r is Res => !!r);
-  const created: Record<string, string> = {
-    CreateSecurityGroup: 'security-group', CreateVpc: 'vpc', CreateSubnet: 'subnet', RunInstances: 'instance',
-    CreateNetworkInterface: 'network-interface', CreateManagedPrefixList: 'prefix-list', CreateFlowLogs: 'vpc-flow-log',
-  };
-  if (created[action]) out.push({ arn: arnOf(ctx, created[action]!, '*') });
+  const created = RESOURCE_TYPES.find((t) => t.createdBy === action);
+  if (created) out.push({ arn: arnOf(ctx, created.name, '*') });
   if (action === 'RunInstances') {
     out.push({ arn: arnOf(ctx, 'network-interface', '*') });
     if (typeof input.ImageId === 'string') out.push({ arn: `arn:${ctx.partition}:ec2:${ctx.region}::image/${input.ImageId}` });
@@ -157,7 +150,7 @@ function baseContext(ctx: Ctx, input: Record<string, unknown>): Record<string, C
   return c;
 }
 
-export function decide(ident: Identity, req: RequestContext): 'Allow' | 'ExplicitDeny' | 'ImplicitDeny' {
+function decide(ident: Identity, req: RequestContext): 'Allow' | 'ExplicitDeny' | 'ImplicitDeny' {
   if (ident.root) return 'Allow';
   const main = evaluate(ident.policies, req).decision;
   if (main !== 'Allow') return main;

@@ -17,11 +17,11 @@ export function randomSecret(): string {
   return crypto().randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 40);
 }
 
-export function newSessionToken(): string {
+function newSessionToken(): string {
   return 'IQoJb3JpZ2luX2Vj' + crypto().randomBytes(180).toString('base64');
 }
 
-export type SessionInit = Omit<SessionDoc, 'id' | 'secret' | 'token' | 'seq'>;
+type SessionInit = Omit<SessionDoc, 'id' | 'secret' | 'token' | 'seq'>;
 
 export function mintSession(tx: Tx, init: SessionInit): SessionDoc {
   const doc: SessionDoc = { id: randomKeyId('ASIA'), secret: randomSecret(), token: newSessionToken(), ...init };

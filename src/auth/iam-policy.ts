@@ -16,7 +16,7 @@ import { compileTemplate, matchTemplate, type Template, type VarLookup } from '.
 
 export type { ContextValue } from './policy-conditions.ts';
 
-export type PrincipalBlock = Partial<Record<'AWS' | 'Service' | 'Federated' | 'CanonicalUser', string[]>>;
+type PrincipalBlock = Partial<Record<'AWS' | 'Service' | 'Federated' | 'CanonicalUser', string[]>>;
 export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
@@ -52,7 +52,7 @@ export interface RequestContext {
   context: Record<string, ContextValue>;
 }
 export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
-export interface Evaluation {
+interface Evaluation {
   decision: Decision;
   allowedBy: { policyId?: string; sid?: string }[];
   deniedBy: { policyId?: string; sid?: string }[];

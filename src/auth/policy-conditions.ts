@@ -35,7 +35,7 @@ const ORDERED = (kind: Kind, prefix: string): Record<string, OpDef> => ({
 });
 
 /** Every operator the IAM User Guide documents ("Condition operators"), by exact (case-sensitive) name. */
-export const OPERATORS: Readonly<Record<string, OpDef>> = {
+const OPERATORS: Readonly<Record<string, OpDef>> = {
   StringEquals: op('string'),
   StringNotEquals: op('string', true),
   StringEqualsIgnoreCase: op('stringCI'),
@@ -80,7 +80,7 @@ export interface CompiledCondition {
 export class ConditionError extends Error {}
 
 /** Splits `ForAnyValue:StringLikeIfExists` into its parts; undefined for an unknown operator. */
-export function parseOperator(name: string): { def: OpDef; base: string; set?: 'any' | 'all'; ifExists: boolean } | undefined {
+function parseOperator(name: string): { def: OpDef; base: string; set?: 'any' | 'all'; ifExists: boolean } | undefined {
   let base = name;
   let set: 'any' | 'all' | undefined;
   if (base.startsWith('ForAnyValue:')) { set = 'any'; base = base.slice('ForAnyValue:'.length); }
@@ -94,7 +94,7 @@ export function parseOperator(name: string): { def: OpDef; base: string; set?: '
 }
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-export function parseNumber(s: string): number {
+function parseNumber(s: string): number {
   const t = s.trim();
   return NUMBER.test(t) ? Number(t) : NaN;
 }
@@ -106,7 +106,7 @@ const EPOCH = /^[+-]?\d+(?:\.\d+)?$/;
  * in epoch (UNIX) time" (seconds). A date-time without a zone is read as UTC, so evaluation never
  * depends on the host's time zone. All-digit text is epoch seconds.
  */
-export function parseDate(s: string): number {
+function parseDate(s: string): number {
   const t = s.trim();
   if (EPOCH.test(t)) return Math.round(Number(t) * 1000);
   const m = ISO.exec(t);

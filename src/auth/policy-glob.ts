@@ -18,7 +18,7 @@ export type GlobToken =
   | { t: 'one'; cross: boolean }
   | { t: 'var'; key: string; dflt?: string };
 
-export interface TemplateOptions {
+interface TemplateOptions {
   /** `*` and `?` are wildcards (Like operators, Resource, Action) */
   wildcards: boolean;
   /** `${…}` are policy variables (Version 2012-10-17 and an element that supports them) */
@@ -71,7 +71,6 @@ export function tokenize(text: string, o: TemplateOptions): GlobToken[] {
 }
 
 export const hasVariables = (tokens: GlobToken[]) => tokens.some((t) => t.t === 'var');
-export const hasWildcards = (tokens: GlobToken[]) => tokens.some((t) => t.t === 'star' || t.t === 'one');
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -126,10 +125,10 @@ export function resolveString(tokens: GlobToken[], lookup: VarLookup): string | 
 
 const enum U { Char, Star, One }
 /** A template flattened to one unit per character, for the matcher. */
-export interface Units { kinds: U[]; chars: string[]; cross: boolean[] }
+interface Units { kinds: U[]; chars: string[]; cross: boolean[] }
 
 /** Units of tokens without variables (undefined if one remains). */
-export function toUnits(tokens: GlobToken[], lowerCase = false): Units | undefined {
+function toUnits(tokens: GlobToken[], lowerCase = false): Units | undefined {
   const u: Units = { kinds: [], chars: [], cross: [] };
   for (const t of tokens) {
     if (t.t === 'lit') {
@@ -145,7 +144,7 @@ export function toUnits(tokens: GlobToken[], lowerCase = false): Units | undefin
  * Matches units against text without a RegExp: dynamic programming over the pattern,
  * O(pattern × text) whatever the wildcards (a RegExp of many `.*` backtracks polynomially).
  */
-export function unitsMatch(u: Units, text: string): boolean {
+function unitsMatch(u: Units, text: string): boolean {
   const chars = Array.from(text);
   const n = chars.length;
   let cur = new Uint8Array(n + 1);

@@ -48,10 +48,6 @@ export interface SessionDoc extends Doc {
 }
 export const SESSION_KIND = 'sts-session';
 
-export function partitionOfArn(arn: string): string {
-  return arn.split(':')[1] ?? 'aws';
-}
-
 export function rootPrincipal(account: string, accessKeyId: string, partition = 'aws'): Principal {
   return { type: 'Root', account, arn: `arn:${partition}:iam::${account}:root`, userId: account, accessKeyId };
 }

@@ -25,10 +25,10 @@ export interface SignedRequest {
   sessionToken?: string;
 }
 
-export type VerifyFailure = 'missing' | 'malformed' | { failure: 'bad-expires'; detail: string };
+type VerifyFailure = 'missing' | 'malformed' | { failure: 'bad-expires'; detail: string };
 
 /** The longest a presigned URL may be valid: SigV4 signing keys last 7 days. */
-export const MAX_PRESIGN_SECONDS = 604800;
+const MAX_PRESIGN_SECONDS = 604800;
 
 /**
  * X-Amz-Expires of a presigned request: an integer number of seconds, 1 to 604800 (S3 answers

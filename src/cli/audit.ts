@@ -12,7 +12,7 @@ import { CHECKS } from '../analysis/findings/index.ts';
 import type { AuditSnapshot } from '../analysis/findings/estate.ts';
 import { Progress, describeSnapshot } from './import.ts';
 
-export const AUDIT_USAGE = `Usage: palisade audit [--endpoint URL | --state PATH] [--format table|json|sarif] [--fail-on SEVERITY] [--config FILE]
+const AUDIT_USAGE = `Usage: palisade audit [--endpoint URL | --state PATH] [--format table|json|sarif] [--fail-on SEVERITY] [--config FILE]
   Checks an estate's security groups, instances and instance roles: SSH/RDP and sensitive ports
   open to the internet (and whether the engine really lets them through), default groups with
   rules, unused and stale groups, redundant rules, wide port ranges, rule quotas, descriptions,

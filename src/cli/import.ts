@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ImportError, importExports, saveSnapshot } from '../analysis/import.ts';
 import type { AuditSnapshot } from '../analysis/findings/estate.ts';
 
-export const IMPORT_USAGE = `Usage: palisade import DIR|FILE [--out PATH]
+const IMPORT_USAGE = `Usage: palisade import DIR|FILE [--out PATH]
   Reads the JSON printed by the aws CLI — describe-security-groups, describe-network-interfaces,
   describe-instances, describe-vpcs, describe-subnets, describe-managed-prefix-lists (with
   get-managed-prefix-list-entries as prefix-list-entries/pl-ID.json), optionally

@@ -6,7 +6,7 @@
 import { loadPackage, SIGNER_PACKAGE } from '../core/lazy.ts';
 import { Sha256 } from '../core/sha256.ts';
 
-export interface SignedCall {
+interface SignedCall {
   method: 'GET' | 'POST' | 'DELETE';
   /** path and query string, e.g. `/_palisade/network/evaluate` */
   path: string;

@@ -46,8 +46,8 @@ export interface TrailDoc extends Doc {
   created: number;
 }
 
-export const DELIVERY_MS = 5 * 60_000;
-export const FLUSH_EVERY = 1000;
+const DELIVERY_MS = 5 * 60_000;
+const FLUSH_EVERY = 1000;
 const RECORDS_PER_FILE = 5000;
 const PRUNE_EVERY_MS = 3_600_000;
 const GLOBAL_SOURCE = 'iam.amazonaws.com';

@@ -12,7 +12,7 @@ export const RETENTION_MS = 90 * 86_400_000;
 export type LookupKey = 'EventId' | 'EventName' | 'ReadOnly' | 'Username' | 'ResourceType' | 'ResourceName' | 'EventSource' | 'AccessKeyId';
 export const LOOKUP_KEYS: readonly LookupKey[] = ['EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId'];
 
-export interface StoredEvent {
+interface StoredEvent {
   id: number;
   t: number; // epoch seconds
   eventId: string;

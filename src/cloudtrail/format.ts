@@ -14,7 +14,7 @@ interface Plan { name: string; key: string; member: Member; shape: Shape; sensit
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** `Jan 5, 2024, 3:04:05 PM` (UTC): how CloudTrail prints timestamps of non-EC2 services. */
-export function javaDate(ms: number): string {
+function javaDate(ms: number): string {
   const d = new Date(ms);
   const h = d.getUTCHours();
   const pad = (n: number) => String(n).padStart(2, '0');

@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principals.ts';
 import { ParamFormatter, isoSeconds } from './format.ts';
 import { findResources, type LookupResource } from './resources.ts';
 
-export interface CloudTrailRecord {
+interface CloudTrailRecord {
   eventVersion: string;
   userIdentity: Record<string, unknown>;
   eventTime: string;
@@ -47,11 +47,11 @@ export interface AuditEvent {
 }
 
 const READ_ONLY = /^(Describe|Get|List|Lookup|Filter)[A-Z]/;
-export const isReadOnly = (action: string) => READ_ONLY.test(action);
+const isReadOnly = (action: string) => READ_ONLY.test(action);
 
 /** Services whose events AWS records in the partition's first region (global services). */
 const GLOBAL_SOURCES = new Set(['iam']);
-export function globalRegion(partition: string): string {
+function globalRegion(partition: string): string {
   return partition === 'aws-cn' ? 'cn-north-1' : partition === 'aws-us-gov' ? 'us-gov-west-1' : 'us-east-1';
 }
 
@@ -73,7 +73,7 @@ export function userIdentity(p: Principal): Record<string, unknown> {
 }
 
 /** LookupEvents' Username: the user, the role session, or "root". */
-export function usernameOf(p: Principal): string | undefined {
+function usernameOf(p: Principal): string | undefined {
   if (p.type === 'Root') return 'root';
   if (p.type === 'AssumedRole') return p.role?.sessionName ?? p.arn.split('/').pop();
   if (p.userName) return p.userName;
@@ -81,7 +81,7 @@ export function usernameOf(p: Principal): string | undefined {
 }
 
 /** The errorCode CloudTrail logs: EC2's `Client.`/`Server.` prefixed code, else the model's error shape name. */
-export function errorCodeOf(service: ServiceDef, e: ApiError): string {
+function errorCodeOf(service: ServiceDef, e: ApiError): string {
   if (service.model.protocol === 'ec2') return `${e.status >= 500 ? 'Server' : 'Client'}.${e.code}`;
   const errors = service.model.errors;
   if (errors[e.code]) return e.code;

@@ -2,38 +2,10 @@
 // generically in the call's input (and, for calls that change something, its output) — EC2 ids
 // by their prefixes, IAM/STS/Logs/CloudTrail names by the members that carry them.
 
+import { resourceTypeOfId } from '../core/resource-types.ts';
+
 export interface LookupResource { ResourceType: string; ResourceName: string }
 
-const EC2_PREFIXES: Record<string, string> = {
-  sg: 'AWS::EC2::SecurityGroup',
-  sgr: 'AWS::EC2::SecurityGroupRule',
-  vpc: 'AWS::EC2::VPC',
-  subnet: 'AWS::EC2::Subnet',
-  i: 'AWS::EC2::Instance',
-  eni: 'AWS::EC2::NetworkInterface',
-  'eni-attach': 'AWS::EC2::NetworkInterfaceAttachment',
-  pl: 'AWS::EC2::PrefixList',
-  fl: 'AWS::EC2::FlowLog',
-  ami: 'AWS::EC2::Ami',
-  igw: 'AWS::EC2::InternetGateway',
-  eigw: 'AWS::EC2::EgressOnlyInternetGateway',
-  rtb: 'AWS::EC2::RouteTable',
-  acl: 'AWS::EC2::NetworkAcl',
-  vol: 'AWS::EC2::Volume',
-  snap: 'AWS::EC2::Snapshot',
-  eipalloc: 'AWS::EC2::EIP',
-  nat: 'AWS::EC2::NatGateway',
-  dopt: 'AWS::EC2::DHCPOptions',
-  tgw: 'AWS::EC2::TransitGateway',
-  pcx: 'AWS::EC2::VPCPeeringConnection',
-  vpce: 'AWS::EC2::VPCEndpoint',
-  lt: 'AWS::EC2::LaunchTemplate',
-  key: 'AWS::EC2::KeyPair',
-  nip: 'AWS::EC2::NetworkInsightsPath',
-  nia: 'AWS::EC2::NetworkInsightsAnalysis',
-  'iip-assoc': 'AWS::EC2::IamInstanceProfileAssociation',
-};
-const EC2_ID = /^([a-z]+(?:-[a-z]+)?)-[0-9a-f]{8,17}$/;
 
 /** Members naming a resource, per event source (JSON services use lower-camel names). */
 const BY_MEMBER: Record<string, Record<string, string>> = {
@@ -69,9 +41,8 @@ export function findResources(service: string, input: unknown, output: unknown):
     if (typeof v === 'string') {
       // Own entries only: a key is caller data (a tag key, a map key) and may be `constructor`.
       if (ec2) {
-        const m = EC2_ID.exec(v);
-        const type = m && Object.hasOwn(EC2_PREFIXES, m[1]!) ? EC2_PREFIXES[m[1]!] : undefined;
-        if (type) add(type, v);
+        const type = resourceTypeOfId(v);
+        if (type) add(type.cloudFormation, v);
       } else if (members && key && Object.hasOwn(members, key) && v) {
         add(members[key]!, v);
       }

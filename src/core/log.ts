@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadPackage } from './lazy.ts';
 
-export type Level = 'debug' | 'info' | 'warn' | 'error';
+type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 export interface Logger {

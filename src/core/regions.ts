@@ -18,11 +18,6 @@ export function isKnownRegion(region: string): boolean {
   return (regions ??= load()).has(region);
 }
 
-/** Every known region. */
-export function knownRegions(): string[] {
-  return [...(regions ??= load())];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Availability zones per region. AWS maps zone names to ids per account; Palisade uses a fixed
 // mapping (a → az1, b → az2, …).
@@ -42,10 +37,6 @@ export function zonesOf(region: string): Zone[] {
   const m = /^([a-z]+)-([a-z]+)-(\d+)$/.exec(region);
   const short = m ? `${m[1]}${REGION_ABBR[m[2]!] ?? m[2]!.charAt(0)}${m[3]}` : region.replace(/-/g, '');
   return Array.from({ length: count }, (_, i) => ({ name: `${region}${String.fromCharCode(97 + i)}`, id: `${short}-az${i + 1}` }));
-}
-
-export function isValidRegion(region: string): boolean {
-  return /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region);
 }
 
 /** The partition of a region (aws, aws-cn, aws-us-gov, the ISO partitions). */

@@ -13,7 +13,7 @@
 // one code unit); `?` also matches line terminators. Compile a pattern once (per request) and
 // run the matcher on every candidate; nothing is cached globally.
 
-export interface WildcardOptions {
+interface WildcardOptions {
   /** `?` stands for any one character (EC2 filters); otherwise it is literal (CloudWatch Logs). */
   question?: boolean;
 }

@@ -10,8 +10,6 @@ export function parseAddress(text: string): Address | undefined {
   return a.family === 4 ? { family: 4, v: Number(a.value) } : { family: 6, v: a.value };
 }
 
-export const addressKey = (a: Address) => `${a.family}:${a.v}`;
-
 /** Disjoint, sorted closed intervals [lo, hi] of IPv4 addresses. */
 export class Set4 {
   private constructor(private readonly lo: Float64Array, private readonly hi: Float64Array) {}

@@ -9,13 +9,13 @@ import { BoundedTable } from '../core/bounded-table.ts';
 export interface Timeouts { tcpEstablished: number; udpStream: number; udp: number }
 export const DEFAULT_TIMEOUTS: Timeouts = { tcpEstablished: 432000, udpStream: 180, udp: 30 };
 /** Not documented by AWS; Linux conntrack's values for half-open and closing TCP. */
-export const TCP_TRANSITORY_TIMEOUT = 120;
-export const ICMP_TIMEOUT = 30;
-export const OTHER_PROTOCOL_TIMEOUT = 600;
+const TCP_TRANSITORY_TIMEOUT = 120;
+const ICMP_TIMEOUT = 30;
+const OTHER_PROTOCOL_TIMEOUT = 600;
 
 export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
 
-export type TcpState = 'syn-sent' | 'syn-received' | 'established' | 'closing';
+type TcpState = 'syn-sent' | 'syn-received' | 'established' | 'closing';
 
 export interface Entry {
   key: string;

@@ -19,7 +19,7 @@ export interface Packet {
   bytes?: number;
 }
 
-export type GateBy = 'rule' | 'tracked-connection' | 'no-matching-rule' | 'no-interface';
+type GateBy = 'rule' | 'tracked-connection' | 'no-matching-rule' | 'no-interface';
 
 export interface GateResult {
   gate: Direction;

@@ -7,7 +7,7 @@ import { addressSet, cidrRange, setHas, Set4, Set6, type Address, type AddressSe
 import { portPoint, protocolNumber, ruleCovers, ruleInterval, type Direction, type GateQuery, type InterfaceInput, type RuleInput } from './sg-rules.ts';
 
 /** What the rule model reads: the rules, interfaces and membership as the policy holds them. */
-export interface RuleSource {
+interface RuleSource {
   getInterface(id: string): InterfaceInput | undefined;
   allInterfaces(): IterableIterator<InterfaceInput>;
   groupRules(id: string): RuleInput[];

@@ -9,7 +9,7 @@ export type { Direction };
 export type PacketObservation = Observation;
 
 /** What the record says about the interface, fixed when its first packet in the window is seen. */
-export interface InterfaceMeta {
+interface InterfaceMeta {
   vpcId?: string;
   subnetId?: string;
   instanceId?: string;
@@ -61,7 +61,7 @@ export function reportedTcpFlags(flags: number): number {
 }
 
 /** Bytes of a packet: the size given, else the bare IP + transport headers. */
-export function packetBytes(o: Pick<PacketObservation, 'bytes' | 'proto' | 'src'>): number {
+function packetBytes(o: Pick<PacketObservation, 'bytes' | 'proto' | 'src'>): number {
   if (o.bytes > 0) return o.bytes;
   const ip = o.src.includes(':') ? 40 : 20;
   return ip + (o.proto === 6 ? 20 : 8);
@@ -77,7 +77,7 @@ export function emptyWindow(): WindowAggregates {
   return { flows: new Map(), skips: new Map(), perInterface: new Map() };
 }
 
-export type Touched = { kind: 'flow'; key: string; value: FlowAggregate } | { kind: 'skip'; key: string; value: SkipAggregate };
+type Touched = { kind: 'flow'; key: string; value: FlowAggregate } | { kind: 'skip'; key: string; value: SkipAggregate };
 
 /** Adds one packet to a window; returns the aggregate it changed (for persistence). */
 export function addPacket(w: WindowAggregates, o: PacketObservation, meta: InterfaceMeta & { trafficPath?: number }, maxFlows = DEFAULT_MAX_FLOWS_PER_INTERFACE): Touched {
@@ -133,7 +133,7 @@ export function restore(w: WindowAggregates, key: string, value: FlowAggregate |
   w.perInterface.set(f.interfaceId, (w.perInterface.get(f.interfaceId) ?? 0) + 1);
 }
 
-export type LogStatus = 'OK' | 'NODATA' | 'SKIPDATA';
+type LogStatus = 'OK' | 'NODATA' | 'SKIPDATA';
 
 export interface FlowRecord extends InterfaceMeta {
   status: LogStatus;

@@ -23,7 +23,7 @@ import { deliverLogEvents } from '../services/logs/index.ts';
 import { findBucket, type S3Storage } from '../services/s3/storage.ts';
 
 
-export const PENDING_SCHEMA = `CREATE TABLE IF NOT EXISTS flowlog_pending (fl TEXT NOT NULL, win INTEGER NOT NULL, k TEXT NOT NULL, rec TEXT NOT NULL,
+const PENDING_SCHEMA = `CREATE TABLE IF NOT EXISTS flowlog_pending (fl TEXT NOT NULL, win INTEGER NOT NULL, k TEXT NOT NULL, rec TEXT NOT NULL,
   PRIMARY KEY (fl, win, k)) WITHOUT ROWID`;
 
 /** Drops a deleted flow log's open windows (in the call's transaction). */
@@ -51,7 +51,7 @@ interface ActiveLog {
 /** Traffic AWS never logs: instance metadata and time sync. */
 const NOT_LOGGED = new Set(['169.254.169.254', '169.254.169.123', 'fd00:ec2::254', 'fd00:ec2::123']);
 
-export interface FlowLogEngineDeps {
+interface FlowLogEngineDeps {
   store: Store;
   clock: Clock;
   config: ServerConfig;

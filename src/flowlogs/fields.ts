@@ -1,6 +1,6 @@
 // The flow log record fields AWS documents (VPC user guide, "Flow log records"), with the
 // version that introduced each, and the LogFormat grammar: `${field} ${field} …`.
-export const FIELD_VERSIONS: Readonly<Record<string, number>> = {
+const FIELD_VERSIONS: Readonly<Record<string, number>> = {
   version: 2, 'account-id': 2, 'interface-id': 2, srcaddr: 2, dstaddr: 2, srcport: 2, dstport: 2, protocol: 2,
   packets: 2, bytes: 2, start: 2, end: 2, action: 2, 'log-status': 2,
   'vpc-id': 3, 'subnet-id': 3, 'instance-id': 3, 'tcp-flags': 3, type: 3, 'pkt-srcaddr': 3, 'pkt-dstaddr': 3,
@@ -11,7 +11,7 @@ export const FIELD_VERSIONS: Readonly<Record<string, number>> = {
   'ecs-task-arn': 7, 'ecs-task-id': 7,
 };
 
-export const DEFAULT_FIELDS = ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status'] as const;
+const DEFAULT_FIELDS = ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status'] as const;
 export const DEFAULT_FORMAT = DEFAULT_FIELDS.map((f) => `\${${f}}`).join(' ');
 
 export class LogFormatError extends Error {}

@@ -3,7 +3,7 @@
 import { crypto } from '../core/lazy.ts';
 import type { FlowRecord } from './aggregate.ts';
 
-export interface FormatContext {
+interface FormatContext {
   account: string;
   region: string;
   /** the record version: 2 for the default format, else the highest field version */

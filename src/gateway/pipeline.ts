@@ -22,7 +22,7 @@ export interface CallObserver {
   onCall(ctx: Ctx, call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError }): void;
 }
 
-export interface PipelineParts {
+interface PipelineParts {
   config: ServerConfig;
   store: Store;
   clock: Clock;

@@ -23,14 +23,14 @@ const ROTATE_BEFORE_MS = 5 * 3600 * 1000;
 
 interface Listener { server: Server; url: string; scope: string; instanceId: string }
 /** STS's role sessions, which the instance's credentials are (given by startServer). */
-export interface RoleSessions {
+interface RoleSessions {
   trustAllows: typeof trustAllows;
   startRoleSession: typeof startRoleSession;
 }
 
 interface Token { instanceId: string; expires: number }
 /** Most IMDSv2 tokens kept at once (all instances): past it the oldest are evicted (their holders get 401 and ask again, as SDKs do). */
-export const MAX_TOKENS = 50_000;
+const MAX_TOKENS = 50_000;
 interface CachedCreds { roleArn: string; accessKeyId: string; secret: string; token: string; expiration: number; lastUpdated: number }
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

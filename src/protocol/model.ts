@@ -4,9 +4,9 @@ import { openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelsDir } from '../core/models-dir.ts';
 
-export type ScalarRef = '#string' | '#integer' | '#double' | '#boolean' | '#timestamp' | '#blob' | '#document';
-export interface ListShape { k: 'list'; v: ShapeRef; x?: string }
-export interface MapShape { k: 'map'; key: ShapeRef; v: ShapeRef; kx?: string; vx?: string }
+type ScalarRef = '#string' | '#integer' | '#double' | '#boolean' | '#timestamp' | '#blob' | '#document';
+interface ListShape { k: 'list'; v: ShapeRef; x?: string }
+interface MapShape { k: 'map'; key: ShapeRef; v: ShapeRef; kx?: string; vx?: string }
 export type ShapeRef = ScalarRef | string | ListShape | MapShape;
 export interface Member {
   s: ShapeRef;
@@ -43,13 +43,13 @@ export interface StructShape {
   /** rest: the structure's own xmlNamespace [prefix, uri] */ xn?: [string, string] | [string];
 }
 /** A REST operation's `http` trait: method, URI pattern (`/{Bucket}/{Key+}?tagging`), status code. */
-export type HttpTrait = [method: string, uri: string, code: number];
-export interface OperationShapes {
+type HttpTrait = [method: string, uri: string, code: number];
+interface OperationShapes {
   i: string | null;
   o: string | null;
   /** rest: the operation's http trait */ h?: HttpTrait;
 }
-export interface ErrorInfo { status?: number; code: string; type?: string }
+interface ErrorInfo { status?: number; code: string; type?: string }
 export interface ServiceModel {
   service: string;
   /** `rest`: S3's REST-XML (the name auth/authenticate.ts gives it too). */

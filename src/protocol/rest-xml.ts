@@ -73,7 +73,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 // ---- the request ----
 
 /** What the codec reads of an HTTP request (node's IncomingMessage is one). */
-export interface HttpRequest {
+interface HttpRequest {
   method?: string;
   url?: string;
   headers: Record<string, string | string[] | undefined>;

@@ -5,7 +5,7 @@ import { resolve, type Member, type ServiceModel, type Shape, type ShapeRef, typ
 interface MemberPlan { name: string; tag: string; member: Member; shape: Shape }
 
 /** Where the encoder puts the pieces of an answer, in order (an array, or a writer of the body). */
-export interface Pieces { push(piece: string): unknown }
+interface Pieces { push(piece: string): unknown }
 
 /**
  * Characters written as references: markup, CR (a reader would turn a raw one into LF), and the

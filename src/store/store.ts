@@ -34,11 +34,11 @@ function nativeBinding(): string | undefined {
 }
 
 /** Past this, the WAL is checkpointed and truncated (and an emptied WAL file is cut back to it). */
-export const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
+const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Commits between two looks at the WAL's size (a stat call). */
 const WAL_CHECK_EVERY = 16;
 
-export interface StoreOptions {
+interface StoreOptions {
   /** Take the directory's lock: a second store (in this process or another) refuses to open it. */
   exclusive?: boolean;
   /** Where to say what a start found (an empty state file). */
@@ -70,7 +70,7 @@ export type Scope = string;
 export const regional = (account: string, region: string): Scope => `${account}/${region}`;
 
 export interface ChangeEvent { kind: string; scope: Scope; id: string; before?: Doc; after?: Doc }
-export type ChangeListener = (events: ChangeEvent[]) => void;
+type ChangeListener = (events: ChangeEvent[]) => void;
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {

@@ -28,7 +28,7 @@ export interface FlowSpec {
 }
 
 /** Subscribers to the traffic the data plane judged (flow logs). */
-export type TrafficObserver = (observations: Observation[]) => void;
+type TrafficObserver = (observations: Observation[]) => void;
 
 
 export function protocolOf(p: string | number | undefined): number {
@@ -70,7 +70,7 @@ function gateView(g: GateResult | undefined) {
 }
 
 /** A verdict with its explanation in words. */
-export function explainVerdict(v: Verdict | { verdict: 'REJECT'; decidedBy: 'route'; reason: string }) {
+function explainVerdict(v: Verdict | { verdict: 'REJECT'; decidedBy: 'route'; reason: string }) {
   const out: Record<string, unknown> = { verdict: v.verdict, decidedBy: v.decidedBy };
   if ('reason' in v && v.reason) out.reason = v.reason;
   if ('egress' in v && v.egress) out.egress = gateView(v.egress);
@@ -107,14 +107,14 @@ interface Connection {
 }
 
 /** Most connections open at once through the admin API: past it the oldest are forgotten first. */
-export const MAX_CONNECTIONS = 50_000;
+const MAX_CONNECTIONS = 50_000;
 
 /**
  * How long an idle connection handle lives on the server clock: longer than any connection
  * tracking timeout AWS allows (TCP established, at most 432,000 s), so a handle outlives its
  * tracking entry and a late packet is judged by the rules again, as on AWS.
  */
-export const CONNECTION_IDLE_MS = 7 * 86_400_000;
+const CONNECTION_IDLE_MS = 7 * 86_400_000;
 
 export class NetworkApi {
   /** Open connections: forgotten when idle for CONNECTION_IDLE_MS, or oldest first past MAX_CONNECTIONS. */

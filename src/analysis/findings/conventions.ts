@@ -7,7 +7,7 @@ import type { IpPermission } from '@aws-sdk/client-ec2';
 const PLACEHOLDER = /^(?:n\/?a|none|null|todo|tbd|test|temp|tmp|x+|description|desc|sg|security[ -]?group|default|-+|\.+|_+)$/i;
 
 /** Empty, a placeholder, or only the name again. */
-export function emptyish(text: string | undefined, name?: string): boolean {
+function emptyish(text: string | undefined, name?: string): boolean {
   const t = (text ?? '').trim();
   if (t.length < 3 || PLACEHOLDER.test(t)) return true;
   return name !== undefined && t.toLowerCase() === name.trim().toLowerCase();
@@ -37,7 +37,7 @@ export const groupDescription: CheckDef = {
   },
 };
 
-export const ruleDescription: CheckDef = {
+const ruleDescription: CheckDef = {
   id: 'sg-rule-missing-description',
   severity: 'low',
   title: 'Security group rules without descriptions',

@@ -41,7 +41,7 @@ export interface AuditRule {
   awsDefault: boolean;
 }
 
-export type Tagged = { Tags?: Tag[]; TagSet?: Tag[] };
+type Tagged = { Tags?: Tag[]; TagSet?: Tag[] };
 
 /**
  * Each group's rules as the engine reads them, named with their real sgr- ids where the snapshot
@@ -316,7 +316,7 @@ export function portsText(r: RuleInput): string {
   return name;
 }
 
-export function peerText(r: RuleInput): string {
+function peerText(r: RuleInput): string {
   return r.cidr4 ?? r.cidr6 ?? r.prefixListId ?? r.refGroupId ?? '?';
 }
 

@@ -5,7 +5,7 @@ import type { CheckDef, Finding } from './types.ts';
 import { listText, portsText, revokeCommand, ruleText, uniq, type AuditRule, type Estate } from './estate.ts';
 import { ruleInterval } from '../../dataplane/sg-policy.ts';
 
-export interface SensitivePort { port: number; proto: 'tcp' | 'udp'; service: string }
+interface SensitivePort { port: number; proto: 'tcp' | 'udp'; service: string }
 
 /** Ports whose services must never face the internet (Security Hub EC2.19's list and more). */
 export const SENSITIVE_PORTS: SensitivePort[] = [
@@ -37,7 +37,7 @@ function worldIngress(e: Estate, groupId: string): { rule: AuditRule; family: 4 
 }
 
 /** All protocols, or every tcp or udp port: reported once by sg-all-open-to-world, not per port. */
-export function opensEverything(r: AuditRule): boolean {
+function opensEverything(r: AuditRule): boolean {
   const p = r.input.protocol;
   if (p === '-1') return true;
   if (p !== 'tcp' && p !== 'udp') return false;
@@ -82,10 +82,10 @@ function adminCheck(id: string, port: number, service: string, control: string):
   };
 }
 
-export const sshOpen = adminCheck('sg-ssh-open-to-world', 22, 'SSH', 'EC2.13');
-export const rdpOpen = adminCheck('sg-rdp-open-to-world', 3389, 'RDP', 'EC2.14');
+const sshOpen = adminCheck('sg-ssh-open-to-world', 22, 'SSH', 'EC2.13');
+const rdpOpen = adminCheck('sg-rdp-open-to-world', 3389, 'RDP', 'EC2.14');
 
-export const sensitiveOpen: CheckDef = {
+const sensitiveOpen: CheckDef = {
   id: 'sg-sensitive-port-open-to-world',
   severity: 'high',
   title: 'Database, cache, search, container or file-sharing port open to the internet',
@@ -124,7 +124,7 @@ export const sensitiveOpen: CheckDef = {
   },
 };
 
-export const allOpen: CheckDef = {
+const allOpen: CheckDef = {
   id: 'sg-all-open-to-world',
   severity: 'critical',
   title: 'All protocols or all ports open to the internet',
@@ -152,7 +152,7 @@ export const allOpen: CheckDef = {
   },
 };
 
-export const wideRange: CheckDef = {
+const wideRange: CheckDef = {
   id: 'sg-wide-port-range',
   severity: 'medium',
   title: 'Overly wide port range',

@@ -5,7 +5,7 @@ import { listText, revokeCommand, ruleText, type AuditRule } from './estate.ts';
 
 export const RULES_PER_DIRECTION = 60;
 
-export const defaultGroupRules: CheckDef = {
+const defaultGroupRules: CheckDef = {
   id: 'sg-default-group-has-rules',
   severity: 'high',
   title: 'Default security group allows traffic',
@@ -37,7 +37,7 @@ export const defaultGroupRules: CheckDef = {
   },
 };
 
-export const unusedGroup: CheckDef = {
+const unusedGroup: CheckDef = {
   id: 'sg-unused',
   severity: 'low',
   title: 'Unused security group',
@@ -63,7 +63,7 @@ export const unusedGroup: CheckDef = {
   },
 };
 
-export const staleReference: CheckDef = {
+const staleReference: CheckDef = {
   id: 'sg-stale-reference',
   severity: 'medium',
   title: 'Rule references a deleted or foreign security group',
@@ -102,7 +102,7 @@ export const staleReference: CheckDef = {
   },
 };
 
-export const nearQuota: CheckDef = {
+const nearQuota: CheckDef = {
   id: 'sg-near-rule-quota',
   severity: 'low',
   title: 'Security group near its rule quota',

@@ -42,7 +42,7 @@ export function statementsOf(doc: { Statement?: unknown } | undefined): Statemen
 const list = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const READ = /^(?:Describe|Get|List|Head|BatchGet|Search|Lookup|View)/;
 
-export type Grant = 'admin' | 'wildcard-action' | 'wildcard-resource' | undefined;
+type Grant = 'admin' | 'wildcard-action' | 'wildcard-resource' | undefined;
 
 /** How broad an Allow statement is (undefined: not broad). */
 export function classify(st: Statement): Grant {
@@ -86,7 +86,7 @@ function roleEvidence(e: Estate, role: IamRoleDetail): Evidence[] {
 }
 
 /** Roles of the instances' profiles, with the instances using each. */
-export function instanceRoles(e: Estate): Map<IamRoleDetail, string[]> {
+function instanceRoles(e: Estate): Map<IamRoleDetail, string[]> {
   const out = new Map<IamRoleDetail, string[]>();
   for (const i of e.snapshot.instances) {
     if (i.State?.Name === 'terminated') continue;
@@ -122,20 +122,20 @@ function roleCheck(id: string, grant: Exclude<Grant, undefined>, severity: Sever
   };
 }
 
-export const roleAdmin = roleCheck('iam-instance-role-admin', 'admin', 'critical', 'Instance role with full administrator access',
+const roleAdmin = roleCheck('iam-instance-role-admin', 'admin', 'critical', 'Instance role with full administrator access',
   'A policy of a role that instances use allows every action ("*") on every resource: whoever runs code on the instance — or ' +
   'reaches its metadata service — is an administrator of the account. Grant the actions and resources the workload uses. ' +
   'Security Hub IAM.1; CIS AWS Foundations 1.16.',
   ['IAM.1', 'CIS 1.16'],
   'Detach or rewrite the policy: aws iam detach-role-policy --role-name ROLE --policy-arn … (or delete-role-policy for an inline one), then grant only the actions the workload uses.');
 
-export const roleWildcardAction = roleCheck('iam-instance-role-wildcard-action', 'wildcard-action', 'high', 'Instance role with wildcard actions',
+const roleWildcardAction = roleCheck('iam-instance-role-wildcard-action', 'wildcard-action', 'high', 'Instance role with wildcard actions',
   'A policy of a role that instances use allows every action of a service ("s3:*"), every action ("*") on some resources, or ' +
   'everything but a list (NotAction). Name the actions the workload calls. Security Hub IAM.21.',
   ['IAM.21'],
   'Replace the wildcard with the actions the workload calls (IAM Access Analyzer can generate them from CloudTrail): aws iam put-role-policy --role-name ROLE …');
 
-export const roleWildcardResource = roleCheck('iam-instance-role-wildcard-resource', 'wildcard-resource', 'medium', 'Instance role acting on every resource',
+const roleWildcardResource = roleCheck('iam-instance-role-wildcard-resource', 'wildcard-resource', 'medium', 'Instance role acting on every resource',
   'A policy of a role that instances use allows actions that change or read data (not only Describe/Get/List) on every ' +
   'resource ("*" or NotResource). Scope the statement to the ARNs the workload uses.',
   [],

@@ -8,15 +8,15 @@ import { parseAddress } from '../../dataplane/addresses.ts';
 import type { RuleInput } from '../../dataplane/sg-policy.ts';
 
 /** Stand-ins for "anyone on the internet" (TEST-NET-2 and the IPv6 documentation range). */
-export const INTERNET_V4 = '198.51.100.1';
-export const INTERNET_V6 = '2001:db8::1';
+const INTERNET_V4 = '198.51.100.1';
+const INTERNET_V6 = '2001:db8::1';
 
 const PROBES = [
   ...ADMIN_PORTS.map((p) => ({ port: p.port, proto: 'tcp' as const, service: p.service })),
   ...SENSITIVE_PORTS,
 ];
 
-export const exposedInstance: CheckDef = {
+const exposedInstance: CheckDef = {
   id: 'instance-exposed-sensitive-port',
   severity: 'critical',
   title: 'Instance reachable from the internet on a sensitive port',

@@ -42,7 +42,7 @@ function dominated(e: Estate, a: Prepared, b: Prepared, widerHolders = false): b
   return widerHolders || !within(e, b, a) || b.key < a.key;
 }
 
-export const redundantRule: CheckDef = {
+const redundantRule: CheckDef = {
   id: 'sg-redundant-rule',
   severity: 'low',
   title: 'Rule made redundant by a broader rule',

@@ -37,7 +37,7 @@ export interface CheckDef {
   run(estate: Estate, config: AuditConfig): Finding[];
 }
 
-export interface NamingConfig {
+interface NamingConfig {
   /** a regular expression every security group name must match (the default group excepted) */
   groupName?: string;
   /** a regular expression the Name tag of the other covered resources must match */
@@ -48,7 +48,7 @@ export interface NamingConfig {
   appliesTo?: ResourceType[];
 }
 
-export interface SuppressRule {
+interface SuppressRule {
   checkId?: string;
   resourceId?: string;
   reason?: string;

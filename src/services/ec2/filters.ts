@@ -6,8 +6,8 @@ import type { Filter } from '@aws-sdk/client-ec2';
 import type { TagPair } from '../../core/documents/ec2.ts';
 import { compileWildcard } from '../../core/wildcard.ts';
 
-export type FilterValues = string | number | boolean | undefined | null | (string | number | boolean | undefined | null)[];
-export type FilterSpec<T> = Record<string, (doc: T) => FilterValues>;
+type FilterValues = string | number | boolean | undefined | null | (string | number | boolean | undefined | null)[];
+type FilterSpec<T> = Record<string, (doc: T) => FilterValues>;
 
 /** Returns a predicate for the filters, or throws AWS's error for an unknown filter name. */
 export function compileFilters<T extends { tags?: TagPair[] }>(filters: Filter[] | undefined, spec: FilterSpec<T>): (doc: T) => boolean {

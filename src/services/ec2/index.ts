@@ -17,7 +17,7 @@ import { networkInsightsHandlers } from './network-insights.ts';
 import { flowLogHandlers } from './flow-logs.ts';
 import { RuleIndex } from './rule-index.ts';
 
-export interface Ec2Parts {
+interface Ec2Parts {
   store: Store;
   /** The data plane, current with the store (Network Insights analyses it). */
   network: LiveNetwork;

@@ -28,7 +28,7 @@ const STATE_CODE: Record<InstanceDoc['state'], number> = { pending: 0, running: 
 // ---------------------------------------------------------------------------------------------
 // Instance profiles (IAM, global per account)
 
-export function findProfile(ctx: Ctx, spec: IamInstanceProfileSpecification): InstanceProfileDoc {
+function findProfile(ctx: Ctx, spec: IamInstanceProfileSpecification): InstanceProfileDoc {
   const profiles = ctx.tx.all<InstanceProfileDoc>(IAM_KIND.instanceProfile, ctx.account);
   if (spec.Arn) {
     const p = profiles.find((x) => x.arn === spec.Arn);
@@ -68,7 +68,7 @@ function metadataOptions(m: MetadataOptions, state: 'pending' | 'applied' = 'app
 
 const stateOf = (s: InstanceDoc['state']) => ({ Code: STATE_CODE[s], Name: s });
 
-export function toInstance(ctx: Ctx, i: InstanceDoc, shownState: InstanceDoc['state'] = i.state): Instance {
+function toInstance(ctx: Ctx, i: InstanceDoc, shownState: InstanceDoc['state'] = i.state): Instance {
   const enis = interfacesOf(ctx, i.id);
   const primary = enis.find((e) => e.attachment!.deviceIndex === 0);
   const groups = primary ? groupIdentifiers(ctx, primary.groups) : [];
@@ -162,7 +162,7 @@ function instanceGroups(ctx: Ctx, input: RunInstancesRequest, subnet: SubnetDoc,
   return unique.length ? unique : [vpc.defaultGroupId];
 }
 
-export function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
+function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
   const min = input.MinCount!;
   const max = input.MaxCount!;
   if (min < 1) throw err.invalidParam(`Invalid value '${min}' for minCount. Must be at least 1.`);

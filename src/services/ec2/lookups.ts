@@ -136,7 +136,7 @@ export const enisOf = (ctx: Ctx) => ctx.tx.all<EniDoc>(KIND.eni, ctx.scope);
 // ---------------------------------------------------------------------------------------------
 // Instances and their interfaces
 
-export const instanceNotFound = (ids: string[]) => new ApiError('InvalidInstanceID.NotFound',
+const instanceNotFound = (ids: string[]) => new ApiError('InvalidInstanceID.NotFound',
   ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`);
 
 /** Terminated instances stay visible for about an hour, as in AWS. */

@@ -22,7 +22,6 @@ import { attachmentsChanged, enisOf, getEni, getGroup, getSubnet } from './looku
 
 export const GROUPS_PER_INTERFACE = 5;
 
-
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
@@ -37,7 +36,7 @@ export function insufficient(subnet: SubnetDoc): ApiError {
 }
 
 /** Allocates `count` free private IPv4 addresses of the subnet, lowest first. */
-export function allocatePrivateIps(ctx: Ctx, subnet: SubnetDoc, count: number, taken: Set<string> = usedAddresses(ctx, subnet.id)): string[] {
+function allocatePrivateIps(ctx: Ctx, subnet: SubnetDoc, count: number, taken: Set<string> = usedAddresses(ctx, subnet.id)): string[] {
   const c = parseCidr(subnet.cidr)!;
   const out: string[] = [];
   for (let v = c.base + 4n; v < last(c) && out.length < count; v++) {
@@ -52,7 +51,7 @@ export function allocatePrivateIps(ctx: Ctx, subnet: SubnetDoc, count: number, t
 }
 
 /** Checks a requested private IPv4 address: inside the subnet, not reserved, free. */
-export function claimPrivateIp(ctx: Ctx, subnet: SubnetDoc, ip: string, taken: Set<string> = usedAddresses(ctx, subnet.id)): string {
+function claimPrivateIp(ctx: Ctx, subnet: SubnetDoc, ip: string, taken: Set<string> = usedAddresses(ctx, subnet.id)): string {
   const a = addressToBigInt(ip);
   const c = parseCidr(subnet.cidr)!;
   if (!a || a.family !== 4) throw err.invalidValue(`Invalid value '${ip}' for PrivateIpAddress`);
@@ -123,12 +122,10 @@ export function checkConnTrack(spec: ConnectionTrackingSpecificationRequest | un
   return out;
 }
 
-export const CONNTRACK_DEFAULTS = { tcpEstablished: 432000, udpStream: 180, udp: 30 };
-
 // ---------------------------------------------------------------------------------------------
 // Creation (also used by RunInstances)
 
-export interface NewEni {
+interface NewEni {
   subnet: SubnetDoc;
   groups: string[];
   description?: string;
@@ -166,12 +163,11 @@ export function createEni(ctx: Ctx, spec: NewEni): EniDoc {
 // ---------------------------------------------------------------------------------------------
 // Wire form
 
-
 export function groupIdentifiers(ctx: Ctx, ids: string[]) {
   return ids.map((id) => ({ GroupId: id, GroupName: ctx.tx.get<SecurityGroupDoc>(KIND.sg, ctx.scope, id)?.name ?? '' }));
 }
 
-export function eniStatus(e: EniDoc): string {
+function eniStatus(e: EniDoc): string {
   return e.attachment ? 'in-use' : 'available';
 }
 

@@ -25,8 +25,6 @@ export function normalizeProtocol(raw: string | undefined): string {
   throw err.invalidValue(`Invalid value '${raw}' for IP protocol. Unknown protocol.`);
 }
 
-export const hasPorts = (protocol: string) => protocol === 'tcp' || protocol === 'udp' || protocol === 'icmp' || protocol === 'icmpv6';
-
 export function checkPorts(protocol: string, from: number | undefined, to: number | undefined): { from?: number; to?: number } {
   if (protocol === 'tcp' || protocol === 'udp') {
     if (from === undefined || to === undefined) throw err.invalidValue("Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.");
@@ -67,7 +65,7 @@ export function cidr6(text: string | undefined): string {
   return formatCidr(c);
 }
 
-export const peerKey = (r: RuleSpec) =>
+const peerKey = (r: RuleSpec) =>
   r.cidr4 ? `4:${r.cidr4}` : r.cidr6 ? `6:${r.cidr6}` : r.prefixListId ? `pl:${r.prefixListId}` : `sg:${r.group?.groupId}`;
 
 export const ruleKey = (r: RuleSpec) => `${r.egress ? 'e' : 'i'}|${r.protocol}|${r.from ?? ''}|${r.to ?? ''}|${peerKey(r)}`;
@@ -82,7 +80,6 @@ export function describeForDuplicate(r: RuleSpec): string {
   else proto = `protocol: ${r.protocol}`;
   return `the specified rule "peer: ${peer}, ${proto}, ALLOW" already exists`;
 }
-
 
 export function toSecurityGroupRule(ctx: Ctx, g: SecurityGroupDoc, r: RuleDoc): SecurityGroupRule {
   return {

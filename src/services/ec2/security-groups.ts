@@ -25,7 +25,7 @@ import { VersionCache } from '../../protocol/version-cache.ts';
 import { checkGroupId, defaultVpc, findPrefixList, getGroup, getGroupByName, getVpc, groupInUse, groupNotFound, prefixListWeight, resolveTarget } from './lookups.ts';
 
 export const RULES_PER_DIRECTION = 60;
-export const GROUPS_PER_REGION = 2500;
+const GROUPS_PER_REGION = 2500;
 
 // ---------------------------------------------------------------------------------------------
 // Lookups
@@ -121,7 +121,7 @@ function resolvePeerGroup(ctx: Ctx, target: SecurityGroupDoc, pair: { GroupId?: 
   return { groupId: peer.id, userId, vpcId: peer.vpcId };
 }
 
-export function parsePermissions(ctx: Ctx, target: SecurityGroupDoc, perms: IpPermission[], opts: ParseOptions): { spec: RuleSpec; perm: IpPermission }[] {
+function parsePermissions(ctx: Ctx, target: SecurityGroupDoc, perms: IpPermission[], opts: ParseOptions): { spec: RuleSpec; perm: IpPermission }[] {
   const out: { spec: RuleSpec; perm: IpPermission }[] = [];
   for (const perm of perms) {
     const protocol = normalizeProtocol(perm.IpProtocol);
@@ -278,7 +278,7 @@ const wireForms = new VersionCache<SecurityGroupDoc, SecurityGroup>((g, groupArn
   SecurityGroupArn: groupArn,
 }));
 
-export function toSecurityGroup(ctx: Ctx, g: SecurityGroupDoc): SecurityGroup {
+function toSecurityGroup(ctx: Ctx, g: SecurityGroupDoc): SecurityGroup {
   return wireForms.of(g, arn(ctx.partition, 'ec2', ctx.region, g.ownerId, `security-group/${g.id}`));
 }
 

@@ -28,7 +28,7 @@ export function createSubnetDoc(
   return ctx.tx.put(KIND.subnet, ctx.scope, s);
 }
 
-export function toSubnet(ctx: Ctx, s: SubnetDoc): Subnet {
+function toSubnet(ctx: Ctx, s: SubnetDoc): Subnet {
   const c = parseCidr(s.cidr)!;
   const used = subnetAddressesInUse(ctx, s.id);
   return {

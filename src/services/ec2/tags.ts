@@ -36,7 +36,7 @@ export function docTaggable(type: ResourceType): Taggable {
 
 const MAX_TAGS = 50;
 
-export function validateTag(key: unknown, value: unknown): TagPair {
+function validateTag(key: unknown, value: unknown): TagPair {
   if (typeof key !== 'string' || key.length === 0) throw err.invalidValue('Tag key must not be empty');
   if (key.length > 128) throw err.invalidValue(`Tag key exceeds the maximum length of 128 characters`);
   if (key.toLowerCase().startsWith('aws:')) throw err.invalidValue(`Tag keys starting with 'aws:' are reserved for internal use`);

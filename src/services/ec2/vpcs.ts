@@ -59,7 +59,7 @@ export function ensureRegion(ctx: Ctx): void {
   createDefaultVpc(ctx);
 }
 
-export function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
+function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
   return {
     VpcId: v.id,
     CidrBlock: v.cidr,

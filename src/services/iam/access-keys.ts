@@ -15,7 +15,7 @@ import { page } from './paging.ts';
 import { keysOf, nonUserCaller } from './users.ts';
 import { Checks } from './validate.ts';
 
-export const KEYS_PER_USER = 2;
+const KEYS_PER_USER = 2;
 
 /** The user a key call is about: the named one, else the calling IAM user. */
 function subject(ctx: Ctx, userName: string | undefined): UserDoc {

@@ -13,7 +13,7 @@ import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
 import { Checks, checkPathPrefix } from './validate.ts';
 
-export const MAX_ATTACHED = 10;
+const MAX_ATTACHED = 10;
 
 type OwnerType = 'role' | 'user';
 type Owner = RoleDoc | UserDoc;

@@ -107,7 +107,7 @@ const CATALOGUE: Record<string, Entry> = {
   },
 };
 
-export const AWS_MANAGED_NAMES: readonly string[] = Object.keys(CATALOGUE);
+const AWS_MANAGED_NAMES: readonly string[] = Object.keys(CATALOGUE);
 
 const docs = new Map<string, ManagedPolicyDoc>();
 

@@ -13,7 +13,7 @@ function base32(n: number): string {
   return s;
 }
 
-export type UniqueIdPrefix = 'AROA' | 'AIDA' | 'AIPA' | 'ANPA';
+type UniqueIdPrefix = 'AROA' | 'AIDA' | 'AIPA' | 'ANPA';
 
 export function uniqueId(prefix: UniqueIdPrefix): string {
   return prefix + base32(17);
@@ -27,7 +27,7 @@ export function newSecretAccessKey(): string {
   return crypto().randomBytes(30).toString('base64');
 }
 
-export type ArnType = 'role' | 'user' | 'instance-profile' | 'policy';
+type ArnType = 'role' | 'user' | 'instance-profile' | 'policy';
 
 export function iamArn(ctx: Ctx, type: ArnType, path: string, name: string): string {
   return `arn:${ctx.partition}:iam::${ctx.account}:${type}${path}${name}`;

@@ -4,7 +4,7 @@ import { loadModel } from '../../protocol/model.ts';
 
 import { iamCoreHandlers } from './core.ts';
 
-export const iamHandlers: Record<string, Handler> = { ...iamCoreHandlers };
+const iamHandlers: Record<string, Handler> = { ...iamCoreHandlers };
 
 export function iamService(): ServiceDef {
   return { name: 'iam', get model() { return loadModel('iam'); }, handlers: iamHandlers, global: true };

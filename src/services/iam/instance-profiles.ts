@@ -18,7 +18,7 @@ import { roleOut } from './roles.ts';
 import { checkTags, listTags, tagDoc, tagsOut, untagDoc } from './tags.ts';
 import { Checks, checkPath, checkPathPrefix } from './validate.ts';
 
-export const ROLES_PER_PROFILE = 1;
+const ROLES_PER_PROFILE = 1;
 
 export function profileOut(ctx: Ctx, p: InstanceProfileDoc, detail: 'full' | 'list' = 'full'): InstanceProfile {
   const roles = p.roles.map((n) => findRole(ctx, n)).filter((r): r is RoleDoc => r !== undefined);

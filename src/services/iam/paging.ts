@@ -10,7 +10,7 @@ export interface Page<T> {
   Marker?: string;
 }
 
-export const DEFAULT_MAX_ITEMS = 100;
+const DEFAULT_MAX_ITEMS = 100;
 
 function decodeMarker(marker: string): string {
   const text = Buffer.from(marker, 'base64url').toString('utf8');

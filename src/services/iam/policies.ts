@@ -20,7 +20,7 @@ import { checkManagedSize, checkPolicyDocument, encodePolicyDocument } from './p
 import { checkTags, listTags, tagDoc, tagsOut, untagDoc } from './tags.ts';
 import { Checks, checkPath, checkPathPrefix } from './validate.ts';
 
-export const MAX_VERSIONS = 5;
+const MAX_VERSIONS = 5;
 const VERSION_ID = /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/;
 
 /** A managed policy as IAM returns it; lists leave out the description and the tags. */

@@ -12,7 +12,7 @@ import { parsePolicy } from '../../auth/iam-policy.ts';
 import { limitExceeded, malformedPolicy } from './errors.ts';
 import { Checks } from './validate.ts';
 
-export type PolicyKind = 'identity' | 'trust';
+type PolicyKind = 'identity' | 'trust';
 
 const TOP_KEYS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Principal', 'NotPrincipal', 'Condition']);
@@ -20,7 +20,7 @@ const PRINCIPAL_KEYS = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser'])
 const VERSIONS = new Set(['2012-10-17', '2008-10-17']);
 
 /** Quotas, counted in non-white-space characters as IAM counts them. */
-export const SIZE = {
+const SIZE = {
   /** all inline policies of one role together */
   roleInline: 10_240,
   /** all inline policies of one user together */
@@ -155,7 +155,7 @@ export function checkPolicyDocument(text: string | undefined, kind: PolicyKind, 
 }
 
 /** A document's size as IAM counts it against the quotas: white space does not count. */
-export function policySize(text: string): number {
+function policySize(text: string): number {
   return text.replace(/\s+/g, '').length;
 }
 

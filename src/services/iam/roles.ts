@@ -18,7 +18,7 @@ import { checkPolicyDocument, checkTrustSize, encodePolicyDocument } from './pol
 import { checkTags, listTags, tagDoc, tagsOut, untagDoc } from './tags.ts';
 import { Checks, checkName, checkPath, checkPathPrefix } from './validate.ts';
 
-export const SESSION_DURATION = { min: 3600, max: 43200, default: 3600 } as const;
+const SESSION_DURATION = { min: 3600, max: 43200, default: 3600 } as const;
 
 /**
  * A role as IAM returns it. `full` (CreateRole, GetRole, UpdateRoleDescription) adds the

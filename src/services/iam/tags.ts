@@ -34,7 +34,7 @@ export function checkTags(tags: Tag[] | undefined, field = 'tags'): IamTag[] {
   return tags.map((t) => ({ Key: t.Key!, Value: t.Value! }));
 }
 
-export function checkTagKeys(keys: string[] | undefined, field = 'tagKeys'): string[] {
+function checkTagKeys(keys: string[] | undefined, field = 'tagKeys'): string[] {
   const c = new Checks();
   if (c.required(keys, field)) {
     if (keys!.length > MAX_TAGS) c.fail(`[${keys!.join(', ')}]`, field, `have length less than or equal to ${MAX_TAGS}`);
@@ -56,7 +56,7 @@ export function mergeTags(existing: readonly IamTag[], added: readonly IamTag[])
   return out;
 }
 
-export function removeTags(existing: readonly IamTag[], keys: readonly string[]): IamTag[] {
+function removeTags(existing: readonly IamTag[], keys: readonly string[]): IamTag[] {
   const drop = new Set(keys.map((k) => k.toLowerCase()));
   return existing.filter((t) => !drop.has(t.Key.toLowerCase()));
 }

@@ -26,14 +26,14 @@ const RE2 = () => (re2 ??= loadPackage<typeof import('re2js')>('re2js').RE2JS);
 export class FilterPatternError extends Error {}
 
 /** FilterLogEvents' `filterPattern`: "Length Constraints: Minimum length of 0. Maximum length of 1024." */
-export const MAX_FILTER_PATTERN_LENGTH = 1024;
+const MAX_FILTER_PATTERN_LENGTH = 1024;
 /**
  * "There is a limit of 2 regex for each filter pattern when creating a delimited or JSON filter
  * pattern for metric filters and subscription filters or when filtering log events or Live Tail."
  */
-export const MAX_REGEX_PER_PATTERN = 2;
+const MAX_REGEX_PER_PATTERN = 2;
 
-export type Matcher = (message: string) => boolean;
+type Matcher = (message: string) => boolean;
 
 const isWordCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95; // [A-Za-z0-9_]
 

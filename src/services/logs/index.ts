@@ -15,9 +15,9 @@ import { loadModel } from '../../protocol/model.ts';
 import type { Doc, Store } from '../../store/store.ts';
 import { compileFilterPattern, FilterPatternError } from './filter-pattern.ts';
 
-export const LOGS_KIND = { group: 'logs-group', stream: 'logs-stream' } as const;
+const LOGS_KIND = { group: 'logs-group', stream: 'logs-stream' } as const;
 
-export interface LogGroupDoc extends Doc {
+interface LogGroupDoc extends Doc {
   /** id = the log group name */
   created: number;
   retentionInDays?: number;
@@ -26,7 +26,7 @@ export interface LogGroupDoc extends Doc {
   tags: Record<string, string>;
 }
 
-export interface LogStreamDoc extends Doc {
+interface LogStreamDoc extends Doc {
   /** id = the log stream name */
   created: number;
   firstEventTimestamp?: number;
@@ -48,7 +48,7 @@ const validation = (value: string, member: string, constraint: string) =>
   invalid(`1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${constraint}`);
 
 const ready = new WeakSet<Database.Database>();
-export function logsTables(db: Database.Database): void {
+function logsTables(db: Database.Database): void {
   if (ready.has(db)) return;
   db.exec(`CREATE TABLE IF NOT EXISTS logs_events (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, grp TEXT NOT NULL,
       stream TEXT NOT NULL, ts INTEGER NOT NULL, ingest INTEGER NOT NULL, message TEXT NOT NULL);
@@ -58,7 +58,7 @@ export function logsTables(db: Database.Database): void {
 }
 
 /** Tables and their reset, once per store. */
-export function attachLogs(store: Store): void {
+function attachLogs(store: Store): void {
   logsTables(store.db);
   store.onReset((db) => db.exec('DELETE FROM logs_events'));
 }
@@ -190,7 +190,7 @@ function toStream(ctx: Ctx, group: string, s: LogStreamDoc): LogStream {
 
 const eventId = (r: EventRow) => `${String(r.ts).padStart(20, '0')}${String(r.id).padStart(36, '0')}`;
 
-export const logsHandlers = {
+const logsHandlers = {
   CreateLogGroup(ctx: Ctx, input: CreateLogGroupRequest): Record<string, never> {
     const name = checkGroupName(input.logGroupName);
     if (name.toLowerCase().startsWith('aws/')) throw invalid(`Log group names starting with 'aws/' are reserved for AWS services.`);

@@ -21,7 +21,7 @@ export { readXml, type XmlElement } from '../../protocol/xml-reader.ts';
 export { canonicalUserId, validBucketName } from './buckets.ts';
 
 /** The IAM action (`s3:…`) each operation is authorized as, where it is not the operation's name. */
-export const S3_IAM_ACTIONS: Readonly<Record<string, string>> = {
+const S3_IAM_ACTIONS: Readonly<Record<string, string>> = {
   ListBuckets: 'ListAllMyBuckets', HeadBucket: 'ListBucket', ListObjects: 'ListBucket', ListObjectsV2: 'ListBucket',
   HeadObject: 'GetObject', DeleteObjects: 'DeleteObject',
 };

@@ -12,9 +12,9 @@ import { ownBucket } from './buckets.ts';
 import type { ObjectInfo, S3Storage } from './storage.ts';
 
 /** PutObject's input with its body read whole. */
-export type PutObjectInput = Omit<PutObjectRequest, 'Body'> & { Body?: Buffer };
+type PutObjectInput = Omit<PutObjectRequest, 'Body'> & { Body?: Buffer };
 /** GetObject's output with the (part of the) body read whole. */
-export type GetObjectAnswer = Omit<GetObjectOutput, 'Body'> & { Body?: Buffer };
+type GetObjectAnswer = Omit<GetObjectOutput, 'Body'> & { Body?: Buffer };
 
 /** The checksums Palisade keeps with an object (the codec checked them), as the input and output members name them. */
 const CHECKSUM_MEMBERS = {

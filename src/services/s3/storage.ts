@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS s3_objects (bucket TEXT NOT NULL, key TEXT NOT NULL, 
 
 const ready = new WeakSet<Database.Database>();
 /** Creates the S3 tables if needed (idempotent): EC2 checks buckets for flow logs through it. */
-export function s3Tables(db: Database.Database): void {
+function s3Tables(db: Database.Database): void {
   if (ready.has(db)) return;
   db.exec(SCHEMA);
   ready.add(db);

@@ -23,7 +23,7 @@ const validation = (message: string) => new ApiError('ValidationError', message,
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]{1,64})$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
-export function findRoleByArn(ctx: Ctx, arn: string): RoleDoc | undefined {
+function findRoleByArn(ctx: Ctx, arn: string): RoleDoc | undefined {
   const m = ROLE_ARN.exec(arn);
   if (!m) return undefined;
   const role = ctx.tx.get<RoleDoc>(IAM_KIND.role, m[2]!, m[3]!.toLowerCase());
@@ -71,7 +71,7 @@ function credentials(s: SessionDoc): Credentials {
 }
 
 /** The ARNs a caller is known by in a trust policy's Principal element. */
-export function principalArns(p: Principal): string[] {
+function principalArns(p: Principal): string[] {
   return p.role ? [p.arn, p.role.arn] : [p.arn];
 }
 
@@ -155,7 +155,7 @@ function decodeJwt(token: string): { header: Record<string, unknown>; claims: Jw
 
 const WELL_KNOWN_IDPS = ['accounts.google.com', 'graph.facebook.com', 'www.amazon.com', 'cognito-identity.amazonaws.com'];
 
-export const stsHandlers: Record<string, Handler> = {
+const stsHandlers: Record<string, Handler> = {
   GetCallerIdentity(ctx: Ctx): GetCallerIdentityResponse {
     const p = ctx.principal;
     return { UserId: p.userId, Account: p.account, Arn: p.arn };

@@ -7,7 +7,7 @@
 // Palisade does not verify signatures; this is not an XML parser either: elements are found by
 // name (any `prefix:`), with plain text content (no CDATA, entities left as written).
 
-export interface SamlFacts {
+interface SamlFacts {
   issuer: string;
   subject: string;
   /** the NameID Format, without `urn:oasis:names:tc:SAML:{1.1,2.0}:nameid-format:` */
@@ -34,7 +34,7 @@ function forwardFinder(xml: string, ch: string): (from: number) => number {
 }
 
 /** Whether the document has an `<[prefix:]Assertion` start tag. */
-export function hasAssertion(xml: string): boolean {
+function hasAssertion(xml: string): boolean {
   for (let i = xml.indexOf('<'); i >= 0; i = xml.indexOf('<', i + 1)) {
     const n = localName(xml, i + 1);
     if (xml.startsWith('Assertion', n)) {
@@ -46,7 +46,7 @@ export function hasAssertion(xml: string): boolean {
 }
 
 /** The first `<[p:]tag attrs>text</[p:]tag>` with plain text content: its attributes and text. */
-export function findElement(xml: string, tag: string): { attrs: string; text: string } | undefined {
+function findElement(xml: string, tag: string): { attrs: string; text: string } | undefined {
   const nextGt = forwardFinder(xml, '>');
   const nextLt = forwardFinder(xml, '<');
   for (let i = xml.indexOf('<'); i >= 0; i = xml.indexOf('<', i + 1)) {
