@@ -41,7 +41,9 @@ async function poll(port: number, req: Buffer, deadline: number): Promise<{ stat
     try {
       const r = await once(port, req);
       if (r.status === 200) return r;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (performance.now() > deadline) throw new Error('server did not answer within 10 s');
     await new Promise((r) => setTimeout(r, 1));
   }
@@ -69,13 +71,18 @@ async function startupOnce(env: NodeJS.ProcessEnv): Promise<{ health: number; ec
   const health = Buffer.from(`GET /_palisade/health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
   const dsg = ec2Request(port, `Action=DescribeSecurityGroups${V}`);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'bin', 'palisade.js'), 'start', '--port', String(port), '--in-memory', '--log-level', 'error'], { stdio: 'ignore', env });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'palisade.js'), 'start', '--port', String(port), '--in-memory', '--log-level', 'error'],
+    { stdio: 'ignore', env },
+  );
   try {
     const deadline = t0 + 10_000;
     const [h, e] = await Promise.all([
       poll(port, health, deadline).then(() => performance.now() - t0),
       poll(port, dsg, deadline).then((r) => {
-        if (!r.body.includes('<groupName>default</groupName>')) throw new Error(`unexpected DescribeSecurityGroups answer: ${r.body.slice(0, 300)}`);
+        if (!r.body.includes('<groupName>default</groupName>'))
+          throw new Error(`unexpected DescribeSecurityGroups answer: ${r.body.slice(0, 300)}`);
         return performance.now() - t0;
       }),
     ]);
@@ -120,7 +127,12 @@ export async function benchStartup(print: Print = console.log, runs = 5): Promis
   const inherited = process.env;
   const clean = { ...process.env };
   delete clean.NODE_EXTRA_CA_CERTS;
-  const envs: [string, NodeJS.ProcessEnv][] = inherited.NODE_EXTRA_CA_CERTS ? [['', clean], [' (NODE_EXTRA_CA_CERTS set, as in this environment)', inherited]] : [['', inherited]];
+  const envs: [string, NodeJS.ProcessEnv][] = inherited.NODE_EXTRA_CA_CERTS
+    ? [
+        ['', clean],
+        [' (NODE_EXTRA_CA_CERTS set, as in this environment)', inherited],
+      ]
+    : [['', inherited]];
   const bare = (env: NodeJS.ProcessEnv) => {
     const xs: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -146,9 +158,16 @@ export async function benchStartup(print: Print = console.log, runs = 5): Promis
     const { hs, es, cpu, waited } = results[k]!;
     const h = median(hs);
     const e = median(es);
-    print(`startup${label}: spawn → first health answer: ${msf(h)}  (median of ${runs}: ${hs.map((x) => x.toFixed(0)).join(', ')})  [target ≤ 150 ms] ${mark(h <= 150)}`);
-    print(`startup${label}: spawn → first DescribeSecurityGroups answer: ${msf(e)}  (median of ${runs}: ${es.map((x) => x.toFixed(0)).join(', ')})  [target ≤ 150 ms] ${mark(e <= 150)}`);
-    if (cpu.length) print(`startup${label}: the server's main thread ran ${msf(median(cpu))} by then and waited ${msf(median(waited))} for a CPU (other load on the machine)`);
+    print(
+      `startup${label}: spawn → first health answer: ${msf(h)}  (median of ${runs}: ${hs.map((x) => x.toFixed(0)).join(', ')})  [target ≤ 150 ms] ${mark(h <= 150)}`,
+    );
+    print(
+      `startup${label}: spawn → first DescribeSecurityGroups answer: ${msf(e)}  (median of ${runs}: ${es.map((x) => x.toFixed(0)).join(', ')})  [target ≤ 150 ms] ${mark(e <= 150)}`,
+    );
+    if (cpu.length)
+      print(
+        `startup${label}: the server's main thread ran ${msf(median(cpu))} by then and waited ${msf(median(waited))} for a CPU (other load on the machine)`,
+      );
     print(`startup${label}: for reference, \`node -e 0\` takes ${msf(bare(env))} here`);
   });
   return out;
@@ -171,7 +190,11 @@ async function call(conn: Conn, port: number, body: string): Promise<string> {
 }
 
 export interface SgOptions {
-  groups?: number; rulesPerGroup?: number; conns?: number; secs?: number; agentComparison?: boolean;
+  groups?: number;
+  rulesPerGroup?: number;
+  conns?: number;
+  secs?: number;
+  agentComparison?: boolean;
   /** node flags for the server process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] */
   nodeArgs?: string[];
   /** a subset of the scenarios: all, one, pairs */
@@ -197,7 +220,8 @@ export async function benchSecurityGroups(print: Print = console.log, o: SgOptio
       ids.push(id);
       let perms = '';
       for (let k = 1; k <= rulesPer; k++) {
-        perms += `&IpPermissions.${k}.IpProtocol=tcp&IpPermissions.${k}.FromPort=${1000 + k}&IpPermissions.${k}.ToPort=${1000 + k}` +
+        perms +=
+          `&IpPermissions.${k}.IpProtocol=tcp&IpPermissions.${k}.FromPort=${1000 + k}&IpPermissions.${k}.ToPort=${1000 + k}` +
           `&IpPermissions.${k}.IpRanges.1.CidrIp=10.${g % 256}.${k}.0%2F24&IpPermissions.${k}.IpRanges.1.Description=rule%20${k}`;
       }
       await call(seed, port, `Action=AuthorizeSecurityGroupIngress&GroupId=${id}${perms}`);
@@ -219,7 +243,9 @@ export async function benchSecurityGroups(print: Print = console.log, o: SgOptio
       return r;
     };
     const client = `raw keep-alive HTTP/1.1 client, ${nConns} connections, 1 request in flight each, pre-built SigV4-shaped form POSTs`;
-    print(`security groups (server: --state-dir on ${tmpdir()}, WAL SQLite; client: ${client}; ${Math.round(all.length / 1024)} KB answer for all groups):`);
+    print(
+      `security groups (server: --state-dir on ${tmpdir()}, WAL SQLite; client: ${client}; ${Math.round(all.length / 1024)} KB answer for all groups):`,
+    );
 
     const want = (name: string) => !o.only?.length || o.only.includes(name);
 
@@ -245,7 +271,10 @@ export async function benchSecurityGroups(print: Print = console.log, o: SgOptio
       // c. authorize + revoke of one rule, each connection on its own group so that every call succeeds
       const pairs = conns.map((_, c) => {
         const p = `&GroupId=${ids[c % ids.length]}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=${20000 + c}&IpPermissions.1.ToPort=${20000 + c}&IpPermissions.1.IpRanges.1.CidrIp=192.168.0.0%2F16`;
-        return [ec2Request(port, `Action=AuthorizeSecurityGroupIngress${p}${V}`), ec2Request(port, `Action=RevokeSecurityGroupIngress${p}${V}`)] as const;
+        return [
+          ec2Request(port, `Action=AuthorizeSecurityGroupIngress${p}${V}`),
+          ec2Request(port, `Action=RevokeSecurityGroupIngress${p}${V}`),
+        ] as const;
       });
       // Each connection alternates authorize/revoke across the warm-up and the measured run.
       const phase = conns.map(() => 0);
@@ -265,20 +294,31 @@ export async function benchSecurityGroups(print: Print = console.log, o: SgOptio
         const lat: number[] = [];
         let errors = 0;
         const t0 = performance.now();
-        await Promise.all(Array.from({ length: nConns }, async () => {
-          while (performance.now() - t0 < 2000) {
-            const s = performance.now();
-            if ((await agentPost(agent, port, body)) !== 200) errors++;
-            lat.push(performance.now() - s);
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: nConns }, async () => {
+            while (performance.now() - t0 < 2000) {
+              const s = performance.now();
+              if ((await agentPost(agent, port, body)) !== 200) errors++;
+              lat.push(performance.now() - s);
+            }
+          }),
+        );
         const t = (performance.now() - t0) / 1000;
         lat.sort((a, b) => a - b);
-        return { ops: lat.length, secs: t, rate: lat.length / t, p50: lat[Math.floor(lat.length / 2)]!, p99: lat[Math.floor(lat.length * 0.99)]!, errors };
+        return {
+          ops: lat.length,
+          secs: t,
+          rate: lat.length / t,
+          p50: lat[Math.floor(lat.length / 2)]!,
+          p99: lat[Math.floor(lat.length * 0.99)]!,
+          errors,
+        };
       });
       agent.destroy();
       const cpu = r.serverCpuUs !== undefined ? `, server CPU ${num(r.serverCpuUs)} µs/op` : '';
-      print(`  (b. with node:http + Agent{keepAlive, maxSockets ${nConns}} as the client instead: ${num(r.rate)} req/s  p50 ${msf(r.p50)}  p99 ${msf(r.p99)}${cpu}${r.errors ? `  ${r.errors} ERRORS` : ''})`);
+      print(
+        `  (b. with node:http + Agent{keepAlive, maxSockets ${nConns}} as the client instead: ${num(r.rate)} req/s  p50 ${msf(r.p50)}  p99 ${msf(r.p99)}${cpu}${r.errors ? `  ${r.errors} ERRORS` : ''})`,
+      );
     }
     for (const c of conns) c.close();
     // Everything acknowledged is on disk: the groups survive a restart.
@@ -291,7 +331,9 @@ export async function benchSecurityGroups(print: Print = console.log, o: SgOptio
       const rules = (x.match(/<cidrIp>/g) ?? []).length;
       c.close();
       const expectRules = groups * (rulesPer + 1) + 1;
-      print(`  after a restart on the same --state-dir: ${n} groups, ${rules} IPv4 rules (expected ${groups + 1} and ${expectRules}) ${mark(n === groups + 1 && rules === expectRules)}`);
+      print(
+        `  after a restart on the same --state-dir: ${n} groups, ${rules} IPv4 rules (expected ${groups + 1} and ${expectRules}) ${mark(n === groups + 1 && rules === expectRules)}`,
+      );
     } finally {
       await again.stop();
     }

@@ -14,7 +14,12 @@ export function rng(seed: number) {
   };
 }
 
-export interface Estate { policy: Policy; interfaces: string[]; groups: GroupInput[]; addrs: Address[] }
+export interface Estate {
+  policy: Policy;
+  interfaces: string[];
+  groups: GroupInput[];
+  addrs: Address[];
+}
 
 export function syntheticEstate(interfaces: number, groups: number, rules: number, seed = 1): Estate {
   const r = rng(seed);
@@ -29,7 +34,13 @@ export function syntheticEstate(interfaces: number, groups: number, rules: numbe
       const kind = r();
       const proto = pick(['tcp', 'tcp', 'tcp', 'udp', 'icmp', '-1']);
       const from = Math.floor(r() * 10000);
-      const base = { id: `sgr-${g}-${k}`, groupId: ids[g]!, egress: r() < 0.3, protocol: proto, ...(proto === 'tcp' || proto === 'udp' ? { from, to: from + Math.floor(r() * 50) } : proto === 'icmp' ? { from: 8, to: -1 } : {}) };
+      const base = {
+        id: `sgr-${g}-${k}`,
+        groupId: ids[g]!,
+        egress: r() < 0.3,
+        protocol: proto,
+        ...(proto === 'tcp' || proto === 'udp' ? { from, to: from + Math.floor(r() * 50) } : proto === 'icmp' ? { from: 8, to: -1 } : {}),
+      };
       if (kind < 0.7) rs.push({ ...base, cidr4: `10.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.0/${pick([16, 20, 24, 28, 32])}` });
       else if (kind < 0.85) rs.push({ ...base, refGroupId: pick(ids) });
       else rs.push({ ...base, cidr6: `2001:db8:${Math.floor(r() * 65535).toString(16)}::/48` });
@@ -76,7 +87,8 @@ export function verdictsPerSecond(e: Estate, flows = 2_000_000, seed = 7): numbe
     const port = Math.floor(next() * 10050);
     const proto = next() < 0.8 ? 6 : 17;
     const point = portPoint(proto, port);
-    if (p.allowsAt(handles[a]!, 'egress', proto, point, e.addrs[b]!) && p.allowsAt(handles[b]!, 'ingress', proto, point, e.addrs[a]!)) accepted++;
+    if (p.allowsAt(handles[a]!, 'egress', proto, point, e.addrs[b]!) && p.allowsAt(handles[b]!, 'ingress', proto, point, e.addrs[a]!))
+      accepted++;
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (accepted < 0) console.log(accepted);
@@ -88,7 +100,13 @@ export function recompileMs(e: Estate, runs = 200): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const g = e.groups[i % e.groups.length]!;
-    const next = { ...g, rules: [...g.rules, { id: `sgr-new-${i}`, groupId: g.id, egress: false, protocol: 'tcp', from: 443, to: 443, cidr4: '192.168.0.0/16' }] };
+    const next = {
+      ...g,
+      rules: [
+        ...g.rules,
+        { id: `sgr-new-${i}`, groupId: g.id, egress: false, protocol: 'tcp', from: 443, to: 443, cidr4: '192.168.0.0/16' },
+      ],
+    };
     const t0 = process.hrtime.bigint();
     e.policy.setGroup(next);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -119,8 +137,12 @@ export async function benchEngine(print: (line: string) => void = console.log): 
   const v1 = median(s1);
   const v100 = median(s100);
   const f = (n: number) => Math.round(n).toLocaleString('en-US');
-  print(`engine: new-flow verdicts (10,000 interfaces, 1,000 groups, 50,000 rules): ${f(v50)}/s (median of 3)  [target ≥ 2,000,000/s] ${v50 >= 2e6 ? '✓' : '✗'}`);
-  print(`engine: same with 1,000 rules: ${f(v1)}/s; with 100,000 rules: ${f(v100)}/s  (100k is ${(v1 / v100).toFixed(2)}× slower than 1k) [target ≤ 2×] ${v1 / v100 <= 2 ? '✓' : '✗'}`);
+  print(
+    `engine: new-flow verdicts (10,000 interfaces, 1,000 groups, 50,000 rules): ${f(v50)}/s (median of 3)  [target ≥ 2,000,000/s] ${v50 >= 2e6 ? '✓' : '✗'}`,
+  );
+  print(
+    `engine: same with 1,000 rules: ${f(v1)}/s; with 100,000 rules: ${f(v100)}/s  (100k is ${(v1 / v100).toFixed(2)}× slower than 1k) [target ≤ 2×] ${v1 / v100 <= 2 ? '✓' : '✗'}`,
+  );
   print(`engine: incremental recompile after one rule change: ${r50.toFixed(3)} ms median  [target ≤ 1 ms] ${r50 <= 1 ? '✓' : '✗'}`);
 }
 

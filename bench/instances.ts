@@ -7,7 +7,12 @@ export async function benchInstances(print: (line: string) => void = console.log
   const ec2 = (body: string) => post(s.url, `${body}&Version=2016-11-15`, { authorization: auth('ec2'), 'x-amz-date': '20260101T000000Z' });
   const iam = (body: string) => post(s.url, `${body}&Version=2010-05-08`, { authorization: auth('iam'), 'x-amz-date': '20260101T000000Z' });
   try {
-    const trust = encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
+    const trust = encodeURIComponent(
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    );
     await iam(`Action=CreateRole&RoleName=app&AssumeRolePolicyDocument=${trust}`);
     await iam('Action=CreateInstanceProfile&InstanceProfileName=app');
     await iam('Action=AddRoleToInstanceProfile&InstanceProfileName=app&RoleName=app');

@@ -28,11 +28,30 @@ const ACCOUNT = '000000000000';
 const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
 
 const NAMES: [string, number][] = [
-  ['DescribeSecurityGroups', 30], ['DescribeInstances', 20], ['DescribeVpcs', 10], ['DescribeSubnets', 8], ['DescribeNetworkInterfaces', 6],
-  ['AuthorizeSecurityGroupIngress', 5], ['RevokeSecurityGroupIngress', 3], ['AuthorizeSecurityGroupEgress', 2], ['CreateSecurityGroup', 3],
-  ['DeleteSecurityGroup', 1], ['CreateTags', 3], ['RunInstances', 2], ['TerminateInstances', 1], ['ModifyInstanceAttribute', 1],
-  ['DescribeSecurityGroupRules', 2], ['ModifySecurityGroupRules', 1], ['CreateNetworkInterface', 1], ['DescribePrefixLists', 1],
-  ['DescribeRegions', 1], ['DescribeAvailabilityZones', 1], ['CreateVpc', 1], ['DeleteVpc', 1], ['CreateSubnet', 1], ['GetSecurityGroupsForVpc', 1],
+  ['DescribeSecurityGroups', 30],
+  ['DescribeInstances', 20],
+  ['DescribeVpcs', 10],
+  ['DescribeSubnets', 8],
+  ['DescribeNetworkInterfaces', 6],
+  ['AuthorizeSecurityGroupIngress', 5],
+  ['RevokeSecurityGroupIngress', 3],
+  ['AuthorizeSecurityGroupEgress', 2],
+  ['CreateSecurityGroup', 3],
+  ['DeleteSecurityGroup', 1],
+  ['CreateTags', 3],
+  ['RunInstances', 2],
+  ['TerminateInstances', 1],
+  ['ModifyInstanceAttribute', 1],
+  ['DescribeSecurityGroupRules', 2],
+  ['ModifySecurityGroupRules', 1],
+  ['CreateNetworkInterface', 1],
+  ['DescribePrefixLists', 1],
+  ['DescribeRegions', 1],
+  ['DescribeAvailabilityZones', 1],
+  ['CreateVpc', 1],
+  ['DeleteVpc', 1],
+  ['CreateSubnet', 1],
+  ['GetSecurityGroupsForVpc', 1],
 ];
 
 /** A small deterministic PRNG, so every run stores the same events. */
@@ -49,11 +68,22 @@ function prng(seed: number): () => number {
 
 const hex = (rand: () => number, n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
 
-interface Fixture { eventIds: string[]; groups: string[]; users: { name: string; key: string }[] }
+interface Fixture {
+  eventIds: string[];
+  groups: string[];
+  users: { name: string; key: string }[];
+}
 
 function principal(user: { name: string; key: string }, account: string): Principal {
   if (user.name === 'root') return { type: 'Root', account, arn: `arn:aws:iam::${account}:root`, userId: account, accessKeyId: user.key };
-  return { type: 'IAMUser', account, arn: `arn:aws:iam::${account}:user/${user.name}`, userId: `AIDA${user.key.slice(4)}`, accessKeyId: user.key, userName: user.name };
+  return {
+    type: 'IAMUser',
+    account,
+    arn: `arn:aws:iam::${account}:user/${user.name}`,
+    userId: `AIDA${user.key.slice(4)}`,
+    accessKeyId: user.key,
+    userName: user.name,
+  };
 }
 
 /** Builds TOTAL events with the recorder's own code and writes them through EventStore. */
@@ -63,8 +93,10 @@ export function fill(dir: string, now: number): Fixture {
   const events = new EventStore(store.db);
   const ec2: ServiceDef = { name: 'ec2', model: loadModel('ec2'), handlers: {} };
   const groups = Array.from({ length: 2000 }, () => `sg-${hex(rand, 17)}`);
-  const users = ['root', 'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory']
-    .map((name) => ({ name, key: `AKIA${hex(rand, 16).toUpperCase()}` }));
+  const users = ['root', 'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory'].map((name) => ({
+    name,
+    key: `AKIA${hex(rand, 16).toUpperCase()}`,
+  }));
   const weight = NAMES.reduce((s, [, w]) => s + w, 0);
   const pickName = () => {
     let r = rand() * weight;
@@ -84,12 +116,20 @@ export function fill(dir: string, now: number): Fixture {
     const g = groups[Math.floor(rand() * groups.length)]!;
     const input: Record<string, unknown> = action.startsWith('Describe')
       ? { GroupIds: [g], MaxResults: 100 }
-      : { GroupId: g, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'internal' }] }] };
+      : {
+          GroupId: g,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'internal' }] }],
+        };
     const output = action.startsWith('Describe') ? undefined : { Return: true };
     const ctx = {
-      requestId: `${hex(rand, 8)}-${hex(rand, 4)}-${hex(rand, 4)}-${hex(rand, 4)}-${hex(rand, 12)}`, account, region, partition: 'aws',
-      principal: principal(user, account), sourceIp: '10.1.2.3',
-      userAgent: 'aws-cli/2.15.0 Python/3.11.6 Linux/6.5 exe/x86_64 prompt/off command/ec2', clock: { now: () => time },
+      requestId: `${hex(rand, 8)}-${hex(rand, 4)}-${hex(rand, 4)}-${hex(rand, 4)}-${hex(rand, 12)}`,
+      account,
+      region,
+      partition: 'aws',
+      principal: principal(user, account),
+      sourceIp: '10.1.2.3',
+      userAgent: 'aws-cli/2.15.0 Python/3.11.6 Linux/6.5 exe/x86_64 prompt/off command/ec2',
+      clock: { now: () => time },
     } as unknown as Ctx;
     const e = buildEvent(ctx, { service: ec2, action, input, output });
     if (i % 97 === 0 && account === ACCOUNT && region === 'us-east-1') eventIds.push(e.eventId);
@@ -105,8 +145,11 @@ export function fill(dir: string, now: number): Fixture {
 }
 
 function startServer(stateDir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'palisade.js'), 'start', '--port', '0', '--state-dir', stateDir, '--log-level', 'error'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'palisade.js'), 'start', '--port', '0', '--state-dir', stateDir, '--log-level', 'error'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -115,10 +158,11 @@ function startServer(stateDir: string): Promise<{ port: number; stop(): Promise<
       if (m) {
         resolve({
           port: Number(m[1]),
-          stop: () => new Promise<void>((r) => {
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          }),
+          stop: () =>
+            new Promise<void>((r) => {
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
         });
       }
     });
@@ -141,17 +185,32 @@ function health(port: number): Promise<number> {
   });
 }
 
-function lookupEvents(port: number, body: Record<string, unknown>): Promise<{ status: number; json: { Events?: unknown[]; NextToken?: string; __type?: string } }> {
+function lookupEvents(
+  port: number,
+  body: Record<string, unknown>,
+): Promise<{ status: number; json: { Events?: unknown[]; NextToken?: string; __type?: string } }> {
   const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port, path: '/', method: 'POST', agent,
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': TARGET, authorization: AUTH, 'content-length': Buffer.byteLength(text) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as never }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': TARGET,
+          authorization: AUTH,
+          'content-length': Buffer.byteLength(text),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as never }));
+      },
+    );
     req.on('error', reject);
     req.end(text);
   });
@@ -168,7 +227,9 @@ export async function benchLookupEvents(print: Print = console.log): Promise<voi
     const now = Date.now();
     const t0 = performance.now();
     const fx = fill(dir, now);
-    print(`lookup-events: ${TOTAL.toLocaleString('en-US')} events written through EventStore in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    print(
+      `lookup-events: ${TOTAL.toLocaleString('en-US')} events written through EventStore in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const server = await startServer(dir);
     try {
       const rand = prng(7);
@@ -187,23 +248,35 @@ export async function benchLookupEvents(print: Print = console.log): Promise<voi
         ['EventSource', () => attr('EventSource', 'ec2.amazonaws.com')],
         ['ResourceType', () => attr('ResourceType', 'AWS::EC2::SecurityGroup')],
         ['ResourceName', () => attr('ResourceName', pick(fx.groups))],
-        ['time range 1 day', () => {
-          const end = now - Math.floor(rand() * 25) * day;
-          return { StartTime: sec(end - day), EndTime: sec(end) };
-        }],
-        ['EventName + 1 h range', () => {
-          const end = now - Math.floor(rand() * 700) * 3_600_000;
-          return { ...attr('EventName', 'AuthorizeSecurityGroupIngress'), StartTime: sec(end - 3_600_000), EndTime: sec(end) };
-        }],
+        [
+          'time range 1 day',
+          () => {
+            const end = now - Math.floor(rand() * 25) * day;
+            return { StartTime: sec(end - day), EndTime: sec(end) };
+          },
+        ],
+        [
+          'EventName + 1 h range',
+          () => {
+            const end = now - Math.floor(rand() * 700) * 3_600_000;
+            return { ...attr('EventName', 'AuthorizeSecurityGroupIngress'), StartTime: sec(end - 3_600_000), EndTime: sec(end) };
+          },
+        ],
         ['empty range (before retention)', () => ({ StartTime: sec(now - 120 * day), EndTime: sec(now - 100 * day) })],
       ];
       // Second pages: the token of a first page, asked for again with the same parameters.
       const paged: [string, () => Promise<Record<string, unknown>>][] = [
-        ['page 2 (latest)', async () => ({ NextToken: (await lookupEvents(server.port, { MaxResults: 50 })).json.NextToken, MaxResults: 50 })],
-        ['page 2 (ResourceType)', async () => {
-          const p = attr('ResourceType', 'AWS::EC2::SecurityGroup');
-          return { ...p, NextToken: (await lookupEvents(server.port, { ...p, MaxResults: 50 })).json.NextToken, MaxResults: 50 };
-        }],
+        [
+          'page 2 (latest)',
+          async () => ({ NextToken: (await lookupEvents(server.port, { MaxResults: 50 })).json.NextToken, MaxResults: 50 }),
+        ],
+        [
+          'page 2 (ResourceType)',
+          async () => {
+            const p = attr('ResourceType', 'AWS::EC2::SecurityGroup');
+            return { ...p, NextToken: (await lookupEvents(server.port, { ...p, MaxResults: 50 })).json.NextToken, MaxResults: 50 };
+          },
+        ],
       ];
       const all: number[] = [];
       const byKind = new Map<string, number[]>();
@@ -231,13 +304,19 @@ export async function benchLookupEvents(print: Print = console.log): Promise<voi
       }
       all.sort((a, b) => a - b);
       const p99 = pct(all, 0.99);
-      print(`lookup-events: LookupEvents over HTTP, ${QUERIES.toLocaleString('en-US')} sequential calls (${(counts / QUERIES).toFixed(1)} events/answer): ` +
-        `p50 ${f2(pct(all, 0.5))}, p99 ${f2(p99)} (target p99 ≤ ${TARGET_P99_MS} ms) ${p99 <= TARGET_P99_MS ? '✓' : '✗'}`);
+      print(
+        `lookup-events: LookupEvents over HTTP, ${QUERIES.toLocaleString('en-US')} sequential calls (${(counts / QUERIES).toFixed(1)} events/answer): ` +
+          `p50 ${f2(pct(all, 0.5))}, p99 ${f2(p99)} (target p99 ≤ ${TARGET_P99_MS} ms) ${p99 <= TARGET_P99_MS ? '✓' : '✗'}`,
+      );
       control.sort((a, b) => a - b);
-      print(`  ${'(control: GET /_palisade/health)'.padEnd(32)} p50 ${f2(pct(control, 0.5)).padStart(9)}  p99 ${f2(pct(control, 0.99)).padStart(9)}  max ${f2(control[control.length - 1]!).padStart(9)}`);
+      print(
+        `  ${'(control: GET /_palisade/health)'.padEnd(32)} p50 ${f2(pct(control, 0.5)).padStart(9)}  p99 ${f2(pct(control, 0.99)).padStart(9)}  max ${f2(control[control.length - 1]!).padStart(9)}`,
+      );
       for (const [name, l] of byKind) {
         l.sort((a, b) => a - b);
-        print(`  ${name.padEnd(32)} p50 ${f2(pct(l, 0.5)).padStart(9)}  p99 ${f2(pct(l, 0.99)).padStart(9)}  max ${f2(l[l.length - 1]!).padStart(9)}`);
+        print(
+          `  ${name.padEnd(32)} p50 ${f2(pct(l, 0.5)).padStart(9)}  p99 ${f2(pct(l, 0.99)).padStart(9)}  max ${f2(l[l.length - 1]!).padStart(9)}`,
+        );
       }
     } finally {
       await server.stop();

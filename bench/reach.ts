@@ -21,7 +21,9 @@ export async function benchReach(print: (line: string) => void = console.log): P
   times.sort((a, b) => a - b);
   const p50 = times[20]!;
   const max = times[times.length - 1]!;
-  print(`reach: who can reach one interface's port (10,000 interfaces, 2,000 groups, 50,000 rules): p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms over 40 queries (${(sources / 40).toFixed(0)} sources on average)  [target ≤ 100 ms] ${max <= 100 ? '✓' : '✗'}`);
+  print(
+    `reach: who can reach one interface's port (10,000 interfaces, 2,000 groups, 50,000 rules): p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms over 40 queries (${(sources / 40).toFixed(0)} sources on average)  [target ≤ 100 ms] ${max <= 100 ? '✓' : '✗'}`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchReach();

@@ -33,8 +33,18 @@ function moduleBenches(): Bench[] {
 }
 
 const benches: Bench[] = [
-  { name: 'startup', run: async () => { await benchStartup(print); } },
-  { name: 'sg', run: async () => { await benchSecurityGroups(print); } },
+  {
+    name: 'startup',
+    run: async () => {
+      await benchStartup(print);
+    },
+  },
+  {
+    name: 'sg',
+    run: async () => {
+      await benchSecurityGroups(print);
+    },
+  },
   ...moduleBenches(),
 ];
 
@@ -50,7 +60,9 @@ if (unknown.length) {
   process.exit(2);
 }
 
-console.log(`Palisade benchmarks: node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}); targets are for a 2-core machine`);
+console.log(
+  `Palisade benchmarks: node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}); targets are for a 2-core machine`,
+);
 let failed = 0;
 for (const b of benches) {
   if (wanted.length && !wanted.includes(b.name)) continue;

@@ -12,23 +12,28 @@ import { fileURLToPath } from 'node:url';
 /** The checkout whose built server is measured (PALISADE_BENCH_ROOT: another build, to compare). */
 export const root = process.env.PALISADE_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export const AUTH_EC2 = 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=00';
+export const AUTH_EC2 =
+  'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=00';
 
 /** A signed-looking EC2 query request (the server does not verify signatures in `open` mode). */
 export function ec2Request(port: number, body: string): Buffer {
   const b = Buffer.from(body);
   return Buffer.from(
     'POST / HTTP/1.1\r\n' +
-    `Host: 127.0.0.1:${port}\r\n` +
-    'Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n' +
-    `Content-Length: ${b.length}\r\n` +
-    'X-Amz-Date: 20260101T000000Z\r\n' +
-    `Authorization: ${AUTH_EC2}\r\n` +
-    'Connection: keep-alive\r\n\r\n' + body,
+      `Host: 127.0.0.1:${port}\r\n` +
+      'Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n' +
+      `Content-Length: ${b.length}\r\n` +
+      'X-Amz-Date: 20260101T000000Z\r\n' +
+      `Authorization: ${AUTH_EC2}\r\n` +
+      'Connection: keep-alive\r\n\r\n' +
+      body,
   );
 }
 
-export interface Reply { status: number; body: Buffer }
+export interface Reply {
+  status: number;
+  body: Buffer;
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -54,8 +59,12 @@ export class Conn {
       this.socket.once('error', rej);
     });
     this.socket.on('data', (d: Buffer) => this.onData(d));
-    this.socket.on('error', (e) => { for (const w of this.waiting.splice(0)) w.reject(e); });
-    this.socket.on('close', () => { for (const w of this.waiting.splice(0)) w.reject(new Error('connection closed')); });
+    this.socket.on('error', (e) => {
+      for (const w of this.waiting.splice(0)) w.reject(e);
+    });
+    this.socket.on('close', () => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error('connection closed'));
+    });
   }
 
   async open(): Promise<this> {
@@ -145,14 +154,28 @@ export class Conn {
   }
 }
 
-export interface LoadResult { ops: number; secs: number; rate: number; p50: number; p99: number; errors: number; firstError?: string; serverCpuUs?: number }
+export interface LoadResult {
+  ops: number;
+  secs: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  firstError?: string;
+  serverCpuUs?: number;
+}
 
 /**
  * Drives `conns` connections for `total` operations (or until `maxSecs` elapse, whichever first).
  * `next(c, i)` gives the request(s) of the i-th step on connection c; a step of several requests
  * is sent in order on that connection and counts as that many operations, each timed on its own.
  */
-export async function drive(conns: Conn[], total: number, next: (c: number, i: number) => Buffer, opts: { maxSecs?: number; depth?: number } = {}): Promise<LoadResult> {
+export async function drive(
+  conns: Conn[],
+  total: number,
+  next: (c: number, i: number) => Buffer,
+  opts: { maxSecs?: number; depth?: number } = {},
+): Promise<LoadResult> {
   const maxMs = (opts.maxSecs ?? 5) * 1000;
   const depth = opts.depth ?? 1;
   const lat: number[] = [];
@@ -162,28 +185,38 @@ export async function drive(conns: Conn[], total: number, next: (c: number, i: n
   let firstError: string | undefined;
   const t0 = performance.now();
   for (const c of conns) c.keepBodies = false;
-  await Promise.all(conns.map(async (conn, c) => {
-    let i = 0;
-    const lane = async () => {
-      for (;;) {
-        if (issued >= total || performance.now() - t0 > maxMs) return;
-        issued++;
-        const s = performance.now();
-        const r = await conn.send(next(c, i++));
-        lat.push(performance.now() - s);
-        n++;
-        if (r.status !== 200) {
-          errors++;
-          firstError ??= `HTTP ${r.status}: ${r.body.toString('utf8', 0, Math.min(r.body.length, 300))}`;
+  await Promise.all(
+    conns.map(async (conn, c) => {
+      let i = 0;
+      const lane = async () => {
+        for (;;) {
+          if (issued >= total || performance.now() - t0 > maxMs) return;
+          issued++;
+          const s = performance.now();
+          const r = await conn.send(next(c, i++));
+          lat.push(performance.now() - s);
+          n++;
+          if (r.status !== 200) {
+            errors++;
+            firstError ??= `HTTP ${r.status}: ${r.body.toString('utf8', 0, Math.min(r.body.length, 300))}`;
+          }
         }
-      }
-    };
-    await Promise.all(Array.from({ length: depth }, lane));
-  }));
+      };
+      await Promise.all(Array.from({ length: depth }, lane));
+    }),
+  );
   for (const c of conns) c.keepBodies = true;
   const secs = (performance.now() - t0) / 1000;
   const sorted = Float64Array.from(lat).sort();
-  return { ops: n, secs, rate: n / secs, p50: sorted[Math.floor(n * 0.5)] ?? NaN, p99: sorted[Math.min(n - 1, Math.floor(n * 0.99))] ?? NaN, errors, firstError };
+  return {
+    ops: n,
+    secs,
+    rate: n / secs,
+    p50: sorted[Math.floor(n * 0.5)] ?? NaN,
+    p99: sorted[Math.min(n - 1, Math.floor(n * 0.99))] ?? NaN,
+    errors,
+    firstError,
+  };
 }
 
 export async function openConns(port: number, n: number): Promise<Conn[]> {
@@ -193,12 +226,21 @@ export async function openConns(port: number, n: number): Promise<Conn[]> {
 // ---------------------------------------------------------------------------------------------
 // The server as a child process
 
-export interface Child { port: number; url: string; child: ChildProcess; stop(): Promise<void> }
+export interface Child {
+  port: number;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
 
 export function spawnPalisade(args: string[], extraNodeArgs: string[] = []): Promise<Child> {
-  const child = spawn(process.execPath, [...extraNodeArgs, join(root, 'bin', 'palisade.js'), 'start', '--port', '0', '--log-level', 'error', ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...extraNodeArgs, join(root, 'bin', 'palisade.js'), 'start', '--port', '0', '--log-level', 'error', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     const onExit = (code: number | null) => reject(new Error(`palisade exited (${code}) before listening: ${out}`));
@@ -210,12 +252,15 @@ export function spawnPalisade(args: string[], extraNodeArgs: string[] = []): Pro
         child.off('exit', onExit);
         const port = Number(m[1]);
         resolve({
-          port, url: `http://127.0.0.1:${port}`, child,
-          stop: () => new Promise<void>((r) => {
-            if (child.exitCode !== null || child.signalCode !== null) return r();
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          }),
+          port,
+          url: `http://127.0.0.1:${port}`,
+          child,
+          stop: () =>
+            new Promise<void>((r) => {
+              if (child.exitCode !== null || child.signalCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
         });
       }
     });
@@ -225,13 +270,25 @@ export function spawnPalisade(args: string[], extraNodeArgs: string[] = []): Pro
 /** node:http with a keep-alive agent (8 sockets): the "ordinary client" for comparison. */
 export function agentPost(agent: Agent, port: number, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port, path: '/', method: 'POST', agent,
-      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-amz-date': '20260101T000000Z', authorization: AUTH_EC2 },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+          'x-amz-date': '20260101T000000Z',
+          authorization: AUTH_EC2,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

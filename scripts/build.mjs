@@ -43,13 +43,16 @@ await build({
 // are ES modules, strict; esbuild's directive comes after the banner, where it is no directive),
 // on its own line so that line numbers stay those of the source map.
 let text = readFileSync(out, 'utf8').replace(/^#!.*\n/, '"use strict";\n');
-if (!text.startsWith('"use strict";\n')) throw new Error('dist/palisade.cjs: expected the entry\'s #! line first');
+if (!text.startsWith('"use strict";\n')) throw new Error("dist/palisade.cjs: expected the entry's #! line first");
 if (/[^\x00-\x7f]/.test(text)) text = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 // bin/palisade.js runs the bundle as a vm.Script without an ESM loader: a dynamic import() left
 // in it (an external package imported lazily) would fail when reached. src/core/lazy.ts loadPackage
 // is the way to load a package on first use.
 const dynamicImport = /[^.\w$]import\(/.exec(text);
-if (dynamicImport) throw new Error(`dist/palisade.cjs has a dynamic import() (near "${text.slice(dynamicImport.index - 60, dynamicImport.index + 40)}"): use loadPackage from src/core/lazy.ts`);
+if (dynamicImport)
+  throw new Error(
+    `dist/palisade.cjs has a dynamic import() (near "${text.slice(dynamicImport.index - 60, dynamicImport.index + 40)}"): use loadPackage from src/core/lazy.ts`,
+  );
 writeFileSync(out, text);
 console.log('built dist/palisade.cjs');
 
@@ -58,13 +61,23 @@ console.log('built dist/palisade.cjs');
 // compile, ~30 ms slower to a first answer), then ask it to write V8's cache.
 await new Promise((resolve) => {
   const child = spawn(process.execPath, [join(root, 'bin', 'palisade.js'), 'start', '--in-memory', '--port', '0', '--log-level', 'error'], {
-    env: { ...process.env, PALISADE_CODE_CACHE: 'write' }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PALISADE_CODE_CACHE: 'write' },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   let seen = '';
   let asked = false;
-  const done = (msg) => { console.log(msg); resolve(); };
-  const timer = setTimeout(() => { child.kill('SIGKILL'); done('code cache: the server did not start in 20 s; none written (starts are slower, nothing else changes)'); }, 20_000);
-  child.on('exit', (code) => { clearTimeout(timer); done(code === 0 ? 'built dist/palisade.cjs.cache' : `code cache: not written (exit ${code})`); });
+  const done = (msg) => {
+    console.log(msg);
+    resolve();
+  };
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL');
+    done('code cache: the server did not start in 20 s; none written (starts are slower, nothing else changes)');
+  }, 20_000);
+  child.on('exit', (code) => {
+    clearTimeout(timer);
+    done(code === 0 ? 'built dist/palisade.cjs.cache' : `code cache: not written (exit ${code})`);
+  });
   child.stdout.on('data', async (d) => {
     seen += d;
     const m = /export AWS_ENDPOINT_URL=(\S+)/.exec(seen);
@@ -74,7 +87,11 @@ await new Promise((resolve) => {
     try {
       await fetch(`${m[1]}/_palisade/health`);
       for (const body of ['Action=DescribeSecurityGroups&Version=2016-11-15', 'Action=DescribeVpcs&Version=2016-11-15']) {
-        await fetch(`${m[1]}/`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body });
+        await fetch(`${m[1]}/`, {
+          method: 'POST',
+          headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
       }
     } finally {
       child.kill('SIGUSR2');

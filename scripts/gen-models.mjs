@@ -13,7 +13,12 @@ const SERVICES = [
   { name: 'ec2', pkg: '@aws-sdk/client-ec2', protocol: 'ec2', version: '2016-11-15', xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/' },
   { name: 'iam', pkg: '@aws-sdk/client-iam', protocol: 'query', version: '2010-05-08', xmlns: 'https://iam.amazonaws.com/doc/2010-05-08/' },
   { name: 'sts', pkg: '@aws-sdk/client-sts', protocol: 'query', version: '2011-06-15', xmlns: 'https://sts.amazonaws.com/doc/2011-06-15/' },
-  { name: 'cloudtrail', pkg: '@aws-sdk/client-cloudtrail', protocol: 'json', target: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101' },
+  {
+    name: 'cloudtrail',
+    pkg: '@aws-sdk/client-cloudtrail',
+    protocol: 'json',
+    target: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
+  },
   { name: 'logs', pkg: '@aws-sdk/client-cloudwatch-logs', protocol: 'json', target: 'Logs_20140328' },
   { name: 's3', pkg: '@aws-sdk/client-s3', protocol: 'rest', version: '2006-03-01', xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' },
 ];
@@ -189,7 +194,9 @@ function indexOf(text) {
  * u32 name end) sorted by name bytes, names (UTF-8). Name offsets are from the table's start.
  */
 function table(ranges) {
-  const sorted = Object.keys(ranges).map((n) => [n, Buffer.from(n, 'utf8')]).sort((a, b) => Buffer.compare(a[1], b[1]));
+  const sorted = Object.keys(ranges)
+    .map((n) => [n, Buffer.from(n, 'utf8')])
+    .sort((a, b) => Buffer.compare(a[1], b[1]));
   const t = Buffer.alloc(4 + sorted.length * 16);
   t.writeUInt32LE(sorted.length, 0);
   let at = t.length;
@@ -209,7 +216,8 @@ for (const svc of SERVICES) {
   const model = extract(svc);
   const text = serialise(model);
   const { ops, shapes, ...rest } = model;
-  if (JSON.stringify(JSON.parse(text)) !== JSON.stringify({ ...rest, ops, shapes })) throw new Error(`model ${svc.name}: layout does not round-trip`);
+  if (JSON.stringify(JSON.parse(text)) !== JSON.stringify({ ...rest, ops, shapes }))
+    throw new Error(`model ${svc.name}: layout does not round-trip`);
   writeFileSync(join(outDir, `${svc.name}.json`), text);
   const index = indexOf(text);
   if (Object.keys(index.shapes).length !== Object.keys(model.shapes).length) throw new Error(`model ${svc.name}: shape index incomplete`);
@@ -229,7 +237,9 @@ for (const svc of SERVICES) {
 // package, so read from its file): src/core/regions.ts reads the list, and the gateway refuses a
 // request signed for a region AWS does not have.
 const coreDir = dirname(require.resolve('@aws-sdk/core/package.json'));
-const { partitionsInfo } = await import(pathToFileURL(join(coreDir, 'dist-es/submodules/client/util-endpoints/lib/aws/partitions.js')).href);
+const { partitionsInfo } = await import(
+  pathToFileURL(join(coreDir, 'dist-es/submodules/client/util-endpoints/lib/aws/partitions.js')).href
+);
 const regions = {};
 for (const p of partitionsInfo.partitions) {
   const re = new RegExp(p.regionRegex);

@@ -68,15 +68,23 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
 
   // Palisade's own JSON API (/_palisade/*, /moto-api/*), routed before any AWS service: root
   // credentials under --auth verify|enforce.
-  gateway.extend(new AdminRouter(adminRoutes({
-    clock, imds, network,
-    services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
-    async reset() {
-      await imds.close();
-      network.clear();
-      store.reset({ keepMeta: [ROOT_KEY_META] });
-    },
-  }), adminGuard(cfg.auth ?? 'open', store, clock, () => gateway.rootKey()), log));
+  gateway.extend(
+    new AdminRouter(
+      adminRoutes({
+        clock,
+        imds,
+        network,
+        services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
+        async reset() {
+          await imds.close();
+          network.clear();
+          store.reset({ keepMeta: [ROOT_KEY_META] });
+        },
+      }),
+      adminGuard(cfg.auth ?? 'open', store, clock, () => gateway.rootKey()),
+      log,
+    ),
+  );
 
   // The AWS services on the one port.
   gateway.register(ec2Service({ store, network: live }));

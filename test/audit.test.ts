@@ -35,13 +35,17 @@ const CONFIG = parseConfig({ naming: { requiredTags: { Environment: 'prod|dev|te
 
 /** `check type:name`, default groups named after their VPC (`default@prod`, `default@default-vpc`). */
 function keysOf(s: AuditSnapshot, findings: Finding[]): string[] {
-  const vpcName = new Map(s.vpcs.map((v) => [v.VpcId, v.IsDefault ? 'default-vpc' : v.Tags?.find((t) => t.Key === 'Name')?.Value ?? v.VpcId]));
+  const vpcName = new Map(
+    s.vpcs.map((v) => [v.VpcId, v.IsDefault ? 'default-vpc' : (v.Tags?.find((t) => t.Key === 'Name')?.Value ?? v.VpcId)]),
+  );
   const groups = new Map(s.securityGroups.map((g) => [g.GroupId, g]));
-  return findings.map((f) => {
-    let name = f.resourceName ?? f.resourceId;
-    if (f.resourceType === 'security-group' && name === 'default') name = `default@${vpcName.get(groups.get(f.resourceId)?.VpcId)}`;
-    return `${f.checkId} ${f.resourceType}:${name}`;
-  }).sort();
+  return findings
+    .map((f) => {
+      let name = f.resourceName ?? f.resourceId;
+      if (f.resourceType === 'security-group' && name === 'default') name = `default@${vpcName.get(groups.get(f.resourceId)?.VpcId)}`;
+      return `${f.checkId} ${f.resourceType}:${name}`;
+    })
+    .sort();
 }
 
 /** Every check, with the resources it must report (pos) and must not (neg) in the fixture estate. */
@@ -57,16 +61,26 @@ const CASES: { check: string; pos: string[]; neg: string[]; exportsOnly?: string
   { check: 'iam-instance-role-wildcard-action', pos: ['iam-role:app-role'], neg: ['iam-role:web-role', 'iam-role:bastion-role'] },
   { check: 'iam-instance-role-wildcard-resource', pos: ['iam-role:app-role'], neg: ['iam-role:web-role'] },
   { check: 'sg-default-group-has-rules', pos: ['security-group:default@default-vpc'], neg: ['security-group:default@prod'] },
-  { check: 'sg-unused', pos: ['security-group:open-all', 'security-group:unused'], neg: ['security-group:cache-clients', 'security-group:default@prod', 'security-group:legacy'], exportsOnly: ['security-group:peered-analytics'] },
+  {
+    check: 'sg-unused',
+    pos: ['security-group:open-all', 'security-group:unused'],
+    neg: ['security-group:cache-clients', 'security-group:default@prod', 'security-group:legacy'],
+    exportsOnly: ['security-group:peered-analytics'],
+  },
   { check: 'sg-stale-reference', pos: [], neg: ['security-group:db'], exportsOnly: ['security-group:peered-analytics'] }, // db references cache-clients, which exists
   { check: 'sg-near-rule-quota', pos: ['security-group:partners'], neg: ['security-group:web'] }, // web: a prefix list of MaxEntries 5
-  { check: 'sg-redundant-rule', pos: ['security-group:app', 'security-group:app-extra'], neg: ['security-group:wide', 'security-group:db', 'security-group:web', 'security-group:partners'] },
+  {
+    check: 'sg-redundant-rule',
+    pos: ['security-group:app', 'security-group:app-extra'],
+    neg: ['security-group:wide', 'security-group:db', 'security-group:web', 'security-group:partners'],
+  },
   { check: 'sg-missing-description', pos: ['security-group:scratch_tmp'], neg: ['security-group:web', 'security-group:default@prod'] },
   { check: 'sg-rule-missing-description', pos: ['security-group:db'], neg: ['security-group:default@default-vpc', 'security-group:app'] },
   { check: 'naming-convention', pos: ['instance:bastion-1', 'instance:db-1'], neg: ['instance:web-1', 'instance:app-1'] },
 ];
 const SUPPRESSED = ['sg-unused security-group:legacy', 'sg-wide-port-range security-group:legacy'];
-const expected = (exported: boolean) => CASES.flatMap((c) => [...c.pos, ...(exported ? c.exportsOnly ?? [] : [])].map((p) => `${c.check} ${p}`)).sort();
+const expected = (exported: boolean) =>
+  CASES.flatMap((c) => [...c.pos, ...(exported ? (c.exportsOnly ?? []) : [])].map((p) => `${c.check} ${p}`)).sort();
 
 let server: Palisade;
 let live: AuditSnapshot;
@@ -103,7 +117,8 @@ describe('audit: the fixture estate', () => {
   it('the estate built through the API yields exactly the expected findings', () => {
     assert.deepEqual(keysOf(live, liveResult.findings), expected(false));
     assert.deepEqual(keysOf(live, liveResult.suppressed), SUPPRESSED);
-    for (const c of CASES) for (const n of c.neg) assert.ok(!keysOf(live, liveResult.findings).includes(`${c.check} ${n}`), `${c.check} must not report ${n}`);
+    for (const c of CASES)
+      for (const n of c.neg) assert.ok(!keysOf(live, liveResult.findings).includes(`${c.check} ${n}`), `${c.check} must not report ${n}`);
   });
 
   it('the same estate as aws CLI exports yields the same findings, plus the stale references only an export can hold', () => {
@@ -116,7 +131,9 @@ describe('audit: the fixture estate', () => {
   it('findings carry real sgr- ids as evidence, and the Security Hub / CIS controls', () => {
     for (const r of [liveResult, exportedResult]) {
       const by = (check: string, name: string) => r.findings.find((f) => f.checkId === check && f.resourceName === name)!;
-      for (const f of r.findings.filter((x) => x.resourceType === 'security-group' && x.checkId !== 'sg-unused' && x.checkId !== 'sg-missing-description')) {
+      for (const f of r.findings.filter(
+        (x) => x.resourceType === 'security-group' && x.checkId !== 'sg-unused' && x.checkId !== 'sg-missing-description',
+      )) {
         assert.ok(f.ruleIds.length > 0 && f.ruleIds.every((id) => id.startsWith('sgr-')), `${f.checkId} ${f.resourceName}: ${f.ruleIds}`);
       }
       assert.deepEqual(by('sg-ssh-open-to-world', 'bastion').controls, ['EC2.13', 'EC2.19', 'EC2.53', 'CIS 5.2']);
@@ -140,10 +157,13 @@ describe('audit: the fixture estate', () => {
     // the exports' ids are the ones in security-group-rules.json
     const ssh = exportedResult.findings.find((f) => f.checkId === 'sg-ssh-open-to-world')!;
     const rows = exported.securityGroupRules!.filter((r) => r.GroupId === ssh.resourceId && r.FromPort === 22);
-    assert.deepEqual(ssh.ruleIds, rows.map((r) => r.SecurityGroupRuleId));
+    assert.deepEqual(
+      ssh.ruleIds,
+      rows.map((r) => r.SecurityGroupRuleId),
+    );
   });
 
-  it('the exposure of instances is what the data-plane engine lets through, across all the interface\'s groups', () => {
+  it("the exposure of instances is what the data-plane engine lets through, across all the interface's groups", () => {
     for (const r of [liveResult, exportedResult]) {
       const f = r.findings.find((x) => x.checkId === 'instance-exposed-sensitive-port')!;
       const ssh = r.findings.find((x) => x.checkId === 'sg-ssh-open-to-world')!;
@@ -155,7 +175,12 @@ describe('audit: the fixture estate', () => {
     const bastionEni = exported.networkInterfaces.find((n) => n.Groups?.some((g) => g.GroupName === 'bastion'))!.NetworkInterfaceId!;
     const cited = exportedResult.findings.find((x) => x.checkId === 'instance-exposed-sensitive-port')!.ruleIds;
     const q = { direction: 'ingress' as const, proto: 6, port: 22, remote: parseAddress('198.51.100.1')! };
-    assert.deepEqual(policyOf(exported, ruleInputsOf(exported)).matchingRules(bastionEni, q).map((r) => r.id), cited);
+    assert.deepEqual(
+      policyOf(exported, ruleInputsOf(exported))
+        .matchingRules(bastionEni, q)
+        .map((r) => r.id),
+      cited,
+    );
     assert.match(policyOf(exported).matchingRules(bastionEni, q)[0]!.id, /^sg-\w+\/i0$/, 'without them, rulesOfGroup ids');
     // give bastion-1 an IPv6 address: the ::/0 RDP rule now really admits the internet
     const copy = structuredClone(exported);
@@ -188,34 +213,63 @@ describe('audit: the fixture estate', () => {
     assert.deepEqual(keysOf(s, r.findings), expected(true));
     const ssh = r.findings.find((f) => f.checkId === 'sg-ssh-open-to-world')!;
     assert.deepEqual(ssh.ruleIds, [`${ssh.resourceId}/i0`]);
-    for (const f of r.findings.filter((x) => x.resourceType === 'security-group')) for (const id of f.ruleIds) assert.match(id, /^sg-[0-9a-f]+\/[ie]\d+$/);
+    for (const f of r.findings.filter((x) => x.resourceType === 'security-group'))
+      for (const id of f.ruleIds) assert.match(id, /^sg-[0-9a-f]+\/[ie]\d+$/);
   });
 
   it('configuration: suppressions, thresholds, naming, disabled checks; errors name the file and the field', () => {
     const openAll = exported.securityGroups.find((g) => g.GroupName === 'open-all')!.GroupId!;
-    let r = audit(exported, parseConfig({ suppress: [{ checkId: 'sg-unused', resourceId: openAll, reason: 'kept for drills' }, { checkId: 'naming-convention' }] }));
+    let r = audit(
+      exported,
+      parseConfig({
+        suppress: [{ checkId: 'sg-unused', resourceId: openAll, reason: 'kept for drills' }, { checkId: 'naming-convention' }],
+      }),
+    );
     assert.ok(!r.findings.some((f) => (f.checkId === 'sg-unused' && f.resourceId === openAll) || f.checkId === 'naming-convention'));
     assert.ok(r.findings.some((f) => f.checkId === 'sg-unused' && f.resourceName === 'unused'));
     assert.match(r.suppressed.find((f) => f.resourceId === openAll && f.checkId === 'sg-unused')!.suppressedBy, /kept for drills/);
     // a narrower wide-range threshold catches 8000-8100 (101 ports) and 9000-9100
     r = audit(exported, parseConfig({ wideRangeThreshold: 100 }));
-    assert.deepEqual(r.findings.filter((f) => f.checkId === 'sg-wide-port-range').map((f) => f.resourceName).sort(), ['app', 'wide']);
+    assert.deepEqual(
+      r.findings
+        .filter((f) => f.checkId === 'sg-wide-port-range')
+        .map((f) => f.resourceName)
+        .sort(),
+      ['app', 'wide'],
+    );
     // group names: lower-case words; the default groups are exempt
     r = audit(exported, parseConfig({ naming: { groupName: '^[a-z][a-z0-9-]*$', appliesTo: ['security-group'] } }));
-    assert.deepEqual(keysOf(exported, r.findings.filter((f) => f.checkId === 'naming-convention')), ['naming-convention security-group:scratch_tmp']);
+    assert.deepEqual(
+      keysOf(
+        exported,
+        r.findings.filter((f) => f.checkId === 'naming-convention'),
+      ),
+      ['naming-convention security-group:scratch_tmp'],
+    );
     // no naming configured: the check is silent
     r = audit(exported);
     assert.ok(!r.findings.some((f) => f.checkId === 'naming-convention'));
     r = audit(exported, parseConfig({ disable: ['sg-redundant-rule'] }));
     assert.ok(!r.findings.some((f) => f.checkId === 'sg-redundant-rule'));
-    assert.throws(() => parseConfig({ suppress: [{ checkId: 'no-such-check' }, {}], wideRangeThreshold: -1, naming: { groupName: '(' }, colour: 1 }, 'audit.json'), (e: Error) => {
-      assert.ok(e instanceof ConfigError);
-      for (const want of [
-        "audit.json: suppress[0].checkId: unknown check 'no-such-check'", 'audit.json: suppress[1]: needs a checkId, a resourceId, or both',
-        'audit.json: wideRangeThreshold: must be an integer', 'audit.json: naming.groupName: not a valid regular expression', 'audit.json: colour: unknown field',
-      ]) assert.ok(e.message.includes(want), `${want}\n---\n${e.message}`);
-      return true;
-    });
+    assert.throws(
+      () =>
+        parseConfig(
+          { suppress: [{ checkId: 'no-such-check' }, {}], wideRangeThreshold: -1, naming: { groupName: '(' }, colour: 1 },
+          'audit.json',
+        ),
+      (e: Error) => {
+        assert.ok(e instanceof ConfigError);
+        for (const want of [
+          "audit.json: suppress[0].checkId: unknown check 'no-such-check'",
+          'audit.json: suppress[1]: needs a checkId, a resourceId, or both',
+          'audit.json: wideRangeThreshold: must be an integer',
+          'audit.json: naming.groupName: not a valid regular expression',
+          'audit.json: colour: unknown field',
+        ])
+          assert.ok(e.message.includes(want), `${want}\n---\n${e.message}`);
+        return true;
+      },
+    );
   });
 
   it('IAM documents as exports carry them: objects, JSON text, URL-encoded JSON', () => {
@@ -249,10 +303,13 @@ describe('audit: the fixture estate', () => {
 function validateSarif(doc: unknown): string[] {
   const errs: string[] = [];
   const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-  const text = (v: unknown, path: string) => { if (!isObj(v) || typeof v.text !== 'string' || !v.text) errs.push(`${path}.text: required string`); };
+  const text = (v: unknown, path: string) => {
+    if (!isObj(v) || typeof v.text !== 'string' || !v.text) errs.push(`${path}.text: required string`);
+  };
   if (!isObj(doc)) return ['sarifLog: must be an object'];
   if (doc.version !== '2.1.0') errs.push('version: must be "2.1.0"');
-  if (typeof doc.$schema !== 'string' || !/^https?:\/\/\S+sarif[^/]*2\.1\.0[^/]*\.json$/.test(doc.$schema)) errs.push('$schema: must be the 2.1.0 schema URI');
+  if (typeof doc.$schema !== 'string' || !/^https?:\/\/\S+sarif[^/]*2\.1\.0[^/]*\.json$/.test(doc.$schema))
+    errs.push('$schema: must be the 2.1.0 schema URI');
   if (!Array.isArray(doc.runs) || !doc.runs.length) return [...errs, 'runs: required non-empty array'];
   doc.runs.forEach((run: unknown, i) => {
     const p = `runs[${i}]`;
@@ -268,31 +325,48 @@ function validateSarif(doc: unknown): string[] {
       ids.add(r.id);
       for (const m of ['shortDescription', 'fullDescription', 'help'] as const) if (r[m] !== undefined) text(r[m], `${q}.${m}`);
       const sev = isObj(r.properties) ? r.properties['security-severity'] : undefined;
-      if (sev !== undefined && (typeof sev !== 'string' || !Number.isFinite(Number(sev)) || Number(sev) < 0 || Number(sev) > 10)) errs.push(`${q}.properties.security-severity: a number from 0 to 10 as text`);
+      if (sev !== undefined && (typeof sev !== 'string' || !Number.isFinite(Number(sev)) || Number(sev) < 0 || Number(sev) > 10))
+        errs.push(`${q}.properties.security-severity: a number from 0 to 10 as text`);
     });
     if (!Array.isArray(run.results)) return errs.push(`${p}.results: required array`);
     run.results.forEach((res: unknown, k) => {
       const q = `${p}.results[${k}]`;
       if (!isObj(res)) return errs.push(`${q}: must be an object`);
       if (typeof res.ruleId !== 'string' || !ids.has(res.ruleId)) errs.push(`${q}.ruleId: must name a rule of the driver`);
-      if (res.ruleIndex !== undefined && (!Number.isInteger(res.ruleIndex) || (res.ruleIndex as number) < -1 || (rules[res.ruleIndex as number] as { id?: string } | undefined)?.id !== res.ruleId)) errs.push(`${q}.ruleIndex: must point at the rule`);
-      if (!isObj(res.message) || (typeof res.message.text !== 'string' && typeof res.message.id !== 'string')) errs.push(`${q}.message: text or id required`);
-      if (res.level !== undefined && !['none', 'note', 'warning', 'error'].includes(res.level as string)) errs.push(`${q}.level: not in the enum`);
-      if (res.partialFingerprints !== undefined && (!isObj(res.partialFingerprints) || Object.values(res.partialFingerprints).some((v) => typeof v !== 'string'))) errs.push(`${q}.partialFingerprints: strings`);
+      if (
+        res.ruleIndex !== undefined &&
+        (!Number.isInteger(res.ruleIndex) ||
+          (res.ruleIndex as number) < -1 ||
+          (rules[res.ruleIndex as number] as { id?: string } | undefined)?.id !== res.ruleId)
+      )
+        errs.push(`${q}.ruleIndex: must point at the rule`);
+      if (!isObj(res.message) || (typeof res.message.text !== 'string' && typeof res.message.id !== 'string'))
+        errs.push(`${q}.message: text or id required`);
+      if (res.level !== undefined && !['none', 'note', 'warning', 'error'].includes(res.level as string))
+        errs.push(`${q}.level: not in the enum`);
+      if (
+        res.partialFingerprints !== undefined &&
+        (!isObj(res.partialFingerprints) || Object.values(res.partialFingerprints).some((v) => typeof v !== 'string'))
+      )
+        errs.push(`${q}.partialFingerprints: strings`);
       if (!Array.isArray(res.locations) || !res.locations.length) return errs.push(`${q}.locations: GitHub requires one`);
       res.locations.forEach((l: unknown, m) => {
         const lp = `${q}.locations[${m}]`;
         if (!isObj(l) || !isObj(l.physicalLocation)) return errs.push(`${lp}.physicalLocation: required`);
         const ph = l.physicalLocation;
-        if (!isObj(ph.artifactLocation) && ph.address === undefined) errs.push(`${lp}.physicalLocation: artifactLocation or address required`);
+        if (!isObj(ph.artifactLocation) && ph.address === undefined)
+          errs.push(`${lp}.physicalLocation: artifactLocation or address required`);
         const uri = isObj(ph.artifactLocation) ? ph.artifactLocation.uri : undefined;
         if (typeof uri !== 'string' || !uri || /\s/.test(uri)) errs.push(`${lp}.physicalLocation.artifactLocation.uri: a URI reference`);
-        if (ph.region !== undefined && (!isObj(ph.region) || !Number.isInteger(ph.region.startLine) || (ph.region.startLine as number) < 1)) errs.push(`${lp}.physicalLocation.region.startLine: integer ≥ 1`);
+        if (ph.region !== undefined && (!isObj(ph.region) || !Number.isInteger(ph.region.startLine) || (ph.region.startLine as number) < 1))
+          errs.push(`${lp}.physicalLocation.region.startLine: integer ≥ 1`);
         if (l.logicalLocations !== undefined) {
           if (!Array.isArray(l.logicalLocations)) errs.push(`${lp}.logicalLocations: array`);
-          else l.logicalLocations.forEach((ll: unknown, n) => {
-            if (!isObj(ll) || ['name', 'fullyQualifiedName', 'kind'].some((f) => ll[f] !== undefined && typeof ll[f] !== 'string')) errs.push(`${lp}.logicalLocations[${n}]: strings`);
-          });
+          else
+            l.logicalLocations.forEach((ll: unknown, n) => {
+              if (!isObj(ll) || ['name', 'fullyQualifiedName', 'kind'].some((f) => ll[f] !== undefined && typeof ll[f] !== 'string'))
+                errs.push(`${lp}.logicalLocations[${n}]: strings`);
+            });
         }
       });
     });
@@ -302,11 +376,19 @@ function validateSarif(doc: unknown): string[] {
 
 describe('audit: SARIF', () => {
   it('validates against the required parts of SARIF 2.1.0, with rules, levels, locations and fingerprints', async () => {
-    const sarif = toSarif(exportedResult, { toolVersion: '0.1.0', sources: exported.sources, cwd: ROOT }) as { runs: { tool: { driver: { name: string; rules: { id: string; properties: Record<string, unknown> }[] } }; results: Record<string, any>[] }[] };
+    const sarif = toSarif(exportedResult, { toolVersion: '0.1.0', sources: exported.sources, cwd: ROOT }) as {
+      runs: {
+        tool: { driver: { name: string; rules: { id: string; properties: Record<string, unknown> }[] } };
+        results: Record<string, any>[];
+      }[];
+    };
     assert.deepEqual(validateSarif(sarif), []);
     const run = sarif.runs[0]!;
     assert.equal(run.tool.driver.name, 'Palisade');
-    assert.deepEqual(run.tool.driver.rules.map((r) => r.id), CHECKS.map((c) => c.id));
+    assert.deepEqual(
+      run.tool.driver.rules.map((r) => r.id),
+      CHECKS.map((c) => c.id),
+    );
     assert.equal(run.results.length, exportedResult.findings.length);
     // the physical location is the export file, at the group's own GroupId line
     const ssh = run.results.find((r) => r.ruleId === 'sg-ssh-open-to-world')!;
@@ -325,19 +407,33 @@ describe('audit: SARIF', () => {
     const fps = run.results.map((r) => r.partialFingerprints['palisadeFinding/v1']);
     assert.equal(new Set(fps).size, fps.length);
     const again = toSarif(audit(await loadSnapshot(FIXTURES), CONFIG), { sources: exported.sources, cwd: ROOT }) as typeof sarif;
-    assert.deepEqual(again.runs[0]!.results.map((r) => r.partialFingerprints['palisadeFinding/v1']), fps);
+    assert.deepEqual(
+      again.runs[0]!.results.map((r) => r.partialFingerprints['palisadeFinding/v1']),
+      fps,
+    );
   });
 
   it('live estates have no file: every result still has a location', () => {
-    const sarif = toSarif(liveResult) as { runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+    const sarif = toSarif(liveResult) as {
+      runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[];
+    };
     assert.deepEqual(validateSarif(sarif), []);
     for (const r of sarif.runs[0]!.results) assert.match(r.locations[0]!.physicalLocation.artifactLocation.uri, /^estate\/[a-z-]+\/\S+$/);
   });
 
   it('the validator catches what GitHub would refuse', () => {
-    const bad = { version: '2.0.0', runs: [{ tool: { driver: { rules: [{ id: 'a' }, { id: 'a' }] } }, results: [{ ruleId: 'b', level: 'fatal', message: {}, locations: [] }] }] };
+    const bad = {
+      version: '2.0.0',
+      runs: [
+        { tool: { driver: { rules: [{ id: 'a' }, { id: 'a' }] } }, results: [{ ruleId: 'b', level: 'fatal', message: {}, locations: [] }] },
+      ],
+    };
     const errs = validateSarif(bad);
-    for (const want of ['version', '$schema', 'driver.name', 'duplicate a', 'ruleId', 'message', 'locations']) assert.ok(errs.some((e) => e.includes(want)), want);
+    for (const want of ['version', '$schema', 'driver.name', 'duplicate a', 'ruleId', 'message', 'locations'])
+      assert.ok(
+        errs.some((e) => e.includes(want)),
+        want,
+      );
   });
 });
 
@@ -369,11 +465,25 @@ describe('import', () => {
     assert.match(r.summary.notes.join(' '), /sg-unused and instance checks skipped/);
     const dir = join(tmp, 'shapes');
     await mkdir(dir);
-    await writeFile(join(dir, 'managed-prefix-lists.json'), JSON.stringify({ PrefixLists: [{ PrefixListId: 'pl-0123456789abcdef0', MaxEntries: 3, Entries: [{ Cidr: '10.1.0.0/16' }] }] }));
-    await writeFile(join(dir, 'aws-lists.json'), JSON.stringify({ PrefixLists: [{ PrefixListId: 'pl-63a5400a', PrefixListName: 'com.amazonaws.us-east-1.s3', Cidrs: ['52.216.0.0/15'] }] }));
-    await writeFile(join(dir, 'run.json'), JSON.stringify({ Instances: [{ InstanceId: 'i-0123456789abcdef0', MetadataOptions: { HttpTokens: 'optional' } }] }));
+    await writeFile(
+      join(dir, 'managed-prefix-lists.json'),
+      JSON.stringify({ PrefixLists: [{ PrefixListId: 'pl-0123456789abcdef0', MaxEntries: 3, Entries: [{ Cidr: '10.1.0.0/16' }] }] }),
+    );
+    await writeFile(
+      join(dir, 'aws-lists.json'),
+      JSON.stringify({
+        PrefixLists: [{ PrefixListId: 'pl-63a5400a', PrefixListName: 'com.amazonaws.us-east-1.s3', Cidrs: ['52.216.0.0/15'] }],
+      }),
+    );
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({ Instances: [{ InstanceId: 'i-0123456789abcdef0', MetadataOptions: { HttpTokens: 'optional' } }] }),
+    );
     const s = await loadSnapshot(dir);
-    assert.deepEqual(s.prefixLists.map((p) => [p.PrefixListId, p.Entries?.map((e) => e.Cidr)]).sort(), [['pl-0123456789abcdef0', ['10.1.0.0/16']], ['pl-63a5400a', ['52.216.0.0/15']]]);
+    assert.deepEqual(s.prefixLists.map((p) => [p.PrefixListId, p.Entries?.map((e) => e.Cidr)]).sort(), [
+      ['pl-0123456789abcdef0', ['10.1.0.0/16']],
+      ['pl-63a5400a', ['52.216.0.0/15']],
+    ]);
     assert.equal(s.instances.length, 1);
     assert.deepEqual(s.exported, ['instances', 'prefixLists']);
   });
@@ -423,7 +533,10 @@ describe('import', () => {
     const sg = JSON.parse(await readFile(join(FIXTURES, 'security-groups.json'), 'utf8'));
     sg.SecurityGroups = sg.SecurityGroups.filter((g: { GroupName: string }) => g.GroupName !== 'db');
     await writeFile(join(dir, 'security-groups.json'), JSON.stringify(sg));
-    await assert.rejects(loadSnapshot(dir), /security-group-rules\.json: SecurityGroupRules\[\d+\]\.GroupId: sg-\w+ is not in the security-groups export/);
+    await assert.rejects(
+      loadSnapshot(dir),
+      /security-group-rules\.json: SecurityGroupRules\[\d+\]\.GroupId: sg-\w+ is not in the security-groups export/,
+    );
   });
 
   it('a state file is checked like the exports', async () => {
@@ -438,7 +551,15 @@ describe('import', () => {
 
 describe('progress bar', () => {
   it('draws on a terminal only, and only once the work has taken a second', () => {
-    const fake = (isTTY: boolean) => ({ isTTY, columns: 100, out: '', write(s: string) { this.out += s; return true; } });
+    const fake = (isTTY: boolean) => ({
+      isTTY,
+      columns: 100,
+      out: '',
+      write(s: string) {
+        this.out += s;
+        return true;
+      },
+    });
     const realNow = Date.now;
     let now = 1_000_000;
     Date.now = () => now;
@@ -466,26 +587,40 @@ describe('progress bar', () => {
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), ...args],
+      { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 describe('palisade audit / import (command line)', () => {
   it('--fail-on: exit 2 at or above the severity, 0 below it; JSON output', async () => {
     const cfg = join(tmp, 'no-critical.json');
-    await writeFile(cfg, JSON.stringify({ disable: ['sg-all-open-to-world', 'instance-exposed-sensitive-port', 'iam-instance-role-admin'] }));
+    await writeFile(
+      cfg,
+      JSON.stringify({ disable: ['sg-all-open-to-world', 'instance-exposed-sensitive-port', 'iam-instance-role-admin'] }),
+    );
     const [crit, below, high] = await Promise.all([
       cli(['audit', '--state', FIXTURES, '--format', 'json', '--fail-on', 'critical']),
       cli(['audit', '--state', FIXTURES, '--format', 'json', '--fail-on', 'critical', '--config', cfg]),
       cli(['audit', '--state', FIXTURES, '--fail-on', 'high', '--config', cfg]),
     ]);
     assert.equal(crit.code, 2, crit.stderr);
-    const json = JSON.parse(crit.stdout) as { findings: Finding[]; summary: { total: number; failed: boolean; bySeverity: Record<string, number> } };
+    const json = JSON.parse(crit.stdout) as {
+      findings: Finding[];
+      summary: { total: number; failed: boolean; bySeverity: Record<string, number> };
+    };
     assert.equal(json.findings.length, exportedResult.findings.length - 2, 'no naming convention on the command line');
     assert.equal(json.summary.failed, true);
-    assert.deepEqual(Object.keys(json.findings[0]!).sort(), ['checkId', 'controls', 'detail', 'fix', 'resourceId', 'resourceName', 'resourceType', 'ruleIds', 'severity', 'title'].sort());
+    assert.deepEqual(
+      Object.keys(json.findings[0]!).sort(),
+      ['checkId', 'controls', 'detail', 'fix', 'resourceId', 'resourceName', 'resourceType', 'ruleIds', 'severity', 'title'].sort(),
+    );
     assert.equal(below.code, 0, below.stderr);
     assert.equal(JSON.parse(below.stdout).summary.bySeverity.critical, 0);
     assert.equal(high.code, 2);
@@ -529,7 +664,10 @@ describe('palisade audit / import (command line)', () => {
     const state = join(tmp, 'cli-state.json');
     const ok = await cli(['import', FIXTURES, '--out', state]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /Imported 15 security groups \(\d+ rules\), 4 network interfaces, 4 instances, 2 VPCs, 8 subnets, 6 prefix lists, 4 IAM roles/);
+    assert.match(
+      ok.stdout,
+      /Imported 15 security groups \(\d+ rules\), 4 network interfaces, 4 instances, 2 VPCs, 8 subnets, 6 prefix lists, 4 IAM roles/,
+    );
     const table = await cli(['audit', '--state', state]);
     assert.equal(table.code, 0);
     assert.match(table.stdout, /^CRITICAL +sg-all-open-to-world/m);
@@ -541,6 +679,9 @@ describe('palisade audit / import (command line)', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /instances\.json: Reservations\[0\]\.Instances\[0\]\.InstanceId: "x-1" is not an id of the form i-…/);
     assert.ok(!existsSync(badOut));
-    assert.deepEqual((await readdir(tmp)).filter((f) => f.startsWith('never')), []);
+    assert.deepEqual(
+      (await readdir(tmp)).filter((f) => f.startsWith('never')),
+      [],
+    );
   });
 });

@@ -16,7 +16,9 @@ function onPath(cmd: string): string | undefined {
     try {
       accessSync(join(dir, cmd), constants.X_OK);
       return join(dir, cmd);
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return undefined;
 }
@@ -40,7 +42,12 @@ function cliEnv(): NodeJS.ProcessEnv {
   };
 }
 
-interface CliResult { code: number; stdout: string; stderr: string; json: any }
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
 
 let server: Palisade;
 const env = cliEnv();
@@ -48,19 +55,24 @@ const env = cliEnv();
 /** Runs `aws ec2 <args>` against the server; resolves with the exit code, output and parsed JSON. */
 function ec2(...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    execFile(AWS!, ['ec2', ...args, '--endpoint-url', server.url, '--output', 'json'], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      if (error && error.killed) return reject(new Error(`aws ec2 ${args[0]} timed out\n${stderr}`));
-      let json: unknown = undefined;
-      if (code === 0 && stdout.trim()) {
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          return reject(new Error(`aws ec2 ${args[0]} printed non-JSON output:\n${stdout}`));
+    execFile(
+      AWS!,
+      ['ec2', ...args, '--endpoint-url', server.url, '--output', 'json'],
+      { env, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        if (error && error.killed) return reject(new Error(`aws ec2 ${args[0]} timed out\n${stderr}`));
+        let json: unknown = undefined;
+        if (code === 0 && stdout.trim()) {
+          try {
+            json = JSON.parse(stdout);
+          } catch {
+            return reject(new Error(`aws ec2 ${args[0]} printed non-JSON output:\n${stdout}`));
+          }
         }
-      }
-      resolve({ code, stdout, stderr, json });
-    });
+        resolve({ code, stdout, stderr, json });
+      },
+    );
   });
 }
 
@@ -107,7 +119,17 @@ describe('aws CLI v1 against Palisade', { skip: AWS ? false : '`aws` is not on P
     });
 
     it('authorize-security-group-ingress with --protocol/--port/--cidr', async () => {
-      const out = await ok('authorize-security-group-ingress', '--group-id', web, '--protocol', 'tcp', '--port', '22', '--cidr', '203.0.113.0/24');
+      const out = await ok(
+        'authorize-security-group-ingress',
+        '--group-id',
+        web,
+        '--protocol',
+        'tcp',
+        '--port',
+        '22',
+        '--cidr',
+        '203.0.113.0/24',
+      );
       assert.equal(out.Return, true);
       assert.equal(out.SecurityGroupRules.length, 1);
       const r = out.SecurityGroupRules[0];
@@ -122,12 +144,16 @@ describe('aws CLI v1 against Palisade', { skip: AWS ? false : '`aws` is not on P
     });
 
     it('authorize-security-group-ingress with --ip-permissions JSON (IPv4, IPv6, group pair, descriptions)', async () => {
-      const perms = [{
-        IpProtocol: 'tcp', FromPort: 443, ToPort: 443,
-        IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'https from the VPN' }],
-        Ipv6Ranges: [{ CidrIpv6: '2001:db8::/32', Description: 'https v6' }],
-        UserIdGroupPairs: [{ GroupId: app, Description: 'from app tier' }],
-      }];
+      const perms = [
+        {
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
+          IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'https from the VPN' }],
+          Ipv6Ranges: [{ CidrIpv6: '2001:db8::/32', Description: 'https v6' }],
+          UserIdGroupPairs: [{ GroupId: app, Description: 'from app tier' }],
+        },
+      ];
       const out = await ok('authorize-security-group-ingress', '--group-id', web, '--ip-permissions', JSON.stringify(perms));
       assert.equal(out.Return, true);
       const rules = out.SecurityGroupRules as any[];
@@ -196,11 +222,23 @@ describe('aws CLI v1 against Palisade', { skip: AWS ? false : '`aws` is not on P
       const ids = out.SecurityGroups.map((g: any) => g.GroupId);
       assert.ok(ids.includes(web), 'the group with the port-22 rule matches');
       assert.ok(!ids.includes(app), 'a group without ingress rules does not');
-      for (const g of out.SecurityGroups) assert.ok(g.IpPermissions.some((p: any) => p.FromPort === 22), g.GroupId);
+      for (const g of out.SecurityGroups)
+        assert.ok(
+          g.IpPermissions.some((p: any) => p.FromPort === 22),
+          g.GroupId,
+        );
       // Filters AND together; values within one filter OR.
-      const both = await ok('describe-security-groups', '--filters', 'Name=ip-permission.from-port,Values=22,443',
-        'Name=ip-permission.cidr,Values=10.0.0.0/8', 'Name=group-name,Values=cli-*');
-      assert.deepEqual(both.SecurityGroups.map((g: any) => g.GroupId), [web]);
+      const both = await ok(
+        'describe-security-groups',
+        '--filters',
+        'Name=ip-permission.from-port,Values=22,443',
+        'Name=ip-permission.cidr,Values=10.0.0.0/8',
+        'Name=group-name,Values=cli-*',
+      );
+      assert.deepEqual(
+        both.SecurityGroups.map((g: any) => g.GroupId),
+        [web],
+      );
     });
 
     it('describe-security-group-rules by group-id filter and by --security-group-rule-ids', async () => {
@@ -212,8 +250,13 @@ describe('aws CLI v1 against Palisade', { skip: AWS ? false : '`aws` is not on P
       assert.equal(egress[0].IpProtocol, '-1');
       assert.equal(egress[0].FromPort, -1, 'DescribeSecurityGroupRules reports -1 ports for all-protocol rules');
       assert.equal(egress[0].CidrIpv4, '0.0.0.0/0');
-      assert.deepEqual(rules.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId).sort(),
-        [sshRule, added.v4, added.v6, added.pair].sort());
+      assert.deepEqual(
+        rules
+          .filter((r) => !r.IsEgress)
+          .map((r) => r.SecurityGroupRuleId)
+          .sort(),
+        [sshRule, added.v4, added.v6, added.pair].sort(),
+      );
       for (const r of rules) {
         assert.equal(r.GroupId, web);
         assert.match(r.GroupOwnerId, /^\d{12}$/);
@@ -231,32 +274,74 @@ describe('aws CLI v1 against Palisade', { skip: AWS ? false : '`aws` is not on P
       assert.equal(out.stdout.trim(), '', 'create-tags prints nothing');
       const tags = await ok('describe-tags', '--filters', `Name=resource-id,Values=${web},${added.v4}`);
       const rows = (tags.Tags as any[]).map((t) => `${t.ResourceType} ${t.ResourceId} ${t.Key}=${t.Value}`).sort();
-      assert.deepEqual(rows, [
-        `security-group ${web} Name=cli-web`,
-        `security-group ${web} env=dev`,
-        `security-group-rule ${added.v4} Name=cli-web`,
-        `security-group-rule ${added.v4} env=dev`,
-      ].sort());
+      assert.deepEqual(
+        rows,
+        [
+          `security-group ${web} Name=cli-web`,
+          `security-group ${web} env=dev`,
+          `security-group-rule ${added.v4} Name=cli-web`,
+          `security-group-rule ${added.v4} env=dev`,
+        ].sort(),
+      );
       const byTag = await ok('describe-security-groups', '--filters', 'Name=tag:env,Values=dev');
-      assert.deepEqual(byTag.SecurityGroups.map((g: any) => g.GroupId), [web]);
-      assert.deepEqual(byTag.SecurityGroups[0].Tags.sort((a: any, b: any) => (a.Key < b.Key ? -1 : 1)),
-        [{ Key: 'Name', Value: 'cli-web' }, { Key: 'env', Value: 'dev' }]);
+      assert.deepEqual(
+        byTag.SecurityGroups.map((g: any) => g.GroupId),
+        [web],
+      );
+      assert.deepEqual(
+        byTag.SecurityGroups[0].Tags.sort((a: any, b: any) => (a.Key < b.Key ? -1 : 1)),
+        [
+          { Key: 'Name', Value: 'cli-web' },
+          { Key: 'env', Value: 'dev' },
+        ],
+      );
     });
 
     it('a second identical authorize fails with InvalidPermission.Duplicate', async () => {
-      const stderr = await fails('InvalidPermission.Duplicate', 'AuthorizeSecurityGroupIngress',
-        'authorize-security-group-ingress', '--group-id', web, '--protocol', 'tcp', '--port', '22', '--cidr', '203.0.113.77/24');
+      const stderr = await fails(
+        'InvalidPermission.Duplicate',
+        'AuthorizeSecurityGroupIngress',
+        'authorize-security-group-ingress',
+        '--group-id',
+        web,
+        '--protocol',
+        'tcp',
+        '--port',
+        '22',
+        '--cidr',
+        '203.0.113.77/24',
+      );
       assert.match(stderr, /the specified rule "peer: 203\.0\.113\.0\/24, TCP, from port: 22, to port: 22, ALLOW" already exists/);
     });
 
     it('revoke-security-group-ingress by --protocol/--port/--cidr, then again (default VPC: UnknownIpPermissions)', async () => {
-      const out = await ok('revoke-security-group-ingress', '--group-id', web, '--protocol', 'tcp', '--port', '22', '--cidr', '203.0.113.0/24');
+      const out = await ok(
+        'revoke-security-group-ingress',
+        '--group-id',
+        web,
+        '--protocol',
+        'tcp',
+        '--port',
+        '22',
+        '--cidr',
+        '203.0.113.0/24',
+      );
       assert.equal(out.Return, true);
       assert.equal(out.UnknownIpPermissions, undefined);
       assert.equal(out.RevokedSecurityGroupRules.length, 1);
       assert.equal(out.RevokedSecurityGroupRules[0].SecurityGroupRuleId, sshRule);
       assert.equal(out.RevokedSecurityGroupRules[0].CidrIpv4, '203.0.113.0/24');
-      const again = await ok('revoke-security-group-ingress', '--group-id', web, '--protocol', 'tcp', '--port', '22', '--cidr', '203.0.113.0/24');
+      const again = await ok(
+        'revoke-security-group-ingress',
+        '--group-id',
+        web,
+        '--protocol',
+        'tcp',
+        '--port',
+        '22',
+        '--cidr',
+        '203.0.113.0/24',
+      );
       assert.equal(again.Return, true);
       assert.equal(again.UnknownIpPermissions.length, 1);
       assert.equal(again.UnknownIpPermissions[0].IpProtocol, 'tcp');
@@ -276,11 +361,19 @@ describe('aws CLI v1 against Palisade', { skip: AWS ? false : '`aws` is not on P
       const pair = out.RevokedSecurityGroupRules.find((r: any) => r.SecurityGroupRuleId === added.pair);
       assert.equal(pair.ReferencedGroupId, app);
       const g = (await ok('describe-security-groups', '--group-ids', web)).SecurityGroups[0];
-      assert.deepEqual(g.IpPermissions.map((p: any) => [p.IpProtocol, p.FromPort, p.IpRanges, p.Ipv6Ranges, p.UserIdGroupPairs]), [
-        ['tcp', 443, [{ CidrIp: '10.0.0.0/8', Description: 'https from the VPN' }], [], []],
-      ]);
-      await fails('InvalidSecurityGroupRuleId.NotFound', 'RevokeSecurityGroupIngress',
-        'revoke-security-group-ingress', '--group-id', web, '--security-group-rule-ids', added.v6!);
+      assert.deepEqual(
+        g.IpPermissions.map((p: any) => [p.IpProtocol, p.FromPort, p.IpRanges, p.Ipv6Ranges, p.UserIdGroupPairs]),
+        [['tcp', 443, [{ CidrIp: '10.0.0.0/8', Description: 'https from the VPN' }], [], []]],
+      );
+      await fails(
+        'InvalidSecurityGroupRuleId.NotFound',
+        'RevokeSecurityGroupIngress',
+        'revoke-security-group-ingress',
+        '--group-id',
+        web,
+        '--security-group-rule-ids',
+        added.v6!,
+      );
     });
 
     it('delete-security-group by id and by name; the group is gone', async () => {
@@ -297,26 +390,74 @@ describe('aws CLI v1 against Palisade', { skip: AWS ? false : '`aws` is not on P
 
   describe('errors', { concurrency: 2 }, () => {
     it('InvalidGroup.NotFound for an unknown id and an unknown name', async () => {
-      const byId = await fails('InvalidGroup.NotFound', 'DescribeSecurityGroups', 'describe-security-groups', '--group-ids', 'sg-0123456789abcdef0');
+      const byId = await fails(
+        'InvalidGroup.NotFound',
+        'DescribeSecurityGroups',
+        'describe-security-groups',
+        '--group-ids',
+        'sg-0123456789abcdef0',
+      );
       assert.match(byId, /The security group 'sg-0123456789abcdef0' does not exist/);
-      const byName = await fails('InvalidGroup.NotFound', 'DescribeSecurityGroups', 'describe-security-groups', '--group-names', 'no-such-group');
+      const byName = await fails(
+        'InvalidGroup.NotFound',
+        'DescribeSecurityGroups',
+        'describe-security-groups',
+        '--group-names',
+        'no-such-group',
+      );
       assert.match(byName, /The security group 'no-such-group' does not exist in default VPC 'vpc-[0-9a-f]+'/);
     });
 
     it('InvalidParameterValue for an sg-* group name and a malformed CIDR; InvalidGroup.Duplicate for a taken name', async () => {
-      const stderr = await fails('InvalidParameterValue', 'CreateSecurityGroup', 'create-security-group', '--group-name', 'sg-web', '--description', 'x');
+      const stderr = await fails(
+        'InvalidParameterValue',
+        'CreateSecurityGroup',
+        'create-security-group',
+        '--group-name',
+        'sg-web',
+        '--description',
+        'x',
+      );
       assert.match(stderr, /Group names may not be in the format sg-\*/);
       const g = (await ok('create-security-group', '--group-name', 'cli-errors', '--description', 'errors')).GroupId;
-      const cidr = await fails('InvalidParameterValue', 'AuthorizeSecurityGroupIngress',
-        'authorize-security-group-ingress', '--group-id', g, '--protocol', 'tcp', '--port', '80', '--cidr', '10.0.0.1');
+      const cidr = await fails(
+        'InvalidParameterValue',
+        'AuthorizeSecurityGroupIngress',
+        'authorize-security-group-ingress',
+        '--group-id',
+        g,
+        '--protocol',
+        'tcp',
+        '--port',
+        '80',
+        '--cidr',
+        '10.0.0.1',
+      );
       assert.match(cidr, /CIDR block 10\.0\.0\.1 is malformed/);
-      const dup = await fails('InvalidGroup.Duplicate', 'CreateSecurityGroup', 'create-security-group', '--group-name', 'CLI-Errors', '--description', 'x');
+      const dup = await fails(
+        'InvalidGroup.Duplicate',
+        'CreateSecurityGroup',
+        'create-security-group',
+        '--group-name',
+        'CLI-Errors',
+        '--description',
+        'x',
+      );
       assert.match(dup, /The security group 'CLI-Errors' already exists for VPC 'vpc-[0-9a-f]+'/);
     });
 
     it('CannotDelete for the default group, DryRunOperation for --dry-run', async () => {
       await fails('CannotDelete', 'DeleteSecurityGroup', 'delete-security-group', '--group-name', 'default');
-      const dry = await fails('DryRunOperation', 'CreateSecurityGroup', 'create-security-group', '--group-name', 'cli-dry', '--description', 'x', '--dry-run');
+      const dry = await fails(
+        'DryRunOperation',
+        'CreateSecurityGroup',
+        'create-security-group',
+        '--group-name',
+        'cli-dry',
+        '--description',
+        'x',
+        '--dry-run',
+      );
       assert.match(dry, /Request would have succeeded, but DryRun flag is set/);
     });
   });

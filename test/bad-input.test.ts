@@ -3,7 +3,13 @@
 // nothing; Palisade's own endpoints; a request id on every answer.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, CreateSecurityGroupCommand, CreateVpcCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  CreateSecurityGroupCommand,
+  CreateVpcCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import { loadModel, resolve, type Member, type ShapeRef } from '../src/protocol/model.ts';
@@ -16,7 +22,8 @@ import { tagHandlers } from '../src/services/ec2/tags.ts';
 
 const AUTH = 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=00';
 const V = 'Version=2016-11-15';
-const ERROR_SHAPE = /^<\?xml version="1\.0" encoding="UTF-8"\?>\s*<Response><Errors><Error><Code>([^<]+)<\/Code><Message>([^<]*)<\/Message><\/Error><\/Errors><RequestID>([^<]+)<\/RequestID><\/Response>$/;
+const ERROR_SHAPE =
+  /^<\?xml version="1\.0" encoding="UTF-8"\?>\s*<Response><Errors><Error><Code>([^<]+)<\/Code><Message>([^<]*)<\/Message><\/Error><\/Errors><RequestID>([^<]+)<\/RequestID><\/Response>$/;
 
 let server: Palisade;
 let client: EC2Client;
@@ -26,15 +33,28 @@ before(async () => {
 });
 after(async () => server.close());
 
-interface Answer { status: number; text: string; requestId: string | null; contentType: string | null }
+interface Answer {
+  status: number;
+  text: string;
+  requestId: string | null;
+  contentType: string | null;
+}
 
-async function raw(body: string | Uint8Array<ArrayBuffer>, opts: { path?: string; method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function raw(
+  body: string | Uint8Array<ArrayBuffer>,
+  opts: { path?: string; method?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const res = await fetch(server.url + (opts.path ?? '/'), {
     method: opts.method ?? 'POST',
     headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...opts.headers },
     body: opts.method === 'GET' ? undefined : typeof body === 'string' ? body : new Blob([body]),
   });
-  return { status: res.status, text: await res.text(), requestId: res.headers.get('x-amzn-requestid'), contentType: res.headers.get('content-type') };
+  return {
+    status: res.status,
+    text: await res.text(),
+    requestId: res.headers.get('x-amzn-requestid'),
+    contentType: res.headers.get('content-type'),
+  };
 }
 
 /** Asserts the answer is a 4xx EC2 error; returns its code and message. */
@@ -87,7 +107,10 @@ describe('bad requests are 4xx EC2 errors and change nothing', () => {
       [`Action=CreateTags&Tag.1.Key=a&Tag.1.Value=b&${V}`, 'ResourceId'],
       [`Action=AuthorizeSecurityGroupEgress&IpPermissions.1.IpProtocol=-1&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&${V}`, 'GroupId'],
       [`Action=CreateManagedPrefixList&PrefixListName=x&AddressFamily=IPv4&${V}`, 'MaxEntries'],
-      [`Action=ModifySecurityGroupRules&GroupId=${'sg-12345678'}&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=tcp&${V}`, 'SecurityGroupRule.1.SecurityGroupRuleId'],
+      [
+        `Action=ModifySecurityGroupRules&GroupId=${'sg-12345678'}&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=tcp&${V}`,
+        'SecurityGroupRule.1.SecurityGroupRuleId',
+      ],
     ];
     for (const [body, param] of cases) {
       const e = ec2Error(await raw(body), body);
@@ -159,7 +182,10 @@ describe('bad requests are 4xx EC2 errors and change nothing', () => {
     assert.equal(e.code, 'UnknownParameter');
     assert.match(e.message, /IpPermissions\.x/);
     // A list or structure given a value of its own is not silently dropped.
-    for (const body of [`Action=DescribeSecurityGroups&GroupId=${sg}&${V}`, `Action=DescribeSecurityGroups&Filter.1=x&Filter.1.Name=group-id&Filter.1.Value.1=${sg}&${V}`]) {
+    for (const body of [
+      `Action=DescribeSecurityGroups&GroupId=${sg}&${V}`,
+      `Action=DescribeSecurityGroups&Filter.1=x&Filter.1.Name=group-id&Filter.1.Value.1=${sg}&${V}`,
+    ]) {
       e = ec2Error(await raw(body), body);
       assert.equal(e.code, 'UnknownParameter', body);
     }
@@ -179,9 +205,19 @@ describe('bad requests are 4xx EC2 errors and change nothing', () => {
     assert.equal(e.code, 'InvalidParameterValue');
     e = ec2Error(await raw(`Action=CreateTags&ResourceId.1=${sg}&Tag.1.Key=k&Tag.1.Value=${'v'.repeat(257)}&${V}`), '257-char tag value');
     assert.equal(e.code, 'InvalidParameterValue');
-    e = ec2Error(await raw(`Action=AuthorizeSecurityGroupIngress&GroupId=${sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=1&IpPermissions.1.ToPort=1&IpPermissions.1.IpRanges.1.CidrIp=1.2.3.4/32&IpPermissions.1.IpRanges.1.Description=${long}&${V}`), '300-char rule description');
+    e = ec2Error(
+      await raw(
+        `Action=AuthorizeSecurityGroupIngress&GroupId=${sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=1&IpPermissions.1.ToPort=1&IpPermissions.1.IpRanges.1.CidrIp=1.2.3.4/32&IpPermissions.1.IpRanges.1.Description=${long}&${V}`,
+      ),
+      '300-char rule description',
+    );
     assert.equal(e.code, 'InvalidParameterValue');
-    e = ec2Error(await raw(`Action=AuthorizeSecurityGroupIngress&GroupId=${sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=99999999999&IpPermissions.1.ToPort=1&IpPermissions.1.IpRanges.1.CidrIp=1.2.3.4/32&${V}`), 'huge port');
+    e = ec2Error(
+      await raw(
+        `Action=AuthorizeSecurityGroupIngress&GroupId=${sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=99999999999&IpPermissions.1.ToPort=1&IpPermissions.1.IpRanges.1.CidrIp=1.2.3.4/32&${V}`,
+      ),
+      'huge port',
+    );
     assert.equal(e.code, 'InvalidParameterValue');
     // A long filter value is merely something that matches nothing.
     const ok = await raw(`Action=DescribeSecurityGroups&Filter.1.Name=group-name&Filter.1.Value.1=${'x'.repeat(100_000)}&${V}`);
@@ -198,13 +234,26 @@ describe('bad requests are 4xx EC2 errors and change nothing', () => {
   });
 
   it('half-valid requests change nothing: one bad permission, one unknown id', async () => {
-    let e = ec2Error(await raw(`Action=AuthorizeSecurityGroupIngress&GroupId=${sg}` +
-      '&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0/8' +
-      `&IpPermissions.2.IpProtocol=tcp&IpPermissions.2.FromPort=23&IpPermissions.2.ToPort=23&IpPermissions.2.IpRanges.1.CidrIp=10.0.0.300/8&${V}`), 'bad second permission');
+    let e = ec2Error(
+      await raw(
+        `Action=AuthorizeSecurityGroupIngress&GroupId=${sg}` +
+          '&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0/8' +
+          `&IpPermissions.2.IpProtocol=tcp&IpPermissions.2.FromPort=23&IpPermissions.2.ToPort=23&IpPermissions.2.IpRanges.1.CidrIp=10.0.0.300/8&${V}`,
+      ),
+      'bad second permission',
+    );
     assert.equal(e.code, 'InvalidParameterValue');
-    e = ec2Error(await raw(`Action=CreateTags&ResourceId.1=${sg}&ResourceId.2=sg-0123456789abcdef0&Tag.1.Key=half&Tag.1.Value=done&${V}`), 'unknown second id');
+    e = ec2Error(
+      await raw(`Action=CreateTags&ResourceId.1=${sg}&ResourceId.2=sg-0123456789abcdef0&Tag.1.Key=half&Tag.1.Value=done&${V}`),
+      'unknown second id',
+    );
     assert.equal(e.code, 'InvalidGroup.NotFound');
-    e = ec2Error(await raw(`Action=CreateVpc&CidrBlock=10.0.0.0/16&TagSpecification.1.ResourceType=security-group&TagSpecification.1.Tag.1.Key=a&TagSpecification.1.Tag.1.Value=b&${V}`), 'wrong tag resource type');
+    e = ec2Error(
+      await raw(
+        `Action=CreateVpc&CidrBlock=10.0.0.0/16&TagSpecification.1.ResourceType=security-group&TagSpecification.1.Tag.1.Key=a&TagSpecification.1.Tag.1.Value=b&${V}`,
+      ),
+      'wrong tag resource type',
+    );
     assert.equal(e.code, 'InvalidParameterValue');
   });
 
@@ -226,14 +275,20 @@ describe('bad requests are 4xx EC2 errors and change nothing', () => {
       }
       if (depth > 3) return;
       if (shape.k === 'struct') {
-        for (const [n, m] of Object.entries(shape.m)) if (n !== 'DryRun') fill(m.s, (prefix ? `${prefix}.` : '') + wire(n, m), junk, depth + 1, out);
+        for (const [n, m] of Object.entries(shape.m))
+          if (n !== 'DryRun') fill(m.s, (prefix ? `${prefix}.` : '') + wire(n, m), junk, depth + 1, out);
       } else if (shape.k === 'list') fill(shape.v, `${prefix}.1`, junk, depth + 1, out);
     };
     const junks = ['', 'x', sg, 'vpc-12345678', '-1', '0.0.0.0/0', 'a'.repeat(300)];
     const requests: string[] = [];
     for (const op of ops) {
       const input = model.ops[op]!.i;
-      requests.push(new URLSearchParams([['Action', op], ['Version', '2016-11-15']]).toString());
+      requests.push(
+        new URLSearchParams([
+          ['Action', op],
+          ['Version', '2016-11-15'],
+        ]).toString(),
+      );
       if (!input) continue;
       for (const junk of junks) {
         const p: [string, string][] = [];
@@ -242,15 +297,16 @@ describe('bad requests are 4xx EC2 errors and change nothing', () => {
       }
     }
     for (let i = 0; i < requests.length; i += 16) {
-      await Promise.all(requests.slice(i, i + 16).map(async (body) => {
-        const a = await raw(body);
-        assert.ok(a.status < 500, `${body.slice(0, 200)} → ${a.status} ${a.text.slice(0, 200)}`);
-        assert.ok(a.requestId);
-        if (a.status >= 400) ec2Error(a, body.slice(0, 200));
-      }));
+      await Promise.all(
+        requests.slice(i, i + 16).map(async (body) => {
+          const a = await raw(body);
+          assert.ok(a.status < 500, `${body.slice(0, 200)} → ${a.status} ${a.text.slice(0, 200)}`);
+          assert.ok(a.requestId);
+          if (a.status >= 400) ec2Error(a, body.slice(0, 200));
+        }),
+      );
     }
   });
-
 });
 
 describe('a request id on every answer', () => {
@@ -280,7 +336,11 @@ describe('Palisade endpoints', () => {
     assert.match(res.headers.get('content-type') ?? '', /json/);
     const body = (await res.json()) as { status: string; services: Record<string, string> };
     assert.equal(body.status, 'ok');
-    assert.deepEqual(Object.keys(body.services).sort(), ['cloudtrail', 'ec2', 'iam', 'logs', 's3', 'sts'], 'every service offered on the port');
+    assert.deepEqual(
+      Object.keys(body.services).sort(),
+      ['cloudtrail', 'ec2', 'iam', 'logs', 's3', 'sts'],
+      'every service offered on the port',
+    );
     assert.equal(body.services.ec2, 'running');
     const head = await fetch(`${server.url}/_palisade/health`, { method: 'HEAD' });
     assert.equal(head.status, 200);
@@ -288,10 +348,17 @@ describe('Palisade endpoints', () => {
 
   it('every answer carries a Date header in IMF-fixdate, one per answer (SDKs correct clock skew from it)', async () => {
     const before = Date.now();
-    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=NoSuchAction&Version=2016-11-15' });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=NoSuchAction&Version=2016-11-15',
+    });
     await res.arrayBuffer();
     const dates = res.headers.get('date')!;
-    assert.match(dates, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    assert.match(
+      dates,
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+    );
     const t = Date.parse(dates);
     assert.ok(t >= Math.floor(before / 1000) * 1000 && t <= Date.now(), `${dates} is now`);
     assert.equal(new Date(t).toUTCString(), dates);
@@ -300,14 +367,19 @@ describe('Palisade endpoints', () => {
   for (const path of ['/_palisade/reset', '/moto-api/reset']) {
     it(`POST ${path} wipes every account and region; the default VPC comes back, new`, async () => {
       const other = ec2(server.url, { accessKeyId: '123456789012', region: 'eu-west-1' });
-      const oldDefault = (await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0]!.VpcId!;
+      const oldDefault = (await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0]!
+        .VpcId!;
       const vpc = (await client.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }))).Vpc!.VpcId!;
-      const g = (await client.send(new CreateSecurityGroupCommand({ GroupName: `before-reset-${path.length}`, Description: 'x' }))).GroupId!;
+      const g = (await client.send(new CreateSecurityGroupCommand({ GroupName: `before-reset-${path.length}`, Description: 'x' })))
+        .GroupId!;
       const otherVpc = (await other.send(new CreateVpcCommand({ CidrBlock: '10.78.0.0/16' }))).Vpc!.VpcId!;
       // Not by GET.
       const get = await fetch(server.url + path);
       assert.ok(get.status >= 400 && get.status < 500);
-      assert.ok((await client.send(new DescribeVpcsCommand({}))).Vpcs!.some((v) => v.VpcId === vpc), 'GET does not reset');
+      assert.ok(
+        (await client.send(new DescribeVpcsCommand({}))).Vpcs!.some((v) => v.VpcId === vpc),
+        'GET does not reset',
+      );
       const res = await fetch(server.url + path, { method: 'POST' });
       assert.equal(res.status, 200);
       assert.ok(res.headers.get('x-amzn-requestid'));
@@ -318,7 +390,10 @@ describe('Palisade endpoints', () => {
       assert.equal(Vpcs![0]!.CidrBlock, '172.31.0.0/16');
       assert.notEqual(Vpcs![0]!.VpcId, oldDefault);
       const groups = (await client.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!;
-      assert.deepEqual(groups.map((x) => x.GroupName), ['default']);
+      assert.deepEqual(
+        groups.map((x) => x.GroupName),
+        ['default'],
+      );
       assert.ok(!groups.some((x) => x.GroupId === g));
       const otherVpcs = (await other.send(new DescribeVpcsCommand({}))).Vpcs!;
       assert.ok(!otherVpcs.some((v) => v.VpcId === otherVpc));
@@ -349,7 +424,11 @@ describe('XML answers stay XML whatever the input holds', () => {
     ] as const) {
       const a = await raw(body, { headers: { authorization } });
       assert.equal(a.status, 400, a.text);
-      assert.match(a.text, /^<ErrorResponse[^>]*><Error><Type>Sender<\/Type><Code>(ValidationError|InvalidParameterValue)<\/Code><Message>[^<]*\\u000[01]/, a.text);
+      assert.match(
+        a.text,
+        /^<ErrorResponse[^>]*><Error><Type>Sender<\/Type><Code>(ValidationError|InvalidParameterValue)<\/Code><Message>[^<]*\\u000[01]/,
+        a.text,
+      );
       assert.doesNotMatch(a.text, FORBIDDEN);
       assert.doesNotMatch(a.text, /&#x/);
     }
@@ -374,8 +453,10 @@ describe('the query decoder', () => {
   // with `out[k] = v` is lost, and `__proto__` sets the prototype instead.
   it('defines every map key, `__proto__` and `constructor` included', () => {
     const input = new QueryDecoder(loadModel('iam')).decode('PutAccountProperties', [
-      ['Properties.entry.1.key', '__proto__'], ['Properties.entry.1.value', '{"polluted":1}'],
-      ['Properties.entry.2.key', 'constructor'], ['Properties.entry.2.value', 'c'],
+      ['Properties.entry.1.key', '__proto__'],
+      ['Properties.entry.1.value', '{"polluted":1}'],
+      ['Properties.entry.2.key', 'constructor'],
+      ['Properties.entry.2.value', 'c'],
     ]);
     const props = input.Properties as Record<string, unknown>;
     assert.deepEqual(Object.keys(props), ['__proto__', 'constructor']);

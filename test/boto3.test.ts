@@ -32,7 +32,8 @@ function python(args: string[], timeout: number): Promise<{ code: number; stdout
       const e = error as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
       resolve({
         code: e ? (typeof e.code === 'number' ? e.code : -1) : 0,
-        stdout, stderr: e?.killed ? `${stderr}\n(timed out after ${timeout} ms)` : stderr,
+        stdout,
+        stderr: e?.killed ? `${stderr}\n(timed out after ${timeout} ms)` : stderr,
         missing: e?.code === 'ENOENT',
       });
     });
@@ -73,7 +74,15 @@ describe(`boto3${skip ? '' : ` ${probe.stdout.trim()}`} against Palisade`, { ski
   it('went through every step', () => {
     assert.ok(summary, 'the script ran');
     assert.deepEqual(summary.steps, [
-      'create', 'authorize', 'authorize-errors', 'describe', 'describe-rules', 'tags', 'revoke', 'pagination', 'delete',
+      'create',
+      'authorize',
+      'authorize-errors',
+      'describe',
+      'describe-rules',
+      'tags',
+      'revoke',
+      'pagination',
+      'delete',
     ]);
   });
 
@@ -99,9 +108,18 @@ describe(`boto3${skip ? '' : ` ${probe.stdout.trim()}`} against Palisade`, { ski
     assert.ok(summary, 'the script ran');
     const seen = new Set(summary.errors);
     for (const code of [
-      'InvalidPermission.Duplicate', 'InvalidParameterValue', 'InvalidGroup.NotFound', 'InvalidGroupId.Malformed',
-      'InvalidSecurityGroupRuleId.NotFound', 'InvalidPermission.NotFound', 'DependencyViolation', 'InvalidNextToken',
-      'DryRunOperation', 'CannotDelete', 'InvalidGroup.Duplicate',
-    ]) assert.ok(seen.has(code), `${code} was checked`);
+      'InvalidPermission.Duplicate',
+      'InvalidParameterValue',
+      'InvalidGroup.NotFound',
+      'InvalidGroupId.Malformed',
+      'InvalidSecurityGroupRuleId.NotFound',
+      'InvalidPermission.NotFound',
+      'DependencyViolation',
+      'InvalidNextToken',
+      'DryRunOperation',
+      'CannotDelete',
+      'InvalidGroup.Duplicate',
+    ])
+      assert.ok(seen.has(code), `${code} was checked`);
   });
 });

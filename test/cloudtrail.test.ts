@@ -11,15 +11,37 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import {
-  CloudTrailClient, CreateTrailCommand, DeleteTrailCommand, DescribeTrailsCommand, GetTrailCommand, GetTrailStatusCommand,
-  ListTrailsCommand, LookupEventsCommand, StartLoggingCommand, StopLoggingCommand, type Event, type LookupAttribute,
+  CloudTrailClient,
+  CreateTrailCommand,
+  DeleteTrailCommand,
+  DescribeTrailsCommand,
+  GetTrailCommand,
+  GetTrailStatusCommand,
+  ListTrailsCommand,
+  LookupEventsCommand,
+  StartLoggingCommand,
+  StopLoggingCommand,
+  type Event,
+  type LookupAttribute,
 } from '@aws-sdk/client-cloudtrail';
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand,
-  DescribeVpcsCommand, RunInstancesCommand, type EC2Client,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  RunInstancesCommand,
+  type EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
-  AddRoleToInstanceProfileCommand, CreateAccessKeyCommand, CreateInstanceProfileCommand, CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient,
+  AddRoleToInstanceProfileCommand,
+  CreateAccessKeyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  GetRoleCommand,
+  IAMClient,
 } from '@aws-sdk/client-iam';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -39,7 +61,6 @@ const ct = (url: string, opts: { region?: string; credentials?: Creds } = {}) =>
 const iam = (url: string, credentials: Creds = CREDS) => new IAMClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
 const sts = (url: string, credentials: Creds) => new STSClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
 
- 
 const record = (e: Event): any => JSON.parse(e.CloudTrailEvent!);
 
 async function lookup(c: CloudTrailClient, attr?: LookupAttribute, extra: Record<string, unknown> = {}): Promise<Event[]> {
@@ -52,7 +73,9 @@ async function lookupAll(c: CloudTrailClient, attr?: LookupAttribute, pageSize =
   const out: Event[] = [];
   let token: string | undefined;
   do {
-    const r = await c.send(new LookupEventsCommand({ ...(attr ? { LookupAttributes: [attr] } : {}), MaxResults: pageSize, NextToken: token }));
+    const r = await c.send(
+      new LookupEventsCommand({ ...(attr ? { LookupAttributes: [attr] } : {}), MaxResults: pageSize, NextToken: token }),
+    );
     out.push(...(r.Events ?? []));
     token = r.NextToken;
   } while (token);
@@ -89,9 +112,12 @@ describe('CloudTrail events of the calls', () => {
     user = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
     client = ec2(server.url, { accessKeyId: user.accessKeyId });
     groupId = (await client.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web tier' }))).GroupId!;
-    await client.send(new AuthorizeSecurityGroupIngressCommand({
-      GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-    }));
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
   });
   after(async () => server.close());
 
@@ -104,7 +130,10 @@ describe('CloudTrail events of the calls', () => {
     assert.equal(ev!.Username, 'alice');
     assert.equal(ev!.AccessKeyId, user.accessKeyId);
     assert.ok(ev!.EventTime instanceof Date && Math.abs(ev!.EventTime.getTime() - Date.now()) < 60_000);
-    assert.deepEqual(ev!.Resources?.find((r) => r.ResourceType === 'AWS::EC2::SecurityGroup'), { ResourceType: 'AWS::EC2::SecurityGroup', ResourceName: groupId });
+    assert.deepEqual(
+      ev!.Resources?.find((r) => r.ResourceType === 'AWS::EC2::SecurityGroup'),
+      { ResourceType: 'AWS::EC2::SecurityGroup', ResourceName: groupId },
+    );
     const r = record(ev!);
     assert.equal(r.eventVersion, '1.11');
     assert.equal(r.eventID, ev!.EventId);
@@ -112,8 +141,12 @@ describe('CloudTrail events of the calls', () => {
     assert.match(r.eventTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.equal(r.eventTime, ev!.EventTime!.toISOString().replace('.000Z', 'Z'));
     assert.deepEqual(r.userIdentity, {
-      type: 'IAMUser', principalId: r.userIdentity.principalId, arn: `arn:aws:iam::${ACCOUNT}:user/alice`, accountId: ACCOUNT,
-      accessKeyId: user.accessKeyId, userName: 'alice',
+      type: 'IAMUser',
+      principalId: r.userIdentity.principalId,
+      arn: `arn:aws:iam::${ACCOUNT}:user/alice`,
+      accountId: ACCOUNT,
+      accessKeyId: user.accessKeyId,
+      userName: 'alice',
     });
     assert.match(r.userIdentity.principalId, /^AIDA/);
     assert.deepEqual(r.requestParameters, {
@@ -128,15 +161,40 @@ describe('CloudTrail events of the calls', () => {
     assert.equal(rule.cidrIpv4, '0.0.0.0/0');
     assert.equal(rule.isEgress, false);
     for (const [k, v] of Object.entries({
-      eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: 'us-east-1', sourceIPAddress: '127.0.0.1',
-      readOnly: false, eventType: 'AwsApiCall', managementEvent: true, recipientAccountId: ACCOUNT, eventCategory: 'Management',
-    })) assert.deepEqual(r[k], v, k);
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'AuthorizeSecurityGroupIngress',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: '127.0.0.1',
+      readOnly: false,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: ACCOUNT,
+      eventCategory: 'Management',
+    }))
+      assert.deepEqual(r[k], v, k);
     assert.match(r.userAgent, /aws-sdk-js/);
     assert.equal(r.errorCode, undefined);
     assert.equal(r.tlsDetails, undefined);
     // The record's fields come in AWS's order.
-    assert.deepEqual(Object.keys(r), ['eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent',
-      'requestParameters', 'responseElements', 'requestID', 'eventID', 'readOnly', 'eventType', 'managementEvent', 'recipientAccountId', 'eventCategory']);
+    assert.deepEqual(Object.keys(r), [
+      'eventVersion',
+      'userIdentity',
+      'eventTime',
+      'eventSource',
+      'eventName',
+      'awsRegion',
+      'sourceIPAddress',
+      'userAgent',
+      'requestParameters',
+      'responseElements',
+      'requestID',
+      'eventID',
+      'readOnly',
+      'eventType',
+      'managementEvent',
+      'recipientAccountId',
+      'eventCategory',
+    ]);
   });
 
   it('names EC2 parameters by their wire names (CreateSecurityGroup: groupDescription)', async () => {
@@ -181,9 +239,13 @@ describe('CloudTrail events of the calls', () => {
 
   it('records IAM (global) calls in us-east-1 with lower-camel parameters', async () => {
     const west = ct(server.url, { region: 'us-west-2' });
-    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] });
-    await new IAMClient({ endpoint: server.url, region: 'us-west-2', credentials: CREDS, maxAttempts: 1 })
-      .send(new CreateRoleCommand({ RoleName: 'deployer', AssumeRolePolicyDocument: trust }));
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
+    });
+    await new IAMClient({ endpoint: server.url, region: 'us-west-2', credentials: CREDS, maxAttempts: 1 }).send(
+      new CreateRoleCommand({ RoleName: 'deployer', AssumeRolePolicyDocument: trust }),
+    );
     const [ev] = await lookup(trailClient, { AttributeKey: 'EventName', AttributeValue: 'CreateRole' });
     const r = record(ev!);
     assert.equal(r.eventSource, 'iam.amazonaws.com');
@@ -203,11 +265,18 @@ describe('CloudTrail events of the calls', () => {
   });
 
   it('records the assumed-role identity with its session context, and AssumeRole with its resources', async () => {
-    const assumed = await sts(server.url, CREDS).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/deployer`, RoleSessionName: 'ci-run' }));
+    const assumed = await sts(server.url, CREDS).send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/deployer`, RoleSessionName: 'ci-run' }),
+    );
     const c = assumed.Credentials!;
     const session = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
     await ec2(server.url).send(new DescribeVpcsCommand({})); // root, for contrast
-    const asRole = new (await import('@aws-sdk/client-ec2')).EC2Client({ endpoint: server.url, region: 'us-east-1', credentials: session, maxAttempts: 1 });
+    const asRole = new (await import('@aws-sdk/client-ec2')).EC2Client({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: session,
+      maxAttempts: 1,
+    });
     await asRole.send(new CreateTagsCommand({ Resources: [groupId], Tags: [{ Key: 'team', Value: 'web' }] }));
     const [ev] = await lookup(trailClient, { AttributeKey: 'AccessKeyId', AttributeValue: session.accessKeyId });
     assert.equal(ev!.EventName, 'CreateTags');
@@ -220,9 +289,16 @@ describe('CloudTrail events of the calls', () => {
     assert.equal(r.userIdentity.sessionContext.attributes.mfaAuthenticated, 'false');
     assert.match(r.userIdentity.sessionContext.attributes.creationDate, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.deepEqual(r.userIdentity.sessionContext.sessionIssuer, {
-      type: 'Role', principalId: r.userIdentity.principalId.split(':')[0], arn: `arn:aws:iam::${ACCOUNT}:role/deployer`, accountId: ACCOUNT, userName: 'deployer',
+      type: 'Role',
+      principalId: r.userIdentity.principalId.split(':')[0],
+      arn: `arn:aws:iam::${ACCOUNT}:role/deployer`,
+      accountId: ACCOUNT,
+      userName: 'deployer',
     });
-    assert.deepEqual(r.requestParameters, { resourceId: { items: [{ resourceId: groupId }] }, tag: { items: [{ key: 'team', value: 'web' }] } });
+    assert.deepEqual(r.requestParameters, {
+      resourceId: { items: [{ resourceId: groupId }] },
+      tag: { items: [{ key: 'team', value: 'web' }] },
+    });
     assert.deepEqual(r.responseElements, { requestId: r.requestID, _return: true });
 
     const [ar] = await lookup(trailClient, { AttributeKey: 'EventName', AttributeValue: 'AssumeRole' });
@@ -238,15 +314,31 @@ describe('CloudTrail events of the calls', () => {
 
   it('records instance-role sessions from IMDS with ec2RoleDelivery, and CloudWatch Logs calls', async () => {
     const admin = iam(server.url);
-    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
     await admin.send(new CreateRoleCommand({ RoleName: 'app', AssumeRolePolicyDocument: trust }));
     await admin.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'app' }));
     await admin.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'app', RoleName: 'app' }));
-    const ran = await ec2(server.url).send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, IamInstanceProfile: { Name: 'app' }, MetadataOptions: { HttpTokens: 'required' } }));
+    const ran = await ec2(server.url).send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12345678',
+        MinCount: 1,
+        MaxCount: 1,
+        IamInstanceProfile: { Name: 'app' },
+        MetadataOptions: { HttpTokens: 'required' },
+      }),
+    );
     const id = ran.Instances![0]!.InstanceId!;
-    const endpoint = ((await (await fetch(`${server.url}/_palisade/imds/${id}`, { method: 'POST' })).json()) as { endpoint: string }).endpoint;
-    const token = await (await fetch(`${endpoint}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
-    const doc = (await (await fetch(`${endpoint}/latest/meta-data/iam/security-credentials/app`, { headers: { 'x-aws-ec2-metadata-token': token } })).json()) as Record<string, string>;
+    const endpoint = ((await (await fetch(`${server.url}/_palisade/imds/${id}`, { method: 'POST' })).json()) as { endpoint: string })
+      .endpoint;
+    const token = await (
+      await fetch(`${endpoint}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } })
+    ).text();
+    const doc = (await (
+      await fetch(`${endpoint}/latest/meta-data/iam/security-credentials/app`, { headers: { 'x-aws-ec2-metadata-token': token } })
+    ).json()) as Record<string, string>;
     const creds = { accessKeyId: doc.AccessKeyId!, secretAccessKey: doc.SecretAccessKey!, sessionToken: doc.Token! };
     const logs = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
     await logs.send(new CreateLogGroupCommand({ logGroupName: '/app/web' }));
@@ -268,10 +360,15 @@ describe('CloudTrail events of the calls', () => {
   // `constructor` or `__proto__` (or an EC2 value like `constructor-01234567`) became a resource
   // whose ResourceType was a function or {} — and the SDK could not read LookupEvents any more.
   it('caller data named like Object.prototype members is neither a resource nor lost', async () => {
-    const auth = (svc: string) => `AWS4-HMAC-SHA256 Credential=${CREDS.accessKeyId}/20260101/us-east-1/${svc}/aws4_request, SignedHeaders=host, Signature=00`;
+    const auth = (svc: string) =>
+      `AWS4-HMAC-SHA256 Credential=${CREDS.accessKeyId}/20260101/us-east-1/${svc}/aws4_request, SignedHeaders=host, Signature=00`;
     const created = await fetch(server.url, {
       method: 'POST',
-      headers: { authorization: auth('logs'), 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.CreateLogGroup' },
+      headers: {
+        authorization: auth('logs'),
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'Logs_20140328.CreateLogGroup',
+      },
       body: '{"logGroupName":"/proto/tags","tags":{"__proto__":"x","constructor":"y","toString":"z"}}',
     });
     assert.equal(created.status, 200, await created.text());
@@ -279,7 +376,8 @@ describe('CloudTrail events of the calls', () => {
     assert.deepEqual(ev!.Resources, [{ ResourceType: 'AWS::Logs::LogGroup', ResourceName: '/proto/tags' }]);
     assert.deepEqual(record(ev!).requestParameters.tags, JSON.parse('{"__proto__":"x","constructor":"y","toString":"z"}'));
     const tagged = await fetch(server.url, {
-      method: 'POST', headers: { authorization: auth('ec2'), 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { authorization: auth('ec2'), 'content-type': 'application/x-www-form-urlencoded' },
       body: `Action=CreateTags&Version=2016-11-15&ResourceId.1=${groupId}&Tag.1.Key=__proto__&Tag.1.Value=constructor-01234567`,
     });
     assert.equal(tagged.status, 200, await tagged.text());
@@ -288,10 +386,31 @@ describe('CloudTrail events of the calls', () => {
   });
 
   it('answers the aws CLI v1 (lookup-events --lookup-attributes)', async () => {
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
-    const { stdout } = await run('aws', ['cloudtrail', 'lookup-events', '--lookup-attributes', 'AttributeKey=EventName,AttributeValue=AuthorizeSecurityGroupIngress',
-      '--endpoint-url', server.url, '--output', 'json'], { env });
-    const out = JSON.parse(stdout) as { Events: { EventName: string; ReadOnly: string; Username: string; EventTime: string; CloudTrailEvent: string }[] };
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: CREDS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    };
+    const { stdout } = await run(
+      'aws',
+      [
+        'cloudtrail',
+        'lookup-events',
+        '--lookup-attributes',
+        'AttributeKey=EventName,AttributeValue=AuthorizeSecurityGroupIngress',
+        '--endpoint-url',
+        server.url,
+        '--output',
+        'json',
+      ],
+      { env },
+    );
+    const out = JSON.parse(stdout) as {
+      Events: { EventName: string; ReadOnly: string; Username: string; EventTime: string; CloudTrailEvent: string }[];
+    };
     assert.equal(out.Events.length, 1);
     assert.equal(out.Events[0]!.EventName, 'AuthorizeSecurityGroupIngress');
     assert.equal(out.Events[0]!.Username, 'alice');
@@ -301,20 +420,28 @@ describe('CloudTrail events of the calls', () => {
     assert.equal(self!.EventName, 'LookupEvents');
     assert.equal(self!.ReadOnly, 'true');
     assert.match(record(self!).userAgent, /aws-cli\/1\./);
-    assert.deepEqual(record(self!).requestParameters, { lookupAttributes: [{ attributeKey: 'EventName', attributeValue: 'AuthorizeSecurityGroupIngress' }] });
+    assert.deepEqual(record(self!).requestParameters, {
+      lookupAttributes: [{ attributeKey: 'EventName', attributeValue: 'AuthorizeSecurityGroupIngress' }],
+    });
   });
 
   it('scopes events by account and region', async () => {
     await ec2(server.url, { region: 'eu-west-1' }).send(new DescribeVpcsCommand({}));
     const eu = ct(server.url, { region: 'eu-west-1' });
     const inEu = await lookupAll(eu, { AttributeKey: 'EventSource', AttributeValue: 'ec2.amazonaws.com' });
-    assert.deepEqual(inEu.map((e) => e.EventName), ['DescribeVpcs']);
+    assert.deepEqual(
+      inEu.map((e) => e.EventName),
+      ['DescribeVpcs'],
+    );
     assert.equal(record(inEu[0]!).awsRegion, 'eu-west-1');
     // A 12-digit access key is that account's root: it sees only its own events.
     const other = ct(server.url, { credentials: { accessKeyId: '111111111111', secretAccessKey: 'x' } });
     await ec2(server.url, { accessKeyId: '111111111111' }).send(new DescribeVpcsCommand({}));
     const theirs = await lookupAll(other);
-    assert.deepEqual(theirs.map((e) => e.EventName), ['DescribeVpcs']);
+    assert.deepEqual(
+      theirs.map((e) => e.EventName),
+      ['DescribeVpcs'],
+    );
     assert.equal(record(theirs[0]!).recipientAccountId, '111111111111');
     assert.ok((await lookupAll(trailClient)).every((e) => record(e).recipientAccountId === ACCOUNT));
   });
@@ -322,19 +449,43 @@ describe('CloudTrail events of the calls', () => {
   it('answers every lookup attribute from its in-memory index exactly as a scan of the rows would', () => {
     const events = server.trail.events;
     events.invalidate(); // rebuilt from the rows, then compared with them
-    type R = { id: number; account: string; region: string; t: number; event_id: string; event_name: string; event_source: string; username: string | null; access_key_id: string | null; read_only: number; resources: string | null };
-    const rows = events.db.prepare('SELECT id, account, region, t, event_id, event_name, event_source, username, access_key_id, read_only, resources FROM cloudtrail_events').all() as R[];
+    type R = {
+      id: number;
+      account: string;
+      region: string;
+      t: number;
+      event_id: string;
+      event_name: string;
+      event_source: string;
+      username: string | null;
+      access_key_id: string | null;
+      read_only: number;
+      resources: string | null;
+    };
+    const rows = events.db
+      .prepare(
+        'SELECT id, account, region, t, event_id, event_name, event_source, username, access_key_id, read_only, resources FROM cloudtrail_events',
+      )
+      .all() as R[];
     const valueOf = (r: R, key: string): string[] => {
       const res = r.resources ? (JSON.parse(r.resources) as { ResourceType: string; ResourceName: string }[]) : [];
       switch (key) {
-        case 'EventId': return [r.event_id];
-        case 'EventName': return [r.event_name];
-        case 'EventSource': return [r.event_source];
-        case 'Username': return r.username === null ? [] : [r.username];
-        case 'AccessKeyId': return r.access_key_id === null ? [] : [r.access_key_id];
-        case 'ReadOnly': return [r.read_only ? 'true' : 'false'];
-        case 'ResourceType': return res.map((x) => x.ResourceType);
-        default: return res.map((x) => x.ResourceName);
+        case 'EventId':
+          return [r.event_id];
+        case 'EventName':
+          return [r.event_name];
+        case 'EventSource':
+          return [r.event_source];
+        case 'Username':
+          return r.username === null ? [] : [r.username];
+        case 'AccessKeyId':
+          return r.access_key_id === null ? [] : [r.access_key_id];
+        case 'ReadOnly':
+          return [r.read_only ? 'true' : 'false'];
+        case 'ResourceType':
+          return res.map((x) => x.ResourceType);
+        default:
+          return res.map((x) => x.ResourceName);
       }
     };
     const byScope = (a: R, b: R) => b.t - a.t || b.id - a.id;
@@ -344,8 +495,13 @@ describe('CloudTrail events of the calls', () => {
       for (const av of [...values].slice(0, 5)) {
         const [account, region, ...rest] = av.split('/');
         const value = rest.join('/');
-        const want = rows.filter((r) => r.account === account && r.region === region && valueOf(r, key).includes(value)).sort(byScope).map((r) => r.id);
-        const got = events.lookup({ account: account!, region: region!, attribute: { key, value }, from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 }).map((e) => e.id);
+        const want = rows
+          .filter((r) => r.account === account && r.region === region && valueOf(r, key).includes(value))
+          .sort(byScope)
+          .map((r) => r.id);
+        const got = events
+          .lookup({ account: account!, region: region!, attribute: { key, value }, from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 })
+          .map((e) => e.id);
         assert.deepEqual(got, want, `${key}=${value}`);
         checked++;
       }
@@ -380,7 +536,10 @@ describe('LookupEvents attributes, pages, time ranges and errors', () => {
   it('pages newest first with NextToken, each event once', async () => {
     const all = await lookupAll(c, { AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }, 5);
     assert.equal(all.length, 12);
-    assert.deepEqual(all.map((e) => record(e).responseElements.groupId), [...groups].reverse());
+    assert.deepEqual(
+      all.map((e) => record(e).responseElements.groupId),
+      [...groups].reverse(),
+    );
     for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.EventTime! >= all[i]!.EventTime!);
     assert.equal(new Set(all.map((e) => e.EventId)).size, 12);
     const first = await c.send(new LookupEventsCommand({ MaxResults: 3 }));
@@ -393,8 +552,18 @@ describe('LookupEvents attributes, pages, time ranges and errors', () => {
   });
 
   it('rejects a NextToken used with other parameters, or made up', async () => {
-    const p = await c.send(new LookupEventsCommand({ MaxResults: 2, LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }] }));
-    let e = await awsError(() => c.send(new LookupEventsCommand({ MaxResults: 2, NextToken: p.NextToken, LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DescribeSecurityGroups' }] })));
+    const p = await c.send(
+      new LookupEventsCommand({ MaxResults: 2, LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }] }),
+    );
+    let e = await awsError(() =>
+      c.send(
+        new LookupEventsCommand({
+          MaxResults: 2,
+          NextToken: p.NextToken,
+          LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DescribeSecurityGroups' }],
+        }),
+      ),
+    );
     assert.equal(e.name, 'InvalidNextTokenException');
     e = await awsError(() => c.send(new LookupEventsCommand({ MaxResults: 2, NextToken: p.NextToken })));
     assert.equal(e.name, 'InvalidNextTokenException');
@@ -402,7 +571,13 @@ describe('LookupEvents attributes, pages, time ranges and errors', () => {
     assert.equal(e.name, 'InvalidNextTokenException');
     assert.equal(e.status, 400);
     // Same parameters, another page size: fine.
-    const next = await c.send(new LookupEventsCommand({ MaxResults: 4, NextToken: p.NextToken, LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }] }));
+    const next = await c.send(
+      new LookupEventsCommand({
+        MaxResults: 4,
+        NextToken: p.NextToken,
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }],
+      }),
+    );
     assert.equal(next.Events!.length, 4);
     assert.equal(record(next.Events![0]!).responseElements.groupId, groups[9]);
   });
@@ -410,7 +585,10 @@ describe('LookupEvents attributes, pages, time ranges and errors', () => {
   it('filters by every lookup attribute', async () => {
     const create = (await lookup(c, { AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }))[4]!;
     const byId = await lookup(c, { AttributeKey: 'EventId', AttributeValue: create.EventId! });
-    assert.deepEqual(byId.map((e) => e.EventId), [create.EventId]);
+    assert.deepEqual(
+      byId.map((e) => e.EventId),
+      [create.EventId],
+    );
     const ro = await lookupAll(c, { AttributeKey: 'ReadOnly', AttributeValue: 'true' });
     assert.ok(ro.length >= 1 && ro.every((e) => e.ReadOnly === 'true'));
     assert.ok(ro.some((e) => e.EventName === 'DescribeSecurityGroups'));
@@ -424,7 +602,10 @@ describe('LookupEvents attributes, pages, time ranges and errors', () => {
     assert.equal(byType.filter((e) => e.EventName === 'CreateSecurityGroup').length, 12);
     assert.equal(new Set(byType.map((e) => e.EventId)).size, byType.length, 'no event twice');
     const byName = await lookup(c, { AttributeKey: 'ResourceName', AttributeValue: groups[3]! });
-    assert.deepEqual(byName.map((e) => e.EventName), ['CreateSecurityGroup']);
+    assert.deepEqual(
+      byName.map((e) => e.EventName),
+      ['CreateSecurityGroup'],
+    );
     const bySource = await lookupAll(c, { AttributeKey: 'EventSource', AttributeValue: 'ec2.amazonaws.com' });
     assert.equal(bySource.length, 13);
     const byKey = await lookupAll(c, { AttributeKey: 'AccessKeyId', AttributeValue: CREDS.accessKeyId });
@@ -433,20 +614,44 @@ describe('LookupEvents attributes, pages, time ranges and errors', () => {
 
   it('restricts to StartTime/EndTime (inclusive)', async () => {
     const at = (minute: number) => new Date(t0 + minute * 60_000);
-    const mid = await c.send(new LookupEventsCommand({ StartTime: at(3), EndTime: at(5), LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }] }));
-    assert.deepEqual(mid.Events!.map((e) => record(e).responseElements.groupId), [groups[5], groups[4], groups[3]]);
-    const since = await c.send(new LookupEventsCommand({ StartTime: at(10), LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'false' }] }));
+    const mid = await c.send(
+      new LookupEventsCommand({
+        StartTime: at(3),
+        EndTime: at(5),
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }],
+      }),
+    );
+    assert.deepEqual(
+      mid.Events!.map((e) => record(e).responseElements.groupId),
+      [groups[5], groups[4], groups[3]],
+    );
+    const since = await c.send(
+      new LookupEventsCommand({ StartTime: at(10), LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'false' }] }),
+    );
     assert.equal(since.Events!.length, 2);
-    const until = await c.send(new LookupEventsCommand({ EndTime: at(0), LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'false' }] }));
-    assert.deepEqual(until.Events!.map((e) => record(e).responseElements.groupId), [groups[0]]);
+    const until = await c.send(
+      new LookupEventsCommand({ EndTime: at(0), LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'false' }] }),
+    );
+    assert.deepEqual(
+      until.Events!.map((e) => record(e).responseElements.groupId),
+      [groups[0]],
+    );
   });
 
-  it('rejects bad parameters with CloudTrail\'s exceptions', async () => {
+  it("rejects bad parameters with CloudTrail's exceptions", async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ StartTime: new Date(t0 + 60_000), EndTime: new Date(t0) }, 'InvalidTimeRangeException'],
       [{ MaxResults: 0 }, 'InvalidMaxResultsException'],
       [{ MaxResults: 51 }, 'InvalidMaxResultsException'],
-      [{ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'A' }, { AttributeKey: 'Username', AttributeValue: 'B' }] }, 'InvalidLookupAttributesException'],
+      [
+        {
+          LookupAttributes: [
+            { AttributeKey: 'EventName', AttributeValue: 'A' },
+            { AttributeKey: 'Username', AttributeValue: 'B' },
+          ],
+        },
+        'InvalidLookupAttributesException',
+      ],
       [{ LookupAttributes: [{ AttributeKey: 'Color', AttributeValue: 'blue' }] }, 'InvalidLookupAttributesException'],
       [{ LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'maybe' }] }, 'InvalidLookupAttributesException'],
       [{ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: '' }] }, 'InvalidLookupAttributesException'],
@@ -469,7 +674,9 @@ describe('LookupEvents attributes, pages, time ranges and errors', () => {
     clock.advance(2 * 86_400);
     assert.equal((await lookupAll(c, { AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' })).length, 0);
     // …and the rows are gone, not just hidden.
-    const n = server.store.db.prepare("SELECT count(*) AS n FROM cloudtrail_events WHERE event_name = 'CreateSecurityGroup'").get() as { n: number };
+    const n = server.store.db.prepare("SELECT count(*) AS n FROM cloudtrail_events WHERE event_name = 'CreateSecurityGroup'").get() as {
+      n: number;
+    };
     assert.equal(n.n, 0);
   });
 
@@ -508,7 +715,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
     }
   });
 
-  it('manages trails and delivers what was logged while logging as gzip files in AWS\'s layout', async () => {
+  it("manages trails and delivers what was logged while logging as gzip files in AWS's layout", async () => {
     const stateDir = join(dir, 'trails');
     const server = await start({ stateDir, clock: 'virtual' });
     const clock = server.clock as VirtualClock;
@@ -520,9 +727,18 @@ describe('CloudTrail across restarts and trail delivery', () => {
       assert.equal(made.TrailARN, `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`);
       assert.equal(made.IncludeGlobalServiceEvents, true);
       assert.equal(made.IsMultiRegionTrail, false);
-      assert.equal((await awsError(() => c.send(new CreateTrailCommand({ Name: 'main', S3BucketName: 'audit-logs' })))).name, 'TrailAlreadyExistsException');
-      assert.equal((await awsError(() => c.send(new CreateTrailCommand({ Name: 'a--b', S3BucketName: 'audit-logs' })))).name, 'InvalidTrailNameException');
-      assert.equal((await awsError(() => c.send(new CreateTrailCommand({ Name: 'ok-name', S3BucketName: 'Bad_Bucket' })))).name, 'InvalidS3BucketNameException');
+      assert.equal(
+        (await awsError(() => c.send(new CreateTrailCommand({ Name: 'main', S3BucketName: 'audit-logs' })))).name,
+        'TrailAlreadyExistsException',
+      );
+      assert.equal(
+        (await awsError(() => c.send(new CreateTrailCommand({ Name: 'a--b', S3BucketName: 'audit-logs' })))).name,
+        'InvalidTrailNameException',
+      );
+      assert.equal(
+        (await awsError(() => c.send(new CreateTrailCommand({ Name: 'ok-name', S3BucketName: 'Bad_Bucket' })))).name,
+        'InvalidS3BucketNameException',
+      );
       assert.equal((await awsError(() => c.send(new GetTrailStatusCommand({ Name: 'nope' })))).name, 'TrailNotFoundException');
       assert.equal((await c.send(new GetTrailStatusCommand({ Name: 'main' }))).IsLogging, false);
 
@@ -541,9 +757,17 @@ describe('CloudTrail across restarts and trail delivery', () => {
       assert.equal(delivered.files.length, 1);
       const file = delivered.files[0]!;
       const rel = relative(stateDir, file);
-      assert.match(rel, /^cloudtrail\/AWSLogs\/000000000000\/CloudTrail\/us-east-1\/2025\/03\/04\/000000000000_CloudTrail_us-east-1_20250304T1020Z_[A-Za-z0-9]{16}\.json\.gz$/);
-      const body = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { Records: { eventName: string; awsRegion: string; requestParameters: unknown }[] };
-      assert.deepEqual(body.Records.map((r) => r.eventName), ['StartLogging', 'CreateSecurityGroup', 'CreateUser', 'GetTrailStatus']);
+      assert.match(
+        rel,
+        /^cloudtrail\/AWSLogs\/000000000000\/CloudTrail\/us-east-1\/2025\/03\/04\/000000000000_CloudTrail_us-east-1_20250304T1020Z_[A-Za-z0-9]{16}\.json\.gz$/,
+      );
+      const body = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as {
+        Records: { eventName: string; awsRegion: string; requestParameters: unknown }[];
+      };
+      assert.deepEqual(
+        body.Records.map((r) => r.eventName),
+        ['StartLogging', 'CreateSecurityGroup', 'CreateUser', 'GetTrailStatus'],
+      );
       assert.deepEqual(body.Records[1]!.requestParameters, { groupDescription: 'logged', groupName: 'logged' });
       assert.ok(JSON.stringify(body).includes(g));
       assert.equal(server.trail.flush().files.length, 0, 'nothing new, nothing written');
@@ -560,7 +784,10 @@ describe('CloudTrail across restarts and trail delivery', () => {
       const second = dayFiles().find((f) => f !== file)!;
       assert.match(second, /_20250304T1025Z_/);
       const recs = (JSON.parse(gunzipSync(readFileSync(second)).toString('utf8')) as { Records: { eventName: string }[] }).Records;
-      assert.deepEqual(recs.map((r) => r.eventName), ['GetTrailStatus', 'DescribeVpcs']);
+      assert.deepEqual(
+        recs.map((r) => r.eventName),
+        ['GetTrailStatus', 'DescribeVpcs'],
+      );
 
       // Stopped: what follows is not delivered; what came before still is.
       await client.send(new CreateTagsCommand({ Resources: [g], Tags: [{ Key: 'k', Value: 'v' }] }));
@@ -569,7 +796,10 @@ describe('CloudTrail across restarts and trail delivery', () => {
       const last = server.trail.flush();
       assert.equal(last.files.length, 1);
       const recs3 = (JSON.parse(gunzipSync(readFileSync(last.files[0]!)).toString('utf8')) as { Records: { eventName: string }[] }).Records;
-      assert.deepEqual(recs3.map((r) => r.eventName), ['CreateTags']);
+      assert.deepEqual(
+        recs3.map((r) => r.eventName),
+        ['CreateTags'],
+      );
       const stopped = await c.send(new GetTrailStatusCommand({ Name: 'main' }));
       assert.equal(stopped.IsLogging, false);
       assert.ok(stopped.StopLoggingTime);
@@ -577,7 +807,10 @@ describe('CloudTrail across restarts and trail delivery', () => {
       // Describe/Get/List, shadow trails of multi-region trails, delete.
       await c.send(new CreateTrailCommand({ Name: 'org-wide', S3BucketName: 'audit-logs', S3KeyPrefix: 'team', IsMultiRegionTrail: true }));
       const eu = ct(server.url, { region: 'eu-west-1' });
-      assert.deepEqual((await eu.send(new DescribeTrailsCommand({}))).trailList!.map((t) => t.Name), ['org-wide']);
+      assert.deepEqual(
+        (await eu.send(new DescribeTrailsCommand({}))).trailList!.map((t) => t.Name),
+        ['org-wide'],
+      );
       assert.deepEqual((await eu.send(new DescribeTrailsCommand({ includeShadowTrails: false }))).trailList, []);
       assert.equal((await eu.send(new GetTrailCommand({ Name: 'org-wide' }))).Trail!.HomeRegion, 'us-east-1');
       assert.equal((await awsError(() => eu.send(new DeleteTrailCommand({ Name: 'org-wide' })))).name, 'InvalidHomeRegionException');
@@ -590,7 +823,10 @@ describe('CloudTrail across restarts and trail delivery', () => {
       await ec2(server.url, { region: 'eu-west-1' }).send(new DescribeVpcsCommand({}));
       const multi = server.trail.flush();
       const regions = multi.files.map((f) => relative(stateDir, f).split('/').slice(0, 6).join('/')).sort();
-      assert.deepEqual(regions, ['cloudtrail/team/AWSLogs/000000000000/CloudTrail/eu-west-1', 'cloudtrail/team/AWSLogs/000000000000/CloudTrail/us-east-1']);
+      assert.deepEqual(regions, [
+        'cloudtrail/team/AWSLogs/000000000000/CloudTrail/eu-west-1',
+        'cloudtrail/team/AWSLogs/000000000000/CloudTrail/us-east-1',
+      ]);
       await c.send(new DeleteTrailCommand({ Name: 'main' }));
       assert.equal((await awsError(() => c.send(new GetTrailCommand({ Name: 'main' })))).name, 'TrailNotFoundException');
     } finally {
@@ -628,7 +864,9 @@ describe('palisade trail', () => {
 
   const cli = async (...args: string[]) => {
     let text = '';
-    const code = await trailCli(['--endpoint', server.url, ...args], (s) => { text += s; });
+    const code = await trailCli(['--endpoint', server.url, ...args], (s) => {
+      text += s;
+    });
     return { code, text };
   };
 
@@ -645,7 +883,10 @@ describe('palisade trail', () => {
   it('filters by event name and user, --since, and prints JSON', async () => {
     const { text } = await cli('--event-name', 'CreateSecurityGroup', '--user', 'root', '--json');
     const events = JSON.parse(text) as { EventName: string; CloudTrailEvent: { requestParameters: unknown } }[];
-    assert.deepEqual(events.map((e) => e.EventName), ['CreateSecurityGroup']);
+    assert.deepEqual(
+      events.map((e) => e.EventName),
+      ['CreateSecurityGroup'],
+    );
     assert.deepEqual(events[0]!.CloudTrailEvent.requestParameters, { groupDescription: 'cli', groupName: 'cli' });
     const none = await cli('--user', 'nobody');
     assert.equal(none.text, 'no events\n');
@@ -660,8 +901,13 @@ describe('palisade trail', () => {
 
   it('runs from the built command line', async () => {
     const bin = fileURLToPath(new URL('../bin/palisade.js', import.meta.url));
-    const { stdout } = await run(process.execPath, [bin, 'trail', '--endpoint', server.url, '--event-name', 'CreateUser', '--json'], { env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } });
+    const { stdout } = await run(process.execPath, [bin, 'trail', '--endpoint', server.url, '--event-name', 'CreateUser', '--json'], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    });
     const events = JSON.parse(stdout) as { EventName: string; Username: string }[];
-    assert.deepEqual(events.map((e) => e.EventName), ['CreateUser']);
+    assert.deepEqual(
+      events.map((e) => e.EventName),
+      ['CreateUser'],
+    );
   });
 });

@@ -14,7 +14,8 @@ import { ec2, CREDS } from './helpers/server.ts';
 function startProcess(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/palisade.js', 'start', '--port', '0', '--state-dir', stateDir, '--log-level', 'error'], {
-      stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PALISADE_IN_MEMORY: '', PALISADE_AUTH: '', PALISADE_CLOCK: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, PALISADE_IN_MEMORY: '', PALISADE_AUTH: '', PALISADE_CLOCK: '' },
     });
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -33,7 +34,12 @@ describe('crash right after an acknowledged call', () => {
       const a = await startProcess(dir);
       const c = ec2(a.url);
       const { GroupId } = await c.send(new CreateSecurityGroupCommand({ GroupName: 'crash', Description: 'x' }));
-      await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }));
+      await c.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }],
+        }),
+      );
       const exited = new Promise((r) => a.child.once('exit', r));
       a.child.kill('SIGKILL');
       await exited;
@@ -43,7 +49,9 @@ describe('crash right after an acknowledged call', () => {
         const g = (await ec2(b.url).send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId!] }))).SecurityGroups![0]!;
         assert.equal(g.IpPermissions![0]!.FromPort, 22);
         const ct = new CloudTrailClient({ endpoint: b.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-        const ev = await ct.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AuthorizeSecurityGroupIngress' }] }));
+        const ev = await ct.send(
+          new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AuthorizeSecurityGroupIngress' }] }),
+        );
         assert.equal(ev.Events!.length, 1);
         const record = JSON.parse(ev.Events![0]!.CloudTrailEvent!);
         assert.equal(record.requestParameters.groupId, GroupId);

@@ -32,8 +32,14 @@ async function signedRequest(url: string, method: string, path: string, creds: C
   if (creds) {
     const signer = new SignatureV4({ service: 'palisade', region: 'us-east-1', credentials: creds, sha256: Sha256 as never });
     const signed = await signer.sign({
-      method, protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: u.pathname, query: {},
-      headers: { ...headers, host: u.host }, ...(body !== undefined ? { body } : {}),
+      method,
+      protocol: 'http:',
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: u.pathname,
+      query: {},
+      headers: { ...headers, host: u.host },
+      ...(body !== undefined ? { body } : {}),
     });
     headers = signed.headers as Record<string, string>;
   }
@@ -86,7 +92,11 @@ for (const mode of ['verify', 'enforce'] as const) {
       const wrong = { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'not-the-secret' };
       for (const r of ROUTES) {
         const body = r.body === undefined ? undefined : JSON.stringify(r.body);
-        for (const [who, creds] of [['unsigned', undefined], ['IAM user', user], ['wrong secret', wrong]] as const) {
+        for (const [who, creds] of [
+          ['unsigned', undefined],
+          ['IAM user', user],
+          ['wrong secret', wrong],
+        ] as const) {
           const res = await signedRequest(server.url, r.method, r.path, creds, body);
           assert.equal(res.status, 403, `${r.method} ${r.path} ${who}`);
           assert.match(res.type ?? '', /application\/json/);
@@ -117,7 +127,13 @@ describe('the palisade subcommands sign with the root credentials of their envir
   let server: Palisade;
   let instance: string;
   const bin = join(process.cwd(), 'bin', 'palisade.js');
-  const env = () => ({ ...process.env, AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: server.url });
+  const env = () => ({
+    ...process.env,
+    AWS_ACCESS_KEY_ID: ROOT.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: server.url,
+  });
   before(async () => {
     process.env.PALISADE_ROOT_ACCESS_KEY_ID = ROOT.accessKeyId;
     process.env.PALISADE_ROOT_SECRET_ACCESS_KEY = ROOT.secretAccessKey;
@@ -132,7 +148,11 @@ describe('the palisade subcommands sign with the root credentials of their envir
   });
 
   it('probe, reach, trail, audit and exec work', async () => {
-    const probe = await run(process.execPath, [bin, 'probe', '--from', 'internet:198.51.100.7', '--to', instance, '--port', '22', '--json'], { env: env() }).catch((e) => e);
+    const probe = await run(
+      process.execPath,
+      [bin, 'probe', '--from', 'internet:198.51.100.7', '--to', instance, '--port', '22', '--json'],
+      { env: env() },
+    ).catch((e) => e);
     assert.equal(JSON.parse(probe.stdout).verdict, 'REJECT', probe.stderr);
     const reach = await run(process.execPath, [bin, 'reach', '--to', instance, '--port', '22', '--json'], { env: env() });
     assert.ok(JSON.parse(reach.stdout).target);
@@ -140,7 +160,9 @@ describe('the palisade subcommands sign with the root credentials of their envir
     assert.ok(Array.isArray(JSON.parse(trail.stdout)));
     const audit = await run(process.execPath, [bin, 'audit', '--endpoint', server.url, '--format', 'json'], { env: env() });
     assert.ok(Array.isArray(JSON.parse(audit.stdout).findings ?? JSON.parse(audit.stdout)));
-    const exec = await run(process.execPath, [bin, 'exec', instance, '--', 'sh', '-c', 'echo $AWS_EC2_METADATA_SERVICE_ENDPOINT'], { env: env() });
+    const exec = await run(process.execPath, [bin, 'exec', instance, '--', 'sh', '-c', 'echo $AWS_EC2_METADATA_SERVICE_ENDPOINT'], {
+      env: env(),
+    });
     assert.match(exec.stdout, /^http:\/\/127\.0\.0\.1:\d+/);
   });
 
@@ -212,8 +234,17 @@ describe('admin API bodies are validated by schema: 400 naming the field, nothin
 
   it('the clock refuses absurd values and does not move (finding: 1e20 was applied and broke STS and CloudTrail)', async () => {
     const before = server.clock.now();
-    for (const body of ['{"epochMillis":1e20}', '{"advanceSeconds":1e308}', '{"advanceSeconds":-5}', '{"epochMillis":-1}', '{"epochMillis":1.5}',
-      '{"advanceSeconds":"10"}', '{}', '{"advanceSeconds":1,"epochMillis":2}', '{"advanceSeconds":253402300799}']) {
+    for (const body of [
+      '{"epochMillis":1e20}',
+      '{"advanceSeconds":1e308}',
+      '{"advanceSeconds":-5}',
+      '{"epochMillis":-1}',
+      '{"epochMillis":1.5}',
+      '{"advanceSeconds":"10"}',
+      '{}',
+      '{"advanceSeconds":1,"epochMillis":2}',
+      '{"advanceSeconds":253402300799}',
+    ]) {
       const res = await call('POST', '/_palisade/clock', body);
       assert.equal(res.status, 400, body);
       assert.equal(server.clock.now(), before, body);
@@ -233,7 +264,12 @@ describe('admin API bodies are validated by schema: 400 naming the field, nothin
   });
 
   it('an idle connection handle is forgotten after 7 days on the server clock', async () => {
-    const ec2 = new EC2Client({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const ec2 = new EC2Client({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     const id = (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
     const open = await call('POST', '/_palisade/network/connections', JSON.stringify({ from: id, to: 'internet:198.51.100.1', port: 443 }));
     assert.equal(open.status, 201);
@@ -245,25 +281,27 @@ describe('admin API bodies are validated by schema: 400 naming the field, nothin
 
 describe('bounded tables (open connections, tracked flows, IMDS tokens)', () => {
   it('never hold more than their capacity, evict the oldest first, and drop expired entries', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 20 }),
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 50 })), { maxLength: 200 }),
-      (cap, ops) => {
-        const t = new BoundedTable<number, { exp: number }>(cap, (v) => v.exp);
-        let now = 0;
-        const live = new Map<number, number>(); // reference: key → expiry, in insertion order
-        for (const [key, ttl] of ops) {
-          now++;
-          t.set(key, { exp: now + ttl }, now);
-          live.delete(key);
-          live.set(key, now + ttl);
-          assert.ok(t.size <= cap);
-        }
-        // The newest `cap` entries that have not expired are all still there.
-        const newest = [...live].slice(-cap);
-        for (const [k, exp] of newest) assert.equal(t.get(k, now) !== undefined, exp > now, `key ${k}`);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 50 })), { maxLength: 200 }),
+        (cap, ops) => {
+          const t = new BoundedTable<number, { exp: number }>(cap, (v) => v.exp);
+          let now = 0;
+          const live = new Map<number, number>(); // reference: key → expiry, in insertion order
+          for (const [key, ttl] of ops) {
+            now++;
+            t.set(key, { exp: now + ttl }, now);
+            live.delete(key);
+            live.set(key, now + ttl);
+            assert.ok(t.size <= cap);
+          }
+          // The newest `cap` entries that have not expired are all still there.
+          const newest = [...live].slice(-cap);
+          for (const [k, exp] of newest) assert.equal(t.get(k, now) !== undefined, exp > now, `key ${k}`);
+        },
+      ),
+    );
   });
 
   it('a connection tracking table stays at its cap however many flows open', () => {

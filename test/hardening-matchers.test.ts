@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CreateTagsCommand, CreateVpcCommand, DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
-  CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, PutLogEventsCommand,
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  FilterLogEventsCommand,
+  PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { compileWildcard } from '../src/core/wildcard.ts';
 import { compileFilterPattern, containsTerm, FilterPatternError } from '../src/services/logs/filter-pattern.ts';
@@ -35,25 +39,48 @@ describe('core/wildcard', () => {
 
   it('agrees with the RegExp translation on short random patterns and texts (EC2: `*` and `?`)', () => {
     fc.assert(
-      fc.property(word(['a', 'b', '*', '?'], 9), word(['a', 'b', '?', '*', '\n'], 12), (p, t) => compileWildcard(p, { question: true })(t) === reference(p, t, true)),
+      fc.property(
+        word(['a', 'b', '*', '?'], 9),
+        word(['a', 'b', '?', '*', '\n'], 12),
+        (p, t) => compileWildcard(p, { question: true })(t) === reference(p, t, true),
+      ),
       { numRuns: 5000 },
     );
   });
 
   it('agrees with the RegExp translation when `?` is literal (CloudWatch Logs)', () => {
     fc.assert(
-      fc.property(word(['a', 'b', '*', '?'], 9), word(['a', 'b', '?', '*', '\n'], 12), (p, t) => compileWildcard(p)(t) === reference(p, t, false)),
+      fc.property(
+        word(['a', 'b', '*', '?'], 9),
+        word(['a', 'b', '?', '*', '\n'], 12),
+        (p, t) => compileWildcard(p)(t) === reference(p, t, false),
+      ),
       { numRuns: 5000 },
     );
   });
 
   it('answers adversarial patterns promptly', () => {
     const long = 'a'.repeat(10_000);
-    assert.equal(prompt('*a*a*a*a*a*b', () => compileWildcard('*a*a*a*a*a*b', { question: true })(long)), false);
-    assert.equal(prompt('*a*a*a*a*a*b (Logs)', () => compileWildcard('*a*a*a*a*a*b')(long)), false);
-    assert.equal(prompt('*?a?*?a?*?a?*?b', () => compileWildcard('*?a?*?a?*?a?*?b', { question: true })(long)), false);
-    assert.equal(prompt('*a*a*a*a*a*', () => compileWildcard('*a*a*a*a*a*', { question: true })(long)), true);
-    assert.equal(prompt('many stars', () => compileWildcard('*a'.repeat(500) + '*b', { question: true })(long)), false);
+    assert.equal(
+      prompt('*a*a*a*a*a*b', () => compileWildcard('*a*a*a*a*a*b', { question: true })(long)),
+      false,
+    );
+    assert.equal(
+      prompt('*a*a*a*a*a*b (Logs)', () => compileWildcard('*a*a*a*a*a*b')(long)),
+      false,
+    );
+    assert.equal(
+      prompt('*?a?*?a?*?a?*?b', () => compileWildcard('*?a?*?a?*?a?*?b', { question: true })(long)),
+      false,
+    );
+    assert.equal(
+      prompt('*a*a*a*a*a*', () => compileWildcard('*a*a*a*a*a*', { question: true })(long)),
+      true,
+    );
+    assert.equal(
+      prompt('many stars', () => compileWildcard('*a'.repeat(500) + '*b', { question: true })(long)),
+      false,
+    );
   });
 });
 
@@ -90,34 +117,45 @@ describe('CloudWatch Logs filter patterns (compiled)', () => {
     const slot: fc.Arbitrary<Slot> = fc.oneof(
       fc.constant<Slot>({ k: 'e' }),
       fc.record({ k: fc.constant<'f'>('f'), name: fc.constantFrom('a', 'b', 'c') }),
-      fc.record({ k: fc.constant<'f'>('f'), name: fc.constantFrom('a', 'b', 'c'), cond: fc.record({ op: fc.constantFrom<'=' | '!='>('=', '!='), value: fc.constantFrom('1', '2', '*1*', 'x*') }) }),
+      fc.record({
+        k: fc.constant<'f'>('f'),
+        name: fc.constantFrom('a', 'b', 'c'),
+        cond: fc.record({ op: fc.constantFrom<'=' | '!='>('=', '!='), value: fc.constantFrom('1', '2', '*1*', 'x*') }),
+      }),
     );
     fc.assert(
-      fc.property(fc.array(slot, { minLength: 1, maxLength: 7 }), fc.array(fc.constantFrom('1', '2', '11', 'x', 'x1'), { maxLength: 8 }), (slots, fields) => {
-        const pattern = `[${slots.map((s) => (s.k === 'e' ? '...' : s.cond ? `${s.name}${s.cond.op}${s.cond.value}` : s.name)).join(', ')}]`;
-        let match;
-        try {
-          match = compileFilterPattern(pattern);
-        } catch (e) {
-          // a condition tying two floating segments together is refused rather than searched for
-          assert.ok(e instanceof FilterPatternError && /between different '\.\.\.'/.test(e.message), String(e));
-          return;
-        }
-        assert.equal(match(fields.join(' ')), backtracking(slots, fields), pattern);
-      }),
+      fc.property(
+        fc.array(slot, { minLength: 1, maxLength: 7 }),
+        fc.array(fc.constantFrom('1', '2', '11', 'x', 'x1'), { maxLength: 8 }),
+        (slots, fields) => {
+          const pattern = `[${slots.map((s) => (s.k === 'e' ? '...' : s.cond ? `${s.name}${s.cond.op}${s.cond.value}` : s.name)).join(', ')}]`;
+          let match;
+          try {
+            match = compileFilterPattern(pattern);
+          } catch (e) {
+            // a condition tying two floating segments together is refused rather than searched for
+            assert.ok(e instanceof FilterPatternError && /between different '\.\.\.'/.test(e.message), String(e));
+            return;
+          }
+          assert.equal(match(fields.join(' ')), backtracking(slots, fields), pattern);
+        },
+      ),
       { numRuns: 5000 },
     );
   });
 
   it('whole terms: a term occurring everywhere inside words is answered promptly', () => {
     const m = compileFilterPattern('a'.repeat(1000));
-    assert.equal(prompt('term', () => m('a'.repeat(1_000_000))), false);
+    assert.equal(
+      prompt('term', () => m('a'.repeat(1_000_000))),
+      false,
+    );
     assert.equal(m(`x ${'a'.repeat(1000)} y`), true);
     assert.equal(containsTerm(`${'-ab'.repeat(100)}-a`, '-ab-ab-a'), true, 'only the last occurrence is a whole term');
     assert.equal(containsTerm(`${'-ab'.repeat(100)}-ac`, '-ab-ab-a'), false);
   });
 
-  it('regular expressions in field values count towards AWS\'s limit of 2 per filter pattern', () => {
+  it("regular expressions in field values count towards AWS's limit of 2 per filter pattern", () => {
     // CloudWatch Logs User Guide, "Supported regular expressions (regex) syntax": "There is a limit
     // of 2 regex for each filter pattern when creating a delimited or JSON filter pattern […]"
     const m = compileFilterPattern('[a=%^x[0-9]{1,3}$%, b!=%y%, ...]');
@@ -144,11 +182,17 @@ describe('hostile filters against a running server', () => {
     await logs.send(new CreateLogGroupCommand({ logGroupName: 'hostile' }));
     await logs.send(new CreateLogStreamCommand({ logGroupName: 'hostile', logStreamName: 's' }));
     const now = Date.now();
-    await logs.send(new PutLogEventsCommand({ logGroupName: 'hostile', logStreamName: 's', logEvents: [
-      { timestamp: now - 3000, message: 'a'.repeat(50_000) },
-      { timestamp: now - 2000, message: Array(3000).fill('1').join(' ') },
-      { timestamp: now - 1000, message: '2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 20 4000 1700000000 1700000060 REJECT OK' },
-    ] }));
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: 'hostile',
+        logStreamName: 's',
+        logEvents: [
+          { timestamp: now - 3000, message: 'a'.repeat(50_000) },
+          { timestamp: now - 2000, message: Array(3000).fill('1').join(' ') },
+          { timestamp: now - 1000, message: '2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 20 4000 1700000000 1700000060 REJECT OK' },
+        ],
+      }),
+    );
   });
   after(async () => {
     client?.destroy();
@@ -157,12 +201,29 @@ describe('hostile filters against a running server', () => {
   });
 
   const vpcsNamed = async (value: string) =>
-    (await withinTime(client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [value] }] })), 10_000, `DescribeVpcs tag:Name=${value.slice(0, 40)}`)).Vpcs!.map((v) => v.VpcId);
+    (
+      await withinTime(
+        client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [value] }] })),
+        10_000,
+        `DescribeVpcs tag:Name=${value.slice(0, 40)}`,
+      )
+    ).Vpcs!.map((v) => v.VpcId);
   const filter = async (filterPattern: string) =>
-    (await withinTime(logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', filterPattern })), 10_000, `FilterLogEvents ${filterPattern.slice(0, 40)}`)).events!.map((e) => e.message!);
+    (
+      await withinTime(
+        logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', filterPattern })),
+        10_000,
+        `FilterLogEvents ${filterPattern.slice(0, 40)}`,
+      )
+    ).events!.map((e) => e.message!);
   const refused = async (filterPattern: string) =>
-    withinTime(awsError(() => logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', filterPattern }))), 10_000, `FilterLogEvents ${filterPattern.slice(0, 40)}`);
-  const stillServing = async () => assert.ok((await withinTime(client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })))).Vpcs!.length === 1);
+    withinTime(
+      awsError(() => logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', filterPattern }))),
+      10_000,
+      `FilterLogEvents ${filterPattern.slice(0, 40)}`,
+    );
+  const stillServing = async () =>
+    assert.ok((await withinTime(client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })))).Vpcs!.length === 1);
 
   it('EC2: a Filter value with many `*` is answered promptly, with the same matches as before', async () => {
     assert.deepEqual(await vpcsNamed('*a*a*a*a*a*b'), []);
@@ -225,10 +286,16 @@ describe('hostile filters against a running server', () => {
     const message = 'a'.repeat(1_000_000); // one event of ~1 MB, the most PutLogEvents takes
     const now = Date.now();
     for (let k = 0; k < 24; k++) {
-      await logs.send(new PutLogEventsCommand({ logGroupName: 'hostile', logStreamName: 'words', logEvents: [{ timestamp: now + k, message }] }));
+      await logs.send(
+        new PutLogEventsCommand({ logGroupName: 'hostile', logStreamName: 'words', logEvents: [{ timestamp: now + k, message }] }),
+      );
     }
     const term = 'a'.repeat(1024); // the longest pattern there is
-    const out = await withinTime(logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', logStreamNames: ['words'], filterPattern: term })), 10_000, 'FilterLogEvents of a 1024-character term over 24 MB');
+    const out = await withinTime(
+      logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', logStreamNames: ['words'], filterPattern: term })),
+      10_000,
+      'FilterLogEvents of a 1024-character term over 24 MB',
+    );
     assert.equal(out.events!.length, 0);
     await stillServing();
   });
@@ -238,9 +305,15 @@ describe('hostile filters against a running server', () => {
     const message = '[ '.repeat(500_000).trimEnd(); // one event of ~1 MB, the most PutLogEvents takes
     const now = Date.now();
     for (let k = 0; k < 8; k++) {
-      await logs.send(new PutLogEventsCommand({ logGroupName: 'hostile', logStreamName: 'brackets', logEvents: [{ timestamp: now + k, message }] }));
+      await logs.send(
+        new PutLogEventsCommand({ logGroupName: 'hostile', logStreamName: 'brackets', logEvents: [{ timestamp: now + k, message }] }),
+      );
     }
-    const out = await withinTime(logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', logStreamNames: ['brackets'], filterPattern: '[first, ...]' })), 10_000, 'FilterLogEvents over 8 MB of `[`');
+    const out = await withinTime(
+      logs.send(new FilterLogEventsCommand({ logGroupName: 'hostile', logStreamNames: ['brackets'], filterPattern: '[first, ...]' })),
+      10_000,
+      'FilterLogEvents over 8 MB of `[`',
+    );
     assert.equal(out.events!.length, 8);
     await stillServing();
   });

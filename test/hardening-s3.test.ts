@@ -10,8 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
-  CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand,
-  ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketLocationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { CREDS, start } from './helpers/server.ts';
 import { DEFAULTS, type Palisade } from '../src/server.ts';
@@ -31,10 +39,17 @@ const s3Client = (url: string, region = 'us-east-1') =>
   new S3Client({ endpoint: url, region, credentials: CREDS, forcePathStyle: true, maxAttempts: 1 });
 
 /** A raw request (what the SDK cannot send), bounded in time. */
-function send(url: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: Buffer | string; region?: string } = {}) {
+function send(
+  url: string,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: Buffer | string; region?: string } = {},
+) {
   const body = opts.body === undefined ? undefined : Uint8Array.from(typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body);
   return fetch(`${url}${path}`, {
-    method, body, signal: AbortSignal.timeout(TIMEOUT),
+    method,
+    body,
+    signal: AbortSignal.timeout(TIMEOUT),
     headers: { authorization: auth(opts.region), ...opts.headers },
   });
 }
@@ -163,7 +178,10 @@ describe('aws-chunked bodies (https://docs.aws.amazon.com/AmazonS3/latest/API/si
         const res = await send(server.url, 'PUT', '/hard/len', { headers: { ...CHUNKED, 'x-amz-decoded-content-length': declared }, body });
         const text = await s3Error(res, 400, 'IncompleteBody');
         assert.match(text, /<Message>You did not provide the number of bytes specified by the Content-Length HTTP header<\/Message>/);
-        assert.match(text, new RegExp(`<NumberBytesExpected>${declared}</NumberBytesExpected><NumberBytesProvided>5</NumberBytesProvided>`));
+        assert.match(
+          text,
+          new RegExp(`<NumberBytesExpected>${declared}</NumberBytesExpected><NumberBytesProvided>5</NumberBytesProvided>`),
+        );
       }
       for (const declared of ['abc', '12x', '-5', '1e3']) {
         const res = await send(server.url, 'PUT', '/hard/len', { headers: { ...CHUNKED, 'x-amz-decoded-content-length': declared }, body });
@@ -174,7 +192,10 @@ describe('aws-chunked bodies (https://docs.aws.amazon.com/AmazonS3/latest/API/si
 
   it('a checksum that is not the base64 of its size is InvalidRequest, from a header or a trailer', async () => {
     await unchanged(server.url, s3, async () => {
-      let res = await send(server.url, 'PUT', '/hard/sum', { headers: { ...CHUNKED }, body: chunked(Buffer.from('hello'), [], { trailers: { 'x-amz-checksum-crc32c': 'not\u0001base64' } }) });
+      let res = await send(server.url, 'PUT', '/hard/sum', {
+        headers: { ...CHUNKED },
+        body: chunked(Buffer.from('hello'), [], { trailers: { 'x-amz-checksum-crc32c': 'not\u0001base64' } }),
+      });
       let text = await s3Error(res, 400, 'InvalidRequest');
       assert.match(text, /Value for x-amz-checksum-crc32c trailing header is invalid\./);
       res = await send(server.url, 'PUT', '/hard/sum', { headers: { 'x-amz-checksum-crc64nvme': 'AAAA' }, body: 'hello' });
@@ -193,11 +214,14 @@ describe('aws-chunked bodies (https://docs.aws.amazon.com/AmazonS3/latest/API/si
       chunked(payload, [], { trailers: { 'x-amz-checksum-crc32': crc32.toString('base64') } }),
     ];
     for (const [i, body] of bodies.entries()) {
-      const res = await send(server.url, 'PUT', `/hard/ok-${i}`, { headers: { ...CHUNKED, 'x-amz-decoded-content-length': String(payload.length) }, body });
+      const res = await send(server.url, 'PUT', `/hard/ok-${i}`, {
+        headers: { ...CHUNKED, 'x-amz-decoded-content-length': String(payload.length) },
+        body,
+      });
       assert.equal(res.status, 200, await res.text());
       const got = await s3.send(new GetObjectCommand({ Bucket: 'hard', Key: `ok-${i}` }));
       assert.equal(await got.Body!.transformToString(), payload.toString());
-      assert.equal(got.ContentEncoding, undefined, 'aws-chunked is not kept as the object\'s encoding');
+      assert.equal(got.ContentEncoding, undefined, "aws-chunked is not kept as the object's encoding");
     }
     const wrong = chunked(payload, [], { trailers: { 'x-amz-checksum-crc32': 'AAAAAA==' } });
     await s3Error(await send(server.url, 'PUT', '/hard/ok-x', { headers: CHUNKED, body: wrong }), 400, 'BadDigest');
@@ -206,45 +230,71 @@ describe('aws-chunked bodies (https://docs.aws.amazon.com/AmazonS3/latest/API/si
 
   it('property: over any bytes decodeAwsChunked returns (no more than it was given) or throws an S3Error', () => {
     const piece = fc.oneof(
-      fc.constantFrom('\r\n', '\r', '\n', '0', '5', '-6', 'ff', 'FFFFFFFFFFFFFFFF', ';chunk-signature=ab', ':', 'x-amz-checksum-crc32:AAAAAA==', 'hello'),
+      fc.constantFrom(
+        '\r\n',
+        '\r',
+        '\n',
+        '0',
+        '5',
+        '-6',
+        'ff',
+        'FFFFFFFFFFFFFFFF',
+        ';chunk-signature=ab',
+        ':',
+        'x-amz-checksum-crc32:AAAAAA==',
+        'hello',
+      ),
       fc.string({ maxLength: 8 }),
     );
     // Well-formed encodings with a few bytes overwritten: near misses reach the deeper checks.
-    const mutated = fc.tuple(
-      fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 4 }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 3 }),
-    ).map(([bytes, cuts, flips]) => {
-      const buf = chunked(Buffer.from(bytes), cuts, { trailers: { 'x-amz-checksum-crc32': 'AAAAAA==' } });
-      for (const [at, byte] of flips) buf[at % buf.length] = byte;
-      return buf;
-    });
+    const mutated = fc
+      .tuple(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat(300), { maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 3 }),
+      )
+      .map(([bytes, cuts, flips]) => {
+        const buf = chunked(Buffer.from(bytes), cuts, { trailers: { 'x-amz-checksum-crc32': 'AAAAAA==' } });
+        for (const [at, byte] of flips) buf[at % buf.length] = byte;
+        return buf;
+      });
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
       fc.array(piece, { maxLength: 40 }).map((p) => Buffer.from(p.join(''), 'latin1')),
       mutated,
     );
-    fc.assert(fc.property(input, (buf) => {
-      try {
-        const { body } = decodeAwsChunked(buf);
-        assert.ok(body.length <= buf.length);
-      } catch (e) {
-        assert.ok(e instanceof S3Error, `not an S3Error: ${String(e)}`);
-        assert.equal(e.status, 400);
-      }
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(input, (buf) => {
+        try {
+          const { body } = decodeAwsChunked(buf);
+          assert.ok(body.length <= buf.length);
+        } catch (e) {
+          assert.ok(e instanceof S3Error, `not an S3Error: ${String(e)}`);
+          assert.equal(e.status, 400);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('property: a well-formed encoding of any payload decodes to that payload and its trailers', () => {
     const trailerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/);
     const trailerValue = fc.stringMatching(/^[A-Za-z0-9+/=]{0,40}$/);
-    fc.assert(fc.property(
-      fc.uint8Array({ maxLength: 2000 }), fc.array(fc.nat(2000), { maxLength: 10 }), fc.boolean(), fc.dictionary(trailerName, trailerValue, { maxKeys: 3 }),
-      (bytes, cuts, signature, trailers) => {
-        const payload = Buffer.from(bytes);
-        const out = decodeAwsChunked(chunked(payload, cuts, { signature, trailers }));
-        assert.ok(out.body.equals(payload));
-        assert.deepEqual({ ...out.trailers }, { ...trailers });
-      },
-    ), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.array(fc.nat(2000), { maxLength: 10 }),
+        fc.boolean(),
+        fc.dictionary(trailerName, trailerValue, { maxKeys: 3 }),
+        (bytes, cuts, signature, trailers) => {
+          const payload = Buffer.from(bytes);
+          const out = decodeAwsChunked(chunked(payload, cuts, { signature, trailers }));
+          assert.ok(out.body.equals(payload));
+          assert.deepEqual({ ...out.trailers }, { ...trailers });
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -254,7 +304,11 @@ describe('XML request bodies and other crafted input answer S3 errors, never 500
 
   it('DeleteObjects with <Key>&#x110000;</Key> is MalformedXML (it threw a RangeError: 500 text/plain)', async () => {
     await unchanged(server.url, s3, async () => {
-      const text = await s3Error(await del('<Delete><Object><Key>&#x110000;</Key></Object><Object><Key>keep.txt</Key></Object></Delete>'), 400, 'MalformedXML');
+      const text = await s3Error(
+        await del('<Delete><Object><Key>&#x110000;</Key></Object><Object><Key>keep.txt</Key></Object></Delete>'),
+        400,
+        'MalformedXML',
+      );
       assert.match(text, new RegExp(`<Message>${MALFORMED}</Message>`));
     });
   });
@@ -273,8 +327,14 @@ describe('XML request bodies and other crafted input answer S3 errors, never 500
       ['reference without ;', wrap('&amp')],
       ['raw control character', wrap('a\u0001b')],
       ['raw NUL', wrap('a\u0000b')],
-      ['bytes that are not UTF-8', Buffer.concat([Buffer.from('<Delete><Object><Key>'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('</Key></Object></Delete>')])],
-      ['DOCTYPE with an entity', '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "keep.txt">]><Delete><Object><Key>&x;</Key></Object></Delete>'],
+      [
+        'bytes that are not UTF-8',
+        Buffer.concat([Buffer.from('<Delete><Object><Key>'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('</Key></Object></Delete>')]),
+      ],
+      [
+        'DOCTYPE with an entity',
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "keep.txt">]><Delete><Object><Key>&x;</Key></Object></Delete>',
+      ],
       ['unterminated element', '<Delete><Object><Key>keep.txt</Key></Object>'],
       ['unterminated tag', '<Delete><Object><Key>keep.txt</Key></Object></Delete'],
       ['unterminated comment', '<Delete><!-- </Delete>'],
@@ -306,10 +366,11 @@ describe('XML request bodies and other crafted input answer S3 errors, never 500
   it('well-formed XML is read as XML: references, CDATA, comments, prefixes, CR kept by &#13;, LF for CRLF, Quiet', async () => {
     const keys = ['a&b<c>', 'cr\rkey', 'lf\nkey', 'sp  key ', 'é✓😀'];
     for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: 'hard', Key: k, Body: 'x' }));
-    const body = '\ufeff<?xml version="1.0" encoding="UTF-8"?>\r\n<!-- a comment --><s3:Delete xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/">'
-      + '<s3:Object><s3:Key>a&amp;b&lt;c&#x3E;</s3:Key></s3:Object><Object><Key><![CDATA[cr]]>&#13;key</Key></Object>'
-      + '<Object><Key>lf\r\nkey</Key></Object><Object><Key>sp  key </Key><VersionId>null</VersionId></Object>'
-      + '<Object><Key>&#xe9;&#10003;&#x1F600;</Key></Object><?pi here?></s3:Delete>';
+    const body =
+      '\ufeff<?xml version="1.0" encoding="UTF-8"?>\r\n<!-- a comment --><s3:Delete xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      '<s3:Object><s3:Key>a&amp;b&lt;c&#x3E;</s3:Key></s3:Object><Object><Key><![CDATA[cr]]>&#13;key</Key></Object>' +
+      '<Object><Key>lf\r\nkey</Key></Object><Object><Key>sp  key </Key><VersionId>null</VersionId></Object>' +
+      '<Object><Key>&#xe9;&#10003;&#x1F600;</Key></Object><?pi here?></s3:Delete>';
     const res = await del(body);
     const text = await res.text();
     assert.equal(res.status, 200, text);
@@ -318,9 +379,12 @@ describe('XML request bodies and other crafted input answer S3 errors, never 500
     assert.deepEqual(left, ['keep.txt']);
     await s3.send(new PutObjectCommand({ Bucket: 'hard', Key: 'q', Body: 'x' }));
     const quiet = await del('<Delete><Quiet>true</Quiet><Object><Key>q</Key></Object></Delete>');
-    assert.equal(await quiet.text(), '<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>');
+    assert.equal(
+      await quiet.text(),
+      '<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>',
+    );
     const none = await del('<Delete></Delete>');
-    assert.equal(none.status, 200, 'an empty Delete deletes nothing (as versitygw\'s DeleteObjects_empty_input shows S3 does)');
+    assert.equal(none.status, 200, "an empty Delete deletes nothing (as versitygw's DeleteObjects_empty_input shows S3 does)");
   });
 
   it('bad percent-encoding, header values no header can carry, bad query values: S3 errors', async () => {
@@ -337,17 +401,34 @@ describe('XML request bodies and other crafted input answer S3 errors, never 500
       await s3Error(await send(server.url, 'GET', '/hard?max-keys=-1'), 400, 'InvalidArgument');
       await s3Error(await send(server.url, 'GET', '/hard?max-keys=99999999999999999999'), 400, 'InvalidArgument');
       await s3Error(await send(server.url, 'GET', '/hard?list-type=2&continuation-token=%%%not-base64'), 400, 'InvalidArgument');
-      await s3Error(await send(server.url, 'GET', `/hard?list-type=2&continuation-token=${Buffer.from('{"json":1}').toString('base64')}`), 400, 'InvalidArgument');
+      await s3Error(
+        await send(server.url, 'GET', `/hard?list-type=2&continuation-token=${Buffer.from('{"json":1}').toString('base64')}`),
+        400,
+        'InvalidArgument',
+      );
       await s3Error(await send(server.url, 'GET', '/hard?encoding-type=base64'), 400, 'InvalidArgument');
       await s3Error(await send(server.url, 'PUT', '/hard/x', { headers: { 'content-md5': 'nope' }, body: 'x' }), 400, 'InvalidDigest');
-      await s3Error(await send(server.url, 'PUT', '/hard/x', { headers: { 'x-amz-copy-source': '/%%%/\u00ff' }, body: '' }), 501, 'NotImplemented');
+      await s3Error(
+        await send(server.url, 'PUT', '/hard/x', { headers: { 'x-amz-copy-source': '/%%%/\u00ff' }, body: '' }),
+        501,
+        'NotImplemented',
+      );
       // Headers S3 ignores when they do not parse: the whole object, 200.
-      for (const h of [{ range: 'bytes=abc' }, { range: 'bytes=5-1,2-3' }, { 'if-modified-since': 'yesterday' }, { 'if-unmodified-since': '\u00ff' }] as Record<string, string>[]) {
+      for (const h of [
+        { range: 'bytes=abc' },
+        { range: 'bytes=5-1,2-3' },
+        { 'if-modified-since': 'yesterday' },
+        { 'if-unmodified-since': '\u00ff' },
+      ] as Record<string, string>[]) {
         const res = await send(server.url, 'GET', '/hard/keep.txt', { headers: h });
         assert.equal(res.status, 200, JSON.stringify(h));
         assert.equal(await res.text(), 'kept');
       }
-      await s3Error(await send(server.url, 'GET', '/hard/keep.txt', { headers: { range: 'bytes=99999999999999999999999-' } }), 416, 'InvalidRange');
+      await s3Error(
+        await send(server.url, 'GET', '/hard/keep.txt', { headers: { range: 'bytes=99999999999999999999999-' } }),
+        416,
+        'InvalidRange',
+      );
     });
   });
 
@@ -356,10 +437,23 @@ describe('XML request bodies and other crafted input answer S3 errors, never 500
     try {
       const status = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
         const u = new URL(srv.url);
-        const req = request({ host: u.hostname, port: u.port, method: 'GET', path: '//[/', headers: { authorization: auth() }, signal: AbortSignal.timeout(TIMEOUT) }, (res) => {
-          let body = '';
-          res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }));
-        });
+        const req = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            method: 'GET',
+            path: '//[/',
+            headers: { authorization: auth() },
+            signal: AbortSignal.timeout(TIMEOUT),
+          },
+          (res) => {
+            let body = '';
+            res
+              .setEncoding('utf8')
+              .on('data', (d: string) => (body += d))
+              .on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }));
+          },
+        );
         req.on('error', reject).end();
       });
       assert.equal(status.status, 400, status.body);
@@ -454,13 +548,18 @@ describe('a failing disk leaves nothing half-written and answers InternalError',
       fs.fault = fault;
       logged.length = 0;
       try {
-        await unchanged(url, client, async () => {
-          for (const key of ['new', 'old']) {
-            const res = await send(url, 'PUT', `/disk/${key}`, { body: 'x'.repeat(10_000) });
-            const text = await s3Error(res, 500, 'InternalError');
-            assert.match(text, /<Message>We encountered an internal error. Please try again.<\/Message>/);
-          }
-        }, async () => void (await client.send(new ListBucketsCommand({}))));
+        await unchanged(
+          url,
+          client,
+          async () => {
+            for (const key of ['new', 'old']) {
+              const res = await send(url, 'PUT', `/disk/${key}`, { body: 'x'.repeat(10_000) });
+              const text = await s3Error(res, 500, 'InternalError');
+              assert.match(text, /<Message>We encountered an internal error. Please try again.<\/Message>/);
+            }
+          },
+          async () => void (await client.send(new ListBucketsCommand({}))),
+        );
       } finally {
         fs.fault = null;
       }
@@ -508,14 +607,25 @@ describe('a failing disk leaves nothing half-written and answers InternalError',
 });
 
 describe('CreateBucket LocationConstraint (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucketConfiguration.html) and XML escaping', () => {
-  const create = (bucket: string, constraint: string | undefined, region = 'us-east-1') => send(server.url, 'PUT', `/${bucket}`, {
-    region,
-    body: constraint === undefined ? '' : `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${constraint}</LocationConstraint></CreateBucketConfiguration>`,
-  });
+  const create = (bucket: string, constraint: string | undefined, region = 'us-east-1') =>
+    send(server.url, 'PUT', `/${bucket}`, {
+      region,
+      body:
+        constraint === undefined
+          ? ''
+          : `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${constraint}</LocationConstraint></CreateBucketConfiguration>`,
+    });
 
   it('an unknown constraint is InvalidLocationConstraint, and ListBuckets / GetBucketLocation stay well-formed', async () => {
     await unchanged(server.url, s3, async () => {
-      for (const lc of ['xx-fake-1', 'eu-west-1&quot;/&gt;&lt;x', '&lt;script&gt;', 'US-WEST-2', 'eu-west-1 eu-west-2', 'eu-west-1&#13;x']) {
+      for (const lc of [
+        'xx-fake-1',
+        'eu-west-1&quot;/&gt;&lt;x',
+        '&lt;script&gt;',
+        'US-WEST-2',
+        'eu-west-1 eu-west-2',
+        'eu-west-1&#13;x',
+      ]) {
         const text = await s3Error(await create('lc-bad', lc), 400, 'InvalidLocationConstraint');
         assert.match(text, /<Message>The specified location-constraint is not valid<\/Message>/);
         assert.doesNotMatch(text, /<x|<script/, 'the value comes back escaped');
@@ -554,14 +664,17 @@ describe('CreateBucket LocationConstraint (https://docs.aws.amazon.com/AmazonS3/
     assert.equal(regions['lc-legacy-eu'], 'eu-west-1');
   });
 
-  it('keys with CR, LF and markup are escaped in listings and errors (CR as a reference, per S3\'s XML key constraints)', async () => {
+  it("keys with CR, LF and markup are escaped in listings and errors (CR as a reference, per S3's XML key constraints)", async () => {
     const key = 'line\r\nbreak <&> "q" \'a\'';
     await s3.send(new PutObjectCommand({ Bucket: 'hard', Key: key, Body: 'x' }));
     const res = await send(server.url, 'GET', '/hard?list-type=2&prefix=line');
     const text = await res.text();
     assert.match(text, /<Key>line&#xd;&#xa;break &lt;&amp;&gt; &quot;q&quot; &apos;a&apos;<\/Key>/);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'hard', Prefix: 'line' }));
-    assert.deepEqual(listed.Contents!.map((o) => o.Key), [key]);
+    assert.deepEqual(
+      listed.Contents!.map((o) => o.Key),
+      [key],
+    );
     const missing = await send(server.url, 'GET', `/hard/${encodeURIComponent('no\rsuch<key>')}`);
     assert.match(await s3Error(missing, 404, 'NoSuchKey'), /<Key>no&#xd;such&lt;key&gt;<\/Key>/);
     await s3.send(new DeleteObjectsCommand({ Bucket: 'hard', Delete: { Objects: [{ Key: key }] } }));
@@ -578,7 +691,10 @@ describe('CreateBucket LocationConstraint (https://docs.aws.amazon.com/AmazonS3/
       assert.match(text, /<Key>nc-&#xfffe;<\/Key>.*<Key>nc-&#xffff;-&#x1;<\/Key>/, q);
     }
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'hard', Prefix: 'nc-' }));
-    assert.deepEqual(listed.Contents!.map((o) => o.Key), keys);
+    assert.deepEqual(
+      listed.Contents!.map((o) => o.Key),
+      keys,
+    );
     const missing = await send(server.url, 'GET', `/hard/${encodeURIComponent('nc-\uffff-missing')}`);
     assert.match(await s3Error(missing, 404, 'NoSuchKey'), /<Key>nc-&#xffff;-missing<\/Key>/);
     // (not DeleteObjects: its body would carry them raw, which S3's XML reader refuses)

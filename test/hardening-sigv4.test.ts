@@ -36,7 +36,12 @@ describe('SigV4 under --auth verify', () => {
   it('EC2: UNSIGNED-PAYLOAD cannot carry a swapped body (the signature must cover the body)', async () => {
     const signedBody = 'Action=DescribeVpcs&Version=2016-11-15';
     const signed = await signer('ec2').sign({
-      method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {},
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      query: {},
       headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
       body: signedBody,
     });
@@ -51,24 +56,45 @@ describe('SigV4 under --auth verify', () => {
     assert.equal(groups.SecurityGroups?.length, 0, 'nothing was created');
   });
 
-  it('EC2: a declared payload hash that is not the body\'s is refused; the right one is served', async () => {
+  it("EC2: a declared payload hash that is not the body's is refused; the right one is served", async () => {
     const body = 'Action=DescribeVpcs&Version=2016-11-15';
-    const sign = (sha: string) => signer('ec2').sign({
-      method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-      headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded', 'x-amz-content-sha256': sha }, body,
-    });
+    const sign = (sha: string) =>
+      signer('ec2').sign({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: '/',
+        query: {},
+        headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded', 'x-amz-content-sha256': sha },
+        body,
+      });
     const wrong = await sign('0'.repeat(64));
-    assert.equal((await fetch(server.url, { method: 'POST', headers: wrong.headers as Record<string, string>, body, signal: DEADLINE() })).status, 403);
+    assert.equal(
+      (await fetch(server.url, { method: 'POST', headers: wrong.headers as Record<string, string>, body, signal: DEADLINE() })).status,
+      403,
+    );
     const { createHash } = await import('node:crypto');
     const right = await sign(createHash('sha256').update(body).digest('hex'));
-    assert.equal((await fetch(server.url, { method: 'POST', headers: right.headers as Record<string, string>, body, signal: DEADLINE() })).status, 200);
+    assert.equal(
+      (await fetch(server.url, { method: 'POST', headers: right.headers as Record<string, string>, body, signal: DEADLINE() })).status,
+      200,
+    );
   });
 
   async function presignedSts(expiresIn = 300, signingDate = new Date()): Promise<URL> {
-    const req = await signer('sts').presign({
-      method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/',
-      query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { host: url.host },
-    }, { expiresIn, signingDate });
+    const req = await signer('sts').presign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: '/',
+        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+        headers: { host: url.host },
+      },
+      { expiresIn, signingDate },
+    );
     const u = new URL(server.url);
     for (const [k, v] of Object.entries(req.query ?? {})) u.searchParams.set(k, String(v));
     return u;
@@ -98,16 +124,34 @@ describe('SigV4 under --auth verify', () => {
     const s3 = new S3Client({ endpoint: server.url, region: 'us-east-1', credentials: ROOT, forcePathStyle: true, maxAttempts: 1 });
     await s3.send(new CreateBucketCommand({ Bucket: 'presign-bucket' }));
     const presign = async (expiresIn: number, signingDate = new Date()) => {
-      const req = await new SignatureV4({ service: 's3', region: 'us-east-1', credentials: ROOT, sha256: Sha256 as never, uriEscapePath: false }).presign({
-        method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/presign-bucket',
-        query: {}, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      }, { expiresIn, signingDate, unsignableHeaders: new Set(['x-amz-content-sha256']) });
+      const req = await new SignatureV4({
+        service: 's3',
+        region: 'us-east-1',
+        credentials: ROOT,
+        sha256: Sha256 as never,
+        uriEscapePath: false,
+      }).presign(
+        {
+          method: 'GET',
+          protocol: 'http:',
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: '/presign-bucket',
+          query: {},
+          headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        },
+        { expiresIn, signingDate, unsignableHeaders: new Set(['x-amz-content-sha256']) },
+      );
       const u = new URL('/presign-bucket', server.url);
       for (const [k, v] of Object.entries(req.query ?? {})) u.searchParams.set(k, String(v));
       return u;
     };
     assert.equal((await fetch(await presign(60), { signal: DEADLINE() })).status, 200);
-    for (const [bad, message] of [['604801', /less than a week/], ['abc', /should be a number/], ['-5', /non-negative/]] as const) {
+    for (const [bad, message] of [
+      ['604801', /less than a week/],
+      ['abc', /should be a number/],
+      ['-5', /non-negative/],
+    ] as const) {
       const u = await presign(60);
       u.searchParams.set('X-Amz-Expires', bad);
       const res = await fetch(u, { signal: DEADLINE() });
@@ -126,21 +170,41 @@ describe('SigV4 under --auth verify', () => {
   it('a path whose escapes do not decode is judged like any other (never a 500): EC2, IAM, the admin API', async () => {
     const body = 'Action=DescribeVpcs&Version=2016-11-15';
     for (const path of ['/%ZZ', '/%E0%A4%A', '/a%']) {
-      const sign = (service: string, method: string, b?: string, at = path) => signer(service).sign({
-        method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: at, query: {},
-        headers: { host: url.host, ...(b !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, ...(b !== undefined ? { body: b } : {}),
-      });
+      const sign = (service: string, method: string, b?: string, at = path) =>
+        signer(service).sign({
+          method,
+          protocol: 'http:',
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: at,
+          query: {},
+          headers: { host: url.host, ...(b !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+          ...(b !== undefined ? { body: b } : {}),
+        });
       const ec2 = await sign('ec2', 'POST', body);
-      const ok = await fetch(new URL(path, server.url), { method: 'POST', headers: ec2.headers as Record<string, string>, body, signal: DEADLINE() });
+      const ok = await fetch(new URL(path, server.url), {
+        method: 'POST',
+        headers: ec2.headers as Record<string, string>,
+        body,
+        signal: DEADLINE(),
+      });
       assert.equal(ok.status, 200, `${path}: ${await ok.text()}`);
       const iam = await sign('iam', 'POST', 'Action=ListRoles&Version=2010-05-08');
       const tampered = { ...(iam.headers as Record<string, string>) };
       tampered.authorization = tampered.authorization!.replace(/Signature=(\w)/, (_, c: string) => `Signature=${c === 'f' ? '0' : 'f'}`);
-      const bad = await fetch(new URL(path, server.url), { method: 'POST', headers: tampered, body: 'Action=ListRoles&Version=2010-05-08', signal: DEADLINE() });
+      const bad = await fetch(new URL(path, server.url), {
+        method: 'POST',
+        headers: tampered,
+        body: 'Action=ListRoles&Version=2010-05-08',
+        signal: DEADLINE(),
+      });
       assert.equal(bad.status, 403, path);
       assert.match(await bad.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
       const admin = await sign('palisade', 'GET', undefined, `/_palisade/imds${path}`);
-      const res = await fetch(new URL(`/_palisade/imds${path}`, server.url), { headers: admin.headers as Record<string, string>, signal: DEADLINE() });
+      const res = await fetch(new URL(`/_palisade/imds${path}`, server.url), {
+        headers: admin.headers as Record<string, string>,
+        signal: DEADLINE(),
+      });
       // past the guard; no route has such a segment
       assert.equal(res.status, 404, path);
       assert.equal(((await res.json()) as { code: string }).code, 'NotFound');

@@ -20,18 +20,26 @@ describe('the state directory stays proportional to the data', () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-wal-'));
     const p = await start({ stateDir: dir });
     try {
-      const call = (body: string) => fetch(p.url, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body }).then((r) => r.text());
-      const sg = /<groupId>(sg-[0-9a-f]+)/.exec(await call('Action=CreateSecurityGroup&Version=2016-11-15&GroupName=wal&GroupDescription=w'))![1];
+      const call = (body: string) =>
+        fetch(p.url, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body }).then(
+          (r) => r.text(),
+        );
+      const sg = /<groupId>(sg-[0-9a-f]+)/.exec(
+        await call('Action=CreateSecurityGroup&Version=2016-11-15&GroupName=wal&GroupDescription=w'),
+      )![1];
       // Eight clients, each authorizing and revoking a rule of its own, over and over: 20,000 writes,
       // one commit each or a few per group commit, while the data stays one group.
-      const rule = (w: number) => `GroupId=${sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.${w}.0.0/16`;
-      await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-        for (let i = 0; i < 20_000 / 16; i++) {
-          for (const verb of ['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress']) {
-            assert.doesNotMatch(await call(`Action=${verb}&Version=2016-11-15&${rule(w)}`), /<Errors>/);
+      const rule = (w: number) =>
+        `GroupId=${sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.${w}.0.0/16`;
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 20_000 / 16; i++) {
+            for (const verb of ['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress']) {
+              assert.doesNotMatch(await call(`Action=${verb}&Version=2016-11-15&${rule(w)}`), /<Errors>/);
+            }
           }
-        }
-      }));
+        }),
+      );
       const size = dirSize(dir);
       assert.ok(size < 50 * 1024 * 1024, `state directory is ${(size / 1048576).toFixed(1)} MB`);
       const wal = statSync(join(dir, 'state.db-wal')).size;
@@ -69,15 +77,24 @@ describe('a full disk (SQLite max_page_count stands in for it)', () => {
       assert.equal(failed.status, 503);
       const after = (await client.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.map((g) => g.GroupId).sort();
       assert.deepEqual(after, before, 'the refused write changed nothing');
-      assert.ok(lines.some((l) => /cloudtrail: ec2:DescribeSecurityGroups was answered but its event could not be recorded/.test(l)), 'the lost event is logged');
+      assert.ok(
+        lines.some((l) => /cloudtrail: ec2:DescribeSecurityGroups was answered but its event could not be recorded/.test(l)),
+        'the lost event is logged',
+      );
       assert.equal((await fetch(`${p.url}/_palisade/health`)).status, 200);
       // Space again: writes work and are recorded.
       p.store.db.pragma('max_page_count = 1073741823');
       await client.send(new CreateSecurityGroupCommand({ GroupName: 'after', Description: 'x' }));
       const trail = new CloudTrailClient({ endpoint: p.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-      const events = await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }] }));
+      const events = await trail.send(
+        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecurityGroup' }] }),
+      );
       assert.ok(events.Events!.some((e) => JSON.parse(e.CloudTrailEvent!).requestParameters?.groupName === 'after'));
-      assert.ok(!events.Events!.some((e) => JSON.parse(e.CloudTrailEvent!).requestParameters?.groupName === 'never' && !JSON.parse(e.CloudTrailEvent!).errorCode));
+      assert.ok(
+        !events.Events!.some(
+          (e) => JSON.parse(e.CloudTrailEvent!).requestParameters?.groupName === 'never' && !JSON.parse(e.CloudTrailEvent!).errorCode,
+        ),
+      );
     } finally {
       await p.close();
     }
@@ -107,6 +124,9 @@ describe('one server per state directory', () => {
     const p = await startServer({ port: 0, stateDir: dir, logLevel: 'warn' }, { logger: createLogger('warn', (l) => lines.push(l)) });
     await p.close();
     rmSync(dir, { recursive: true, force: true });
-    assert.ok(lines.some((l) => /state\.db is empty \(0 bytes\)/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /state\.db is empty \(0 bytes\)/.test(l)),
+      lines.join('\n'),
+    );
   });
 });

@@ -18,29 +18,88 @@ const INVALID_JWT = 'The ID Token provided is not a valid JWT. (You may see this
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
-const jwt = (claims: unknown, header: unknown = { alg: 'RS256', typ: 'JWT' }) => `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}.c2lnbmF0dXJl`;
-const GOOD_CLAIMS = { iss: 'https://token.actions.githubusercontent.com', sub: 'repo:acme/app:ref:refs/heads/main', aud: 'sts.amazonaws.com' };
+const jwt = (claims: unknown, header: unknown = { alg: 'RS256', typ: 'JWT' }) =>
+  `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}.c2lnbmF0dXJl`;
+const GOOD_CLAIMS = {
+  iss: 'https://token.actions.githubusercontent.com',
+  sub: 'repo:acme/app:ref:refs/heads/main',
+  aud: 'sts.amazonaws.com',
+};
 
 function saml(inner: string): string {
   return `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${inner}</saml:Assertion></samlp:Response>`;
 }
-const ALICE = '<saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">alice@example.com</saml:NameID></saml:Subject>'
-  + '<saml:Conditions><saml:AudienceRestriction><saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience></saml:AudienceRestriction></saml:Conditions>';
+const ALICE =
+  '<saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">alice@example.com</saml:NameID></saml:Subject>' +
+  '<saml:Conditions><saml:AudienceRestriction><saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience></saml:AudienceRestriction></saml:Conditions>';
 
 const assumeSaml = (SAMLAssertion: string, extra: { Policy?: string } = {}) =>
-  withinTime(sts.send(new AssumeRoleWithSAMLCommand({ RoleArn: SSO, PrincipalArn: CORP, SAMLAssertion, ...extra })), 10_000, 'AssumeRoleWithSAML');
+  withinTime(
+    sts.send(new AssumeRoleWithSAMLCommand({ RoleArn: SSO, PrincipalArn: CORP, SAMLAssertion, ...extra })),
+    10_000,
+    'AssumeRoleWithSAML',
+  );
 const assumeWeb = (WebIdentityToken: string, extra: { Policy?: string } = {}) =>
-  withinTime(sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: GHA, RoleSessionName: 'ci', WebIdentityToken, ...extra })), 10_000, 'AssumeRoleWithWebIdentity');
+  withinTime(
+    sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: GHA, RoleSessionName: 'ci', WebIdentityToken, ...extra })),
+    10_000,
+    'AssumeRoleWithWebIdentity',
+  );
 const stillServing = async () =>
-  assert.equal((await withinTime(new STSClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 }).send(new GetCallerIdentityCommand({})))).Account, '000000000000');
+  assert.equal(
+    (
+      await withinTime(
+        new STSClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 }).send(
+          new GetCallerIdentityCommand({}),
+        ),
+      )
+    ).Account,
+    '000000000000',
+  );
 
 before(async () => {
   server = await startInWorker();
   // federation calls are unsigned
-  sts = new STSClient({ endpoint: server.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: '', secretAccessKey: '' }, signer: { sign: async (r: unknown) => r } as never });
+  sts = new STSClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: '', secretAccessKey: '' },
+    signer: { sign: async (r: unknown) => r } as never,
+  });
   const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-  await iam.send(new CreateRoleCommand({ RoleName: 'sso', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: CORP }, Action: 'sts:AssumeRoleWithSAML', Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } } }] }) }));
-  await iam.send(new CreateRoleCommand({ RoleName: 'gha', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com' }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:acme/*' } } }] }) }));
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'sso',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: CORP },
+            Action: 'sts:AssumeRoleWithSAML',
+            Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } },
+          },
+        ],
+      }),
+    }),
+  );
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'gha',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: 'arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com' },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:acme/*' } },
+          },
+        ],
+      }),
+    }),
+  );
   iam.destroy();
 });
 after(async () => {
@@ -55,7 +114,10 @@ describe('AssumeRoleWithSAML', () => {
     const crafted = b64(`<saml:Assertion>${'<saml:Issuer'.repeat(15_000)}`); // ~240 KB
     const e = await awsError(() => assumeSaml(crafted));
     assert.deepEqual([e.name, e.status], ['ValidationError', 400]);
-    assert.equal(e.message, "1 validation error detected: Value at 'sAMLAssertion' failed to satisfy constraint: Member must have length less than or equal to 100000");
+    assert.equal(
+      e.message,
+      "1 validation error detected: Value at 'sAMLAssertion' failed to satisfy constraint: Member must have length less than or equal to 100000",
+    );
     await stillServing();
   });
 
@@ -76,24 +138,39 @@ describe('AssumeRoleWithSAML', () => {
       const assertion = b64(`${body}<saml:Assertion>`);
       assert.ok(assertion.length <= 100_000);
       const out = await assumeSaml(assertion).catch((e: { name: string }) => e);
-      assert.ok(!(out instanceof Error) || ['InvalidIdentityTokenException', 'ExpiredTokenException', 'AccessDenied'].includes(out.name), String(out));
+      assert.ok(
+        !(out instanceof Error) || ['InvalidIdentityTokenException', 'ExpiredTokenException', 'AccessDenied'].includes(out.name),
+        String(out),
+      );
     }
     await stillServing();
   });
 
   it('valid assertions read as before: prefixes, Format, Audience; NotOnOrAfter expires, SessionNotOnOrAfter does not', async () => {
     let out = await assumeSaml(b64(saml(ALICE)));
-    assert.deepEqual([out.Subject, out.Issuer, out.SubjectType, out.Audience], ['alice@example.com', 'https://idp.example.com', 'persistent', 'https://signin.aws.amazon.com/saml']);
+    assert.deepEqual(
+      [out.Subject, out.Issuer, out.SubjectType, out.Audience],
+      ['alice@example.com', 'https://idp.example.com', 'persistent', 'https://signin.aws.amazon.com/saml'],
+    );
     // no prefixes, attributes on every element, whitespace around the text
-    out = await assumeSaml(b64('<Response><Assertion ID="_1" Version="2.0"><Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity"> https://idp.example.org </Issuer>'
-      + '<Subject><NameID SPNameQualifier="x" Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">bob@example.org</NameID></Subject></Assertion></Response>'));
-    assert.deepEqual([out.Subject, out.Issuer, out.SubjectType, out.Audience], ['bob@example.org', 'https://idp.example.org', 'emailAddress', 'https://signin.aws.amazon.com/saml']);
+    out = await assumeSaml(
+      b64(
+        '<Response><Assertion ID="_1" Version="2.0"><Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity"> https://idp.example.org </Issuer>' +
+          '<Subject><NameID SPNameQualifier="x" Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">bob@example.org</NameID></Subject></Assertion></Response>',
+      ),
+    );
+    assert.deepEqual(
+      [out.Subject, out.Issuer, out.SubjectType, out.Audience],
+      ['bob@example.org', 'https://idp.example.org', 'emailAddress', 'https://signin.aws.amazon.com/saml'],
+    );
     assert.equal(out.AssumedRoleUser!.Arn, 'arn:aws:sts::000000000000:assumed-role/sso/bob@example.org');
     const past = new Date(Date.now() - 3_600_000).toISOString();
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const e = await awsError(() => assumeSaml(b64(saml(`${ALICE}<saml:SubjectConfirmationData NotOnOrAfter="${past}"/>`))));
     assert.deepEqual([e.name, e.status], ['ExpiredTokenException', 400]);
-    out = await assumeSaml(b64(saml(`<saml:AuthnStatement SessionNotOnOrAfter="${past}"/><saml:SubjectConfirmationData NotOnOrAfter="${future}"/>${ALICE}`)));
+    out = await assumeSaml(
+      b64(saml(`<saml:AuthnStatement SessionNotOnOrAfter="${past}"/><saml:SubjectConfirmationData NotOnOrAfter="${future}"/>${ALICE}`)),
+    );
     assert.equal(out.Subject, 'alice@example.com');
   });
 
@@ -122,7 +199,7 @@ describe('AssumeRoleWithWebIdentity', () => {
       'four parts': `${jwt(GOOD_CLAIMS)}.x`,
       'two parts': jwt(GOOD_CLAIMS).split('.').slice(0, 2).join('.'),
       'not base64url': `${b64url('{}')}.${b64(JSON.stringify({ ...GOOD_CLAIMS, sub: 'repo:acme/app??>>' }))}.x`,
-      'padded': `${b64url('{}')}.${b64url(JSON.stringify(GOOD_CLAIMS))}==.x`,
+      padded: `${b64url('{}')}.${b64url(JSON.stringify(GOOD_CLAIMS))}==.x`,
     };
     for (const [what, token] of Object.entries(tokens)) {
       const e = await awsError(() => assumeWeb(token));
@@ -156,14 +233,22 @@ describe('AssumeRoleWithWebIdentity', () => {
   it('a token outside 4 to 20,000 characters is a ValidationError (400)', async () => {
     let e = await awsError(() => assumeWeb(jwt({ ...GOOD_CLAIMS, pad: 'x'.repeat(20_000) })));
     assert.deepEqual([e.name, e.status], ['ValidationError', 400]);
-    assert.equal(e.message, "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length less than or equal to 20000");
+    assert.equal(
+      e.message,
+      "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length less than or equal to 20000",
+    );
     e = await awsError(() => assumeWeb('a.b'));
     assert.deepEqual([e.name, e.status], ['ValidationError', 400]);
   });
 
   it('valid tokens work as before; a session Policy that is not a policy is MalformedPolicyDocument', async () => {
-    const out = await assumeWeb(jwt({ ...GOOD_CLAIMS, aud: ['sts.amazonaws.com', 'other'], amr: ['pwd'], exp: Math.floor(Date.now() / 1000) + 600 }));
-    assert.deepEqual([out.SubjectFromWebIdentityToken, out.Provider, out.Audience], [GOOD_CLAIMS.sub, GOOD_CLAIMS.iss, 'sts.amazonaws.com']);
+    const out = await assumeWeb(
+      jwt({ ...GOOD_CLAIMS, aud: ['sts.amazonaws.com', 'other'], amr: ['pwd'], exp: Math.floor(Date.now() / 1000) + 600 }),
+    );
+    assert.deepEqual(
+      [out.SubjectFromWebIdentityToken, out.Provider, out.Audience],
+      [GOOD_CLAIMS.sub, GOOD_CLAIMS.iss, 'sts.amazonaws.com'],
+    );
     let e = await awsError(() => assumeWeb(jwt({ ...GOOD_CLAIMS, exp: Math.floor(Date.now() / 1000) - 600 })));
     assert.deepEqual([e.name, e.status], ['ExpiredTokenException', 400]);
     e = await awsError(() => assumeWeb(jwt(GOOD_CLAIMS), { Policy: '{not json' }));

@@ -7,9 +7,19 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
-  AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, CreateInstanceProfileCommand,
-  CreatePolicyCommand, CreatePolicyVersionCommand, CreateRoleCommand, CreateUserCommand, GetAccountAuthorizationDetailsCommand,
-  IAMClient, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand, PutUserPolicyCommand,
+  AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
+  CreateInstanceProfileCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  GetAccountAuthorizationDetailsCommand,
+  IAMClient,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
   type GetAccountAuthorizationDetailsCommandOutput,
 } from '@aws-sdk/client-iam';
 import { awsError, CREDS, start } from './helpers/server.ts';
@@ -22,7 +32,10 @@ let iam: IAMClient;
 const json = (o: unknown) => JSON.stringify(o);
 /** AWS's URL-encoding of policy documents (RFC 3986). */
 const awsEncoded = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const TRUST = json({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const TRUST = json({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 const S3_READ = json({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
 const EC2_READ = json({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:Describe*', Resource: '*' }] });
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
@@ -33,7 +46,8 @@ let unusedPolicy = '';
 before(async () => {
   server = await start();
   iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-  appPolicy = (await iam.send(new CreatePolicyCommand({ PolicyName: 'app-read', PolicyDocument: S3_READ, Description: 'app' }))).Policy!.Arn!;
+  appPolicy = (await iam.send(new CreatePolicyCommand({ PolicyName: 'app-read', PolicyDocument: S3_READ, Description: 'app' }))).Policy!
+    .Arn!;
   await iam.send(new CreatePolicyVersionCommand({ PolicyArn: appPolicy, PolicyDocument: EC2_READ, SetAsDefault: true }));
   unusedPolicy = (await iam.send(new CreatePolicyCommand({ PolicyName: 'unused', PolicyDocument: S3_READ }))).Policy!.Arn!;
   await iam.send(new CreateRoleCommand({ RoleName: 'app', AssumeRolePolicyDocument: TRUST, Tags: [{ Key: 'team', Value: 'web' }] }));
@@ -66,14 +80,23 @@ describe('GetAccountAuthorizationDetails', () => {
     assert.deepEqual(alice!.AttachedManagedPolicies, [{ PolicyName: 'app-read', PolicyArn: appPolicy }]);
     assert.deepEqual(alice!.GroupList, []);
 
-    assert.deepEqual(out.RoleDetailList!.map((r) => r.RoleName), ['app', 'batch']);
+    assert.deepEqual(
+      out.RoleDetailList!.map((r) => r.RoleName),
+      ['app', 'batch'],
+    );
     const app = out.RoleDetailList![0]!;
     assert.equal(app.AssumeRolePolicyDocument, awsEncoded(TRUST));
     assert.deepEqual(app.RolePolicyList, [{ PolicyName: 'inline-s3', PolicyDocument: awsEncoded(S3_READ) }]);
-    assert.deepEqual(app.AttachedManagedPolicies, [{ PolicyName: 'app-read', PolicyArn: appPolicy }, { PolicyName: 'ReadOnlyAccess', PolicyArn: READ_ONLY }]);
+    assert.deepEqual(app.AttachedManagedPolicies, [
+      { PolicyName: 'app-read', PolicyArn: appPolicy },
+      { PolicyName: 'ReadOnlyAccess', PolicyArn: READ_ONLY },
+    ]);
     assert.deepEqual(app.PermissionsBoundary, { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: BOUNDARY });
     assert.deepEqual(app.Tags, [{ Key: 'team', Value: 'web' }]);
-    assert.deepEqual(app.InstanceProfileList!.map((p) => [p.InstanceProfileName, p.Roles!.map((r) => r.RoleName)]), [['app-profile', ['app']]]);
+    assert.deepEqual(
+      app.InstanceProfileList!.map((p) => [p.InstanceProfileName, p.Roles!.map((r) => r.RoleName)]),
+      [['app-profile', ['app']]],
+    );
     assert.deepEqual(out.RoleDetailList![1]!.InstanceProfileList, []);
 
     // Customer managed policies (used or not) and the AWS managed ones in use (attached or a boundary).
@@ -82,9 +105,13 @@ describe('GetAccountAuthorizationDetails', () => {
     const mine = policies.get(appPolicy)!;
     assert.equal(mine.AttachmentCount, 2);
     assert.equal(mine.DefaultVersionId, 'v2');
-    assert.deepEqual(mine.PolicyVersionList!.map((v) => [v.VersionId, v.IsDefaultVersion, v.Document]), [
-      ['v1', false, awsEncoded(S3_READ)], ['v2', true, awsEncoded(EC2_READ)],
-    ]);
+    assert.deepEqual(
+      mine.PolicyVersionList!.map((v) => [v.VersionId, v.IsDefaultVersion, v.Document]),
+      [
+        ['v1', false, awsEncoded(S3_READ)],
+        ['v2', true, awsEncoded(EC2_READ)],
+      ],
+    );
     assert.equal(policies.get(BOUNDARY)!.PermissionsBoundaryUsageCount, 1);
     assert.equal(policies.get(BOUNDARY)!.AttachmentCount, 0);
     assert.equal(policies.get(unusedPolicy)!.AttachmentCount, 0);
@@ -93,7 +120,14 @@ describe('GetAccountAuthorizationDetails', () => {
   it('Filter keeps the entity types asked for', async () => {
     const only = async (...Filter: ('User' | 'Role' | 'Group' | 'LocalManagedPolicy' | 'AWSManagedPolicy')[]) => {
       const o = await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter }));
-      return [o.UserDetailList!.length, o.RoleDetailList!.length, o.Policies!.map((p) => p.PolicyName).sort().join(',')];
+      return [
+        o.UserDetailList!.length,
+        o.RoleDetailList!.length,
+        o
+          .Policies!.map((p) => p.PolicyName)
+          .sort()
+          .join(','),
+      ];
     };
     assert.deepEqual(await only('Role'), [0, 2, '']);
     assert.deepEqual(await only('User'), [1, 0, '']);
@@ -109,7 +143,9 @@ describe('GetAccountAuthorizationDetails', () => {
     let Marker: string | undefined;
     let pages = 0;
     do {
-      const o: GetAccountAuthorizationDetailsCommandOutput = await iam.send(new GetAccountAuthorizationDetailsCommand({ MaxItems: 2, Marker }));
+      const o: GetAccountAuthorizationDetailsCommandOutput = await iam.send(
+        new GetAccountAuthorizationDetailsCommand({ MaxItems: 2, Marker }),
+      );
       const n = o.UserDetailList!.length + o.RoleDetailList!.length + o.Policies!.length;
       assert.ok(n <= 2 && n > 0, `page of ${n}`);
       seen.users.push(...o.UserDetailList!.map((u) => u.UserName!));
@@ -120,33 +156,66 @@ describe('GetAccountAuthorizationDetails', () => {
       pages++;
     } while (Marker);
     assert.equal(pages, 4, '7 entities, 2 a page');
-    assert.deepEqual(seen.users, whole.UserDetailList!.map((u) => u.UserName));
-    assert.deepEqual(seen.roles, whole.RoleDetailList!.map((r) => r.RoleName));
-    assert.deepEqual(seen.policies, whole.Policies!.map((p) => p.Arn));
+    assert.deepEqual(
+      seen.users,
+      whole.UserDetailList!.map((u) => u.UserName),
+    );
+    assert.deepEqual(
+      seen.roles,
+      whole.RoleDetailList!.map((r) => r.RoleName),
+    );
+    assert.deepEqual(
+      seen.policies,
+      whole.Policies!.map((p) => p.Arn),
+    );
   });
 
   it('refuses an unknown entity type and a bad MaxItems with ValidationError (400)', async () => {
     let e = await awsError(() => iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Usr' as 'User'] })));
     assert.equal(e.name, 'ValidationError');
     assert.equal(e.status, 400);
-    assert.equal(e.message, "1 validation error detected: Value '[User, Usr]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: " +
-      '[Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]]');
+    assert.equal(
+      e.message,
+      "1 validation error detected: Value '[User, Usr]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: " +
+        '[Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]]',
+    );
     e = await awsError(() => iam.send(new GetAccountAuthorizationDetailsCommand({ MaxItems: 0 })));
     assert.equal(e.name, 'ValidationError');
   });
 
   it('aws iam get-account-authorization-details (the CLI walks the pages)', async () => {
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: CREDS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    };
     let stdout: string;
     try {
-      ({ stdout } = await run('aws', ['iam', 'get-account-authorization-details', '--page-size', '2', '--endpoint-url', server.url, '--output', 'json'], { env }));
+      ({ stdout } = await run(
+        'aws',
+        ['iam', 'get-account-authorization-details', '--page-size', '2', '--endpoint-url', server.url, '--output', 'json'],
+        { env },
+      ));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // no aws CLI here (it is on CI)
       throw err;
     }
-    const o = JSON.parse(stdout) as { UserDetailList: { UserName: string }[]; RoleDetailList: { RoleName: string; RolePolicyList: { PolicyDocument: unknown }[] }[]; Policies: unknown[] };
-    assert.deepEqual(o.UserDetailList.map((u) => u.UserName), ['alice']);
-    assert.deepEqual(o.RoleDetailList.map((r) => r.RoleName), ['app', 'batch']);
+    const o = JSON.parse(stdout) as {
+      UserDetailList: { UserName: string }[];
+      RoleDetailList: { RoleName: string; RolePolicyList: { PolicyDocument: unknown }[] }[];
+      Policies: unknown[];
+    };
+    assert.deepEqual(
+      o.UserDetailList.map((u) => u.UserName),
+      ['alice'],
+    );
+    assert.deepEqual(
+      o.RoleDetailList.map((r) => r.RoleName),
+      ['app', 'batch'],
+    );
     assert.equal(o.Policies.length, 4);
     // botocore decodes the URL-encoded documents
     assert.deepEqual(o.RoleDetailList[0]!.RolePolicyList[0]!.PolicyDocument, JSON.parse(S3_READ));

@@ -9,8 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IAMClient, CreateRoleCommand, CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand } from '@aws-sdk/client-iam';
 import {
-  RunInstancesCommand, ModifyInstanceMetadataOptionsCommand, ReplaceIamInstanceProfileAssociationCommand, DescribeIamInstanceProfileAssociationsCommand,
-  StopInstancesCommand, type EC2Client,
+  RunInstancesCommand,
+  ModifyInstanceMetadataOptionsCommand,
+  ReplaceIamInstanceProfileAssociationCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  StopInstancesCommand,
+  type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { CREDS, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
@@ -20,7 +24,10 @@ const run = timed(promisify(execFile));
 let server: Palisade;
 let client: EC2Client;
 let iam: IAMClient;
-const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 
 async function profile(name: string, trust = TRUST) {
   await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
@@ -28,7 +35,15 @@ async function profile(name: string, trust = TRUST) {
   await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
 }
 async function launch(profileName?: string, tokens: 'optional' | 'required' = 'optional') {
-  const r = await client.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, MetadataOptions: { HttpTokens: tokens }, ...(profileName ? { IamInstanceProfile: { Name: profileName } } : {}) }));
+  const r = await client.send(
+    new RunInstancesCommand({
+      ImageId: 'ami-12345678',
+      MinCount: 1,
+      MaxCount: 1,
+      MetadataOptions: { HttpTokens: tokens },
+      ...(profileName ? { IamInstanceProfile: { Name: profileName } } : {}),
+    }),
+  );
   return r.Instances![0]!.InstanceId!;
 }
 async function imdsOf(id: string): Promise<string> {
@@ -54,13 +69,24 @@ describe('IMDS', () => {
     const endpoint = await imdsOf(id);
     const dir = mkdtempSync(join(tmpdir(), 'palisade-imds-'));
     const script = join(dir, 'who.mjs');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { createRequire } from 'node:module';
       const { STSClient, GetCallerIdentityCommand } = createRequire(process.env.PROJECT + '/')('@aws-sdk/client-sts');
       const sts = new STSClient({ endpoint: process.env.PALISADE_URL, region: 'us-east-1' });
       const out = await sts.send(new GetCallerIdentityCommand({}));
-      console.log(JSON.stringify(out));`);
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint, PALISADE_URL: server.url, AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), PROJECT: process.cwd() };
+      console.log(JSON.stringify(out));`,
+    );
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
+      PALISADE_URL: server.url,
+      AWS_CONFIG_FILE: join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      PROJECT: process.cwd(),
+    };
     const { stdout } = await run(process.execPath, [script], { env, cwd: process.cwd() });
     const who = JSON.parse(stdout.trim().split('\n').pop()!);
     assert.equal(who.Arn, `arn:aws:sts::000000000000:assumed-role/app/${id}`);
@@ -73,8 +99,12 @@ describe('IMDS', () => {
     else assert.fail((b as Error & { stderr?: string }).stderr ?? String(b));
 
     // After ReplaceIamInstanceProfileAssociation, new credentials belong to the new role.
-    const assoc = (await client.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [id] }] }))).IamInstanceProfileAssociations![0]!;
-    await client.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: assoc.AssociationId, IamInstanceProfile: { Name: 'other' } }));
+    const assoc = (
+      await client.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [id] }] }))
+    ).IamInstanceProfileAssociations![0]!;
+    await client.send(
+      new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: assoc.AssociationId, IamInstanceProfile: { Name: 'other' } }),
+    );
     const again = await run(process.execPath, [script], { env, cwd: process.cwd() });
     assert.equal(JSON.parse(again.stdout.trim().split('\n').pop()!).Arn, `arn:aws:sts::000000000000:assumed-role/other/${id}`);
   });
@@ -90,7 +120,11 @@ describe('IMDS', () => {
     const t = await (await token(ea)).text();
     const ok = await fetch(`${ea}/latest/meta-data/instance-id`, { headers: { 'x-aws-ec2-metadata-token': t } });
     assert.equal(await ok.text(), a);
-    assert.equal((await fetch(`${eb}/latest/meta-data/instance-id`, { headers: { 'x-aws-ec2-metadata-token': t } })).status, 401, "another instance's token");
+    assert.equal(
+      (await fetch(`${eb}/latest/meta-data/instance-id`, { headers: { 'x-aws-ec2-metadata-token': t } })).status,
+      401,
+      "another instance's token",
+    );
     const creds = await fetch(`${ea}/latest/meta-data/iam/security-credentials/app`, { headers: { 'x-aws-ec2-metadata-token': t } });
     const doc = (await creds.json()) as Record<string, string>;
     assert.equal(doc.Code, 'Success');
@@ -114,7 +148,13 @@ describe('IMDS', () => {
   });
 
   it('a role that does not trust ec2.amazonaws.com yields AssumeRoleUnauthorizedAccess', async () => {
-    await profile('untrusting', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
+    await profile(
+      'untrusting',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    );
     const id = await launch('untrusting');
     const e = await imdsOf(id);
     const doc = (await (await fetch(`${e}/latest/meta-data/iam/security-credentials/untrusting`)).json()) as { Code: string };
@@ -123,10 +163,40 @@ describe('IMDS', () => {
 
   it('palisade exec runs a command as the instance and passes its exit code through', async () => {
     const id = await launch('app');
-    const cli = ['--import', 'tsx', 'src/main.ts', 'exec', id, '--endpoint', server.url, '--', 'aws', 'sts', 'get-caller-identity', '--endpoint-url', server.url, '--output', 'json'];
-    const { stdout } = await run(process.execPath, cli, { env: { ...process.env, AWS_ACCESS_KEY_ID: 'should-be-removed', AWS_SECRET_ACCESS_KEY: 'x' } });
+    const cli = [
+      '--import',
+      'tsx',
+      'src/main.ts',
+      'exec',
+      id,
+      '--endpoint',
+      server.url,
+      '--',
+      'aws',
+      'sts',
+      'get-caller-identity',
+      '--endpoint-url',
+      server.url,
+      '--output',
+      'json',
+    ];
+    const { stdout } = await run(process.execPath, cli, {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'should-be-removed', AWS_SECRET_ACCESS_KEY: 'x' },
+    });
     assert.equal(JSON.parse(stdout).Arn, `arn:aws:sts::000000000000:assumed-role/app/${id}`);
-    const fail = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'exec', id, '--endpoint', server.url, '--', 'sh', '-c', 'exit 7']).catch((e) => e);
+    const fail = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'src/main.ts',
+      'exec',
+      id,
+      '--endpoint',
+      server.url,
+      '--',
+      'sh',
+      '-c',
+      'exit 7',
+    ]).catch((e) => e);
     assert.equal(fail.code, 7);
   });
 });

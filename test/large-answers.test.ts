@@ -4,8 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand, DescribeSecurityGroupsCommand,
-  RevokeSecurityGroupIngressCommand, type EC2Client, type SecurityGroup,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DescribeSecurityGroupsCommand,
+  RevokeSecurityGroupIngressCommand,
+  type EC2Client,
+  type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
@@ -21,11 +26,26 @@ before(async () => {
   for (let i = 0; i < 40; i++) {
     const { GroupId } = await client.send(new CreateSecurityGroupCommand({ GroupName: `big-${i}`, Description: `group ${i}` }));
     ids.push(GroupId!);
-    await client.send(new CreateTagsCommand({ Resources: [GroupId!], Tags: [{ Key: 'Name', Value: tagValue(i) }, { Key: 'k', Value: 'v'.repeat(200) }] }));
-    await client.send(new AuthorizeSecurityGroupIngressCommand({
-      GroupId,
-      IpPermissions: Array.from({ length: 5 }, (_, k) => ({ IpProtocol: 'tcp', FromPort: 1000 + k, ToPort: 1000 + k, IpRanges: [{ CidrIp: `10.${i}.${k}.0/24`, Description: `rule ${k}` }] })),
-    }));
+    await client.send(
+      new CreateTagsCommand({
+        Resources: [GroupId!],
+        Tags: [
+          { Key: 'Name', Value: tagValue(i) },
+          { Key: 'k', Value: 'v'.repeat(200) },
+        ],
+      }),
+    );
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: Array.from({ length: 5 }, (_, k) => ({
+          IpProtocol: 'tcp',
+          FromPort: 1000 + k,
+          ToPort: 1000 + k,
+          IpRanges: [{ CidrIp: `10.${i}.${k}.0/24`, Description: `rule ${k}` }],
+        })),
+      }),
+    );
   }
 });
 after(async () => server.close());
@@ -42,7 +62,10 @@ describe('large DescribeSecurityGroups answers', () => {
         const g = groups.get(id)!;
         assert.equal(g.GroupName, `big-${i}`);
         assert.equal(g.Tags!.find((t) => t.Key === 'Name')!.Value, tagValue(i));
-        assert.deepEqual(g.IpPermissions!.map((p) => p.IpRanges![0]!.CidrIp), Array.from({ length: 5 }, (_, k) => `10.${i}.${k}.0/24`));
+        assert.deepEqual(
+          g.IpPermissions!.map((p) => p.IpRanges![0]!.CidrIp),
+          Array.from({ length: 5 }, (_, k) => `10.${i}.${k}.0/24`),
+        );
       });
     }
   });
@@ -85,9 +108,17 @@ describe('AnswerWriter (the body of an answer, written as its pieces come)', () 
       let head: Record<string, string | number> = {};
       let body = '';
       const res = {
-        once() { return res; },
-        writeHead(_status: number, h: Record<string, string | number>) { head = h; return res; },
-        end(b: string | Buffer) { body = typeof b === 'string' ? b : Buffer.from(b).toString('utf8'); return res; },
+        once() {
+          return res;
+        },
+        writeHead(_status: number, h: Record<string, string | number>) {
+          head = h;
+          return res;
+        },
+        end(b: string | Buffer) {
+          body = typeof b === 'string' ? b : Buffer.from(b).toString('utf8');
+          return res;
+        },
       };
       const w = new AnswerWriter();
       for (const p of pieces) w.push(p);

@@ -9,13 +9,30 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, DeleteLogGroupCommand, DeleteRetentionPolicyCommand,
-  DescribeLogGroupsCommand, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand, PutLogEventsCommand,
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  DeleteLogGroupCommand,
+  DeleteRetentionPolicyCommand,
+  DescribeLogGroupsCommand,
+  DescribeLogStreamsCommand,
+  FilterLogEventsCommand,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand,
-  HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { awsError, CREDS, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
@@ -23,7 +40,14 @@ import { compileFilterPattern, splitFields } from '../src/services/logs/filter-p
 import { timed } from './helpers/run.ts';
 
 const run = timed(promisify(execFile));
-const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+const cliEnv = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: CREDS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+};
 const logsClient = (url: string) => new CloudWatchLogsClient({ endpoint: url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
 const s3Client = (url: string, accessKeyId = CREDS.accessKeyId) =>
   new S3Client({ endpoint: url, region: 'us-east-1', credentials: { ...CREDS, accessKeyId }, forcePathStyle: true, maxAttempts: 1 });
@@ -50,11 +74,20 @@ describe('CloudWatch Logs', () => {
     assert.equal(x.name, 'InvalidParameterException');
     assert.match(x.message, /logGroupName/);
     const page1 = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'app/', limit: 2 }));
-    assert.deepEqual(page1.logGroups!.map((g) => g.logGroupName), ['app/cache', 'app/db']);
+    assert.deepEqual(
+      page1.logGroups!.map((g) => g.logGroupName),
+      ['app/cache', 'app/db'],
+    );
     const page2 = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'app/', limit: 2, nextToken: page1.nextToken }));
-    assert.deepEqual(page2.logGroups!.map((g) => g.logGroupName), ['app/web']);
+    assert.deepEqual(
+      page2.logGroups!.map((g) => g.logGroupName),
+      ['app/web'],
+    );
     assert.equal(page2.nextToken, undefined);
-    assert.deepEqual((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePattern: 'WE' }))).logGroups!.map((g) => g.logGroupName), ['app/web']);
+    assert.deepEqual(
+      (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePattern: 'WE' }))).logGroups!.map((g) => g.logGroupName),
+      ['app/web'],
+    );
     x = await awsError(() => logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'a', logGroupNamePattern: 'b' })));
     assert.equal(x.name, 'InvalidParameterException');
     const g = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'other' }))).logGroups![0]!;
@@ -68,7 +101,10 @@ describe('CloudWatch Logs', () => {
     x = await awsError(() => logs.send(new PutRetentionPolicyCommand({ logGroupName: 'missing', retentionInDays: 1 })));
     assert.deepEqual([x.name, x.message], ['ResourceNotFoundException', 'The specified log group does not exist.']);
     await logs.send(new DeleteRetentionPolicyCommand({ logGroupName: 'other' }));
-    assert.equal((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'other' }))).logGroups![0]!.retentionInDays, undefined);
+    assert.equal(
+      (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'other' }))).logGroups![0]!.retentionInDays,
+      undefined,
+    );
     await logs.send(new DeleteLogGroupCommand({ logGroupName: 'other' }));
     x = await awsError(() => logs.send(new DeleteLogGroupCommand({ logGroupName: 'other' })));
     assert.equal(x.name, 'ResourceNotFoundException');
@@ -85,51 +121,140 @@ describe('CloudWatch Logs', () => {
     const put = await logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', logEvents: events }));
     assert.match(put.nextSequenceToken!, /^\d{56}$/);
     assert.equal(put.rejectedLogEventsInfo, undefined);
-    x = await awsError(() => logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', logEvents: [events[1]!, events[0]!] })));
-    assert.deepEqual([x.name, x.message], ['InvalidParameterException', 'Log events in a single PutLogEvents request must be in chronological order.']);
+    x = await awsError(() =>
+      logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', logEvents: [events[1]!, events[0]!] })),
+    );
+    assert.deepEqual(
+      [x.name, x.message],
+      ['InvalidParameterException', 'Log events in a single PutLogEvents request must be in chronological order.'],
+    );
     x = await awsError(() => logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: 'zz', logEvents: events })));
     assert.deepEqual([x.name, x.message], ['ResourceNotFoundException', 'The specified log stream does not exist.']);
-    x = await awsError(() => logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: undefined, logEvents: events } as never)));
+    x = await awsError(() =>
+      logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: undefined, logEvents: events } as never)),
+    );
     assert.equal(x.name, 'InvalidParameterException', 'a missing required member is the service validation error');
     const DAY = 86_400_000;
-    const old = await logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: 'b', logEvents: [
-      { timestamp: now - 14 * DAY - 3_600_000, message: 'too old' }, { timestamp: now - 14 * DAY + 3_600_000, message: 'old but kept' },
-    ] }));
+    const old = await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: 'ev',
+        logStreamName: 'b',
+        logEvents: [
+          { timestamp: now - 14 * DAY - 3_600_000, message: 'too old' },
+          { timestamp: now - 14 * DAY + 3_600_000, message: 'old but kept' },
+        ],
+      }),
+    );
     assert.deepEqual(old.rejectedLogEventsInfo, { tooOldLogEventEndIndex: 0 });
-    const young = await logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: 'b', logEvents: [
-      { timestamp: now, message: 'ok' }, { timestamp: now + 3 * 3_600_000, message: 'too new' },
-    ] }));
+    const young = await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: 'ev',
+        logStreamName: 'b',
+        logEvents: [
+          { timestamp: now, message: 'ok' },
+          { timestamp: now + 3 * 3_600_000, message: 'too new' },
+        ],
+      }),
+    );
     assert.deepEqual(young.rejectedLogEventsInfo, { tooNewLogEventStartIndex: 1 });
-    x = await awsError(() => logs.send(new PutLogEventsCommand({ logGroupName: 'ev', logStreamName: 'b', logEvents: [{ timestamp: now - 2 * DAY, message: 'a' }, { timestamp: now, message: 'b' }] })));
-    assert.deepEqual([x.name, x.message], ['InvalidParameterException', 'The batch of log events in a single PutLogEvents request cannot span more than 24 hours.']);
+    x = await awsError(() =>
+      logs.send(
+        new PutLogEventsCommand({
+          logGroupName: 'ev',
+          logStreamName: 'b',
+          logEvents: [
+            { timestamp: now - 2 * DAY, message: 'a' },
+            { timestamp: now, message: 'b' },
+          ],
+        }),
+      ),
+    );
+    assert.deepEqual(
+      [x.name, x.message],
+      ['InvalidParameterException', 'The batch of log events in a single PutLogEvents request cannot span more than 24 hours.'],
+    );
 
     const head = await logs.send(new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', startFromHead: true, limit: 2 }));
-    assert.deepEqual(head.events!.map((e) => e.message), ['line 0', 'line 1']);
-    const next = await logs.send(new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', limit: 2, nextToken: head.nextForwardToken }));
-    assert.deepEqual(next.events!.map((e) => e.message), ['line 2', 'line 3']);
+    assert.deepEqual(
+      head.events!.map((e) => e.message),
+      ['line 0', 'line 1'],
+    );
+    const next = await logs.send(
+      new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', limit: 2, nextToken: head.nextForwardToken }),
+    );
+    assert.deepEqual(
+      next.events!.map((e) => e.message),
+      ['line 2', 'line 3'],
+    );
     const tail = await logs.send(new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', limit: 2 }));
-    assert.deepEqual(tail.events!.map((e) => e.message), ['line 3', 'line 4'], 'without startFromHead: the newest');
-    const back = await logs.send(new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', limit: 2, nextToken: tail.nextBackwardToken }));
-    assert.deepEqual(back.events!.map((e) => e.message), ['line 1', 'line 2']);
+    assert.deepEqual(
+      tail.events!.map((e) => e.message),
+      ['line 3', 'line 4'],
+      'without startFromHead: the newest',
+    );
+    const back = await logs.send(
+      new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', limit: 2, nextToken: tail.nextBackwardToken }),
+    );
+    assert.deepEqual(
+      back.events!.map((e) => e.message),
+      ['line 1', 'line 2'],
+    );
     const end = await logs.send(new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', nextToken: tail.nextForwardToken }));
     assert.deepEqual(end.events, []);
     assert.equal(end.nextForwardToken, tail.nextForwardToken, 'at the end the token repeats');
-    const range = await logs.send(new GetLogEventsCommand({ logGroupIdentifier: 'arn:aws:logs:us-east-1:000000000000:log-group:ev', logStreamName: 'a', startTime: now - 4000, endTime: now - 2000, startFromHead: true }));
-    assert.deepEqual(range.events!.map((e) => e.message), ['line 1', 'line 2']);
+    const range = await logs.send(
+      new GetLogEventsCommand({
+        logGroupIdentifier: 'arn:aws:logs:us-east-1:000000000000:log-group:ev',
+        logStreamName: 'a',
+        startTime: now - 4000,
+        endTime: now - 2000,
+        startFromHead: true,
+      }),
+    );
+    assert.deepEqual(
+      range.events!.map((e) => e.message),
+      ['line 1', 'line 2'],
+    );
     x = await awsError(() => logs.send(new GetLogEventsCommand({ logGroupName: 'ev', logStreamName: 'a', nextToken: 'garbage' })));
     assert.equal(x.name, 'InvalidParameterException');
 
     const streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: 'ev' }));
-    assert.deepEqual(streams.logStreams!.map((s) => s.logStreamName), ['a', 'b', 'c']);
+    assert.deepEqual(
+      streams.logStreams!.map((s) => s.logStreamName),
+      ['a', 'b', 'c'],
+    );
     const a = streams.logStreams![0]!;
     assert.deepEqual([a.firstEventTimestamp, a.lastEventTimestamp, a.storedBytes], [now - 5000, now - 1000, 30]);
     assert.equal(a.arn, 'arn:aws:logs:us-east-1:000000000000:log-group:ev:log-stream:a');
-    const byTime = await logs.send(new DescribeLogStreamsCommand({ logGroupName: 'ev', orderBy: 'LastEventTime', descending: true, limit: 1 }));
-    assert.deepEqual(byTime.logStreams!.map((s) => s.logStreamName), ['b']);
-    const more = await logs.send(new DescribeLogStreamsCommand({ logGroupName: 'ev', orderBy: 'LastEventTime', descending: true, limit: 1, nextToken: byTime.nextToken }));
-    assert.deepEqual(more.logStreams!.map((s) => s.logStreamName), ['a']);
-    assert.deepEqual((await logs.send(new DescribeLogStreamsCommand({ logGroupName: 'ev', logStreamNamePrefix: 'c' }))).logStreams!.map((s) => s.logStreamName), ['c']);
-    x = await awsError(() => logs.send(new DescribeLogStreamsCommand({ logGroupName: 'ev', orderBy: 'LastEventTime', logStreamNamePrefix: 'c' })));
+    const byTime = await logs.send(
+      new DescribeLogStreamsCommand({ logGroupName: 'ev', orderBy: 'LastEventTime', descending: true, limit: 1 }),
+    );
+    assert.deepEqual(
+      byTime.logStreams!.map((s) => s.logStreamName),
+      ['b'],
+    );
+    const more = await logs.send(
+      new DescribeLogStreamsCommand({
+        logGroupName: 'ev',
+        orderBy: 'LastEventTime',
+        descending: true,
+        limit: 1,
+        nextToken: byTime.nextToken,
+      }),
+    );
+    assert.deepEqual(
+      more.logStreams!.map((s) => s.logStreamName),
+      ['a'],
+    );
+    assert.deepEqual(
+      (await logs.send(new DescribeLogStreamsCommand({ logGroupName: 'ev', logStreamNamePrefix: 'c' }))).logStreams!.map(
+        (s) => s.logStreamName,
+      ),
+      ['c'],
+    );
+    x = await awsError(() =>
+      logs.send(new DescribeLogStreamsCommand({ logGroupName: 'ev', orderBy: 'LastEventTime', logStreamNamePrefix: 'c' })),
+    );
     assert.deepEqual([x.name, x.message], ['InvalidParameterException', 'Cannot order by LastEventTime with a logStreamNamePrefix.']);
   });
 
@@ -137,16 +262,29 @@ describe('CloudWatch Logs', () => {
     await logs.send(new CreateLogGroupCommand({ logGroupName: 'flows' }));
     await logs.send(new CreateLogStreamCommand({ logGroupName: 'flows', logStreamName: 'eni-1' }));
     await logs.send(new CreateLogStreamCommand({ logGroupName: 'flows', logStreamName: 'eni-2' }));
-    const line = (eni: string, dport: number, packets: number, action: string) => `2 123456789012 ${eni} 10.0.0.1 10.0.0.2 40000 ${dport} 6 ${packets} 4000 1700000000 1700000060 ${action} OK`;
-    await logs.send(new PutLogEventsCommand({ logGroupName: 'flows', logStreamName: 'eni-1', logEvents: [
-      { timestamp: now - 3000, message: line('eni-1', 22, 20, 'ACCEPT') },
-      { timestamp: now - 2000, message: line('eni-1', 3389, 5, 'REJECT') },
-      { timestamp: now - 1000, message: '2 123456789012 eni-1 - - - - - - - 1700000000 1700000060 - NODATA' },
-    ] }));
-    await logs.send(new PutLogEventsCommand({ logGroupName: 'flows', logStreamName: 'eni-2', logEvents: [
-      { timestamp: now - 2500, message: line('eni-2', 22, 3, 'REJECT') },
-      { timestamp: now - 500, message: 'ERROR: INTERNAL SERVER ERROR at startup' },
-    ] }));
+    const line = (eni: string, dport: number, packets: number, action: string) =>
+      `2 123456789012 ${eni} 10.0.0.1 10.0.0.2 40000 ${dport} 6 ${packets} 4000 1700000000 1700000060 ${action} OK`;
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: 'flows',
+        logStreamName: 'eni-1',
+        logEvents: [
+          { timestamp: now - 3000, message: line('eni-1', 22, 20, 'ACCEPT') },
+          { timestamp: now - 2000, message: line('eni-1', 3389, 5, 'REJECT') },
+          { timestamp: now - 1000, message: '2 123456789012 eni-1 - - - - - - - 1700000000 1700000060 - NODATA' },
+        ],
+      }),
+    );
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: 'flows',
+        logStreamName: 'eni-2',
+        logEvents: [
+          { timestamp: now - 2500, message: line('eni-2', 22, 3, 'REJECT') },
+          { timestamp: now - 500, message: 'ERROR: INTERNAL SERVER ERROR at startup' },
+        ],
+      }),
+    );
     const f = async (filterPattern: string, more: Record<string, unknown> = {}) =>
       (await logs.send(new FilterLogEventsCommand({ logGroupName: 'flows', filterPattern, ...more }))).events!.map((e) => e.message!);
     assert.equal((await f('')).length, 5);
@@ -156,7 +294,9 @@ describe('CloudWatch Logs', () => {
     assert.deepEqual((await f('REJECT -3389')).length, 1);
     assert.deepEqual(await f('"INTERNAL SERVER ERROR"'), ['ERROR: INTERNAL SERVER ERROR at startup']);
     assert.deepEqual((await f('ERR')).length, 0, 'terms match whole terms');
-    const ssh = await f('[version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action="REJECT", flowlogstatus]');
+    const ssh = await f(
+      '[version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action="REJECT", flowlogstatus]',
+    );
     assert.deepEqual(ssh, [line('eni-2', 22, 3, 'REJECT')]);
     assert.equal((await f('[v, a, eni, s, d, sp, dp=22, p, packets>=5, ...]')).length, 1);
     assert.equal((await f('[v, a, eni, s, d, sp, dp=22 || dp=3389, p, packets<10, ...]')).length, 2);
@@ -169,24 +309,52 @@ describe('CloudWatch Logs', () => {
     assert.equal((await f('', { startTime: now - 2500, endTime: now - 1000 })).length, 3);
     const p1 = await logs.send(new FilterLogEventsCommand({ logGroupName: 'flows', limit: 3 }));
     assert.equal(p1.events!.length, 3);
-    assert.deepEqual(p1.events!.map((e) => e.timestamp), [now - 3000, now - 2500, now - 2000], 'in time order across streams');
+    assert.deepEqual(
+      p1.events!.map((e) => e.timestamp),
+      [now - 3000, now - 2500, now - 2000],
+      'in time order across streams',
+    );
     assert.match(p1.events![0]!.eventId!, /^\d+$/);
     const p2 = await logs.send(new FilterLogEventsCommand({ logGroupName: 'flows', limit: 3, nextToken: p1.nextToken }));
     assert.equal(p2.events!.length, 2);
     assert.equal(p2.nextToken, undefined);
     let x = await awsError(() => logs.send(new FilterLogEventsCommand({ logGroupName: 'flows', filterPattern: '[a, b="x]' })));
     assert.equal(x.name, 'InvalidParameterException');
-    x = await awsError(() => logs.send(new FilterLogEventsCommand({ logGroupName: 'flows', logStreamNames: ['eni-1'], logStreamNamePrefix: 'e' })));
+    x = await awsError(() =>
+      logs.send(new FilterLogEventsCommand({ logGroupName: 'flows', logStreamNames: ['eni-1'], logStreamNamePrefix: 'e' })),
+    );
     assert.equal(x.name, 'InvalidParameterException');
     x = await awsError(() => logs.send(new FilterLogEventsCommand({ logGroupName: 'nope' })));
     assert.equal(x.name, 'ResourceNotFoundException');
     // The aws CLI pages through filter-log-events itself.
-    const { stdout } = await run('aws', ['logs', 'filter-log-events', '--log-group-name', 'flows', '--filter-pattern', 'REJECT', '--endpoint-url', server.url, '--output', 'json'], { env: cliEnv });
+    const { stdout } = await run(
+      'aws',
+      [
+        'logs',
+        'filter-log-events',
+        '--log-group-name',
+        'flows',
+        '--filter-pattern',
+        'REJECT',
+        '--endpoint-url',
+        server.url,
+        '--output',
+        'json',
+      ],
+      { env: cliEnv },
+    );
     assert.equal(JSON.parse(stdout).events.length, 2);
   });
 
   it('filter pattern internals', () => {
-    assert.deepEqual(splitFields('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /a b" 200'), ['1.2.3.4', '-', '-', '10/Oct/2000:13:55:36 -0700', 'GET /a b', '200']);
+    assert.deepEqual(splitFields('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /a b" 200'), [
+      '1.2.3.4',
+      '-',
+      '-',
+      '10/Oct/2000:13:55:36 -0700',
+      'GET /a b',
+      '200',
+    ]);
     const m = compileFilterPattern('[ip, user, username, timestamp, request = "*html*", status_code = 4*, bytes]');
     assert.equal(m('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /index.html" 404 12'), true);
     assert.equal(m('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /index.html" 200 12'), false);
@@ -209,11 +377,19 @@ describe('S3', () => {
     const other = s3Client(server.url, '111122223333');
     x = await awsError(() => other.send(new CreateBucketCommand({ Bucket: 'alpha' })));
     assert.deepEqual([x.name, x.status], ['BucketAlreadyExists', 409]);
-    x = await awsError(() => s3.send(new CreateBucketCommand({ Bucket: 'beta.example', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
+    x = await awsError(() =>
+      s3.send(new CreateBucketCommand({ Bucket: 'beta.example', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })),
+    );
     assert.deepEqual([x.name, x.status], ['BucketAlreadyOwnedByYou', 409]);
     await other.send(new CreateBucketCommand({ Bucket: 'gamma' }));
-    assert.deepEqual((await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name), ['alpha', 'beta.example']);
-    assert.deepEqual((await other.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name), ['gamma']);
+    assert.deepEqual(
+      (await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name),
+      ['alpha', 'beta.example'],
+    );
+    assert.deepEqual(
+      (await other.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name),
+      ['gamma'],
+    );
     const head = await s3.send(new HeadBucketCommand({ Bucket: 'beta.example' }));
     assert.equal(head.BucketRegion, 'eu-west-1');
     x = await awsError(() => s3.send(new HeadBucketCommand({ Bucket: 'missing-bucket' })));
@@ -225,17 +401,25 @@ describe('S3', () => {
     // The error document, as boto3 reads it.
     const py = `import boto3, json\nc = boto3.client('s3', endpoint_url='${server.url}', region_name='us-east-1', aws_access_key_id='${CREDS.accessKeyId}', aws_secret_access_key='x')\ntry:\n  c.list_objects_v2(Bucket='missing-bucket')\nexcept c.exceptions.NoSuchBucket as e:\n  print(json.dumps({'error': e.response['Error'], 'status': e.response['ResponseMetadata']['HTTPStatusCode']}))`;
     const out = JSON.parse((await run('python3', ['-c', py], { env: cliEnv })).stdout);
-    assert.deepEqual(out, { error: { Code: 'NoSuchBucket', Message: 'The specified bucket does not exist', BucketName: 'missing-bucket' }, status: 404 });
+    assert.deepEqual(out, {
+      error: { Code: 'NoSuchBucket', Message: 'The specified bucket does not exist', BucketName: 'missing-bucket' },
+      status: 404,
+    });
   });
 
   it('objects: put, get, head, ranges, metadata, conditions, delete', async () => {
     const body = 'hello, palisade';
-    const put = await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'docs/hello.txt', Body: body, ContentType: 'text/plain', Metadata: { owner: 'net' } }));
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: 'alpha', Key: 'docs/hello.txt', Body: body, ContentType: 'text/plain', Metadata: { owner: 'net' } }),
+    );
     const md5 = createHash('md5').update(body).digest('hex');
     assert.equal(put.ETag, `"${md5}"`);
     const got = await s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'docs/hello.txt' }));
     assert.equal(await got.Body!.transformToString(), body);
-    assert.deepEqual([got.ContentType, got.ContentLength, got.ETag, got.Metadata], ['text/plain', body.length, `"${md5}"`, { owner: 'net' }]);
+    assert.deepEqual(
+      [got.ContentType, got.ContentLength, got.ETag, got.Metadata],
+      ['text/plain', body.length, `"${md5}"`, { owner: 'net' }],
+    );
     const part = await s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'docs/hello.txt', Range: 'bytes=7-14' }));
     assert.equal(await part.Body!.transformToString(), 'palisade');
     assert.equal(part.ContentRange, `bytes 7-14/${body.length}`);
@@ -265,12 +449,21 @@ describe('S3', () => {
     const keys = ['a/1', 'a/2', 'a/b/3', 'b/4', 'c', 'd e+f.txt', 'é/ü'];
     for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: 'beta.example', Key: k, Body: k }));
     const all = await s3.send(new ListObjectsV2Command({ Bucket: 'beta.example' }));
-    assert.deepEqual(all.Contents!.map((o) => o.Key), keys);
+    assert.deepEqual(
+      all.Contents!.map((o) => o.Key),
+      keys,
+    );
     assert.equal(all.KeyCount, keys.length);
     assert.equal(all.IsTruncated, false);
     const top = await s3.send(new ListObjectsV2Command({ Bucket: 'beta.example', Delimiter: '/' }));
-    assert.deepEqual(top.CommonPrefixes!.map((p) => p.Prefix), ['a/', 'b/', 'é/']);
-    assert.deepEqual(top.Contents!.map((o) => o.Key), ['c', 'd e+f.txt']);
+    assert.deepEqual(
+      top.CommonPrefixes!.map((p) => p.Prefix),
+      ['a/', 'b/', 'é/'],
+    );
+    assert.deepEqual(
+      top.Contents!.map((o) => o.Key),
+      ['c', 'd e+f.txt'],
+    );
     const sub = await s3.send(new ListObjectsV2Command({ Bucket: 'beta.example', Prefix: 'a/', Delimiter: '/' }));
     assert.deepEqual([sub.Contents!.map((o) => o.Key), sub.CommonPrefixes!.map((p) => p.Prefix)], [['a/1', 'a/2'], ['a/b/']]);
     // Pages of two, with a common prefix counting as one entry.
@@ -287,12 +480,18 @@ describe('S3', () => {
     assert.equal(pages, 3);
     assert.deepEqual(seen.sort(), ['a/', 'b/', 'c', 'd e+f.txt', 'é/'].sort());
     const after = await s3.send(new ListObjectsV2Command({ Bucket: 'beta.example', StartAfter: 'b/4' }));
-    assert.deepEqual(after.Contents!.map((o) => o.Key), ['c', 'd e+f.txt', 'é/ü']);
+    assert.deepEqual(
+      after.Contents!.map((o) => o.Key),
+      ['c', 'd e+f.txt', 'é/ü'],
+    );
     const x = await awsError(() => s3.send(new ListObjectsV2Command({ Bucket: 'beta.example', ContinuationToken: 'bogus' })));
     assert.deepEqual([x.name, x.status], ['InvalidArgument', 400]);
     // The aws CLI lists with encoding-type=url and decodes the keys.
     const { stdout } = await run('aws', ['s3', 'ls', 's3://beta.example/', '--recursive', '--endpoint-url', server.url], { env: cliEnv });
-    const listed = stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(3).join(' '));
+    const listed = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/).slice(3).join(' '));
     assert.deepEqual(listed, keys);
   });
 
@@ -311,7 +510,9 @@ describe('S3', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'k2', Body: 'x' }));
     let x = await awsError(() => s3.send(new DeleteBucketCommand({ Bucket: 'alpha' })));
     assert.deepEqual([x.name, x.status], ['BucketNotEmpty', 409]);
-    const del = await s3.send(new DeleteObjectsCommand({ Bucket: 'alpha', Delete: { Objects: [{ Key: 'uploads/up.bin' }, { Key: 'k2' }] } }));
+    const del = await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'alpha', Delete: { Objects: [{ Key: 'uploads/up.bin' }, { Key: 'k2' }] } }),
+    );
     assert.deepEqual(del.Deleted!.map((d) => d.Key).sort(), ['k2', 'uploads/up.bin']);
     await s3.send(new DeleteBucketCommand({ Bucket: 'alpha' }));
     x = await awsError(() => s3.send(new DeleteBucketCommand({ Bucket: 'alpha' })));
@@ -328,11 +529,23 @@ describe('S3', () => {
       const sig = createHmac('sha1', secretAccessKey).update(`GET\n\n\n${expires}\n${path}`).digest('base64');
       return `${srv.url}${path}?AWSAccessKeyId=${accessKeyId}&Signature=${encodeURIComponent(sig)}&Expires=${expires}`;
     }
-    const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const day = amzDate.slice(0, 8);
     const scope = `${day}/us-east-1/s3/aws4_request`;
-    const q = new URLSearchParams({ 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Credential': `${accessKeyId}/${scope}`, 'X-Amz-Date': amzDate, 'X-Amz-Expires': '3600', 'X-Amz-SignedHeaders': 'host' });
-    const query = [...q].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const q = new URLSearchParams({
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': `${accessKeyId}/${scope}`,
+      'X-Amz-Date': amzDate,
+      'X-Amz-Expires': '3600',
+      'X-Amz-SignedHeaders': 'host',
+    });
+    const query = [...q]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
     const canonical = `GET\n${path}\n${query}\nhost:${u.host}\n\nhost\nUNSIGNED-PAYLOAD`;
     const sts = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
     let key: Buffer = Buffer.from(`AWS4${secretAccessKey}`);
@@ -343,7 +556,13 @@ describe('S3', () => {
   it('--auth verify: presigned SigV4 URLs (UNSIGNED-PAYLOAD)', async () => {
     const srv = await start({ auth: 'verify' });
     try {
-      const c = new S3Client({ endpoint: srv.url, region: 'us-east-1', credentials: srv.gateway.rootKey(), forcePathStyle: true, maxAttempts: 1 });
+      const c = new S3Client({
+        endpoint: srv.url,
+        region: 'us-east-1',
+        credentials: srv.gateway.rootKey(),
+        forcePathStyle: true,
+        maxAttempts: 1,
+      });
       await c.send(new CreateBucketCommand({ Bucket: 'signed' }));
       await c.send(new PutObjectCommand({ Bucket: 'signed', Key: 'k.txt', Body: 'signed body' }));
       const ok = await fetch(presign(srv, 'v4', '/signed/k.txt'));
@@ -362,12 +581,21 @@ describe('S3', () => {
       const key = 'dir/with space+plus é%.txt';
       await c.send(new PutObjectCommand({ Bucket: 'signed', Key: key, Body: 'signed body' }));
       assert.equal(await (await c.send(new GetObjectCommand({ Bucket: 'signed', Key: key }))).Body!.transformToString(), 'signed body');
-      const wrong = new S3Client({ endpoint: srv.url, region: 'us-east-1', credentials: { ...root, secretAccessKey: 'wrong' }, forcePathStyle: true, maxAttempts: 1 });
+      const wrong = new S3Client({
+        endpoint: srv.url,
+        region: 'us-east-1',
+        credentials: { ...root, secretAccessKey: 'wrong' },
+        forcePathStyle: true,
+        maxAttempts: 1,
+      });
       const x = await awsError(() => wrong.send(new ListObjectsV2Command({ Bucket: 'signed' })));
       assert.deepEqual([x.name, x.status], ['SignatureDoesNotMatch', 403]);
       const refused = await fetch(presign(srv, 'v2', `/signed/${encodeURIComponent('k.txt')}`));
       assert.equal(refused.status, 400);
-      assert.match(await refused.text(), /<Code>InvalidRequest<\/Code><Message>The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.<\/Message>/);
+      assert.match(
+        await refused.text(),
+        /<Code>InvalidRequest<\/Code><Message>The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.<\/Message>/,
+      );
     } finally {
       await srv.close();
     }

@@ -5,8 +5,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, ModifyNetworkInterfaceAttributeCommand,
-  RevokeSecurityGroupIngressCommand, RunInstancesCommand, type EC2Client,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+  type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
@@ -23,7 +29,11 @@ let sgDb: string;
 let sgApp: string;
 
 async function api(path: string, body?: unknown, method = 'POST') {
-  const res = await fetch(server.url + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -31,32 +41,54 @@ before(async () => {
   server = await start({ clock: 'virtual' });
   client = ec2(server.url);
   const { Vpc } = await client.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
-  const { Subnet } = await client.send(new CreateSubnetCommand({ VpcId: Vpc!.VpcId, CidrBlock: '10.20.1.0/24', AvailabilityZone: 'us-east-1a' }));
-  const mk = async (name: string) => (await client.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: Vpc!.VpcId }))).GroupId!;
+  const { Subnet } = await client.send(
+    new CreateSubnetCommand({ VpcId: Vpc!.VpcId, CidrBlock: '10.20.1.0/24', AvailabilityZone: 'us-east-1a' }),
+  );
+  const mk = async (name: string) =>
+    (await client.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: Vpc!.VpcId }))).GroupId!;
   sgWeb = await mk('web');
   sgDb = await mk('db');
   sgApp = await mk('app');
-  const launch = async (groups: string[], pub = false) => (await client.send(new RunInstancesCommand({
-    ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1,
-    NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: Subnet!.SubnetId, Groups: groups, AssociatePublicIpAddress: pub }],
-  }))).Instances![0]!;
+  const launch = async (groups: string[], pub = false) =>
+    (
+      await client.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-12345678',
+          MinCount: 1,
+          MaxCount: 1,
+          NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: Subnet!.SubnetId, Groups: groups, AssociatePublicIpAddress: pub }],
+        }),
+      )
+    ).Instances![0]!;
   const w = await launch([sgWeb], true);
   web = w.InstanceId!;
   db = (await launch([sgDb])).InstanceId!;
   client1 = (await launch([sgApp])).InstanceId!;
-  await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgWeb, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
-  await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: sgWeb }] }] }));
+  await client.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sgWeb,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    }),
+  );
+  await client.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sgDb,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: sgWeb }] }],
+    }),
+  );
 });
 after(async () => server.close());
 
 describe('POST /_palisade/network/evaluate', () => {
   it('judges a batch with explanations; rule changes are live at once', async () => {
-    const { body } = await api('/_palisade/network/evaluate', { flows: [
-      { from: web, to: db, protocol: 'tcp', port: 5432 },
-      { from: client1, to: db, protocol: 'tcp', port: 5432 },
-      { from: 'internet:198.51.100.7', to: web, protocol: 'tcp', port: 443 },
-      { from: 'internet:198.51.100.7', to: db, protocol: 'tcp', port: 5432 },
-    ] });
+    const { body } = await api('/_palisade/network/evaluate', {
+      flows: [
+        { from: web, to: db, protocol: 'tcp', port: 5432 },
+        { from: client1, to: db, protocol: 'tcp', port: 5432 },
+        { from: 'internet:198.51.100.7', to: web, protocol: 'tcp', port: 443 },
+        { from: 'internet:198.51.100.7', to: db, protocol: 'tcp', port: 5432 },
+      ],
+    });
     const [a, b, c, d] = body.results;
     assert.equal(a.verdict, 'ACCEPT');
     assert.equal(a.ingress.rules[0].referencedGroupId, sgWeb);
@@ -69,12 +101,16 @@ describe('POST /_palisade/network/evaluate', () => {
     assert.equal(c.decidedBy, 'route');
     assert.equal(d.decidedBy, 'route');
     // At the public IP it works.
-    const pub = (await api('/_palisade/network/evaluate', { flows: [{ from: 'internet:198.51.100.7', to: 'web-public', protocol: 'tcp', port: 443 }] })).body.results[0];
+    const pub = (
+      await api('/_palisade/network/evaluate', { flows: [{ from: 'internet:198.51.100.7', to: 'web-public', protocol: 'tcp', port: 443 }] })
+    ).body.results[0];
     assert.ok(pub.error, 'an unknown endpoint is an error, not a verdict');
   });
 
   it('a group attached to the client opens the database to it immediately', async () => {
-    const { Reservations } = await client.send(new (await import('@aws-sdk/client-ec2')).DescribeInstancesCommand({ InstanceIds: [client1] }));
+    const { Reservations } = await client.send(
+      new (await import('@aws-sdk/client-ec2')).DescribeInstancesCommand({ InstanceIds: [client1] }),
+    );
     const eni = Reservations![0]!.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
     await client.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [sgApp, sgWeb] }));
     const { body } = await api('/_palisade/network/evaluate', { flows: [{ from: client1, to: db, protocol: 'tcp', port: 5432 }] });
@@ -85,32 +121,57 @@ describe('POST /_palisade/network/evaluate', () => {
 
 describe('ports belong to TCP and UDP only', () => {
   it('a port given with another protocol is ignored (rules of other protocols cover all ports); bad ports are errors', async () => {
-    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: '50', UserIdGroupPairs: [{ GroupId: sgWeb }] }] }));
-    const { body } = await api('/_palisade/network/evaluate', { flows: [
-      { from: web, to: db, protocol: '50' },
-      { from: web, to: db, protocol: '50', port: 70000, srcPort: 99999 },
-      { from: web, to: db, protocol: 'tcp', port: 5432, srcPort: 70000 },
-      { from: web, to: db, protocol: 'tcp', port: 5432.5 },
-    ] });
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: sgDb,
+        IpPermissions: [{ IpProtocol: '50', UserIdGroupPairs: [{ GroupId: sgWeb }] }],
+      }),
+    );
+    const { body } = await api('/_palisade/network/evaluate', {
+      flows: [
+        { from: web, to: db, protocol: '50' },
+        { from: web, to: db, protocol: '50', port: 70000, srcPort: 99999 },
+        { from: web, to: db, protocol: 'tcp', port: 5432, srcPort: 70000 },
+        { from: web, to: db, protocol: 'tcp', port: 5432.5 },
+      ],
+    });
     const [plain, withPorts, badSrc, badDst] = body.results;
     assert.equal(plain.verdict, 'ACCEPT');
     assert.equal(withPorts.verdict, 'ACCEPT', 'the same flow: the ports are not part of an ESP packet');
     assert.match(badSrc.error, /srcPort must be 0-65535/);
     assert.match(badDst.error, /port \(0-65535\) is required/);
-    await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: '50', UserIdGroupPairs: [{ GroupId: sgWeb }] }] }));
+    await client.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: sgDb,
+        IpPermissions: [{ IpProtocol: '50', UserIdGroupPairs: [{ GroupId: sgWeb }] }],
+      }),
+    );
   });
 });
 
 describe('connections driven packet by packet', () => {
   it('a tracked connection outlives its rule until idle timeout on the server clock', async () => {
-    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: sgApp }] }] }));
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: sgDb,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: sgApp }] }],
+      }),
+    );
     const open = await api('/_palisade/network/connections', { from: client1, to: db, protocol: 'tcp', port: 22 });
     assert.equal(open.status, 201);
     assert.equal(open.body.verdict, 'ACCEPT');
     const id = open.body.connectionId;
-    assert.equal((await api(`/_palisade/network/connections/${id}/send`, { direction: 'reply', flags: ['SYN', 'ACK'] })).body.verdict, 'ACCEPT');
+    assert.equal(
+      (await api(`/_palisade/network/connections/${id}/send`, { direction: 'reply', flags: ['SYN', 'ACK'] })).body.verdict,
+      'ACCEPT',
+    );
     assert.equal((await api(`/_palisade/network/connections/${id}/send`, { direction: 'forward', flags: ['ACK'] })).body.verdict, 'ACCEPT');
-    await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: sgDb, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: sgApp }] }] }));
+    await client.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: sgDb,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: sgApp }] }],
+      }),
+    );
     const still = await api(`/_palisade/network/connections/${id}/send`, { direction: 'forward', flags: ['ACK'] });
     assert.equal(still.body.verdict, 'ACCEPT');
     assert.match(still.body.explanation, /tracked connection/);

@@ -15,7 +15,10 @@ const cli = (...args: string[]): Promise<{ code?: number; stdout: string }> =>
 
 describe('palisade reach --state (exported estate)', () => {
   it('lists who can reach port 22 of the public instance, with the rule', async () => {
-    const enis = JSON.parse(readFileSync('test/fixtures/estate/network-interfaces.json', 'utf8')).NetworkInterfaces as { Association?: unknown; Attachment: { InstanceId: string } }[];
+    const enis = JSON.parse(readFileSync('test/fixtures/estate/network-interfaces.json', 'utf8')).NetworkInterfaces as {
+      Association?: unknown;
+      Attachment: { InstanceId: string };
+    }[];
     const target = enis.find((e) => e.Association)!.Attachment.InstanceId;
     const out = await cli('--state', 'test/fixtures/estate', '--to', target, '--port', '22', '--json');
     const answer = JSON.parse(out.stdout);
@@ -35,9 +38,16 @@ describe('palisade reach --endpoint (live)', () => {
     client = ec2(server.url);
     const sgA = (await client.send(new CreateSecurityGroupCommand({ GroupName: 'ra', Description: 'a' }))).GroupId!;
     const sgB = (await client.send(new CreateSecurityGroupCommand({ GroupName: 'rb', Description: 'b' }))).GroupId!;
-    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgB, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8000, ToPort: 8080, UserIdGroupPairs: [{ GroupId: sgA }] }] }));
-    a = (await client.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, SecurityGroupIds: [sgA] }))).Instances![0]!.InstanceId!;
-    b = (await client.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, SecurityGroupIds: [sgB] }))).Instances![0]!.InstanceId!;
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: sgB,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8000, ToPort: 8080, UserIdGroupPairs: [{ GroupId: sgA }] }],
+      }),
+    );
+    a = (await client.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, SecurityGroupIds: [sgA] })))
+      .Instances![0]!.InstanceId!;
+    b = (await client.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, SecurityGroupIds: [sgB] })))
+      .Instances![0]!.InstanceId!;
   });
   after(async () => server.close());
 
@@ -50,6 +60,9 @@ describe('palisade reach --endpoint (live)', () => {
     assert.match(blocked.stdout, /blocked by the ingress gate/);
     assert.match(blocked.stdout, /authorize-security-group-ingress --group-id sg-/);
     const who = JSON.parse((await cli('--endpoint', server.url, '--to', b, '--port', '8080', '--json')).stdout);
-    assert.deepEqual(who.sources.map((s: { instanceId: string }) => s.instanceId), [a]);
+    assert.deepEqual(
+      who.sources.map((s: { instanceId: string }) => s.instanceId),
+      [a],
+    );
   });
 });

@@ -2,9 +2,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateVpcCommand,
-  DeleteSecurityGroupCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand,
-  RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand, type EC2Client,
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateVpcCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { awsError, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
@@ -52,13 +60,19 @@ describe('CreateSecurityGroup', () => {
 describe('Terraform-style round trip', () => {
   it('create → revoke default egress → authorize with tags → describe rules by id → delete rule → delete group', async () => {
     const { Vpc } = await client.send(new CreateVpcCommand({ CidrBlock: '10.2.0.0/16' }));
-    const { GroupId } = await client.send(new CreateSecurityGroupCommand({ GroupName: 'tf', Description: 'Managed by Terraform', VpcId: Vpc!.VpcId }));
-    await client.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
-    const auth = await client.send(new AuthorizeSecurityGroupIngressCommand({
-      GroupId,
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'https' }] }],
-      TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: 'Name', Value: 'https-in' }] }],
-    }));
+    const { GroupId } = await client.send(
+      new CreateSecurityGroupCommand({ GroupName: 'tf', Description: 'Managed by Terraform', VpcId: Vpc!.VpcId }),
+    );
+    await client.send(
+      new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+    );
+    const auth = await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'https' }] }],
+        TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: 'Name', Value: 'https-in' }] }],
+      }),
+    );
     const ruleId = auth.SecurityGroupRules![0]!.SecurityGroupRuleId!;
     const rules = await client.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [ruleId] }));
     const r = rules.SecurityGroupRules![0]!;
@@ -78,7 +92,12 @@ describe('Terraform-style round trip', () => {
 describe('Revoke of a rule that does not exist', () => {
   it('succeeds with unknownIpPermissionSet in the default VPC', async () => {
     const { GroupId } = await client.send(new CreateSecurityGroupCommand({ GroupName: 'revoke-default', Description: 'x' }));
-    const out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 1, IpRanges: [{ CidrIp: '1.2.3.4/32' }] }] }));
+    const out = await client.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 1, IpRanges: [{ CidrIp: '1.2.3.4/32' }] }],
+      }),
+    );
     assert.equal(out.Return, true);
     assert.equal(out.UnknownIpPermissions!.length, 1);
     assert.equal(out.UnknownIpPermissions![0]!.IpRanges![0]!.CidrIp, '1.2.3.4/32');
@@ -87,7 +106,14 @@ describe('Revoke of a rule that does not exist', () => {
   it('fails with InvalidPermission.NotFound in another VPC', async () => {
     const { Vpc } = await client.send(new CreateVpcCommand({ CidrBlock: '10.3.0.0/16' }));
     const { GroupId } = await client.send(new CreateSecurityGroupCommand({ GroupName: 'revoke-nd', Description: 'x', VpcId: Vpc!.VpcId }));
-    const e = await awsError(() => client.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 1, IpRanges: [{ CidrIp: '1.2.3.4/32' }] }] })));
+    const e = await awsError(() =>
+      client.send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 1, IpRanges: [{ CidrIp: '1.2.3.4/32' }] }],
+        }),
+      ),
+    );
     assert.equal(e.name, 'InvalidPermission.NotFound');
   });
 });
@@ -95,34 +121,72 @@ describe('Revoke of a rule that does not exist', () => {
 describe('Authorize', () => {
   it('fans a permission out into one rule per source and clears host bits', async () => {
     const { GroupId } = await client.send(new CreateSecurityGroupCommand({ GroupName: 'fan', Description: 'x' }));
-    const out = await client.send(new AuthorizeSecurityGroupIngressCommand({
-      GroupId,
-      IpPermissions: [{
-        IpProtocol: '6', FromPort: 80, ToPort: 81,
-        IpRanges: [{ CidrIp: '100.68.0.18/18' }, { CidrIp: '10.0.0.0/8' }],
-        Ipv6Ranges: [{ CidrIpv6: '2001:DB8::1/32' }],
-        UserIdGroupPairs: [{ GroupId }],
-      }],
-    }));
+    const out = await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: [
+          {
+            IpProtocol: '6',
+            FromPort: 80,
+            ToPort: 81,
+            IpRanges: [{ CidrIp: '100.68.0.18/18' }, { CidrIp: '10.0.0.0/8' }],
+            Ipv6Ranges: [{ CidrIpv6: '2001:DB8::1/32' }],
+            UserIdGroupPairs: [{ GroupId }],
+          },
+        ],
+      }),
+    );
     assert.equal(out.SecurityGroupRules!.length, 4);
-    assert.deepEqual(out.SecurityGroupRules!.map((r) => r.IpProtocol), ['tcp', 'tcp', 'tcp', 'tcp']);
+    assert.deepEqual(
+      out.SecurityGroupRules!.map((r) => r.IpProtocol),
+      ['tcp', 'tcp', 'tcp', 'tcp'],
+    );
     assert.equal(out.SecurityGroupRules![0]!.CidrIpv4, '100.68.0.0/18');
     assert.equal(out.SecurityGroupRules![2]!.CidrIpv6, '2001:db8::/32');
     assert.equal(out.SecurityGroupRules![3]!.ReferencedGroupInfo!.GroupId, GroupId);
-    const e = await awsError(() => client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 81, IpRanges: [{ CidrIp: '100.68.1.1/18' }] }] })));
+    const e = await awsError(() =>
+      client.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 81, IpRanges: [{ CidrIp: '100.68.1.1/18' }] }],
+        }),
+      ),
+    );
     assert.equal(e.name, 'InvalidPermission.Duplicate');
   });
 
   it('enforces 60 rules per direction and family', async () => {
     const { GroupId } = await client.send(new CreateSecurityGroupCommand({ GroupName: 'quota', Description: 'x' }));
     const ranges = Array.from({ length: 60 }, (_, i) => ({ CidrIp: `10.0.${i}.0/24` }));
-    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: ranges }] }));
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: ranges }],
+      }),
+    );
     // IPv6 has its own 60.
-    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
-    const e = await awsError(() => client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 23, ToPort: 23, IpRanges: [{ CidrIp: '1.1.1.1/32' }] }] })));
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }],
+      }),
+    );
+    const e = await awsError(() =>
+      client.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 23, ToPort: 23, IpRanges: [{ CidrIp: '1.1.1.1/32' }] }],
+        }),
+      ),
+    );
     assert.equal(e.name, 'RulesPerSecurityGroupLimitExceeded');
     // Egress is counted apart.
-    await client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 23, ToPort: 23, IpRanges: [{ CidrIp: '1.1.1.1/32' }] }] }));
+    await client.send(
+      new AuthorizeSecurityGroupEgressCommand({
+        GroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 23, ToPort: 23, IpRanges: [{ CidrIp: '1.1.1.1/32' }] }],
+      }),
+    );
   });
 
   it('rejects protocol "all", bad ports and malformed CIDRs, changing nothing', async () => {
@@ -131,8 +195,16 @@ describe('Authorize', () => {
       [{ IpProtocol: 'all', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }, 'InvalidParameterValue', /Unknown protocol/],
       [{ IpProtocol: 'tcp', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }, 'InvalidParameterValue', /Must specify both from and to ports/],
       [{ IpProtocol: 'tcp', FromPort: -1, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }, 'InvalidParameterValue', /out of range/],
-      [{ IpProtocol: 'icmp', FromPort: 3, ToPort: 65535, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }, 'InvalidParameterValue', /ICMP code \(65535\) out of range/],
-      [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 2, IpRanges: [{ CidrIp: '10.0.0.1' }] }, 'InvalidParameterValue', /CIDR block 10.0.0.1 is malformed/],
+      [
+        { IpProtocol: 'icmp', FromPort: 3, ToPort: 65535, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+        'InvalidParameterValue',
+        /ICMP code \(65535\) out of range/,
+      ],
+      [
+        { IpProtocol: 'tcp', FromPort: 1, ToPort: 2, IpRanges: [{ CidrIp: '10.0.0.1' }] },
+        'InvalidParameterValue',
+        /CIDR block 10.0.0.1 is malformed/,
+      ],
       [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 2 }, 'InvalidParameterValue', /exactly one of/],
     ];
     for (const [perm, code, msg] of cases) {
@@ -153,7 +225,12 @@ describe('DeleteSecurityGroup', () => {
     assert.equal(e.name, 'CannotDelete');
     const a = await client.send(new CreateSecurityGroupCommand({ GroupName: 'ref-a', Description: 'x' }));
     const b = await client.send(new CreateSecurityGroupCommand({ GroupName: 'ref-b', Description: 'x' }));
-    await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: b.GroupId, IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: a.GroupId }] }] }));
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: b.GroupId,
+        IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: a.GroupId }] }],
+      }),
+    );
     e = await awsError(() => client.send(new DeleteSecurityGroupCommand({ GroupId: a.GroupId })));
     assert.equal(e.name, 'DependencyViolation');
     e = await awsError(() => client.send(new DeleteSecurityGroupCommand({ GroupId: 'sg-nope' })));

@@ -15,7 +15,14 @@ let aws: (...args: string[]) => Promise<any>;
 
 before(async () => {
   server = await start();
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: CREDS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
   aws = async (...args: string[]) => {
     const { stdout } = await run('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], { env });
     return stdout.trim() ? JSON.parse(stdout) : {};
@@ -25,17 +32,37 @@ after(async () => server.close());
 
 describe('seed workflow with the aws CLI', () => {
   it('role → instance profile → run-instances with two groups → modify-instance-attribute --groups', async () => {
-    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
     const role = await aws('iam', 'create-role', '--role-name', 'web-app', '--assume-role-policy-document', trust);
     assert.equal(role.Role.Arn, 'arn:aws:iam::000000000000:role/web-app');
-    assert.deepEqual(role.Role.AssumeRolePolicyDocument.Statement[0].Principal, { Service: 'ec2.amazonaws.com' }, 'botocore decodes the URL-encoded document');
+    assert.deepEqual(
+      role.Role.AssumeRolePolicyDocument.Statement[0].Principal,
+      { Service: 'ec2.amazonaws.com' },
+      'botocore decodes the URL-encoded document',
+    );
     const profile = await aws('iam', 'create-instance-profile', '--instance-profile-name', 'web-app');
     await aws('iam', 'add-role-to-instance-profile', '--instance-profile-name', 'web-app', '--role-name', 'web-app');
     const a = (await aws('ec2', 'create-security-group', '--group-name', 'web', '--description', 'web tier')).GroupId;
     const b = (await aws('ec2', 'create-security-group', '--group-name', 'ssh', '--description', 'admin ssh')).GroupId;
     const c = (await aws('ec2', 'create-security-group', '--group-name', 'monitoring', '--description', 'metrics')).GroupId;
-    const launched = await aws('ec2', 'run-instances', '--image-id', 'ami-0abcdef1234567890', '--instance-type', 't3.micro', '--count', '1',
-      '--security-group-ids', a, b, '--iam-instance-profile', 'Name=web-app');
+    const launched = await aws(
+      'ec2',
+      'run-instances',
+      '--image-id',
+      'ami-0abcdef1234567890',
+      '--instance-type',
+      't3.micro',
+      '--count',
+      '1',
+      '--security-group-ids',
+      a,
+      b,
+      '--iam-instance-profile',
+      'Name=web-app',
+    );
     const i = launched.Instances[0];
     assert.deepEqual(i.SecurityGroups.map((g: { GroupId: string }) => g.GroupId).sort(), [a, b].sort());
     assert.equal(i.IamInstanceProfile.Arn, profile.InstanceProfile.Arn);

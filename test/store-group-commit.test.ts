@@ -28,7 +28,13 @@ describe('store group commit', () => {
       await pending;
       assert.equal(s.durable(), undefined, 'nothing pending after the commit');
       const other = new Store(dir);
-      assert.deepEqual(other.begin().all<{ id: string; v: number }>('thing', 'a/r').map((d) => d.v), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        other
+          .begin()
+          .all<{ id: string; v: number }>('thing', 'a/r')
+          .map((d) => d.v),
+        [0, 1, 2, 3, 4],
+      );
       other.close();
       s.close();
     } finally {
@@ -51,7 +57,13 @@ describe('store group commit', () => {
     ok2.put('thing', 'a/r', doc('ok-2', 3));
     ok2.commit();
     await s.durable();
-    assert.deepEqual(s.begin().all('thing', 'a/r').map((d) => d.id), ['ok-1', 'ok-2']);
+    assert.deepEqual(
+      s
+        .begin()
+        .all('thing', 'a/r')
+        .map((d) => d.id),
+      ['ok-1', 'ok-2'],
+    );
     assert.deepEqual(s.db.prepare('SELECT k FROM side').pluck().all(), ['x']);
     const rows = s.db.prepare("SELECT id FROM docs WHERE kind = 'thing' ORDER BY id").pluck().all();
     assert.deepEqual(rows, ['ok-1', 'ok-2'], 'the failed call left no row behind');
@@ -85,8 +97,18 @@ describe('store group commit', () => {
     assert.equal(s.begin().get('thing', 'a/r', 'new'), undefined);
     assert.equal(aborted, 1);
     // listeners saw the changes and then their undoing (newest first)
-    assert.deepEqual(seen.map((e) => `${e.id}:${(e.after as { v?: number } | undefined)?.v ?? '-'}`), ['kept:2', 'new:3', 'new:-', 'kept:1']);
-    assert.deepEqual(s.db.prepare("SELECT body FROM docs WHERE id = 'kept'").pluck().all().map((b) => JSON.parse(b as string).v), [1]);
+    assert.deepEqual(
+      seen.map((e) => `${e.id}:${(e.after as { v?: number } | undefined)?.v ?? '-'}`),
+      ['kept:2', 'new:3', 'new:-', 'kept:1'],
+    );
+    assert.deepEqual(
+      s.db
+        .prepare("SELECT body FROM docs WHERE id = 'kept'")
+        .pluck()
+        .all()
+        .map((b) => JSON.parse(b as string).v),
+      [1],
+    );
     // and the store goes on working
     const c = s.begin();
     c.put('thing', 'a/r', doc('after', 4));

@@ -3,10 +3,23 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AssociateVpcCidrBlockCommand, CreateDefaultVpcCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand,
-  DeleteSecurityGroupCommand, DeleteSubnetCommand, DeleteVpcCommand, DescribeAccountAttributesCommand, DescribeAvailabilityZonesCommand,
-  DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand,
-  type EC2Client, type Subnet,
+  AssociateVpcCidrBlockCommand,
+  CreateDefaultVpcCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateTagsCommand,
+  CreateVpcCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
+  DeleteVpcCommand,
+  DescribeAccountAttributesCommand,
+  DescribeAvailabilityZonesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  type EC2Client,
+  type Subnet,
 } from '@aws-sdk/client-ec2';
 import { awsError, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
@@ -37,7 +50,9 @@ async function allSubnets(c: EC2Client, vpcId: string, pageSize: number): Promis
   let token: string | undefined;
   let pages = 0;
   do {
-    const out = await c.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], MaxResults: pageSize, NextToken: token }));
+    const out = await c.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], MaxResults: pageSize, NextToken: token }),
+    );
     pages++;
     assert.ok(out.Subnets!.length <= pageSize);
     subnets.push(...out.Subnets!);
@@ -72,7 +87,10 @@ describe('default VPC', () => {
     assert.equal(Subnets!.length, zones.length);
     assert.deepEqual(Subnets!.map((s) => s.AvailabilityZone).sort(), zones, 'one per AZ');
     const cidrs = Subnets!.map((s) => s.CidrBlock!).sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
-    assert.deepEqual(cidrs, zones.map((_, i) => `172.31.${i * 16}.0/20`));
+    assert.deepEqual(
+      cidrs,
+      zones.map((_, i) => `172.31.${i * 16}.0/20`),
+    );
     for (const s of Subnets!) {
       assert.match(s.SubnetId!, /^subnet-[0-9a-f]{17}$/);
       assert.equal(s.DefaultForAz, true);
@@ -108,7 +126,9 @@ describe('default VPC', () => {
     assert.deepEqual(def.IpPermissionsEgress![0]!.IpRanges, [{ CidrIp: '0.0.0.0/0' }]);
     assert.deepEqual(def.IpPermissionsEgress![0]!.Ipv6Ranges, [], 'no ::/0 without an IPv6 block');
     // The same rules as rule objects: ports -1, ids and ARNs in AWS's formats.
-    const { SecurityGroupRules } = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [def.GroupId!] }] }));
+    const { SecurityGroupRules } = await client.send(
+      new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [def.GroupId!] }] }),
+    );
     assert.equal(SecurityGroupRules!.length, 2);
     for (const r of SecurityGroupRules!) {
       assert.match(r.SecurityGroupRuleId!, /^sgr-[0-9a-f]{17}$/);
@@ -135,9 +155,10 @@ describe('default VPC', () => {
     assert.equal(e.name, 'DefaultVpcAlreadyExists');
     e = await awsError(() => c.send(new DeleteVpcCommand({ VpcId: v.VpcId })));
     assert.equal(e.name, 'DependencyViolation', 'its default subnets keep it');
-    for (const s of (await c.send(new DescribeSubnetsCommand({}))).Subnets!) await c.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId }));
+    for (const s of (await c.send(new DescribeSubnetsCommand({}))).Subnets!)
+      await c.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId }));
     await c.send(new DeleteVpcCommand({ VpcId: v.VpcId }));
-    assert.deepEqual((await c.send(new DescribeVpcsCommand({}))).Vpcs, [], 'not recreated behind the user\'s back');
+    assert.deepEqual((await c.send(new DescribeVpcsCommand({}))).Vpcs, [], "not recreated behind the user's back");
     e = await awsError(() => c.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x' })));
     assert.equal(e.name, 'VPCIdNotSpecified');
     e = await awsError(() => c.send(new DescribeSecurityGroupsCommand({ GroupNames: ['default'] })));
@@ -165,9 +186,12 @@ describe('default VPC', () => {
 
 describe('CreateVpc', () => {
   it('creates a VPC with its own default group and no subnets', async () => {
-    const { Vpc } = await client.send(new CreateVpcCommand({
-      CidrBlock: '10.10.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'main' }] }],
-    }));
+    const { Vpc } = await client.send(
+      new CreateVpcCommand({
+        CidrBlock: '10.10.0.0/16',
+        TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'main' }] }],
+      }),
+    );
     assert.match(Vpc!.VpcId!, /^vpc-[0-9a-f]{17}$/);
     assert.equal(Vpc!.CidrBlock, '10.10.0.0/16');
     assert.equal(Vpc!.IsDefault, false);
@@ -220,8 +244,13 @@ describe('CreateVpc', () => {
     assert.deepEqual(egress[0]!.IpRanges, [{ CidrIp: '0.0.0.0/0' }]);
     assert.deepEqual(egress[0]!.Ipv6Ranges, [{ CidrIpv6: '::/0' }]);
     // Filterable by the IPv6 block.
-    const byV6 = await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'ipv6-cidr-block-association.ipv6-cidr-block', Values: [a.Ipv6CidrBlock!] }] }));
-    assert.deepEqual(byV6.Vpcs!.map((v) => v.VpcId), [Vpc!.VpcId]);
+    const byV6 = await client.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: 'ipv6-cidr-block-association.ipv6-cidr-block', Values: [a.Ipv6CidrBlock!] }] }),
+    );
+    assert.deepEqual(
+      byV6.Vpcs!.map((v) => v.VpcId),
+      [Vpc!.VpcId],
+    );
   });
 
   it('AssociateVpcCidrBlock with an Amazon IPv6 block adds ::/0 egress to the default group (once)', async () => {
@@ -250,8 +279,30 @@ describe('CreateVpc', () => {
 
 describe('DescribeVpcs', () => {
   it('filters by id, CIDR, default flag, owner, state, tags (with wildcards), AND across filters', async () => {
-    const a = (await client.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'red' }] }] }))).Vpc!;
-    const b = (await client.send(new CreateVpcCommand({ CidrBlock: '10.31.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'env', Value: 'preprod' }] }] }))).Vpc!;
+    const a = (
+      await client.send(
+        new CreateVpcCommand({
+          CidrBlock: '10.30.0.0/16',
+          TagSpecifications: [
+            {
+              ResourceType: 'vpc',
+              Tags: [
+                { Key: 'env', Value: 'prod' },
+                { Key: 'team', Value: 'red' },
+              ],
+            },
+          ],
+        }),
+      )
+    ).Vpc!;
+    const b = (
+      await client.send(
+        new CreateVpcCommand({
+          CidrBlock: '10.31.0.0/16',
+          TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'env', Value: 'preprod' }] }],
+        }),
+      )
+    ).Vpc!;
     const ids = async (filters: { Name: string; Values: string[] }[]) =>
       (await client.send(new DescribeVpcsCommand({ Filters: filters }))).Vpcs!.map((v) => v.VpcId).sort();
     assert.deepEqual(await ids([{ Name: 'vpc-id', Values: [a.VpcId!] }]), [a.VpcId]);
@@ -262,8 +313,20 @@ describe('DescribeVpcs', () => {
     assert.deepEqual(await ids([{ Name: 'tag:env', Values: ['*prod'] }]), [a.VpcId, b.VpcId].sort());
     assert.deepEqual(await ids([{ Name: 'tag:env', Values: ['pr?d'] }]), [a.VpcId]);
     assert.deepEqual(await ids([{ Name: 'tag-key', Values: ['team'] }]), [a.VpcId]);
-    assert.deepEqual(await ids([{ Name: 'tag:env', Values: ['*prod'] }, { Name: 'tag-key', Values: ['team'] }]), [a.VpcId]);
-    assert.deepEqual(await ids([{ Name: 'tag:env', Values: ['prod'] }, { Name: 'cidr-block', Values: ['10.31.0.0/16'] }]), []);
+    assert.deepEqual(
+      await ids([
+        { Name: 'tag:env', Values: ['*prod'] },
+        { Name: 'tag-key', Values: ['team'] },
+      ]),
+      [a.VpcId],
+    );
+    assert.deepEqual(
+      await ids([
+        { Name: 'tag:env', Values: ['prod'] },
+        { Name: 'cidr-block', Values: ['10.31.0.0/16'] },
+      ]),
+      [],
+    );
     const def = await defaultVpcOf(client);
     assert.deepEqual(await ids([{ Name: 'is-default', Values: ['true'] }]), [def.VpcId]);
     assert.ok(!(await ids([{ Name: 'is-default', Values: ['false'] }])).includes(def.VpcId));
@@ -348,10 +411,14 @@ describe('CreateSubnet', () => {
   });
 
   it('creates a subnet inside the VPC in the requested zone', async () => {
-    const { Subnet } = await client.send(new CreateSubnetCommand({
-      VpcId: vpcId, CidrBlock: '10.50.1.0/24', AvailabilityZone: 'us-east-1b',
-      TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'Name', Value: 'private-b' }] }],
-    }));
+    const { Subnet } = await client.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: '10.50.1.0/24',
+        AvailabilityZone: 'us-east-1b',
+        TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'Name', Value: 'private-b' }] }],
+      }),
+    );
     const s = Subnet!;
     assert.match(s.SubnetId!, /^subnet-[0-9a-f]{17}$/);
     assert.equal(s.VpcId, vpcId);
@@ -365,7 +432,9 @@ describe('CreateSubnet', () => {
     assert.equal(s.SubnetArn, `arn:aws:ec2:us-east-1:${ACCOUNT}:subnet/${s.SubnetId}`);
     assert.deepEqual(s.Tags, [{ Key: 'Name', Value: 'private-b' }]);
     // Zone by id, and a /28 (the smallest) works.
-    const z = await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.2.0/28', AvailabilityZoneId: s.AvailabilityZoneId }));
+    const z = await client.send(
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.2.0/28', AvailabilityZoneId: s.AvailabilityZoneId }),
+    );
     assert.equal(z.Subnet!.AvailabilityZone, 'us-east-1b');
     assert.equal(z.Subnet!.AvailableIpAddressCount, 11);
     // No zone: AWS picks one of the region's.
@@ -391,10 +460,14 @@ describe('CreateSubnet', () => {
   });
 
   it('refuses an unknown zone and an unknown VPC', async () => {
-    let e = await awsError(() => client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.5.0/24', AvailabilityZone: 'us-east-1z' })));
+    let e = await awsError(() =>
+      client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.5.0/24', AvailabilityZone: 'us-east-1z' })),
+    );
     assert.equal(e.name, 'InvalidParameterValue');
     assert.match(e.message, /us-east-1z/);
-    e = await awsError(() => client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.5.0/24', AvailabilityZone: 'eu-west-1a' })));
+    e = await awsError(() =>
+      client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.5.0/24', AvailabilityZone: 'eu-west-1a' })),
+    );
     assert.equal(e.name, 'InvalidParameterValue');
     e = await awsError(() => client.send(new CreateSubnetCommand({ VpcId: 'vpc-0123456789abcdef0', CidrBlock: '10.50.5.0/24' })));
     assert.equal(e.name, 'InvalidVpcID.NotFound');
@@ -410,24 +483,38 @@ describe('DescribeSubnets and DeleteSubnet', () => {
   before(async () => {
     vpcId = (await client.send(new CreateVpcCommand({ CidrBlock: '10.60.0.0/16' }))).Vpc!.VpcId!;
     for (let i = 0; i < 12; i++) {
-      const { Subnet } = await client.send(new CreateSubnetCommand({
-        VpcId: vpcId, CidrBlock: `10.60.${i}.0/24`, AvailabilityZone: i % 2 ? 'us-east-1a' : 'us-east-1c',
-        TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'tier', Value: i < 4 ? 'public' : 'private' }] }],
-      }));
+      const { Subnet } = await client.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: `10.60.${i}.0/24`,
+          AvailabilityZone: i % 2 ? 'us-east-1a' : 'us-east-1c',
+          TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'tier', Value: i < 4 ? 'public' : 'private' }] }],
+        }),
+      );
       created.push(Subnet!.SubnetId!);
     }
   });
 
   it('filters by VPC, zone, CIDR, tags, default-for-az; AND between filters, OR within one', async () => {
     const ids = async (filters: { Name: string; Values: string[] }[]) =>
-      (await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...filters] }))).Subnets!.map((s) => s.SubnetId!);
+      (await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...filters] }))).Subnets!.map(
+        (s) => s.SubnetId!,
+      );
     assert.equal((await ids([])).length, 12);
     assert.equal((await ids([{ Name: 'availability-zone', Values: ['us-east-1a'] }])).length, 6);
     assert.equal((await ids([{ Name: 'availability-zone', Values: ['us-east-1a', 'us-east-1c'] }])).length, 12);
     assert.deepEqual(await ids([{ Name: 'cidr-block', Values: ['10.60.3.0/24'] }]), [created[3]]);
     assert.deepEqual(await ids([{ Name: 'cidr-block', Values: ['10.60.1?.0/24'] }]), created.slice(10));
     assert.equal((await ids([{ Name: 'tag:tier', Values: ['public'] }])).length, 4);
-    assert.equal((await ids([{ Name: 'tag:tier', Values: ['public'] }, { Name: 'availability-zone', Values: ['us-east-1a'] }])).length, 2);
+    assert.equal(
+      (
+        await ids([
+          { Name: 'tag:tier', Values: ['public'] },
+          { Name: 'availability-zone', Values: ['us-east-1a'] },
+        ])
+      ).length,
+      2,
+    );
     assert.deepEqual(await ids([{ Name: 'default-for-az', Values: ['true'] }]), []);
     assert.deepEqual(await ids([{ Name: 'subnet-id', Values: [created[0]!, created[5]!] }]), [created[0], created[5]]);
     assert.equal((await ids([{ Name: 'available-ip-address-count', Values: ['251'] }])).length, 12);
@@ -440,7 +527,10 @@ describe('DescribeSubnets and DeleteSubnet', () => {
   it('pages with MaxResults 5: every subnet once, in order; out-of-range sizes refused', async () => {
     const { subnets, pages } = await allSubnets(client, vpcId, 5);
     assert.equal(pages, 3);
-    assert.deepEqual(subnets.map((s) => s.SubnetId), created);
+    assert.deepEqual(
+      subnets.map((s) => s.SubnetId),
+      created,
+    );
     const big = await allSubnets(client, vpcId, 1000);
     assert.equal(big.pages, 1);
     for (const n of [4, 1001, 0]) {
@@ -455,8 +545,13 @@ describe('DescribeSubnets and DeleteSubnet', () => {
     const first = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], MaxResults: 5 }));
     // Delete the first of the second page: the next page starts after it.
     await client.send(new DeleteSubnetCommand({ SubnetId: created[5]! }));
-    const second = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], MaxResults: 5, NextToken: first.NextToken }));
-    assert.deepEqual(second.Subnets!.map((s) => s.SubnetId), created.slice(6, 11));
+    const second = await client.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], MaxResults: 5, NextToken: first.NextToken }),
+    );
+    assert.deepEqual(
+      second.Subnets!.map((s) => s.SubnetId),
+      created.slice(6, 11),
+    );
   });
 
   it('DeleteSubnet removes it; the id is then unknown', async () => {
@@ -501,7 +596,7 @@ describe('accounts and regions are isolated', () => {
     b.destroy();
   });
 
-  it('a different region in the client is a different default VPC with that region\'s zones', async () => {
+  it("a different region in the client is a different default VPC with that region's zones", async () => {
     const eu = ec2(server.url, { region: 'eu-west-1' });
     const vEu = await defaultVpcOf(eu);
     const vUs = await defaultVpcOf(client);
@@ -534,7 +629,9 @@ describe('accounts and regions are isolated', () => {
 
 describe('ids', () => {
   it('are sg-/vpc-/subnet-/sgr- + 17 hex digits and unique', async () => {
-    const vpcs = await Promise.all(Array.from({ length: 10 }, (_, i) => client.send(new CreateVpcCommand({ CidrBlock: `10.${100 + i}.0.0/16` }))));
+    const vpcs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => client.send(new CreateVpcCommand({ CidrBlock: `10.${100 + i}.0.0/16` }))),
+    );
     const ids = vpcs.map((v) => v.Vpc!.VpcId!);
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.match(id.slice(4), HEX17);

@@ -27,7 +27,11 @@ export function adminGuard(mode: AuthMode, store: Store, clock: Clock, rootKey: 
       throw e;
     }
     if (accessKeyId !== rootKey().accessKeyId) {
-      throw new AdminError('the admin API needs a request signed with the root key: IAM users and role sessions may not use it', 403, 'AccessDenied');
+      throw new AdminError(
+        'the admin API needs a request signed with the root key: IAM users and role sessions may not use it',
+        403,
+        'AccessDenied',
+      );
     }
   };
 }

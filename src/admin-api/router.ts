@@ -11,20 +11,31 @@ import type { Extension } from '../gateway/server.ts';
 import type { Logger } from '../core/log.ts';
 
 export class AdminError extends Error {
-  constructor(message: string, readonly status = 400, readonly code = statusCode(status)) {
+  constructor(
+    message: string,
+    readonly status = 400,
+    readonly code = statusCode(status),
+  ) {
     super(message);
   }
 }
 
 function statusCode(status: number): string {
   switch (status) {
-    case 401: return 'MissingAuthenticationToken';
-    case 403: return 'AccessDenied';
-    case 404: return 'NotFound';
-    case 405: return 'MethodNotAllowed';
-    case 409: return 'Conflict';
-    case 413: return 'RequestEntityTooLarge';
-    default: return status >= 500 ? 'InternalError' : 'BadRequest';
+    case 401:
+      return 'MissingAuthenticationToken';
+    case 403:
+      return 'AccessDenied';
+    case 404:
+      return 'NotFound';
+    case 405:
+      return 'MethodNotAllowed';
+    case 409:
+      return 'Conflict';
+    case 413:
+      return 'RequestEntityTooLarge';
+    default:
+      return status >= 500 ? 'InternalError' : 'BadRequest';
   }
 }
 
@@ -83,7 +94,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export class AdminRouter implements Extension {
   private readonly routes: Compiled[];
 
-  constructor(routes: Route[], private readonly guard: Guard, private readonly log: Logger) {
+  constructor(
+    routes: Route[],
+    private readonly guard: Guard,
+    private readonly log: Logger,
+  ) {
     this.routes = routes.map((r) => ({ route: r, segments: r.path.split('/'), methods: Array.isArray(r.method) ? r.method : [r.method] }));
   }
 

@@ -28,11 +28,16 @@ function domain<T>(fn: () => T): T {
   }
 }
 
-const clockView = (clock: Clock) => ({ now: new Date(clock.now()).toISOString(), epochMillis: clock.now(), virtual: clock instanceof VirtualClock });
+const clockView = (clock: Clock) => ({
+  now: new Date(clock.now()).toISOString(),
+  epochMillis: clock.now(),
+  virtual: clock instanceof VirtualClock,
+});
 
 export function adminRoutes(p: AdminParts): Route[] {
   const reset = route({
-    method: 'POST', path: '/_palisade/reset',
+    method: 'POST',
+    path: '/_palisade/reset',
     handle: async () => {
       await p.reset();
       return { body: { status: 'reset' } };
@@ -41,13 +46,16 @@ export function adminRoutes(p: AdminParts): Route[] {
   return [
     // Liveness only: no state is read, so it is served without credentials (for health checks).
     route({
-      method: ['GET', 'HEAD'], path: '/_palisade/health', open: true,
+      method: ['GET', 'HEAD'],
+      path: '/_palisade/health',
+      open: true,
       handle: () => ({ body: { status: 'ok', services: Object.fromEntries(p.services.map((s) => [s, 'running'])) } }),
     }),
     reset,
     { ...reset, path: '/moto-api/reset' },
     route({
-      method: ['POST', 'GET'], path: '/_palisade/imds/:instanceId',
+      method: ['POST', 'GET'],
+      path: '/_palisade/imds/:instanceId',
       handle: async ({ params }) => {
         const id = params.instanceId!;
         if (!/^i-[0-9a-f]{8,17}$/.test(id)) throw new AdminError(`'${id}' is not an instance id`, 400);
@@ -58,10 +66,13 @@ export function adminRoutes(p: AdminParts): Route[] {
     }),
     route({ method: 'GET', path: '/_palisade/clock', handle: () => ({ body: clockView(p.clock) }) }),
     route({
-      method: 'POST', path: '/_palisade/clock', body: clockBody,
+      method: 'POST',
+      path: '/_palisade/clock',
+      body: clockBody,
       handle: ({ body }) => {
         const clock = p.clock;
-        if (!(clock instanceof VirtualClock)) throw new AdminError('the clock is the system clock: start Palisade with --clock virtual to pin and advance it', 409);
+        if (!(clock instanceof VirtualClock))
+          throw new AdminError('the clock is the system clock: start Palisade with --clock virtual to pin and advance it', 409);
         const target = 'advanceSeconds' in body ? clock.now() + body.advanceSeconds * 1000 : body.epochMillis;
         if (!Number.isFinite(target) || target > MAX_EPOCH_MS) throw new AdminError('the clock cannot go past the end of year 9999');
         clock.set(Math.round(target));
@@ -69,29 +80,41 @@ export function adminRoutes(p: AdminParts): Route[] {
       },
     }),
     route({
-      method: 'POST', path: '/_palisade/network/evaluate', body: evaluateBody,
+      method: 'POST',
+      path: '/_palisade/network/evaluate',
+      body: evaluateBody,
       handle: ({ body, query }) => ({
-        body: domain(() => p.network.evaluateBatch(body.flows, p.network.scopeOf(body, query), body.record === true, body.explain !== false)),
+        body: domain(() =>
+          p.network.evaluateBatch(body.flows, p.network.scopeOf(body, query), body.record === true, body.explain !== false),
+        ),
       }),
     }),
     route({
-      method: 'POST', path: '/_palisade/network/reach', body: reachBody,
+      method: 'POST',
+      path: '/_palisade/network/reach',
+      body: reachBody,
       handle: ({ body }) => ({ body: domain(() => p.network.reach(body)) }),
     }),
     route({
-      method: 'POST', path: '/_palisade/network/connections', body: openConnectionBody,
+      method: 'POST',
+      path: '/_palisade/network/connections',
+      body: openConnectionBody,
       handle: ({ body, query }) => ({ status: 201, body: domain(() => p.network.open(body, p.network.scopeOf(body, query))) }),
     }),
     route({
-      method: 'POST', path: '/_palisade/network/connections/:id/send', body: sendBody,
+      method: 'POST',
+      path: '/_palisade/network/connections/:id/send',
+      body: sendBody,
       handle: ({ body, params, query }) => ({ body: domain(() => p.network.send(params.id!, body, p.network.scopeOf(body, query))) }),
     }),
     route({
-      method: 'GET', path: '/_palisade/network/connections/:id',
+      method: 'GET',
+      path: '/_palisade/network/connections/:id',
       handle: ({ params }) => ({ body: domain(() => p.network.describe(params.id!)) }),
     }),
     route({
-      method: 'DELETE', path: '/_palisade/network/connections/:id',
+      method: 'DELETE',
+      path: '/_palisade/network/connections/:id',
       handle: ({ params, query }) => ({ body: domain(() => p.network.close(params.id!, p.network.scopeOf({}, query))) }),
     }),
   ];

@@ -8,18 +8,21 @@ const endpoint = z.string().min(1).max(256);
 const port = z.number().int().min(0).max(65535);
 const byte = z.number().int().min(0).max(255);
 const TCP_FLAGS = ['SYN', 'ACK', 'FIN', 'RST', 'PSH'] as const;
-const flag = z.string().transform((s) => s.toUpperCase()).pipe(z.enum(TCP_FLAGS));
+const flag = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .pipe(z.enum(TCP_FLAGS));
 
 /** Where a call applies (else the server's default account and region). */
 const scope = {
-  account: z.string().regex(/^\d{12}$/, 'an account id is 12 digits').optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'an account id is 12 digits')
+    .optional(),
   region: z.string().max(64).refine(isKnownRegion, 'not a region AWS has').optional(),
 };
 
-export const protocol = z.union([
-  z.string().max(16),
-  byte,
-]);
+export const protocol = z.union([z.string().max(16), byte]);
 
 /**
  * One flow. Ports are only typed here: whether a port is needed and in range depends on the
@@ -35,7 +38,12 @@ export const flowSpec = z.strictObject({
   icmpType: byte.optional(),
   icmpCode: byte.optional(),
   flags: z.union([z.array(flag).max(TCP_FLAGS.length), byte]).optional(),
-  bytes: z.number().int().min(0).max(2 ** 40).optional(),
+  bytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .optional(),
 });
 export type FlowSpec = z.output<typeof flowSpec>;
 
@@ -54,7 +62,12 @@ export const openConnectionBody = flowSpec.extend(scope);
 export const sendBody = z.strictObject({
   direction: z.enum(['forward', 'reply']).optional(),
   flags: z.union([z.array(flag).max(TCP_FLAGS.length), byte]).optional(),
-  bytes: z.number().int().min(0).max(2 ** 40).optional(),
+  bytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .optional(),
   ...scope,
 });
 
@@ -72,8 +85,15 @@ export const reachBody = z.strictObject({
  */
 export const MAX_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-export const clockBody = z.union([
-  z.strictObject({ advanceSeconds: z.number().min(0).max(MAX_EPOCH_MS / 1000) }),
-  z.strictObject({ epochMillis: z.number().int().min(0).max(MAX_EPOCH_MS) }),
-], { error: 'give {"advanceSeconds": N} (0 ≤ N) or {"epochMillis": T} (an integer, 1970 to 9999)' });
-
+export const clockBody = z.union(
+  [
+    z.strictObject({
+      advanceSeconds: z
+        .number()
+        .min(0)
+        .max(MAX_EPOCH_MS / 1000),
+    }),
+    z.strictObject({ epochMillis: z.number().int().min(0).max(MAX_EPOCH_MS) }),
+  ],
+  { error: 'give {"advanceSeconds": N} (0 ≤ N) or {"epochMillis": T} (an integer, 1970 to 9999)' },
+);

@@ -6,20 +6,35 @@ import { defaultConfig, SEVERITIES, severityRank, type AuditConfig, type CheckDe
 
 const SUPPRESS_TAG = 'palisade:suppress';
 
-interface SuppressedFinding extends Finding { suppressedBy: string }
+interface SuppressedFinding extends Finding {
+  suppressedBy: string;
+}
 
 interface AuditSummary {
   total: number;
   bySeverity: Record<Severity, number>;
   byCheck: Record<string, number>;
   suppressed: number;
-  resources: { securityGroups: number; rules: number; networkInterfaces: number; instances: number; vpcs: number; subnets: number; prefixLists: number; roles: number };
+  resources: {
+    securityGroups: number;
+    rules: number;
+    networkInterfaces: number;
+    instances: number;
+    vpcs: number;
+    subnets: number;
+    prefixLists: number;
+    roles: number;
+  };
   checks: string[];
   notes: string[];
   durationMs: number;
 }
 
-export interface AuditResult { findings: Finding[]; suppressed: SuppressedFinding[]; summary: AuditSummary }
+export interface AuditResult {
+  findings: Finding[];
+  suppressed: SuppressedFinding[];
+  summary: AuditSummary;
+}
 
 interface AuditOptions {
   /** called as the checks progress (done of total), for a progress bar */
@@ -53,8 +68,12 @@ export function audit(snapshot: AuditSnapshot, config: AuditConfig = defaultConf
   suppressed.sort(compareFindings);
 
   const notes: string[] = [];
-  if (!estate.has('networkInterfaces') && !estate.has('instances')) notes.push('no network-interfaces or instances export: sg-unused and instance checks skipped');
-  if (snapshot.instances.some((i) => i.IamInstanceProfile) && !snapshot.iam) notes.push('instances have instance profiles but the snapshot has no IAM part (get-account-authorization-details): role checks skipped');
+  if (!estate.has('networkInterfaces') && !estate.has('instances'))
+    notes.push('no network-interfaces or instances export: sg-unused and instance checks skipped');
+  if (snapshot.instances.some((i) => i.IamInstanceProfile) && !snapshot.iam)
+    notes.push(
+      'instances have instance profiles but the snapshot has no IAM part (get-account-authorization-details): role checks skipped',
+    );
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byCheck: Record<string, number> = {};
   for (const f of findings) {
@@ -64,13 +83,22 @@ export function audit(snapshot: AuditSnapshot, config: AuditConfig = defaultConf
   let rules = 0;
   for (const r of estate.rules.values()) rules += r.length;
   return {
-    findings, suppressed,
+    findings,
+    suppressed,
     summary: {
-      total: findings.length, bySeverity, byCheck, suppressed: suppressed.length,
+      total: findings.length,
+      bySeverity,
+      byCheck,
+      suppressed: suppressed.length,
       resources: {
-        securityGroups: snapshot.securityGroups.length, rules, networkInterfaces: snapshot.networkInterfaces.length,
-        instances: snapshot.instances.length, vpcs: snapshot.vpcs.length, subnets: snapshot.subnets.length,
-        prefixLists: snapshot.prefixLists.length, roles: snapshot.iam?.roles.length ?? 0,
+        securityGroups: snapshot.securityGroups.length,
+        rules,
+        networkInterfaces: snapshot.networkInterfaces.length,
+        instances: snapshot.instances.length,
+        vpcs: snapshot.vpcs.length,
+        subnets: snapshot.subnets.length,
+        prefixLists: snapshot.prefixLists.length,
+        roles: snapshot.iam?.roles.length ?? 0,
       },
       checks: checks.map((c) => c.id),
       notes,
@@ -80,7 +108,9 @@ export function audit(snapshot: AuditSnapshot, config: AuditConfig = defaultConf
 }
 
 function compareFindings(a: Finding, b: Finding): number {
-  return severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId) || a.resourceId.localeCompare(b.resourceId);
+  return (
+    severityRank(b.severity) - severityRank(a.severity) || a.checkId.localeCompare(b.checkId) || a.resourceId.localeCompare(b.resourceId)
+  );
 }
 
 /** Why the finding is suppressed: the resource's palisade:suppress tag, or a config entry. */
@@ -91,7 +121,10 @@ function suppressedBy(e: Estate, config: AuditConfig, f: Finding): string | unde
     if (ids.includes(f.checkId) || ids.includes('*') || ids.includes('all')) return `tag ${SUPPRESS_TAG}=${tag}`;
   }
   for (const s of config.suppress) {
-    if ((s.checkId === undefined || s.checkId === '*' || s.checkId === f.checkId) && (s.resourceId === undefined || s.resourceId === '*' || s.resourceId === f.resourceId || s.resourceId === f.resourceName)) {
+    if (
+      (s.checkId === undefined || s.checkId === '*' || s.checkId === f.checkId) &&
+      (s.resourceId === undefined || s.resourceId === '*' || s.resourceId === f.resourceId || s.resourceId === f.resourceName)
+    ) {
       return `config: ${JSON.stringify({ checkId: s.checkId, resourceId: s.resourceId })}${s.reason ? ` (${s.reason})` : ''}`;
     }
   }

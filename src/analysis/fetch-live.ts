@@ -25,9 +25,15 @@ export async function fetchLiveSnapshot(endpoint: string, opts: LiveOptions = {}
   const ec2sdk = loadPackage<Ec2Sdk>(EC2_SDK);
   const iamsdk = loadPackage<IamSdk>(IAM_SDK);
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const credentials = opts.credentials ?? (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
-    ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY, sessionToken: process.env.AWS_SESSION_TOKEN }
-    : { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+  const credentials =
+    opts.credentials ??
+    (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
+          sessionToken: process.env.AWS_SESSION_TOKEN,
+        }
+      : { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
   const ec2 = new ec2sdk.EC2Client({ endpoint, region, credentials, maxAttempts: 2 });
   const iam = new iamsdk.IAMClient({ endpoint, region, credentials, maxAttempts: 2 });
   const steps = 9;
@@ -44,16 +50,19 @@ export async function fetchLiveSnapshot(endpoint: string, opts: LiveOptions = {}
     tick('network interfaces');
     for await (const p of ec2sdk.paginateDescribeNetworkInterfaces(page, {})) s.networkInterfaces.push(...(p.NetworkInterfaces ?? []));
     tick('instances');
-    for await (const p of ec2sdk.paginateDescribeInstances(page, {})) for (const r of p.Reservations ?? []) s.instances.push(...(r.Instances ?? []));
+    for await (const p of ec2sdk.paginateDescribeInstances(page, {}))
+      for (const r of p.Reservations ?? []) s.instances.push(...(r.Instances ?? []));
     tick('VPCs');
     for await (const p of ec2sdk.paginateDescribeVpcs(page, {})) s.vpcs.push(...(p.Vpcs ?? []));
     tick('subnets');
     for await (const p of ec2sdk.paginateDescribeSubnets(page, {})) s.subnets.push(...(p.Subnets ?? []));
     tick('prefix lists');
-    for await (const p of ec2sdk.paginateDescribeManagedPrefixLists({ client: ec2, pageSize: 100 }, {})) s.prefixLists.push(...(p.PrefixLists ?? []));
+    for await (const p of ec2sdk.paginateDescribeManagedPrefixLists({ client: ec2, pageSize: 100 }, {}))
+      s.prefixLists.push(...(p.PrefixLists ?? []));
     await pool(s.prefixLists, 8, async (pl) => {
       const entries = [];
-      for await (const p of ec2sdk.paginateGetManagedPrefixListEntries({ client: ec2, pageSize: 100 }, { PrefixListId: pl.PrefixListId })) entries.push(...(p.Entries ?? []));
+      for await (const p of ec2sdk.paginateGetManagedPrefixListEntries({ client: ec2, pageSize: 100 }, { PrefixListId: pl.PrefixListId }))
+        entries.push(...(p.Entries ?? []));
       pl.Entries = entries;
     });
     tick('IAM');
@@ -67,14 +76,18 @@ export async function fetchLiveSnapshot(endpoint: string, opts: LiveOptions = {}
   }
 }
 
-const notImplemented = (e: unknown) => ['InvalidAction', 'UnknownOperationException', 'NotImplemented', 'InvalidActionException'].includes((e as Error).name);
+const notImplemented = (e: unknown) =>
+  ['InvalidAction', 'UnknownOperationException', 'NotImplemented', 'InvalidActionException'].includes((e as Error).name);
 
 /** Roles and managed policies: GetAccountAuthorizationDetails, or the List/Get calls where that is missing. */
 async function fetchIam(client: IAMClient, sdk: IamSdk): Promise<{ roles: IamRoleDetail[]; policies: IamPolicyDetail[] }> {
   try {
     const roles: IamRoleDetail[] = [];
     const policies: IamPolicyDetail[] = [];
-    for await (const p of sdk.paginateGetAccountAuthorizationDetails({ client, pageSize: 1000 }, { Filter: ['Role', 'LocalManagedPolicy', 'AWSManagedPolicy'] })) {
+    for await (const p of sdk.paginateGetAccountAuthorizationDetails(
+      { client, pageSize: 1000 },
+      { Filter: ['Role', 'LocalManagedPolicy', 'AWSManagedPolicy'] },
+    )) {
       roles.push(...((p.RoleDetailList ?? []) as IamRoleDetail[]));
       policies.push(...((p.Policies ?? []) as IamPolicyDetail[]));
     }
@@ -84,7 +97,15 @@ async function fetchIam(client: IAMClient, sdk: IamSdk): Promise<{ roles: IamRol
   }
   const roles: IamRoleDetail[] = [];
   for await (const p of sdk.paginateListRoles({ client, pageSize: 1000 }, {})) {
-    for (const r of p.Roles ?? []) roles.push({ RoleName: r.RoleName!, Arn: r.Arn!, AssumeRolePolicyDocument: r.AssumeRolePolicyDocument, RolePolicyList: [], AttachedManagedPolicies: [], InstanceProfileList: [] });
+    for (const r of p.Roles ?? [])
+      roles.push({
+        RoleName: r.RoleName!,
+        Arn: r.Arn!,
+        AssumeRolePolicyDocument: r.AssumeRolePolicyDocument,
+        RolePolicyList: [],
+        AttachedManagedPolicies: [],
+        InstanceProfileList: [],
+      });
   }
   const arns = new Set<string>();
   await pool(roles, 8, async (role) => {
@@ -102,7 +123,8 @@ async function fetchIam(client: IAMClient, sdk: IamSdk): Promise<{ roles: IamRol
       }
     }
     for await (const p of sdk.paginateListInstanceProfilesForRole({ client, pageSize: 1000 }, { RoleName })) {
-      for (const ip of p.InstanceProfiles ?? []) role.InstanceProfileList!.push({ InstanceProfileName: ip.InstanceProfileName!, Arn: ip.Arn! });
+      for (const ip of p.InstanceProfiles ?? [])
+        role.InstanceProfileList!.push({ InstanceProfileName: ip.InstanceProfileName!, Arn: ip.Arn! });
     }
     const tags = [];
     for await (const p of sdk.paginateListRoleTags({ client, pageSize: 1000 }, { RoleName })) tags.push(...(p.Tags ?? []));
@@ -115,7 +137,9 @@ async function fetchIam(client: IAMClient, sdk: IamSdk): Promise<{ roles: IamRol
     if (!VersionId) return;
     const { PolicyVersion } = await client.send(new sdk.GetPolicyVersionCommand({ PolicyArn, VersionId }));
     policies.push({
-      Arn: PolicyArn, PolicyName: Policy!.PolicyName!, DefaultVersionId: VersionId,
+      Arn: PolicyArn,
+      PolicyName: Policy!.PolicyName!,
+      DefaultVersionId: VersionId,
       PolicyVersionList: [{ VersionId, IsDefaultVersion: true, Document: PolicyVersion?.Document ?? '{}' }],
     });
   });
@@ -125,9 +149,11 @@ async function fetchIam(client: IAMClient, sdk: IamSdk): Promise<{ roles: IamRol
 
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** SDK outputs as plain JSON (Dates as ISO text), the shape an export has. */

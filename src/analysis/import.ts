@@ -19,7 +19,11 @@ const MAX_ERRORS = 25;
 
 export class ImportError extends Error {
   constructor(readonly problems: string[]) {
-    super(problems.length > MAX_ERRORS ? [...problems.slice(0, MAX_ERRORS), `… and ${problems.length - MAX_ERRORS} more problems`].join('\n') : problems.join('\n'));
+    super(
+      problems.length > MAX_ERRORS
+        ? [...problems.slice(0, MAX_ERRORS), `… and ${problems.length - MAX_ERRORS} more problems`].join('\n')
+        : problems.join('\n'),
+    );
   }
 }
 
@@ -30,27 +34,76 @@ interface ImportOptions {
 
 // ---- the kinds of export ---------------------------------------------------------------
 
-type Top = 'SecurityGroups' | 'SecurityGroupRules' | 'NetworkInterfaces' | 'Reservations' | 'Vpcs' | 'Subnets' | 'PrefixLists' | 'Entries' | 'RoleDetailList';
+type Top =
+  | 'SecurityGroups'
+  | 'SecurityGroupRules'
+  | 'NetworkInterfaces'
+  | 'Reservations'
+  | 'Vpcs'
+  | 'Subnets'
+  | 'PrefixLists'
+  | 'Entries'
+  | 'RoleDetailList';
 
-interface KindDef { top: Top; kind: ExportKind; names: string[]; call: string; idKey: string }
+interface KindDef {
+  top: Top;
+  kind: ExportKind;
+  names: string[];
+  call: string;
+  idKey: string;
+}
 
 const KINDS: KindDef[] = [
   { top: 'SecurityGroups', kind: 'securityGroups', names: ['security-groups'], call: 'aws ec2 describe-security-groups', idKey: 'GroupId' },
-  { top: 'SecurityGroupRules', kind: 'securityGroupRules', names: ['security-group-rules'], call: 'aws ec2 describe-security-group-rules', idKey: 'SecurityGroupRuleId' },
-  { top: 'NetworkInterfaces', kind: 'networkInterfaces', names: ['network-interfaces'], call: 'aws ec2 describe-network-interfaces', idKey: 'NetworkInterfaceId' },
+  {
+    top: 'SecurityGroupRules',
+    kind: 'securityGroupRules',
+    names: ['security-group-rules'],
+    call: 'aws ec2 describe-security-group-rules',
+    idKey: 'SecurityGroupRuleId',
+  },
+  {
+    top: 'NetworkInterfaces',
+    kind: 'networkInterfaces',
+    names: ['network-interfaces'],
+    call: 'aws ec2 describe-network-interfaces',
+    idKey: 'NetworkInterfaceId',
+  },
   { top: 'Reservations', kind: 'instances', names: ['instances'], call: 'aws ec2 describe-instances', idKey: 'InstanceId' },
   { top: 'Vpcs', kind: 'vpcs', names: ['vpcs'], call: 'aws ec2 describe-vpcs', idKey: 'VpcId' },
   { top: 'Subnets', kind: 'subnets', names: ['subnets'], call: 'aws ec2 describe-subnets', idKey: 'SubnetId' },
-  { top: 'PrefixLists', kind: 'prefixLists', names: ['managed-prefix-lists', 'prefix-lists'], call: 'aws ec2 describe-managed-prefix-lists', idKey: 'PrefixListId' },
-  { top: 'Entries', kind: 'prefixLists', names: ['managed-prefix-list-entries', 'prefix-list-entries'], call: 'aws ec2 get-managed-prefix-list-entries', idKey: 'Cidr' },
-  { top: 'RoleDetailList', kind: 'iam', names: ['account-authorization-details', 'iam'], call: 'aws iam get-account-authorization-details', idKey: 'Arn' },
+  {
+    top: 'PrefixLists',
+    kind: 'prefixLists',
+    names: ['managed-prefix-lists', 'prefix-lists'],
+    call: 'aws ec2 describe-managed-prefix-lists',
+    idKey: 'PrefixListId',
+  },
+  {
+    top: 'Entries',
+    kind: 'prefixLists',
+    names: ['managed-prefix-list-entries', 'prefix-list-entries'],
+    call: 'aws ec2 get-managed-prefix-list-entries',
+    idKey: 'Cidr',
+  },
+  {
+    top: 'RoleDetailList',
+    kind: 'iam',
+    names: ['account-authorization-details', 'iam'],
+    call: 'aws iam get-account-authorization-details',
+    idKey: 'Arn',
+  },
 ];
 
 function kindByName(file: string): KindDef | undefined {
-  const stem = basename(file).replace(/\.json$/i, '').toLowerCase().replace(/^(?:describe|get)-/, '');
+  const stem = basename(file)
+    .replace(/\.json$/i, '')
+    .toLowerCase()
+    .replace(/^(?:describe|get)-/, '');
   const dir = basename(dirname(file)).toLowerCase();
   // prefix-list-entries/pl-123.json, pl-123.json, prefix-list-entries-pl-123.json
-  if (/pl-[0-9a-z]+/.test(stem) && (stem.startsWith('pl-') || stem.includes('entries') || dir.includes('entries'))) return KINDS.find((k) => k.top === 'Entries');
+  if (/pl-[0-9a-z]+/.test(stem) && (stem.startsWith('pl-') || stem.includes('entries') || dir.includes('entries')))
+    return KINDS.find((k) => k.top === 'Entries');
   // security-groups.json, also paged: security-groups-2.json
   return KINDS.find((k) => k.names.some((n) => stem === n || stem.replace(/[-_.]?\d+$/, '') === n));
 }
@@ -63,7 +116,10 @@ function kindByContent(v: Record<string, unknown>): KindDef | undefined {
 
 /** Field checks that collect every problem as `file: path: message`. */
 class Check {
-  constructor(readonly file: string, readonly errors: string[]) {}
+  constructor(
+    readonly file: string,
+    readonly errors: string[],
+  ) {}
   fail(path: string, msg: string): void {
     this.errors.push(`${this.file}: ${path}: ${msg}`);
   }
@@ -84,7 +140,12 @@ class Check {
     }
     return v;
   }
-  str(o: Record<string, unknown>, key: string, path: string, opts: { required?: boolean; prefix?: string; test?: (s: string) => string | undefined } = {}): string | undefined {
+  str(
+    o: Record<string, unknown>,
+    key: string,
+    path: string,
+    opts: { required?: boolean; prefix?: string; test?: (s: string) => string | undefined } = {},
+  ): string | undefined {
     const v = o[key];
     if (v === undefined || v === null) {
       if (opts.required) this.fail(`${path}${key}`, 'missing');
@@ -129,7 +190,13 @@ class Check {
 }
 
 function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60);
+  return v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? 'an object'
+        : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60);
 }
 
 // Dotted quads are checked here directly (an export has tens of thousands); anything else goes
@@ -152,10 +219,20 @@ function checkPermission(c: Check, p: unknown, path: string): void {
   c.str(p, 'IpProtocol', `${path}.`, { required: true });
   c.int(p, 'FromPort', `${path}.`);
   c.int(p, 'ToPort', `${path}.`);
-  c.arr(p, 'IpRanges', `${path}.`).forEach((r, i) => { if (c.obj(r, `${path}.IpRanges[${i}]`)) c.str(r, 'CidrIp', `${path}.IpRanges[${i}].`, { required: true, test: cidr(4) }); });
-  c.arr(p, 'Ipv6Ranges', `${path}.`).forEach((r, i) => { if (c.obj(r, `${path}.Ipv6Ranges[${i}]`)) c.str(r, 'CidrIpv6', `${path}.Ipv6Ranges[${i}].`, { required: true, test: cidr(6) }); });
-  c.arr(p, 'PrefixListIds', `${path}.`).forEach((r, i) => { if (c.obj(r, `${path}.PrefixListIds[${i}]`)) c.str(r, 'PrefixListId', `${path}.PrefixListIds[${i}].`, { required: true, prefix: 'pl-' }); });
-  c.arr(p, 'UserIdGroupPairs', `${path}.`).forEach((r, i) => { if (c.obj(r, `${path}.UserIdGroupPairs[${i}]`)) c.str(r, 'GroupId', `${path}.UserIdGroupPairs[${i}].`, { required: true, prefix: 'sg-' }); });
+  c.arr(p, 'IpRanges', `${path}.`).forEach((r, i) => {
+    if (c.obj(r, `${path}.IpRanges[${i}]`)) c.str(r, 'CidrIp', `${path}.IpRanges[${i}].`, { required: true, test: cidr(4) });
+  });
+  c.arr(p, 'Ipv6Ranges', `${path}.`).forEach((r, i) => {
+    if (c.obj(r, `${path}.Ipv6Ranges[${i}]`)) c.str(r, 'CidrIpv6', `${path}.Ipv6Ranges[${i}].`, { required: true, test: cidr(6) });
+  });
+  c.arr(p, 'PrefixListIds', `${path}.`).forEach((r, i) => {
+    if (c.obj(r, `${path}.PrefixListIds[${i}]`))
+      c.str(r, 'PrefixListId', `${path}.PrefixListIds[${i}].`, { required: true, prefix: 'pl-' });
+  });
+  c.arr(p, 'UserIdGroupPairs', `${path}.`).forEach((r, i) => {
+    if (c.obj(r, `${path}.UserIdGroupPairs[${i}]`))
+      c.str(r, 'GroupId', `${path}.UserIdGroupPairs[${i}].`, { required: true, prefix: 'sg-' });
+  });
 }
 
 function checkGroup(c: Check, g: unknown, path: string): void {
@@ -181,7 +258,8 @@ function checkGroupRule(c: Check, r: unknown, path: string): void {
   c.str(r, 'CidrIpv4', `${path}.`, { test: cidr(4) });
   c.str(r, 'CidrIpv6', `${path}.`, { test: cidr(6) });
   c.str(r, 'PrefixListId', `${path}.`, { prefix: 'pl-' });
-  if (r.ReferencedGroupInfo !== undefined && c.obj(r.ReferencedGroupInfo, `${path}.ReferencedGroupInfo`)) c.str(r.ReferencedGroupInfo, 'GroupId', `${path}.ReferencedGroupInfo.`, { required: true, prefix: 'sg-' });
+  if (r.ReferencedGroupInfo !== undefined && c.obj(r.ReferencedGroupInfo, `${path}.ReferencedGroupInfo`))
+    c.str(r.ReferencedGroupInfo, 'GroupId', `${path}.ReferencedGroupInfo.`, { required: true, prefix: 'sg-' });
   c.tags(r, 'Tags', `${path}.`);
 }
 
@@ -191,11 +269,20 @@ function checkInterface(c: Check, n: unknown, path: string, inInstance = false):
   c.str(n, 'VpcId', `${path}.`, { required: !inInstance, prefix: 'vpc-' });
   c.str(n, 'SubnetId', `${path}.`, { prefix: 'subnet-' });
   c.str(n, 'PrivateIpAddress', `${path}.`, { test: address });
-  c.arr(n, 'Groups', `${path}.`).forEach((g, i) => { if (c.obj(g, `${path}.Groups[${i}]`)) c.str(g, 'GroupId', `${path}.Groups[${i}].`, { required: true, prefix: 'sg-' }); });
-  c.arr(n, 'PrivateIpAddresses', `${path}.`).forEach((a, i) => { if (c.obj(a, `${path}.PrivateIpAddresses[${i}]`)) c.str(a, 'PrivateIpAddress', `${path}.PrivateIpAddresses[${i}].`, { required: true, test: address }); });
-  c.arr(n, 'Ipv6Addresses', `${path}.`).forEach((a, i) => { if (c.obj(a, `${path}.Ipv6Addresses[${i}]`)) c.str(a, 'Ipv6Address', `${path}.Ipv6Addresses[${i}].`, { required: true, test: address }); });
-  if (n.Association !== undefined && c.obj(n.Association, `${path}.Association`)) c.str(n.Association, 'PublicIp', `${path}.Association.`, { test: address });
-  if (n.Attachment !== undefined && c.obj(n.Attachment, `${path}.Attachment`)) c.str(n.Attachment, 'InstanceId', `${path}.Attachment.`, { prefix: 'i-' });
+  c.arr(n, 'Groups', `${path}.`).forEach((g, i) => {
+    if (c.obj(g, `${path}.Groups[${i}]`)) c.str(g, 'GroupId', `${path}.Groups[${i}].`, { required: true, prefix: 'sg-' });
+  });
+  c.arr(n, 'PrivateIpAddresses', `${path}.`).forEach((a, i) => {
+    if (c.obj(a, `${path}.PrivateIpAddresses[${i}]`))
+      c.str(a, 'PrivateIpAddress', `${path}.PrivateIpAddresses[${i}].`, { required: true, test: address });
+  });
+  c.arr(n, 'Ipv6Addresses', `${path}.`).forEach((a, i) => {
+    if (c.obj(a, `${path}.Ipv6Addresses[${i}]`)) c.str(a, 'Ipv6Address', `${path}.Ipv6Addresses[${i}].`, { required: true, test: address });
+  });
+  if (n.Association !== undefined && c.obj(n.Association, `${path}.Association`))
+    c.str(n.Association, 'PublicIp', `${path}.Association.`, { test: address });
+  if (n.Attachment !== undefined && c.obj(n.Attachment, `${path}.Attachment`))
+    c.str(n.Attachment, 'InstanceId', `${path}.Attachment.`, { prefix: 'i-' });
   c.tags(n, 'TagSet', `${path}.`);
 }
 
@@ -205,12 +292,17 @@ function checkInstance(c: Check, i: unknown, path: string): void {
   c.str(i, 'VpcId', `${path}.`, { prefix: 'vpc-' });
   if (i.State !== undefined && c.obj(i.State, `${path}.State`)) c.str(i.State, 'Name', `${path}.State.`);
   if (i.MetadataOptions !== undefined && c.obj(i.MetadataOptions, `${path}.MetadataOptions`)) {
-    c.str(i.MetadataOptions, 'HttpTokens', `${path}.MetadataOptions.`, { test: (s) => (['optional', 'required'].includes(s) ? undefined : `${JSON.stringify(s)} is not optional or required`) });
+    c.str(i.MetadataOptions, 'HttpTokens', `${path}.MetadataOptions.`, {
+      test: (s) => (['optional', 'required'].includes(s) ? undefined : `${JSON.stringify(s)} is not optional or required`),
+    });
     c.str(i.MetadataOptions, 'HttpEndpoint', `${path}.MetadataOptions.`);
   }
-  if (i.IamInstanceProfile !== undefined && c.obj(i.IamInstanceProfile, `${path}.IamInstanceProfile`)) c.str(i.IamInstanceProfile, 'Arn', `${path}.IamInstanceProfile.`, { required: true, prefix: 'arn:' });
+  if (i.IamInstanceProfile !== undefined && c.obj(i.IamInstanceProfile, `${path}.IamInstanceProfile`))
+    c.str(i.IamInstanceProfile, 'Arn', `${path}.IamInstanceProfile.`, { required: true, prefix: 'arn:' });
   c.arr(i, 'NetworkInterfaces', `${path}.`).forEach((n, k) => checkInterface(c, n, `${path}.NetworkInterfaces[${k}]`, true));
-  c.arr(i, 'SecurityGroups', `${path}.`).forEach((g, k) => { if (c.obj(g, `${path}.SecurityGroups[${k}]`)) c.str(g, 'GroupId', `${path}.SecurityGroups[${k}].`, { required: true, prefix: 'sg-' }); });
+  c.arr(i, 'SecurityGroups', `${path}.`).forEach((g, k) => {
+    if (c.obj(g, `${path}.SecurityGroups[${k}]`)) c.str(g, 'GroupId', `${path}.SecurityGroups[${k}].`, { required: true, prefix: 'sg-' });
+  });
   c.tags(i, 'Tags', `${path}.`);
 }
 
@@ -238,7 +330,9 @@ function checkPrefixList(c: Check, p: unknown, path: string): void {
   c.str(p, 'PrefixListId', `${path}.`, { required: true, prefix: 'pl-' });
   c.int(p, 'MaxEntries', `${path}.`);
   c.arr(p, 'Entries', `${path}.`).forEach((e, i) => checkEntry(c, e, `${path}.Entries[${i}]`));
-  c.arr(p, 'Cidrs', `${path}.`).forEach((e, i) => { if (typeof e !== 'string' || anyCidr(e)) c.fail(`${path}.Cidrs[${i}]`, `${JSON.stringify(e)} is not a CIDR block`); });
+  c.arr(p, 'Cidrs', `${path}.`).forEach((e, i) => {
+    if (typeof e !== 'string' || anyCidr(e)) c.fail(`${path}.Cidrs[${i}]`, `${JSON.stringify(e)} is not a CIDR block`);
+  });
 }
 
 function checkPolicyDocument(c: Check, o: Record<string, unknown>, key: string, path: string, required: boolean): void {
@@ -247,7 +341,8 @@ function checkPolicyDocument(c: Check, o: Record<string, unknown>, key: string, 
     if (required) c.fail(`${path}${key}`, 'missing');
     return;
   }
-  if ((typeof v !== 'string' && typeof v !== 'object') || !parseDocument(v as string | object)) c.fail(`${path}${key}`, 'is not a policy document (a JSON object, or JSON text, possibly URL-encoded)');
+  if ((typeof v !== 'string' && typeof v !== 'object') || !parseDocument(v as string | object))
+    c.fail(`${path}${key}`, 'is not a policy document (a JSON object, or JSON text, possibly URL-encoded)');
 }
 
 function checkRole(c: Check, r: unknown, path: string): void {
@@ -260,7 +355,10 @@ function checkRole(c: Check, r: unknown, path: string): void {
     c.str(p, 'PolicyName', `${q}.`, { required: true });
     checkPolicyDocument(c, p, 'PolicyDocument', `${q}.`, true);
   });
-  c.arr(r, 'AttachedManagedPolicies', `${path}.`).forEach((p, i) => { if (c.obj(p, `${path}.AttachedManagedPolicies[${i}]`)) c.str(p, 'PolicyArn', `${path}.AttachedManagedPolicies[${i}].`, { required: true, prefix: 'arn:' }); });
+  c.arr(r, 'AttachedManagedPolicies', `${path}.`).forEach((p, i) => {
+    if (c.obj(p, `${path}.AttachedManagedPolicies[${i}]`))
+      c.str(p, 'PolicyArn', `${path}.AttachedManagedPolicies[${i}].`, { required: true, prefix: 'arn:' });
+  });
   c.arr(r, 'InstanceProfileList', `${path}.`).forEach((p, i) => {
     const q = `${path}.InstanceProfileList[${i}]`;
     if (!c.obj(p, q)) return;
@@ -335,7 +433,10 @@ export async function importExports(path: string, opts: ImportOptions = {}): Pro
   }
   const files = st.isDirectory() ? await listJson(root) : [root];
   const base = st.isDirectory() ? root : dirname(root);
-  if (!files.length) throw new ImportError([`${path}: no .json exports found (expected files such as security-groups.json, network-interfaces.json, instances.json)`]);
+  if (!files.length)
+    throw new ImportError([
+      `${path}: no .json exports found (expected files such as security-groups.json, network-interfaces.json, instances.json)`,
+    ]);
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   const total = sizes.reduce((a, b) => a + b, 0) * 2;
   let done = 0;
@@ -360,12 +461,16 @@ export async function importExports(path: string, opts: ImportOptions = {}): Pro
     const byName = kindByName(file);
     const byContent = kindByContent(v);
     if (byName && !(byName.top in v) && !(byName.top === 'Reservations' && Array.isArray(v.Instances))) {
-      errors.push(`${file}: ${byName.top}: missing (expected the output of ${byName.call}${byContent ? `; this looks like ${byContent.call}` : ''})`);
+      errors.push(
+        `${file}: ${byName.top}: missing (expected the output of ${byName.call}${byContent ? `; this looks like ${byContent.call}` : ''})`,
+      );
       continue;
     }
     const def = byName ?? byContent;
     if (!def) {
-      errors.push(`${file}: not an export Palisade recognises (top-level keys: ${Object.keys(v).slice(0, 6).join(', ') || 'none'}; expected one of ${KINDS.map((k) => k.top).join(', ')})`);
+      errors.push(
+        `${file}: not an export Palisade recognises (top-level keys: ${Object.keys(v).slice(0, 6).join(', ') || 'none'}; expected one of ${KINDS.map((k) => k.top).join(', ')})`,
+      );
       continue;
     }
     loaded.push({ file, abs, text, def, value: v });
@@ -408,7 +513,9 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
         const list = c.arr(v, 'SecurityGroups', '', true);
         list.forEach((g, i) => checkGroup(c, g, `SecurityGroups[${i}]`));
         if (errors.length > before) break;
-        (list as SecurityGroup[]).forEach((g, i) => { if (!dup(g.GroupId, l.file, `SecurityGroups[${i}].GroupId`)) s.securityGroups.push(g); });
+        (list as SecurityGroup[]).forEach((g, i) => {
+          if (!dup(g.GroupId, l.file, `SecurityGroups[${i}].GroupId`)) s.securityGroups.push(g);
+        });
         break;
       }
       case 'SecurityGroupRules': {
@@ -416,24 +523,34 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
         list.forEach((r, i) => checkGroupRule(c, r, `SecurityGroupRules[${i}]`));
         if (errors.length > before) break;
         rules ??= [];
-        (list as SecurityGroupRule[]).forEach((r, i) => { if (!dup(r.SecurityGroupRuleId, l.file, `SecurityGroupRules[${i}].SecurityGroupRuleId`)) rules!.push(r); });
+        (list as SecurityGroupRule[]).forEach((r, i) => {
+          if (!dup(r.SecurityGroupRuleId, l.file, `SecurityGroupRules[${i}].SecurityGroupRuleId`)) rules!.push(r);
+        });
         break;
       }
       case 'NetworkInterfaces': {
         const list = c.arr(v, 'NetworkInterfaces', '', true);
         list.forEach((n, i) => checkInterface(c, n, `NetworkInterfaces[${i}]`));
         if (errors.length > before) break;
-        (list as NetworkInterface[]).forEach((n, i) => { if (!dup(n.NetworkInterfaceId, l.file, `NetworkInterfaces[${i}].NetworkInterfaceId`)) s.networkInterfaces.push(n); });
+        (list as NetworkInterface[]).forEach((n, i) => {
+          if (!dup(n.NetworkInterfaceId, l.file, `NetworkInterfaces[${i}].NetworkInterfaceId`)) s.networkInterfaces.push(n);
+        });
         break;
       }
       case 'Reservations': {
         const flat: [Instance, string][] = [];
         if (Array.isArray(v.Instances) && !('Reservations' in v)) {
-          (v.Instances as unknown[]).forEach((i, k) => { checkInstance(c, i, `Instances[${k}]`); flat.push([i as Instance, `Instances[${k}]`]); });
+          (v.Instances as unknown[]).forEach((i, k) => {
+            checkInstance(c, i, `Instances[${k}]`);
+            flat.push([i as Instance, `Instances[${k}]`]);
+          });
         } else {
           c.arr(v, 'Reservations', '', true).forEach((r, i) => {
             if (!c.obj(r, `Reservations[${i}]`)) return;
-            c.arr(r, 'Instances', `Reservations[${i}].`, true).forEach((inst, k) => { checkInstance(c, inst, `Reservations[${i}].Instances[${k}]`); flat.push([inst as Instance, `Reservations[${i}].Instances[${k}]`]); });
+            c.arr(r, 'Instances', `Reservations[${i}].`, true).forEach((inst, k) => {
+              checkInstance(c, inst, `Reservations[${i}].Instances[${k}]`);
+              flat.push([inst as Instance, `Reservations[${i}].Instances[${k}]`]);
+            });
           });
         }
         if (errors.length > before) break;
@@ -444,14 +561,18 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
         const list = c.arr(v, 'Vpcs', '', true);
         list.forEach((x, i) => checkVpc(c, x, `Vpcs[${i}]`));
         if (errors.length > before) break;
-        (list as Vpc[]).forEach((x, i) => { if (!dup(x.VpcId, l.file, `Vpcs[${i}].VpcId`)) s.vpcs.push(x); });
+        (list as Vpc[]).forEach((x, i) => {
+          if (!dup(x.VpcId, l.file, `Vpcs[${i}].VpcId`)) s.vpcs.push(x);
+        });
         break;
       }
       case 'Subnets': {
         const list = c.arr(v, 'Subnets', '', true);
         list.forEach((x, i) => checkSubnet(c, x, `Subnets[${i}]`));
         if (errors.length > before) break;
-        (list as Subnet[]).forEach((x, i) => { if (!dup(x.SubnetId, l.file, `Subnets[${i}].SubnetId`)) s.subnets.push(x); });
+        (list as Subnet[]).forEach((x, i) => {
+          if (!dup(x.SubnetId, l.file, `Subnets[${i}].SubnetId`)) s.subnets.push(x);
+        });
         break;
       }
       case 'PrefixLists': {
@@ -469,7 +590,9 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
       case 'Entries': {
         const id = /pl-[0-9a-z]+/i.exec(basename(l.file))?.[0];
         if (!id) {
-          errors.push(`${l.file}: Entries: cannot tell which prefix list these entries belong to: name the file after the list (prefix-list-entries/pl-….json)`);
+          errors.push(
+            `${l.file}: Entries: cannot tell which prefix list these entries belong to: name the file after the list (prefix-list-entries/pl-….json)`,
+          );
           break;
         }
         const list = c.arr(v, 'Entries', '', true);
@@ -486,8 +609,12 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
         policies.forEach((p, i) => checkManagedPolicy(c, p, `Policies[${i}]`));
         if (errors.length > before) break;
         iam ??= { roles: [], policies: [] };
-        (roles as IamRoleDetail[]).forEach((r, i) => { if (!dup(r.Arn, l.file, `RoleDetailList[${i}].Arn`)) iam!.roles.push(r); });
-        (policies as IamPolicyDetail[]).forEach((p, i) => { if (!dup(p.Arn, l.file, `Policies[${i}].Arn`)) iam!.policies.push(p); });
+        (roles as IamRoleDetail[]).forEach((r, i) => {
+          if (!dup(r.Arn, l.file, `RoleDetailList[${i}].Arn`)) iam!.roles.push(r);
+        });
+        (policies as IamPolicyDetail[]).forEach((p, i) => {
+          if (!dup(p.Arn, l.file, `Policies[${i}].Arn`)) iam!.policies.push(p);
+        });
         break;
       }
     }
@@ -504,14 +631,20 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
     if (exported.has('securityGroups')) {
       const groups = new Set(s.securityGroups.map((g) => g.GroupId));
       const file = loaded.find((l) => l.def.top === 'SecurityGroupRules')!.file;
-      rules.forEach((r, i) => { if (!groups.has(r.GroupId)) errors.push(`${file}: SecurityGroupRules[${i}].GroupId: ${r.GroupId} is not in the security-groups export`); });
+      rules.forEach((r, i) => {
+        if (!groups.has(r.GroupId))
+          errors.push(`${file}: SecurityGroupRules[${i}].GroupId: ${r.GroupId} is not in the security-groups export`);
+      });
     }
     s.securityGroupRules = rules;
   }
   if (iam) s.iam = iam;
   addInstanceInterfaces(s);
   s.exported = EXPORT_KINDS.filter((k) => exported.has(k));
-  s.account = s.securityGroups.find((g) => g.OwnerId)?.OwnerId ?? s.networkInterfaces.find((n) => n.OwnerId)?.OwnerId ?? iam?.roles[0]?.Arn.split(':')[4];
+  s.account =
+    s.securityGroups.find((g) => g.OwnerId)?.OwnerId ??
+    s.networkInterfaces.find((n) => n.OwnerId)?.OwnerId ??
+    iam?.roles[0]?.Arn.split(':')[4];
   s.region = regionOf(s);
   if (!errors.length) s.sources = locate(loaded, s);
   return s;
@@ -525,15 +658,19 @@ function addInstanceInterfaces(s: Snapshot): void {
       if (!n.NetworkInterfaceId || known.has(n.NetworkInterfaceId)) continue;
       known.add(n.NetworkInterfaceId);
       s.networkInterfaces.push({
-        ...(n as NetworkInterface), VpcId: n.VpcId ?? i.VpcId, SubnetId: n.SubnetId ?? i.SubnetId,
-        Attachment: { ...n.Attachment, InstanceId: i.InstanceId }, TagSet: [],
+        ...(n as NetworkInterface),
+        VpcId: n.VpcId ?? i.VpcId,
+        SubnetId: n.SubnetId ?? i.SubnetId,
+        Attachment: { ...n.Attachment, InstanceId: i.InstanceId },
+        TagSet: [],
       } as NetworkInterface);
     }
   }
 }
 
 function regionOf(s: Snapshot): string | undefined {
-  const az = s.subnets.find((x) => x.AvailabilityZone)?.AvailabilityZone ?? s.networkInterfaces.find((n) => n.AvailabilityZone)?.AvailabilityZone;
+  const az =
+    s.subnets.find((x) => x.AvailabilityZone)?.AvailabilityZone ?? s.networkInterfaces.find((n) => n.AvailabilityZone)?.AvailabilityZone;
   if (az) return az.replace(/[a-z]$/, '');
   return s.securityGroups.find((g) => g.SecurityGroupArn)?.SecurityGroupArn?.split(':')[3];
 }
@@ -594,15 +731,21 @@ export async function saveSnapshot(s: AuditSnapshot, path: string): Promise<void
 }
 
 const STATE_ARRAYS: [keyof Snapshot | 'securityGroupRules', (c: Check, v: unknown, p: string) => void][] = [
-  ['securityGroups', checkGroup], ['networkInterfaces', (c, v, p) => checkInterface(c, v, p)], ['instances', checkInstance],
-  ['vpcs', checkVpc], ['subnets', checkSubnet], ['prefixLists', checkPrefixList], ['securityGroupRules', checkGroupRule],
+  ['securityGroups', checkGroup],
+  ['networkInterfaces', (c, v, p) => checkInterface(c, v, p)],
+  ['instances', checkInstance],
+  ['vpcs', checkVpc],
+  ['subnets', checkSubnet],
+  ['prefixLists', checkPrefixList],
+  ['securityGroupRules', checkGroupRule],
 ];
 
 /** Checks a state file's content as thoroughly as the exports it was made from. */
 function fromState(v: Record<string, unknown>, file: string): AuditSnapshot {
   const errors: string[] = [];
   const c = new Check(file, errors);
-  if (typeof v.version === 'number' && v.version > STATE_VERSION) throw new ImportError([`${file}: version: ${v.version} is newer than this Palisade reads (${STATE_VERSION})`]);
+  if (typeof v.version === 'number' && v.version > STATE_VERSION)
+    throw new ImportError([`${file}: version: ${v.version} is newer than this Palisade reads (${STATE_VERSION})`]);
   for (const [key, check] of STATE_ARRAYS) {
     const required = key !== 'securityGroupRules';
     c.arr(v, key, '', required).forEach((x, i) => check(c, x, `${key}[${i}]`));
@@ -612,11 +755,14 @@ function fromState(v: Record<string, unknown>, file: string): AuditSnapshot {
     c.arr(v.iam, 'policies', 'iam.', true).forEach((p, i) => checkManagedPolicy(c, p, `iam.policies[${i}]`));
   }
   if (v.exported !== undefined) {
-    c.arr(v, 'exported', '').forEach((k, i) => { if (!EXPORT_KINDS.includes(k as ExportKind)) c.fail(`exported[${i}]`, `unknown kind ${JSON.stringify(k)}`); });
+    c.arr(v, 'exported', '').forEach((k, i) => {
+      if (!EXPORT_KINDS.includes(k as ExportKind)) c.fail(`exported[${i}]`, `unknown kind ${JSON.stringify(k)}`);
+    });
   }
   if (v.sources !== undefined && c.obj(v.sources, 'sources')) {
     for (const [id, ref] of Object.entries(v.sources)) {
-      if (!ref || typeof ref !== 'object' || typeof (ref as SourceRef).file !== 'string') c.fail(`sources.${id}`, 'must be {"file": PATH, "line": N}');
+      if (!ref || typeof ref !== 'object' || typeof (ref as SourceRef).file !== 'string')
+        c.fail(`sources.${id}`, 'must be {"file": PATH, "line": N}');
     }
   }
   if (errors.length) throw new ImportError(errors);
@@ -655,12 +801,22 @@ async function stateSources(s: AuditSnapshot, path: string, text: string): Promi
   const out: Record<string, SourceRef> = {};
   const exists = new Map<string, boolean>();
   for (const [id, ref] of Object.entries(s.sources ?? {})) {
-    if (!exists.has(ref.file)) exists.set(ref.file, await stat(ref.file).then((x) => x.isFile(), () => false));
+    if (!exists.has(ref.file))
+      exists.set(
+        ref.file,
+        await stat(ref.file).then(
+          (x) => x.isFile(),
+          () => false,
+        ),
+      );
     if (exists.get(ref.file)) out[id] = ref;
   }
   const all: [string, string[]][] = [
-    ['GroupId', s.securityGroups.map((g) => g.GroupId!)], ['NetworkInterfaceId', s.networkInterfaces.map((n) => n.NetworkInterfaceId!)],
-    ['InstanceId', s.instances.map((i) => i.InstanceId!)], ['VpcId', s.vpcs.map((v) => v.VpcId!)], ['SubnetId', s.subnets.map((x) => x.SubnetId!)],
+    ['GroupId', s.securityGroups.map((g) => g.GroupId!)],
+    ['NetworkInterfaceId', s.networkInterfaces.map((n) => n.NetworkInterfaceId!)],
+    ['InstanceId', s.instances.map((i) => i.InstanceId!)],
+    ['VpcId', s.vpcs.map((v) => v.VpcId!)],
+    ['SubnetId', s.subnets.map((x) => x.SubnetId!)],
     ['Arn', (s.iam?.roles ?? []).map((r) => r.Arn)],
   ];
   const abs = resolve(path);

@@ -60,7 +60,11 @@ function setToCidrs(s: AddressSet): string[] {
 }
 
 function resolveInterface(view: EstateView, spec: string): InterfaceInput {
-  const id = spec.startsWith('i-') ? view.primaryOf(spec) : spec.startsWith('eni-') ? spec : [...view.policy.allInterfaces()].find((i) => i.ipv4.includes(spec) || i.ipv6.includes(spec) || i.publicIp === spec)?.id;
+  const id = spec.startsWith('i-')
+    ? view.primaryOf(spec)
+    : spec.startsWith('eni-')
+      ? spec
+      : [...view.policy.allInterfaces()].find((i) => i.ipv4.includes(spec) || i.ipv6.includes(spec) || i.publicIp === spec)?.id;
   const i = id ? view.policy.getInterface(id) : undefined;
   if (!i) throw new Error(`unknown target '${spec}': give an instance id, interface id or one of its addresses`);
   return i;
@@ -93,11 +97,21 @@ export function whoCanReach(view: EstateView, targetSpec: string, protocol: stri
     const out = { direction: 'egress' as const, proto, port, icmpType: 8, icmpCode: 0, remote: targetAddr };
     if (!p.allows(s.id, out)) continue;
     sources.push({
-      kind: 'interface', interfaceId: s.id, instanceId: view.instanceOf(s.id), address: addr,
-      ingressRules: p.matchingRules(target.id, q), egressRules: p.matchingRules(s.id, out),
+      kind: 'interface',
+      interfaceId: s.id,
+      instanceId: view.instanceOf(s.id),
+      address: addr,
+      ingressRules: p.matchingRules(target.id, q),
+      egressRules: p.matchingRules(s.id, out),
     });
   }
-  return { target: { interfaceId: target.id, instanceId: view.instanceOf(target.id), privateIp: target.ipv4[0], publicIp: target.publicIp }, protocol: proto, port, sources, notes };
+  return {
+    target: { interfaceId: target.id, instanceId: view.instanceOf(target.id), privateIp: target.ipv4[0], publicIp: target.publicIp },
+    protocol: proto,
+    port,
+    sources,
+    notes,
+  };
 }
 
 export interface PathAnswer {
@@ -124,29 +138,55 @@ export function canReach(view: EstateView, from: string, to: string, protocol: s
   const b = endpointOf(view, to);
   const plane = new DataPlane(view.policy);
   if (a.iface && b.iface && a.iface.vpcId !== b.iface.vpcId) {
-    return { reachable: false, verdict: { verdict: 'REJECT', decidedBy: 'route', reason: `no route from ${a.iface.vpcId} to ${b.iface.vpcId} (peering is not modelled)` } };
+    return {
+      reachable: false,
+      verdict: {
+        verdict: 'REJECT',
+        decidedBy: 'route',
+        reason: `no route from ${a.iface.vpcId} to ${b.iface.vpcId} (peering is not modelled)`,
+      },
+    };
   }
   let src = a.ep;
   let dst = b.ep;
   if (a.ep.kind === 'external' && b.iface) {
-    if (!b.iface.publicIp) return { reachable: false, verdict: { verdict: 'REJECT', decidedBy: 'route', reason: `${b.iface.id} has no public IPv4 address` } };
-    dst = { ...(b.ep as Extract<Endpoint, { kind: 'interface' }>), seenAs: { address: parseAddress(b.iface.publicIp)!, text: b.iface.publicIp } };
+    if (!b.iface.publicIp)
+      return { reachable: false, verdict: { verdict: 'REJECT', decidedBy: 'route', reason: `${b.iface.id} has no public IPv4 address` } };
+    dst = {
+      ...(b.ep as Extract<Endpoint, { kind: 'interface' }>),
+      seenAs: { address: parseAddress(b.iface.publicIp)!, text: b.iface.publicIp },
+    };
   }
   if (b.ep.kind === 'external' && a.iface) {
-    if (!a.iface.publicIp) return { reachable: false, verdict: { verdict: 'REJECT', decidedBy: 'route', reason: `${a.iface.id} has no public IPv4 address` } };
-    src = { ...(a.ep as Extract<Endpoint, { kind: 'interface' }>), seenAs: { address: parseAddress(a.iface.publicIp)!, text: a.iface.publicIp } };
+    if (!a.iface.publicIp)
+      return { reachable: false, verdict: { verdict: 'REJECT', decidedBy: 'route', reason: `${a.iface.id} has no public IPv4 address` } };
+    src = {
+      ...(a.ep as Extract<Endpoint, { kind: 'interface' }>),
+      seenAs: { address: parseAddress(a.iface.publicIp)!, text: a.iface.publicIp },
+    };
   }
   if (port === undefined && (proto === 6 || proto === 17)) {
     const open = openPorts(plane, src, dst, proto);
-    return { reachable: open.length > 0, verdict: plane.judge(src, dst, { proto, srcPort: 49152, dstPort: open[0]?.[0] ?? 0 }, 0, { commit: false }), openPorts: open };
+    return {
+      reachable: open.length > 0,
+      verdict: plane.judge(src, dst, { proto, srcPort: 49152, dstPort: open[0]?.[0] ?? 0 }, 0, { commit: false }),
+      openPorts: open,
+    };
   }
   const v = plane.judge(src, dst, { proto, srcPort: 49152, dstPort: port ?? 0, icmpType: 8, icmpCode: 0 }, 0, { commit: false });
-  return { reachable: v.verdict === 'ACCEPT', verdict: v, suggestion: v.verdict === 'REJECT' ? suggest(view, v, a, b, proto, port) : undefined };
+  return {
+    reachable: v.verdict === 'ACCEPT',
+    verdict: v,
+    suggestion: v.verdict === 'REJECT' ? suggest(view, v, a, b, proto, port) : undefined,
+  };
 }
 
 function openPorts(plane: DataPlane, src: Endpoint, dst: Endpoint, proto: number): [number, number][] {
   const points = new Set<number>([0]);
-  for (const [ep, egress] of [[src, true], [dst, false]] as const) {
+  for (const [ep, egress] of [
+    [src, true],
+    [dst, false],
+  ] as const) {
     if (ep.kind !== 'interface') continue;
     const i = plane.policy.getInterface(ep.interfaceId);
     for (const g of i?.groups ?? []) {
@@ -171,19 +211,38 @@ function openPorts(plane: DataPlane, src: Endpoint, dst: Endpoint, proto: number
   return out;
 }
 
-function suggest(view: EstateView, v: Verdict, a: { ep: Endpoint; iface?: InterfaceInput }, b: { ep: Endpoint; iface?: InterfaceInput }, proto: number, port?: number): string | undefined {
+function suggest(
+  view: EstateView,
+  v: Verdict,
+  a: { ep: Endpoint; iface?: InterfaceInput },
+  b: { ep: Endpoint; iface?: InterfaceInput },
+  proto: number,
+  port?: number,
+): string | undefined {
   const protoText = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : proto === 1 ? 'icmp' : String(proto);
   const portText = port !== undefined && (proto === 6 || proto === 17) ? ` --port ${port}` : '';
   if (v.decidedBy === 'ingress' && b.iface) {
     const group = b.iface.groups[0];
-    const source = a.iface ? (a.iface.groups[0] ? `--source-group ${a.iface.groups[0]}` : `--cidr ${a.iface.ipv4[0]}/32`) : `--cidr ${(a.ep as { text: string }).text}/32`;
-    return group ? `aws ec2 authorize-security-group-ingress --group-id ${group} --protocol ${protoText}${portText} ${source}` : `attach a security group to ${b.iface.id}`;
+    const source = a.iface
+      ? a.iface.groups[0]
+        ? `--source-group ${a.iface.groups[0]}`
+        : `--cidr ${a.iface.ipv4[0]}/32`
+      : `--cidr ${(a.ep as { text: string }).text}/32`;
+    return group
+      ? `aws ec2 authorize-security-group-ingress --group-id ${group} --protocol ${protoText}${portText} ${source}`
+      : `attach a security group to ${b.iface.id}`;
   }
   if (v.decidedBy === 'egress' && a.iface) {
     const group = a.iface.groups[0];
-    const dest = b.iface ? (b.iface.groups[0] ? `"UserIdGroupPairs":[{"GroupId":"${b.iface.groups[0]}"}]` : `"IpRanges":[{"CidrIp":"${b.iface.ipv4[0]}/32"}]`) : `"IpRanges":[{"CidrIp":"${(b.ep as { text: string }).text}/32"}]`;
+    const dest = b.iface
+      ? b.iface.groups[0]
+        ? `"UserIdGroupPairs":[{"GroupId":"${b.iface.groups[0]}"}]`
+        : `"IpRanges":[{"CidrIp":"${b.iface.ipv4[0]}/32"}]`
+      : `"IpRanges":[{"CidrIp":"${(b.ep as { text: string }).text}/32"}]`;
     const ports = port !== undefined && (proto === 6 || proto === 17) ? `,"FromPort":${port},"ToPort":${port}` : '';
-    return group ? `aws ec2 authorize-security-group-egress --group-id ${group} --ip-permissions '[{"IpProtocol":"${protoText}"${ports},${dest}}]'` : `attach a security group to ${a.iface.id}`;
+    return group
+      ? `aws ec2 authorize-security-group-egress --group-id ${group} --ip-permissions '[{"IpProtocol":"${protoText}"${ports},${dest}}]'`
+      : `attach a security group to ${a.iface.id}`;
   }
   void view;
   return undefined;

@@ -15,7 +15,13 @@ const SARIF_VERSION = '2.1.0';
 
 /** GitHub reads properties["security-severity"]: ≥ 9 critical, ≥ 7 high, ≥ 4 medium, > 0 low. */
 const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', informational: '0.0' };
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', informational: 'note' };
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  informational: 'note',
+};
 
 interface SarifOptions {
   toolVersion?: string;
@@ -63,25 +69,42 @@ export function toSarif(result: AuditResult, opts: SarifOptions = {}): object {
       ruleIndex: index.get(f.checkId) ?? -1,
       level: LEVEL[f.severity],
       message: { text: `${f.title}. ${f.detail} Fix: ${f.fix}` },
-      locations: [{
-        physicalLocation: src
-          ? { artifactLocation: { uri: artifactUri(src.file, cwd) }, ...(src.line ? { region: { startLine: src.line } } : {}) }
-          // live estates have no file; GitHub still needs one location with an artifact
-          : { artifactLocation: { uri: `estate/${f.resourceType}/${f.resourceId}` } },
-        logicalLocations: [{ name: f.resourceId, fullyQualifiedName: `${f.resourceType}/${f.resourceId}`, kind: 'resource' }],
-      }],
+      locations: [
+        {
+          physicalLocation: src
+            ? { artifactLocation: { uri: artifactUri(src.file, cwd) }, ...(src.line ? { region: { startLine: src.line } } : {}) }
+            : // live estates have no file; GitHub still needs one location with an artifact
+              { artifactLocation: { uri: `estate/${f.resourceType}/${f.resourceId}` } },
+          logicalLocations: [{ name: f.resourceId, fullyQualifiedName: `${f.resourceType}/${f.resourceId}`, kind: 'resource' }],
+        },
+      ],
       partialFingerprints: { 'palisadeFinding/v1': fingerprint(f) },
-      properties: { severity: f.severity, resourceType: f.resourceType, ...(f.resourceName ? { resourceName: f.resourceName } : {}), evidence: f.ruleIds, controls: f.controls, fix: f.fix },
+      properties: {
+        severity: f.severity,
+        resourceType: f.resourceType,
+        ...(f.resourceName ? { resourceName: f.resourceName } : {}),
+        evidence: f.ruleIds,
+        controls: f.controls,
+        fix: f.fix,
+      },
     };
   });
   return {
     $schema: SARIF_SCHEMA,
     version: SARIF_VERSION,
-    runs: [{
-      tool: { driver: { name: 'Palisade', ...(opts.toolVersion ? { version: opts.toolVersion, semanticVersion: opts.toolVersion } : {}), rules } },
-      results,
-      columnKind: 'utf16CodeUnits',
-      invocations: [{ executionSuccessful: true }],
-    }],
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'Palisade',
+            ...(opts.toolVersion ? { version: opts.toolVersion, semanticVersion: opts.toolVersion } : {}),
+            rules,
+          },
+        },
+        results,
+        columnKind: 'utf16CodeUnits',
+        invocations: [{ executionSuccessful: true }],
+      },
+    ],
   };
 }

@@ -15,7 +15,11 @@ import { ec2Arn, RESOURCE_TYPES, resourceTypeOfId } from '../core/resource-types
 /** Calls AWS lets anyone make. */
 const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
 
-interface Res { arn: string; tags?: TagPair[]; vpcArn?: string }
+interface Res {
+  arn: string;
+  tags?: TagPair[];
+  vpcArn?: string;
+}
 
 const policyCache = new Map<string, ParsedPolicy>();
 function parsed(text: string, id: string): ParsedPolicy | undefined {
@@ -52,7 +56,12 @@ function documentsOf(ctx: Ctx, owner: { inlinePolicies: Record<string, string>; 
   return out;
 }
 
-interface Identity { policies: ParsedPolicy[]; boundary?: ParsedPolicy[]; session?: ParsedPolicy[]; root: boolean }
+interface Identity {
+  policies: ParsedPolicy[];
+  boundary?: ParsedPolicy[];
+  session?: ParsedPolicy[];
+  root: boolean;
+}
 
 function identity(ctx: Ctx): Identity {
   const p = ctx.principal;
@@ -60,7 +69,9 @@ function identity(ctx: Ctx): Identity {
   if (p.type === 'IAMUser') {
     const u = ctx.tx.get<UserDoc>(IAM_KIND.user, p.account, (p.userName ?? '').toLowerCase());
     if (!u) return { policies: [], root: false };
-    const boundary = u.permissionsBoundary ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [u.permissionsBoundary], arn: u.arn }) : undefined;
+    const boundary = u.permissionsBoundary
+      ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [u.permissionsBoundary], arn: u.arn })
+      : undefined;
     return { policies: documentsOf(ctx, u), boundary, root: false };
   }
   if (p.type === 'AssumedRole' && p.role) {
@@ -68,14 +79,15 @@ function identity(ctx: Ctx): Identity {
     if (!r) return { policies: [], root: false };
     const session = ctx.tx.get<SessionDoc>(SESSION_KIND, '_global', p.accessKeyId);
     const sp = session?.sessionPolicy ? parsed(session.sessionPolicy, `${p.arn}#session`) : undefined;
-    const boundary = r.permissionsBoundary ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [r.permissionsBoundary], arn: r.arn }) : undefined;
+    const boundary = r.permissionsBoundary
+      ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [r.permissionsBoundary], arn: r.arn })
+      : undefined;
     return { policies: documentsOf(ctx, r), boundary, session: sp ? [sp] : undefined, root: false };
   }
   return { policies: [], root: false };
 }
 
 const arnOf = (ctx: Ctx, name: string, id: string) => ec2Arn(ctx.partition, ctx.region, ctx.account, name, id);
-
 
 function ec2Resource(ctx: Ctx, id: string): Res | undefined {
   const type = resourceTypeOfId(id);
@@ -93,10 +105,27 @@ function ec2Resources(ctx: Ctx, action: string, input: Record<string, unknown>):
     if (typeof v === 'string') ids.push(v);
     else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') ids.push(x);
   };
-  for (const k of ['GroupId', 'VpcId', 'SubnetId', 'InstanceId', 'InstanceIds', 'NetworkInterfaceId', 'PrefixListId', 'SecurityGroupIds', 'Resources', 'Groups', 'ResourceIds']) take(input[k]);
+  for (const k of [
+    'GroupId',
+    'VpcId',
+    'SubnetId',
+    'InstanceId',
+    'InstanceIds',
+    'NetworkInterfaceId',
+    'PrefixListId',
+    'SecurityGroupIds',
+    'Resources',
+    'Groups',
+    'ResourceIds',
+  ])
+    take(input[k]);
   if (typeof input.GroupName === 'string' && input.GroupId === undefined && action !== 'CreateSecurityGroup') {
     const def = ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope).find((v) => v.isDefault);
-    const g = def && ctx.tx.all<{ id: string; vpcId: string; name: string }>(KIND.sg, ctx.scope).find((x) => x.vpcId === def.id && x.name.toLowerCase() === String(input.GroupName).toLowerCase());
+    const g =
+      def &&
+      ctx.tx
+        .all<{ id: string; vpcId: string; name: string }>(KIND.sg, ctx.scope)
+        .find((x) => x.vpcId === def.id && x.name.toLowerCase() === String(input.GroupName).toLowerCase());
     if (g) ids.push(g.id);
   }
   for (const ni of (input.NetworkInterfaces as Record<string, unknown>[] | undefined) ?? []) {
@@ -118,17 +147,20 @@ function iamResources(ctx: Ctx, action: string, input: Record<string, unknown>):
   const acct = ctx.principal.account;
   const out: Res[] = [];
   const role = input.RoleName ? ctx.tx.get<RoleDoc>(IAM_KIND.role, acct, String(input.RoleName).toLowerCase()) : undefined;
-  if (input.RoleName) out.push({ arn: role ? role.arn : `arn:${ctx.partition}:iam::${acct}:role/${input.RoleName}`, tags: role ? role.tags : undefined });
+  if (input.RoleName)
+    out.push({ arn: role ? role.arn : `arn:${ctx.partition}:iam::${acct}:role/${input.RoleName}`, tags: role ? role.tags : undefined });
   if (input.UserName) out.push({ arn: `arn:${ctx.partition}:iam::${acct}:user/${input.UserName}` });
   if (input.InstanceProfileName) out.push({ arn: `arn:${ctx.partition}:iam::${acct}:instance-profile/${input.InstanceProfileName}` });
   if (typeof input.PolicyArn === 'string') out.push({ arn: input.PolicyArn });
-  if (action === 'CreatePolicy' && input.PolicyName) out.push({ arn: `arn:${ctx.partition}:iam::${acct}:policy${input.Path ?? '/'}${input.PolicyName}` });
+  if (action === 'CreatePolicy' && input.PolicyName)
+    out.push({ arn: `arn:${ctx.partition}:iam::${acct}:policy${input.Path ?? '/'}${input.PolicyName}` });
   return out.length ? out : [{ arn: '*' }];
 }
 
 function requestTags(input: Record<string, unknown>): Record<string, string> {
   const tags: Record<string, string> = {};
-  for (const spec of (input.TagSpecifications as { Tags?: TagPair[] }[] | undefined) ?? []) for (const t of spec.Tags ?? []) tags[t.Key] = t.Value;
+  for (const spec of (input.TagSpecifications as { Tags?: TagPair[] }[] | undefined) ?? [])
+    for (const t of spec.Tags ?? []) tags[t.Key] = t.Value;
   for (const t of (input.Tags as TagPair[] | undefined) ?? []) if (t && typeof t.Key === 'string') tags[t.Key] = t.Value;
   return tags;
 }
@@ -138,10 +170,17 @@ function baseContext(ctx: Ctx, input: Record<string, unknown>): Record<string, C
   const now = ctx.clock.now();
   const tags = requestTags(input);
   const c: Record<string, ContextValue> = {
-    'aws:SourceIp': ctx.sourceIp, 'aws:PrincipalArn': p.role?.arn ?? p.arn, 'aws:PrincipalAccount': p.account,
-    'aws:PrincipalType': p.type, 'aws:userid': p.userId, 'aws:RequestedRegion': ctx.region,
-    'aws:CurrentTime': new Date(now).toISOString(), 'aws:EpochTime': Math.floor(now / 1000), 'aws:SecureTransport': false,
-    'aws:MultiFactorAuthPresent': false, ...(p.userName ? { 'aws:username': p.userName } : {}),
+    'aws:SourceIp': ctx.sourceIp,
+    'aws:PrincipalArn': p.role?.arn ?? p.arn,
+    'aws:PrincipalAccount': p.account,
+    'aws:PrincipalType': p.type,
+    'aws:userid': p.userId,
+    'aws:RequestedRegion': ctx.region,
+    'aws:CurrentTime': new Date(now).toISOString(),
+    'aws:EpochTime': Math.floor(now / 1000),
+    'aws:SecureTransport': false,
+    'aws:MultiFactorAuthPresent': false,
+    ...(p.userName ? { 'aws:username': p.userName } : {}),
     ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
   };
   for (const [k, v] of Object.entries(tags)) c[`aws:RequestTag/${k}`] = v;
@@ -164,14 +203,24 @@ function decide(ident: Identity, req: RequestContext): 'Allow' | 'ExplicitDeny' 
 
 function deny(ctx: Ctx, service: ServiceDef, action: string, resource: string, decision: string): ApiError {
   const p = ctx.principal;
-  const why = decision === 'ExplicitDeny' ? `with an explicit deny in an identity-based policy` : `because no identity-based policy allows the ${action} action`;
+  const why =
+    decision === 'ExplicitDeny'
+      ? `with an explicit deny in an identity-based policy`
+      : `because no identity-based policy allows the ${action} action`;
   const text = `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
   if (service.model.protocol === 'ec2') {
     const encoded = encodeAuthorizationMessage(ctx.store, {
-      allowed: false, explicitDeny: decision === 'ExplicitDeny', matchedStatements: { items: [] }, failures: { items: [] },
+      allowed: false,
+      explicitDeny: decision === 'ExplicitDeny',
+      matchedStatements: { items: [] },
+      failures: { items: [] },
       context: { principal: { id: p.userId, arn: p.arn }, action, resource, conditions: { items: [] } },
     });
-    return new ApiError('UnauthorizedOperation', `You are not authorized to perform this operation. ${text}. Encoded authorization failure message: ${encoded}`, 403);
+    return new ApiError(
+      'UnauthorizedOperation',
+      `You are not authorized to perform this operation. ${text}. Encoded authorization failure message: ${encoded}`,
+      403,
+    );
   }
   if (service.model.protocol === 'json') return new ApiError('AccessDeniedException', text, 400);
   return new ApiError('AccessDenied', text, 403);
@@ -185,10 +234,14 @@ export function authorize(ctx: Ctx, service: ServiceDef, action: string, input: 
   const ident = identity(ctx);
   if (ident.root) return;
   const base = baseContext(ctx, input);
-  const resources = service.name === 'ec2' ? ec2Resources(ctx, action, input)
-    : service.name === 'iam' ? iamResources(ctx, action, input)
-    : service.name === 'sts' && typeof input.RoleArn === 'string' ? [{ arn: input.RoleArn }]
-    : [{ arn: '*' }];
+  const resources =
+    service.name === 'ec2'
+      ? ec2Resources(ctx, action, input)
+      : service.name === 'iam'
+        ? iamResources(ctx, action, input)
+        : service.name === 'sts' && typeof input.RoleArn === 'string'
+          ? [{ arn: input.RoleArn }]
+          : [{ arn: '*' }];
   for (const r of resources) {
     const context = { ...base };
     if (r.vpcArn) context['ec2:Vpc'] = r.vpcArn;
@@ -208,7 +261,11 @@ export function authorize(ctx: Ctx, service: ServiceDef, action: string, input: 
     const roleName = profile?.roles[0];
     const role = roleName ? ctx.tx.get<RoleDoc>(IAM_KIND.role, ctx.account, roleName.toLowerCase()) : undefined;
     if (role) {
-      const decision = decide(ident, { action: 'iam:PassRole', resource: role.arn, context: { ...base, 'iam:PassedToService': 'ec2.amazonaws.com' } });
+      const decision = decide(ident, {
+        action: 'iam:PassRole',
+        resource: role.arn,
+        context: { ...base, 'iam:PassedToService': 'ec2.amazonaws.com' },
+      });
       if (decision !== 'Allow') throw deny(ctx, service, 'iam:PassRole', role.arn, decision);
     }
   }

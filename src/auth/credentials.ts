@@ -14,7 +14,11 @@ export function randomKeyId(prefix: 'AKIA' | 'ASIA' | 'AROA' | 'AIDA' | 'AIPA' |
 }
 
 export function randomSecret(): string {
-  return crypto().randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 40);
+  return crypto()
+    .randomBytes(30)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, 'x')
+    .slice(0, 40);
 }
 
 function newSessionToken(): string {

@@ -10,7 +10,12 @@
 // RegExp); evaluate/evaluateTrust only run them. Condition operators live in policy-conditions.ts,
 // wildcard/variable templates in policy-glob.ts.
 import {
-  compileCondition, conditionHolds, ConditionError, valuesOf, type CompiledCondition, type ContextValue,
+  compileCondition,
+  conditionHolds,
+  ConditionError,
+  valuesOf,
+  type CompiledCondition,
+  type ContextValue,
 } from './policy-conditions.ts';
 import { compileTemplate, matchTemplate, type Template, type VarLookup } from './policy-glob.ts';
 
@@ -61,7 +66,17 @@ interface Evaluation {
 // ---------------------------------------------------------------- parsing
 
 const TOP_KEYS = new Set(['Version', 'Id', 'Statement']);
-const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Principal', 'NotPrincipal', 'Condition']);
+const STATEMENT_KEYS = new Set([
+  'Sid',
+  'Effect',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Principal',
+  'NotPrincipal',
+  'Condition',
+]);
 const PRINCIPAL_KEYS = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -92,10 +107,12 @@ function principalBlock(v: unknown, what: string): PrincipalBlock | '*' {
 
 function parseStatement(s: unknown, index: number): PolicyStatement {
   if (!isObject(s)) throw new PolicyParseError('Syntax errors in policy: a statement must be an object.');
-  for (const k of Object.keys(s)) if (!STATEMENT_KEYS.has(k)) throw new PolicyParseError(`Syntax errors in policy: unknown element "${k}".`);
+  for (const k of Object.keys(s))
+    if (!STATEMENT_KEYS.has(k)) throw new PolicyParseError(`Syntax errors in policy: unknown element "${k}".`);
   if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new PolicyParseError(`Invalid effect: ${String(s.Effect)}`);
   const pair = (a: string, b: string, required: string | undefined) => {
-    if (s[a] !== undefined && s[b] !== undefined) throw new PolicyParseError(`Syntax errors in policy: ${a} and ${b} cannot both be used in one statement.`);
+    if (s[a] !== undefined && s[b] !== undefined)
+      throw new PolicyParseError(`Syntax errors in policy: ${a} and ${b} cannot both be used in one statement.`);
     if (required && s[a] === undefined && s[b] === undefined) throw new PolicyParseError(required);
   };
   pair('Action', 'NotAction', 'Policy statement must contain actions.');
@@ -110,7 +127,8 @@ function parseStatement(s: unknown, index: number): PolicyStatement {
   const actions = (k: string) => {
     const l = list(k, 'Policy statement must contain actions.');
     for (const a of l ?? []) {
-      if (a !== '*' && !/^[^:\s]+:\S*$/.test(a)) throw new PolicyParseError(`Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc. (${a})`);
+      if (a !== '*' && !/^[^:\s]+:\S*$/.test(a))
+        throw new PolicyParseError(`Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc. (${a})`);
     }
     return l;
   };
@@ -124,13 +142,18 @@ function parseStatement(s: unknown, index: number): PolicyStatement {
     }
   }
   const sid = s.Sid;
-  if (sid !== undefined && typeof sid !== 'string' && typeof sid !== 'number') throw new PolicyParseError('Syntax errors in policy: Sid must be a string.');
+  if (sid !== undefined && typeof sid !== 'string' && typeof sid !== 'number')
+    throw new PolicyParseError('Syntax errors in policy: Sid must be a string.');
   const st: PolicyStatement = { Effect: s.Effect };
   if (sid !== undefined) st.Sid = String(sid);
-  const action = actions('Action'); if (action) st.Action = action;
-  const notAction = actions('NotAction'); if (notAction) st.NotAction = notAction;
-  const resource = list('Resource', 'Policy statement must contain resources.'); if (resource) st.Resource = resource;
-  const notResource = list('NotResource', 'Policy statement must contain resources.'); if (notResource) st.NotResource = notResource;
+  const action = actions('Action');
+  if (action) st.Action = action;
+  const notAction = actions('NotAction');
+  if (notAction) st.NotAction = notAction;
+  const resource = list('Resource', 'Policy statement must contain resources.');
+  if (resource) st.Resource = resource;
+  const notResource = list('NotResource', 'Policy statement must contain resources.');
+  if (notResource) st.NotResource = notResource;
   if (s.Principal !== undefined) st.Principal = principalBlock(s.Principal, `Statement[${index}].Principal`);
   if (s.NotPrincipal !== undefined) st.NotPrincipal = principalBlock(s.NotPrincipal, `Statement[${index}].NotPrincipal`);
   if (condition) st.Condition = condition;
@@ -186,7 +209,11 @@ interface CompiledStatement {
   notPrincipal?: CompiledPrincipal;
   conditions: CompiledCondition[];
 }
-interface CompiledPolicy { source: PolicyStatement[]; count: number; statements: CompiledStatement[] }
+interface CompiledPolicy {
+  source: PolicyStatement[];
+  count: number;
+  statements: CompiledStatement[];
+}
 
 const policyCache = new WeakMap<ParsedPolicy, CompiledPolicy>();
 const principalCache = new WeakMap<PrincipalBlock, CompiledPrincipal>();
@@ -195,7 +222,14 @@ const ACCOUNT = /^\d{12}$/;
 const ROOT_ARN = /^arn:[^:]+:iam::(\d{12}):root$/;
 
 function compilePrincipal(block: PrincipalBlock | '*'): CompiledPrincipal {
-  const out: CompiledPrincipal = { any: block === '*', anyAws: false, accounts: new Set(), arns: new Set(), services: new Set(), federated: new Set() };
+  const out: CompiledPrincipal = {
+    any: block === '*',
+    anyAws: false,
+    accounts: new Set(),
+    arns: new Set(),
+    services: new Set(),
+    federated: new Set(),
+  };
   if (block === '*') return out;
   const cached = principalCache.get(block);
   if (cached) return cached;
@@ -215,7 +249,8 @@ function compilePrincipal(block: PrincipalBlock | '*'): CompiledPrincipal {
 }
 
 function compileStatement(s: PolicyStatement, variables: boolean): CompiledStatement {
-  const actions = (l: string[] | undefined) => l?.map((a) => compileTemplate(a, { wildcards: true, variables: false, arn: false, caseInsensitive: true }));
+  const actions = (l: string[] | undefined) =>
+    l?.map((a) => compileTemplate(a, { wildcards: true, variables: false, arn: false, caseInsensitive: true }));
   const resources = (l: string[] | undefined) => l?.map((r) => compileTemplate(r, { wildcards: true, variables, arn: true }));
   const conditions: CompiledCondition[] = [];
   for (const [opName, block] of Object.entries(s.Condition ?? {})) {

@@ -15,14 +15,26 @@
 //    match and StringNotEquals/StringNotLike do.
 import { addressToBigInt, containsAddress, parseCidr, type Cidr, type Family } from '../core/cidr.ts';
 import {
-  compileTemplate, hasVariables, literalOf, matchTemplate, resolveString, tokenize, type GlobToken, type Template, type VarLookup,
+  compileTemplate,
+  hasVariables,
+  literalOf,
+  matchTemplate,
+  resolveString,
+  tokenize,
+  type GlobToken,
+  type Template,
+  type VarLookup,
 } from './policy-glob.ts';
 
 export type ContextValue = string | string[] | number | boolean | Date | undefined;
 
 type Kind = 'string' | 'stringCI' | 'like' | 'numeric' | 'date' | 'bool' | 'binary' | 'ip' | 'arn' | 'null';
 type Cmp = 'eq' | 'lt' | 'le' | 'gt' | 'ge';
-interface OpDef { kind: Kind; cmp: Cmp; negated: boolean }
+interface OpDef {
+  kind: Kind;
+  cmp: Cmp;
+  negated: boolean;
+}
 
 const op = (kind: Kind, negated = false, cmp: Cmp = 'eq'): OpDef => ({ kind, cmp, negated });
 const ORDERED = (kind: Kind, prefix: string): Record<string, OpDef> => ({
@@ -83,10 +95,18 @@ export class ConditionError extends Error {}
 function parseOperator(name: string): { def: OpDef; base: string; set?: 'any' | 'all'; ifExists: boolean } | undefined {
   let base = name;
   let set: 'any' | 'all' | undefined;
-  if (base.startsWith('ForAnyValue:')) { set = 'any'; base = base.slice('ForAnyValue:'.length); }
-  else if (base.startsWith('ForAllValues:')) { set = 'all'; base = base.slice('ForAllValues:'.length); }
+  if (base.startsWith('ForAnyValue:')) {
+    set = 'any';
+    base = base.slice('ForAnyValue:'.length);
+  } else if (base.startsWith('ForAllValues:')) {
+    set = 'all';
+    base = base.slice('ForAllValues:'.length);
+  }
   let ifExists = false;
-  if (base.endsWith('IfExists')) { ifExists = true; base = base.slice(0, -'IfExists'.length); }
+  if (base.endsWith('IfExists')) {
+    ifExists = true;
+    base = base.slice(0, -'IfExists'.length);
+  }
   const def = OPERATORS[base];
   if (!def) return undefined;
   if (def.kind === 'null' && (set || ifExists)) return undefined; // "…IfExists: any operator but Null"
@@ -140,19 +160,26 @@ export function compileCondition(operator: string, key: string, raw: string[], v
   const vars = variables && VARIABLE_KINDS.has(def.kind);
   const values = raw.map((text): Value => {
     switch (def.kind) {
-      case 'string': case 'stringCI': case 'bool': {
+      case 'string':
+      case 'stringCI':
+      case 'bool': {
         const tokens = tokenize(text, { wildcards: false, variables: vars, arn: false });
         if (hasVariables(tokens)) return { tokens };
         const lit = literalOf(tokens);
         return { tokens, text: def.kind === 'string' ? lit : lit.toLowerCase() };
       }
-      case 'like': case 'arn': {
+      case 'like':
+      case 'arn': {
         return { template: compileTemplate(text, { wildcards: true, variables: vars, arn: def.kind === 'arn' }) };
       }
-      case 'numeric': return { num: parseNumber(text) };
-      case 'date': return { num: parseDate(text) };
-      case 'ip': return { cidr: parseIpValue(text) };
-      case 'binary': return { b64: normB64(text) };
+      case 'numeric':
+        return { num: parseNumber(text) };
+      case 'date':
+        return { num: parseDate(text) };
+      case 'ip':
+        return { cidr: parseIpValue(text) };
+      case 'binary':
+        return { b64: normB64(text) };
       case 'null': {
         const l = text.trim().toLowerCase();
         return { isNull: l === 'true' ? true : l === 'false' ? false : undefined };
@@ -164,8 +191,7 @@ export function compileCondition(operator: string, key: string, raw: string[], v
 
 // ---- request side ----
 
-const asString = (v: Exclude<ContextValue, undefined | string[]>): string =>
-  v instanceof Date ? v.toISOString() : String(v);
+const asString = (v: Exclude<ContextValue, undefined | string[]>): string => (v instanceof Date ? v.toISOString() : String(v));
 
 /** The values of a context entry: none when absent or an empty list. */
 export function valuesOf(v: ContextValue): Exclude<ContextValue, undefined | string[]>[] {
@@ -196,7 +222,9 @@ const order = (c: Cmp, h: number, w: number) =>
 function compare(c: CompiledCondition, have: Exclude<ContextValue, undefined | string[]>, want: Value, vars: VarLookup): boolean {
   const { kind, cmp } = c.def;
   switch (kind) {
-    case 'string': case 'stringCI': case 'bool': {
+    case 'string':
+    case 'stringCI':
+    case 'bool': {
       const w = want as { tokens: GlobToken[]; text?: string };
       let text = w.text;
       if (text === undefined) {
@@ -207,7 +235,8 @@ function compare(c: CompiledCondition, have: Exclude<ContextValue, undefined | s
       const h = asString(have);
       return (kind === 'string' ? h : h.toLowerCase()) === text;
     }
-    case 'like': case 'arn': {
+    case 'like':
+    case 'arn': {
       return matchTemplate((want as { template: Template }).template, asString(have), vars);
     }
     case 'numeric': {

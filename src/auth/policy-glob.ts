@@ -13,10 +13,7 @@
 // literal characters. A multivalued key, or one with no value and no default, does not resolve.
 
 export type GlobToken =
-  | { t: 'lit'; s: string }
-  | { t: 'star'; cross: boolean }
-  | { t: 'one'; cross: boolean }
-  | { t: 'var'; key: string; dflt?: string };
+  { t: 'lit'; s: string } | { t: 'star'; cross: boolean } | { t: 'one'; cross: boolean } | { t: 'var'; key: string; dflt?: string };
 
 interface TemplateOptions {
   /** `*` and `?` are wildcards (Like operators, Resource, Action) */
@@ -34,7 +31,7 @@ export function tokenize(text: string, o: TemplateOptions): GlobToken[] {
     if (last?.t === 'lit') last.s += s;
     else out.push({ t: 'lit', s });
   };
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i]!;
     if (o.variables && c === '$' && text[i + 1] === '{') {
       const end = text.indexOf('}', i + 2);
@@ -54,8 +51,7 @@ export function tokenize(text: string, o: TemplateOptions): GlobToken[] {
     }
     if (o.wildcards && c === '*') {
       if (out[out.length - 1]?.t !== 'star') out.push({ t: 'star', cross: !o.arn }); // ** is *
-    }
-    else if (o.wildcards && c === '?') out.push({ t: 'one', cross: !o.arn });
+    } else if (o.wildcards && c === '?') out.push({ t: 'one', cross: !o.arn });
     else lit(c);
     i++;
   }
@@ -123,19 +119,37 @@ export function resolveString(tokens: GlobToken[], lookup: VarLookup): string | 
   return s;
 }
 
-const enum U { Char, Star, One }
+const enum U {
+  Char,
+  Star,
+  One,
+}
 /** A template flattened to one unit per character, for the matcher. */
-interface Units { kinds: U[]; chars: string[]; cross: boolean[] }
+interface Units {
+  kinds: U[];
+  chars: string[];
+  cross: boolean[];
+}
 
 /** Units of tokens without variables (undefined if one remains). */
 function toUnits(tokens: GlobToken[], lowerCase = false): Units | undefined {
   const u: Units = { kinds: [], chars: [], cross: [] };
   for (const t of tokens) {
     if (t.t === 'lit') {
-      for (const ch of lowerCase ? t.s.toLowerCase() : t.s) { u.kinds.push(U.Char); u.chars.push(ch); u.cross.push(false); }
-    } else if (t.t === 'star') { u.kinds.push(U.Star); u.chars.push(''); u.cross.push(t.cross); }
-    else if (t.t === 'one') { u.kinds.push(U.One); u.chars.push(''); u.cross.push(t.cross); }
-    else return undefined;
+      for (const ch of lowerCase ? t.s.toLowerCase() : t.s) {
+        u.kinds.push(U.Char);
+        u.chars.push(ch);
+        u.cross.push(false);
+      }
+    } else if (t.t === 'star') {
+      u.kinds.push(U.Star);
+      u.chars.push('');
+      u.cross.push(t.cross);
+    } else if (t.t === 'one') {
+      u.kinds.push(U.One);
+      u.chars.push('');
+      u.cross.push(t.cross);
+    } else return undefined;
   }
   return u;
 }
@@ -178,7 +192,12 @@ export function globMatch(tokens: GlobToken[], text: string): boolean {
 }
 
 /** A compiled wildcard template: a RegExp when that is safe and static, else units for the matcher. */
-export interface Template { re?: RegExp; units?: Units; tokens?: GlobToken[]; ci: boolean }
+export interface Template {
+  re?: RegExp;
+  units?: Units;
+  tokens?: GlobToken[];
+  ci: boolean;
+}
 
 /** Most `*` a RegExp gets; more would risk polynomial backtracking on long ARNs. */
 const MAX_REGEXP_STARS = 2;
@@ -186,7 +205,8 @@ const MAX_REGEXP_STARS = 2;
 export function compileTemplate(text: string, o: TemplateOptions & { caseInsensitive?: boolean }): Template {
   const tokens = tokenize(text, o);
   const ci = !!o.caseInsensitive;
-  if (hasVariables(tokens)) return { tokens: ci ? tokens.map((t) => (t.t === 'lit' ? { t: 'lit', s: t.s.toLowerCase() } : t)) : tokens, ci };
+  if (hasVariables(tokens))
+    return { tokens: ci ? tokens.map((t) => (t.t === 'lit' ? { t: 'lit', s: t.s.toLowerCase() } : t)) : tokens, ci };
   if (tokens.filter((t) => t.t === 'star').length <= MAX_REGEXP_STARS) return { re: toRegExp(tokens, ci), ci };
   return { units: toUnits(tokens, ci)!, ci };
 }

@@ -58,9 +58,19 @@ export function resolvePrincipal(store: Store, accessKeyId: string, defaultAccou
     const s = store.table(SESSION_KIND, GLOBAL).get(accessKeyId) as SessionDoc | undefined;
     if (s) {
       return {
-        type: s.type, account: s.account, arn: s.arn, userId: s.userId, accessKeyId, userName: s.userName, role: s.role,
-        sessionToken: s.token, secret: s.secret, expiration: s.expiration, ec2RoleDelivery: s.ec2RoleDelivery,
-        sourceInstanceArn: s.sourceInstanceArn, issuedAt: s.issuedAt,
+        type: s.type,
+        account: s.account,
+        arn: s.arn,
+        userId: s.userId,
+        accessKeyId,
+        userName: s.userName,
+        role: s.role,
+        sessionToken: s.token,
+        secret: s.secret,
+        expiration: s.expiration,
+        ec2RoleDelivery: s.ec2RoleDelivery,
+        sourceInstanceArn: s.sourceInstanceArn,
+        issuedAt: s.issuedAt,
       };
     }
   }

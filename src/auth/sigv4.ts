@@ -9,8 +9,8 @@ import { Sha256 } from '../core/sha256.ts';
 // Loaded on first use (only `--auth verify|enforce` checks signatures), so that starting the
 // server does not load @smithy/signature-v4 and @smithy/core (kept out of the bundle).
 let signerClass: Promise<typeof SignatureV4Class> | undefined;
-const loadSigner = () => (signerClass ??= Promise.resolve().then(() => loadPackage<typeof import('@smithy/signature-v4')>(SIGNER_PACKAGE).SignatureV4));
-
+const loadSigner = () =>
+  (signerClass ??= Promise.resolve().then(() => loadPackage<typeof import('@smithy/signature-v4')>(SIGNER_PACKAGE).SignatureV4));
 
 export interface SignedRequest {
   accessKeyId: string;
@@ -35,16 +35,26 @@ const MAX_PRESIGN_SECONDS = 604800;
  * AuthorizationQueryParametersError with these messages; other services refuse the signature).
  */
 function presignExpiry(raw: string | null): number | { failure: 'bad-expires'; detail: string } {
-  if (raw === null) return { failure: 'bad-expires', detail: 'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.' };
+  if (raw === null)
+    return {
+      failure: 'bad-expires',
+      detail:
+        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+    };
   if (!/^-?\d{1,12}$/.test(raw)) return { failure: 'bad-expires', detail: 'X-Amz-Expires should be a number' };
   const n = Number(raw);
   if (n < 0) return { failure: 'bad-expires', detail: 'X-Amz-Expires must be non-negative' };
-  if (n > MAX_PRESIGN_SECONDS) return { failure: 'bad-expires', detail: `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_SECONDS} seconds` };
+  if (n > MAX_PRESIGN_SECONDS)
+    return {
+      failure: 'bad-expires',
+      detail: `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_SECONDS} seconds`,
+    };
   if (n === 0) return { failure: 'bad-expires', detail: 'X-Amz-Expires must be at least 1 second' };
   return n;
 }
 
-const HEADER = /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/;
+const HEADER =
+  /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/;
 
 function parseAmzDate(s: string | undefined): number {
   const m = s && /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
@@ -60,7 +70,16 @@ export function parseSigned(req: IncomingMessage, url: URL): SignedRequest | Ver
     const date = parseAmzDate(String(req.headers['x-amz-date'] ?? ''));
     if (Number.isNaN(date)) return 'malformed';
     const token = req.headers['x-amz-security-token'];
-    return { accessKeyId: m[1]!, region: m[3]!, service: m[4]!, signedHeaders: m[5]!.split(';'), signature: m[6]!, date, presigned: false, sessionToken: typeof token === 'string' ? token : undefined };
+    return {
+      accessKeyId: m[1]!,
+      region: m[3]!,
+      service: m[4]!,
+      signedHeaders: m[5]!.split(';'),
+      signature: m[6]!,
+      date,
+      presigned: false,
+      sessionToken: typeof token === 'string' ? token : undefined,
+    };
   }
   const q = url.searchParams;
   if (q.get('X-Amz-Algorithm') === 'AWS4-HMAC-SHA256') {
@@ -71,8 +90,15 @@ export function parseSigned(req: IncomingMessage, url: URL): SignedRequest | Ver
     const expires = presignExpiry(q.get('X-Amz-Expires'));
     if (typeof expires !== 'number') return expires;
     return {
-      accessKeyId: cred[0]!, region: cred[2]!, service: cred[3]!, signedHeaders: (q.get('X-Amz-SignedHeaders') ?? 'host').split(';'), signature: sig, date, presigned: true,
-      expires, sessionToken: q.get('X-Amz-Security-Token') ?? undefined,
+      accessKeyId: cred[0]!,
+      region: cred[2]!,
+      service: cred[3]!,
+      signedHeaders: (q.get('X-Amz-SignedHeaders') ?? 'host').split(';'),
+      signature: sig,
+      date,
+      presigned: true,
+      expires,
+      sessionToken: q.get('X-Amz-Security-Token') ?? undefined,
     };
   }
   return 'missing';
@@ -97,7 +123,14 @@ function decodedPath(path: string): string {
  * `x-amz-content-sha256: UNSIGNED-PAYLOAD` or a streaming mode). Every other service's signature
  * covers the body, whatever the header claims.
  */
-export async function signatureMatches(req: IncomingMessage, url: URL, body: Buffer, s: SignedRequest, secret: string, unsignedPayload: boolean): Promise<boolean> {
+export async function signatureMatches(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  s: SignedRequest,
+  secret: string,
+  unsignedPayload: boolean,
+): Promise<boolean> {
   // A declared payload hash must be the body's: otherwise the signature covers another body.
   const declared = req.headers['x-amz-content-sha256'];
   if (declared !== undefined) {
@@ -108,7 +141,11 @@ export async function signatureMatches(req: IncomingMessage, url: URL, body: Buf
   const SignatureV4 = await loadSigner();
   const signer = new SignatureV4({
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: secret, ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}) },
-    region: s.region, service: s.service, sha256: Sha256 as never, uriEscapePath: s.service !== 's3', applyChecksum: false,
+    region: s.region,
+    service: s.service,
+    sha256: Sha256 as never,
+    uriEscapePath: s.service !== 's3',
+    applyChecksum: false,
   });
   const headers: Record<string, string> = {};
   for (const h of s.signedHeaders) {
@@ -122,26 +159,36 @@ export async function signatureMatches(req: IncomingMessage, url: URL, body: Buf
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
   const request = {
-    method: req.method ?? 'GET', protocol: 'http:', hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''),
+    method: req.method ?? 'GET',
+    protocol: 'http:',
+    hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''),
     port: Number(String(req.headers.host ?? '').split(':')[1]) || undefined,
     // S3 signs the path exactly as sent; other services sign it decoded and escaped again.
-    path: s.service === 's3' ? url.pathname : decodedPath(url.pathname), query, headers, body: s.presigned ? undefined : body,
+    path: s.service === 's3' ? url.pathname : decodedPath(url.pathname),
+    query,
+    headers,
+    body: s.presigned ? undefined : body,
   };
   let expected: string | undefined;
   if (s.presigned) {
     // Presigning adds the X-Amz-* parameters itself: sign without them and read the result.
-    for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token']) delete query[k];
+    for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token'])
+      delete query[k];
     // S3's presigned URLs sign no payload (UNSIGNED-PAYLOAD); the header carries that to the signer only.
     if (s.service === 's3' && !('x-amz-content-sha256' in headers)) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     const out = await signer.presign(request as never, {
-      signingDate: new Date(s.date), expiresIn: s.expires,
-      unhoistableHeaders: new Set(Object.keys(headers)), signableHeaders: new Set(s.signedHeaders),
+      signingDate: new Date(s.date),
+      expiresIn: s.expires,
+      unhoistableHeaders: new Set(Object.keys(headers)),
+      signableHeaders: new Set(s.signedHeaders),
       unsignableHeaders: s.signedHeaders.includes('x-amz-content-sha256') ? undefined : new Set(['x-amz-content-sha256']),
     });
     expected = String((out.query as Record<string, string>)['X-Amz-Signature']);
   } else {
     const out = await signer.sign(request as never, { signingDate: new Date(s.date), signableHeaders: new Set(s.signedHeaders) });
-    expected = /Signature=([0-9a-f]{64})/.exec(String((out.headers as Record<string, string>).authorization ?? (out.headers as Record<string, string>).Authorization))?.[1];
+    expected = /Signature=([0-9a-f]{64})/.exec(
+      String((out.headers as Record<string, string>).authorization ?? (out.headers as Record<string, string>).Authorization),
+    )?.[1];
   }
   if (!expected) return false;
   const a = Buffer.from(expected, 'hex');

@@ -50,9 +50,15 @@ export async function runAudit(args: string[]): Promise<number> {
       parsed = parseArgs({
         args,
         options: {
-          endpoint: { type: 'string' }, state: { type: 'string' }, format: { type: 'string' }, 'fail-on': { type: 'string' },
-          config: { type: 'string' }, region: { type: 'string' }, output: { type: 'string', short: 'o' },
-          'show-suppressed': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+          endpoint: { type: 'string' },
+          state: { type: 'string' },
+          format: { type: 'string' },
+          'fail-on': { type: 'string' },
+          config: { type: 'string' },
+          region: { type: 'string' },
+          output: { type: 'string', short: 'o' },
+          'show-suppressed': { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
         },
       });
     } catch (e) {
@@ -61,14 +67,17 @@ export async function runAudit(args: string[]): Promise<number> {
     const v = parsed.values;
     if (v.help) {
       const width = Math.max(...CHECKS.map((c) => c.id.length));
-      const list = CHECKS.map((c) => `  ${c.id.padEnd(width)}  ${c.severity.padEnd(8)}  ${c.title}${c.controls.length ? ` (${c.controls.join(', ')})` : ''}`).join('\n');
+      const list = CHECKS.map(
+        (c) => `  ${c.id.padEnd(width)}  ${c.severity.padEnd(8)}  ${c.title}${c.controls.length ? ` (${c.controls.join(', ')})` : ''}`,
+      ).join('\n');
       process.stdout.write(`${AUDIT_USAGE}\nChecks (id, severity, what; Security Hub / CIS controls):\n${list}\n`);
       return 0;
     }
     const format = v.format ?? 'table';
     if (!['table', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be table, json or sarif, not '${format}'`);
     const failOn = v['fail-on'] as Severity | undefined;
-    if (failOn !== undefined && !SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}, not '${failOn}'`);
+    if (failOn !== undefined && !SEVERITIES.includes(failOn))
+      throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}, not '${failOn}'`);
     if (v.endpoint && v.state) throw new UsageError('give --endpoint or --state, not both');
     const config = v.config ? await loadConfig(v.config) : defaultConfig();
 
@@ -87,7 +96,10 @@ export async function runAudit(args: string[]): Promise<number> {
       } catch (e) {
         const err = e as Error & { code?: string; cause?: { code?: string } };
         const code = err.code ?? err.cause?.code;
-        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || err.name === 'TimeoutError') throw new ImportError([`${endpoint}: cannot reach the endpoint (${code ?? err.name}); start one with \`palisade start\` or give --state`]);
+        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || err.name === 'TimeoutError')
+          throw new ImportError([
+            `${endpoint}: cannot reach the endpoint (${code ?? err.name}); start one with \`palisade start\` or give --state`,
+          ]);
         throw new ImportError([`${endpoint}: ${err.name}: ${err.message}`]);
       }
     }
@@ -96,7 +108,8 @@ export async function runAudit(args: string[]): Promise<number> {
 
     let report: string;
     if (format === 'json') report = JSON.stringify(jsonReport(result, failOn, !!v['show-suppressed']), null, 2) + '\n';
-    else if (format === 'sarif') report = JSON.stringify(toSarif(result, { toolVersion: toolVersion(), sources: snapshot.sources }), null, 2) + '\n';
+    else if (format === 'sarif')
+      report = JSON.stringify(toSarif(result, { toolVersion: toolVersion(), sources: snapshot.sources }), null, 2) + '\n';
     else report = tableReport(result, snapshot, failOn, !!v['show-suppressed']);
     if (v.output) await writeFile(v.output, report);
     else process.stdout.write(report);
@@ -109,7 +122,9 @@ export async function runAudit(args: string[]): Promise<number> {
     }
     if (e instanceof ImportError || e instanceof ConfigError) {
       const lines = e.message.split('\n');
-      process.stderr.write(`palisade audit: ${lines.length > 1 ? `the input has problems:\n${lines.map((l) => `  ${l}`).join('\n')}` : lines[0]}\n`);
+      process.stderr.write(
+        `palisade audit: ${lines.length > 1 ? `the input has problems:\n${lines.map((l) => `  ${l}`).join('\n')}` : lines[0]}\n`,
+      );
       return 1;
     }
     process.stderr.write(`palisade audit: ${(e as Error).message}\n`);
@@ -118,8 +133,29 @@ export async function runAudit(args: string[]): Promise<number> {
 }
 
 function jsonReport(r: AuditResult, failOn: Severity | undefined, showSuppressed: boolean): object {
-  const strip = ({ checkId, severity, resourceId, resourceType, resourceName, ruleIds, title, detail, fix, controls }: AuditResult['findings'][number]) =>
-    ({ checkId, severity, resourceId, resourceType, ...(resourceName !== undefined ? { resourceName } : {}), ruleIds, title, detail, fix, controls });
+  const strip = ({
+    checkId,
+    severity,
+    resourceId,
+    resourceType,
+    resourceName,
+    ruleIds,
+    title,
+    detail,
+    fix,
+    controls,
+  }: AuditResult['findings'][number]) => ({
+    checkId,
+    severity,
+    resourceId,
+    resourceType,
+    ...(resourceName !== undefined ? { resourceName } : {}),
+    ruleIds,
+    title,
+    detail,
+    fix,
+    controls,
+  });
   return {
     findings: r.findings.map(strip),
     ...(showSuppressed ? { suppressed: r.suppressed.map((f) => ({ ...strip(f), suppressedBy: f.suppressedBy })) } : {}),
@@ -131,11 +167,16 @@ function tableReport(r: AuditResult, s: AuditSnapshot, failOn: Severity | undefi
   const lines: string[] = [`Palisade audit: ${describeSnapshot(s)}`, ''];
   const pad = Math.max(...r.findings.map((f) => f.checkId.length), 10);
   const row = (f: AuditResult['findings'][number], extra?: string) => {
-    lines.push(`${f.severity.toUpperCase().padEnd(13)} ${f.checkId.padEnd(pad)}  ${f.resourceName && f.resourceName !== f.resourceId ? `${f.resourceId} (${f.resourceName})` : f.resourceId}`);
+    lines.push(
+      `${f.severity.toUpperCase().padEnd(13)} ${f.checkId.padEnd(pad)}  ${f.resourceName && f.resourceName !== f.resourceId ? `${f.resourceId} (${f.resourceName})` : f.resourceId}`,
+    );
     const indent = ' '.repeat(14);
     lines.push(`${indent}${f.title}`);
     lines.push(`${indent}${f.detail}`);
-    if (f.ruleIds.length || f.controls.length) lines.push(`${indent}${f.ruleIds.length ? `evidence: ${f.ruleIds.join(', ')}` : ''}${f.ruleIds.length && f.controls.length ? '   ' : ''}${f.controls.length ? `controls: ${f.controls.join(', ')}` : ''}`);
+    if (f.ruleIds.length || f.controls.length)
+      lines.push(
+        `${indent}${f.ruleIds.length ? `evidence: ${f.ruleIds.join(', ')}` : ''}${f.ruleIds.length && f.controls.length ? '   ' : ''}${f.controls.length ? `controls: ${f.controls.join(', ')}` : ''}`,
+      );
     lines.push(`${indent}fix: ${f.fix}`);
     if (extra) lines.push(`${indent}${extra}`);
     lines.push('');
@@ -147,8 +188,14 @@ function tableReport(r: AuditResult, s: AuditSnapshot, failOn: Severity | undefi
     for (const f of r.suppressed) row(f, `suppressed by ${f.suppressedBy}`);
   }
   for (const n of r.summary.notes) lines.push(`note: ${n}`);
-  const sev = [...SEVERITIES].reverse().map((x) => `${r.summary.bySeverity[x]} ${x}`).join(', ');
-  lines.push(`${r.summary.total} finding(s): ${sev}${r.summary.suppressed ? ` (${r.summary.suppressed} suppressed)` : ''} — ${r.summary.durationMs} ms`);
-  if (failOn) lines.push(atOrAbove(r.findings, failOn).length ? `FAIL: findings at or above ${failOn}` : `PASS: no finding at or above ${failOn}`);
+  const sev = [...SEVERITIES]
+    .reverse()
+    .map((x) => `${r.summary.bySeverity[x]} ${x}`)
+    .join(', ');
+  lines.push(
+    `${r.summary.total} finding(s): ${sev}${r.summary.suppressed ? ` (${r.summary.suppressed} suppressed)` : ''} — ${r.summary.durationMs} ms`,
+  );
+  if (failOn)
+    lines.push(atOrAbove(r.findings, failOn).length ? `FAIL: findings at or above ${failOn}` : `PASS: no finding at or above ${failOn}`);
   return lines.join('\n') + '\n';
 }

@@ -98,7 +98,7 @@ async function start(args: string[]): Promise<undefined> {
   const config: ServerConfig = {
     host: values.host ?? env('HOST') ?? DEFAULTS.host,
     port,
-    stateDir: inMemory ? null : values['state-dir'] ?? env('STATE_DIR') ?? DEFAULTS.stateDir,
+    stateDir: inMemory ? null : (values['state-dir'] ?? env('STATE_DIR') ?? DEFAULTS.stateDir),
     region: values.region ?? env('REGION') ?? DEFAULTS.region,
     defaultAccount: account,
     logLevel,
@@ -112,7 +112,8 @@ async function start(args: string[]): Promise<undefined> {
   if (config.auth !== 'open') {
     const root = server.gateway.rootKey();
     if (root.generated) {
-      banner += `Root credentials of account ${config.defaultAccount} (shown once, kept in the state):\n` +
+      banner +=
+        `Root credentials of account ${config.defaultAccount} (shown once, kept in the state):\n` +
         `export AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY=${root.secretAccessKey}\n`;
     }
   }
@@ -125,7 +126,6 @@ async function start(args: string[]): Promise<undefined> {
   return undefined;
 }
 
-
 export function endpointOf(flag: string | undefined): string {
   return (flag ?? process.env.AWS_ENDPOINT_URL ?? `http://127.0.0.1:${DEFAULTS.port}`).replace(/\/$/, '');
 }
@@ -133,16 +133,33 @@ export function endpointOf(flag: string | undefined): string {
 async function exec(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
   if (dash < 0 || dash === args.length - 1) throw new Error('usage: palisade exec INSTANCE-ID [--endpoint URL] -- CMD [ARGS...]');
-  const { values, positionals } = parseArgs({ args: args.slice(0, dash), options: { endpoint: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: args.slice(0, dash),
+    options: { endpoint: { type: 'string' } },
+    allowPositionals: true,
+  });
   const instanceId = positionals[0];
   if (!instanceId) throw new Error('an instance id is required');
   const endpoint = endpointOf(values.endpoint);
   const { adminCall } = await import('./signed-fetch.ts');
   const body = await adminCall<{ endpoint: string; region: string }>(endpoint, 'POST', `/_palisade/imds/${encodeURIComponent(instanceId)}`);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE',
-    'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-    'AWS_CONTAINER_AUTHORIZATION_TOKEN', 'AWS_EC2_METADATA_DISABLED', 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE']) delete env[k];
+  for (const k of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_SECURITY_TOKEN',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+  ])
+    delete env[k];
   env.AWS_EC2_METADATA_SERVICE_ENDPOINT = body.endpoint;
   env.AWS_ENDPOINT_URL = endpoint;
   env.AWS_REGION = body.region;
@@ -163,9 +180,16 @@ async function probe(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      from: { type: 'string' }, to: { type: 'string' }, port: { type: 'string' }, protocol: { type: 'string' },
-      'icmp-type': { type: 'string' }, 'icmp-code': { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' },
-      account: { type: 'string' }, region: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      port: { type: 'string' },
+      protocol: { type: 'string' },
+      'icmp-type': { type: 'string' },
+      'icmp-code': { type: 'string' },
+      endpoint: { type: 'string' },
+      json: { type: 'boolean' },
+      account: { type: 'string' },
+      region: { type: 'string' },
     },
   });
   if (!values.from || !values.to) throw new Error('usage: palisade probe --from A --to B [--port P] [--protocol tcp|udp|icmp|N]');
@@ -175,8 +199,11 @@ async function probe(args: string[]): Promise<number> {
   if (values['icmp-type'] !== undefined) flow.icmpType = Number(values['icmp-type']);
   if (values['icmp-code'] !== undefined) flow.icmpCode = Number(values['icmp-code']);
   const { adminCall } = await import('./signed-fetch.ts');
-  const body = await adminCall<{ results: Record<string, unknown>[] }>(endpointOf(values.endpoint), 'POST', '/_palisade/network/evaluate',
-    { flows: [flow], ...(values.account ? { account: values.account } : {}), ...(values.region ? { region: values.region } : {}) });
+  const body = await adminCall<{ results: Record<string, unknown>[] }>(endpointOf(values.endpoint), 'POST', '/_palisade/network/evaluate', {
+    flows: [flow],
+    ...(values.account ? { account: values.account } : {}),
+    ...(values.region ? { region: values.region } : {}),
+  });
   const r = body.results[0];
   if (!r) throw new Error('the server answered no verdict');
   if (r.error) throw new Error(String(r.error));

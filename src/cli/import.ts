@@ -20,7 +20,10 @@ export class Progress {
   private readonly start = Date.now();
   private last = 0;
   private shown = false;
-  constructor(private readonly what: string, private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  constructor(
+    private readonly what: string,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
 
   readonly update = (done: number, total: number, label: string): void => {
     if (!this.stream.isTTY) return;
@@ -55,8 +58,12 @@ export function describeSnapshot(s: AuditSnapshot): string {
     }
   }
   const parts = [
-    `${s.securityGroups.length} security groups (${rules} rules)`, `${s.networkInterfaces.length} network interfaces`, `${s.instances.length} instances`,
-    `${s.vpcs.length} VPCs`, `${s.subnets.length} subnets`, `${s.prefixLists.length} prefix lists`,
+    `${s.securityGroups.length} security groups (${rules} rules)`,
+    `${s.networkInterfaces.length} network interfaces`,
+    `${s.instances.length} instances`,
+    `${s.vpcs.length} VPCs`,
+    `${s.subnets.length} subnets`,
+    `${s.prefixLists.length} prefix lists`,
   ];
   if (s.iam) parts.push(`${s.iam.roles.length} IAM roles`, `${s.iam.policies.length} managed policies`);
   return parts.join(', ');
@@ -66,7 +73,11 @@ export async function runImport(args: string[]): Promise<number> {
   let values: { out?: string; help?: boolean };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args, options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({
+      args,
+      options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    }));
   } catch (e) {
     process.stderr.write(`palisade import: ${(e as Error).message}\n${IMPORT_USAGE}`);
     return 1;
@@ -90,7 +101,12 @@ export async function runImport(args: string[]): Promise<number> {
   } catch (e) {
     progress.end();
     if (e instanceof ImportError) {
-      process.stderr.write(`palisade import: the exports have problems; nothing was imported:\n${e.message.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+      process.stderr.write(
+        `palisade import: the exports have problems; nothing was imported:\n${e.message
+          .split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n')}\n`,
+      );
       return 1;
     }
     process.stderr.write(`palisade import: ${(e as Error).message}\n`);

@@ -3,27 +3,57 @@
 import { parseArgs } from 'node:util';
 import type { ReachAnswer, PathAnswer, EstateView } from '../analysis/reach.ts';
 
-const fmtRule = (r: { securityGroupRuleId?: string; id?: string; groupId: string; protocol: string; from?: number; to?: number; cidr4?: string; cidr6?: string; prefixListId?: string; refGroupId?: string }) =>
+const fmtRule = (r: {
+  securityGroupRuleId?: string;
+  id?: string;
+  groupId: string;
+  protocol: string;
+  from?: number;
+  to?: number;
+  cidr4?: string;
+  cidr6?: string;
+  prefixListId?: string;
+  refGroupId?: string;
+}) =>
   `${r.securityGroupRuleId ?? r.id} (${r.groupId}: ${r.protocol === '-1' ? 'all' : r.protocol}${r.from !== undefined && r.protocol !== '-1' ? ` ${r.from}${r.to !== r.from ? '-' + r.to : ''}` : ''} ${r.cidr4 ?? r.cidr6 ?? r.prefixListId ?? r.refGroupId ?? ''})`;
 
 function printSources(a: ReachAnswer): void {
   const t = a.target;
-  process.stdout.write(`Who can open ${a.protocol === 6 ? 'tcp' : a.protocol === 17 ? 'udp' : a.protocol}${a.port !== undefined ? '/' + a.port : ''} to ${t.instanceId ?? t.interfaceId} (${t.privateIp}${t.publicIp ? ', public ' + t.publicIp : ''}):\n`);
+  process.stdout.write(
+    `Who can open ${a.protocol === 6 ? 'tcp' : a.protocol === 17 ? 'udp' : a.protocol}${a.port !== undefined ? '/' + a.port : ''} to ${t.instanceId ?? t.interfaceId} (${t.privateIp}${t.publicIp ? ', public ' + t.publicIp : ''}):\n`,
+  );
   if (!a.sources.length) process.stdout.write('  nobody\n');
   for (const s of a.sources) {
-    if (s.kind === 'internet') process.stdout.write(`  internet ${s.cidrs!.join(', ')}\n    in: ${s.ingressRules.map(fmtRule).join(', ')}\n`);
-    else process.stdout.write(`  ${s.instanceId ?? s.interfaceId} (${s.interfaceId}, ${s.address})\n    out: ${s.egressRules!.map(fmtRule).join(', ')}\n    in:  ${s.ingressRules.map(fmtRule).join(', ')}\n`);
+    if (s.kind === 'internet')
+      process.stdout.write(`  internet ${s.cidrs!.join(', ')}\n    in: ${s.ingressRules.map(fmtRule).join(', ')}\n`);
+    else
+      process.stdout.write(
+        `  ${s.instanceId ?? s.interfaceId} (${s.interfaceId}, ${s.address})\n    out: ${s.egressRules!.map(fmtRule).join(', ')}\n    in:  ${s.ingressRules.map(fmtRule).join(', ')}\n`,
+      );
   }
   for (const n of a.notes) process.stdout.write(`  note: ${n}\n`);
 }
 
 function printPath(from: string, to: string, a: PathAnswer): void {
-  const v = a.verdict as { verdict: string; decidedBy: string; reason?: string; egress?: { rules: never[]; interfaceId: string; gate: string }; ingress?: { rules: never[]; interfaceId: string; gate: string } };
+  const v = a.verdict as {
+    verdict: string;
+    decidedBy: string;
+    reason?: string;
+    egress?: { rules: never[]; interfaceId: string; gate: string };
+    ingress?: { rules: never[]; interfaceId: string; gate: string };
+  };
   process.stdout.write(`${a.reachable ? 'YES' : 'NO'}  ${from} → ${to}\n`);
-  if (a.openPorts) process.stdout.write(`  open ports: ${a.openPorts.length ? a.openPorts.map(([x, y]) => (x === y ? `${x}` : `${x}-${y}`)).join(', ') : 'none'}\n`);
+  if (a.openPorts)
+    process.stdout.write(
+      `  open ports: ${a.openPorts.length ? a.openPorts.map(([x, y]) => (x === y ? `${x}` : `${x}-${y}`)).join(', ') : 'none'}\n`,
+    );
   if (v.reason) process.stdout.write(`  ${v.reason}\n`);
-  for (const g of [v.egress, v.ingress]) if (g?.rules?.length) process.stdout.write(`  ${g.gate} of ${g.interfaceId}: ${g.rules.map(fmtRule).join(', ')}\n`);
-  if (!a.reachable && v.decidedBy !== 'route') process.stdout.write(`  blocked by the ${v.decidedBy} gate of ${(v.decidedBy === 'egress' ? v.egress : v.ingress)?.interfaceId}: no rule of its groups matches\n`);
+  for (const g of [v.egress, v.ingress])
+    if (g?.rules?.length) process.stdout.write(`  ${g.gate} of ${g.interfaceId}: ${g.rules.map(fmtRule).join(', ')}\n`);
+  if (!a.reachable && v.decidedBy !== 'route')
+    process.stdout.write(
+      `  blocked by the ${v.decidedBy} gate of ${(v.decidedBy === 'egress' ? v.egress : v.ingress)?.interfaceId}: no rule of its groups matches\n`,
+    );
   if (a.suggestion) process.stdout.write(`  to open it: ${a.suggestion}\n`);
 }
 
@@ -31,11 +61,19 @@ export async function reach(args: string[], endpointOf: (flag?: string) => strin
   const { values } = parseArgs({
     args,
     options: {
-      to: { type: 'string' }, from: { type: 'string' }, port: { type: 'string' }, protocol: { type: 'string' },
-      endpoint: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' },
+      to: { type: 'string' },
+      from: { type: 'string' },
+      port: { type: 'string' },
+      protocol: { type: 'string' },
+      endpoint: { type: 'string' },
+      state: { type: 'string' },
+      json: { type: 'boolean' },
     },
   });
-  if (!values.to) throw new Error('usage: palisade reach --to TARGET [--from SOURCE] [--port P] [--protocol tcp|udp|icmp|N] [--endpoint URL | --state PATH] [--json]');
+  if (!values.to)
+    throw new Error(
+      'usage: palisade reach --to TARGET [--from SOURCE] [--port P] [--protocol tcp|udp|icmp|N] [--endpoint URL | --state PATH] [--json]',
+    );
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`invalid port '${values.port}'`);
   const protocol = values.protocol ?? 'tcp';
@@ -49,13 +87,18 @@ export async function reach(args: string[], endpointOf: (flag?: string) => strin
     const view: EstateView = {
       policy: policyOf(snap, ruleInputsOf(snap)), // real sgr- ids when the export has the rules
       instanceOf: (id) => snap.networkInterfaces.find((n) => n.NetworkInterfaceId === id)?.Attachment?.InstanceId,
-      primaryOf: (iid) => snap.networkInterfaces.find((n) => n.Attachment?.InstanceId === iid && (n.Attachment.DeviceIndex ?? 0) === 0)?.NetworkInterfaceId,
+      primaryOf: (iid) =>
+        snap.networkInterfaces.find((n) => n.Attachment?.InstanceId === iid && (n.Attachment.DeviceIndex ?? 0) === 0)?.NetworkInterfaceId,
     };
     answer = values.from ? canReach(view, values.from, values.to, protocol, port) : whoCanReach(view, values.to, protocol, port);
   } else {
     const { adminCall } = await import('./signed-fetch.ts');
-    answer = await adminCall<ReachAnswer | PathAnswer>(endpointOf(values.endpoint), 'POST', '/_palisade/network/reach',
-      { to: values.to, ...(values.from !== undefined ? { from: values.from } : {}), ...(port !== undefined ? { port } : {}), protocol });
+    answer = await adminCall<ReachAnswer | PathAnswer>(endpointOf(values.endpoint), 'POST', '/_palisade/network/reach', {
+      to: values.to,
+      ...(values.from !== undefined ? { from: values.from } : {}),
+      ...(port !== undefined ? { port } : {}),
+      protocol,
+    });
   }
   if (values.json) process.stdout.write(JSON.stringify(answer, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
   else if (values.from) printPath(values.from, values.to, answer as PathAnswer);

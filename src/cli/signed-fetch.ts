@@ -25,14 +25,26 @@ export async function signedFetch(endpoint: string, call: SignedCall): Promise<R
   if (accessKeyId && secretAccessKey) {
     const { SignatureV4 } = loadPackage<typeof import('@smithy/signature-v4')>(SIGNER_PACKAGE);
     const signer = new SignatureV4({
-      service: call.service ?? 'palisade', region: call.region ?? 'us-east-1', sha256: Sha256 as never,
-      credentials: { accessKeyId, secretAccessKey, ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}) },
+      service: call.service ?? 'palisade',
+      region: call.region ?? 'us-east-1',
+      sha256: Sha256 as never,
+      credentials: {
+        accessKeyId,
+        secretAccessKey,
+        ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
+      },
     });
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const signed = await signer.sign({
-      method: call.method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined,
-      path: url.pathname, query, headers: { ...headers, host: url.host }, ...(call.body !== undefined ? { body: call.body } : {}),
+      method: call.method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname,
+      query,
+      headers: { ...headers, host: url.host },
+      ...(call.body !== undefined ? { body: call.body } : {}),
     });
     headers = signed.headers as Record<string, string>;
   }
@@ -40,14 +52,19 @@ export async function signedFetch(endpoint: string, call: SignedCall): Promise<R
     return await fetch(url, { method: call.method, headers, ...(call.body !== undefined ? { body: call.body } : {}) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new Error(`cannot reach Palisade at ${endpoint}${cause ? ` (${cause})` : ''}: is it running? (palisade start; or give --endpoint / AWS_ENDPOINT_URL)`, { cause: e });
+    throw new Error(
+      `cannot reach Palisade at ${endpoint}${cause ? ` (${cause})` : ''}: is it running? (palisade start; or give --endpoint / AWS_ENDPOINT_URL)`,
+      { cause: e },
+    );
   }
 }
 
 /** A JSON call to the admin API: its answer, or an Error with the server's message. */
 export async function adminCall<T>(endpoint: string, method: SignedCall['method'], path: string, body?: unknown): Promise<T> {
   const res = await signedFetch(endpoint, {
-    method, path, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    method,
+    path,
+    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
   });
   const text = await res.text();
   let parsed: unknown;

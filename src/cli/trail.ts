@@ -6,7 +6,6 @@ import { signedFetch } from './signed-fetch.ts';
 const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-
 /** `15m`, `2h`, `7d`, `90s`, `1w` before now, or an ISO 8601 time. */
 export function parseSince(v: string, now = Date.now()): Date {
   const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(v.trim());
@@ -28,10 +27,18 @@ interface LookupEvent {
   CloudTrailEvent: string;
 }
 
-async function lookup(endpoint: string, region: string, body: Record<string, unknown>): Promise<{ Events?: LookupEvent[]; NextToken?: string }> {
+async function lookup(
+  endpoint: string,
+  region: string,
+  body: Record<string, unknown>,
+): Promise<{ Events?: LookupEvent[]; NextToken?: string }> {
   const text = JSON.stringify(body);
   const res = await signedFetch(endpoint, {
-    method: 'POST', path: '/', service: 'cloudtrail', region, body: text,
+    method: 'POST',
+    path: '/',
+    service: 'cloudtrail',
+    region,
+    body: text,
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': TARGET },
   });
   const reply = await res.text();
@@ -41,21 +48,40 @@ async function lookup(endpoint: string, region: string, body: Record<string, unk
   } catch {
     throw new Error(`unexpected answer from ${endpoint} (HTTP ${res.status}): ${reply.slice(0, 200)}`);
   }
-  if (!res.ok) throw new Error(`${String(parsed.__type ?? `HTTP ${res.status}`).split('#').pop()}: ${parsed.message ?? parsed.Message ?? ''}`);
+  if (!res.ok)
+    throw new Error(
+      `${String(parsed.__type ?? `HTTP ${res.status}`)
+        .split('#')
+        .pop()}: ${parsed.message ?? parsed.Message ?? ''}`,
+    );
   return parsed as { Events?: LookupEvent[]; NextToken?: string };
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export async function trail(args: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      endpoint: { type: 'string' }, since: { type: 'string' }, 'event-name': { type: 'string' }, user: { type: 'string' },
-      json: { type: 'boolean' }, region: { type: 'string' }, max: { type: 'string' },
+      endpoint: { type: 'string' },
+      since: { type: 'string' },
+      'event-name': { type: 'string' },
+      user: { type: 'string' },
+      json: { type: 'boolean' },
+      region: { type: 'string' },
+      max: { type: 'string' },
     },
   });
   const endpoint = (values.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
@@ -63,8 +89,12 @@ export async function trail(args: string[], out: (s: string) => void = (s) => pr
   const max = values.max === undefined ? 50 : Number(values.max);
   if (!Number.isInteger(max) || max < 1) throw new Error(`invalid --max '${values.max}': a positive integer`);
   // LookupEvents takes one attribute: the event name goes to the server, the user is then filtered here.
-  const attribute = values['event-name'] !== undefined ? { AttributeKey: 'EventName', AttributeValue: values['event-name'] }
-    : values.user !== undefined ? { AttributeKey: 'Username', AttributeValue: values.user } : undefined;
+  const attribute =
+    values['event-name'] !== undefined
+      ? { AttributeKey: 'EventName', AttributeValue: values['event-name'] }
+      : values.user !== undefined
+        ? { AttributeKey: 'Username', AttributeValue: values.user }
+        : undefined;
   const clientUser = values['event-name'] !== undefined ? values.user : undefined;
   const base: Record<string, unknown> = {};
   if (attribute) base.LookupAttributes = [attribute];
@@ -81,7 +111,17 @@ export async function trail(args: string[], out: (s: string) => void = (s) => pr
   } while (token && events.length < max);
 
   if (values.json) {
-    out(JSON.stringify(events.map((e) => ({ ...e, EventTime: new Date(e.EventTime * 1000).toISOString().replace('.000Z', 'Z'), CloudTrailEvent: JSON.parse(e.CloudTrailEvent) as unknown })), null, 2) + '\n');
+    out(
+      JSON.stringify(
+        events.map((e) => ({
+          ...e,
+          EventTime: new Date(e.EventTime * 1000).toISOString().replace('.000Z', 'Z'),
+          CloudTrailEvent: JSON.parse(e.CloudTrailEvent) as unknown,
+        })),
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   if (!events.length) {

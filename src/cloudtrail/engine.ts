@@ -52,7 +52,10 @@ const RECORDS_PER_FILE = 5000;
 const PRUNE_EVERY_MS = 3_600_000;
 const GLOBAL_SOURCE = 'iam.amazonaws.com';
 
-export interface Delivery { files: string[]; records: number }
+export interface Delivery {
+  files: string[];
+  records: number;
+}
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function randomName(n: number): string {
@@ -94,7 +97,10 @@ export class CloudTrail implements CallObserver {
   }
 
   /** The gateway calls this for every call, inside the call's transaction. Never throws. */
-  onCall(ctx: Ctx, call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError }): void {
+  onCall(
+    ctx: Ctx,
+    call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError },
+  ): void {
     try {
       const event = buildEvent(ctx, call);
       const now = ctx.clock.now();
@@ -149,7 +155,8 @@ export class CloudTrail implements CallObserver {
   /** Every trail, each with its (account/home-region) scope. */
   trails(): TrailDoc[] {
     const out: TrailDoc[] = [];
-    for (const scope of this.store.scopes(TRAIL_KIND)) for (const d of this.store.table(TRAIL_KIND, scope).values()) out.push(d as TrailDoc);
+    for (const scope of this.store.scopes(TRAIL_KIND))
+      for (const d of this.store.table(TRAIL_KIND, scope).values()) out.push(d as TrailDoc);
     return out;
   }
 

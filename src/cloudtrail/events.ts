@@ -10,7 +10,16 @@ import type { LookupResource } from './resources.ts';
 export const RETENTION_MS = 90 * 86_400_000;
 
 export type LookupKey = 'EventId' | 'EventName' | 'ReadOnly' | 'Username' | 'ResourceType' | 'ResourceName' | 'EventSource' | 'AccessKeyId';
-export const LOOKUP_KEYS: readonly LookupKey[] = ['EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId'];
+export const LOOKUP_KEYS: readonly LookupKey[] = [
+  'EventId',
+  'EventName',
+  'ReadOnly',
+  'Username',
+  'ResourceType',
+  'ResourceName',
+  'EventSource',
+  'AccessKeyId',
+];
 
 interface StoredEvent {
   id: number;
@@ -38,8 +47,16 @@ export interface Query {
 }
 
 interface Row {
-  id: number; t: number; event_id: string; event_name: string; event_source: string; username: string | null;
-  access_key_id: string | null; read_only: number; resources: string | null; record: string;
+  id: number;
+  t: number;
+  event_id: string;
+  event_name: string;
+  event_source: string;
+  username: string | null;
+  access_key_id: string | null;
+  read_only: number;
+  resources: string | null;
+  record: string;
 }
 
 /** Event ids in (t, id) order, as two parallel arrays: lookups walk them newest first. */
@@ -87,7 +104,15 @@ class Postings {
 const SELECT = 'id, t, event_id, event_name, event_source, username, access_key_id, read_only, resources, record';
 const FAR = Number.MAX_SAFE_INTEGER;
 /** Indexes of state directories written before the lookup indexes moved into memory. */
-const LEGACY = ['cloudtrail_events_time', 'cloudtrail_events_name', 'cloudtrail_events_user', 'cloudtrail_events_source', 'cloudtrail_events_key', 'cloudtrail_events_ro', 'cloudtrail_events_eid'];
+const LEGACY = [
+  'cloudtrail_events_time',
+  'cloudtrail_events_name',
+  'cloudtrail_events_user',
+  'cloudtrail_events_source',
+  'cloudtrail_events_key',
+  'cloudtrail_events_ro',
+  'cloudtrail_events_eid',
+];
 
 export class EventStore {
   private readonly insertEvent: Database.Statement;
@@ -123,11 +148,34 @@ export class EventStore {
   insert(e: AuditEvent): number {
     const t = Math.floor(e.time / 1000);
     const info = this.insertEvent.run(
-      e.account, e.region, t, e.eventId, e.eventName, e.eventSource, e.username ?? null, e.accessKeyId ?? null, e.readOnly ? 1 : 0,
-      e.resources.length ? JSON.stringify(e.resources) : null, e.record,
+      e.account,
+      e.region,
+      t,
+      e.eventId,
+      e.eventName,
+      e.eventSource,
+      e.username ?? null,
+      e.accessKeyId ?? null,
+      e.readOnly ? 1 : 0,
+      e.resources.length ? JSON.stringify(e.resources) : null,
+      e.record,
     );
     const id = Number(info.lastInsertRowid);
-    if (this.index) this.addToIndex(this.index, e.account, e.region, t, id, e.eventId, e.eventName, e.eventSource, e.username ?? null, e.accessKeyId ?? null, e.readOnly, e.resources);
+    if (this.index)
+      this.addToIndex(
+        this.index,
+        e.account,
+        e.region,
+        t,
+        id,
+        e.eventId,
+        e.eventName,
+        e.eventSource,
+        e.username ?? null,
+        e.accessKeyId ?? null,
+        e.readOnly,
+        e.resources,
+      );
     return id;
   }
 
@@ -144,8 +192,18 @@ export class EventStore {
   }
 
   private addToIndex(
-    index: Map<string, Map<string, Postings>>, account: string, region: string, t: number, id: number,
-    eventId: string, eventName: string, eventSource: string, username: string | null, accessKeyId: string | null, readOnly: boolean, resources: LookupResource[],
+    index: Map<string, Map<string, Postings>>,
+    account: string,
+    region: string,
+    t: number,
+    id: number,
+    eventId: string,
+    eventName: string,
+    eventSource: string,
+    username: string | null,
+    accessKeyId: string | null,
+    readOnly: boolean,
+    resources: LookupResource[],
   ): void {
     const scope = `${account}/${region}`;
     let m = index.get(scope);
@@ -178,10 +236,28 @@ export class EventStore {
   private built(): Map<string, Map<string, Postings>> {
     if (this.index) return this.index;
     const index = new Map<string, Map<string, Postings>>();
-    const rows = this.db.prepare(`SELECT id, account, region, t, event_id, event_name, event_source, username, access_key_id, read_only, resources
-      FROM cloudtrail_events ORDER BY t, id`).raw().iterate() as Iterable<[number, string, string, number, string, string, string, string | null, string | null, number, string | null]>;
+    const rows = this.db
+      .prepare(
+        `SELECT id, account, region, t, event_id, event_name, event_source, username, access_key_id, read_only, resources
+      FROM cloudtrail_events ORDER BY t, id`,
+      )
+      .raw()
+      .iterate() as Iterable<[number, string, string, number, string, string, string, string | null, string | null, number, string | null]>;
     for (const [id, account, region, t, eid, name, source, user, key, ro, res] of rows) {
-      this.addToIndex(index, account, region, t, id, eid, name, source, user, key, ro === 1, res ? (JSON.parse(res) as LookupResource[]) : []);
+      this.addToIndex(
+        index,
+        account,
+        region,
+        t,
+        id,
+        eid,
+        name,
+        source,
+        user,
+        key,
+        ro === 1,
+        res ? (JSON.parse(res) as LookupResource[]) : [],
+      );
     }
     this.index = index;
     return index;
@@ -210,9 +286,15 @@ export class EventStore {
   }
 
   /** Events of an account with lastId < id ≤ upTo, oldest first (log delivery). */
-  since(account: string, afterId: number, upTo: number, limit: number): { id: number; region: string; eventSource: string; record: string }[] {
-    return (this.range.all(afterId, upTo, account, limit) as { id: number; region: string; event_source: string; record: string }[])
-      .map((r) => ({ id: r.id, region: r.region, eventSource: r.event_source, record: r.record }));
+  since(
+    account: string,
+    afterId: number,
+    upTo: number,
+    limit: number,
+  ): { id: number; region: string; eventSource: string; record: string }[] {
+    return (this.range.all(afterId, upTo, account, limit) as { id: number; region: string; event_source: string; record: string }[]).map(
+      (r) => ({ id: r.id, region: r.region, eventSource: r.event_source, record: r.record }),
+    );
   }
 
   /** Newest first; `limit` rows at most. */
@@ -230,8 +312,16 @@ export class EventStore {
       const r = this.byId.get(p.id[i]!) as Row | undefined;
       if (!r) continue;
       out.push({
-        id: r.id, t: r.t, eventId: r.event_id, eventName: r.event_name, eventSource: r.event_source, username: r.username,
-        accessKeyId: r.access_key_id, readOnly: r.read_only === 1, resources: r.resources ? (JSON.parse(r.resources) as LookupResource[]) : [], record: r.record,
+        id: r.id,
+        t: r.t,
+        eventId: r.event_id,
+        eventName: r.event_name,
+        eventSource: r.event_source,
+        username: r.username,
+        accessKeyId: r.access_key_id,
+        readOnly: r.read_only === 1,
+        resources: r.resources ? (JSON.parse(r.resources) as LookupResource[]) : [],
+        record: r.record,
       });
     }
     return out;

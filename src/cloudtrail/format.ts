@@ -9,7 +9,14 @@
 import { resolve, type Member, type ServiceModel, type Shape, type StructShape } from '../protocol/model.ts';
 
 type Json = unknown;
-interface Plan { name: string; key: string; member: Member; shape: Shape; sensitive: boolean; itemKey: string }
+interface Plan {
+  name: string;
+  key: string;
+  member: Member;
+  shape: Shape;
+  sensitive: boolean;
+  itemKey: string;
+}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -32,9 +39,10 @@ export function isoSeconds(ms: number): string {
     const y = d.getUTCFullYear();
     const p2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
     // Field by field: the first toISOString() of a process costs ~0.7 ms (a cold start's first call).
-    lastText = y >= 1000 && y <= 9999
-      ? `${y}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}Z`
-      : d.toISOString().replace('.000Z', 'Z');
+    lastText =
+      y >= 1000 && y <= 9999
+        ? `${y}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}Z`
+        : d.toISOString().replace('.000Z', 'Z');
   }
   return lastText;
 }
@@ -64,8 +72,12 @@ export class ParamFormatter {
         // The key of each scalar item of an EC2 list: the list's item name, else the member's.
         const itemName = typeof s === 'object' && s.k === 'list' && s.x && s.x !== 'item' && s.x !== 'member' ? s.x : wire;
         return {
-          name, key: lowerFirst(wire), member, shape: s,
-          sensitive: (member as Member & { sn?: 1 }).sn === 1, itemKey: lowerFirst(itemName),
+          name,
+          key: lowerFirst(wire),
+          member,
+          shape: s,
+          sensitive: (member as Member & { sn?: 1 }).sn === 1,
+          itemKey: lowerFirst(itemName),
         };
       });
       this.plans.set(shape, p);
@@ -121,9 +133,12 @@ export class ParamFormatter {
           if (Number.isNaN(ms)) return String(v);
           return this.ec2 ? ms : javaDate(ms);
         }
-        case '#blob': return v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
-        case '#document': return v;
-        default: return v;
+        case '#blob':
+          return v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
+        case '#document':
+          return v;
+        default:
+          return v;
       }
     }
     if (shape.k === 'struct') return this.struct(shape, v as Record<string, unknown>, isRequest);

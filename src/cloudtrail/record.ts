@@ -108,9 +108,10 @@ export function buildEvent(
   const eventId = uuid();
   const source = `${service.name}.amazonaws.com`;
   const resources = findResources(service.name, input, readOnly || error ? undefined : output);
-  const stsArns = service.name === 'sts' && !error
-    ? resources.filter((r) => r.ResourceType === 'AWS::IAM::Role' && r.ResourceName.startsWith('arn:'))
-    : [];
+  const stsArns =
+    service.name === 'sts' && !error
+      ? resources.filter((r) => r.ResourceType === 'AWS::IAM::Role' && r.ResourceName.startsWith('arn:'))
+      : [];
   // Built in AWS's field order.
   const record: CloudTrailRecord = {
     eventVersion: '1.11',
@@ -127,15 +128,31 @@ export function buildEvent(
     requestID: ctx.requestId,
     eventID: eventId,
     readOnly,
-    ...(stsArns.length ? { resources: stsArns.map((a) => ({ accountId: a.ResourceName.split(':')[4] || ctx.account, type: a.ResourceType, ARN: a.ResourceName })) } : {}),
+    ...(stsArns.length
+      ? {
+          resources: stsArns.map((a) => ({
+            accountId: a.ResourceName.split(':')[4] || ctx.account,
+            type: a.ResourceType,
+            ARN: a.ResourceName,
+          })),
+        }
+      : {}),
     eventType: 'AwsApiCall',
     managementEvent: true,
     recipientAccountId: ctx.account,
     eventCategory: 'Management',
   };
   return {
-    account: ctx.account, region, time: now, eventId, eventName: action, eventSource: source,
-    username: usernameOf(ctx.principal), accessKeyId: ctx.principal.accessKeyId || undefined, readOnly, resources,
+    account: ctx.account,
+    region,
+    time: now,
+    eventId,
+    eventName: action,
+    eventSource: source,
+    username: usernameOf(ctx.principal),
+    accessKeyId: ctx.principal.accessKeyId || undefined,
+    readOnly,
+    resources,
     record: JSON.stringify(record),
   };
 }

@@ -4,14 +4,20 @@
 
 import { resourceTypeOfId } from '../core/resource-types.ts';
 
-export interface LookupResource { ResourceType: string; ResourceName: string }
-
+export interface LookupResource {
+  ResourceType: string;
+  ResourceName: string;
+}
 
 /** Members naming a resource, per event source (JSON services use lower-camel names). */
 const BY_MEMBER: Record<string, Record<string, string>> = {
   iam: {
-    RoleName: 'AWS::IAM::Role', UserName: 'AWS::IAM::User', GroupName: 'AWS::IAM::Group',
-    InstanceProfileName: 'AWS::IAM::InstanceProfile', PolicyArn: 'AWS::IAM::Policy', AccessKeyId: 'AWS::IAM::AccessKey',
+    RoleName: 'AWS::IAM::Role',
+    UserName: 'AWS::IAM::User',
+    GroupName: 'AWS::IAM::Group',
+    InstanceProfileName: 'AWS::IAM::InstanceProfile',
+    PolicyArn: 'AWS::IAM::Policy',
+    AccessKeyId: 'AWS::IAM::AccessKey',
   },
   sts: { RoleArn: 'AWS::IAM::Role', AccessKeyId: 'AWS::IAM::AccessKey', Arn: 'AWS::STS::AssumedRole' },
   logs: { logGroupName: 'AWS::Logs::LogGroup', logStreamName: 'AWS::Logs::LogStream' },

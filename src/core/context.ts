@@ -59,11 +59,24 @@ export interface ServiceDef {
 /** A context for work Palisade does on its own behalf (IMDS credentials, flow-log delivery). */
 export function internalCtx(
   base: { store: Store; clock: Clock; config: ServerConfig; principalFor: (account: string) => Principal },
-  account: string, region: string, operation: string,
+  account: string,
+  region: string,
+  operation: string,
 ): Ctx {
   return {
-    requestId: 'internal', account, region, partition: partitionOf(region),
-    scope: `${account}/${region}`, accessKeyId: '', principal: base.principalFor(account), sourceIp: '127.0.0.1', userAgent: 'palisade',
-    tx: base.store.begin(), store: base.store, clock: base.clock, config: base.config, operation,
+    requestId: 'internal',
+    account,
+    region,
+    partition: partitionOf(region),
+    scope: `${account}/${region}`,
+    accessKeyId: '',
+    principal: base.principalFor(account),
+    sourceIp: '127.0.0.1',
+    userAgent: 'palisade',
+    tx: base.store.begin(),
+    store: base.store,
+    clock: base.clock,
+    config: base.config,
+    operation,
   };
 }

@@ -5,12 +5,14 @@
  * `require` of this module: in the bundle (CommonJS, bin/palisade.js) the module's own, so that a
  * start does not load node:module; run from source as an ES module (tests), one made for it.
  */
-export const moduleRequire: NodeRequire = typeof require === 'function'
-  ? require
-  : (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(import.meta.url);
+export const moduleRequire: NodeRequire =
+  typeof require === 'function'
+    ? require
+    : (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(import.meta.url);
 
 export const zlib = (): typeof import('node:zlib') => moduleRequire('node:zlib') as typeof import('node:zlib');
-export const workerThreads = (): typeof import('node:worker_threads') => moduleRequire('node:worker_threads') as typeof import('node:worker_threads');
+export const workerThreads = (): typeof import('node:worker_threads') =>
+  moduleRequire('node:worker_threads') as typeof import('node:worker_threads');
 
 /**
  * A package loaded on first use through require (its CommonJS build), not import(): the bundle

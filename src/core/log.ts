@@ -18,7 +18,12 @@ export function createLogger(level: Level, write: (line: string) => void = (l) =
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-type SourceMapLike = { findEntry(line: number, column: number): { generatedLine?: number; originalSource?: string; originalLine?: number; originalColumn?: number } };
+type SourceMapLike = {
+  findEntry(
+    line: number,
+    column: number,
+  ): { generatedLine?: number; originalSource?: string; originalLine?: number; originalColumn?: number };
+};
 const maps = new Map<string, SourceMapLike | null>();
 
 /**

@@ -23,14 +23,29 @@ export function isKnownRegion(region: string): boolean {
 // mapping (a → az1, b → az2, …).
 
 const ZONE_COUNT: Record<string, number> = {
-  'us-east-1': 6, 'us-west-2': 4, 'ap-northeast-1': 3, 'us-west-1': 2, 'ap-northeast-2': 4,
+  'us-east-1': 6,
+  'us-west-2': 4,
+  'ap-northeast-1': 3,
+  'us-west-1': 2,
+  'ap-northeast-2': 4,
 };
 
 const REGION_ABBR: Record<string, string> = {
-  east: 'e', west: 'w', north: 'n', south: 's', central: 'c', northeast: 'ne', southeast: 'se', northwest: 'nw', southwest: 'sw',
+  east: 'e',
+  west: 'w',
+  north: 'n',
+  south: 's',
+  central: 'c',
+  northeast: 'ne',
+  southeast: 'se',
+  northwest: 'nw',
+  southwest: 'sw',
 };
 
-export interface Zone { name: string; id: string }
+export interface Zone {
+  name: string;
+  id: string;
+}
 
 export function zonesOf(region: string): Zone[] {
   const count = ZONE_COUNT[region] ?? 3;

@@ -9,7 +9,9 @@ export class Sha256 {
     this.h = this.make();
   }
   private make(): Hash | Hmac {
-    return this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', Buffer.from(this.secret as Uint8Array));
+    return this.secret === undefined
+      ? crypto().createHash('sha256')
+      : crypto().createHmac('sha256', Buffer.from(this.secret as Uint8Array));
   }
   update(data: string | Uint8Array): void {
     this.h.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);

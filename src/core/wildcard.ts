@@ -58,7 +58,10 @@ export function compileWildcard(pattern: string, opts: WildcardOptions = {}): Wi
   const headQ = hasQ(head);
   const tailQ = hasQ(tail);
   // empty middles (`**`) add nothing: `*` already takes any run
-  const middle = parts.slice(1, -1).filter((s) => s !== '').map((s) => ({ s, q: hasQ(s) }));
+  const middle = parts
+    .slice(1, -1)
+    .filter((s) => s !== '')
+    .map((s) => ({ s, q: hasQ(s) }));
   const minLength = head.length + tail.length + middle.reduce((n, m) => n + m.s.length, 0);
   return (text) => {
     if (text.length < minLength) return false;

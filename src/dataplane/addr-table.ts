@@ -73,7 +73,9 @@ export class AddrTable {
       const at = i * SLOT;
       const v = s[at + SLOT_VALUE]!;
       if (v === FREE) break;
-      if (v === DELETED) { if (free < 0) free = i; } else if (s[at + SLOT_ADDRESS] === a && s[at + SLOT_VPC] === vpc) {
+      if (v === DELETED) {
+        if (free < 0) free = i;
+      } else if (s[at + SLOT_ADDRESS] === a && s[at + SLOT_VPC] === vpc) {
         if (s[at + SLOT_MASK] !== mask || this.masksB[i] !== maskB) this.stale++;
         s[at + SLOT_VALUE] = value;
         s[at + SLOT_MASK] = mask;
@@ -155,6 +157,7 @@ export class AddrTable {
     this.mask = capacity - 1;
     this.used = 0;
     this.stale = 0;
-    for (let at = 0; at < old.length; at += SLOT) if (live(at)) this.set(old[at + SLOT_VPC]!, old[at + SLOT_ADDRESS]!, old[at + SLOT_VALUE]!, old[at + SLOT_MASK]!, oldB[at / SLOT]!);
+    for (let at = 0; at < old.length; at += SLOT)
+      if (live(at)) this.set(old[at + SLOT_VPC]!, old[at + SLOT_ADDRESS]!, old[at + SLOT_VALUE]!, old[at + SLOT_MASK]!, oldB[at / SLOT]!);
   }
 }

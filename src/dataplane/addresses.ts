@@ -12,7 +12,10 @@ export function parseAddress(text: string): Address | undefined {
 
 /** Disjoint, sorted closed intervals [lo, hi] of IPv4 addresses. */
 export class Set4 {
-  private constructor(private readonly lo: Float64Array, private readonly hi: Float64Array) {}
+  private constructor(
+    private readonly lo: Float64Array,
+    private readonly hi: Float64Array,
+  ) {}
   static readonly EMPTY = new Set4(new Float64Array(0), new Float64Array(0));
 
   static from(ranges: [number, number][]): Set4 {
@@ -23,7 +26,10 @@ export class Set4 {
     for (const [a, b] of ranges) {
       const n = lo.length;
       if (n && a <= hi[n - 1]! + 1) hi[n - 1] = Math.max(hi[n - 1]!, b);
-      else { lo.push(a); hi.push(b); }
+      else {
+        lo.push(a);
+        hi.push(b);
+      }
     }
     return new Set4(Float64Array.from(lo), Float64Array.from(hi));
   }
@@ -53,7 +59,10 @@ export class Set4 {
 
 /** Disjoint, sorted closed intervals of IPv6 addresses. */
 export class Set6 {
-  private constructor(private readonly lo: bigint[], private readonly hi: bigint[]) {}
+  private constructor(
+    private readonly lo: bigint[],
+    private readonly hi: bigint[],
+  ) {}
   static readonly EMPTY = new Set6([], []);
 
   static from(ranges: [bigint, bigint][]): Set6 {
@@ -64,7 +73,10 @@ export class Set6 {
     for (const [a, b] of ranges) {
       const n = lo.length;
       if (n && a <= hi[n - 1]! + 1n) hi[n - 1] = hi[n - 1]! > b ? hi[n - 1]! : b;
-      else { lo.push(a); hi.push(b); }
+      else {
+        lo.push(a);
+        hi.push(b);
+      }
     }
     return new Set6(lo, hi);
   }
@@ -91,7 +103,10 @@ export class Set6 {
   }
 }
 
-export interface AddressSet { v4: Set4; v6: Set6 }
+export interface AddressSet {
+  v4: Set4;
+  v6: Set6;
+}
 export const EMPTY_SET: AddressSet = { v4: Set4.EMPTY, v6: Set6.EMPTY };
 
 type CidrRange = { family: 4; r: [number, number] } | { family: 6; r: [bigint, bigint] };

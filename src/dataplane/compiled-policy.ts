@@ -21,12 +21,81 @@ import { portPoint, protocolNumber, ruleCovers, type Direction, type GateQuery }
 // The layout as module constants of this file, which V8 folds into the verdict path's code (an
 // imported binding would be read through its cell, and checked, at each use).
 const {
-  H_ALL, ALL_SEGMENT, ALL_HAS_PL, ALL_HAS_V6, H_TCP_UDP, H_ICMP, H_OTHERS, ENTRY_OFFSET, HIGH_HALF, H_ADDR_WIDE, H_ADDR_MAP, H_ADDR_NARROW,
-  H_ALL_REFS, H_ALL_REFS_B, addressBit, wideBit, narrowBit, flip4, ENTRY_SUM, E_SUM_ADDR, E_SUM_REFS, E_SUM_REFS_B, entrySumBit,
-  E_FILTER, MAP_BLOCK, MAP_WORD, E_INDEX, E_CHUNKS, E_CHUNK, CHUNK_BITS, CHUNK_BLOCK, CHUNK, C_FILTER, C_PEERS, chunkStarts, chunkPeer,
-  COLD_OTHERS, OT_COUNT, OT_PAIRS, OT_PROTO, OT_ENTRY, PI_COUNT, PI_PAIRS, PI_BOUND, PI_SEGMENT, PAIR, RANGE_LO, RANGE_HI,
-  S_N4, S_RANGES, R_COUNT, R_MASK, R_GROUPS, P_COUNT, P_LISTS, NO_V6, segRefs, segPrefixLists, segV6, NO_BLOB,
-  DIRECTIONS, INGRESS, EGRESS, ROW, ROW_HEAD, ROW_GROUP, ROW_GROUPS, COUNT, VPC_SHIFT, SLOT, SLOT_VALUE, SLOT_MASK, SUMS, SUM_A, SUM_B,
+  H_ALL,
+  ALL_SEGMENT,
+  ALL_HAS_PL,
+  ALL_HAS_V6,
+  H_TCP_UDP,
+  H_ICMP,
+  H_OTHERS,
+  ENTRY_OFFSET,
+  HIGH_HALF,
+  H_ADDR_WIDE,
+  H_ADDR_MAP,
+  H_ADDR_NARROW,
+  H_ALL_REFS,
+  H_ALL_REFS_B,
+  addressBit,
+  wideBit,
+  narrowBit,
+  flip4,
+  ENTRY_SUM,
+  E_SUM_ADDR,
+  E_SUM_REFS,
+  E_SUM_REFS_B,
+  entrySumBit,
+  E_FILTER,
+  MAP_BLOCK,
+  MAP_WORD,
+  E_INDEX,
+  E_CHUNKS,
+  E_CHUNK,
+  CHUNK_BITS,
+  CHUNK_BLOCK,
+  CHUNK,
+  C_FILTER,
+  C_PEERS,
+  chunkStarts,
+  chunkPeer,
+  COLD_OTHERS,
+  OT_COUNT,
+  OT_PAIRS,
+  OT_PROTO,
+  OT_ENTRY,
+  PI_COUNT,
+  PI_PAIRS,
+  PI_BOUND,
+  PI_SEGMENT,
+  PAIR,
+  RANGE_LO,
+  RANGE_HI,
+  S_N4,
+  S_RANGES,
+  R_COUNT,
+  R_MASK,
+  R_GROUPS,
+  P_COUNT,
+  P_LISTS,
+  NO_V6,
+  segRefs,
+  segPrefixLists,
+  segV6,
+  NO_BLOB,
+  DIRECTIONS,
+  INGRESS,
+  EGRESS,
+  ROW,
+  ROW_HEAD,
+  ROW_GROUP,
+  ROW_GROUPS,
+  COUNT,
+  VPC_SHIFT,
+  SLOT,
+  SLOT_VALUE,
+  SLOT_MASK,
+  SUMS,
+  SUM_A,
+  SUM_B,
 } = layout;
 
 /** What `memberRow` answers besides a row: no holder (or none in the masks), several to look at. */
@@ -118,13 +187,18 @@ export class CompiledPolicy extends PolicyIndex {
       const pb = H[E + E_SUM_REFS_B]! & rsumB;
       const peer = ((H[E + E_SUM_ADDR]! >>> vshift) & 1) | (((pa | -pa) & (pb | -pb)) >>> 31) | v6;
       // the address filters: H_ADDR_MAP's word, H_ADDR_WIDE, H_ADDR_NARROW
-      const lead = (H[o + vword]! & vmask & -(((H[o + H_ADDR_WIDE]! >>> vwide) | (H[o + H_ADDR_NARROW]! >>> vnarrow)) & 1)) | ((ra | -ra) & (rb | -rb)) | (H[o + H_ALL]! & always) | force;
+      const lead =
+        (H[o + vword]! & vmask & -(((H[o + H_ADDR_WIDE]! >>> vwide) | (H[o + H_ADDR_NARROW]! >>> vnarrow)) & 1)) |
+        ((ra | -ra) & (rb | -rb)) |
+        (H[o + H_ALL]! & always) |
+        force;
       if ((lead | (H[E + E_FILTER + pword]! & pmask & ~none & -peer)) === 0) continue;
       // only the port entry let it through: the point's chunk (its filter, and for an IPv4
       // remote its peers), in the entry's next hot line, before the slow path
       if (lead === 0) {
         const q = E + E_CHUNK + CHUNK * (point >>> CHUNK_BITS);
-        if ((H[q + C_FILTER]! & (1 << ((point >>> CHUNK_BLOCK) & 31))) === 0 || (v4 && chunkPeer(H[q + C_PEERS]!, remote.v, rsum) === 0)) continue;
+        if ((H[q + C_FILTER]! & (1 << ((point >>> CHUNK_BLOCK) & 31))) === 0 || (v4 && chunkPeer(H[q + C_PEERS]!, remote.v, rsum) === 0))
+          continue;
       }
       if (this.groupMatches(gd, o, word, shift, proto, point, remote, v, vpc, rsum, rsumB)) return true;
     }
@@ -132,7 +206,19 @@ export class CompiledPolicy extends PolicyIndex {
   }
 
   /** One group's blob (at o, for gd), everything in it: past the filters of `allowsAt`. */
-  private groupMatches(gd: number, o: number, word: number, shift: number, proto: number, point: number, remote: Address, v: number, vpc: number, rsum: number, rsumB: number): boolean {
+  private groupMatches(
+    gd: number,
+    o: number,
+    word: number,
+    shift: number,
+    proto: number,
+    point: number,
+    remote: Address,
+    v: number,
+    vpc: number,
+    rsum: number,
+    rsumB: number,
+  ): boolean {
     const H = this.hot.words;
     const v4 = remote.family === 4;
     // the all-protocol rules: the header says what the segment holds
@@ -141,7 +227,14 @@ export class CompiledPolicy extends PolicyIndex {
       const all = o + (w0 & ALL_SEGMENT);
       if (v4) {
         const bit = addressBit(remote.v);
-        if (((H[o + H_ADDR_MAP + (bit >>> 5)]! >>> (bit & 31)) & ((H[o + H_ADDR_WIDE]! >>> wideBit(remote.v)) | (H[o + H_ADDR_NARROW]! >>> narrowBit(remote.v))) & 1) !== 0 && inRanges(H, all, v)) return true;
+        if (
+          ((H[o + H_ADDR_MAP + (bit >>> 5)]! >>> (bit & 31)) &
+            ((H[o + H_ADDR_WIDE]! >>> wideBit(remote.v)) | (H[o + H_ADDR_NARROW]! >>> narrowBit(remote.v))) &
+            1) !==
+            0 &&
+          inRanges(H, all, v)
+        )
+          return true;
       } else if ((w0 & ALL_HAS_V6) !== 0 && this.v6Matches(H, all, gd, remote)) return true;
       if ((H[o + H_ALL_REFS]! & rsum) !== 0 && (H[o + H_ALL_REFS_B]! & rsumB) !== 0) {
         const mem = this.memberRow(vpc, remote, H[o + H_ALL_REFS]!, H[o + H_ALL_REFS_B]!);
@@ -160,7 +253,10 @@ export class CompiledPolicy extends PolicyIndex {
       if (t !== o) {
         for (let x = H[t + OT_COUNT]! - 1; x >= 0; x--) {
           const pair = t + OT_PAIRS + PAIR * x;
-          if (H[pair + OT_PROTO] === proto) { e = H[pair + OT_ENTRY]!; break; }
+          if (H[pair + OT_PROTO] === proto) {
+            e = H[pair + OT_ENTRY]!;
+            break;
+          }
         }
       }
     }
@@ -203,7 +299,10 @@ export class CompiledPolicy extends PolicyIndex {
     let hi = C[q + PI_COUNT]! - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (C[p + PAIR * mid + PI_BOUND]! <= point) { at = mid; lo = mid + 1; } else hi = mid - 1;
+      if (C[p + PAIR * mid + PI_BOUND]! <= point) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     if (at < 0) return false;
     const s = C[p + PAIR * at + PI_SEGMENT]!;

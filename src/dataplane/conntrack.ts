@@ -6,7 +6,11 @@
 // protocol) for 600 s.
 import { BoundedTable } from '../core/bounded-table.ts';
 
-export interface Timeouts { tcpEstablished: number; udpStream: number; udp: number }
+export interface Timeouts {
+  tcpEstablished: number;
+  udpStream: number;
+  udp: number;
+}
 export const DEFAULT_TIMEOUTS: Timeouts = { tcpEstablished: 432000, udpStream: 180, udp: 30 };
 /** Not documented by AWS; Linux conntrack's values for half-open and closing TCP. */
 const TCP_TRANSITORY_TIMEOUT = 120;
@@ -58,12 +62,20 @@ export class ConnTrack {
 
   private timeoutOf(e: Entry): number {
     switch (e.state) {
-      case 'established': return this.timeouts.tcpEstablished;
-      case 'syn-sent': case 'syn-received': case 'closing': return TCP_TRANSITORY_TIMEOUT;
-      case 'udp': return this.timeouts.udp;
-      case 'udp-stream': return this.timeouts.udpStream;
-      case 'icmp': return ICMP_TIMEOUT;
-      default: return OTHER_PROTOCOL_TIMEOUT;
+      case 'established':
+        return this.timeouts.tcpEstablished;
+      case 'syn-sent':
+      case 'syn-received':
+      case 'closing':
+        return TCP_TRANSITORY_TIMEOUT;
+      case 'udp':
+        return this.timeouts.udp;
+      case 'udp-stream':
+        return this.timeouts.udpStream;
+      case 'icmp':
+        return ICMP_TIMEOUT;
+      default:
+        return OTHER_PROTOCOL_TIMEOUT;
     }
   }
 
@@ -74,9 +86,18 @@ export class ConnTrack {
 
   /** Starts tracking a new connection (first packet passed this interface's gate). */
   open(key: string, proto: number, inbound: boolean, now: number, flags = 0): Entry {
-    const state: Entry['state'] = proto === 6
-      ? (flags & TCP.SYN ? (inbound ? 'syn-received' : 'syn-sent') : 'established')
-      : proto === 17 ? 'udp' : proto === 1 || proto === 58 ? 'icmp' : 'other';
+    const state: Entry['state'] =
+      proto === 6
+        ? flags & TCP.SYN
+          ? inbound
+            ? 'syn-received'
+            : 'syn-sent'
+          : 'established'
+        : proto === 17
+          ? 'udp'
+          : proto === 1 || proto === 58
+            ? 'icmp'
+            : 'other';
     const e: Entry = { key, proto, inbound, state, lastSeen: now, replied: false, packets: 1 };
     this.entries.set(key, e, now);
     return e;
@@ -93,8 +114,8 @@ export class ConnTrack {
       }
       if (flags & TCP.FIN) e.state = 'closing';
       else if (e.state === 'syn-sent' || e.state === 'syn-received') {
-        if (!fromInitiator && (flags & TCP.SYN) && (flags & TCP.ACK)) e.state = 'established';
-        else if (fromInitiator && (flags & TCP.ACK) && e.replied) e.state = 'established';
+        if (!fromInitiator && flags & TCP.SYN && flags & TCP.ACK) e.state = 'established';
+        else if (fromInitiator && flags & TCP.ACK && e.replied) e.state = 'established';
       }
       if (!fromInitiator) e.replied = true;
     } else if (e.proto === 17) {

@@ -6,7 +6,13 @@ import { ConnTrack, DEFAULT_TIMEOUTS, flowKey, type Timeouts } from './conntrack
 import { Policy, portPoint, type Direction, type GateQuery, type RuleInput } from './sg-policy.ts';
 
 export type Endpoint =
-  | { kind: 'interface'; interfaceId: string; address: Address; text: string; /** the address the far side sees, if not `address` (public IP) */ seenAs?: { address: Address; text: string } }
+  | {
+      kind: 'interface';
+      interfaceId: string;
+      address: Address;
+      text: string;
+      /** the address the far side sees, if not `address` (public IP) */ seenAs?: { address: Address; text: string };
+    }
   | { kind: 'external'; address: Address; text: string };
 
 export interface Packet {
@@ -90,7 +96,15 @@ export class DataPlane {
     return this.policy.allows(interfaceId, q);
   }
 
-  private gate(gate: Direction, iface: Extract<Endpoint, { kind: 'interface' }>, remote: Endpoint, pkt: Packet, now: number, explain: boolean, commit: boolean): GateResult {
+  private gate(
+    gate: Direction,
+    iface: Extract<Endpoint, { kind: 'interface' }>,
+    remote: Endpoint,
+    pkt: Packet,
+    now: number,
+    explain: boolean,
+    commit: boolean,
+  ): GateResult {
     const id = iface.interfaceId;
     const handle = this.policy.handleOf(id);
     if (handle < 0) return { gate, interfaceId: id, allowed: false, by: 'no-interface', tracked: false, rules: [], nearest: [] };
@@ -104,13 +118,28 @@ export class DataPlane {
       return { gate, interfaceId: id, allowed: true, by: 'tracked-connection', tracked: true, rules: [], nearest: [] };
     }
     const q: GateQuery = {
-      direction: gate, proto: pkt.proto, port: pkt.dstPort, icmpType: pkt.icmpType, icmpCode: pkt.icmpCode, remote: remote.address,
+      direction: gate,
+      proto: pkt.proto,
+      port: pkt.dstPort,
+      icmpType: pkt.icmpType,
+      icmpCode: pkt.icmpCode,
+      remote: remote.address,
     };
-    const allowed = this.policy.allowsAt(handle, gate, pkt.proto, portPoint(pkt.proto, pkt.dstPort, pkt.icmpType, pkt.icmpCode), remote.address);
+    const allowed = this.policy.allowsAt(
+      handle,
+      gate,
+      pkt.proto,
+      portPoint(pkt.proto, pkt.dstPort, pkt.icmpType, pkt.icmpCode),
+      remote.address,
+    );
     const tracked = allowed && !this.policy.allOpenFor(id, q);
     if (allowed && tracked && commit) ct.open(key, pkt.proto, gate === 'ingress', now, pkt.flags ?? 0);
     return {
-      gate, interfaceId: id, allowed, by: allowed ? 'rule' : 'no-matching-rule', tracked,
+      gate,
+      interfaceId: id,
+      allowed,
+      by: allowed ? 'rule' : 'no-matching-rule',
+      tracked,
       rules: allowed && explain ? this.policy.matchingRules(id, q) : [],
       nearest: !allowed && explain ? this.policy.nearRules(id, q) : [],
     };
@@ -131,7 +160,19 @@ export class DataPlane {
     const observe = (e: Extract<Endpoint, { kind: 'interface' }>, direction: Direction, action: 'ACCEPT' | 'REJECT') => {
       if (!commit) return;
       const [a, b] = direction === 'egress' ? [e.text, seenDst.text] : [seenSrc.text, e.text];
-      observations.push({ interfaceId: e.interfaceId, direction, src: a, dst: b, srcPort: pkt.srcPort, dstPort: pkt.dstPort, proto: pkt.proto, bytes, flags: pkt.flags ?? 0, action, time: now });
+      observations.push({
+        interfaceId: e.interfaceId,
+        direction,
+        src: a,
+        dst: b,
+        srcPort: pkt.srcPort,
+        dstPort: pkt.dstPort,
+        proto: pkt.proto,
+        bytes,
+        flags: pkt.flags ?? 0,
+        action,
+        time: now,
+      });
     };
     let egress: GateResult | undefined;
     if (src.kind === 'interface') {

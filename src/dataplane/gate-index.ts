@@ -6,18 +6,80 @@ import * as layout from './layout.ts';
 
 // (module constants of this file: see layout.ts on why)
 const {
-  HDR, H_ALL, ALL_HAS_PL, ALL_HAS_V6, H_TCP_UDP, H_ICMP, HIGH_HALF, H_ADDR_WIDE, H_ADDR_MAP, H_ADDR_NARROW, H_ALL_REFS, H_ALL_REFS_B,
-  addressBit, wideBit, narrowBit, groupBit, groupBitB, flip4, unflip4,
-  ENTRY_SUM, E_SUM_ADDR, E_SUM_REFS, E_SUM_REFS_B, entrySumBit, E_FILTER, PORT_MAP, MAP_BLOCK, E_INDEX, E_CHUNKS, E_CHUNK,
-  CHUNK_BITS, CHUNK_BLOCK, CHUNK, C_FILTER, C_PEERS, chunkStarts, PEER_ANY_ADDRESS, peerAddressBit, peerGroupBit,
-  COLD_OTHERS, OT_COUNT, OT_PAIRS, OT_PROTO, OT_ENTRY, PI_COUNT, PI_PAIRS, PI_BOUND, PI_SEGMENT, PAIR, RANGE_LO, RANGE_HI,
-  S_N4, S_RANGES, R_COUNT, R_MASK, R_GROUPS, P_COUNT, P_LISTS, NO_V6, segRefs, segPrefixLists, segV6, NO_BLOB, ARENA_SLACK,
+  HDR,
+  H_ALL,
+  ALL_HAS_PL,
+  ALL_HAS_V6,
+  H_TCP_UDP,
+  H_ICMP,
+  HIGH_HALF,
+  H_ADDR_WIDE,
+  H_ADDR_MAP,
+  H_ADDR_NARROW,
+  H_ALL_REFS,
+  H_ALL_REFS_B,
+  addressBit,
+  wideBit,
+  narrowBit,
+  groupBit,
+  groupBitB,
+  flip4,
+  unflip4,
+  ENTRY_SUM,
+  E_SUM_ADDR,
+  E_SUM_REFS,
+  E_SUM_REFS_B,
+  entrySumBit,
+  E_FILTER,
+  PORT_MAP,
+  MAP_BLOCK,
+  E_INDEX,
+  E_CHUNKS,
+  E_CHUNK,
+  CHUNK_BITS,
+  CHUNK_BLOCK,
+  CHUNK,
+  C_FILTER,
+  C_PEERS,
+  chunkStarts,
+  PEER_ANY_ADDRESS,
+  peerAddressBit,
+  peerGroupBit,
+  COLD_OTHERS,
+  OT_COUNT,
+  OT_PAIRS,
+  OT_PROTO,
+  OT_ENTRY,
+  PI_COUNT,
+  PI_PAIRS,
+  PI_BOUND,
+  PI_SEGMENT,
+  PAIR,
+  RANGE_LO,
+  RANGE_HI,
+  S_N4,
+  S_RANGES,
+  R_COUNT,
+  R_MASK,
+  R_GROUPS,
+  P_COUNT,
+  P_LISTS,
+  NO_V6,
+  segRefs,
+  segPrefixLists,
+  segV6,
+  NO_BLOB,
+  ARENA_SLACK,
 } = layout;
 
 /** A range meeting more /20 blocks than this is wide (see layout.ts `H_ADDR_WIDE`). */
 const NARROW = 4;
 
-export interface CompiledDirection { hot: number[]; cold: number[]; v6: Set6[] }
+export interface CompiledDirection {
+  hot: number[];
+  cold: number[];
+  v6: Set6[];
+}
 
 /**
  * One direction of one group. `interval` places a rule in its protocol's port space,
@@ -84,10 +146,14 @@ export function compileDirectionWords(
     const r = segRefs(w, at);
     w[r + R_COUNT] = refs.length;
     w[r + R_MASK] = refs.reduce((m, g) => m | groupBit(g), 0);
-    refs.forEach((g, k) => { w[r + R_GROUPS + k] = g; });
+    refs.forEach((g, k) => {
+      w[r + R_GROUPS + k] = g;
+    });
     const p = segPrefixLists(w, r);
     w[p + P_COUNT] = pls.length;
-    pls.forEach((h, k) => { w[p + P_LISTS + k] = h; });
+    pls.forEach((h, k) => {
+      w[p + P_LISTS + k] = h;
+    });
     w[segV6(w, p)] = r6.length ? v6.push(Set6.from(r6)) - 1 : NO_V6;
     return at;
   };
@@ -109,7 +175,9 @@ export function compileDirectionWords(
     const n = bounds.length;
     // the spans within 0..65535, and the chunks of 1 << CHUNK_BITS points up to the last point covered
     const inside: [number, number, number][] = [];
-    spans.forEach(([a, b], x) => { if (Math.max(a, 0) <= Math.min(b, 65535)) inside.push([Math.max(a, 0), Math.min(b, 65535), x]); });
+    spans.forEach(([a, b], x) => {
+      if (Math.max(a, 0) <= Math.min(b, 65535)) inside.push([Math.max(a, 0), Math.min(b, 65535), x]);
+    });
     let top = -1;
     for (const [, b] of inside) top = Math.max(top, b);
     const chunks = top < 0 ? 0 : (top >> CHUNK_BITS) + 1;
@@ -132,12 +200,14 @@ export function compileDirectionWords(
       hot[starts + i] = k;
     }
     for (const [lo, hi, x] of inside) {
-      for (let k = lo >> MAP_BLOCK; k <= hi >> MAP_BLOCK; k++) hot[entry + E_FILTER + (k >> 5)] = hot[entry + E_FILTER + (k >> 5)]! | 1 << (k & 31);
+      for (let k = lo >> MAP_BLOCK; k <= hi >> MAP_BLOCK; k++)
+        hot[entry + E_FILTER + (k >> 5)] = hot[entry + E_FILTER + (k >> 5)]! | (1 << (k & 31));
       const peers = chunkPeers(list[x]!, group);
       for (let i = lo >> CHUNK_BITS; i <= hi >> CHUNK_BITS; i++) {
         const first = i === lo >> CHUNK_BITS ? (lo >> CHUNK_BLOCK) & 31 : 0;
         const last = i === hi >> CHUNK_BITS ? (hi >> CHUNK_BLOCK) & 31 : 31;
-        hot[entry + E_CHUNK + CHUNK * i + C_FILTER] = hot[entry + E_CHUNK + CHUNK * i + C_FILTER]! | (last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1);
+        hot[entry + E_CHUNK + CHUNK * i + C_FILTER] =
+          hot[entry + E_CHUNK + CHUNK * i + C_FILTER]! | ((last === 31 ? -1 : (1 << (last + 1)) - 1) & ~((1 << first) - 1));
         hot[entry + E_CHUNK + CHUNK * i + C_PEERS] = hot[entry + E_CHUNK + CHUNK * i + C_PEERS]! | peers;
       }
     }
@@ -152,9 +222,14 @@ export function compileDirectionWords(
     return entry;
   };
   // tcp, udp, icmp, icmpv6 first: their offsets are small (16 bits in the header)
-  for (const [p, word, shift] of [[6, H_TCP_UDP, 0], [17, H_TCP_UDP, HIGH_HALF], [1, H_ICMP, 0], [58, H_ICMP, HIGH_HALF]] as const) {
+  for (const [p, word, shift] of [
+    [6, H_TCP_UDP, 0],
+    [17, H_TCP_UDP, HIGH_HALF],
+    [1, H_ICMP, 0],
+    [58, H_ICMP, HIGH_HALF],
+  ] as const) {
     const list = byProto.get(p);
-    if (list) hot[word] = hot[word]! | ports(list) << shift;
+    if (list) hot[word] = hot[word]! | (ports(list) << shift);
   }
   // the all-protocol segment: a lookup reads it only when the header lets it
   const s = all.length ? segment(hot, all) : 0;
@@ -179,13 +254,14 @@ export function compileDirectionWords(
       const last = Math.floor(hi / 65536);
       for (let b = first; b <= last && b < first + 64; b++) {
         const bit = addressBit(b * 65536);
-        hot[H_ADDR_MAP + (bit >> 5)] = hot[H_ADDR_MAP + (bit >> 5)]! | 1 << (bit & 31);
+        hot[H_ADDR_MAP + (bit >> 5)] = hot[H_ADDR_MAP + (bit >> 5)]! | (1 << (bit & 31));
       }
       const first20 = Math.floor(lo / 4096);
       const last20 = Math.floor(hi / 4096);
-      if (last20 - first20 < NARROW) for (let z = first20; z <= last20; z++) hot[H_ADDR_NARROW] = hot[H_ADDR_NARROW]! | 1 << narrowBit(z * 4096);
+      if (last20 - first20 < NARROW)
+        for (let z = first20; z <= last20; z++) hot[H_ADDR_NARROW] = hot[H_ADDR_NARROW]! | (1 << narrowBit(z * 4096));
       else if (last - first >= 31) hot[H_ADDR_WIDE] = -1;
-      else for (let b = first; b <= last; b++) hot[H_ADDR_WIDE] = hot[H_ADDR_WIDE]! | 1 << wideBit(b * 65536);
+      else for (let b = first; b <= last; b++) hot[H_ADDR_WIDE] = hot[H_ADDR_WIDE]! | (1 << wideBit(b * 65536));
     }
     // its references' two masks and what else it holds
     const r = segRefs(hot, s);
@@ -249,7 +325,10 @@ function bisect(bounds: number[], v: number): number {
   let found = -1;
   while (a <= b) {
     const m = (a + b) >>> 1;
-    if (bounds[m]! <= v) { found = m; a = m + 1; } else b = m - 1;
+    if (bounds[m]! <= v) {
+      found = m;
+      a = m + 1;
+    } else b = m - 1;
   }
   return found;
 }

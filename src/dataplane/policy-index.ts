@@ -13,9 +13,30 @@ import * as layout from './layout.ts';
 import { protocolNumber, ruleInterval, type GroupInput, type InterfaceInput, type RuleInput } from './sg-rules.ts';
 
 // (module constants of this file: see layout.ts on why)
-const { groupBit, groupBitB, flip4, HDR, COLD_OTHERS, NO_BLOB, LINE, DIRECTIONS, INGRESS, EGRESS, ROW, ROW_HEAD, ROW_GROUP, ROW_GROUPS, COUNT, VPC_SHIFT, SEVERAL } = layout;
+const {
+  groupBit,
+  groupBitB,
+  flip4,
+  HDR,
+  COLD_OTHERS,
+  NO_BLOB,
+  LINE,
+  DIRECTIONS,
+  INGRESS,
+  EGRESS,
+  ROW,
+  ROW_HEAD,
+  ROW_GROUP,
+  ROW_GROUPS,
+  COUNT,
+  VPC_SHIFT,
+  SEVERAL,
+} = layout;
 
-interface GroupRec { vpcId: string; rules: RuleInput[] }
+interface GroupRec {
+  vpcId: string;
+  rules: RuleInput[];
+}
 
 /** The key of a (VPC handle, private address) pair in the membership index. */
 export const holderKey = (vpc: number, a: Address) => `${vpc}/${a.family}/${a.v}`;
@@ -106,8 +127,26 @@ export class PolicyIndex {
     this.groupRecs[h] = { vpcId: g.vpcId, rules: g.rules };
     const group = (id: string) => this.groupHandle(id);
     const pl = (id: string) => this.plHandle(id);
-    this.place(DIRECTIONS * h + INGRESS, compileDirectionWords(g.rules.filter((r) => !r.egress), protocolOf, ruleInterval, group, pl));
-    this.place(DIRECTIONS * h + EGRESS, compileDirectionWords(g.rules.filter((r) => r.egress), protocolOf, ruleInterval, group, pl));
+    this.place(
+      DIRECTIONS * h + INGRESS,
+      compileDirectionWords(
+        g.rules.filter((r) => !r.egress),
+        protocolOf,
+        ruleInterval,
+        group,
+        pl,
+      ),
+    );
+    this.place(
+      DIRECTIONS * h + EGRESS,
+      compileDirectionWords(
+        g.rules.filter((r) => r.egress),
+        protocolOf,
+        ruleInterval,
+        group,
+        pl,
+      ),
+    );
     this.compact();
   }
 
@@ -122,7 +161,7 @@ export class PolicyIndex {
   private place(gd: number, c: CompiledDirection | undefined): void {
     if (this.gOff[gd] !== NO_BLOB) this.hot.free(this.gLen[gd]!);
     if (this.gCold[gd] !== NO_BLOB) this.cold.free(this.gLenCold[gd]!);
-    const empty = !c || c.hot.length === HDR && c.hot.every((x) => x === 0);
+    const empty = !c || (c.hot.length === HDR && c.hot.every((x) => x === 0));
     this.gOff[gd] = empty ? NO_BLOB : this.hot.alloc(c.hot);
     this.gLen[gd] = empty ? 0 : c.hot.length;
     // (a cold blob of its first words only holds nothing)
@@ -133,11 +172,19 @@ export class PolicyIndex {
 
   /** Moves the live blobs of an arena with too many dead words down. */
   private compact(): void {
-    for (const [arena, off, len] of [[this.hot, this.gOff, this.gLen], [this.cold, this.gCold, this.gLenCold]] as const) {
+    for (const [arena, off, len] of [
+      [this.hot, this.gOff, this.gLen],
+      [this.cold, this.gCold, this.gLenCold],
+    ] as const) {
       if (!arena.wasteful) continue;
       const live: number[] = [];
       for (let gd = 0; gd < DIRECTIONS * this.groupIds.size; gd++) if (off[gd] !== NO_BLOB) live.push(gd);
-      arena.compact(live.map((gd) => ({ off: off[gd]!, len: len[gd]! })), (i, at) => { off[live[i]!] = at; });
+      arena.compact(
+        live.map((gd) => ({ off: off[gd]!, len: len[gd]! })),
+        (i, at) => {
+          off[live[i]!] = at;
+        },
+      );
     }
   }
 
@@ -206,10 +253,11 @@ export class PolicyIndex {
     else {
       let mask = 0;
       let maskB = 0;
-      for (const h of list) for (const g of this.ifGroups[h]!) {
-        mask |= groupBit(g);
-        maskB |= groupBitB(g);
-      }
+      for (const h of list)
+        for (const g of this.ifGroups[h]!) {
+          mask |= groupBit(g);
+          maskB |= groupBitB(g);
+        }
       this.fast4.set(vpc, flip4(a.v), list.every((x) => x === list[0]) ? list[0]! : SEVERAL, mask, maskB);
     }
   }

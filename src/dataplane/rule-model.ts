@@ -4,7 +4,16 @@
 // (`admitted`, for reachability). It reads the rules, interfaces and membership the compiled
 // index keeps (RuleSource) and shares no code with its verdict path.
 import { addressSet, cidrRange, setHas, Set4, Set6, type Address, type AddressSet } from './addresses.ts';
-import { portPoint, protocolNumber, ruleCovers, ruleInterval, type Direction, type GateQuery, type InterfaceInput, type RuleInput } from './sg-rules.ts';
+import {
+  portPoint,
+  protocolNumber,
+  ruleCovers,
+  ruleInterval,
+  type Direction,
+  type GateQuery,
+  type InterfaceInput,
+  type RuleInput,
+} from './sg-rules.ts';
 
 /** What the rule model reads: the rules, interfaces and membership as the policy holds them. */
 interface RuleSource {
@@ -58,7 +67,10 @@ export class RuleModel {
     const all = i.groups.flatMap((gid) => this.src.groupRules(gid)).filter((r) => r.egress === want);
     const sameProto = all.filter((r) => protocolNumber(r.protocol) === q.proto || protocolNumber(r.protocol) === -1);
     const point = portPoint(q.proto, q.port, q.icmpType, q.icmpCode);
-    const samePort = sameProto.filter((r) => { const [a, b] = ruleInterval(r); return point >= a && point <= b; });
+    const samePort = sameProto.filter((r) => {
+      const [a, b] = ruleInterval(r);
+      return point >= a && point <= b;
+    });
     return (samePort.length ? samePort : sameProto).slice(0, 5);
   }
 
@@ -68,7 +80,14 @@ export class RuleModel {
    * answer to "who can reach this port", without enumerating addresses. (Per group: its
    * all-protocol rules, then those of the protocol covering the port, in the group's order.)
    */
-  admitted(interfaceId: string, direction: Direction, proto: number, port?: number, icmpType?: number, icmpCode?: number): { set: AddressSet; groups: Map<string, RuleInput[]>; rules: RuleInput[] } {
+  admitted(
+    interfaceId: string,
+    direction: Direction,
+    proto: number,
+    port?: number,
+    icmpType?: number,
+    icmpCode?: number,
+  ): { set: AddressSet; groups: Map<string, RuleInput[]>; rules: RuleInput[] } {
     const i = this.src.getInterface(interfaceId);
     const r4: [number, number][] = [];
     const r6: [bigint, bigint][] = [];

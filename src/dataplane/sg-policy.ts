@@ -23,7 +23,14 @@ export class Policy extends CompiledPolicy {
   }
 
   /** What the gate admits for one protocol and port (see RuleModel.admitted). */
-  admitted(interfaceId: string, direction: Direction, proto: number, port?: number, icmpType?: number, icmpCode?: number): ReturnType<RuleModel['admitted']> {
+  admitted(
+    interfaceId: string,
+    direction: Direction,
+    proto: number,
+    port?: number,
+    icmpType?: number,
+    icmpCode?: number,
+  ): ReturnType<RuleModel['admitted']> {
     return this.model.admitted(interfaceId, direction, proto, port, icmpType, icmpCode);
   }
 

@@ -19,7 +19,11 @@ export interface RuleInput {
   refGroupId?: string;
 }
 
-export interface GroupInput { id: string; vpcId: string; rules: RuleInput[] }
+export interface GroupInput {
+  id: string;
+  vpcId: string;
+  rules: RuleInput[];
+}
 
 export interface InterfaceInput {
   id: string;
@@ -37,7 +41,7 @@ export const PROTO: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6:
 export const protoByName = (name: string): number | undefined => (Object.hasOwn(PROTO, name) ? PROTO[name] : undefined);
 
 export function protocolNumber(p: string): number {
-  return p === '-1' ? -1 : protoByName(p) ?? Number(p);
+  return p === '-1' ? -1 : (protoByName(p) ?? Number(p));
 }
 
 export const hasPortSpace = (proto: number) => proto === 6 || proto === 17 || proto === 1 || proto === 58;

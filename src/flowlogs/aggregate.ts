@@ -51,12 +51,15 @@ export interface WindowAggregates {
 
 export const DEFAULT_MAX_FLOWS_PER_INTERFACE = 10_000;
 
-const TCP_FIN = 1, TCP_SYN = 2, TCP_RST = 4, TCP_ACK = 16;
+const TCP_FIN = 1,
+  TCP_SYN = 2,
+  TCP_RST = 4,
+  TCP_ACK = 16;
 
 /** The flags flow logs report: FIN, SYN, RST, and ACK only together with SYN (SYN-ACK = 18). */
 export function reportedTcpFlags(flags: number): number {
   let out = flags & (TCP_FIN | TCP_SYN | TCP_RST);
-  if ((flags & TCP_SYN) && (flags & TCP_ACK)) out |= TCP_ACK;
+  if (flags & TCP_SYN && flags & TCP_ACK) out |= TCP_ACK;
   return out;
 }
 
@@ -80,7 +83,12 @@ export function emptyWindow(): WindowAggregates {
 type Touched = { kind: 'flow'; key: string; value: FlowAggregate } | { kind: 'skip'; key: string; value: SkipAggregate };
 
 /** Adds one packet to a window; returns the aggregate it changed (for persistence). */
-export function addPacket(w: WindowAggregates, o: PacketObservation, meta: InterfaceMeta & { trafficPath?: number }, maxFlows = DEFAULT_MAX_FLOWS_PER_INTERFACE): Touched {
+export function addPacket(
+  w: WindowAggregates,
+  o: PacketObservation,
+  meta: InterfaceMeta & { trafficPath?: number },
+  maxFlows = DEFAULT_MAX_FLOWS_PER_INTERFACE,
+): Touched {
   const key = flowKey(o);
   const bytes = packetBytes(o);
   const flags = o.proto === 6 ? reportedTcpFlags(o.flags) : 0;
@@ -104,8 +112,20 @@ export function addPacket(w: WindowAggregates, o: PacketObservation, meta: Inter
     return { kind: 'skip', key: skipKey, value: s };
   }
   const agg: FlowAggregate = {
-    interfaceId: o.interfaceId, direction: o.direction, proto: o.proto, src: o.src, srcPort: o.srcPort, dst: o.dst, dstPort: o.dstPort,
-    action: o.action, packets: 1, bytes, first: o.time, last: o.time, tcpFlags: flags, ...stripMeta(meta),
+    interfaceId: o.interfaceId,
+    direction: o.direction,
+    proto: o.proto,
+    src: o.src,
+    srcPort: o.srcPort,
+    dst: o.dst,
+    dstPort: o.dstPort,
+    action: o.action,
+    packets: 1,
+    bytes,
+    first: o.time,
+    last: o.time,
+    tcpFlags: flags,
+    ...stripMeta(meta),
     ...(meta.trafficPath !== undefined ? { trafficPath: meta.trafficPath } : {}),
   };
   w.flows.set(key, agg);
@@ -156,7 +176,11 @@ export interface CoveredInterface extends InterfaceMeta {
  * written as one NODATA record spanning it, so a long pause costs one record, not thousands.
  */
 export function closeWindows(
-  windows: Map<number, WindowAggregates>, from: number, to: number, intervalMs: number, covered: CoveredInterface[],
+  windows: Map<number, WindowAggregates>,
+  from: number,
+  to: number,
+  intervalMs: number,
+  covered: CoveredInterface[],
 ): { records: FlowRecord[]; closed: number[] } {
   const closed = [...windows.keys()].filter((ws) => ws + intervalMs <= to).sort((a, b) => a - b);
   const records: FlowRecord[] = [];
@@ -169,11 +193,24 @@ export function closeWindows(
   for (const ws of closed) {
     const w = windows.get(ws)!;
     for (const f of w.flows.values()) {
-      records.push({ status: 'OK', interfaceId: f.interfaceId, start: Math.floor(f.first / 1000), end: Math.floor(f.last / 1000), flow: f, ...stripMeta(f) });
+      records.push({
+        status: 'OK',
+        interfaceId: f.interfaceId,
+        start: Math.floor(f.first / 1000),
+        end: Math.floor(f.last / 1000),
+        flow: f,
+        ...stripMeta(f),
+      });
       mark(f.interfaceId, ws);
     }
     for (const s of w.skips.values()) {
-      records.push({ status: 'SKIPDATA', interfaceId: s.interfaceId, start: Math.floor(s.first / 1000), end: Math.floor(s.last / 1000), ...stripMeta(s) });
+      records.push({
+        status: 'SKIPDATA',
+        interfaceId: s.interfaceId,
+        start: Math.floor(s.first / 1000),
+        end: Math.floor(s.last / 1000),
+        ...stripMeta(s),
+      });
       mark(s.interfaceId, ws);
     }
   }
@@ -182,7 +219,13 @@ export function closeWindows(
     let gapStart = Math.max(from, iface.since);
     const emit = (gapEnd: number) => {
       if (gapEnd > gapStart) {
-        records.push({ status: 'NODATA', interfaceId: iface.id, start: Math.floor(gapStart / 1000), end: Math.ceil(gapEnd / 1000) - 1, ...stripMeta(iface) });
+        records.push({
+          status: 'NODATA',
+          interfaceId: iface.id,
+          start: Math.floor(gapStart / 1000),
+          end: Math.ceil(gapEnd / 1000) - 1,
+          ...stripMeta(iface),
+        });
       }
     };
     for (const ws of traffic) {

@@ -17,11 +17,21 @@ import { rootPrincipal } from '../auth/principals.ts';
 import { addressSet, parseAddress, setHas, type AddressSet } from '../dataplane/addresses.ts';
 import { KIND, type EniDoc, type FlowLogDoc, type VpcDoc } from '../core/documents/ec2.ts';
 import { formatVersion, parseLogFormat } from './fields.ts';
-import { addPacket, closeWindows, DEFAULT_MAX_FLOWS_PER_INTERFACE, emptyWindow, restore, windowStart, type CoveredInterface, type FlowAggregate, type SkipAggregate, type WindowAggregates } from './aggregate.ts';
+import {
+  addPacket,
+  closeWindows,
+  DEFAULT_MAX_FLOWS_PER_INTERFACE,
+  emptyWindow,
+  restore,
+  windowStart,
+  type CoveredInterface,
+  type FlowAggregate,
+  type SkipAggregate,
+  type WindowAggregates,
+} from './aggregate.ts';
 import { formatRecord, headerLine, s3ObjectKey } from './format.ts';
 import { deliverLogEvents } from '../services/logs/index.ts';
 import { findBucket, type S3Storage } from '../services/s3/storage.ts';
-
 
 const PENDING_SCHEMA = `CREATE TABLE IF NOT EXISTS flowlog_pending (fl TEXT NOT NULL, win INTEGER NOT NULL, k TEXT NOT NULL, rec TEXT NOT NULL,
   PRIMARY KEY (fl, win, k)) WITHOUT ROWID`;
@@ -100,12 +110,19 @@ export class FlowLogEngine {
   private pendingTable(): (rows: [string, number, string, string][]) => void {
     if (this.persistBatch) return this.persistBatch;
     const { store } = this.deps;
-    const upsert = store.db.prepare('INSERT INTO flowlog_pending (fl, win, k, rec) VALUES (?, ?, ?, ?) ON CONFLICT (fl, win, k) DO UPDATE SET rec = excluded.rec');
+    const upsert = store.db.prepare(
+      'INSERT INTO flowlog_pending (fl, win, k, rec) VALUES (?, ?, ?, ?) ON CONFLICT (fl, win, k) DO UPDATE SET rec = excluded.rec',
+    );
     this.persistBatch = store.db.transaction((rows: [string, number, string, string][]) => {
       for (const r of rows) upsert.run(...r);
     });
     const orphans: string[] = [];
-    for (const row of store.db.prepare('SELECT fl, win, k, rec FROM flowlog_pending').iterate() as Iterable<{ fl: string; win: number; k: string; rec: string }>) {
+    for (const row of store.db.prepare('SELECT fl, win, k, rec FROM flowlog_pending').iterate() as Iterable<{
+      fl: string;
+      win: number;
+      k: string;
+      rec: string;
+    }>) {
       if (!this.logs.has(row.fl)) {
         orphans.push(row.fl);
         continue;
@@ -131,14 +148,28 @@ export class FlowLogEngine {
 
   private setEni(scope: string, e: EniDoc, since: number): void {
     const instanceId = e.attachment?.instanceId;
-    this.enis.set(e.id, { id: e.id, scope, vpcId: e.vpcId, subnetId: e.subnetId, azId: e.azId, since, ...(instanceId ? { instanceId } : {}) });
+    this.enis.set(e.id, {
+      id: e.id,
+      scope,
+      vpcId: e.vpcId,
+      subnetId: e.subnetId,
+      azId: e.azId,
+      since,
+      ...(instanceId ? { instanceId } : {}),
+    });
   }
 
   private setLog(scope: string, doc: FlowLogDoc): void {
     const old = this.logs.get(doc.id);
     if (old) this.byResource.get(`${old.scope}\u0000${old.doc.resourceId}`)?.delete(doc.id);
     const fields = parseLogFormat(doc.customFormat ? doc.logFormat : undefined);
-    this.logs.set(doc.id, { doc, scope, fields, version: formatVersion(fields, doc.customFormat), intervalMs: doc.maxAggregationInterval * 1000 });
+    this.logs.set(doc.id, {
+      doc,
+      scope,
+      fields,
+      version: formatVersion(fields, doc.customFormat),
+      intervalMs: doc.maxAggregationInterval * 1000,
+    });
     const key = `${scope}\u0000${doc.resourceId}`;
     let set = this.byResource.get(key);
     if (!set) this.byResource.set(key, (set = new Set()));
@@ -157,7 +188,7 @@ export class FlowLogEngine {
     const gone: { scope: string; id: string }[] = [];
     for (const e of events) {
       if (e.kind === KIND.eni) {
-        if (e.after) this.setEni(e.scope, e.after as EniDoc, e.before ? this.enis.get(e.id)?.since ?? 0 : this.deps.clock.now());
+        if (e.after) this.setEni(e.scope, e.after as EniDoc, e.before ? (this.enis.get(e.id)?.since ?? 0) : this.deps.clock.now());
         else this.enis.delete(e.id);
       } else if (e.kind === KIND.flowLog) {
         if (e.after) this.setLog(e.scope, e.after as FlowLogDoc);
@@ -165,7 +196,8 @@ export class FlowLogEngine {
       } else if (e.kind === KIND.vpc) {
         this.vpcCidrs.delete(e.id);
       }
-      if (!e.after && e.before && (e.kind === KIND.vpc || e.kind === KIND.subnet || e.kind === KIND.eni)) gone.push({ scope: e.scope, id: e.id });
+      if (!e.after && e.before && (e.kind === KIND.vpc || e.kind === KIND.subnet || e.kind === KIND.eni))
+        gone.push({ scope: e.scope, id: e.id });
     }
     // A deleted VPC, subnet or interface takes its flow logs with it.
     const orphaned = gone.flatMap((g) => [...(this.byResource.get(`${g.scope}\u0000${g.id}`) ?? [])].map((fl) => ({ scope: g.scope, fl })));
@@ -215,10 +247,18 @@ export class FlowLogEngine {
           // A packet stamped before the last delivery (the clock was set back) goes to the open window.
           const win = Math.max(windowStart(o.time, l.intervalMs), windowStart(l.doc.deliveredTo, l.intervalMs));
           const instanceId = m.instanceId;
-          const t = addPacket(this.window(fl, win), o, {
-            vpcId: m.vpcId, subnetId: m.subnetId, azId: m.azId, ...(instanceId ? { instanceId } : {}),
-            ...(o.direction === 'egress' ? { trafficPath: this.trafficPath(m, o.dst) } : {}),
-          }, this.maxFlows);
+          const t = addPacket(
+            this.window(fl, win),
+            o,
+            {
+              vpcId: m.vpcId,
+              subnetId: m.subnetId,
+              azId: m.azId,
+              ...(instanceId ? { instanceId } : {}),
+              ...(o.direction === 'egress' ? { trafficPath: this.trafficPath(m, o.dst) } : {}),
+            },
+            this.maxFlows,
+          );
           touched.set(`${fl}\u0000${win}\u0000${t.key}`, [fl, win, t.key, t.value]);
         }
       }
@@ -236,7 +276,14 @@ export class FlowLogEngine {
     const out: CoveredInterface[] = [];
     for (const m of this.enis.values()) {
       if (m.scope !== l.scope || (m.id !== rid && m.subnetId !== rid && m.vpcId !== rid)) continue;
-      out.push({ id: m.id, since: m.since, vpcId: m.vpcId, subnetId: m.subnetId, azId: m.azId, ...(m.instanceId ? { instanceId: m.instanceId } : {}) });
+      out.push({
+        id: m.id,
+        since: m.since,
+        vpcId: m.vpcId,
+        subnetId: m.subnetId,
+        azId: m.azId,
+        ...(m.instanceId ? { instanceId: m.instanceId } : {}),
+      });
     }
     return out;
   }
@@ -295,8 +342,14 @@ export class FlowLogEngine {
             const text = `${headerLine(l.fields)}\n${records.map((r) => formatRecord(l.fields, r, fmt)).join('\n')}\n`;
             const body = zlib().gzipSync(text);
             const key = s3ObjectKey({
-              prefix: doc.prefix, account, region, flowLogId: doc.id, time: to, content: body,
-              hive: doc.destinationOptions?.hiveCompatiblePartitions, perHour: doc.destinationOptions?.perHourPartition,
+              prefix: doc.prefix,
+              account,
+              region,
+              flowLogId: doc.id,
+              time: to,
+              content: body,
+              hive: doc.destinationOptions?.hiveCompatiblePartitions,
+              perHour: doc.destinationOptions?.perHourPartition,
             });
             s3.stagePut(ctx.tx, bucket, key, body, { contentType: 'application/octet-stream' }, now);
             doc.deliverStatus = 'SUCCESS';

@@ -15,34 +15,60 @@ const NA = '-';
 function field(name: string, r: FlowRecord, c: FormatContext): string | number {
   // Fields that describe the interface, the window or the log: in every record.
   switch (name) {
-    case 'version': return c.version;
-    case 'account-id': return c.account;
-    case 'interface-id': return r.interfaceId;
-    case 'start': return r.start;
-    case 'end': return r.end;
-    case 'log-status': return r.status;
-    case 'vpc-id': return r.vpcId ?? NA;
-    case 'subnet-id': return r.subnetId ?? NA;
-    case 'instance-id': return r.instanceId ?? NA;
-    case 'region': return c.region;
-    case 'az-id': return r.azId ?? NA;
+    case 'version':
+      return c.version;
+    case 'account-id':
+      return c.account;
+    case 'interface-id':
+      return r.interfaceId;
+    case 'start':
+      return r.start;
+    case 'end':
+      return r.end;
+    case 'log-status':
+      return r.status;
+    case 'vpc-id':
+      return r.vpcId ?? NA;
+    case 'subnet-id':
+      return r.subnetId ?? NA;
+    case 'instance-id':
+      return r.instanceId ?? NA;
+    case 'region':
+      return c.region;
+    case 'az-id':
+      return r.azId ?? NA;
   }
   const f = r.flow;
   if (!f) return NA; // NODATA / SKIPDATA: nothing about traffic
   switch (name) {
-    case 'srcaddr': case 'pkt-srcaddr': return f.src;
-    case 'dstaddr': case 'pkt-dstaddr': return f.dst;
-    case 'srcport': return f.srcPort;
-    case 'dstport': return f.dstPort;
-    case 'protocol': return f.proto;
-    case 'packets': return f.packets;
-    case 'bytes': return f.bytes;
-    case 'action': return f.action;
-    case 'tcp-flags': return f.tcpFlags;
-    case 'type': return f.src.includes(':') ? 'IPv6' : 'IPv4';
-    case 'flow-direction': return f.direction;
-    case 'traffic-path': return f.direction === 'egress' && f.trafficPath !== undefined ? f.trafficPath : NA;
-    default: return NA; // sublocation-*, pkt-*-aws-service, ecs-*: nothing in Palisade has them
+    case 'srcaddr':
+    case 'pkt-srcaddr':
+      return f.src;
+    case 'dstaddr':
+    case 'pkt-dstaddr':
+      return f.dst;
+    case 'srcport':
+      return f.srcPort;
+    case 'dstport':
+      return f.dstPort;
+    case 'protocol':
+      return f.proto;
+    case 'packets':
+      return f.packets;
+    case 'bytes':
+      return f.bytes;
+    case 'action':
+      return f.action;
+    case 'tcp-flags':
+      return f.tcpFlags;
+    case 'type':
+      return f.src.includes(':') ? 'IPv6' : 'IPv4';
+    case 'flow-direction':
+      return f.direction;
+    case 'traffic-path':
+      return f.direction === 'egress' && f.trafficPath !== undefined ? f.trafficPath : NA;
+    default:
+      return NA; // sublocation-*, pkt-*-aws-service, ecs-*: nothing in Palisade has them
   }
 }
 
@@ -60,8 +86,14 @@ const pad = (n: number) => String(n).padStart(2, '0');
  * (or the Hive-compatible `aws-account-id=…/aws-service=vpcflowlogs/aws-region=…/year=…/month=…/day=…/[hour=…/]`).
  */
 export function s3ObjectKey(o: {
-  prefix?: string; account: string; region: string; flowLogId: string; time: number; content: Buffer | string;
-  hive?: boolean; perHour?: boolean;
+  prefix?: string;
+  account: string;
+  region: string;
+  flowLogId: string;
+  time: number;
+  content: Buffer | string;
+  hive?: boolean;
+  perHour?: boolean;
 }): string {
   const d = new Date(o.time);
   const [Y, M, D, h, m] = [d.getUTCFullYear(), pad(d.getUTCMonth() + 1), pad(d.getUTCDate()), pad(d.getUTCHours()), pad(d.getUTCMinutes())];

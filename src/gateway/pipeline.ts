@@ -19,7 +19,10 @@ export type Authorizer = (ctx: Ctx, service: ServiceDef, action: string, input: 
 
 /** Sees every call Palisade answers, inside the call's transaction (CloudTrail records them). */
 export interface CallObserver {
-  onCall(ctx: Ctx, call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError }): void;
+  onCall(
+    ctx: Ctx,
+    call: { service: ServiceDef; action: string; input?: Record<string, unknown>; output?: Record<string, unknown>; error?: ApiError },
+  ): void;
 }
 
 interface PipelineParts {
@@ -64,7 +67,13 @@ export class Pipeline {
       ctx.tx.rollback();
       if (e instanceof ApiError) this.p.log.debug(`${call.service.name}:${call.action} ${e.status} ${e.code}`);
       else this.p.log.error(`${call.service.name}:${call.action} failed: ${(e as Error).stack ?? e}`);
-      return this.recordFailure(ctx, call, input, e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500), fail);
+      return this.recordFailure(
+        ctx,
+        call,
+        input,
+        e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500),
+        fail,
+      );
     }
     const read = !ctx.tx.hasChanges();
     this.record(ctx, call, input, output);
@@ -91,7 +100,14 @@ export class Pipeline {
    * (so its answer never races a group commit), the call's transaction is left unused, and the
    * call is not recorded (S3 object and bucket calls are CloudTrail data events).
    */
-  private runDirect(req: IncomingMessage, res: ServerResponse, call: Routed, handler: Handler, signed: string | undefined, requestId: string): void {
+  private runDirect(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: Routed,
+    handler: Handler,
+    signed: string | undefined,
+    requestId: string,
+  ): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') this.p.store.flush();
     const ctx = this.context(req, call, requestId, signed);
     try {
@@ -100,8 +116,13 @@ export class Pipeline {
       call.ok(res, handler(ctx, input), requestId);
     } catch (e) {
       // Named by method and path: a REST call is its resource.
-      if (!(e instanceof ApiError)) this.p.log.error(`${call.service.name} ${req.method} ${(req.url ?? '/').split('?')[0]} failed: ${(e as Error).stack ?? e}`);
-      call.fail(res, e instanceof ApiError ? e : new ApiError('InternalError', 'We encountered an internal error. Please try again.', 500), requestId);
+      if (!(e instanceof ApiError))
+        this.p.log.error(`${call.service.name} ${req.method} ${(req.url ?? '/').split('?')[0]} failed: ${(e as Error).stack ?? e}`);
+      call.fail(
+        res,
+        e instanceof ApiError ? e : new ApiError('InternalError', 'We encountered an internal error. Please try again.', 500),
+        requestId,
+      );
     } finally {
       ctx.tx.rollback();
     }
@@ -141,9 +162,12 @@ export class Pipeline {
     const handler = inModel && Object.hasOwn(call.service.handlers, call.action) ? call.service.handlers[call.action] : undefined;
     if (handler) return handler;
     if (inModel && call.unimplemented) return call.unimplemented(call.action);
-    return new ApiError(call.unknownCode, inModel
-      ? `The action ${call.action} is not implemented by Palisade yet.`
-      : `The action ${call.action} is not valid for this web service.`);
+    return new ApiError(
+      call.unknownCode,
+      inModel
+        ? `The action ${call.action} is not implemented by Palisade yet.`
+        : `The action ${call.action} is not valid for this web service.`,
+    );
   }
 
   /** Step: context — who calls, where, in which transaction. The one place a call's Ctx is made. */
@@ -154,9 +178,18 @@ export class Pipeline {
     const principal = resolvePrincipal(store, accessKeyId, config.defaultAccount, partitionOf(region));
     const account = principal.account;
     return {
-      requestId, account, region, partition: partitionOf(region),
+      requestId,
+      account,
+      region,
+      partition: partitionOf(region),
       scope: call.service.global ? account : regional(account, region),
-      accessKeyId, principal, tx: store.begin(), store, clock, config, operation: call.action,
+      accessKeyId,
+      principal,
+      tx: store.begin(),
+      store,
+      clock,
+      config,
+      operation: call.action,
       sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
       userAgent: String(req.headers['user-agent'] ?? ''),
     };
@@ -185,7 +218,13 @@ export class Pipeline {
   }
 
   /** A failed call changes nothing, but it is still recorded (in a transaction of its own), then answered. */
-  private async recordFailure(ctx: Ctx, call: Routed, input: Record<string, unknown> | undefined, error: ApiError, fail: (e: ApiError) => void): Promise<void> {
+  private async recordFailure(
+    ctx: Ctx,
+    call: Routed,
+    input: Record<string, unknown> | undefined,
+    error: ApiError,
+    fail: (e: ApiError) => void,
+  ): Promise<void> {
     if (this.p.observers.length) {
       const tx = this.p.store.begin();
       try {

@@ -85,13 +85,18 @@ export class JsonProtocol implements WireProtocol {
     const dot = target.lastIndexOf('.');
     const prefix = target.slice(0, dot);
     const action = target.slice(dot + 1);
-    const service = [...this.services.values()].find((s) => s.model.protocol === 'json' && (s.model.target === prefix || s.model.target?.endsWith(`.${prefix}`)));
+    const service = [...this.services.values()].find(
+      (s) => s.model.protocol === 'json' && (s.model.target === prefix || s.model.target?.endsWith(`.${prefix}`)),
+    );
     if (!service) {
       return { refuse: new ApiError('UnknownOperationException', `Unknown target ${target}`) };
     }
     const codec = this.codecOf(service);
     return {
-      service, action, scope: credentialScope(req.headers.authorization, queryOf(req)), unknownCode: 'UnknownOperationException',
+      service,
+      action,
+      scope: credentialScope(req.headers.authorization, queryOf(req)),
+      unknownCode: 'UnknownOperationException',
       decode: () => codec.decode(action, body.toString('utf8')),
       ok: (res, output) => sendJson(res, 200, codec.encode(action, output)),
       fail: (res, e) => sendJson(res, e.status, codec.error(e.code, e.message), e.code),
@@ -101,7 +106,8 @@ export class JsonProtocol implements WireProtocol {
 
 function sendJson(res: ServerResponse, status: number, text: string, errorType?: string): void {
   res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text),
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
     ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
   });
   res.end(text);
@@ -132,13 +138,23 @@ export class QueryProtocol implements WireProtocol {
     let serviceName = scope?.service;
     if (!serviceName && action) serviceName = this.guessService(action, params.get('Version'));
     const service = serviceName ? this.services.get(serviceName) : undefined;
-    if (!service || service.model.protocol !== 'ec2' && service.model.protocol !== 'query') {
-      return { refuse: new ApiError('InvalidAction', serviceName ? `The service ${serviceName} is not offered by Palisade` : 'Could not determine the service: sign the request with SigV4') };
+    if (!service || (service.model.protocol !== 'ec2' && service.model.protocol !== 'query')) {
+      return {
+        refuse: new ApiError(
+          'InvalidAction',
+          serviceName
+            ? `The service ${serviceName} is not offered by Palisade`
+            : 'Could not determine the service: sign the request with SigV4',
+        ),
+      };
     }
     const codec = this.codecOf(service);
     if (!action) return { refuse: new ApiError('MissingAction', 'The request must contain the parameter Action') };
     return {
-      service, action, scope, unknownCode: 'InvalidAction',
+      service,
+      action,
+      scope,
+      unknownCode: 'InvalidAction',
       decode: () => codec.decoder.decode(action, params),
       ok: (res, output, requestId) => {
         const answer = new AnswerWriter();

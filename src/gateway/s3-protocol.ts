@@ -22,7 +22,8 @@ function sigV2AccessKey(req: IncomingMessage, query: URLSearchParams): string | 
   const auth = req.headers.authorization;
   const m = auth ? /^AWS ([^:\s]+):\S+$/.exec(auth) : null;
   if (m) return m[1];
-  if (query.has('AWSAccessKeyId') && query.has('Signature') && query.has('Expires') && !query.has('Action')) return query.get('AWSAccessKeyId')!;
+  if (query.has('AWSAccessKeyId') && query.has('Signature') && query.has('Expires') && !query.has('Action'))
+    return query.get('AWSAccessKeyId')!;
   return undefined;
 }
 
@@ -30,7 +31,10 @@ export class RestXmlProtocol implements WireProtocol {
   /** Made on the first S3 call: it reads S3's model (not at start). */
   private codec?: RestXmlCodec;
 
-  constructor(private readonly services: Services, private readonly config: ServerConfig) {}
+  constructor(
+    private readonly services: Services,
+    private readonly config: ServerConfig,
+  ) {}
 
   route(req: IncomingMessage, body: Buffer): RouteResult {
     const service = this.services.get('s3');
@@ -54,17 +58,25 @@ export class RestXmlProtocol implements WireProtocol {
     };
     const checked = this.config.auth && this.config.auth !== 'open';
     return {
-      service, action, scope, unknownCode: 'NotImplemented',
+      service,
+      action,
+      scope,
+      unknownCode: 'NotImplemented',
       // As S3 answers for every bucket created since June 2020.
-      refuseFirst: v2 !== undefined && checked
-        ? restErrors.invalidRequest('The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.') : undefined,
+      refuseFirst:
+        v2 !== undefined && checked
+          ? restErrors.invalidRequest('The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.')
+          : undefined,
       refuseAfterAuth: 'error' in routed ? routed.error : undefined,
       // S3 signs the path exactly as sent (escaped once), while auth/sigv4.ts decodes the path
       // before signing it again: for a key with escapes, the path escaped once more is tried too.
       signedUrls: rawPath.includes('%') ? [rawPath.replace(/%/g, '%25') + (qi >= 0 ? raw.slice(qi) : '')] : undefined,
       badUrl: restErrors.invalidUri,
       unimplemented: (a) => codec.unimplemented(a),
-      authorizeAs: (input) => ({ action: service.iamAction?.(action) ?? action, input: typeof input.Bucket === 'string' ? { Bucket: input.Bucket } : {} }),
+      authorizeAs: (input) => ({
+        action: service.iamAction?.(action) ?? action,
+        input: typeof input.Bucket === 'string' ? { Bucket: input.Bucket } : {},
+      }),
       denied: (e: ApiError) => new RestXmlError('AccessDenied', e.message, 403),
       transactional: false,
       decode: () => codec.decode(action, req, body),

@@ -19,13 +19,16 @@ import { rootKey, type RootKey } from '../auth/authenticate.ts';
 const MAX_BODY = 10 * 1024 * 1024;
 
 /** What an error answer's shape depends on: the path (admin API), X-Amz-Target (JSON) and the signing service. */
-interface RequestShape { path: string; target?: string; service?: string }
+interface RequestShape {
+  path: string;
+  target?: string;
+  service?: string;
+}
 
 export interface Extension {
   /** Answers a request itself (returns true) or leaves it to the AWS routing. */
   handle(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean | Promise<boolean>;
 }
-
 
 export type { Authorizer, CallObserver } from './pipeline.ts';
 
@@ -54,7 +57,15 @@ export class Gateway {
         // A bug, not the caller's fault: logged, and still answered in the caller's protocol.
         this.log.error(`unhandled: ${(e as Error).stack ?? e}`);
         if (res.headersSent) res.end();
-        else this.protocolError(req, res, String(res.getHeader('x-amzn-RequestId') ?? ''), 500, 'InternalError', 'An internal error has occurred');
+        else
+          this.protocolError(
+            req,
+            res,
+            String(res.getHeader('x-amzn-RequestId') ?? ''),
+            500,
+            'InternalError',
+            'An internal error has occurred',
+          );
       });
     });
     this.server.on('clientError', (e, socket) => this.onClientError(e, socket));
@@ -64,8 +75,6 @@ export class Gateway {
   register(service: ServiceDef): void {
     this.services.set(service.name, service);
   }
-
-
 
   extend(ext: Extension): void {
     this.extensions.push(ext);
@@ -112,7 +121,14 @@ export class Gateway {
     res.setHeader('date', new Date().toUTCString());
     const body = await this.readBody(req);
     if (body === null) {
-      this.protocolError(req, res, requestId, 413, 'RequestEntityTooLarge', `The request body is larger than the ${MAX_BODY} bytes Palisade accepts.`);
+      this.protocolError(
+        req,
+        res,
+        requestId,
+        413,
+        'RequestEntityTooLarge',
+        `The request body is larger than the ${MAX_BODY} bytes Palisade accepts.`,
+      );
       return;
     }
     for (const ext of this.extensions) {
@@ -146,7 +162,13 @@ export class Gateway {
   }
 
   /** The error body (and its headers) a request of this shape expects. */
-  private renderError(shape: RequestShape, requestId: string, status: number, code: string, message: string): { text: string; headers: Record<string, string | number> } {
+  private renderError(
+    shape: RequestShape,
+    requestId: string,
+    status: number,
+    code: string,
+    message: string,
+  ): { text: string; headers: Record<string, string | number> } {
     let type = 'text/xml;charset=UTF-8';
     let text: string;
     const headers: Record<string, string | number> = {};
@@ -161,9 +183,10 @@ export class Gateway {
       text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message><RequestId>${escapeXml(requestId)}</RequestId></Error>`;
     } else {
       const model = shape.service ? this.services.get(shape.service)?.model : undefined;
-      text = model && model.protocol === 'query'
-        ? `<ErrorResponse xmlns="${model.xmlns ?? ''}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error><RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`
-        : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error></Errors><RequestID>${escapeXml(requestId)}</RequestID></Response>`;
+      text =
+        model && model.protocol === 'query'
+          ? `<ErrorResponse xmlns="${model.xmlns ?? ''}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error><RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`
+          : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXmlMessage(message)}</Message></Error></Errors><RequestID>${escapeXml(requestId)}</RequestID></Response>`;
     }
     return { text, headers: { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(text) } };
   }
@@ -181,9 +204,16 @@ export class Gateway {
     const tooLarge = e.code === 'HPE_HEADER_OVERFLOW';
     const status = tooLarge ? 431 : 400;
     const shape: RequestShape = { path: (line?.[1] ?? '/').split('?')[0]!, target, service };
-    const r = this.renderError(shape, uuid(), status, tooLarge ? 'RequestHeaderSectionTooLarge' : 'BadRequest',
-      tooLarge ? 'The request line and headers are larger than the 16 KB Palisade accepts.' : 'The request could not be parsed as HTTP.');
-    const headers = Object.entries({ ...r.headers, connection: 'close' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const r = this.renderError(
+      shape,
+      uuid(),
+      status,
+      tooLarge ? 'RequestHeaderSectionTooLarge' : 'BadRequest',
+      tooLarge ? 'The request line and headers are larger than the 16 KB Palisade accepts.' : 'The request could not be parsed as HTTP.',
+    );
+    const headers = Object.entries({ ...r.headers, connection: 'close' })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n${headers}\r\n${r.text}`);
   }
 

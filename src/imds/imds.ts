@@ -21,17 +21,32 @@ const CREDENTIAL_LIFETIME_S = 6 * 3600;
 /** New credentials are handed out this long before the current ones expire (AWS: ≥ 5 min). */
 const ROTATE_BEFORE_MS = 5 * 3600 * 1000;
 
-interface Listener { server: Server; url: string; scope: string; instanceId: string }
+interface Listener {
+  server: Server;
+  url: string;
+  scope: string;
+  instanceId: string;
+}
 /** STS's role sessions, which the instance's credentials are (given by startServer). */
 interface RoleSessions {
   trustAllows: typeof trustAllows;
   startRoleSession: typeof startRoleSession;
 }
 
-interface Token { instanceId: string; expires: number }
+interface Token {
+  instanceId: string;
+  expires: number;
+}
 /** Most IMDSv2 tokens kept at once (all instances): past it the oldest are evicted (their holders get 401 and ask again, as SDKs do). */
 const MAX_TOKENS = 50_000;
-interface CachedCreds { roleArn: string; accessKeyId: string; secret: string; token: string; expiration: number; lastUpdated: number }
+interface CachedCreds {
+  roleArn: string;
+  accessKeyId: string;
+  secret: string;
+  token: string;
+  expiration: number;
+  lastUpdated: number;
+}
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -122,7 +137,8 @@ export class Imds {
     const now = this.clock.now();
 
     if (req.method === 'PUT') {
-      if (path !== '/latest/api/token') return send(path.endsWith('/api/token') ? 403 : 405, path.endsWith('/api/token') ? 'Forbidden' : 'Method Not Allowed');
+      if (path !== '/latest/api/token')
+        return send(path.endsWith('/api/token') ? 403 : 405, path.endsWith('/api/token') ? 'Forbidden' : 'Method Not Allowed');
       if (req.headers['x-forwarded-for']) return send(403, 'Forbidden');
       const raw = req.headers['x-aws-ec2-metadata-token-ttl-seconds'];
       const ttl = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
@@ -151,8 +167,10 @@ export class Imds {
   /** The metadata tree; directories list their entries one per line, sub-directories end in '/'. */
   private resolve(scope: string, inst: InstanceDoc, rawPath: string, delivery: string): string | undefined {
     const [account, region] = scope.split('/') as [string, string];
-    const enis = (this.store.table(KIND.eni, scope) as Map<string, EniDoc>);
-    const attached = [...enis.values()].filter((e) => e.attachment?.instanceId === inst.id).sort((a, b) => a.attachment!.deviceIndex - b.attachment!.deviceIndex);
+    const enis = this.store.table(KIND.eni, scope) as Map<string, EniDoc>;
+    const attached = [...enis.values()]
+      .filter((e) => e.attachment?.instanceId === inst.id)
+      .sort((a, b) => a.attachment!.deviceIndex - b.attachment!.deviceIndex);
     const primary = attached[0];
     const groupName = (id: string) => (this.store.table(KIND.sg, scope).get(id) as SecurityGroupDoc | undefined)?.name ?? id;
     const zone = zonesOf(region).find((z) => z.name === inst.az);
@@ -161,38 +179,80 @@ export class Imds {
     for (const e of attached) {
       const sn = this.store.table(KIND.subnet, scope).get(e.subnetId) as SubnetDoc | undefined;
       macs[`${e.mac}/`] = {
-        'device-number': String(e.attachment!.deviceIndex), 'interface-id': e.id, mac: e.mac, 'owner-id': account,
-        'local-hostname': privateDns(region, e.privateIps[0]!), 'local-ipv4s': e.privateIps.join('\n'),
-        'security-group-ids': e.groups.join('\n'), 'security-groups': e.groups.map(groupName).join('\n'),
-        'subnet-id': e.subnetId, 'subnet-ipv4-cidr-block': sn?.cidr, 'vpc-id': e.vpcId,
+        'device-number': String(e.attachment!.deviceIndex),
+        'interface-id': e.id,
+        mac: e.mac,
+        'owner-id': account,
+        'local-hostname': privateDns(region, e.privateIps[0]!),
+        'local-ipv4s': e.privateIps.join('\n'),
+        'security-group-ids': e.groups.join('\n'),
+        'security-groups': e.groups.map(groupName).join('\n'),
+        'subnet-id': e.subnetId,
+        'subnet-ipv4-cidr-block': sn?.cidr,
+        'vpc-id': e.vpcId,
         'vpc-ipv4-cidr-block': (this.store.table(KIND.vpc, scope).get(e.vpcId) as { cidr?: string } | undefined)?.cidr,
         ...(e.ipv6.length ? { ipv6s: e.ipv6.join('\n') } : {}),
         ...(e.publicIp ? { 'public-ipv4s': e.publicIp, 'public-hostname': publicDns(region, e.publicIp) } : {}),
       };
     }
     const iam = this.iamTree(scope, inst, delivery);
-    const tags = inst.metadata.instanceMetadataTags === 'enabled' ? { 'tags/': { 'instance/': Object.fromEntries(inst.tags.map((t) => [t.Key, t.Value])) } } : {};
+    const tags =
+      inst.metadata.instanceMetadataTags === 'enabled'
+        ? { 'tags/': { 'instance/': Object.fromEntries(inst.tags.map((t) => [t.Key, t.Value])) } }
+        : {};
     const metaData: Record<string, unknown> = {
-      'ami-id': inst.imageId, 'ami-launch-index': String(inst.amiLaunchIndex), 'ami-manifest-path': '(unknown)',
-      hostname: primary ? privateDns(region, primary.privateIps[0]!) : undefined, 'instance-action': 'none',
-      'instance-id': inst.id, 'instance-life-cycle': 'on-demand', 'instance-type': inst.instanceType,
-      'local-hostname': primary ? privateDns(region, primary.privateIps[0]!) : undefined, 'local-ipv4': primary?.privateIps[0],
-      mac: primary?.mac, 'network/': { 'interfaces/': { 'macs/': macs } },
+      'ami-id': inst.imageId,
+      'ami-launch-index': String(inst.amiLaunchIndex),
+      'ami-manifest-path': '(unknown)',
+      hostname: primary ? privateDns(region, primary.privateIps[0]!) : undefined,
+      'instance-action': 'none',
+      'instance-id': inst.id,
+      'instance-life-cycle': 'on-demand',
+      'instance-type': inst.instanceType,
+      'local-hostname': primary ? privateDns(region, primary.privateIps[0]!) : undefined,
+      'local-ipv4': primary?.privateIps[0],
+      mac: primary?.mac,
+      'network/': { 'interfaces/': { 'macs/': macs } },
       'placement/': { 'availability-zone': inst.az, 'availability-zone-id': zone?.id, region },
-      'public-hostname': primary?.publicIp ? publicDns(region, primary.publicIp) : undefined, 'public-ipv4': primary?.publicIp,
-      'reservation-id': inst.reservationId, 'security-groups': primary?.groups.map(groupName).join('\n'),
+      'public-hostname': primary?.publicIp ? publicDns(region, primary.publicIp) : undefined,
+      'public-ipv4': primary?.publicIp,
+      'reservation-id': inst.reservationId,
+      'security-groups': primary?.groups.map(groupName).join('\n'),
       ...(primary?.ipv6.length ? { ipv6: primary.ipv6[0] } : {}),
-      ...(iam ? { 'iam/': iam } : {}), ...tags,
+      ...(iam ? { 'iam/': iam } : {}),
+      ...tags,
       'services/': { domain: 'amazonaws.com', partition: 'aws' },
     };
-    const identity = JSON.stringify({
-      accountId: account, architecture: 'x86_64', availabilityZone: inst.az, billingProducts: null, devpayProductCodes: null,
-      marketplaceProductCodes: null, imageId: inst.imageId, instanceId: inst.id, instanceType: inst.instanceType, kernelId: null,
-      pendingTime: isoSeconds(Date.parse(inst.launchTime)), privateIp: primary?.privateIps[0] ?? null, ramdiskId: null, region, version: '2017-09-30',
-    }, null, 2);
+    const identity = JSON.stringify(
+      {
+        accountId: account,
+        architecture: 'x86_64',
+        availabilityZone: inst.az,
+        billingProducts: null,
+        devpayProductCodes: null,
+        marketplaceProductCodes: null,
+        imageId: inst.imageId,
+        instanceId: inst.id,
+        instanceType: inst.instanceType,
+        kernelId: null,
+        pendingTime: isoSeconds(Date.parse(inst.launchTime)),
+        privateIp: primary?.privateIps[0] ?? null,
+        ramdiskId: null,
+        region,
+        version: '2017-09-30',
+      },
+      null,
+      2,
+    );
     const root: Record<string, unknown> = {
       'meta-data/': metaData,
-      'dynamic/': { 'instance-identity/': { document: identity, signature: crypto().randomBytes(64).toString('base64'), pkcs7: crypto().randomBytes(96).toString('base64') } },
+      'dynamic/': {
+        'instance-identity/': {
+          document: identity,
+          signature: crypto().randomBytes(64).toString('base64'),
+          pkcs7: crypto().randomBytes(96).toString('base64'),
+        },
+      },
       ...(inst.userData ? { 'user-data': Buffer.from(inst.userData, 'base64').toString('utf8') } : {}),
     };
     if (rawPath === '/' || rawPath === '') return 'latest';
@@ -209,18 +269,37 @@ export class Imds {
     }
     if (node === undefined || node === null) return undefined;
     if (typeof node === 'string') return node;
-    return Object.entries(node as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k).join('\n');
+    return Object.entries(node as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k]) => k)
+      .join('\n');
   }
 
   private iamTree(scope: string, inst: InstanceDoc, delivery: string): Record<string, unknown> | undefined {
     if (!inst.profile || inst.profile.state !== 'associated') return undefined;
     const [account, region] = scope.split('/') as [string, string];
     const now = this.clock.now();
-    const profile = (this.store.table(IAM_KIND.instanceProfile, account) as Map<string, InstanceProfileDoc>).get(inst.profile.name.toLowerCase());
+    const profile = (this.store.table(IAM_KIND.instanceProfile, account) as Map<string, InstanceProfileDoc>).get(
+      inst.profile.name.toLowerCase(),
+    );
     if (!profile || profile.arn !== inst.profile.arn) {
-      return { info: JSON.stringify({ Code: 'InstanceProfileNotFound', Message: 'Instance Profile with Arn ' + inst.profile.arn + ' not found', LastUpdated: isoSeconds(now) }, null, 2) };
+      return {
+        info: JSON.stringify(
+          {
+            Code: 'InstanceProfileNotFound',
+            Message: 'Instance Profile with Arn ' + inst.profile.arn + ' not found',
+            LastUpdated: isoSeconds(now),
+          },
+          null,
+          2,
+        ),
+      };
     }
-    const info = JSON.stringify({ Code: 'Success', LastUpdated: isoSeconds(now), InstanceProfileArn: profile.arn, InstanceProfileId: profile.profileId }, null, 2);
+    const info = JSON.stringify(
+      { Code: 'Success', LastUpdated: isoSeconds(now), InstanceProfileArn: profile.arn, InstanceProfileId: profile.profileId },
+      null,
+      2,
+    );
     const roleName = profile.roles[0];
     if (!roleName) return { info };
     const role = (this.store.table(IAM_KIND.role, account) as Map<string, RoleDoc>).get(roleName.toLowerCase());
@@ -233,28 +312,64 @@ export class Imds {
     const key = `${inst.id}/${role.arn}/${delivery}`;
     let c = this.creds.get(key);
     if (!c || c.roleArn !== role.arn || now >= c.expiration - ROTATE_BEFORE_MS) {
-      const ctx: Ctx = internalCtx({ store: this.store, clock: this.clock, config: this.config, principalFor: (a) => rootPrincipal(a, '') }, account, region, 'AssumeRole');
+      const ctx: Ctx = internalCtx(
+        { store: this.store, clock: this.clock, config: this.config, principalFor: (a) => rootPrincipal(a, '') },
+        account,
+        region,
+        'AssumeRole',
+      );
       const allowed = this.sessions.trustAllows(role, {
-        action: 'sts:AssumeRole', resource: role.arn, principal: { service: 'ec2.amazonaws.com' },
-        context: { 'aws:SourceAccount': account, 'aws:SourceArn': `arn:${ctx.partition}:ec2:${region}:${account}:instance/${inst.id}`, 'aws:CurrentTime': new Date(now).toISOString() },
+        action: 'sts:AssumeRole',
+        resource: role.arn,
+        principal: { service: 'ec2.amazonaws.com' },
+        context: {
+          'aws:SourceAccount': account,
+          'aws:SourceArn': `arn:${ctx.partition}:ec2:${region}:${account}:instance/${inst.id}`,
+          'aws:CurrentTime': new Date(now).toISOString(),
+        },
       });
       if (!allowed) {
-        return JSON.stringify({ Code: 'AssumeRoleUnauthorizedAccess', Message: `EC2 cannot assume the role ${role.name}.  Please see documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html#roles-usingrole-ec2instance-roles.`, LastUpdated: isoSeconds(now) }, null, 2);
+        return JSON.stringify(
+          {
+            Code: 'AssumeRoleUnauthorizedAccess',
+            Message: `EC2 cannot assume the role ${role.name}.  Please see documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html#roles-usingrole-ec2instance-roles.`,
+            LastUpdated: isoSeconds(now),
+          },
+          null,
+          2,
+        );
       }
       const session = this.sessions.startRoleSession(ctx, role, inst.id, CREDENTIAL_LIFETIME_S, {
-        ec2RoleDelivery: delivery, sourceInstanceArn: `arn:${ctx.partition}:ec2:${region}:${account}:instance/${inst.id}`,
+        ec2RoleDelivery: delivery,
+        sourceInstanceArn: `arn:${ctx.partition}:ec2:${region}:${account}:instance/${inst.id}`,
       });
       ctx.tx.commit();
       // On disk before the credentials are handed out (they must still work after a restart).
       this.store.flush();
-      c = { roleArn: role.arn, accessKeyId: session.id, secret: session.secret, token: session.token, expiration: session.expiration, lastUpdated: now };
+      c = {
+        roleArn: role.arn,
+        accessKeyId: session.id,
+        secret: session.secret,
+        token: session.token,
+        expiration: session.expiration,
+        lastUpdated: now,
+      };
       this.creds.set(key, c);
       this.log.debug(`imds: new credentials for ${inst.id} (${role.name}, IMDSv${delivery.charAt(0)})`);
     }
-    return JSON.stringify({
-      Code: 'Success', LastUpdated: isoSeconds(c.lastUpdated), Type: 'AWS-HMAC', AccessKeyId: c.accessKeyId,
-      SecretAccessKey: c.secret, Token: c.token, Expiration: isoSeconds(c.expiration),
-    }, null, 2);
+    return JSON.stringify(
+      {
+        Code: 'Success',
+        LastUpdated: isoSeconds(c.lastUpdated),
+        Type: 'AWS-HMAC',
+        AccessKeyId: c.accessKeyId,
+        SecretAccessKey: c.secret,
+        Token: c.token,
+        Expiration: isoSeconds(c.expiration),
+      },
+      null,
+      2,
+    );
   }
 }
 

@@ -5,7 +5,10 @@ import { ApiError } from '../core/errors.ts';
 import { resolve, type ServiceModel, type ShapeRef, type StructShape } from './model.ts';
 
 export class JsonCodec {
-  constructor(private readonly model: ServiceModel, private readonly validationCode = 'ValidationException') {}
+  constructor(
+    private readonly model: ServiceModel,
+    private readonly validationCode = 'ValidationException',
+  ) {}
 
   decode(operation: string, body: string): Record<string, unknown> {
     let parsed: unknown = {};
@@ -16,7 +19,8 @@ export class JsonCodec {
         throw new ApiError('SerializationException', 'Unable to parse the request body as JSON', 400);
       }
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError('SerializationException', 'The request body must be a JSON object', 400);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new ApiError('SerializationException', 'The request body must be a JSON object', 400);
     const op = this.model.ops[operation];
     if (!op?.i) return {};
     return this.struct(this.model.shapes[op.i]!, parsed as Record<string, unknown>, '') as Record<string, unknown>;
@@ -30,7 +34,12 @@ export class JsonCodec {
       out[name] = this.value(m.s, v[key], path + key);
     }
     for (const name of shape.r ?? []) {
-      if (out[name] === undefined) throw new ApiError(this.validationCode, `1 validation error detected: Value null at '${path}${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`, 400);
+      if (out[name] === undefined)
+        throw new ApiError(
+          this.validationCode,
+          `1 validation error detected: Value null at '${path}${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`,
+          400,
+        );
     }
     return out;
   }
@@ -40,16 +49,30 @@ export class JsonCodec {
     const bad = (what: string) => new ApiError('SerializationException', `Expected ${what} at ${path}`, 400);
     if (typeof shape === 'string') {
       switch (shape) {
-        case '#string': if (typeof v !== 'string') throw bad('a string'); return v;
-        case '#integer': if (typeof v !== 'number' || !Number.isInteger(v)) throw bad('an integer'); return v;
-        case '#double': if (typeof v !== 'number') throw bad('a number'); return v;
-        case '#boolean': if (typeof v !== 'boolean') throw bad('a boolean'); return v;
+        case '#string':
+          if (typeof v !== 'string') throw bad('a string');
+          return v;
+        case '#integer':
+          if (typeof v !== 'number' || !Number.isInteger(v)) throw bad('an integer');
+          return v;
+        case '#double':
+          if (typeof v !== 'number') throw bad('a number');
+          return v;
+        case '#boolean':
+          if (typeof v !== 'boolean') throw bad('a boolean');
+          return v;
         case '#timestamp': {
-          const d = typeof v === 'number' ? new Date(v * 1000) : typeof v === 'string' ? new Date(/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : v) : null;
+          const d =
+            typeof v === 'number'
+              ? new Date(v * 1000)
+              : typeof v === 'string'
+                ? new Date(/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : v)
+                : null;
           if (!d || Number.isNaN(d.getTime())) throw bad('a timestamp');
           return d;
         }
-        default: return v;
+        default:
+          return v;
       }
     }
     if (shape.k === 'struct') {

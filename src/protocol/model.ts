@@ -5,8 +5,18 @@ import { join } from 'node:path';
 import { modelsDir } from '../core/models-dir.ts';
 
 type ScalarRef = '#string' | '#integer' | '#double' | '#boolean' | '#timestamp' | '#blob' | '#document';
-interface ListShape { k: 'list'; v: ShapeRef; x?: string }
-interface MapShape { k: 'map'; key: ShapeRef; v: ShapeRef; kx?: string; vx?: string }
+interface ListShape {
+  k: 'list';
+  v: ShapeRef;
+  x?: string;
+}
+interface MapShape {
+  k: 'map';
+  key: ShapeRef;
+  v: ShapeRef;
+  kx?: string;
+  vx?: string;
+}
 export type ShapeRef = ScalarRef | string | ListShape | MapShape;
 export interface Member {
   s: ShapeRef;
@@ -49,7 +59,11 @@ interface OperationShapes {
   o: string | null;
   /** rest: the operation's http trait */ h?: HttpTrait;
 }
-interface ErrorInfo { status?: number; code: string; type?: string }
+interface ErrorInfo {
+  status?: number;
+  code: string;
+  type?: string;
+}
 export interface ServiceModel {
   service: string;
   /** `rest`: S3's REST-XML (the name auth/authenticate.ts gives it too). */
@@ -76,7 +90,10 @@ export function resolve(model: ServiceModel, ref: ShapeRef): Shape {
 
 /** Reads through the proxy behave as on a plain object (get, in, keys, entries). */
 function lazyRecord<T = StructShape>(
-  parsed: Record<string, T>, get: (name: string) => T | undefined, names: () => string[], onSet?: (name: string) => void,
+  parsed: Record<string, T>,
+  get: (name: string) => T | undefined,
+  names: () => string[],
+  onSet?: (name: string) => void,
 ): Record<string, T> {
   return new Proxy(parsed, {
     get: (_t, name) => (typeof name === 'string' ? get(name) : undefined),
@@ -160,7 +177,8 @@ function byteTable(index: Buffer, base: number): { find: (name: string) => numbe
     },
     names() {
       const out: string[] = [];
-      for (let i = 0; i < count; i++) out.push(index.toString('utf8', base + index.readUInt32LE(entry(i) + 8), base + index.readUInt32LE(entry(i) + 12)));
+      for (let i = 0; i < count; i++)
+        out.push(index.toString('utf8', base + index.readUInt32LE(entry(i) + 8), base + index.readUInt32LE(entry(i) + 12)));
       return out;
     },
   };
@@ -177,7 +195,9 @@ export function loadModel(service: string): ServiceModel {
     } catch {
       index = undefined; // a models directory without the index (PALISADE_MODELS_DIR): search it
     }
-    m = index ? indexedModel(join(dir, `${service}.json`), index) : (JSON.parse(readFileSync(join(dir, `${service}.json`), 'utf8')) as ServiceModel);
+    m = index
+      ? indexedModel(join(dir, `${service}.json`), index)
+      : (JSON.parse(readFileSync(join(dir, `${service}.json`), 'utf8')) as ServiceModel);
     cache.set(service, m);
   }
   return m;

@@ -3,10 +3,14 @@
 import { ApiError, err } from '../core/errors.ts';
 import { resolve, type Member, type ServiceModel, type ShapeRef, type StructShape } from './model.ts';
 
-interface Node { value?: string; children?: Map<string, Node> }
+interface Node {
+  value?: string;
+  children?: Map<string, Node>;
+}
 
 /** Parameters that belong to the envelope, not to the operation's input. */
-const ENVELOPE = /^(Action|Version|X-Amz-[A-Za-z-]+|AWSAccessKeyId|SignatureVersion|SignatureMethod|Signature|Timestamp|Expires|SecurityToken)$/i;
+const ENVELOPE =
+  /^(Action|Version|X-Amz-[A-Za-z-]+|AWSAccessKeyId|SignatureVersion|SignatureMethod|Signature|Timestamp|Expires|SecurityToken)$/i;
 
 function buildTree(params: Iterable<[string, string]>): Node {
   const root: Node = { children: new Map() };

@@ -36,16 +36,26 @@ export class RestXmlError extends ApiError {
 
 /** S3's errors for what a request itself gets wrong, before any operation runs. */
 export const restErrors = {
-  malformedXml: () => new RestXmlError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400),
+  malformedXml: () =>
+    new RestXmlError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400),
   invalidUri: () => new RestXmlError('InvalidURI', `Couldn't parse the specified URI.`, 400),
   invalidArgument: (message: string, name?: string, value?: string) =>
     new RestXmlError('InvalidArgument', message, 400, name !== undefined ? { ArgumentName: name, ArgumentValue: value ?? '' } : {}),
   invalidRequest: (message: string) => new RestXmlError('InvalidRequest', message, 400),
-  notImplemented: () => new RestXmlError('NotImplemented', 'A header or query you provided implies functionality that is not implemented by Palisade', 501),
+  notImplemented: () =>
+    new RestXmlError('NotImplemented', 'A header or query you provided implies functionality that is not implemented by Palisade', 501),
   methodNotAllowed: (method: string, resourceType: string) =>
-    new RestXmlError('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, { Method: method, ResourceType: resourceType }),
+    new RestXmlError('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, {
+      Method: method,
+      ResourceType: resourceType,
+    }),
   incompleteBody: () => new RestXmlError('IncompleteBody', 'The request body terminated unexpectedly', 400),
-  malformedTrailer: () => new RestXmlError('MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.', 400),
+  malformedTrailer: () =>
+    new RestXmlError(
+      'MalformedTrailerError',
+      'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+      400,
+    ),
   /** A failure of Palisade itself (a full disk, an I/O error): never a crafted request's doing. */
   internalError: () => new RestXmlError('InternalError', 'We encountered an internal error. Please try again.', 500),
 };
@@ -66,7 +76,12 @@ export const xmlEscape = (s: string) =>
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 /** An xs:boolean's forms (and, as Palisade always took them, TRUE and FALSE in any case). */
-const XML_BOOLEAN = new Map([['true', true], ['false', false], ['1', true], ['0', false]]);
+const XML_BOOLEAN = new Map([
+  ['true', true],
+  ['false', false],
+  ['1', true],
+  ['0', false],
+]);
 /** What node:http can write as a header value (it throws on anything else). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -92,7 +107,10 @@ const header = (req: HttpRequest, name: string): string | undefined => {
 };
 
 /** The request's path (undecoded, without its leading `/`) and query. */
-interface Target { path: string; query: URLSearchParams }
+interface Target {
+  path: string;
+  query: URLSearchParams;
+}
 
 // ---- routing ----
 
@@ -123,10 +141,13 @@ interface Bindings {
 function parseUri(op: string, method: string, uri: string): Route {
   const q = uri.indexOf('?');
   const path = q < 0 ? uri : uri.slice(0, q);
-  const segments: Segment[] = path.split('/').filter((s) => s !== '').map((s) => {
-    const m = /^\{([^}+]+)(\+)?\}$/.exec(s);
-    return m ? { label: m[1]!, greedy: m[2] === '+' } : { literal: s };
-  });
+  const segments: Segment[] = path
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => {
+      const m = /^\{([^}+]+)(\+)?\}$/.exec(s);
+      return m ? { label: m[1]!, greedy: m[2] === '+' } : { literal: s };
+    });
   const route: Route = { op, method, segments, literals: [] };
   for (const part of q < 0 ? [] : uri.slice(q + 1).split('&')) {
     if (!part) continue;
@@ -205,9 +226,12 @@ function checksumOf(alg: string, body: Buffer): string | undefined {
       b.writeUInt32BE(zlib().crc32(body) >>> 0);
       return b.toString('base64');
     }
-    case 'sha1': return crypto().createHash('sha1').update(body).digest('base64');
-    case 'sha256': return crypto().createHash('sha256').update(body).digest('base64');
-    default: return undefined; // crc32c / crc64nvme: kept as sent
+    case 'sha1':
+      return crypto().createHash('sha1').update(body).digest('base64');
+    case 'sha256':
+      return crypto().createHash('sha256').update(body).digest('base64');
+    default:
+      return undefined; // crc32c / crc64nvme: kept as sent
   }
 }
 
@@ -272,10 +296,15 @@ function chunkSize(line: string): number {
 }
 
 /** `Content-Encoding`'s codings without `aws-chunked` (the framing, not the object's encoding). */
-const codings = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const codings = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Members bound to the HTTP message rather than written in the XML body. */
-const isBound = (m: Member) => m.l !== undefined || m.hq !== undefined || m.hqp !== undefined || m.h !== undefined || m.hp !== undefined || m.rc !== undefined;
+const isBound = (m: Member) =>
+  m.l !== undefined || m.hq !== undefined || m.hqp !== undefined || m.h !== undefined || m.hp !== undefined || m.rc !== undefined;
 
 // ---- the codec ----
 
@@ -371,7 +400,8 @@ export class RestXmlCodec {
     for (const r of fits) {
       if (!r.literals.every((l) => hasLiteral(query, l))) continue;
       const b = this.bindings(r);
-      const present = b.requiredQuery.filter((k) => query.has(k)).length + b.requiredHeaders.filter((h) => header(req, h) !== undefined).length;
+      const present =
+        b.requiredQuery.filter((k) => query.has(k)).length + b.requiredHeaders.filter((h) => header(req, h) !== undefined).length;
       const missing = b.requiredQuery.length + b.requiredHeaders.length - present;
       const score = [r.literals.length, present, -missing, r.xid !== undefined && query.get('x-id') === r.xid ? 1 : 0];
       if (!best || isAfter(score, bestScore)) {
@@ -458,7 +488,8 @@ export class RestXmlCodec {
       else if (m.h !== undefined) v = this.headerValue(m, req, m.h.toLowerCase(), trailers);
       else if (m.hp !== undefined) {
         const prefix = m.hp.toLowerCase();
-        const entries = Object.entries(req.headers).filter(([k, x]) => k.startsWith(prefix) && x !== undefined)
+        const entries = Object.entries(req.headers)
+          .filter(([k, x]) => k.startsWith(prefix) && x !== undefined)
           .map(([k, x]) => [k.slice(prefix.length), Array.isArray(x) ? x.join(',') : x!]);
         if (entries.length) v = Object.fromEntries(entries);
       } else continue;
@@ -494,11 +525,14 @@ export class RestXmlCodec {
     const sha = header(req, 'x-amz-content-sha256') ?? '';
     if (!codings(header(req, 'content-encoding')).includes('aws-chunked') && !sha.startsWith('STREAMING-')) return { body };
     const declared = header(req, 'x-amz-decoded-content-length');
-    if (declared !== undefined && !/^\d{1,16}$/.test(declared)) throw new RestXmlError('MissingContentLength', 'You must provide the Content-Length HTTP header.', 411);
+    if (declared !== undefined && !/^\d{1,16}$/.test(declared))
+      throw new RestXmlError('MissingContentLength', 'You must provide the Content-Length HTTP header.', 411);
     const decoded = decodeAwsChunked(body);
     if (declared !== undefined && Number(declared) !== decoded.body.length) {
-      throw new RestXmlError('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header', 400,
-        { NumberBytesExpected: Number(declared), NumberBytesProvided: decoded.body.length });
+      throw new RestXmlError('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header', 400, {
+        NumberBytesExpected: Number(declared),
+        NumberBytesProvided: decoded.body.length,
+      });
     }
     return decoded;
   }
@@ -513,16 +547,19 @@ export class RestXmlCodec {
     const md5 = header(req, 'content-md5');
     if (md5 !== undefined) {
       if (!/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new RestXmlError('InvalidDigest', 'The Content-MD5 you specified was invalid.', 400);
-      if (crypto().createHash('md5').update(body).digest('base64') !== md5) throw new RestXmlError('BadDigest', 'The Content-MD5 you specified did not match what we received.', 400);
+      if (crypto().createHash('md5').update(body).digest('base64') !== md5)
+        throw new RestXmlError('BadDigest', 'The Content-MD5 you specified did not match what we received.', 400);
     }
     for (const alg of CHECKSUMS) {
       const name = `x-amz-checksum-${alg}`;
       const sent = header(req, name);
       const v = sent ?? trailers?.[name];
       if (v === undefined) continue;
-      if (!isBase64Of(v, CHECKSUM_BYTES[alg])) throw E.invalidRequest(`Value for ${name} ${sent !== undefined ? 'header' : 'trailing header'} is invalid.`);
+      if (!isBase64Of(v, CHECKSUM_BYTES[alg]))
+        throw E.invalidRequest(`Value for ${name} ${sent !== undefined ? 'header' : 'trailing header'} is invalid.`);
       const actual = checksumOf(alg, body);
-      if (actual !== undefined && actual !== v) throw new RestXmlError('BadDigest', `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`, 400);
+      if (actual !== undefined && actual !== v)
+        throw new RestXmlError('BadDigest', `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`, 400);
     }
   }
 
@@ -532,7 +569,10 @@ export class RestXmlCodec {
     if (typeof shape !== 'string') {
       if (shape.k !== 'list') return undefined;
       const item = resolve(this.model, shape.v);
-      const values = query.getAll(name).map((raw) => (typeof item === 'string' ? queryScalar(item, raw, name) : raw)).filter((v) => v !== undefined);
+      const values = query
+        .getAll(name)
+        .map((raw) => (typeof item === 'string' ? queryScalar(item, raw, name) : raw))
+        .filter((v) => v !== undefined);
       return values.length ? values : undefined;
     }
     const raw = query.get(name);
@@ -546,14 +586,21 @@ export class RestXmlCodec {
     if (raw === undefined) return undefined;
     // S3: aws-chunked is the framing of the request, not the object's encoding.
     if (name === 'content-encoding') {
-      raw = codings(raw).filter((c) => c !== 'aws-chunked').join(', ');
+      raw = codings(raw)
+        .filter((c) => c !== 'aws-chunked')
+        .join(', ');
       if (raw === '') return undefined;
     }
     const shape = resolve(this.model, m.s);
     if (typeof shape !== 'string') {
       if (shape.k !== 'list') return undefined;
       const item = resolve(this.model, shape.v);
-      return raw.split(',').map((s) => s.trim()).filter(Boolean).map((s) => (typeof item === 'string' ? headerScalar(item, s) : s)).filter((v) => v !== undefined);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => (typeof item === 'string' ? headerScalar(item, s) : s))
+        .filter((v) => v !== undefined);
     }
     return headerScalar(shape, raw);
   }
@@ -641,7 +688,11 @@ export class RestXmlCodec {
         if (typeof target !== 'string' && target.k === 'struct') {
           if (v !== undefined && v !== null) xml = this.document(m.x ?? target.x ?? name, target, v as Record<string, unknown>);
         } else if (v !== undefined && v !== null) {
-          body = Buffer.isBuffer(v) ? v : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v));
+          body = Buffer.isBuffer(v)
+            ? v
+            : v instanceof Uint8Array
+              ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+              : Buffer.from(String(v));
         }
       } else if (Object.values(shape.m).some((m) => !isBound(m))) {
         xml = this.document(shape.x ?? op!.o!, shape, out);
@@ -663,7 +714,8 @@ export class RestXmlCodec {
       if (v === undefined || v === null) continue;
       if (m.h !== undefined) headers[m.h.toLowerCase()] = headerText(resolve(this.model, m.s), v, m.h, m);
       else if (m.hp !== undefined) {
-        for (const [k, x] of Object.entries(v as Record<string, unknown>)) headers[`${m.hp.toLowerCase()}${k}`] = headerText('#string', x, m.hp + k);
+        for (const [k, x] of Object.entries(v as Record<string, unknown>))
+          headers[`${m.hp.toLowerCase()}${k}`] = headerText('#string', x, m.hp + k);
       }
     }
     return headers;
@@ -740,15 +792,21 @@ export class RestXmlCodec {
     const shape = o ? this.model.shapes[o] : undefined;
     const headers = shape && re?.output ? this.boundHeaders(shape, re.output) : {};
     if (meta.method === 'HEAD' || e.status === 304) return { status: e.status, headers: { 'content-length': 0, ...headers } };
-    const extra = re ? Object.entries(re.extra).map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`).join('') : '';
-    const xml = `${XML_DECLARATION}<Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message>${extra}`
-      + `<RequestId>${xmlEscape(meta.requestId)}</RequestId><HostId>${xmlEscape(meta.hostId ?? '')}</HostId></Error>`;
+    const extra = re
+      ? Object.entries(re.extra)
+          .map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`)
+          .join('')
+      : '';
+    const xml =
+      `${XML_DECLARATION}<Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message>${extra}` +
+      `<RequestId>${xmlEscape(meta.requestId)}</RequestId><HostId>${xmlEscape(meta.hostId ?? '')}</HostId></Error>`;
     const body = Buffer.from(xml);
     return { status: e.status, headers: { ...headers, 'content-type': 'application/xml', 'content-length': body.length }, body };
   }
 }
 
-const nsAttr = (xn: [string, string] | [string]) => (xn.length === 2 ? ` xmlns:${xn[0]}="${xmlEscape(xn[1])}"` : ` xmlns="${xmlEscape(xn[0])}"`);
+const nsAttr = (xn: [string, string] | [string]) =>
+  xn.length === 2 ? ` xmlns:${xn[0]}="${xmlEscape(xn[1])}"` : ` xmlns="${xmlEscape(xn[0])}"`;
 
 function toDate(v: unknown): Date {
   return v instanceof Date ? v : new Date(typeof v === 'number' ? v * 1000 : String(v));
@@ -759,9 +817,12 @@ function timestampText(v: unknown, m: Member | undefined, fallback: number): str
   const d = toDate(v);
   if (Number.isNaN(d.getTime())) throw new Error(`an invalid date (${String(v)}) in an answer`);
   switch (m?.tf ?? fallback) {
-    case TIMESTAMP_FORMAT.httpDate: return d.toUTCString();
-    case TIMESTAMP_FORMAT.epochSeconds: return String(d.getTime() / 1000);
-    default: return d.toISOString();
+    case TIMESTAMP_FORMAT.httpDate:
+      return d.toUTCString();
+    case TIMESTAMP_FORMAT.epochSeconds:
+      return String(d.getTime() / 1000);
+    default:
+      return d.toISOString();
   }
 }
 
@@ -790,11 +851,14 @@ function parseTimestamp(raw: string): number {
 /** A query parameter as its member's type; an empty value of a non-string is not sent. S3's InvalidArgument names the parameter. */
 function queryScalar(kind: string, raw: string, name: string): unknown {
   switch (kind) {
-    case '#string': return raw;
-    case '#boolean': return raw === 'true';
+    case '#string':
+      return raw;
+    case '#boolean':
+      return raw === 'true';
     case '#integer':
       if (raw === '') return undefined;
-      if (!/^\d+$/.test(raw) || Number(raw) > 2147483647) throw E.invalidArgument(`Provided ${name} not an integer or within integer range`, name, raw);
+      if (!/^\d+$/.test(raw) || Number(raw) > 2147483647)
+        throw E.invalidArgument(`Provided ${name} not an integer or within integer range`, name, raw);
       return Number(raw);
     case '#double': {
       if (raw === '') return undefined;
@@ -808,8 +872,10 @@ function queryScalar(kind: string, raw: string, name: string): unknown {
       if (Number.isNaN(t)) throw E.invalidArgument(`Provided ${name} not a valid date`, name, raw);
       return new Date(t);
     }
-    case '#blob': return Buffer.from(raw, 'base64');
-    default: return raw;
+    case '#blob':
+      return Buffer.from(raw, 'base64');
+    default:
+      return raw;
   }
 }
 
@@ -819,9 +885,12 @@ function queryScalar(kind: string, raw: string, name: string): unknown {
  */
 function headerScalar(kind: string, raw: string): unknown {
   switch (kind) {
-    case '#string': return raw;
-    case '#boolean': return raw.trim().toLowerCase() === 'true';
-    case '#integer': return /^\s*-?\d{1,16}\s*$/.test(raw) ? Number(raw) : undefined;
+    case '#string':
+      return raw;
+    case '#boolean':
+      return raw.trim().toLowerCase() === 'true';
+    case '#integer':
+      return /^\s*-?\d{1,16}\s*$/.test(raw) ? Number(raw) : undefined;
     case '#double': {
       const n = Number(raw);
       return raw.trim() === '' || !Number.isFinite(n) ? undefined : n;
@@ -830,15 +899,18 @@ function headerScalar(kind: string, raw: string): unknown {
       const t = parseTimestamp(raw);
       return Number.isNaN(t) ? undefined : new Date(t);
     }
-    case '#blob': return Buffer.from(raw, 'base64');
-    default: return raw;
+    case '#blob':
+      return Buffer.from(raw, 'base64');
+    default:
+      return raw;
   }
 }
 
 /** An element's text as its member's type: MalformedXML when it is not one. */
 function xmlScalar(kind: string, text: string): unknown {
   switch (kind) {
-    case '#string': return text;
+    case '#string':
+      return text;
     case '#boolean': {
       const b = XML_BOOLEAN.get(text.trim().toLowerCase());
       if (b === undefined) throw E.malformedXml();
@@ -858,7 +930,9 @@ function xmlScalar(kind: string, text: string): unknown {
       if (Number.isNaN(t)) throw E.malformedXml();
       return new Date(t);
     }
-    case '#blob': return Buffer.from(text, 'base64');
-    default: return text;
+    case '#blob':
+      return Buffer.from(text, 'base64');
+    default:
+      return text;
   }
 }

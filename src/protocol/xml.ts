@@ -2,10 +2,17 @@
 // the SDK model, plus each protocol's error body.
 import { resolve, type Member, type ServiceModel, type Shape, type ShapeRef, type StructShape } from './model.ts';
 
-interface MemberPlan { name: string; tag: string; member: Member; shape: Shape }
+interface MemberPlan {
+  name: string;
+  tag: string;
+  member: Member;
+  shape: Shape;
+}
 
 /** Where the encoder puts the pieces of an answer, in order (an array, or a writer of the body). */
-interface Pieces { push(piece: string): unknown }
+interface Pieces {
+  push(piece: string): unknown;
+}
 
 /**
  * Characters written as references: markup, CR (a reader would turn a raw one into LF), and the
@@ -26,7 +33,8 @@ export function escapeXml(s: string): string {
 }
 
 /** What XML 1.0 cannot carry, even as a reference; lone surrogates (which UTF-8 cannot encode) too. */
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const NOT_XML =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * The message of an XML error body. Messages echo input (`Invalid value '…' for MaxResults`), and
@@ -67,7 +75,11 @@ export function reusableOutput<T extends object>(o: T): T {
   return o;
 }
 
-interface Rendered { shape: Shape; tag: string; xml: string }
+interface Rendered {
+  shape: Shape;
+  tag: string;
+  xml: string;
+}
 
 export class XmlEncoder {
   /** The XML of reusable outputs, per object (one rendering: the tag and shape it was made for). */

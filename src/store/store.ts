@@ -58,18 +58,30 @@ function takeLock(location: string): BetterSqlite3.Database {
   } catch (e) {
     lock.close();
     if ((e as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new Error(`the state directory ${location} is in use by another Palisade server: stop it, or give this one another --state-dir (or --in-memory)`, { cause: e });
+      throw new Error(
+        `the state directory ${location} is in use by another Palisade server: stop it, or give this one another --state-dir (or --in-memory)`,
+        { cause: e },
+      );
     }
     throw e;
   }
   return lock;
 }
 
-export interface Doc { id: string; seq?: number }
+export interface Doc {
+  id: string;
+  seq?: number;
+}
 export type Scope = string;
 export const regional = (account: string, region: string): Scope => `${account}/${region}`;
 
-export interface ChangeEvent { kind: string; scope: Scope; id: string; before?: Doc; after?: Doc }
+export interface ChangeEvent {
+  kind: string;
+  scope: Scope;
+  id: string;
+  before?: Doc;
+  after?: Doc;
+}
 type ChangeListener = (events: ChangeEvent[]) => void;
 
 function deepFreeze<T>(o: T): T {
@@ -112,24 +124,32 @@ export class Store {
   private seq = 0;
   private readonly upsert: BetterSqlite3.Statement;
   private readonly remove: BetterSqlite3.Statement;
-  private readonly writeBatch: (rows: { kind: string; scope: string; id: string; body: string | null }[], extra: ((db: BetterSqlite3.Database) => void)[]) => void;
+  private readonly writeBatch: (
+    rows: { kind: string; scope: string; id: string; body: string | null }[],
+    extra: ((db: BetterSqlite3.Database) => void)[],
+  ) => void;
   /** Other tables (e.g. CloudTrail events) create themselves here and write through Tx.write. */
   readonly db: BetterSqlite3.Database;
   private readonly checkpointer?: Checkpointer;
   private readonly walFile?: string;
   private commitsSinceWalCheck = 0;
   /** The open group-commit transaction: callers waiting for it, and how to undo it in memory. */
-  private batch: {
-    waiters: { resolve: () => void; reject: (e: Error) => void }[];
-    undo: { kind: string; scope: Scope; id: string; before: Doc | undefined }[];
-    /** Set when SQLite rolled the whole transaction back (SQLITE_FULL, I/O errors): the batch can only fail. */
-    broken?: Error;
-  } | undefined;
+  private batch:
+    | {
+        waiters: { resolve: () => void; reject: (e: Error) => void }[];
+        undo: { kind: string; scope: Scope; id: string; before: Doc | undefined }[];
+        /** Set when SQLite rolled the whole transaction back (SQLITE_FULL, I/O errors): the batch can only fail. */
+        broken?: Error;
+      }
+    | undefined;
 
   /** Held while this store serves its directory (see takeLock). */
   private readonly lock?: BetterSqlite3.Database;
 
-  constructor(readonly location: string | ':memory:', opts: StoreOptions = {}) {
+  constructor(
+    readonly location: string | ':memory:',
+    opts: StoreOptions = {},
+  ) {
     if (location !== ':memory:') {
       mkdirSync(location, { recursive: true });
       if (opts.exclusive) this.lock = takeLock(location);
@@ -175,7 +195,11 @@ export class Store {
 
   private load(): void {
     const docs: [string, string, Doc][] = [];
-    for (const row of this.db.prepare('SELECT kind, scope, body FROM docs').iterate() as Iterable<{ kind: string; scope: string; body: string }>) {
+    for (const row of this.db.prepare('SELECT kind, scope, body FROM docs').iterate() as Iterable<{
+      kind: string;
+      scope: string;
+      body: string;
+    }>) {
       const doc = JSON.parse(row.body) as Doc;
       docs.push([row.kind, row.scope, doc]);
     }
@@ -246,7 +270,10 @@ export class Store {
   }
 
   /** @internal used by Tx.commit */
-  apply(staged: Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>, extra: ((db: BetterSqlite3.Database) => void)[] = []): void {
+  apply(
+    staged: Map<string, { kind: string; scope: Scope; id: string; doc: Doc | null }>,
+    extra: ((db: BetterSqlite3.Database) => void)[] = [],
+  ): void {
     if (staged.size === 0 && extra.length === 0) return;
     const rows = [...staged.values()].map((s) => ({ kind: s.kind, scope: s.scope, id: s.id, body: s.doc ? JSON.stringify(s.doc) : null }));
     const batch = this.openBatch();
@@ -301,7 +328,11 @@ export class Store {
       if (b.broken) throw b.broken;
       if (this.db.open && this.db.inTransaction) this.db.exec('COMMIT');
     } catch (e) {
-      try { if (this.db.inTransaction) this.db.exec('ROLLBACK'); } catch { /* already rolled back */ }
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        /* already rolled back */
+      }
       // Not on disk: take the batch's changes back out of memory, newest first.
       const events: ChangeEvent[] = [];
       for (const u of b.undo.reverse()) {
@@ -385,9 +416,14 @@ class Checkpointer {
         const db = new (require(workerData.sqlite))(workerData.file, { nativeBinding: workerData.addon });
         db.pragma('busy_timeout = 1000');
         parentPort.on('message', () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ } });`;
-      this.worker = new (workerThreads().Worker)(code, { eval: true, workerData: { sqlite: sqlitePath(), addon: nativeBinding(), file: this.file } });
+      this.worker = new (workerThreads().Worker)(code, {
+        eval: true,
+        workerData: { sqlite: sqlitePath(), addon: nativeBinding(), file: this.file },
+      });
       this.worker.unref();
-      this.worker.on('error', () => { this.worker = undefined; });
+      this.worker.on('error', () => {
+        this.worker = undefined;
+      });
     }
     this.worker.postMessage(0);
   }

@@ -9,7 +9,10 @@ import type { Endpoint } from '../dataplane/dataplane.ts';
 import { KIND, type EniDoc, type InstanceDoc } from '../core/documents/ec2.ts';
 
 export class EndpointError extends Error {
-  constructor(message: string, readonly status = 400) {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -40,7 +43,8 @@ function parse(text: string, what: string): Address {
 }
 
 export function resolveEndpoint(store: Store, spec: string, scope: string, family: 4 | 6 = 4): Resolved {
-  if (typeof spec !== 'string' || spec === '') throw new EndpointError('an endpoint is required (instance id, interface id, IP or internet:IP)');
+  if (typeof spec !== 'string' || spec === '')
+    throw new EndpointError('an endpoint is required (instance id, interface id, IP or internet:IP)');
   if (spec.startsWith('internet:')) {
     const text = spec.slice('internet:'.length);
     return { kind: 'external', address: parse(text, spec), text, viaPublic: true, label: spec };
@@ -52,8 +56,11 @@ export function resolveEndpoint(store: Store, spec: string, scope: string, famil
   if (spec.startsWith('i-')) {
     const found = findById<InstanceDoc>(store, KIND.instance, spec);
     if (!found) throw new EndpointError(`The instance ID '${spec}' does not exist`, 404);
-    if (found.doc.state !== 'running') throw new EndpointError(`The instance '${spec}' is ${found.doc.state}: it sends and receives nothing`, 409);
-    const eni = [...(store.table(KIND.eni, found.scope).values() as Iterable<EniDoc>)].find((e) => e.attachment?.instanceId === spec && e.attachment.deviceIndex === 0);
+    if (found.doc.state !== 'running')
+      throw new EndpointError(`The instance '${spec}' is ${found.doc.state}: it sends and receives nothing`, 409);
+    const eni = [...(store.table(KIND.eni, found.scope).values() as Iterable<EniDoc>)].find(
+      (e) => e.attachment?.instanceId === spec && e.attachment.deviceIndex === 0,
+    );
     if (!eni) throw new EndpointError(`The instance '${spec}' has no primary network interface`, 409);
     return { kind: 'interface', eni, scope: found.scope, ...primaryOf(eni), viaPublic: false, label: spec };
   }
@@ -65,7 +72,10 @@ export function resolveEndpoint(store: Store, spec: string, scope: string, famil
   const address = parse(spec, 'endpoint');
   const enis = [...(store.table(KIND.eni, scope).values() as Iterable<EniDoc>)];
   const byPrivate = enis.filter((e) => e.privateIps.includes(spec) || e.ipv6.includes(spec));
-  if (byPrivate.length > 1) throw new EndpointError(`The address ${spec} belongs to interfaces in several VPCs (${byPrivate.map((e) => e.id).join(', ')}): name the interface instead`);
+  if (byPrivate.length > 1)
+    throw new EndpointError(
+      `The address ${spec} belongs to interfaces in several VPCs (${byPrivate.map((e) => e.id).join(', ')}): name the interface instead`,
+    );
   if (byPrivate.length === 1) return { kind: 'interface', eni: byPrivate[0], scope, address, text: spec, viaPublic: false, label: spec };
   const byPublic = enis.find((e) => e.publicIp === spec);
   if (byPublic) return { kind: 'interface', eni: byPublic, scope, address, text: spec, viaPublic: true, label: spec };
@@ -85,8 +95,14 @@ export function path(src: Resolved, dst: Resolved): { src: Endpoint; dst: Endpoi
     const b = dst.eni!;
     if (a.id === b.id) return { noRoute: 'source and destination are the same interface' };
     if (!dst.viaPublic) {
-      if (a.vpcId !== b.vpcId || src.scope !== dst.scope) return { noRoute: `no route from ${a.vpcId} to ${b.vpcId}: private addresses are reachable only inside their VPC (peering is not modelled yet)` };
-      return { src: { ...local(src), ...(src.address.family === 6 ? {} : {}) }, dst: { kind: 'interface', interfaceId: b.id, address: dst.address, text: dst.text } };
+      if (a.vpcId !== b.vpcId || src.scope !== dst.scope)
+        return {
+          noRoute: `no route from ${a.vpcId} to ${b.vpcId}: private addresses are reachable only inside their VPC (peering is not modelled yet)`,
+        };
+      return {
+        src: { ...local(src), ...(src.address.family === 6 ? {} : {}) },
+        dst: { kind: 'interface', interfaceId: b.id, address: dst.address, text: dst.text },
+      };
     }
     if (!a.publicIp) return { noRoute: `${a.id} has no public IPv4 address: it cannot reach the internet` };
     const s = local(src);
@@ -97,7 +113,10 @@ export function path(src: Resolved, dst: Resolved): { src: Endpoint; dst: Endpoi
   }
   if (src.kind === 'external') {
     if (!dst.viaPublic) return { noRoute: `the internet reaches ${dst.eni!.id} only at its public IP address, not at ${dst.text}` };
-    return { src: { kind: 'external', address: src.address, text: src.text }, dst: { ...local(dst), seenAs: { address: dst.address, text: dst.text } } };
+    return {
+      src: { kind: 'external', address: src.address, text: src.text },
+      dst: { ...local(dst), seenAs: { address: dst.address, text: dst.text } },
+    };
   }
   const a = src.eni!;
   if (dst.address.family === 4 && !a.publicIp) return { noRoute: `${a.id} has no public IPv4 address: it cannot reach the internet` };

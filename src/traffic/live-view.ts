@@ -11,7 +11,10 @@ import { syncDataPlane } from './plane-sync.ts';
 export class LiveNetwork {
   private readonly settle: () => void;
 
-  constructor(private readonly store: Store, private readonly dataPlane: DataPlane) {
+  constructor(
+    private readonly store: Store,
+    private readonly dataPlane: DataPlane,
+  ) {
     this.settle = syncDataPlane(store, dataPlane);
   }
 

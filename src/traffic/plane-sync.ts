@@ -12,8 +12,16 @@ import { awsPrefixLists } from '../services/ec2/lookups.ts';
 
 function rulesOf(g: SecurityGroupDoc): RuleInput[] {
   return g.rules.map((r) => ({
-    id: r.id, groupId: g.id, egress: r.egress, protocol: r.protocol, from: r.from, to: r.to,
-    cidr4: r.cidr4, cidr6: r.cidr6, prefixListId: r.prefixListId, refGroupId: r.group?.groupId,
+    id: r.id,
+    groupId: g.id,
+    egress: r.egress,
+    protocol: r.protocol,
+    from: r.from,
+    to: r.to,
+    cidr4: r.cidr4,
+    cidr6: r.cidr6,
+    prefixListId: r.prefixListId,
+    refGroupId: r.group?.groupId,
   }));
 }
 
@@ -25,7 +33,11 @@ export function syncDataPlane(store: Store, plane: DataPlane): () => void {
     const region = scope.split('/')[1];
     if (!region || seenRegions.has(region) || !g.rules.some((r) => r.prefixListId)) return;
     seenRegions.add(region);
-    for (const l of awsPrefixLists(region)) plane.policy.setPrefixList(l.id, l.entries.map((e) => e.cidr));
+    for (const l of awsPrefixLists(region))
+      plane.policy.setPrefixList(
+        l.id,
+        l.entries.map((e) => e.cidr),
+      );
   };
   const apply = (e: ChangeEvent) => {
     if (e.kind === KIND.sg) {
@@ -38,13 +50,20 @@ export function syncDataPlane(store: Store, plane: DataPlane): () => void {
       if (e.after) {
         const n = e.after as EniDoc;
         plane.policy.setInterface({ id: n.id, vpcId: n.vpcId, ipv4: n.privateIps, ipv6: n.ipv6, publicIp: n.publicIp, groups: n.groups });
-        plane.setTimeouts(n.id, n.connTrack && { tcpEstablished: n.connTrack.tcpEstablished, udpStream: n.connTrack.udpStream, udp: n.connTrack.udp });
+        plane.setTimeouts(
+          n.id,
+          n.connTrack && { tcpEstablished: n.connTrack.tcpEstablished, udpStream: n.connTrack.udpStream, udp: n.connTrack.udp },
+        );
       } else {
         plane.policy.removeInterface(e.id);
         plane.forget(e.id);
       }
     } else if (e.kind === KIND.prefixList) {
-      if (e.after) plane.policy.setPrefixList(e.id, (e.after as PrefixListDoc).entries.map((x) => x.cidr));
+      if (e.after)
+        plane.policy.setPrefixList(
+          e.id,
+          (e.after as PrefixListDoc).entries.map((x) => x.cidr),
+        );
       else plane.policy.removePrefixList(e.id);
     }
   };

@@ -30,7 +30,6 @@ export interface FlowSpec {
 /** Subscribers to the traffic the data plane judged (flow logs). */
 type TrafficObserver = (observations: Observation[]) => void;
 
-
 export function protocolOf(p: string | number | undefined): number {
   if (p === undefined) return 6;
   if (typeof p === 'number') return p;
@@ -54,16 +53,24 @@ function flagsOf(f: string[] | number | undefined): number {
 }
 
 const ruleView = (r: RuleInput) => ({
-  securityGroupRuleId: r.id, groupId: r.groupId, direction: r.egress ? 'egress' : 'ingress', protocol: r.protocol,
+  securityGroupRuleId: r.id,
+  groupId: r.groupId,
+  direction: r.egress ? 'egress' : 'ingress',
+  protocol: r.protocol,
   ...(r.from !== undefined ? { fromPort: r.from, toPort: r.to } : {}),
-  ...(r.cidr4 ? { cidr: r.cidr4 } : {}), ...(r.cidr6 ? { ipv6Cidr: r.cidr6 } : {}),
-  ...(r.prefixListId ? { prefixListId: r.prefixListId } : {}), ...(r.refGroupId ? { referencedGroupId: r.refGroupId } : {}),
+  ...(r.cidr4 ? { cidr: r.cidr4 } : {}),
+  ...(r.cidr6 ? { ipv6Cidr: r.cidr6 } : {}),
+  ...(r.prefixListId ? { prefixListId: r.prefixListId } : {}),
+  ...(r.refGroupId ? { referencedGroupId: r.refGroupId } : {}),
 });
 
 function gateView(g: GateResult | undefined) {
   if (!g) return undefined;
   return {
-    interfaceId: g.interfaceId, allowed: g.allowed, by: g.by, tracked: g.tracked,
+    interfaceId: g.interfaceId,
+    allowed: g.allowed,
+    by: g.by,
+    tracked: g.tracked,
     ...(g.rules.length ? { rules: g.rules.map(ruleView) } : {}),
     ...(g.nearest.length ? { nearestRules: g.nearest.map(ruleView) } : {}),
   };
@@ -78,16 +85,23 @@ function explainVerdict(v: Verdict | { verdict: 'REJECT'; decidedBy: 'route'; re
   if (v.decidedBy === 'route') return out;
   const vv = v as Verdict;
   if (vv.verdict === 'ACCEPT') {
-    const parts = [vv.egress, vv.ingress].filter(Boolean).map((g) => g!.by === 'tracked-connection'
-      ? `${g!.gate} of ${g!.interfaceId}: a tracked connection`
-      : `${g!.gate} of ${g!.interfaceId}: ${g!.rules.map((r) => `${r.id} (${r.groupId})`).join(', ')}${g!.tracked ? '' : ' [untracked]'}`);
+    const parts = [vv.egress, vv.ingress]
+      .filter(Boolean)
+      .map((g) =>
+        g!.by === 'tracked-connection'
+          ? `${g!.gate} of ${g!.interfaceId}: a tracked connection`
+          : `${g!.gate} of ${g!.interfaceId}: ${g!.rules.map((r) => `${r.id} (${r.groupId})`).join(', ')}${g!.tracked ? '' : ' [untracked]'}`,
+      );
     out.explanation = `allowed — ${parts.join('; ')}`;
   } else {
     const g = vv.decidedBy === 'egress' ? vv.egress! : vv.ingress!;
-    out.explanation = g.by === 'no-interface'
-      ? `rejected: ${g.interfaceId} is not known to the data plane`
-      : `rejected by the ${g.gate} gate of ${g.interfaceId}: no rule of its security groups matches` +
-        (g.nearest.length ? `; closest: ${g.nearest.map((r) => `${r.id} (${r.groupId}) ${r.protocol} ${r.from ?? ''}${r.to !== undefined && r.to !== r.from ? '-' + r.to : ''} ${r.cidr4 ?? r.cidr6 ?? r.prefixListId ?? r.refGroupId}`).join(', ')}` : '');
+    out.explanation =
+      g.by === 'no-interface'
+        ? `rejected: ${g.interfaceId} is not known to the data plane`
+        : `rejected by the ${g.gate} gate of ${g.interfaceId}: no rule of its security groups matches` +
+          (g.nearest.length
+            ? `; closest: ${g.nearest.map((r) => `${r.id} (${r.groupId}) ${r.protocol} ${r.from ?? ''}${r.to !== undefined && r.to !== r.from ? '-' + r.to : ''} ${r.cidr4 ?? r.cidr6 ?? r.prefixListId ?? r.refGroupId}`).join(', ')}`
+            : '');
   }
   return out;
 }
@@ -121,7 +135,12 @@ export class NetworkApi {
   private readonly connections = new BoundedTable<string, Connection>(MAX_CONNECTIONS, (c) => c.lastUsed + CONNECTION_IDLE_MS);
   readonly observers: TrafficObserver[] = [];
 
-  constructor(private readonly store: Store, private readonly network: LiveNetwork, private readonly clock: Clock, private readonly config: ServerConfig) {}
+  constructor(
+    private readonly store: Store,
+    private readonly network: LiveNetwork,
+    private readonly clock: Clock,
+    private readonly config: ServerConfig,
+  ) {}
 
   /** `account/region` of a call: the body's, else the query string's, else the server's defaults. */
   scopeOf(body: { account?: string; region?: string }, query: URLSearchParams): string {
@@ -135,26 +154,44 @@ export class NetworkApi {
     // Only TCP and UDP have ports (security-group rules of other protocols cover "all ports", and
     // flow logs write 0 for them): any port given with another protocol is ignored.
     const ported = proto === 6 || proto === 17;
-    const srcPort = conn ? (forward ? conn.srcPort : conn.dstPort) : ported ? spec.srcPort ?? 49152 : 0;
-    const dstPort = conn ? (forward ? conn.dstPort : conn.srcPort) : ported ? spec.port ?? 0 : 0;
+    const srcPort = conn ? (forward ? conn.srcPort : conn.dstPort) : ported ? (spec.srcPort ?? 49152) : 0;
+    const dstPort = conn ? (forward ? conn.dstPort : conn.srcPort) : ported ? (spec.port ?? 0) : 0;
     if (ported && !conn && (spec.port === undefined || !Number.isInteger(spec.port) || spec.port < 0 || spec.port > 65535)) {
       throw new EndpointError('port (0-65535) is required for tcp and udp');
     }
     if (ported && !conn && spec.srcPort !== undefined && (!Number.isInteger(spec.srcPort) || spec.srcPort < 0 || spec.srcPort > 65535)) {
       throw new EndpointError('srcPort must be 0-65535');
     }
-    const icmpType = conn ? (forward ? conn.icmpType : conn.icmpType === 8 ? 0 : conn.icmpType === 128 ? 129 : conn.icmpType) : spec.icmpType ?? (proto === 58 ? 128 : 8);
-    return { proto, srcPort, dstPort, icmpType: icmp ? icmpType : undefined, icmpCode: icmp ? (conn?.icmpCode ?? spec.icmpCode ?? 0) : undefined, flags: flagsOf(spec.flags), bytes: spec.bytes ?? 0 };
+    const icmpType = conn
+      ? forward
+        ? conn.icmpType
+        : conn.icmpType === 8
+          ? 0
+          : conn.icmpType === 128
+            ? 129
+            : conn.icmpType
+      : (spec.icmpType ?? (proto === 58 ? 128 : 8));
+    return {
+      proto,
+      srcPort,
+      dstPort,
+      icmpType: icmp ? icmpType : undefined,
+      icmpCode: icmp ? (conn?.icmpCode ?? spec.icmpCode ?? 0) : undefined,
+      flags: flagsOf(spec.flags),
+      bytes: spec.bytes ?? 0,
+    };
   }
 
   /** Judges one flow spec: resolve endpoints, find the path, ask the data plane. */
   evaluate(spec: FlowSpec, scope: string, commit: boolean, conn?: { c: Connection; forward: boolean }, explain = true) {
     const proto = conn ? conn.c.proto : protocolOf(spec.protocol);
-    const family = spec.to && !spec.to.startsWith('i-') && !spec.to.startsWith('eni-') && spec.to.replace('internet:', '').includes(':') ? 6 : 4;
+    const family =
+      spec.to && !spec.to.startsWith('i-') && !spec.to.startsWith('eni-') && spec.to.replace('internet:', '').includes(':') ? 6 : 4;
     const s = conn ? (conn.forward ? conn.c.src : conn.c.dst) : resolveEndpoint(this.store, spec.from, scope, family);
     const d = conn ? (conn.forward ? conn.c.dst : conn.c.src) : resolveEndpoint(this.store, spec.to, scope, family);
     const p = path(s, d);
-    if ('noRoute' in p) return { verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute }, src: s, dst: d, proto };
+    if ('noRoute' in p)
+      return { verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute }, src: s, dst: d, proto };
     const pkt = this.packet(spec, proto, conn?.forward ?? true, conn?.c);
     const v = this.network.plane().judge(p.src, p.dst, pkt, this.clock.now(), { explain, commit });
     if (commit && v.observations.length) for (const o of this.observers) o(v.observations);
@@ -192,11 +229,28 @@ export class NetworkApi {
     const r = this.evaluate({ ...spec, flags: spec.flags ?? (proto === 6 ? ['SYN'] : undefined) }, scope, true);
     const now = this.clock.now();
     const c: Connection = {
-      id: `conn-${crypto().randomUUID()}`, src: r.src, dst: r.dst, proto, srcPort: r.pkt?.srcPort ?? 0, dstPort: r.pkt?.dstPort ?? 0,
-      icmpType: r.pkt?.icmpType, icmpCode: r.pkt?.icmpCode, opened: now, lastUsed: now, packets: 1,
+      id: `conn-${crypto().randomUUID()}`,
+      src: r.src,
+      dst: r.dst,
+      proto,
+      srcPort: r.pkt?.srcPort ?? 0,
+      dstPort: r.pkt?.dstPort ?? 0,
+      icmpType: r.pkt?.icmpType,
+      icmpCode: r.pkt?.icmpCode,
+      opened: now,
+      lastUsed: now,
+      packets: 1,
     };
     this.connections.set(c.id, c, now);
-    return { connectionId: c.id, from: r.src.label, to: r.dst.label, protocol: proto, srcPort: c.srcPort, dstPort: c.dstPort, ...explainVerdict(r.verdict) };
+    return {
+      connectionId: c.id,
+      from: r.src.label,
+      to: r.dst.label,
+      protocol: proto,
+      srcPort: c.srcPort,
+      dstPort: c.dstPort,
+      ...explainVerdict(r.verdict),
+    };
   }
 
   private connection(id: string): Connection {
@@ -209,7 +263,10 @@ export class NetworkApi {
   send(id: string, body: { direction?: 'forward' | 'reply'; flags?: string[] | number; bytes?: number }, scope: string) {
     const c = this.connection(id);
     const direction = body.direction ?? 'forward';
-    const r = this.evaluate({ flags: body.flags, bytes: body.bytes, from: '', to: '' }, scope, true, { c, forward: direction === 'forward' });
+    const r = this.evaluate({ flags: body.flags, bytes: body.bytes, from: '', to: '' }, scope, true, {
+      c,
+      forward: direction === 'forward',
+    });
     c.packets++;
     c.lastUsed = this.clock.now();
     return { connectionId: c.id, direction, ...explainVerdict(r.verdict) };
@@ -227,7 +284,16 @@ export class NetworkApi {
 
   describe(id: string) {
     const c = this.connection(id);
-    return { connectionId: c.id, from: c.src.label, to: c.dst.label, protocol: c.proto, srcPort: c.srcPort, dstPort: c.dstPort, packets: c.packets, opened: new Date(c.opened).toISOString() };
+    return {
+      connectionId: c.id,
+      from: c.src.label,
+      to: c.dst.label,
+      protocol: c.proto,
+      srcPort: c.srcPort,
+      dstPort: c.dstPort,
+      packets: c.packets,
+      opened: new Date(c.opened).toISOString(),
+    };
   }
 
   /** Forgets every open connection (reset). */

@@ -17,7 +17,15 @@ export interface Estate {
 }
 
 /** One new connection through one gate of an interface: `remote` is the other end's address. */
-export interface Query { iface: string; egress: boolean; proto: number; port: number; icmpType: number; icmpCode: number; remote: string }
+export interface Query {
+  iface: string;
+  egress: boolean;
+  proto: number;
+  port: number;
+  icmpType: number;
+  icmpCode: number;
+  remote: string;
+}
 
 /** An estate from lists (ids as keys). */
 export function estateOf(e: { groups: GroupInput[]; interfaces: InterfaceInput[]; prefixLists: Record<string, string[]> }): Estate {
@@ -61,7 +69,9 @@ export function ruleAllows(e: Estate, g: GroupInput, r: RuleInput, q: Query): bo
   if (r.cidr4 || r.cidr6) return inCidr((r.cidr4 ?? r.cidr6)!, q.remote);
   if (r.prefixListId) return (e.prefixLists.get(r.prefixListId) ?? []).some((c) => inCidr(c, q.remote));
   if (r.refGroupId) {
-    return [...e.interfaces.values()].some((i) => i.vpcId === g.vpcId && i.groups.includes(r.refGroupId!) && [...i.ipv4, ...i.ipv6].some((a) => sameAddress(a, q.remote)));
+    return [...e.interfaces.values()].some(
+      (i) => i.vpcId === g.vpcId && i.groups.includes(r.refGroupId!) && [...i.ipv4, ...i.ipv6].some((a) => sameAddress(a, q.remote)),
+    );
   }
   return false;
 }

@@ -7,5 +7,9 @@ export const CHILD_DEADLINE_MS = 120_000;
 /** `promisify(execFile)` with a default `timeout` (SIGKILL at the deadline) unless one is given. */
 export function timed<F extends (file: string, args: readonly string[], opts?: never) => Promise<unknown>>(run: F): F {
   return ((file: string, args: readonly string[], opts: ExecFileOptions = {}) =>
-    (run as unknown as (f: string, a: readonly string[], o: ExecFileOptions) => Promise<unknown>)(file, args, { timeout: CHILD_DEADLINE_MS, killSignal: 'SIGKILL', ...opts })) as unknown as F;
+    (run as unknown as (f: string, a: readonly string[], o: ExecFileOptions) => Promise<unknown>)(file, args, {
+      timeout: CHILD_DEADLINE_MS,
+      killSignal: 'SIGKILL',
+      ...opts,
+    })) as unknown as F;
 }

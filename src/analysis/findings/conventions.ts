@@ -17,7 +17,8 @@ export const groupDescription: CheckDef = {
   id: 'sg-missing-description',
   severity: 'low',
   title: 'Security group without a meaningful description',
-  help: 'The group\'s description is empty, a placeholder, or just its name again, so a reviewer cannot tell what it is for. ' +
+  help:
+    "The group's description is empty, a placeholder, or just its name again, so a reviewer cannot tell what it is for. " +
     'A description cannot be changed after creation: create a replacement group with a description and move the interfaces.',
   controls: [],
   run(e) {
@@ -25,7 +26,11 @@ export const groupDescription: CheckDef = {
     for (const g of e.snapshot.securityGroups) {
       if (e.isDefaultGroup(g) || !emptyish(g.Description, g.GroupName)) continue;
       out.push({
-        checkId: this.id, severity: this.severity, resourceId: g.GroupId!, resourceType: 'security-group', resourceName: g.GroupName,
+        checkId: this.id,
+        severity: this.severity,
+        resourceId: g.GroupId!,
+        resourceType: 'security-group',
+        resourceName: g.GroupName,
         ruleIds: [],
         title: `${e.label(g.GroupId!)} has no meaningful description`,
         detail: `The description of ${e.label(g.GroupId!)} is ${JSON.stringify(g.Description ?? '')}${(g.Description ?? '').trim().toLowerCase() === (g.GroupName ?? '').toLowerCase() ? ', the same as its name' : ''}.`,
@@ -41,8 +46,9 @@ const ruleDescription: CheckDef = {
   id: 'sg-rule-missing-description',
   severity: 'low',
   title: 'Security group rules without descriptions',
-  help: 'Rules without a description leave the next reviewer guessing who needs the access and whether it can go. Rules AWS ' +
-    'creates itself (allow-all egress, the default group\'s self reference) are not reported.',
+  help:
+    'Rules without a description leave the next reviewer guessing who needs the access and whether it can go. Rules AWS ' +
+    "creates itself (allow-all egress, the default group's self reference) are not reported.",
   controls: [],
   run(e) {
     const out: Finding[] = [];
@@ -52,10 +58,17 @@ const ruleDescription: CheckDef = {
       const ex = bare[0]!;
       const dir = ex.input.egress ? 'egress' : 'ingress';
       out.push({
-        checkId: this.id, severity: this.severity, resourceId: g.GroupId!, resourceType: 'security-group', resourceName: g.GroupName,
+        checkId: this.id,
+        severity: this.severity,
+        resourceId: g.GroupId!,
+        resourceType: 'security-group',
+        resourceName: g.GroupName,
         ruleIds: bare.map((r) => r.input.id),
         title: `${bare.length} rule(s) without description in ${e.label(g.GroupId!)}`,
-        detail: `${e.label(g.GroupId!)}: ${listText(bare.map((r) => ruleText(r.input)), 5)} have no description.`,
+        detail: `${e.label(g.GroupId!)}: ${listText(
+          bare.map((r) => ruleText(r.input)),
+          5,
+        )} have no description.`,
         fix: ex.input.id.startsWith('sgr-')
           ? `aws ec2 modify-security-group-rules --group-id ${g.GroupId} --security-group-rules 'SecurityGroupRuleId=${ex.input.id},SecurityGroupRule={…,Description="who needs this and why"}' (or update-security-group-rule-descriptions-${dir}), for each rule`
           : `aws ec2 update-security-group-rule-descriptions-${dir} --group-id ${g.GroupId} --ip-permissions '${JSON.stringify([withDescription(permissionOf(ex))])}', for each rule`,
@@ -88,7 +101,8 @@ export const naming: CheckDef = {
   id: 'naming-convention',
   severity: 'low',
   title: 'Name or tags break the naming convention',
-  help: 'The configuration\'s naming convention (naming.groupName and naming.nameTag: regular expressions; naming.requiredTags: tag ' +
+  help:
+    "The configuration's naming convention (naming.groupName and naming.nameTag: regular expressions; naming.requiredTags: tag " +
     'keys with the allowed values as a regular expression, e.g. {"Environment": "prod|dev|test"}) is not met. Off unless configured.',
   controls: [],
   run(e, config) {
@@ -97,12 +111,17 @@ export const naming: CheckDef = {
     const applies = new Set(n.appliesTo ?? DEFAULT_APPLIES);
     const groupName = n.groupName ? new RegExp(n.groupName) : undefined;
     const nameTag = n.nameTag ? new RegExp(n.nameTag) : undefined;
-    const required = Object.entries(n.requiredTags ?? {}).map(([key, values]) => ({ key, values, re: values === '' || values === '*' ? undefined : anchored(values) }));
+    const required = Object.entries(n.requiredTags ?? {}).map(([key, values]) => ({
+      key,
+      values,
+      re: values === '' || values === '*' ? undefined : anchored(values),
+    }));
     const out: Finding[] = [];
     const visit = (id: string, type: ResourceType, name: string | undefined, isGroup: boolean, exempt = false) => {
       if (!applies.has(type)) return;
       const problems: string[] = [];
-      if (isGroup && groupName && !exempt && !groupName.test(name ?? '')) problems.push(`group name ${JSON.stringify(name ?? '')} does not match /${n.groupName}/`);
+      if (isGroup && groupName && !exempt && !groupName.test(name ?? ''))
+        problems.push(`group name ${JSON.stringify(name ?? '')} does not match /${n.groupName}/`);
       if (!isGroup && nameTag) {
         const v = e.tag(id, 'Name');
         if (v === undefined) problems.push('no Name tag');
@@ -115,20 +134,28 @@ export const naming: CheckDef = {
       }
       if (!problems.length) return;
       out.push({
-        checkId: 'naming-convention', severity: 'low', resourceId: id, resourceType: type, resourceName: name,
-        ruleIds: [], title: `${e.label(id)} breaks the naming convention`,
+        checkId: 'naming-convention',
+        severity: 'low',
+        resourceId: id,
+        resourceType: type,
+        resourceName: name,
+        ruleIds: [],
+        title: `${e.label(id)} breaks the naming convention`,
         detail: `${e.label(id)}: ${problems.join('; ')}.`,
-        fix: required.length || nameTag
-          ? `aws ec2 create-tags --resources ${id} --tags ${[...(nameTag && !isGroup ? ['Key=Name,Value=…'] : []), ...required.map((r) => `Key=${r.key},Value=${r.re ? r.values.split('|')[0] : '…'}`)].join(' ')}${isGroup && groupName && problems[0]?.startsWith('group name') ? ' (a group cannot be renamed: recreate it under a conforming name)' : ''}`
-          : 'A group cannot be renamed: recreate it under a conforming name and move the interfaces.',
+        fix:
+          required.length || nameTag
+            ? `aws ec2 create-tags --resources ${id} --tags ${[...(nameTag && !isGroup ? ['Key=Name,Value=…'] : []), ...required.map((r) => `Key=${r.key},Value=${r.re ? r.values.split('|')[0] : '…'}`)].join(' ')}${isGroup && groupName && problems[0]?.startsWith('group name') ? ' (a group cannot be renamed: recreate it under a conforming name)' : ''}`
+            : 'A group cannot be renamed: recreate it under a conforming name and move the interfaces.',
         controls: [],
       });
     };
     for (const g of e.snapshot.securityGroups) visit(g.GroupId!, 'security-group', g.GroupName, true, e.isDefaultGroup(g));
-    for (const i of e.snapshot.instances) if (i.State?.Name !== 'terminated') visit(i.InstanceId!, 'instance', e.nameOf(i.InstanceId!), false);
+    for (const i of e.snapshot.instances)
+      if (i.State?.Name !== 'terminated') visit(i.InstanceId!, 'instance', e.nameOf(i.InstanceId!), false);
     for (const v of e.snapshot.vpcs) visit(v.VpcId!, 'vpc', e.nameOf(v.VpcId!), false);
     for (const s of e.snapshot.subnets) visit(s.SubnetId!, 'subnet', e.nameOf(s.SubnetId!), false);
-    for (const ni of e.snapshot.networkInterfaces) visit(ni.NetworkInterfaceId!, 'network-interface', e.nameOf(ni.NetworkInterfaceId!), false);
+    for (const ni of e.snapshot.networkInterfaces)
+      visit(ni.NetworkInterfaceId!, 'network-interface', e.nameOf(ni.NetworkInterfaceId!), false);
     return out;
   },
 };

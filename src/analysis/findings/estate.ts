@@ -8,7 +8,14 @@ import type { Policy, RuleInput } from '../../dataplane/sg-policy.ts';
 import { parseCidr, type Cidr } from '../../core/cidr.ts';
 
 export const EXPORT_KINDS = [
-  'securityGroups', 'securityGroupRules', 'networkInterfaces', 'instances', 'vpcs', 'subnets', 'prefixLists', 'iam',
+  'securityGroups',
+  'securityGroupRules',
+  'networkInterfaces',
+  'instances',
+  'vpcs',
+  'subnets',
+  'prefixLists',
+  'iam',
 ] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
@@ -22,7 +29,10 @@ export interface AuditSnapshot extends Snapshot {
   sources?: Record<string, SourceRef>;
 }
 
-export interface SourceRef { file: string; line?: number }
+export interface SourceRef {
+  file: string;
+  line?: number;
+}
 
 export interface AuditRule {
   /** the rule as the engine reads it, with its real sgr- id when the snapshot has one */
@@ -77,7 +87,10 @@ export class Estate {
   constructor(readonly snapshot: AuditSnapshot) {
     const s = snapshot;
     for (const pl of s.prefixLists) {
-      this.prefixListCidrs.set(pl.PrefixListId!, (pl.Entries ?? []).map((e) => parseCidr(e.Cidr ?? '')).filter((c): c is Cidr => !!c));
+      this.prefixListCidrs.set(
+        pl.PrefixListId!,
+        (pl.Entries ?? []).map((e) => parseCidr(e.Cidr ?? '')).filter((c): c is Cidr => !!c),
+      );
       if (pl.MaxEntries !== undefined) this.prefixListMaxEntries.set(pl.PrefixListId!, pl.MaxEntries);
       this.remember(pl.PrefixListId!, pl.Tags, pl.PrefixListName);
     }
@@ -88,7 +101,10 @@ export class Estate {
       this.remember(g.GroupId!, g.Tags, g.GroupName);
       const rules = auditRules(g, realIds.get(g.GroupId!));
       this.rules.set(g.GroupId!, rules);
-      engineRules.set(g.GroupId!, rules.map((r) => r.input));
+      engineRules.set(
+        g.GroupId!,
+        rules.map((r) => r.input),
+      );
       this.holders.set(g.GroupId!, []);
       for (const r of rules) {
         const ref = r.input.refGroupId;
@@ -142,9 +158,17 @@ export class Estate {
     if (!this.compiledInternet) {
       const facing = this.snapshot.networkInterfaces.filter((n) => n.Association?.PublicIp || n.Ipv6Addresses?.length);
       const held = new Set(facing.flatMap((n) => (n.Groups ?? []).map((g) => g.GroupId!)));
-      const part: Snapshot = { ...this.snapshot, networkInterfaces: facing, securityGroups: this.snapshot.securityGroups.filter((g) => held.has(g.GroupId!)) };
+      const part: Snapshot = {
+        ...this.snapshot,
+        networkInterfaces: facing,
+        securityGroups: this.snapshot.securityGroups.filter((g) => held.has(g.GroupId!)),
+      };
       const rules = new Map<string, RuleInput[]>();
-      for (const id of held) rules.set(id, (this.engineRules.get(id) ?? []).filter((r) => !r.egress && !r.refGroupId));
+      for (const id of held)
+        rules.set(
+          id,
+          (this.engineRules.get(id) ?? []).filter((r) => !r.egress && !r.refGroupId),
+        );
       this.compiledInternet = policyOf(part, rules);
     }
     return this.compiledInternet;
@@ -242,7 +266,13 @@ type RealIds = Map<string, { id: string; description?: string }>;
  * way (describe-security-groups leaves out the ports of protocol -1, which
  * describe-security-group-rules gives as -1).
  */
-function rawKey(egress: boolean, protocol: string | undefined, from: number | undefined, to: number | undefined, peer: string | undefined): string {
+function rawKey(
+  egress: boolean,
+  protocol: string | undefined,
+  from: number | undefined,
+  to: number | undefined,
+  peer: string | undefined,
+): string {
   const p = (protocol ?? '-1').toLowerCase();
   return p === '-1' ? `${egress ? 'e' : 'i'}|-1|${peer ?? ''}` : `${egress ? 'e' : 'i'}|${p}|${from ?? -1}|${to ?? -1}|${peer ?? ''}`;
 }
@@ -274,14 +304,28 @@ function auditRules(g: SecurityGroup, real: RealIds | undefined): AuditRule[] {
       for (const kind of PEER_KINDS) {
         for (const entry of (p[kind] ?? []) as PeerEntry[]) {
           const input = inputs[k++]!;
-          const peerId = kind === 'IpRanges' ? entry.CidrIp : kind === 'Ipv6Ranges' ? entry.CidrIpv6?.toLowerCase() : kind === 'PrefixListIds' ? entry.PrefixListId : entry.GroupId;
+          const peerId =
+            kind === 'IpRanges'
+              ? entry.CidrIp
+              : kind === 'Ipv6Ranges'
+                ? entry.CidrIpv6?.toLowerCase()
+                : kind === 'PrefixListIds'
+                  ? entry.PrefixListId
+                  : entry.GroupId;
           const hit = real?.get(rawKey(egress, p.IpProtocol, p.FromPort, p.ToPort, peerId));
           if (hit) input.id = hit.id; // rulesOfGroup's objects are fresh: ours to name
           out.push({
-            input, group: g, description: entry.Description ?? hit?.description, perm: p, peerKind: kind, peerEntry: entry,
-            cidrText: kind === 'IpRanges' ? entry.CidrIp ?? '' : kind === 'Ipv6Ranges' ? entry.CidrIpv6 ?? '' : undefined,
-            pair: kind === 'UserIdGroupPairs' ? entry as UserIdGroupPair : undefined,
-            awsDefault: input.protocol === '-1' && (egress ? (input.cidr4 === '0.0.0.0/0' || input.cidr6 === '::/0') : isDefault && input.refGroupId === g.GroupId),
+            input,
+            group: g,
+            description: entry.Description ?? hit?.description,
+            perm: p,
+            peerKind: kind,
+            peerEntry: entry,
+            cidrText: kind === 'IpRanges' ? (entry.CidrIp ?? '') : kind === 'Ipv6Ranges' ? (entry.CidrIpv6 ?? '') : undefined,
+            pair: kind === 'UserIdGroupPairs' ? (entry as UserIdGroupPair) : undefined,
+            awsDefault:
+              input.protocol === '-1' &&
+              (egress ? input.cidr4 === '0.0.0.0/0' || input.cidr6 === '::/0' : isDefault && input.refGroupId === g.GroupId),
           });
         }
       }
@@ -294,8 +338,16 @@ function auditRules(g: SecurityGroup, real: RealIds | undefined): AuditRule[] {
 export function permissionOf(r: AuditRule): IpPermission {
   const p = r.perm;
   const e = r.peerEntry;
-  const peer = r.peerKind === 'UserIdGroupPairs' ? { GroupId: e.GroupId, ...(e.UserId ? { UserId: e.UserId } : {}) } : (({ Description: _d, ...rest }) => rest)(e);
-  return { IpProtocol: p.IpProtocol, ...(p.FromPort !== undefined ? { FromPort: p.FromPort } : {}), ...(p.ToPort !== undefined ? { ToPort: p.ToPort } : {}), [r.peerKind]: [peer] };
+  const peer =
+    r.peerKind === 'UserIdGroupPairs'
+      ? { GroupId: e.GroupId, ...(e.UserId ? { UserId: e.UserId } : {}) }
+      : (({ Description: _d, ...rest }) => rest)(e);
+  return {
+    IpProtocol: p.IpProtocol,
+    ...(p.FromPort !== undefined ? { FromPort: p.FromPort } : {}),
+    ...(p.ToPort !== undefined ? { ToPort: p.ToPort } : {}),
+    [r.peerKind]: [peer],
+  };
 }
 
 // ---- describing rules ----------------------------------------------------------------------
@@ -312,7 +364,10 @@ export function portsText(r: RuleInput): string {
     if (from === 0 && to === 65535) return `all ${name} ports`;
     return from === to ? `${name} ${from}` : `${name} ${from}-${to}`;
   }
-  if (p === 'icmp' || p === 'icmpv6') return r.from === undefined || r.from === -1 ? `all ${name}` : `${name} type ${r.from}${r.to !== undefined && r.to !== -1 ? ` code ${r.to}` : ''}`;
+  if (p === 'icmp' || p === 'icmpv6')
+    return r.from === undefined || r.from === -1
+      ? `all ${name}`
+      : `${name} type ${r.from}${r.to !== undefined && r.to !== -1 ? ` code ${r.to}` : ''}`;
   return name;
 }
 
@@ -330,7 +385,8 @@ export function revokeCommand(rules: AuditRule[]): string {
   const g = rules[0]!.group.GroupId!;
   const egress = rules[0]!.input.egress;
   const verb = egress ? 'revoke-security-group-egress' : 'revoke-security-group-ingress';
-  if (rules.every((r) => r.input.id.startsWith('sgr-'))) return `aws ec2 ${verb} --group-id ${g} --security-group-rule-ids ${rules.map((r) => r.input.id).join(' ')}`;
+  if (rules.every((r) => r.input.id.startsWith('sgr-')))
+    return `aws ec2 ${verb} --group-id ${g} --security-group-rule-ids ${rules.map((r) => r.input.id).join(' ')}`;
   return `aws ec2 ${verb} --group-id ${g} --ip-permissions '${JSON.stringify(rules.map(permissionOf))}'`;
 }
 

@@ -7,7 +7,15 @@ import type { Estate } from './estate.ts';
 import type { IamRoleDetail } from '../snapshot.ts';
 import { awsManagedPolicy } from '../../services/iam/aws-managed.ts';
 
-export interface Statement { Effect?: string; Action?: unknown; NotAction?: unknown; Resource?: unknown; NotResource?: unknown; Condition?: unknown; Sid?: string }
+export interface Statement {
+  Effect?: string;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: unknown;
+  Sid?: string;
+}
 
 /** A policy document as exports carry it: an object, JSON text, or URL-encoded JSON text (the raw API's form). */
 export function parseDocument(doc: string | object | undefined): { Statement?: unknown } | undefined {
@@ -39,7 +47,8 @@ export function statementsOf(doc: { Statement?: unknown } | undefined): Statemen
   return (Array.isArray(s) ? s : [s]).filter((x): x is Statement => !!x && typeof x === 'object');
 }
 
-const list = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const list = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 const READ = /^(?:Describe|Get|List|Head|BatchGet|Search|Lookup|View)/;
 
 type Grant = 'admin' | 'wildcard-action' | 'wildcard-resource' | undefined;
@@ -56,7 +65,11 @@ export function classify(st: Statement): Grant {
   return undefined;
 }
 
-interface Evidence { ref: string; grant: Exclude<Grant, undefined>; text: string }
+interface Evidence {
+  ref: string;
+  grant: Exclude<Grant, undefined>;
+  text: string;
+}
 
 function roleEvidence(e: Estate, role: IamRoleDetail): Evidence[] {
   const out: Evidence[] = [];
@@ -66,7 +79,11 @@ function roleEvidence(e: Estate, role: IamRoleDetail): Evidence[] {
       if (!grant) return;
       const what = st.NotAction !== undefined ? `all but ${JSON.stringify(st.NotAction)}` : JSON.stringify(st.Action);
       const where = st.NotResource !== undefined ? `all but ${JSON.stringify(st.NotResource)}` : JSON.stringify(st.Resource);
-      out.push({ ref: `${ref}#Statement[${k}]`, grant, text: `${label} allows ${what} on ${where}${st.Condition ? ' (with conditions)' : ''}` });
+      out.push({
+        ref: `${ref}#Statement[${k}]`,
+        grant,
+        text: `${label} allows ${what} on ${where}${st.Condition ? ' (with conditions)' : ''}`,
+      });
     });
   };
   for (const p of role.RolePolicyList ?? []) visit(`${role.Arn}/inline/${p.PolicyName}`, `inline policy ${p.PolicyName}`, p.PolicyDocument);
@@ -99,19 +116,36 @@ function instanceRoles(e: Estate): Map<IamRoleDetail, string[]> {
   return out;
 }
 
-function roleCheck(id: string, grant: Exclude<Grant, undefined>, severity: Severity, title: string, help: string, controls: string[], fix: string): CheckDef {
+function roleCheck(
+  id: string,
+  grant: Exclude<Grant, undefined>,
+  severity: Severity,
+  title: string,
+  help: string,
+  controls: string[],
+  fix: string,
+): CheckDef {
   return {
-    id, severity, title, help, controls,
+    id,
+    severity,
+    title,
+    help,
+    controls,
     run(e) {
       const out: Finding[] = [];
       for (const [role, instances] of instanceRoles(e)) {
         const ev = roleEvidence(e, role).filter((x) => x.grant === grant);
         if (!ev.length) continue;
         out.push({
-          checkId: id, severity, resourceId: role.Arn, resourceType: 'iam-role', resourceName: role.RoleName,
+          checkId: id,
+          severity,
+          resourceId: role.Arn,
+          resourceType: 'iam-role',
+          resourceName: role.RoleName,
           ruleIds: ev.map((x) => x.ref),
           title: `${title}: ${role.RoleName} (used by ${instances.map((i) => e.label(i)).join(', ')})`,
-          detail: `Role ${role.RoleName}, whose credentials ${instances.length === 1 ? 'instance' : 'instances'} ${instances.map((i) => e.label(i)).join(', ')} ` +
+          detail:
+            `Role ${role.RoleName}, whose credentials ${instances.length === 1 ? 'instance' : 'instances'} ${instances.map((i) => e.label(i)).join(', ')} ` +
             `can fetch from the metadata service: ${ev.map((x) => x.text).join('; ')}.`,
           fix: fix.replace('ROLE', role.RoleName),
           controls,
@@ -122,23 +156,38 @@ function roleCheck(id: string, grant: Exclude<Grant, undefined>, severity: Sever
   };
 }
 
-const roleAdmin = roleCheck('iam-instance-role-admin', 'admin', 'critical', 'Instance role with full administrator access',
+const roleAdmin = roleCheck(
+  'iam-instance-role-admin',
+  'admin',
+  'critical',
+  'Instance role with full administrator access',
   'A policy of a role that instances use allows every action ("*") on every resource: whoever runs code on the instance — or ' +
-  'reaches its metadata service — is an administrator of the account. Grant the actions and resources the workload uses. ' +
-  'Security Hub IAM.1; CIS AWS Foundations 1.16.',
+    'reaches its metadata service — is an administrator of the account. Grant the actions and resources the workload uses. ' +
+    'Security Hub IAM.1; CIS AWS Foundations 1.16.',
   ['IAM.1', 'CIS 1.16'],
-  'Detach or rewrite the policy: aws iam detach-role-policy --role-name ROLE --policy-arn … (or delete-role-policy for an inline one), then grant only the actions the workload uses.');
+  'Detach or rewrite the policy: aws iam detach-role-policy --role-name ROLE --policy-arn … (or delete-role-policy for an inline one), then grant only the actions the workload uses.',
+);
 
-const roleWildcardAction = roleCheck('iam-instance-role-wildcard-action', 'wildcard-action', 'high', 'Instance role with wildcard actions',
+const roleWildcardAction = roleCheck(
+  'iam-instance-role-wildcard-action',
+  'wildcard-action',
+  'high',
+  'Instance role with wildcard actions',
   'A policy of a role that instances use allows every action of a service ("s3:*"), every action ("*") on some resources, or ' +
-  'everything but a list (NotAction). Name the actions the workload calls. Security Hub IAM.21.',
+    'everything but a list (NotAction). Name the actions the workload calls. Security Hub IAM.21.',
   ['IAM.21'],
-  'Replace the wildcard with the actions the workload calls (IAM Access Analyzer can generate them from CloudTrail): aws iam put-role-policy --role-name ROLE …');
+  'Replace the wildcard with the actions the workload calls (IAM Access Analyzer can generate them from CloudTrail): aws iam put-role-policy --role-name ROLE …',
+);
 
-const roleWildcardResource = roleCheck('iam-instance-role-wildcard-resource', 'wildcard-resource', 'medium', 'Instance role acting on every resource',
+const roleWildcardResource = roleCheck(
+  'iam-instance-role-wildcard-resource',
+  'wildcard-resource',
+  'medium',
+  'Instance role acting on every resource',
   'A policy of a role that instances use allows actions that change or read data (not only Describe/Get/List) on every ' +
-  'resource ("*" or NotResource). Scope the statement to the ARNs the workload uses.',
+    'resource ("*" or NotResource). Scope the statement to the ARNs the workload uses.',
   [],
-  'Scope the Resource element to the ARNs the workload uses: aws iam put-role-policy --role-name ROLE …');
+  'Scope the Resource element to the ARNs the workload uses: aws iam put-role-policy --role-name ROLE …',
+);
 
 export const iamChecks: CheckDef[] = [roleAdmin, roleWildcardAction, roleWildcardResource];

@@ -8,7 +8,12 @@ import { instanceChecks } from './instances.ts';
 import { iamChecks } from './iam.ts';
 
 export const CHECKS: CheckDef[] = [
-  ...exposureChecks, ...instanceChecks, ...iamChecks, ...groupChecks, ...redundancyChecks, ...conventionChecks,
+  ...exposureChecks,
+  ...instanceChecks,
+  ...iamChecks,
+  ...groupChecks,
+  ...redundancyChecks,
+  ...conventionChecks,
 ];
 
 export const checkById = new Map(CHECKS.map((c) => [c.id, c]));

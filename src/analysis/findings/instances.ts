@@ -11,18 +11,16 @@ import type { RuleInput } from '../../dataplane/sg-policy.ts';
 const INTERNET_V4 = '198.51.100.1';
 const INTERNET_V6 = '2001:db8::1';
 
-const PROBES = [
-  ...ADMIN_PORTS.map((p) => ({ port: p.port, proto: 'tcp' as const, service: p.service })),
-  ...SENSITIVE_PORTS,
-];
+const PROBES = [...ADMIN_PORTS.map((p) => ({ port: p.port, proto: 'tcp' as const, service: p.service })), ...SENSITIVE_PORTS];
 
 const exposedInstance: CheckDef = {
   id: 'instance-exposed-sensitive-port',
   severity: 'critical',
   title: 'Instance reachable from the internet on a sensitive port',
-  help: 'The instance has a public address, and the union of the security groups on that interface really admits a connection ' +
+  help:
+    'The instance has a public address, and the union of the security groups on that interface really admits a connection ' +
     'from an arbitrary internet address to SSH, RDP, a database, cache, search, container or file-sharing port — computed ' +
-    'with Palisade\'s data-plane engine, so overlapping and cross-group rules are all taken into account. Remove the public ' +
+    "with Palisade's data-plane engine, so overlapping and cross-group rules are all taken into account. Remove the public " +
     'address or the rules that admit the flow.',
   controls: ['EC2.19'],
   run(e) {
@@ -67,12 +65,18 @@ const exposedInstance: CheckDef = {
       const ruleIds = uniq(acc.rules.map((r) => r.id));
       const byId = new Map(acc.rules.map((r) => [r.id, r]));
       out.push({
-        checkId: this.id, severity: this.severity, resourceId: id, resourceType: isInstance ? 'instance' : 'network-interface', resourceName: e.nameOf(id),
+        checkId: this.id,
+        severity: this.severity,
+        resourceId: id,
+        resourceType: isInstance ? 'instance' : 'network-interface',
+        resourceName: e.nameOf(id),
         ruleIds,
         title: `${e.label(id)} is reachable from the internet on ${uniq(acc.services).join(', ')}`,
-        detail: `Open flows (checked with the data-plane engine from ${INTERNET_V4} / ${INTERNET_V6}): ${acc.flows.join('; ')}. ` +
+        detail:
+          `Open flows (checked with the data-plane engine from ${INTERNET_V4} / ${INTERNET_V6}): ${acc.flows.join('; ')}. ` +
           `Admitting rules: ${ruleIds.map((r) => ruleText(byId.get(r)!)).join('; ')}.`,
-        fix: `Remove the public address (${isInstance ? 'launch without one, or move the instance to a private subnet behind a load balancer' : 'disassociate it'}), ` +
+        fix:
+          `Remove the public address (${isInstance ? 'launch without one, or move the instance to a private subnet behind a load balancer' : 'disassociate it'}), ` +
           'or restrict the admitting rules to known sources (see the security-group findings for the revoke commands).',
         controls: ['EC2.19'],
       });
@@ -85,8 +89,9 @@ export const imdsv2: CheckDef = {
   id: 'instance-imdsv2-not-required',
   severity: 'medium',
   title: 'Instance does not require IMDSv2',
-  help: 'The instance metadata service answers IMDSv1 requests (HttpTokens optional), so a server-side request forgery in any ' +
-    'application on the instance can read the role\'s credentials. Require session tokens. Security Hub EC2.8; CIS AWS ' +
+  help:
+    'The instance metadata service answers IMDSv1 requests (HttpTokens optional), so a server-side request forgery in any ' +
+    "application on the instance can read the role's credentials. Require session tokens. Security Hub EC2.8; CIS AWS " +
     'Foundations 5.6.',
   controls: ['EC2.8', 'CIS 5.6'],
   run(e) {
@@ -97,10 +102,15 @@ export const imdsv2: CheckDef = {
       if (m?.HttpEndpoint === 'disabled' || m?.HttpTokens === 'required') continue;
       const id = i.InstanceId!;
       out.push({
-        checkId: this.id, severity: this.severity, resourceId: id, resourceType: 'instance', resourceName: e.nameOf(id),
+        checkId: this.id,
+        severity: this.severity,
+        resourceId: id,
+        resourceType: 'instance',
+        resourceName: e.nameOf(id),
         ruleIds: [],
         title: `${e.label(id)} does not require IMDSv2`,
-        detail: m ? `${e.label(id)} has MetadataOptions.HttpTokens = ${JSON.stringify(m.HttpTokens ?? 'optional')}: IMDSv1 requests are answered.`
+        detail: m
+          ? `${e.label(id)} has MetadataOptions.HttpTokens = ${JSON.stringify(m.HttpTokens ?? 'optional')}: IMDSv1 requests are answered.`
           : `${e.label(id)} has no MetadataOptions in the snapshot: IMDSv1 is assumed to be allowed.`,
         fix: `aws ec2 modify-instance-metadata-options --instance-id ${id} --http-tokens required --http-endpoint enabled`,
         controls: ['EC2.8', 'CIS 5.6'],

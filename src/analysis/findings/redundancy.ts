@@ -8,7 +8,13 @@ import { cidrOf, ruleText, revokeCommand, type AuditRule, type Estate } from './
 import { protocolNumber, ruleInterval } from '../../dataplane/sg-policy.ts';
 import { containsCidr, type Cidr } from '../../core/cidr.ts';
 
-interface Prepared { rule: AuditRule; proto: number; lo: number; hi: number; key: string }
+interface Prepared {
+  rule: AuditRule;
+  proto: number;
+  lo: number;
+  hi: number;
+  key: string;
+}
 
 function prepare(r: AuditRule): Prepared {
   const [lo, hi] = ruleInterval(r.input);
@@ -20,7 +26,10 @@ function peerWithin(e: Estate, a: AuditRule, b: AuditRule): boolean {
   const A = a.input;
   const B = b.input;
   const cidrsOf = (r: AuditRule): Cidr[] | undefined => {
-    if (r.cidrText !== undefined) { const c = cidrOf(r); return c ? [c] : undefined; }
+    if (r.cidrText !== undefined) {
+      const c = cidrOf(r);
+      return c ? [c] : undefined;
+    }
     return r.input.prefixListId ? e.prefixListCidrs.get(r.input.prefixListId) : undefined;
   };
   if (A.refGroupId) return B.refGroupId === A.refGroupId;
@@ -46,10 +55,11 @@ const redundantRule: CheckDef = {
   id: 'sg-redundant-rule',
   severity: 'low',
   title: 'Rule made redundant by a broader rule',
-  help: 'Another rule of the same group — or of another group held by every interface that holds this one — admits everything ' +
+  help:
+    'Another rule of the same group — or of another group held by every interface that holds this one — admits everything ' +
     'this rule admits (same direction, protocol and ports within, source or destination CIDR within). The rule can be removed ' +
     'without changing what is allowed; keeping it makes reviews harder and wastes quota. AWS-created allow-all egress rules are ' +
-    'not reported as redundant to another group\'s.',
+    "not reported as redundant to another group's.",
   controls: [],
   run(e) {
     const out: Finding[] = [];
@@ -80,7 +90,11 @@ const redundantRule: CheckDef = {
     };
     // groups of each interface, for "held wherever this group is held"
     const groupsOf = new Map<string, string[]>();
-    for (const n of e.snapshot.networkInterfaces) groupsOf.set(n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!));
+    for (const n of e.snapshot.networkInterfaces)
+      groupsOf.set(
+        n.NetworkInterfaceId!,
+        (n.Groups ?? []).map((g) => g.GroupId!),
+      );
     for (const g of e.snapshot.securityGroups) {
       const gid = g.GroupId!;
       const holders = e.holders.get(gid) ?? [];
@@ -99,25 +113,47 @@ const redundantRule: CheckDef = {
       for (const a of mine.all) {
         let by: AuditRule | undefined;
         let other = false;
-        mine: for (const list of candidates(gid, a)) for (const b of list) if (dominated(e, a, b)) { by = b.rule; break mine; }
+        mine: for (const list of candidates(gid, a))
+          for (const b of list)
+            if (dominated(e, a, b)) {
+              by = b.rule;
+              break mine;
+            }
         if (!by && !a.rule.awsDefault) {
           outer: for (const c of companions) {
             // c's holders include all of this group's: if they are more, c's equal rule is the one to keep
             const wider = (e.holders.get(c)?.length ?? 0) > holders.length;
-            for (const list of candidates(c, a)) for (const b of list) if (dominated(e, a, b, wider)) { by = b.rule; other = true; break outer; }
+            for (const list of candidates(c, a))
+              for (const b of list)
+                if (dominated(e, a, b, wider)) {
+                  by = b.rule;
+                  other = true;
+                  break outer;
+                }
           }
         }
         if (by) hits.push({ rule: a.rule, by, other });
       }
       if (!hits.length) continue;
       out.push({
-        checkId: this.id, severity: this.severity, resourceId: gid, resourceType: 'security-group', resourceName: g.GroupName,
+        checkId: this.id,
+        severity: this.severity,
+        resourceId: gid,
+        resourceType: 'security-group',
+        resourceName: g.GroupName,
         ruleIds: hits.map((h) => h.rule.input.id),
         title: `${hits.length} redundant rule(s) in ${e.label(gid)}`,
-        detail: `${e.label(gid)}: ${hits.map((h) => `${ruleText(h.rule.input)} is covered by ${ruleText(h.by.input)}` +
-          (h.other ? ` of ${e.label(h.by.group.GroupId!)}, held by every interface holding this group` : '')).join('; ')}.`,
-        fix: [hits.filter((h) => !h.rule.input.egress), hits.filter((h) => h.rule.input.egress)].filter((x) => x.length)
-          .map((x) => revokeCommand(x.map((h) => h.rule))).join(' && '),
+        detail: `${e.label(gid)}: ${hits
+          .map(
+            (h) =>
+              `${ruleText(h.rule.input)} is covered by ${ruleText(h.by.input)}` +
+              (h.other ? ` of ${e.label(h.by.group.GroupId!)}, held by every interface holding this group` : ''),
+          )
+          .join('; ')}.`,
+        fix: [hits.filter((h) => !h.rule.input.egress), hits.filter((h) => h.rule.input.egress)]
+          .filter((x) => x.length)
+          .map((x) => revokeCommand(x.map((h) => h.rule)))
+          .join(' && '),
         controls: [],
       });
     }

@@ -1,7 +1,10 @@
 // The documents EC2 state is made of. Stored as JSON by the store; one per resource.
 import type { Doc } from '../../store/store.ts';
 
-export interface TagPair { Key: string; Value: string }
+export interface TagPair {
+  Key: string;
+  Value: string;
+}
 
 export interface VpcDoc extends Doc {
   cidr: string;
@@ -51,7 +54,10 @@ export interface SecurityGroupDoc extends Doc {
   tags: TagPair[];
 }
 
-export interface PrefixListEntry { cidr: string; description?: string }
+export interface PrefixListEntry {
+  cidr: string;
+  description?: string;
+}
 export interface PrefixListDoc extends Doc {
   name: string;
   family: 'IPv4' | 'IPv6';
@@ -78,7 +84,11 @@ export const KIND = {
   networkInsightsAnalysis: 'network-insights-analysis',
 } as const;
 
-export interface ConnTrack { tcpEstablished?: number; udpStream?: number; udp?: number }
+export interface ConnTrack {
+  tcpEstablished?: number;
+  udpStream?: number;
+  udp?: number;
+}
 
 export interface EniDoc extends Doc {
   subnetId: string;

@@ -1,7 +1,10 @@
 // IAM documents. IAM is global: every document lives in the account's scope (the account id).
 import type { Doc } from '../../store/store.ts';
 
-export interface IamTag { Key: string; Value: string }
+export interface IamTag {
+  Key: string;
+  Value: string;
+}
 
 export interface RoleDoc extends Doc {
   /** the role name; doc id is the lower-cased name (IAM names are case-insensitive unique) */
@@ -32,7 +35,11 @@ export interface UserDoc extends Doc {
   permissionsBoundary?: string;
 }
 
-export interface PolicyVersion { versionId: string; document: string; createDate: string }
+export interface PolicyVersion {
+  versionId: string;
+  document: string;
+  createDate: string;
+}
 export interface ManagedPolicyDoc extends Doc {
   name: string;
   policyId: string; // ANPA…

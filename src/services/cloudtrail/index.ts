@@ -12,7 +12,12 @@ export function cloudtrailService(engine: CloudTrail): ServiceDef {
     LookupEvents: lookupEvents(engine.events),
     ...trailHandlers(engine.events),
   };
-  return { name: 'cloudtrail', get model() { return loadModel('cloudtrail'); }, handlers, validationErrorCode: 'InvalidParameterException' };
+  return {
+    name: 'cloudtrail',
+    get model() {
+      return loadModel('cloudtrail');
+    },
+    handlers,
+    validationErrorCode: 'InvalidParameterException',
+  };
 }
-
-

@@ -11,13 +11,21 @@ const DEFAULT_MAX = 50;
 
 const invalidAttributes = (message: string) => new ApiError('InvalidLookupAttributesException', message);
 
-interface Token { t: number; i: number; h: string }
+interface Token {
+  t: number;
+  i: number;
+  h: string;
+}
 
 function paramsHash(ctx: Ctx, input: LookupEventsRequest): string {
   const a = input.LookupAttributes?.[0];
   const canonical = JSON.stringify([
-    ctx.account, ctx.region, a?.AttributeKey ?? null, a?.AttributeValue ?? null,
-    input.StartTime ? new Date(input.StartTime).getTime() : null, input.EndTime ? new Date(input.EndTime).getTime() : null,
+    ctx.account,
+    ctx.region,
+    a?.AttributeKey ?? null,
+    a?.AttributeValue ?? null,
+    input.StartTime ? new Date(input.StartTime).getTime() : null,
+    input.EndTime ? new Date(input.EndTime).getTime() : null,
     input.EventCategory ?? null,
   ]);
   return crypto().createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
@@ -56,7 +64,10 @@ export function lookupEvents(events: EventStore) {
       attribute = { key: key as LookupKey, value };
     }
     if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 50)) {
-      throw new ApiError('InvalidMaxResultsException', `Value ${input.MaxResults} for parameter MaxResults is not valid. It must be between 1 and 50.`);
+      throw new ApiError(
+        'InvalidMaxResultsException',
+        `Value ${input.MaxResults} for parameter MaxResults is not valid. It must be between 1 and 50.`,
+      );
     }
     const start = input.StartTime ? new Date(input.StartTime).getTime() : undefined;
     const end = input.EndTime ? new Date(input.EndTime).getTime() : undefined;
@@ -64,14 +75,20 @@ export function lookupEvents(events: EventStore) {
       throw new ApiError('InvalidTimeRangeException', 'Start time must be before end time.');
     }
     if (input.EventCategory !== undefined && input.EventCategory !== 'insight') {
-      throw new ApiError('InvalidEventCategoryException', `The event category '${input.EventCategory}' is not valid. The only valid value is insight.`);
+      throw new ApiError(
+        'InvalidEventCategoryException',
+        `The event category '${input.EventCategory}' is not valid. The only valid value is insight.`,
+      );
     }
     const hash = paramsHash(ctx, input);
     let before: { t: number; id: number } | undefined;
     if (input.NextToken !== undefined) {
       const tok = decodeToken(input.NextToken);
       if (!tok || tok.h !== hash) {
-        throw new ApiError('InvalidNextTokenException', 'Invalid NextToken: it is not valid, or was issued for a request with different parameters.');
+        throw new ApiError(
+          'InvalidNextTokenException',
+          'Invalid NextToken: it is not valid, or was issued for a request with different parameters.',
+        );
       }
       before = { t: tok.t, id: tok.i };
     }
@@ -81,7 +98,8 @@ export function lookupEvents(events: EventStore) {
     const from = Math.max(retention, start === undefined ? -Infinity : Math.ceil(start / 1000));
     const to = end === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(end / 1000);
     const limit = input.MaxResults ?? DEFAULT_MAX;
-    const rows = from > to ? [] : events.lookup({ account: ctx.account, region: ctx.region, attribute, from, to, before, limit: limit + 1 });
+    const rows =
+      from > to ? [] : events.lookup({ account: ctx.account, region: ctx.region, attribute, from, to, before, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const out: LookupEventsResponse = {
       Events: page.map((r): Event => ({

@@ -3,9 +3,20 @@
 // as a "shadow" trail in the account's other regions (readable there, changeable only at home).
 // Logging on/off is recorded as event-id ranges the delivery engine turns into log files.
 import type {
-  CreateTrailRequest, CreateTrailResponse, DeleteTrailRequest, DescribeTrailsRequest, DescribeTrailsResponse, GetTrailRequest,
-  GetTrailResponse, GetTrailStatusRequest, GetTrailStatusResponse, ListTrailsRequest, ListTrailsResponse, StartLoggingRequest,
-  StopLoggingRequest, Trail,
+  CreateTrailRequest,
+  CreateTrailResponse,
+  DeleteTrailRequest,
+  DescribeTrailsRequest,
+  DescribeTrailsResponse,
+  GetTrailRequest,
+  GetTrailResponse,
+  GetTrailStatusRequest,
+  GetTrailStatusResponse,
+  ListTrailsRequest,
+  ListTrailsResponse,
+  StartLoggingRequest,
+  StopLoggingRequest,
+  Trail,
 } from '@aws-sdk/client-cloudtrail';
 import type { Ctx } from '../../core/context.ts';
 import { ApiError } from '../../core/errors.ts';
@@ -18,12 +29,17 @@ const MAX_TRAILS_PER_REGION = 5;
 const trailArn = (ctx: Ctx, region: string, name: string) => `arn:${ctx.partition}:cloudtrail:${region}:${ctx.account}:trail/${name}`;
 
 const notFound = (ctx: Ctx, nameOrArn: string) =>
-  new ApiError('TrailNotFoundException', `Unknown trail: ${nameOrArn.startsWith('arn:') ? nameOrArn : trailArn(ctx, ctx.region, nameOrArn)} for the user: ${ctx.account}`);
+  new ApiError(
+    'TrailNotFoundException',
+    `Unknown trail: ${nameOrArn.startsWith('arn:') ? nameOrArn : trailArn(ctx, ctx.region, nameOrArn)} for the user: ${ctx.account}`,
+  );
 
 function checkName(name: string): void {
   const bad = (why: string) => new ApiError('InvalidTrailNameException', why);
-  if (name.length < 3) throw bad(`Trail name too short. Minimum allowed length: 3 characters. Specified name length: ${name.length} characters.`);
-  if (name.length > 128) throw bad(`Trail name too long. Maximum allowed length: 128 characters. Specified name length: ${name.length} characters.`);
+  if (name.length < 3)
+    throw bad(`Trail name too short. Minimum allowed length: 3 characters. Specified name length: ${name.length} characters.`);
+  if (name.length > 128)
+    throw bad(`Trail name too long. Maximum allowed length: 128 characters. Specified name length: ${name.length} characters.`);
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw bad('Trail name can only contain ASCII letters, numbers, periods, underscores and dashes.');
   if (!/^[A-Za-z0-9]/.test(name) || !/[A-Za-z0-9]$/.test(name)) throw bad('Trail name must start and end with a letter or number.');
   if (/[._-]{2}/.test(name)) throw bad('Trail name cannot have adjacent periods, underscores or dashes.');
@@ -31,7 +47,12 @@ function checkName(name: string): void {
 }
 
 function checkBucket(name: string): void {
-  const ok = name.length >= 3 && name.length <= 63 && /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name) && !/\.\./.test(name) && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+  const ok =
+    name.length >= 3 &&
+    name.length <= 63 &&
+    /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name) &&
+    !/\.\./.test(name) &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name);
   if (!ok) throw new ApiError('InvalidS3BucketNameException', `Bucket name is not valid: ${name}`);
 }
 
@@ -40,7 +61,11 @@ function scopesOf(ctx: Ctx): string[] {
   return ctx.store.scopes(TRAIL_KIND).filter((s) => s.startsWith(`${ctx.account}/`));
 }
 
-interface Found { doc: TrailDoc; scope: string; home: boolean }
+interface Found {
+  doc: TrailDoc;
+  scope: string;
+  home: boolean;
+}
 
 /** A trail by name or ARN: in this region, else a multi-region trail of another region (shadow). */
 function find(ctx: Ctx, nameOrArn: string): Found | undefined {
@@ -64,7 +89,11 @@ function find(ctx: Ctx, nameOrArn: string): Found | undefined {
 }
 
 function required(ctx: Ctx, name: string | undefined): Found {
-  if (!name) throw new ApiError('InvalidTrailNameException', 'Trail name or ARN can only contain ASCII letters, numbers, periods, underscores and dashes, and must not be empty.');
+  if (!name)
+    throw new ApiError(
+      'InvalidTrailNameException',
+      'Trail name or ARN can only contain ASCII letters, numbers, periods, underscores and dashes, and must not be empty.',
+    );
   const f = find(ctx, name);
   if (!f) throw notFound(ctx, name);
   return f;
@@ -83,10 +112,22 @@ function snsArn(ctx: Ctx, region: string, topic: string | undefined): string | u
 
 function toTrail(ctx: Ctx, d: TrailDoc): Trail {
   return {
-    Name: d.name, S3BucketName: d.bucket, S3KeyPrefix: d.prefix, SnsTopicName: d.snsTopicName, SnsTopicARN: snsArn(ctx, d.homeRegion, d.snsTopicName),
-    IncludeGlobalServiceEvents: d.includeGlobal, IsMultiRegionTrail: d.multiRegion, HomeRegion: d.homeRegion, TrailARN: d.arn,
-    LogFileValidationEnabled: d.validation, CloudWatchLogsLogGroupArn: d.cwLogGroupArn, CloudWatchLogsRoleArn: d.cwRoleArn, KmsKeyId: d.kmsKeyId,
-    HasCustomEventSelectors: false, HasInsightSelectors: false, IsOrganizationTrail: false,
+    Name: d.name,
+    S3BucketName: d.bucket,
+    S3KeyPrefix: d.prefix,
+    SnsTopicName: d.snsTopicName,
+    SnsTopicARN: snsArn(ctx, d.homeRegion, d.snsTopicName),
+    IncludeGlobalServiceEvents: d.includeGlobal,
+    IsMultiRegionTrail: d.multiRegion,
+    HomeRegion: d.homeRegion,
+    TrailARN: d.arn,
+    LogFileValidationEnabled: d.validation,
+    CloudWatchLogsLogGroupArn: d.cwLogGroupArn,
+    CloudWatchLogsRoleArn: d.cwRoleArn,
+    KmsKeyId: d.kmsKeyId,
+    HasCustomEventSelectors: false,
+    HasInsightSelectors: false,
+    IsOrganizationTrail: false,
   };
 }
 
@@ -96,36 +137,68 @@ export function trailHandlers(events: EventStore) {
       const name = input.Name!;
       checkName(name);
       checkBucket(input.S3BucketName!);
-      if (input.IsOrganizationTrail) throw new ApiError('OrganizationsNotInUseException', 'This account is not part of an organization in AWS Organizations.');
+      if (input.IsOrganizationTrail)
+        throw new ApiError('OrganizationsNotInUseException', 'This account is not part of an organization in AWS Organizations.');
       const multiRegion = input.IsMultiRegionTrail ?? false;
       const includeGlobal = input.IncludeGlobalServiceEvents ?? true;
       if (multiRegion && !includeGlobal) {
         throw new ApiError('InvalidParameterCombinationException', 'Multi-Region trail must include global service events.');
       }
       // At most 200 characters; no `.`/`..` segments and no control characters (NUL cannot be in a file name).
-      if (input.S3KeyPrefix !== undefined && (input.S3KeyPrefix.length > 200 || /(^|\/)\.\.?(\/|$)/.test(input.S3KeyPrefix) || /[\u0000-\u001f\u007f]/.test(input.S3KeyPrefix))) {
+      if (
+        input.S3KeyPrefix !== undefined &&
+        (input.S3KeyPrefix.length > 200 || /(^|\/)\.\.?(\/|$)/.test(input.S3KeyPrefix) || /[\u0000-\u001f\u007f]/.test(input.S3KeyPrefix))
+      ) {
         throw new ApiError('InvalidS3PrefixException', `The S3 key prefix ${input.S3KeyPrefix} is not valid.`);
       }
-      const taken = ctx.tx.get<TrailDoc>(TRAIL_KIND, ctx.scope, name)
-        ?? scopesOf(ctx).map((s) => ctx.tx.get<TrailDoc>(TRAIL_KIND, s, name)).find((d) => d && (d.multiRegion || multiRegion));
+      const taken =
+        ctx.tx.get<TrailDoc>(TRAIL_KIND, ctx.scope, name) ??
+        scopesOf(ctx)
+          .map((s) => ctx.tx.get<TrailDoc>(TRAIL_KIND, s, name))
+          .find((d) => d && (d.multiRegion || multiRegion));
       if (taken) throw new ApiError('TrailAlreadyExistsException', `Trail ${name} already exists for customer: ${ctx.account}`);
       if (ctx.tx.all<TrailDoc>(TRAIL_KIND, ctx.scope).length >= MAX_TRAILS_PER_REGION) {
-        throw new ApiError('MaximumNumberOfTrailsExceededException', `User: ${ctx.account} already has ${MAX_TRAILS_PER_REGION} trails in ${ctx.region}.`);
+        throw new ApiError(
+          'MaximumNumberOfTrailsExceededException',
+          `User: ${ctx.account} already has ${MAX_TRAILS_PER_REGION} trails in ${ctx.region}.`,
+        );
       }
       const doc: TrailDoc = {
-        id: name, name, arn: trailArn(ctx, ctx.region, name), account: ctx.account, homeRegion: ctx.region,
-        bucket: input.S3BucketName!, prefix: input.S3KeyPrefix, snsTopicName: input.SnsTopicName, includeGlobal, multiRegion,
-        validation: input.EnableLogFileValidation ?? false, cwLogGroupArn: input.CloudWatchLogsLogGroupArn, cwRoleArn: input.CloudWatchLogsRoleArn,
-        kmsKeyId: input.KmsKeyId, tags: (input.TagsList ?? []).map((t) => ({ Key: t.Key!, Value: t.Value })),
-        logging: false, pending: [], created: ctx.clock.now(),
+        id: name,
+        name,
+        arn: trailArn(ctx, ctx.region, name),
+        account: ctx.account,
+        homeRegion: ctx.region,
+        bucket: input.S3BucketName!,
+        prefix: input.S3KeyPrefix,
+        snsTopicName: input.SnsTopicName,
+        includeGlobal,
+        multiRegion,
+        validation: input.EnableLogFileValidation ?? false,
+        cwLogGroupArn: input.CloudWatchLogsLogGroupArn,
+        cwRoleArn: input.CloudWatchLogsRoleArn,
+        kmsKeyId: input.KmsKeyId,
+        tags: (input.TagsList ?? []).map((t) => ({ Key: t.Key!, Value: t.Value })),
+        logging: false,
+        pending: [],
+        created: ctx.clock.now(),
       };
       ctx.tx.put(TRAIL_KIND, ctx.scope, doc);
       const t = toTrail(ctx, doc);
       return {
-        Name: t.Name, S3BucketName: t.S3BucketName, S3KeyPrefix: t.S3KeyPrefix, SnsTopicName: t.SnsTopicName, SnsTopicARN: t.SnsTopicARN,
-        IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents, IsMultiRegionTrail: t.IsMultiRegionTrail, TrailARN: t.TrailARN,
-        LogFileValidationEnabled: t.LogFileValidationEnabled, CloudWatchLogsLogGroupArn: t.CloudWatchLogsLogGroupArn,
-        CloudWatchLogsRoleArn: t.CloudWatchLogsRoleArn, KmsKeyId: t.KmsKeyId, IsOrganizationTrail: false,
+        Name: t.Name,
+        S3BucketName: t.S3BucketName,
+        S3KeyPrefix: t.S3KeyPrefix,
+        SnsTopicName: t.SnsTopicName,
+        SnsTopicARN: t.SnsTopicARN,
+        IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents,
+        IsMultiRegionTrail: t.IsMultiRegionTrail,
+        TrailARN: t.TrailARN,
+        LogFileValidationEnabled: t.LogFileValidationEnabled,
+        CloudWatchLogsLogGroupArn: t.CloudWatchLogsLogGroupArn,
+        CloudWatchLogsRoleArn: t.CloudWatchLogsRoleArn,
+        KmsKeyId: t.KmsKeyId,
+        IsOrganizationTrail: false,
       };
     },
 

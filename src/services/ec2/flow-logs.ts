@@ -1,6 +1,15 @@
 // VPC Flow Logs, the EC2 API: CreateFlowLogs, DescribeFlowLogs, DeleteFlowLogs. The engine that
 // records and delivers them is src/flowlogs/engine.ts.
-import type { CreateFlowLogsRequest, CreateFlowLogsResult, DeleteFlowLogsRequest, DeleteFlowLogsResult, DescribeFlowLogsRequest, DescribeFlowLogsResult, FlowLog, UnsuccessfulItem } from '@aws-sdk/client-ec2';
+import type {
+  CreateFlowLogsRequest,
+  CreateFlowLogsResult,
+  DeleteFlowLogsRequest,
+  DeleteFlowLogsResult,
+  DescribeFlowLogsRequest,
+  DescribeFlowLogsResult,
+  FlowLog,
+  UnsuccessfulItem,
+} from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import { type Ctx } from '../../core/context.ts';
 import { newId, arn } from './ids.ts';
@@ -23,17 +32,30 @@ const ALREADY_EXISTS = 'Error. There is an existing Flow Log with the same confi
 
 function toFlowLog(f: FlowLogDoc): FlowLog {
   return {
-    FlowLogId: f.id, CreationTime: new Date(f.created), ResourceId: f.resourceId, TrafficType: f.trafficType,
-    LogDestinationType: f.destinationType, LogDestination: f.logDestination, LogGroupName: f.logGroupName,
-    DeliverLogsPermissionArn: f.deliverLogsPermissionArn, DeliverCrossAccountRole: f.deliverCrossAccountRole,
-    DeliverLogsStatus: f.deliverStatus, DeliverLogsErrorMessage: f.deliverError, FlowLogStatus: 'ACTIVE',
-    LogFormat: f.logFormat, MaxAggregationInterval: f.maxAggregationInterval, Tags: tagList(f.tags),
-    ...(f.destinationOptions ? {
-      DestinationOptions: {
-        FileFormat: f.destinationOptions.fileFormat as never, HiveCompatiblePartitions: f.destinationOptions.hiveCompatiblePartitions,
-        PerHourPartition: f.destinationOptions.perHourPartition,
-      },
-    } : {}),
+    FlowLogId: f.id,
+    CreationTime: new Date(f.created),
+    ResourceId: f.resourceId,
+    TrafficType: f.trafficType,
+    LogDestinationType: f.destinationType,
+    LogDestination: f.logDestination,
+    LogGroupName: f.logGroupName,
+    DeliverLogsPermissionArn: f.deliverLogsPermissionArn,
+    DeliverCrossAccountRole: f.deliverCrossAccountRole,
+    DeliverLogsStatus: f.deliverStatus,
+    DeliverLogsErrorMessage: f.deliverError,
+    FlowLogStatus: 'ACTIVE',
+    LogFormat: f.logFormat,
+    MaxAggregationInterval: f.maxAggregationInterval,
+    Tags: tagList(f.tags),
+    ...(f.destinationOptions
+      ? {
+          DestinationOptions: {
+            FileFormat: f.destinationOptions.fileFormat as never,
+            HiveCompatiblePartitions: f.destinationOptions.hiveCompatiblePartitions,
+            PerHourPartition: f.destinationOptions.perHourPartition,
+          },
+        }
+      : {}),
   };
 }
 
@@ -43,7 +65,6 @@ function resourceMissing(ctx: Ctx, type: string, id: string): ApiError | undefin
   return ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, id) ? undefined : eniNotFound(id);
 }
 
-
 export const flowLogHandlers = {
   CreateFlowLogs(ctx: Ctx, input: CreateFlowLogsRequest): CreateFlowLogsResult {
     const ids = input.ResourceIds ?? [];
@@ -51,14 +72,19 @@ export const flowLogHandlers = {
     if (ids.length > 1000) throw err.invalidParam('The maximum number of resource IDs (1000) has been exceeded.');
     const type = input.ResourceType;
     if (!type) throw err.missing('ResourceType');
-    if (UNMODELLED_TYPES.includes(type)) throw err.invalidParam(`Flow logs for ${type} are not supported by Palisade: use VPC, Subnet or NetworkInterface.`);
-    if (!(RESOURCE_TYPES as readonly string[]).includes(type)) throw err.invalidValue(`Value (${type}) for parameter resourceType is invalid.`);
+    if (UNMODELLED_TYPES.includes(type))
+      throw err.invalidParam(`Flow logs for ${type} are not supported by Palisade: use VPC, Subnet or NetworkInterface.`);
+    if (!(RESOURCE_TYPES as readonly string[]).includes(type))
+      throw err.invalidValue(`Value (${type}) for parameter resourceType is invalid.`);
     const traffic = input.TrafficType;
     if (!traffic) throw err.missing('TrafficType');
-    if (!(TRAFFIC_TYPES as readonly string[]).includes(traffic)) throw err.invalidValue(`Value (${traffic}) for parameter trafficType is invalid.`);
+    if (!(TRAFFIC_TYPES as readonly string[]).includes(traffic))
+      throw err.invalidValue(`Value (${traffic}) for parameter trafficType is invalid.`);
     const destType = input.LogDestinationType ?? 'cloud-watch-logs';
-    if (destType === 'kinesis-data-firehose') throw err.invalidParam('Delivery to Kinesis Data Firehose is not supported by Palisade: use cloud-watch-logs or s3.');
-    if (destType !== 'cloud-watch-logs' && destType !== 's3') throw err.invalidValue(`Value (${destType}) for parameter logDestinationType is invalid.`);
+    if (destType === 'kinesis-data-firehose')
+      throw err.invalidParam('Delivery to Kinesis Data Firehose is not supported by Palisade: use cloud-watch-logs or s3.');
+    if (destType !== 'cloud-watch-logs' && destType !== 's3')
+      throw err.invalidValue(`Value (${destType}) for parameter logDestinationType is invalid.`);
     const interval = input.MaxAggregationInterval ?? 600;
     if (interval !== 60 && interval !== 600) throw err.invalidParam('Invalid Flow Log Max Aggregation Interval');
     try {
@@ -69,38 +95,58 @@ export const flowLogHandlers = {
     }
     const logFormat = input.LogFormat?.trim() ?? DEFAULT_FORMAT;
 
-    let dest: Pick<FlowLogDoc, 'destinationType' | 'logDestination' | 'logGroupName' | 'bucket' | 'prefix' | 'deliverLogsPermissionArn' | 'destinationOptions'>;
+    let dest: Pick<
+      FlowLogDoc,
+      'destinationType' | 'logDestination' | 'logGroupName' | 'bucket' | 'prefix' | 'deliverLogsPermissionArn' | 'destinationOptions'
+    >;
     if (destType === 'cloud-watch-logs') {
-      if (input.LogGroupName !== undefined && input.LogDestination !== undefined) throw err.invalidParam('Please only provide LogGroupName or only provide LogDestination.');
-      if (input.LogGroupName === undefined && input.LogDestination === undefined) throw err.invalidParam(`LogDestination can't be empty if LogGroupName is not provided.`);
+      if (input.LogGroupName !== undefined && input.LogDestination !== undefined)
+        throw err.invalidParam('Please only provide LogGroupName or only provide LogDestination.');
+      if (input.LogGroupName === undefined && input.LogDestination === undefined)
+        throw err.invalidParam(`LogDestination can't be empty if LogGroupName is not provided.`);
       let group = input.LogGroupName;
       if (group === undefined) {
         const m = /^arn:([^:]+):logs:([^:]+):(\d{12}):log-group:([^:]+)(:\*)?$/.exec(input.LogDestination!);
         if (!m) throw err.invalidParam(`LogDestination: ${input.LogDestination} is not a valid CloudWatch Logs log group ARN.`);
-        if (m[2] !== ctx.region || m[3] !== ctx.account) throw err.invalidParam(`LogDestination: ${input.LogDestination} must be a log group of account ${ctx.account} in ${ctx.region}.`);
+        if (m[2] !== ctx.region || m[3] !== ctx.account)
+          throw err.invalidParam(`LogDestination: ${input.LogDestination} must be a log group of account ${ctx.account} in ${ctx.region}.`);
         group = m[4]!;
       }
       if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(group)) throw err.invalidParam(`LogGroupName: ${group} is not a valid log group name.`);
-      if (!input.DeliverLogsPermissionArn) throw err.invalidParam(`DeliverLogsPermissionArn can't be empty if LogDestinationType is cloud-watch-logs.`);
-      if (!/^arn:[^:]+:iam::\d{12}:role\/.+$/.test(input.DeliverLogsPermissionArn)) throw err.invalidParam(`DeliverLogsPermissionArn: ${input.DeliverLogsPermissionArn} is not a valid IAM role ARN.`);
+      if (!input.DeliverLogsPermissionArn)
+        throw err.invalidParam(`DeliverLogsPermissionArn can't be empty if LogDestinationType is cloud-watch-logs.`);
+      if (!/^arn:[^:]+:iam::\d{12}:role\/.+$/.test(input.DeliverLogsPermissionArn))
+        throw err.invalidParam(`DeliverLogsPermissionArn: ${input.DeliverLogsPermissionArn} is not a valid IAM role ARN.`);
       dest = {
-        destinationType: destType, logGroupName: group, logDestination: arn(ctx.partition, 'logs', ctx.region, ctx.account, `log-group:${group}`),
+        destinationType: destType,
+        logGroupName: group,
+        logDestination: arn(ctx.partition, 'logs', ctx.region, ctx.account, `log-group:${group}`),
         deliverLogsPermissionArn: input.DeliverLogsPermissionArn,
       };
     } else {
-      if (input.LogGroupName !== undefined) throw err.invalidParam('LogDestination type must be cloud-watch-logs if LogGroupName is provided.');
+      if (input.LogGroupName !== undefined)
+        throw err.invalidParam('LogDestination type must be cloud-watch-logs if LogGroupName is provided.');
       if (!input.LogDestination) throw err.invalidParam(`LogDestination can't be empty if LogDestinationType is s3.`);
       const m = /^arn:([^:]+):s3:::([^/]+)(?:\/(.*))?$/.exec(input.LogDestination);
       if (!m) throw err.invalidParam(`LogDestination: ${input.LogDestination} is not a valid S3 bucket ARN.`);
       const prefix = (m[3] ?? '').replace(/\/+$/, '');
-      if (prefix === 'AWSLogs' || prefix.startsWith('AWSLogs/')) throw err.invalidParam(`LogDestination: the subfolder 'AWSLogs' is reserved; choose another subfolder name.`);
+      if (prefix === 'AWSLogs' || prefix.startsWith('AWSLogs/'))
+        throw err.invalidParam(`LogDestination: the subfolder 'AWSLogs' is reserved; choose another subfolder name.`);
       const o = input.DestinationOptions;
       const fileFormat = o?.FileFormat ?? 'plain-text';
-      if (fileFormat === 'parquet') throw err.invalidParam('Parquet flow log files are not supported by Palisade: use FileFormat plain-text.');
+      if (fileFormat === 'parquet')
+        throw err.invalidParam('Parquet flow log files are not supported by Palisade: use FileFormat plain-text.');
       if (fileFormat !== 'plain-text') throw err.invalidValue(`Value (${fileFormat}) for parameter FileFormat is invalid.`);
       dest = {
-        destinationType: 's3', logDestination: input.LogDestination, bucket: m[2]!, ...(prefix ? { prefix } : {}),
-        destinationOptions: { fileFormat, hiveCompatiblePartitions: o?.HiveCompatiblePartitions ?? false, perHourPartition: o?.PerHourPartition ?? false },
+        destinationType: 's3',
+        logDestination: input.LogDestination,
+        bucket: m[2]!,
+        ...(prefix ? { prefix } : {}),
+        destinationOptions: {
+          fileFormat,
+          hiveCompatiblePartitions: o?.HiveCompatiblePartitions ?? false,
+          perHourPartition: o?.PerHourPartition ?? false,
+        },
       };
     }
     const tags = tagsFromSpecs(input.TagSpecifications, 'vpc-flow-log');
@@ -113,7 +159,8 @@ export const flowLogHandlers = {
     const now = ctx.clock.now();
     const flowLogIds: string[] = [];
     const unsuccessful: UnsuccessfulItem[] = [];
-    const fail = (id: string, code: string, message: string) => unsuccessful.push({ ResourceId: id, Error: { Code: code, Message: message } });
+    const fail = (id: string, code: string, message: string) =>
+      unsuccessful.push({ ResourceId: id, Error: { Code: code, Message: message } });
     for (const id of ids) {
       const missing = resourceMissing(ctx, type, id);
       if (missing) {
@@ -131,16 +178,33 @@ export const flowLogHandlers = {
           continue;
         }
       }
-      const dup = ctx.tx.all<FlowLogDoc>(KIND.flowLog, ctx.scope).some((f) => f.resourceId === id && f.destinationType === dest.destinationType
-        && f.logDestination === dest.logDestination && f.trafficType === traffic && f.logFormat === logFormat && f.maxAggregationInterval === interval);
+      const dup = ctx.tx
+        .all<FlowLogDoc>(KIND.flowLog, ctx.scope)
+        .some(
+          (f) =>
+            f.resourceId === id &&
+            f.destinationType === dest.destinationType &&
+            f.logDestination === dest.logDestination &&
+            f.trafficType === traffic &&
+            f.logFormat === logFormat &&
+            f.maxAggregationInterval === interval,
+        );
       if (dup) {
         fail(id, 'FlowLogAlreadyExists', ALREADY_EXISTS);
         continue;
       }
       const doc: FlowLogDoc = {
-        id: newId('fl'), resourceId: id, resourceType: type as FlowLogDoc['resourceType'], trafficType: traffic as FlowLogDoc['trafficType'],
-        ...dest, logFormat, customFormat: input.LogFormat !== undefined, maxAggregationInterval: interval,
-        created: now, deliveredTo: now, deliverStatus: 'SUCCESS',
+        id: newId('fl'),
+        resourceId: id,
+        resourceType: type as FlowLogDoc['resourceType'],
+        trafficType: traffic as FlowLogDoc['trafficType'],
+        ...dest,
+        logFormat,
+        customFormat: input.LogFormat !== undefined,
+        maxAggregationInterval: interval,
+        created: now,
+        deliveredTo: now,
+        deliverStatus: 'SUCCESS',
         ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
         ...(input.DeliverCrossAccountRole ? { deliverCrossAccountRole: input.DeliverCrossAccountRole } : {}),
         tags: tags.map((t) => ({ ...t })),

@@ -29,8 +29,22 @@ export function ec2Service({ store, network }: Ec2Parts): ServiceDef {
   const custom: Record<string, Taggable> = { sgr: ruleTaggable(rules) };
   const taggables = RESOURCE_TYPES.filter((t) => t.tags).map((t) => (t.tags === 'document' ? docTaggable(t) : custom[t.prefix]!));
   const handlers: Record<string, Handler> = {
-    ...vpcHandlers, ...subnetHandlers, ...securityGroupHandlers(rules), ...prefixListHandlers, ...tagHandlers(taggables),
-    ...networkInterfaceHandlers, ...instanceHandlers, ...networkInsightsHandlers(network), ...flowLogHandlers,
+    ...vpcHandlers,
+    ...subnetHandlers,
+    ...securityGroupHandlers(rules),
+    ...prefixListHandlers,
+    ...tagHandlers(taggables),
+    ...networkInterfaceHandlers,
+    ...instanceHandlers,
+    ...networkInsightsHandlers(network),
+    ...flowLogHandlers,
   };
-  return { name: 'ec2', get model() { return loadModel('ec2'); }, handlers, prepare: ensureRegion };
+  return {
+    name: 'ec2',
+    get model() {
+      return loadModel('ec2');
+    },
+    handlers,
+    prepare: ensureRegion,
+  };
 }

@@ -1,29 +1,85 @@
 // Instances: launch into a subnet with interfaces and groups, state transitions, attributes,
 // metadata options and IAM instance profile associations.
 import type {
-  AssociateIamInstanceProfileRequest, AssociateIamInstanceProfileResult, DescribeIamInstanceProfileAssociationsRequest,
-  DescribeIamInstanceProfileAssociationsResult, DescribeInstanceAttributeRequest, InstanceAttribute as DescribeInstanceAttributeResult,
-  DescribeInstancesRequest, DescribeInstancesResult, DisassociateIamInstanceProfileRequest, DisassociateIamInstanceProfileResult,
-  IamInstanceProfileAssociation, IamInstanceProfileSpecification, Instance, InstanceMetadataOptionsResponse,
-  ModifyInstanceAttributeRequest, ModifyInstanceMetadataOptionsRequest, ModifyInstanceMetadataOptionsResult,
-  ReplaceIamInstanceProfileAssociationRequest, ReplaceIamInstanceProfileAssociationResult, Reservation, RunInstancesRequest,
-  StartInstancesRequest, StartInstancesResult, StopInstancesRequest, StopInstancesResult, TerminateInstancesRequest,
-  TerminateInstancesResult, InstanceStateChange, DescribeInstanceStatusRequest, DescribeInstanceStatusResult,
+  AssociateIamInstanceProfileRequest,
+  AssociateIamInstanceProfileResult,
+  DescribeIamInstanceProfileAssociationsRequest,
+  DescribeIamInstanceProfileAssociationsResult,
+  DescribeInstanceAttributeRequest,
+  InstanceAttribute as DescribeInstanceAttributeResult,
+  DescribeInstancesRequest,
+  DescribeInstancesResult,
+  DisassociateIamInstanceProfileRequest,
+  DisassociateIamInstanceProfileResult,
+  IamInstanceProfileAssociation,
+  IamInstanceProfileSpecification,
+  Instance,
+  InstanceMetadataOptionsResponse,
+  ModifyInstanceAttributeRequest,
+  ModifyInstanceMetadataOptionsRequest,
+  ModifyInstanceMetadataOptionsResult,
+  ReplaceIamInstanceProfileAssociationRequest,
+  ReplaceIamInstanceProfileAssociationResult,
+  Reservation,
+  RunInstancesRequest,
+  StartInstancesRequest,
+  StartInstancesResult,
+  StopInstancesRequest,
+  StopInstancesResult,
+  TerminateInstancesRequest,
+  TerminateInstancesResult,
+  InstanceStateChange,
+  DescribeInstanceStatusRequest,
+  DescribeInstanceStatusResult,
 } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
 import { ID_PATTERN, newId } from './ids.ts';
-import { KIND, type EniDoc, type InstanceDoc, type MetadataOptions, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
+import {
+  KIND,
+  type EniDoc,
+  type InstanceDoc,
+  type MetadataOptions,
+  type SecurityGroupDoc,
+  type SubnetDoc,
+  type VpcDoc,
+} from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { allocatePublicIp, checkConnTrack, checkInterfaceGroups, createEni, groupIdentifiers, insufficient, toNetworkInterface, GROUPS_PER_INTERFACE } from './network-interfaces.ts';
+import {
+  allocatePublicIp,
+  checkConnTrack,
+  checkInterfaceGroups,
+  createEni,
+  groupIdentifiers,
+  insufficient,
+  toNetworkInterface,
+  GROUPS_PER_INTERFACE,
+} from './network-interfaces.ts';
 import { IAM_KIND, type InstanceProfileDoc } from '../../core/documents/iam.ts';
 import { privateDns, publicDns } from '../../core/regions.ts';
-import { attachmentsChanged, defaultVpc, getEni, getGroupByName, getInstance, getInstances, getSubnet, instancesOf, interfacesOf, primaryInterface } from './lookups.ts';
+import {
+  attachmentsChanged,
+  defaultVpc,
+  getEni,
+  getGroupByName,
+  getInstance,
+  getInstances,
+  getSubnet,
+  instancesOf,
+  interfacesOf,
+  primaryInterface,
+} from './lookups.ts';
 
-const STATE_CODE: Record<InstanceDoc['state'], number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
-
+const STATE_CODE: Record<InstanceDoc['state'], number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Instance profiles (IAM, global per account)
@@ -33,12 +89,14 @@ function findProfile(ctx: Ctx, spec: IamInstanceProfileSpecification): InstanceP
   if (spec.Arn) {
     const p = profiles.find((x) => x.arn === spec.Arn);
     if (!p) throw err.invalidValue(`Value (${spec.Arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
-    if (spec.Name && spec.Name !== p.name) throw err.combination('The parameter iamInstanceProfile.name cannot be used with the parameter iamInstanceProfile.arn');
+    if (spec.Name && spec.Name !== p.name)
+      throw err.combination('The parameter iamInstanceProfile.name cannot be used with the parameter iamInstanceProfile.arn');
     return p;
   }
   if (spec.Name) {
     const p = profiles.find((x) => x.name.toLowerCase() === spec.Name!.toLowerCase());
-    if (!p) throw err.invalidValue(`Value (${spec.Name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+    if (!p)
+      throw err.invalidValue(`Value (${spec.Name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
     return p;
   }
   throw err.missing('IamInstanceProfile.Arn or IamInstanceProfile.Name');
@@ -47,8 +105,11 @@ function findProfile(ctx: Ctx, spec: IamInstanceProfileSpecification): InstanceP
 function association(i: InstanceDoc, now: number): IamInstanceProfileAssociation | undefined {
   if (!i.profile) return undefined;
   return {
-    AssociationId: i.profile.associationId, InstanceId: i.id, State: i.profile.state,
-    IamInstanceProfile: { Arn: i.profile.arn, Id: i.profile.profileId }, Timestamp: new Date(now),
+    AssociationId: i.profile.associationId,
+    InstanceId: i.id,
+    State: i.profile.state,
+    IamInstanceProfile: { Arn: i.profile.arn, Id: i.profile.profileId },
+    Timestamp: new Date(now),
   };
 }
 
@@ -61,8 +122,12 @@ function newAssociation(p: InstanceProfileDoc): NonNullable<InstanceDoc['profile
 
 function metadataOptions(m: MetadataOptions, state: 'pending' | 'applied' = 'applied'): InstanceMetadataOptionsResponse {
   return {
-    State: state, HttpTokens: m.httpTokens, HttpPutResponseHopLimit: m.hopLimit, HttpEndpoint: m.httpEndpoint,
-    HttpProtocolIpv6: m.httpProtocolIpv6, InstanceMetadataTags: m.instanceMetadataTags,
+    State: state,
+    HttpTokens: m.httpTokens,
+    HttpPutResponseHopLimit: m.hopLimit,
+    HttpEndpoint: m.httpEndpoint,
+    HttpProtocolIpv6: m.httpProtocolIpv6,
+    InstanceMetadataTags: m.instanceMetadataTags,
   };
 }
 
@@ -74,38 +139,83 @@ function toInstance(ctx: Ctx, i: InstanceDoc, shownState: InstanceDoc['state'] =
   const groups = primary ? groupIdentifiers(ctx, primary.groups) : [];
   const publicIp = primary?.publicIp;
   return {
-    InstanceId: i.id, ImageId: i.imageId, InstanceType: i.instanceType as never, State: stateOf(shownState),
-    PrivateDnsName: primary ? privateDns(ctx.region, primary.privateIps[0]!) : '', PublicDnsName: publicIp ? publicDns(ctx.region, publicIp) : '',
-    StateTransitionReason: i.stateTransitionReason, AmiLaunchIndex: i.amiLaunchIndex, ProductCodes: [],
-    LaunchTime: new Date(i.launchTime), Placement: { AvailabilityZone: i.az, GroupName: '', Tenancy: 'default' },
-    Monitoring: { State: 'disabled' }, SubnetId: i.state === 'terminated' ? undefined : i.subnetId, VpcId: i.state === 'terminated' ? undefined : i.vpcId,
-    PrivateIpAddress: primary?.privateIps[0], PublicIpAddress: publicIp,
-    Architecture: 'x86_64', RootDeviceType: 'ebs', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [],
-    ClientToken: i.clientToken ?? '', EbsOptimized: i.ebsOptimized, EnaSupport: true, Hypervisor: 'xen', VirtualizationType: 'hvm',
-    SourceDestCheck: primary?.sourceDestCheck ?? true, SecurityGroups: groups, KeyName: i.keyName,
+    InstanceId: i.id,
+    ImageId: i.imageId,
+    InstanceType: i.instanceType as never,
+    State: stateOf(shownState),
+    PrivateDnsName: primary ? privateDns(ctx.region, primary.privateIps[0]!) : '',
+    PublicDnsName: publicIp ? publicDns(ctx.region, publicIp) : '',
+    StateTransitionReason: i.stateTransitionReason,
+    AmiLaunchIndex: i.amiLaunchIndex,
+    ProductCodes: [],
+    LaunchTime: new Date(i.launchTime),
+    Placement: { AvailabilityZone: i.az, GroupName: '', Tenancy: 'default' },
+    Monitoring: { State: 'disabled' },
+    SubnetId: i.state === 'terminated' ? undefined : i.subnetId,
+    VpcId: i.state === 'terminated' ? undefined : i.vpcId,
+    PrivateIpAddress: primary?.privateIps[0],
+    PublicIpAddress: publicIp,
+    Architecture: 'x86_64',
+    RootDeviceType: 'ebs',
+    RootDeviceName: '/dev/xvda',
+    BlockDeviceMappings: [],
+    ClientToken: i.clientToken ?? '',
+    EbsOptimized: i.ebsOptimized,
+    EnaSupport: true,
+    Hypervisor: 'xen',
+    VirtualizationType: 'hvm',
+    SourceDestCheck: primary?.sourceDestCheck ?? true,
+    SecurityGroups: groups,
+    KeyName: i.keyName,
     NetworkInterfaces: enis.map((e) => {
       const n = toNetworkInterface(ctx, e);
       return {
-        NetworkInterfaceId: n.NetworkInterfaceId, SubnetId: n.SubnetId, VpcId: n.VpcId, Description: n.Description, OwnerId: n.OwnerId,
-        Status: n.Status, MacAddress: n.MacAddress, PrivateIpAddress: n.PrivateIpAddress, PrivateDnsName: n.PrivateDnsName,
-        SourceDestCheck: n.SourceDestCheck, Groups: n.Groups, InterfaceType: n.InterfaceType, Ipv6Addresses: n.Ipv6Addresses,
+        NetworkInterfaceId: n.NetworkInterfaceId,
+        SubnetId: n.SubnetId,
+        VpcId: n.VpcId,
+        Description: n.Description,
+        OwnerId: n.OwnerId,
+        Status: n.Status,
+        MacAddress: n.MacAddress,
+        PrivateIpAddress: n.PrivateIpAddress,
+        PrivateDnsName: n.PrivateDnsName,
+        SourceDestCheck: n.SourceDestCheck,
+        Groups: n.Groups,
+        InterfaceType: n.InterfaceType,
+        Ipv6Addresses: n.Ipv6Addresses,
         ConnectionTrackingConfiguration: n.ConnectionTrackingConfiguration,
         Association: n.Association && { PublicIp: n.Association.PublicIp, PublicDnsName: n.Association.PublicDnsName, IpOwnerId: 'amazon' },
-        PrivateIpAddresses: n.PrivateIpAddresses?.map((p) => ({ PrivateIpAddress: p.PrivateIpAddress, Primary: p.Primary, PrivateDnsName: p.PrivateDnsName })),
+        PrivateIpAddresses: n.PrivateIpAddresses?.map((p) => ({
+          PrivateIpAddress: p.PrivateIpAddress,
+          Primary: p.Primary,
+          PrivateDnsName: p.PrivateDnsName,
+        })),
         Attachment: n.Attachment && {
-          AttachmentId: n.Attachment.AttachmentId, DeviceIndex: n.Attachment.DeviceIndex, Status: 'attached',
-          AttachTime: n.Attachment.AttachTime, DeleteOnTermination: n.Attachment.DeleteOnTermination, NetworkCardIndex: 0,
+          AttachmentId: n.Attachment.AttachmentId,
+          DeviceIndex: n.Attachment.DeviceIndex,
+          Status: 'attached',
+          AttachTime: n.Attachment.AttachTime,
+          DeleteOnTermination: n.Attachment.DeleteOnTermination,
+          NetworkCardIndex: 0,
         },
       };
     }),
     IamInstanceProfile: i.profile && i.profile.state === 'associated' ? { Arn: i.profile.arn, Id: i.profile.profileId } : undefined,
     MetadataOptions: metadataOptions(i.metadata),
     Tags: i.tags.length ? tagList(i.tags) : undefined,
-    CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 }, CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
-    HibernationOptions: { Configured: false }, EnclaveOptions: { Enabled: false }, BootMode: 'uefi-preferred',
-    PlatformDetails: 'Linux/UNIX', UsageOperation: 'RunInstances', PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
-    MaintenanceOptions: { AutoRecovery: 'default' }, CurrentInstanceBootMode: 'uefi',
-    ...(i.state === 'stopped' || i.state === 'terminated' ? { StateReason: { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' } } : {}),
+    CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 },
+    CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
+    HibernationOptions: { Configured: false },
+    EnclaveOptions: { Enabled: false },
+    BootMode: 'uefi-preferred',
+    PlatformDetails: 'Linux/UNIX',
+    UsageOperation: 'RunInstances',
+    PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
+    MaintenanceOptions: { AutoRecovery: 'default' },
+    CurrentInstanceBootMode: 'uefi',
+    ...(i.state === 'stopped' || i.state === 'terminated'
+      ? { StateReason: { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' } }
+      : {}),
   };
 }
 
@@ -116,7 +226,12 @@ function reservationsOf(ctx: Ctx, instances: InstanceDoc[]): Reservation[] {
     list.push(i);
     byRes.set(i.reservationId, list);
   }
-  return [...byRes.entries()].map(([rid, list]) => ({ ReservationId: rid, OwnerId: ctx.account, Groups: [], Instances: list.map((i) => toInstance(ctx, i)) }));
+  return [...byRes.entries()].map(([rid, list]) => ({
+    ReservationId: rid,
+    OwnerId: ctx.account,
+    Groups: [],
+    Instances: list.map((i) => toInstance(ctx, i)),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,7 +240,9 @@ function reservationsOf(ctx: Ctx, instances: InstanceDoc[]): Reservation[] {
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
 function checkMetadataOptions(m: RunInstancesRequest['MetadataOptions'], base?: MetadataOptions): MetadataOptions {
-  const out: MetadataOptions = base ? { ...base } : { httpTokens: 'optional', hopLimit: 1, httpEndpoint: 'enabled', httpProtocolIpv6: 'disabled', instanceMetadataTags: 'disabled' };
+  const out: MetadataOptions = base
+    ? { ...base }
+    : { httpTokens: 'optional', hopLimit: 1, httpEndpoint: 'enabled', httpProtocolIpv6: 'disabled', instanceMetadataTags: 'disabled' };
   if (!m) return out;
   const pick = <T extends string>(v: string | undefined, allowed: T[], name: string): T | undefined => {
     if (v === undefined) return undefined;
@@ -137,7 +254,8 @@ function checkMetadataOptions(m: RunInstancesRequest['MetadataOptions'], base?: 
   out.httpProtocolIpv6 = pick(m.HttpProtocolIpv6, ['enabled', 'disabled'], 'HttpProtocolIpv6') ?? out.httpProtocolIpv6;
   out.instanceMetadataTags = pick(m.InstanceMetadataTags, ['enabled', 'disabled'], 'InstanceMetadataTags') ?? out.instanceMetadataTags;
   if (m.HttpPutResponseHopLimit !== undefined && m.HttpPutResponseHopLimit !== -1) {
-    if (m.HttpPutResponseHopLimit < 1 || m.HttpPutResponseHopLimit > 64) throw err.invalidValue(`Invalid value '${m.HttpPutResponseHopLimit}' for HttpPutResponseHopLimit. Valid values: 1 to 64.`);
+    if (m.HttpPutResponseHopLimit < 1 || m.HttpPutResponseHopLimit > 64)
+      throw err.invalidValue(`Invalid value '${m.HttpPutResponseHopLimit}' for HttpPutResponseHopLimit. Valid values: 1 to 64.`);
     out.hopLimit = m.HttpPutResponseHopLimit;
   }
   return out;
@@ -158,7 +276,8 @@ function instanceGroups(ctx: Ctx, input: RunInstancesRequest, subnet: SubnetDoc,
   }
   for (const name of input.SecurityGroups ?? []) ids.push(getGroupByName(ctx, name).id);
   const unique = [...new Set(ids)];
-  if (unique.length > GROUPS_PER_INTERFACE) throw new ApiError('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
+  if (unique.length > GROUPS_PER_INTERFACE)
+    throw new ApiError('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
   return unique.length ? unique : [vpc.defaultGroupId];
 }
 
@@ -167,9 +286,14 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
   const max = input.MaxCount!;
   if (min < 1) throw err.invalidParam(`Invalid value '${min}' for minCount. Must be at least 1.`);
   if (max < min) throw err.invalidParam(`Invalid value '${max}' for maxCount. Must be greater than or equal to minCount.`);
-  if (max > 1000) throw new ApiError('InstanceLimitExceeded', `You have requested more instances (${max}) than your current instance limit allows for the specified instance type.`);
+  if (max > 1000)
+    throw new ApiError(
+      'InstanceLimitExceeded',
+      `You have requested more instances (${max}) than your current instance limit allows for the specified instance type.`,
+    );
   if (!input.ImageId) throw err.missing('ImageId');
-  if (!ID_PATTERN('ami').test(input.ImageId)) throw new ApiError('InvalidAMIID.Malformed', `Invalid id: "${input.ImageId}" (expecting "ami-...")`);
+  if (!ID_PATTERN('ami').test(input.ImageId))
+    throw new ApiError('InvalidAMIID.Malformed', `Invalid id: "${input.ImageId}" (expecting "ami-...")`);
   const instanceType = input.InstanceType ?? 'm1.small';
   if (!INSTANCE_TYPE.test(instanceType)) throw err.invalidParam(`Invalid value '${instanceType}' for InstanceType.`);
   if (input.KeyName !== undefined) {
@@ -181,19 +305,24 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
   }
   const specs = input.NetworkInterfaces ?? [];
   if (specs.length && (input.SecurityGroupIds?.length || input.SecurityGroups?.length || input.SubnetId)) {
-    throw err.combination(input.SubnetId
-      ? 'Network interfaces and an instance-level subnet ID may not be specified on the same request'
-      : 'Network interfaces and an instance-level security groups may not be specified on the same request');
+    throw err.combination(
+      input.SubnetId
+        ? 'Network interfaces and an instance-level subnet ID may not be specified on the same request'
+        : 'Network interfaces and an instance-level security groups may not be specified on the same request',
+    );
   }
-  if (input.SecurityGroups?.length && input.SubnetId) throw err.combination('The parameter groupName cannot be used with the parameter subnet');
-  if (input.PrivateIpAddress && max > 1) throw err.combination('Cannot specify a private IP address when launching more than one instance.');
+  if (input.SecurityGroups?.length && input.SubnetId)
+    throw err.combination('The parameter groupName cannot be used with the parameter subnet');
+  if (input.PrivateIpAddress && max > 1)
+    throw err.combination('Cannot specify a private IP address when launching more than one instance.');
 
   // Where the primary interface goes.
   const primarySpec = specs.find((s) => (s.DeviceIndex ?? 0) === 0);
   if (specs.length && !primarySpec) throw err.invalidParam('When specifying network interfaces, you must include a device at index 0.');
   const indexes = specs.map((s) => s.DeviceIndex ?? 0);
   if (new Set(indexes).size !== indexes.length) throw err.invalidParam('Each network interface requires a unique device index.');
-  if (primarySpec?.NetworkInterfaceId && max > 1) throw err.combination('Cannot specify an existing network interface when launching more than one instance.');
+  if (primarySpec?.NetworkInterfaceId && max > 1)
+    throw err.combination('Cannot specify an existing network interface when launching more than one instance.');
   let subnet: SubnetDoc;
   if (primarySpec?.NetworkInterfaceId) subnet = getSubnet(ctx, getEni(ctx, primarySpec.NetworkInterfaceId).subnetId);
   else if (primarySpec?.SubnetId ?? input.SubnetId) subnet = getSubnet(ctx, primarySpec?.SubnetId ?? input.SubnetId);
@@ -208,13 +337,28 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
   }
   const vpc = ctx.tx.get<VpcDoc>(KIND.vpc, ctx.scope, subnet.vpcId)!;
   if (input.Placement?.AvailabilityZone && input.Placement.AvailabilityZone !== subnet.az) {
-    throw err.invalidParam(`The specified Availability Zone '${input.Placement.AvailabilityZone}' does not match the subnet's Availability Zone '${subnet.az}'.`);
+    throw err.invalidParam(
+      `The specified Availability Zone '${input.Placement.AvailabilityZone}' does not match the subnet's Availability Zone '${subnet.az}'.`,
+    );
   }
   const groups = specs.length ? [] : instanceGroups(ctx, input, subnet, vpc);
-  const profile = input.IamInstanceProfile && (input.IamInstanceProfile.Arn || input.IamInstanceProfile.Name) ? findProfile(ctx, input.IamInstanceProfile) : undefined;
+  const profile =
+    input.IamInstanceProfile && (input.IamInstanceProfile.Arn || input.IamInstanceProfile.Name)
+      ? findProfile(ctx, input.IamInstanceProfile)
+      : undefined;
   const metadata = checkMetadataOptions(input.MetadataOptions);
-  const instanceTags = tagsFromSpecs(input.TagSpecifications, 'instance', ['instance', 'network-interface', 'volume', 'spot-instances-request']);
-  const eniTags = tagsFromSpecs(input.TagSpecifications, 'network-interface', ['instance', 'network-interface', 'volume', 'spot-instances-request']);
+  const instanceTags = tagsFromSpecs(input.TagSpecifications, 'instance', [
+    'instance',
+    'network-interface',
+    'volume',
+    'spot-instances-request',
+  ]);
+  const eniTags = tagsFromSpecs(input.TagSpecifications, 'network-interface', [
+    'instance',
+    'network-interface',
+    'volume',
+    'spot-instances-request',
+  ]);
 
   // Launch as many as addresses allow, at least MinCount.
   const reservationId = newId('r');
@@ -230,11 +374,24 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
       throw e;
     }
     const inst: InstanceDoc = {
-      id: newId('i'), imageId: input.ImageId, instanceType, state: 'running', stateTransitionReason: '',
-      subnetId: subnet.id, vpcId: subnet.vpcId, az: subnet.az, launchTime: now, reservationId, amiLaunchIndex: n,
-      metadata, disableApiTermination: input.DisableApiTermination ?? false, disableApiStop: input.DisableApiStop ?? false,
-      shutdownBehavior: (input.InstanceInitiatedShutdownBehavior as 'stop' | 'terminate') ?? 'stop', ebsOptimized: input.EbsOptimized ?? false,
-      ...(input.UserData ? { userData: input.UserData } : {}), ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
+      id: newId('i'),
+      imageId: input.ImageId,
+      instanceType,
+      state: 'running',
+      stateTransitionReason: '',
+      subnetId: subnet.id,
+      vpcId: subnet.vpcId,
+      az: subnet.az,
+      launchTime: now,
+      reservationId,
+      amiLaunchIndex: n,
+      metadata,
+      disableApiTermination: input.DisableApiTermination ?? false,
+      disableApiStop: input.DisableApiStop ?? false,
+      shutdownBehavior: (input.InstanceInitiatedShutdownBehavior as 'stop' | 'terminate') ?? 'stop',
+      ebsOptimized: input.EbsOptimized ?? false,
+      ...(input.UserData ? { userData: input.UserData } : {}),
+      ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
       ...(profile ? { profile: newAssociation(profile) } : {}),
       tags: instanceTags.map((t) => ({ ...t })),
     };
@@ -252,8 +409,13 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
 }
 
 function launchInterfaces(
-  ctx: Ctx, input: RunInstancesRequest, specs: NonNullable<RunInstancesRequest['NetworkInterfaces']>, subnet: SubnetDoc,
-  groups: string[], tags: EniDoc['tags'], n: number,
+  ctx: Ctx,
+  input: RunInstancesRequest,
+  specs: NonNullable<RunInstancesRequest['NetworkInterfaces']>,
+  subnet: SubnetDoc,
+  groups: string[],
+  tags: EniDoc['tags'],
+  n: number,
 ): EniDoc[] {
   const attachTime = new Date(ctx.clock.now()).toISOString();
   const attach = (e: EniDoc, index: number, dot: boolean) => {
@@ -265,8 +427,13 @@ function launchInterfaces(
   if (!specs.length) {
     const publicIp = input.NetworkInterfaces === undefined && subnet.mapPublicIpOnLaunch;
     const e = createEni(ctx, {
-      subnet, groups, privateIp: n === 0 ? input.PrivateIpAddress : undefined, publicIp,
-      ipv6Count: input.Ipv6AddressCount, ipv6: input.Ipv6Addresses?.map((a) => a.Ipv6Address!), tags: tags.map((t) => ({ ...t })),
+      subnet,
+      groups,
+      privateIp: n === 0 ? input.PrivateIpAddress : undefined,
+      publicIp,
+      ipv6Count: input.Ipv6AddressCount,
+      ipv6: input.Ipv6Addresses?.map((a) => a.Ipv6Address!),
+      tags: tags.map((t) => ({ ...t })),
     });
     return [attach(e, 0, true)];
   }
@@ -276,7 +443,8 @@ function launchInterfaces(
     if (s.NetworkInterfaceId) {
       const e = getEni(ctx, s.NetworkInterfaceId);
       if (e.attachment) throw new ApiError('InvalidNetworkInterface.InUse', `Interface: [${e.id}] in use.`);
-      if (s.Groups?.length || s.SubnetId || s.PrivateIpAddress) throw err.combination('The parameters groups, subnetId and privateIpAddress cannot be used with an existing network interface.');
+      if (s.Groups?.length || s.SubnetId || s.PrivateIpAddress)
+        throw err.combination('The parameters groups, subnetId and privateIpAddress cannot be used with an existing network interface.');
       out.push(attach(e, index, s.DeleteOnTermination ?? false));
       continue;
     }
@@ -284,15 +452,24 @@ function launchInterfaces(
     if (sn.az !== subnet.az) throw err.invalidParam('All network interfaces of an instance must be in the same Availability Zone.');
     const vpc = ctx.tx.get<VpcDoc>(KIND.vpc, ctx.scope, sn.vpcId)!;
     const g = s.Groups?.length ? checkInterfaceGroups(ctx, s.Groups, sn.vpcId) : [vpc.defaultGroupId];
-    if (s.AssociatePublicIpAddress && (specs.length > 1)) {
+    if (s.AssociatePublicIpAddress && specs.length > 1) {
       throw err.invalidParam('The associatePublicIPAddress parameter cannot be specified when launching with multiple network interfaces.');
     }
     const e = createEni(ctx, {
-      subnet: sn, groups: g, description: s.Description, privateIp: n === 0 ? s.PrivateIpAddress : undefined,
-      secondaryIps: (s.PrivateIpAddresses ?? []).filter((p) => !p.Primary).map((p) => p.PrivateIpAddress!).filter(Boolean),
-      secondaryCount: s.SecondaryPrivateIpAddressCount, ipv6Count: s.Ipv6AddressCount, ipv6: s.Ipv6Addresses?.map((a) => a.Ipv6Address!),
+      subnet: sn,
+      groups: g,
+      description: s.Description,
+      privateIp: n === 0 ? s.PrivateIpAddress : undefined,
+      secondaryIps: (s.PrivateIpAddresses ?? [])
+        .filter((p) => !p.Primary)
+        .map((p) => p.PrivateIpAddress!)
+        .filter(Boolean),
+      secondaryCount: s.SecondaryPrivateIpAddressCount,
+      ipv6Count: s.Ipv6AddressCount,
+      ipv6: s.Ipv6Addresses?.map((a) => a.Ipv6Address!),
       connTrack: checkConnTrack(s.ConnectionTrackingSpecification),
-      publicIp: index === 0 && (s.AssociatePublicIpAddress ?? sn.mapPublicIpOnLaunch), tags: tags.map((t) => ({ ...t })),
+      publicIp: index === 0 && (s.AssociatePublicIpAddress ?? sn.mapPublicIpOnLaunch),
+      tags: tags.map((t) => ({ ...t })),
       interfaceType: s.InterfaceType,
     });
     out.push(attach(e, index, s.DeleteOnTermination ?? true));
@@ -307,9 +484,12 @@ function change(ctx: Ctx, i: InstanceDoc, shown: InstanceDoc['state'], stored: I
   const previous = i.state;
   const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
   w.state = stored;
-  return { InstanceId: i.id, CurrentState: stateOf(previous === stored && previous !== 'running' ? stored : shown), PreviousState: stateOf(previous) };
+  return {
+    InstanceId: i.id,
+    CurrentState: stateOf(previous === stored && previous !== 'running' ? stored : shown),
+    PreviousState: stateOf(previous),
+  };
 }
-
 
 function terminate(ctx: Ctx, i: InstanceDoc): InstanceStateChange {
   if (i.state === 'terminated') return { InstanceId: i.id, CurrentState: stateOf('terminated'), PreviousState: stateOf('terminated') };
@@ -332,9 +512,24 @@ function terminate(ctx: Ctx, i: InstanceDoc): InstanceStateChange {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-const ATTRIBUTES = ['instanceType', 'kernel', 'ramdisk', 'userData', 'disableApiTermination', 'instanceInitiatedShutdownBehavior',
-  'rootDeviceName', 'blockDeviceMapping', 'productCodes', 'sourceDestCheck', 'groupSet', 'ebsOptimized', 'sriovNetSupport',
-  'enaSupport', 'enclaveOptions', 'disableApiStop'];
+const ATTRIBUTES = [
+  'instanceType',
+  'kernel',
+  'ramdisk',
+  'userData',
+  'disableApiTermination',
+  'instanceInitiatedShutdownBehavior',
+  'rootDeviceName',
+  'blockDeviceMapping',
+  'productCodes',
+  'sourceDestCheck',
+  'groupSet',
+  'ebsOptimized',
+  'sriovNetSupport',
+  'enaSupport',
+  'enclaveOptions',
+  'disableApiStop',
+];
 
 export const instanceHandlers = {
   RunInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
@@ -351,15 +546,31 @@ export const instanceHandlers = {
     const gname = (id: string) => ctx.tx.get<SecurityGroupDoc>(KIND.sg, ctx.scope, id)?.name;
     const prim = (i: InstanceDoc) => primaryInterface(ctx, i.id);
     const match = compileFilters<InstanceDoc>(input.Filters, {
-      'instance-id': (i) => i.id, 'image-id': (i) => i.imageId, 'instance-type': (i) => i.instanceType,
-      'instance-state-name': (i) => i.state, 'instance-state-code': (i) => STATE_CODE[i.state],
-      'availability-zone': (i) => i.az, 'vpc-id': (i) => i.vpcId, 'subnet-id': (i) => i.subnetId,
-      'reservation-id': (i) => i.reservationId, 'key-name': (i) => i.keyName, 'launch-index': (i) => i.amiLaunchIndex,
-      'private-ip-address': (i) => prim(i)?.privateIps[0], 'ip-address': (i) => prim(i)?.publicIp,
-      'private-dns-name': (i) => { const p = prim(i); return p && privateDns(ctx.region, p.privateIps[0]!); },
-      'dns-name': (i) => { const p = prim(i)?.publicIp; return p && publicDns(ctx.region, p); },
-      'instance.group-id': groupsOf, 'instance.group-name': (i) => groupsOf(i).map(gname),
-      'group-id': groupsOf, 'group-name': (i) => groupsOf(i).map(gname),
+      'instance-id': (i) => i.id,
+      'image-id': (i) => i.imageId,
+      'instance-type': (i) => i.instanceType,
+      'instance-state-name': (i) => i.state,
+      'instance-state-code': (i) => STATE_CODE[i.state],
+      'availability-zone': (i) => i.az,
+      'vpc-id': (i) => i.vpcId,
+      'subnet-id': (i) => i.subnetId,
+      'reservation-id': (i) => i.reservationId,
+      'key-name': (i) => i.keyName,
+      'launch-index': (i) => i.amiLaunchIndex,
+      'private-ip-address': (i) => prim(i)?.privateIps[0],
+      'ip-address': (i) => prim(i)?.publicIp,
+      'private-dns-name': (i) => {
+        const p = prim(i);
+        return p && privateDns(ctx.region, p.privateIps[0]!);
+      },
+      'dns-name': (i) => {
+        const p = prim(i)?.publicIp;
+        return p && publicDns(ctx.region, p);
+      },
+      'instance.group-id': groupsOf,
+      'instance.group-name': (i) => groupsOf(i).map(gname),
+      'group-id': groupsOf,
+      'group-name': (i) => groupsOf(i).map(gname),
       'network-interface.network-interface-id': (i) => interfacesOf(ctx, i.id).map((e) => e.id),
       'network-interface.addresses.private-ip-address': (i) => interfacesOf(ctx, i.id).flatMap((e) => e.privateIps),
       'network-interface.subnet-id': (i) => interfacesOf(ctx, i.id).map((e) => e.subnetId),
@@ -367,9 +578,13 @@ export const instanceHandlers = {
       'network-interface.group-id': groupsOf,
       'iam-instance-profile.arn': (i) => (i.profile?.state === 'associated' ? i.profile.arn : undefined),
       'iam-instance-profile.id': (i) => (i.profile?.state === 'associated' ? i.profile.profileId : undefined),
-      'metadata-options.http-tokens': (i) => i.metadata.httpTokens, 'metadata-options.http-endpoint': (i) => i.metadata.httpEndpoint,
+      'metadata-options.http-tokens': (i) => i.metadata.httpTokens,
+      'metadata-options.http-endpoint': (i) => i.metadata.httpEndpoint,
       'metadata-options.http-put-response-hop-limit': (i) => i.metadata.hopLimit,
-      'owner-id': () => ctx.account, architecture: () => 'x86_64', 'root-device-type': () => 'ebs', 'tenancy': () => 'default',
+      'owner-id': () => ctx.account,
+      architecture: () => 'x86_64',
+      'root-device-type': () => 'ebs',
+      tenancy: () => 'default',
       'source-dest-check': (i) => prim(i)?.sourceDestCheck,
     });
     const { page, nextToken } = paginate(list.filter(match), input.MaxResults, input.NextToken, { min: 5, max: 1000 });
@@ -381,13 +596,17 @@ export const instanceHandlers = {
     if (input.InstanceIds?.length) list = getInstances(ctx, input.InstanceIds);
     if (!input.IncludeAllInstances) list = list.filter((i) => i.state === 'running');
     const match = compileFilters<InstanceDoc>(input.Filters, {
-      'availability-zone': (i) => i.az, 'instance-state-name': (i) => i.state, 'instance-state-code': (i) => STATE_CODE[i.state],
+      'availability-zone': (i) => i.az,
+      'instance-state-name': (i) => i.state,
+      'instance-state-code': (i) => STATE_CODE[i.state],
     });
     const { page, nextToken } = paginate(list.filter(match), input.MaxResults, input.NextToken, { min: 5, max: 1000 });
     const ok = (i: InstanceDoc) => (i.state === 'running' ? 'ok' : 'not-applicable');
     return {
       InstanceStatuses: page.map((i) => ({
-        InstanceId: i.id, AvailabilityZone: i.az, InstanceState: stateOf(i.state),
+        InstanceId: i.id,
+        AvailabilityZone: i.az,
+        InstanceState: stateOf(i.state),
         InstanceStatus: { Status: ok(i) as never, Details: [{ Name: 'reachability', Status: 'passed' }] },
         SystemStatus: { Status: ok(i) as never, Details: [{ Name: 'reachability', Status: 'passed' }] },
       })),
@@ -398,7 +617,8 @@ export const instanceHandlers = {
   StartInstances(ctx: Ctx, input: StartInstancesRequest): StartInstancesResult {
     const list = getInstances(ctx, input.InstanceIds);
     for (const i of list) {
-      if (i.state === 'terminated' || i.state === 'shutting-down') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in a state from which it can be started.`);
+      if (i.state === 'terminated' || i.state === 'shutting-down')
+        throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in a state from which it can be started.`);
     }
     return {
       StartingInstances: list.map((i) => {
@@ -417,8 +637,13 @@ export const instanceHandlers = {
   StopInstances(ctx: Ctx, input: StopInstancesRequest): StopInstancesResult {
     const list = getInstances(ctx, input.InstanceIds);
     for (const i of list) {
-      if (i.state === 'terminated' || i.state === 'shutting-down') throw new ApiError('IncorrectInstanceState', `This instance '${i.id}' is not in a state from which it can be stopped.`);
-      if (i.disableApiStop) throw new ApiError('OperationNotPermitted', `The instance '${i.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`);
+      if (i.state === 'terminated' || i.state === 'shutting-down')
+        throw new ApiError('IncorrectInstanceState', `This instance '${i.id}' is not in a state from which it can be stopped.`);
+      if (i.disableApiStop)
+        throw new ApiError(
+          'OperationNotPermitted',
+          `The instance '${i.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
+        );
     }
     return {
       StoppingInstances: list.map((i) => {
@@ -441,7 +666,10 @@ export const instanceHandlers = {
     const list = getInstances(ctx, ids);
     for (const i of list) {
       if (i.disableApiTermination && i.state !== 'terminated') {
-        throw new ApiError('OperationNotPermitted', `The instance '${i.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`);
+        throw new ApiError(
+          'OperationNotPermitted',
+          `The instance '${i.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
+        );
       }
     }
     return { TerminatingInstances: list.map((i) => terminate(ctx, i)) };
@@ -449,24 +677,35 @@ export const instanceHandlers = {
 
   ModifyInstanceAttribute(ctx: Ctx, input: ModifyInstanceAttributeRequest): Record<string, never> {
     const i = getInstance(ctx, input.InstanceId);
-    if (i.state === 'terminated') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in a valid state for this operation.`);
+    if (i.state === 'terminated')
+      throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in a valid state for this operation.`);
     const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
     let n = 0;
     if (input.Groups?.length) {
       n++;
       const enis = interfacesOf(ctx, i.id);
       if (enis.length > 1) {
-        throw new ApiError('InvalidInstanceID', `There are multiple interfaces attached to instance '${i.id}'. Please specify an interface ID for the operation instead.`);
+        throw new ApiError(
+          'InvalidInstanceID',
+          `There are multiple interfaces attached to instance '${i.id}'. Please specify an interface ID for the operation instead.`,
+        );
       }
       const e = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, enis[0]!.id)!;
       e.groups = checkInterfaceGroups(ctx, input.Groups, e.vpcId);
     }
     if (input.SourceDestCheck?.Value !== undefined) {
       n++;
-      for (const e of interfacesOf(ctx, i.id)) ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!.sourceDestCheck = input.SourceDestCheck.Value;
+      for (const e of interfacesOf(ctx, i.id))
+        ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!.sourceDestCheck = input.SourceDestCheck.Value;
     }
-    if (input.DisableApiTermination?.Value !== undefined) { n++; w.disableApiTermination = input.DisableApiTermination.Value; }
-    if (input.DisableApiStop?.Value !== undefined) { n++; w.disableApiStop = input.DisableApiStop.Value; }
+    if (input.DisableApiTermination?.Value !== undefined) {
+      n++;
+      w.disableApiTermination = input.DisableApiTermination.Value;
+    }
+    if (input.DisableApiStop?.Value !== undefined) {
+      n++;
+      w.disableApiStop = input.DisableApiStop.Value;
+    }
     if (input.InstanceInitiatedShutdownBehavior?.Value !== undefined) {
       n++;
       const v = input.InstanceInitiatedShutdownBehavior.Value;
@@ -476,7 +715,8 @@ export const instanceHandlers = {
     if (input.InstanceType?.Value !== undefined) {
       n++;
       if (i.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
-      if (!INSTANCE_TYPE.test(input.InstanceType.Value)) throw err.invalidParam(`Invalid value '${input.InstanceType.Value}' for InstanceType.`);
+      if (!INSTANCE_TYPE.test(input.InstanceType.Value))
+        throw err.invalidParam(`Invalid value '${input.InstanceType.Value}' for InstanceType.`);
       w.instanceType = input.InstanceType.Value;
     }
     if (input.UserData?.Value !== undefined) {
@@ -484,7 +724,10 @@ export const instanceHandlers = {
       if (i.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
       w.userData = Buffer.from(input.UserData.Value).toString('base64');
     }
-    if (input.EbsOptimized?.Value !== undefined) { n++; w.ebsOptimized = input.EbsOptimized.Value; }
+    if (input.EbsOptimized?.Value !== undefined) {
+      n++;
+      w.ebsOptimized = input.EbsOptimized.Value;
+    }
     if (input.Attribute !== undefined) {
       n++;
       applyNamedAttribute(ctx, i, w, input.Attribute, input.Value);
@@ -501,27 +744,43 @@ export const instanceHandlers = {
     const p = primaryInterface(ctx, i.id);
     const base = { InstanceId: i.id };
     switch (a) {
-      case 'groupSet': return { ...base, Groups: p ? groupIdentifiers(ctx, p.groups) : [] };
-      case 'instanceType': return { ...base, InstanceType: { Value: i.instanceType } };
-      case 'userData': return { ...base, UserData: i.userData ? { Value: i.userData } : {} };
-      case 'disableApiTermination': return { ...base, DisableApiTermination: { Value: i.disableApiTermination } };
-      case 'disableApiStop': return { ...base, DisableApiStop: { Value: i.disableApiStop } };
-      case 'instanceInitiatedShutdownBehavior': return { ...base, InstanceInitiatedShutdownBehavior: { Value: i.shutdownBehavior } };
-      case 'sourceDestCheck': return { ...base, SourceDestCheck: { Value: p?.sourceDestCheck ?? true } };
-      case 'rootDeviceName': return { ...base, RootDeviceName: { Value: '/dev/xvda' } };
-      case 'blockDeviceMapping': return { ...base, BlockDeviceMappings: [] };
-      case 'productCodes': return { ...base, ProductCodes: [] };
-      case 'ebsOptimized': return { ...base, EbsOptimized: { Value: i.ebsOptimized } };
-      case 'enaSupport': return { ...base, EnaSupport: { Value: true } };
-      case 'sriovNetSupport': return { ...base, SriovNetSupport: {} };
-      case 'enclaveOptions': return { ...base, EnclaveOptions: { Enabled: false } };
-      default: return { ...base, [a === 'kernel' ? 'KernelId' : 'RamdiskId']: {} };
+      case 'groupSet':
+        return { ...base, Groups: p ? groupIdentifiers(ctx, p.groups) : [] };
+      case 'instanceType':
+        return { ...base, InstanceType: { Value: i.instanceType } };
+      case 'userData':
+        return { ...base, UserData: i.userData ? { Value: i.userData } : {} };
+      case 'disableApiTermination':
+        return { ...base, DisableApiTermination: { Value: i.disableApiTermination } };
+      case 'disableApiStop':
+        return { ...base, DisableApiStop: { Value: i.disableApiStop } };
+      case 'instanceInitiatedShutdownBehavior':
+        return { ...base, InstanceInitiatedShutdownBehavior: { Value: i.shutdownBehavior } };
+      case 'sourceDestCheck':
+        return { ...base, SourceDestCheck: { Value: p?.sourceDestCheck ?? true } };
+      case 'rootDeviceName':
+        return { ...base, RootDeviceName: { Value: '/dev/xvda' } };
+      case 'blockDeviceMapping':
+        return { ...base, BlockDeviceMappings: [] };
+      case 'productCodes':
+        return { ...base, ProductCodes: [] };
+      case 'ebsOptimized':
+        return { ...base, EbsOptimized: { Value: i.ebsOptimized } };
+      case 'enaSupport':
+        return { ...base, EnaSupport: { Value: true } };
+      case 'sriovNetSupport':
+        return { ...base, SriovNetSupport: {} };
+      case 'enclaveOptions':
+        return { ...base, EnclaveOptions: { Enabled: false } };
+      default:
+        return { ...base, [a === 'kernel' ? 'KernelId' : 'RamdiskId']: {} };
     }
   },
 
   ModifyInstanceMetadataOptions(ctx: Ctx, input: ModifyInstanceMetadataOptionsRequest): ModifyInstanceMetadataOptionsResult {
     const i = getInstance(ctx, input.InstanceId);
-    if (i.state === 'terminated' || i.state === 'shutting-down') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in a valid state for this operation.`);
+    if (i.state === 'terminated' || i.state === 'shutting-down')
+      throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in a valid state for this operation.`);
     const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
     w.metadata = checkMetadataOptions(input, i.metadata);
     return { InstanceId: i.id, InstanceMetadataOptions: metadataOptions(w.metadata, 'pending') };
@@ -529,7 +788,8 @@ export const instanceHandlers = {
 
   AssociateIamInstanceProfile(ctx: Ctx, input: AssociateIamInstanceProfileRequest): AssociateIamInstanceProfileResult {
     const i = getInstance(ctx, input.InstanceId);
-    if (i.state !== 'running' && i.state !== 'stopped') throw new ApiError('IncorrectState', `The instance '${i.id}' is not in a valid state for this operation.`);
+    if (i.state !== 'running' && i.state !== 'stopped')
+      throw new ApiError('IncorrectState', `The instance '${i.id}' is not in a valid state for this operation.`);
     if (i.profile?.state === 'associated') throw new ApiError('IncorrectState', `There is an existing association for instance ${i.id}`);
     const p = findProfile(ctx, input.IamInstanceProfile ?? {});
     const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
@@ -537,7 +797,10 @@ export const instanceHandlers = {
     return { IamInstanceProfileAssociation: { ...association(w, ctx.clock.now()), State: 'associating' } };
   },
 
-  ReplaceIamInstanceProfileAssociation(ctx: Ctx, input: ReplaceIamInstanceProfileAssociationRequest): ReplaceIamInstanceProfileAssociationResult {
+  ReplaceIamInstanceProfileAssociation(
+    ctx: Ctx,
+    input: ReplaceIamInstanceProfileAssociationRequest,
+  ): ReplaceIamInstanceProfileAssociationResult {
     const i = findAssociation(ctx, input.AssociationId);
     if (i.profile!.state !== 'associated' || i.state !== 'running') {
       throw new ApiError('IncorrectState', `The association ${input.AssociationId} is not the active association`);
@@ -550,20 +813,25 @@ export const instanceHandlers = {
 
   DisassociateIamInstanceProfile(ctx: Ctx, input: DisassociateIamInstanceProfileRequest): DisassociateIamInstanceProfileResult {
     const i = findAssociation(ctx, input.AssociationId);
-    if (i.profile!.state !== 'associated') throw new ApiError('IncorrectState', `The association ${input.AssociationId} is not the active association`);
+    if (i.profile!.state !== 'associated')
+      throw new ApiError('IncorrectState', `The association ${input.AssociationId} is not the active association`);
     const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
     w.profile!.state = 'disassociated';
     return { IamInstanceProfileAssociation: { ...association(w, ctx.clock.now()), State: 'disassociating' } };
   },
 
-  DescribeIamInstanceProfileAssociations(ctx: Ctx, input: DescribeIamInstanceProfileAssociationsRequest): DescribeIamInstanceProfileAssociationsResult {
+  DescribeIamInstanceProfileAssociations(
+    ctx: Ctx,
+    input: DescribeIamInstanceProfileAssociationsRequest,
+  ): DescribeIamInstanceProfileAssociationsResult {
     let list = instancesOf(ctx).filter((i) => i.profile);
     if (input.AssociationIds?.length) {
       for (const id of input.AssociationIds) findAssociation(ctx, id);
       list = list.filter((i) => input.AssociationIds!.includes(i.profile!.associationId));
     }
     const match = compileFilters<InstanceDoc>(input.Filters, {
-      'instance-id': (i) => i.id, state: (i) => i.profile!.state,
+      'instance-id': (i) => i.id,
+      state: (i) => i.profile!.state,
     });
     const { page, nextToken } = paginate(list.filter(match), input.MaxResults, input.NextToken, { min: 5, max: 1000 });
     return { IamInstanceProfileAssociations: page.map((i) => association(i, ctx.clock.now())!), NextToken: nextToken };
@@ -584,13 +852,18 @@ function applyNamedAttribute(ctx: Ctx, i: InstanceDoc, w: InstanceDoc, attribute
     return value === 'true';
   };
   switch (attribute) {
-    case 'disableApiTermination': w.disableApiTermination = bool(); return;
-    case 'disableApiStop': w.disableApiStop = bool(); return;
+    case 'disableApiTermination':
+      w.disableApiTermination = bool();
+      return;
+    case 'disableApiStop':
+      w.disableApiStop = bool();
+      return;
     case 'sourceDestCheck':
       for (const e of interfacesOf(ctx, i.id)) ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!.sourceDestCheck = bool();
       return;
     case 'instanceInitiatedShutdownBehavior':
-      if (value !== 'stop' && value !== 'terminate') throw err.invalidParam(`Invalid value '${value}' for instanceInitiatedShutdownBehavior`);
+      if (value !== 'stop' && value !== 'terminate')
+        throw err.invalidParam(`Invalid value '${value}' for instanceInitiatedShutdownBehavior`);
       w.shutdownBehavior = value;
       return;
     case 'instanceType':
@@ -598,6 +871,8 @@ function applyNamedAttribute(ctx: Ctx, i: InstanceDoc, w: InstanceDoc, attribute
       w.instanceType = value;
       return;
     default:
-      throw err.invalidParam(`Value (${attribute}) for parameter attribute is invalid. Palisade can modify groupSet, sourceDestCheck, disableApiTermination, disableApiStop, instanceInitiatedShutdownBehavior, instanceType, userData and ebsOptimized.`);
+      throw err.invalidParam(
+        `Value (${attribute}) for parameter attribute is invalid. Palisade can modify groupSet, sourceDestCheck, disableApiTermination, disableApiStop, instanceInitiatedShutdownBehavior, instanceType, userData and ebsOptimized.`,
+      );
   }
 }

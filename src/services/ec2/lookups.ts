@@ -6,7 +6,15 @@
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
 import { crypto } from '../../core/lazy.ts';
-import { KIND, type EniDoc, type InstanceDoc, type PrefixListDoc, type SecurityGroupDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
+import {
+  KIND,
+  type EniDoc,
+  type InstanceDoc,
+  type PrefixListDoc,
+  type SecurityGroupDoc,
+  type SubnetDoc,
+  type VpcDoc,
+} from '../../core/documents/ec2.ts';
 import { ID_PATTERN } from './ids.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -26,7 +34,6 @@ export function defaultVpc(ctx: Ctx): VpcDoc | undefined {
   return ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope).find((v) => v.isDefault);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Subnets
 
@@ -40,7 +47,6 @@ export function getSubnet(ctx: Ctx, id: string | undefined): SubnetDoc {
   return s;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Security groups
 
@@ -48,7 +54,10 @@ export const groupNotFound = (id: string) => new ApiError('InvalidGroup.NotFound
 
 export function checkGroupId(id: string): void {
   if (!ID_PATTERN('sg').test(id)) {
-    throw new ApiError('InvalidGroupId.Malformed', id === '' ? `The security-group ID '' is malformed` : `Invalid id: "${id}" (expecting "sg-...")`);
+    throw new ApiError(
+      'InvalidGroupId.Malformed',
+      id === '' ? `The security-group ID '' is malformed` : `Invalid id: "${id}" (expecting "sg-...")`,
+    );
   }
 }
 
@@ -62,7 +71,8 @@ export function getGroup(ctx: Ctx, id: string, scope = ctx.scope): SecurityGroup
 /** Names resolve only in the default VPC (case-insensitively), as AWS does. */
 export function getGroupByName(ctx: Ctx, name: string, scope = ctx.scope): SecurityGroupDoc {
   const vpc = scope === ctx.scope ? defaultVpc(ctx) : ctx.tx.all<VpcDoc>(KIND.vpc, scope).find((v) => v.isDefault);
-  if (!vpc) throw new ApiError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+  if (!vpc)
+    throw new ApiError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
   const lower = name.toLowerCase();
   const g = ctx.tx.all<SecurityGroupDoc>(KIND.sg, scope).find((x) => x.vpcId === vpc.id && x.name.toLowerCase() === lower);
   if (!g) throw new ApiError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpc.id}'`);
@@ -75,18 +85,42 @@ export function resolveTarget(ctx: Ctx, groupId: string | undefined, groupName: 
   throw err.missing('GroupId');
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Prefix lists (the account's own and AWS-managed)
 
-export const prefixListNotFound = (id: string) => new ApiError('InvalidPrefixListID.NotFound', `The prefix list ID '${id}' does not exist.`);
+export const prefixListNotFound = (id: string) =>
+  new ApiError('InvalidPrefixListID.NotFound', `The prefix list ID '${id}' does not exist.`);
 
 /** AWS-managed lists: representative published ranges; weights as AWS documents them. */
 const AWS_LISTS: { name: (r: string) => string; family: 'IPv4' | 'IPv6'; weight: number; entries: string[] }[] = [
-  { name: (r) => `com.amazonaws.${r}.s3`, family: 'IPv4', weight: 1, entries: ['3.5.0.0/19', '16.182.0.0/16', '18.34.0.0/19', '52.216.0.0/15', '54.231.0.0/16'] },
+  {
+    name: (r) => `com.amazonaws.${r}.s3`,
+    family: 'IPv4',
+    weight: 1,
+    entries: ['3.5.0.0/19', '16.182.0.0/16', '18.34.0.0/19', '52.216.0.0/15', '54.231.0.0/16'],
+  },
   { name: (r) => `com.amazonaws.${r}.dynamodb`, family: 'IPv4', weight: 1, entries: ['3.218.180.0/22', '35.71.64.0/22', '52.94.0.0/22'] },
-  { name: () => 'com.amazonaws.global.cloudfront.origin-facing', family: 'IPv4', weight: 55, entries: ['13.32.0.0/15', '18.160.0.0/15', '52.84.0.0/15', '54.182.0.0/16', '54.192.0.0/16', '54.230.0.0/16', '204.246.164.0/22', '205.251.192.0/19'] },
-  { name: () => 'com.amazonaws.global.ipv6.cloudfront.origin-facing', family: 'IPv6', weight: 55, entries: ['2600:9000:2000::/36', '2600:9000:1000::/36'] },
+  {
+    name: () => 'com.amazonaws.global.cloudfront.origin-facing',
+    family: 'IPv4',
+    weight: 55,
+    entries: [
+      '13.32.0.0/15',
+      '18.160.0.0/15',
+      '52.84.0.0/15',
+      '54.182.0.0/16',
+      '54.192.0.0/16',
+      '54.230.0.0/16',
+      '204.246.164.0/22',
+      '205.251.192.0/19',
+    ],
+  },
+  {
+    name: () => 'com.amazonaws.global.ipv6.cloudfront.origin-facing',
+    family: 'IPv6',
+    weight: 55,
+    entries: ['2600:9000:2000::/36', '2600:9000:1000::/36'],
+  },
 ];
 
 export function awsLists(ctx: Ctx): PrefixListDoc[] {
@@ -99,7 +133,19 @@ export function awsPrefixLists(region: string): PrefixListDoc[] {
     const name = l.name(region);
     const id = `pl-${crypto().createHash('sha256').update(`${region}/${name}`).digest('hex').slice(0, 8)}`;
     const entries = l.entries.map((cidr) => ({ cidr }));
-    return { id, seq: -100 + i, name, family: l.family, maxEntries: l.weight, version: 1, entries, history: [entries], ownerId: 'AWS', state: 'create-complete', tags: [] };
+    return {
+      id,
+      seq: -100 + i,
+      name,
+      family: l.family,
+      maxEntries: l.weight,
+      version: 1,
+      entries,
+      history: [entries],
+      ownerId: 'AWS',
+      state: 'create-complete',
+      tags: [],
+    };
   });
 }
 
@@ -116,11 +162,11 @@ export function prefixListCidrs(ctx: Ctx, id: string): string[] {
   return findPrefixList(ctx, id)?.entries.map((e) => e.cidr) ?? [];
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Network interfaces
 
-export const eniNotFound = (id: string) => new ApiError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
+export const eniNotFound = (id: string) =>
+  new ApiError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
 
 export function getEni(ctx: Ctx, id: string | undefined): EniDoc {
   if (!id) throw err.missing('NetworkInterfaceId');
@@ -132,12 +178,14 @@ export function getEni(ctx: Ctx, id: string | undefined): EniDoc {
 
 export const enisOf = (ctx: Ctx) => ctx.tx.all<EniDoc>(KIND.eni, ctx.scope);
 
-
 // ---------------------------------------------------------------------------------------------
 // Instances and their interfaces
 
-const instanceNotFound = (ids: string[]) => new ApiError('InvalidInstanceID.NotFound',
-  ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`);
+const instanceNotFound = (ids: string[]) =>
+  new ApiError(
+    'InvalidInstanceID.NotFound',
+    ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`,
+  );
 
 /** Terminated instances stay visible for about an hour, as in AWS. */
 const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
@@ -188,7 +236,6 @@ export function primaryInterface(ctx: Ctx, instanceId: string): EniDoc | undefin
   return interfacesOf(ctx, instanceId).find((e) => e.attachment!.deviceIndex === 0);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // What keeps a resource from deletion (AWS answers DependencyViolation)
 
@@ -199,12 +246,16 @@ export function vpcHasDependents(ctx: Ctx, vpcId: string): boolean {
 
 /** Interfaces and live instances in the subnet. */
 export function subnetHasDependents(ctx: Ctx, subnetId: string): boolean {
-  return enisOf(ctx).some((e) => e.subnetId === subnetId) || instancesOf(ctx).some((i) => i.subnetId === subnetId && i.state !== 'terminated');
+  return (
+    enisOf(ctx).some((e) => e.subnetId === subnetId) || instancesOf(ctx).some((i) => i.subnetId === subnetId && i.state !== 'terminated')
+  );
 }
 
 /** Private addresses the subnet's interfaces hold (AvailableIpAddressCount). */
 export function subnetAddressesInUse(ctx: Ctx, subnetId: string): number {
-  return enisOf(ctx).filter((e) => e.subnetId === subnetId).reduce((n, e) => n + e.privateIps.length, 0);
+  return enisOf(ctx)
+    .filter((e) => e.subnetId === subnetId)
+    .reduce((n, e) => n + e.privateIps.length, 0);
 }
 
 /** Interfaces that carry the group (DeleteSecurityGroup answers DependencyViolation). */

@@ -2,12 +2,26 @@
 // (AWS reserves the first four and the last address); at most 5 groups per interface.
 import { crypto } from '../../core/lazy.ts';
 import type {
-  AssignIpv6AddressesRequest, AssignIpv6AddressesResult, AssignPrivateIpAddressesRequest, AssignPrivateIpAddressesResult,
-  AttachNetworkInterfaceRequest, AttachNetworkInterfaceResult, ConnectionTrackingSpecificationRequest,
-  CreateNetworkInterfaceRequest, CreateNetworkInterfaceResult, DeleteNetworkInterfaceRequest,
-  DescribeNetworkInterfaceAttributeRequest, DescribeNetworkInterfaceAttributeResult, DescribeNetworkInterfacesRequest,
-  DescribeNetworkInterfacesResult, DetachNetworkInterfaceRequest, ModifyNetworkInterfaceAttributeRequest, NetworkInterface,
-  UnassignIpv6AddressesRequest, UnassignIpv6AddressesResult, UnassignPrivateIpAddressesRequest,
+  AssignIpv6AddressesRequest,
+  AssignIpv6AddressesResult,
+  AssignPrivateIpAddressesRequest,
+  AssignPrivateIpAddressesResult,
+  AttachNetworkInterfaceRequest,
+  AttachNetworkInterfaceResult,
+  ConnectionTrackingSpecificationRequest,
+  CreateNetworkInterfaceRequest,
+  CreateNetworkInterfaceResult,
+  DeleteNetworkInterfaceRequest,
+  DescribeNetworkInterfaceAttributeRequest,
+  DescribeNetworkInterfaceAttributeResult,
+  DescribeNetworkInterfacesRequest,
+  DescribeNetworkInterfacesResult,
+  DetachNetworkInterfaceRequest,
+  ModifyNetworkInterfaceAttributeRequest,
+  NetworkInterface,
+  UnassignIpv6AddressesRequest,
+  UnassignIpv6AddressesResult,
+  UnassignPrivateIpAddressesRequest,
 } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
@@ -32,7 +46,10 @@ function usedAddresses(ctx: Ctx, subnetId: string): Set<string> {
 }
 
 export function insufficient(subnet: SubnetDoc): ApiError {
-  return new ApiError('InsufficientFreeAddressesInSubnet', `There are not enough free addresses in subnet '${subnet.id}' to satisfy the requested number of instances.`);
+  return new ApiError(
+    'InsufficientFreeAddressesInSubnet',
+    `There are not enough free addresses in subnet '${subnet.id}' to satisfy the requested number of instances.`,
+  );
 }
 
 /** Allocates `count` free private IPv4 addresses of the subnet, lowest first. */
@@ -79,7 +96,11 @@ function allocateIpv6(ctx: Ctx, subnet: SubnetDoc, count: number): string[] {
 }
 
 export function allocatePublicIp(ctx: Ctx): string {
-  const used = new Set(enisOf(ctx).map((e) => e.publicIp).filter(Boolean));
+  const used = new Set(
+    enisOf(ctx)
+      .map((e) => e.publicIp)
+      .filter(Boolean),
+  );
   for (;;) {
     const b = crypto().randomBytes(3);
     const ip = `54.${160 + (b[0]! % 32)}.${b[1]}.${1 + (b[2]! % 254)}`;
@@ -100,7 +121,8 @@ export function checkInterfaceGroups(ctx: Ctx, ids: string[], vpcId: string): st
   }
   for (const id of unique) {
     const g = getGroup(ctx, id);
-    if (g.vpcId !== vpcId) throw new ApiError('InvalidGroup.NotFound', `You have specified two resources that belong to different networks.`);
+    if (g.vpcId !== vpcId)
+      throw new ApiError('InvalidGroup.NotFound', `You have specified two resources that belong to different networks.`);
   }
   return unique;
 }
@@ -110,7 +132,8 @@ export function checkConnTrack(spec: ConnectionTrackingSpecificationRequest | un
   const out: ConnTrack = { ...base };
   const range = (v: number | undefined, min: number, max: number, name: string) => {
     if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || v < min || v > max) throw err.invalidParam(`Invalid value '${v}' for ${name}. The value must be between ${min} and ${max}.`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw err.invalidParam(`Invalid value '${v}' for ${name}. The value must be between ${min} and ${max}.`);
     return v;
   };
   const t = range(spec.TcpEstablishedTimeout, 60, 432000, 'TcpEstablishedTimeout');
@@ -143,19 +166,31 @@ interface NewEni {
 
 export function createEni(ctx: Ctx, spec: NewEni): EniDoc {
   const taken = spec.taken ?? usedAddresses(ctx, spec.subnet.id);
-  const primary = spec.privateIp ? claimPrivateIp(ctx, spec.subnet, spec.privateIp, taken) : allocatePrivateIps(ctx, spec.subnet, 1, taken)[0]!;
+  const primary = spec.privateIp
+    ? claimPrivateIp(ctx, spec.subnet, spec.privateIp, taken)
+    : allocatePrivateIps(ctx, spec.subnet, 1, taken)[0]!;
   const secondary = (spec.secondaryIps ?? []).map((ip) => claimPrivateIp(ctx, spec.subnet, ip, taken));
   if (spec.secondaryCount) secondary.push(...allocatePrivateIps(ctx, spec.subnet, spec.secondaryCount, taken));
   const ipv6 = [...(spec.ipv6 ?? [])];
   if (spec.ipv6Count) ipv6.push(...allocateIpv6(ctx, spec.subnet, spec.ipv6Count));
   if (!ipv6.length && spec.subnet.assignIpv6AddressOnCreation) ipv6.push(...allocateIpv6(ctx, spec.subnet, 1));
   const eni: EniDoc = {
-    id: newId('eni'), subnetId: spec.subnet.id, vpcId: spec.subnet.vpcId, az: spec.subnet.az, azId: spec.subnet.azId,
-    description: spec.description ?? '', groups: spec.groups, privateIps: [primary, ...secondary], ipv6,
-    mac: newMac(), sourceDestCheck: true, interfaceType: spec.interfaceType ?? 'interface',
+    id: newId('eni'),
+    subnetId: spec.subnet.id,
+    vpcId: spec.subnet.vpcId,
+    az: spec.subnet.az,
+    azId: spec.subnet.azId,
+    description: spec.description ?? '',
+    groups: spec.groups,
+    privateIps: [primary, ...secondary],
+    ipv6,
+    mac: newMac(),
+    sourceDestCheck: true,
+    interfaceType: spec.interfaceType ?? 'interface',
     ...(spec.publicIp ? { publicIp: allocatePublicIp(ctx) } : {}),
     ...(spec.connTrack ? { connTrack: spec.connTrack } : {}),
-    requesterManaged: false, tags: spec.tags ?? [],
+    requesterManaged: false,
+    tags: spec.tags ?? [],
   };
   return ctx.tx.put(KIND.eni, ctx.scope, eni);
 }
@@ -172,24 +207,53 @@ function eniStatus(e: EniDoc): string {
 }
 
 export function toNetworkInterface(ctx: Ctx, e: EniDoc): NetworkInterface {
-  const association = e.publicIp ? { PublicIp: e.publicIp, PublicDnsName: publicDns(ctx.region, e.publicIp), IpOwnerId: 'amazon' } : undefined;
+  const association = e.publicIp
+    ? { PublicIp: e.publicIp, PublicDnsName: publicDns(ctx.region, e.publicIp), IpOwnerId: 'amazon' }
+    : undefined;
   const ct = e.connTrack;
   return {
-    NetworkInterfaceId: e.id, SubnetId: e.subnetId, VpcId: e.vpcId, AvailabilityZone: e.az, AvailabilityZoneId: e.azId,
-    Description: e.description, Groups: groupIdentifiers(ctx, e.groups), InterfaceType: e.interfaceType as never,
-    MacAddress: e.mac, OwnerId: ctx.account, PrivateIpAddress: e.privateIps[0], PrivateDnsName: privateDns(ctx.region, e.privateIps[0]!),
-    PrivateIpAddresses: e.privateIps.map((ip, i) => ({ PrivateIpAddress: ip, Primary: i === 0, PrivateDnsName: privateDns(ctx.region, ip), ...(i === 0 && association ? { Association: association } : {}) })),
+    NetworkInterfaceId: e.id,
+    SubnetId: e.subnetId,
+    VpcId: e.vpcId,
+    AvailabilityZone: e.az,
+    AvailabilityZoneId: e.azId,
+    Description: e.description,
+    Groups: groupIdentifiers(ctx, e.groups),
+    InterfaceType: e.interfaceType as never,
+    MacAddress: e.mac,
+    OwnerId: ctx.account,
+    PrivateIpAddress: e.privateIps[0],
+    PrivateDnsName: privateDns(ctx.region, e.privateIps[0]!),
+    PrivateIpAddresses: e.privateIps.map((ip, i) => ({
+      PrivateIpAddress: ip,
+      Primary: i === 0,
+      PrivateDnsName: privateDns(ctx.region, ip),
+      ...(i === 0 && association ? { Association: association } : {}),
+    })),
     Ipv6Addresses: e.ipv6.map((ip) => ({ Ipv6Address: ip })),
     ...(association ? { Association: association } : {}),
-    ...(e.attachment ? {
-      Attachment: {
-        AttachmentId: e.attachment.attachmentId, InstanceId: e.attachment.instanceId, InstanceOwnerId: ctx.account,
-        DeviceIndex: e.attachment.deviceIndex, NetworkCardIndex: 0, Status: 'attached', DeleteOnTermination: e.attachment.deleteOnTermination,
-        AttachTime: new Date(e.attachment.attachTime),
-      },
-    } : {}),
-    ...(ct ? { ConnectionTrackingConfiguration: { TcpEstablishedTimeout: ct.tcpEstablished, UdpStreamTimeout: ct.udpStream, UdpTimeout: ct.udp } } : {}),
-    RequesterManaged: e.requesterManaged, SourceDestCheck: e.sourceDestCheck, Status: eniStatus(e) as never,
+    ...(e.attachment
+      ? {
+          Attachment: {
+            AttachmentId: e.attachment.attachmentId,
+            InstanceId: e.attachment.instanceId,
+            InstanceOwnerId: ctx.account,
+            DeviceIndex: e.attachment.deviceIndex,
+            NetworkCardIndex: 0,
+            Status: 'attached',
+            DeleteOnTermination: e.attachment.deleteOnTermination,
+            AttachTime: new Date(e.attachment.attachTime),
+          },
+        }
+      : {}),
+    ...(ct
+      ? {
+          ConnectionTrackingConfiguration: { TcpEstablishedTimeout: ct.tcpEstablished, UdpStreamTimeout: ct.udpStream, UdpTimeout: ct.udp },
+        }
+      : {}),
+    RequesterManaged: e.requesterManaged,
+    SourceDestCheck: e.sourceDestCheck,
+    Status: eniStatus(e) as never,
     TagSet: tagList(e.tags),
   };
 }
@@ -213,14 +277,24 @@ export const networkInterfaceHandlers = {
     if (input.PrivateIpAddress && primaryFromList && primaryFromList !== input.PrivateIpAddress) {
       throw err.combination('The primary private IP address was specified twice with different values.');
     }
-    const secondaryIps = (input.PrivateIpAddresses ?? []).filter((p) => !p.Primary).map((p) => p.PrivateIpAddress!).filter(Boolean);
-    if (input.Ipv6Addresses?.length && input.Ipv6AddressCount) throw err.combination('The parameters Ipv6Addresses and Ipv6AddressCount cannot be used together.');
+    const secondaryIps = (input.PrivateIpAddresses ?? [])
+      .filter((p) => !p.Primary)
+      .map((p) => p.PrivateIpAddress!)
+      .filter(Boolean);
+    if (input.Ipv6Addresses?.length && input.Ipv6AddressCount)
+      throw err.combination('The parameters Ipv6Addresses and Ipv6AddressCount cannot be used together.');
     const eni = createEni(ctx, {
-      subnet, groups, description: input.Description, privateIp: input.PrivateIpAddress ?? primaryFromList,
-      secondaryIps, secondaryCount: input.SecondaryPrivateIpAddressCount,
-      ipv6: input.Ipv6Addresses?.map((a) => a.Ipv6Address!), ipv6Count: input.Ipv6AddressCount,
+      subnet,
+      groups,
+      description: input.Description,
+      privateIp: input.PrivateIpAddress ?? primaryFromList,
+      secondaryIps,
+      secondaryCount: input.SecondaryPrivateIpAddressCount,
+      ipv6: input.Ipv6Addresses?.map((a) => a.Ipv6Address!),
+      ipv6Count: input.Ipv6AddressCount,
       connTrack: checkConnTrack(input.ConnectionTrackingSpecification),
-      tags: tagsFromSpecs(input.TagSpecifications, 'network-interface'), interfaceType: input.InterfaceType,
+      tags: tagsFromSpecs(input.TagSpecifications, 'network-interface'),
+      interfaceType: input.InterfaceType,
     });
     if (input.ClientToken) eni.clientToken = input.ClientToken;
     return { NetworkInterface: { ...toNetworkInterface(ctx, eni), Status: 'pending' as never }, ClientToken: input.ClientToken };
@@ -241,19 +315,31 @@ export const networkInterfaceHandlers = {
     }
     const groupName = (id: string) => ctx.tx.get<SecurityGroupDoc>(KIND.sg, ctx.scope, id)?.name;
     const match = compileFilters<EniDoc>(input.Filters, {
-      'network-interface-id': (e) => e.id, 'subnet-id': (e) => e.subnetId, 'vpc-id': (e) => e.vpcId,
-      'availability-zone': (e) => e.az, description: (e) => e.description, 'mac-address': (e) => e.mac,
-      'group-id': (e) => e.groups, 'group-name': (e) => e.groups.map(groupName),
-      'private-ip-address': (e) => e.privateIps, 'addresses.private-ip-address': (e) => e.privateIps,
+      'network-interface-id': (e) => e.id,
+      'subnet-id': (e) => e.subnetId,
+      'vpc-id': (e) => e.vpcId,
+      'availability-zone': (e) => e.az,
+      description: (e) => e.description,
+      'mac-address': (e) => e.mac,
+      'group-id': (e) => e.groups,
+      'group-name': (e) => e.groups.map(groupName),
+      'private-ip-address': (e) => e.privateIps,
+      'addresses.private-ip-address': (e) => e.privateIps,
       'addresses.primary': (e) => e.privateIps.map((_, i) => i === 0),
       'ipv6-addresses.ipv6-address': (e) => e.ipv6,
-      'association.public-ip': (e) => e.publicIp, 'association.ip-owner-id': (e) => (e.publicIp ? 'amazon' : undefined),
-      'attachment.instance-id': (e) => e.attachment?.instanceId, 'attachment.attachment-id': (e) => e.attachment?.attachmentId,
-      'attachment.device-index': (e) => e.attachment?.deviceIndex, 'attachment.status': (e) => (e.attachment ? 'attached' : undefined),
+      'association.public-ip': (e) => e.publicIp,
+      'association.ip-owner-id': (e) => (e.publicIp ? 'amazon' : undefined),
+      'attachment.instance-id': (e) => e.attachment?.instanceId,
+      'attachment.attachment-id': (e) => e.attachment?.attachmentId,
+      'attachment.device-index': (e) => e.attachment?.deviceIndex,
+      'attachment.status': (e) => (e.attachment ? 'attached' : undefined),
       'attachment.delete-on-termination': (e) => e.attachment?.deleteOnTermination,
       'attachment.instance-owner-id': (e) => (e.attachment ? ctx.account : undefined),
-      status: (e) => eniStatus(e), 'source-dest-check': (e) => e.sourceDestCheck, 'interface-type': (e) => e.interfaceType,
-      'owner-id': () => ctx.account, 'requester-managed': (e) => e.requesterManaged,
+      status: (e) => eniStatus(e),
+      'source-dest-check': (e) => e.sourceDestCheck,
+      'interface-type': (e) => e.interfaceType,
+      'owner-id': () => ctx.account,
+      'requester-managed': (e) => e.requesterManaged,
       'private-dns-name': (e) => privateDns(ctx.region, e.privateIps[0]!),
     });
     const { page, nextToken } = paginate(enis.filter(match), input.MaxResults, input.NextToken);
@@ -263,10 +349,13 @@ export const networkInterfaceHandlers = {
   AttachNetworkInterface(ctx: Ctx, input: AttachNetworkInterfaceRequest): AttachNetworkInterfaceResult {
     const e = getEni(ctx, input.NetworkInterfaceId);
     const inst = ctx.tx.get<InstanceDoc>(KIND.instance, ctx.scope, input.InstanceId!);
-    if (!inst || inst.state === 'terminated') throw new ApiError('InvalidInstanceID.NotFound', `The instance ID '${input.InstanceId}' does not exist`);
-    if (inst.state !== 'running' && inst.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${inst.id}' is not in a valid state for this operation.`);
+    if (!inst || inst.state === 'terminated')
+      throw new ApiError('InvalidInstanceID.NotFound', `The instance ID '${input.InstanceId}' does not exist`);
+    if (inst.state !== 'running' && inst.state !== 'stopped')
+      throw new ApiError('IncorrectInstanceState', `The instance '${inst.id}' is not in a valid state for this operation.`);
     if (e.attachment) throw new ApiError('InvalidNetworkInterface.InUse', `Interface: [${e.id}] in use.`);
-    if (e.az !== inst.az) throw err.invalidParam(`Network interface '${e.id}' is in a different availability zone than instance '${inst.id}'.`);
+    if (e.az !== inst.az)
+      throw err.invalidParam(`Network interface '${e.id}' is in a different availability zone than instance '${inst.id}'.`);
     if (e.vpcId !== inst.vpcId) throw err.invalidParam(`The network interface and instance '${inst.id}' must be in the same VPC.`);
     const index = input.DeviceIndex!;
     if (index < 0 || index > 31) throw err.invalidParam(`Invalid value '${index}' for DeviceIndex`);
@@ -274,7 +363,13 @@ export const networkInterfaceHandlers = {
       throw err.invalidParam(`Instance '${inst.id}' already has an interface attached at device index '${index}'.`);
     }
     const w = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!;
-    w.attachment = { attachmentId: newId('eni-attach'), instanceId: inst.id, deviceIndex: index, deleteOnTermination: false, attachTime: new Date(ctx.clock.now()).toISOString() };
+    w.attachment = {
+      attachmentId: newId('eni-attach'),
+      instanceId: inst.id,
+      deviceIndex: index,
+      deleteOnTermination: false,
+      attachTime: new Date(ctx.clock.now()).toISOString(),
+    };
     attachmentsChanged(ctx);
     return { AttachmentId: w.attachment.attachmentId, NetworkCardIndex: 0 };
   },
@@ -282,7 +377,8 @@ export const networkInterfaceHandlers = {
   DetachNetworkInterface(ctx: Ctx, input: DetachNetworkInterfaceRequest): Record<string, never> {
     const e = enisOf(ctx).find((x) => x.attachment?.attachmentId === input.AttachmentId);
     if (!e) throw new ApiError('InvalidAttachmentID.NotFound', `Interface attachment '${input.AttachmentId}' does not exist`);
-    if (e.attachment!.deviceIndex === 0) throw new ApiError('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
+    if (e.attachment!.deviceIndex === 0)
+      throw new ApiError('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
     const w = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!;
     delete w.attachment;
     attachmentsChanged(ctx);
@@ -291,8 +387,14 @@ export const networkInterfaceHandlers = {
 
   ModifyNetworkInterfaceAttribute(ctx: Ctx, input: ModifyNetworkInterfaceAttributeRequest): Record<string, never> {
     const e = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, getEni(ctx, input.NetworkInterfaceId).id)!;
-    const given = [input.Groups?.length ? 1 : 0, input.Description ? 1 : 0, input.SourceDestCheck ? 1 : 0, input.Attachment ? 1 : 0, input.ConnectionTrackingSpecification ? 1 : 0, input.AssociatePublicIpAddress !== undefined ? 1 : 0]
-      .reduce((a, b) => a + b, 0);
+    const given = [
+      input.Groups?.length ? 1 : 0,
+      input.Description ? 1 : 0,
+      input.SourceDestCheck ? 1 : 0,
+      input.Attachment ? 1 : 0,
+      input.ConnectionTrackingSpecification ? 1 : 0,
+      input.AssociatePublicIpAddress !== undefined ? 1 : 0,
+    ].reduce((a, b) => a + b, 0);
     if (given === 0) throw err.missing('Groups, Description, SourceDestCheck, Attachment or ConnectionTrackingSpecification');
     if (given > 1) throw err.combination('Only one attribute can be modified at a time.');
     if (input.Groups?.length) e.groups = checkInterfaceGroups(ctx, input.Groups, e.vpcId);
@@ -316,21 +418,30 @@ export const networkInterfaceHandlers = {
     const e = getEni(ctx, input.NetworkInterfaceId);
     const base = { NetworkInterfaceId: e.id };
     switch (input.Attribute) {
-      case 'description': return { ...base, Description: { Value: e.description } };
-      case 'groupSet': return { ...base, Groups: groupIdentifiers(ctx, e.groups) };
-      case 'sourceDestCheck': return { ...base, SourceDestCheck: { Value: e.sourceDestCheck } };
-      case 'attachment': return { ...base, ...(e.attachment ? { Attachment: toNetworkInterface(ctx, e).Attachment } : {}) };
-      case 'associatePublicIpAddress': return { ...base, AssociatePublicIpAddress: !!e.publicIp };
-      case undefined: throw err.missing('Attribute');
-      default: throw err.invalidParam(`Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
+      case 'description':
+        return { ...base, Description: { Value: e.description } };
+      case 'groupSet':
+        return { ...base, Groups: groupIdentifiers(ctx, e.groups) };
+      case 'sourceDestCheck':
+        return { ...base, SourceDestCheck: { Value: e.sourceDestCheck } };
+      case 'attachment':
+        return { ...base, ...(e.attachment ? { Attachment: toNetworkInterface(ctx, e).Attachment } : {}) };
+      case 'associatePublicIpAddress':
+        return { ...base, AssociatePublicIpAddress: !!e.publicIp };
+      case undefined:
+        throw err.missing('Attribute');
+      default:
+        throw err.invalidParam(`Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
     }
   },
 
   AssignPrivateIpAddresses(ctx: Ctx, input: AssignPrivateIpAddressesRequest): AssignPrivateIpAddressesResult {
     const e = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, getEni(ctx, input.NetworkInterfaceId).id)!;
     const subnet = getSubnet(ctx, e.subnetId);
-    if (!input.PrivateIpAddresses?.length && !input.SecondaryPrivateIpAddressCount) throw err.missing('PrivateIpAddress or SecondaryPrivateIpAddressCount');
-    if (input.PrivateIpAddresses?.length && input.SecondaryPrivateIpAddressCount) throw err.combination('The parameters PrivateIpAddress and SecondaryPrivateIpAddressCount cannot be used together.');
+    if (!input.PrivateIpAddresses?.length && !input.SecondaryPrivateIpAddressCount)
+      throw err.missing('PrivateIpAddress or SecondaryPrivateIpAddressCount');
+    if (input.PrivateIpAddresses?.length && input.SecondaryPrivateIpAddressCount)
+      throw err.combination('The parameters PrivateIpAddress and SecondaryPrivateIpAddressCount cannot be used together.');
     const taken = usedAddresses(ctx, subnet.id);
     const added: string[] = [];
     for (const ip of input.PrivateIpAddresses ?? []) {
@@ -369,7 +480,8 @@ export const networkInterfaceHandlers = {
       const c = subnet.ipv6[0] && parseCidr(subnet.ipv6[0].cidr);
       for (const ip of input.Ipv6Addresses) {
         const a = addressToBigInt(ip);
-        if (!c || !a || !containsAddress(c, 6, a.value)) throw err.invalidParam(`Address ${ip} does not fall within the subnet's IPv6 range`);
+        if (!c || !a || !containsAddress(c, 6, a.value))
+          throw err.invalidParam(`Address ${ip} does not fall within the subnet's IPv6 range`);
       }
     }
     e.ipv6.push(...added);

@@ -24,7 +24,10 @@ export function paginate<T extends Doc>(
     return { page: items.slice(start) };
   }
   if (maxResults < limits.min || maxResults > limits.max) {
-    throw new ApiError('InvalidParameterValue', `Value ( ${maxResults} ) for parameter maxResults is invalid. Parameter must be between ${limits.min} and ${limits.max}.`);
+    throw new ApiError(
+      'InvalidParameterValue',
+      `Value ( ${maxResults} ) for parameter maxResults is invalid. Parameter must be between ${limits.min} and ${limits.max}.`,
+    );
   }
   const page = items.slice(start, start + maxResults);
   const more = start + maxResults < items.length;

@@ -1,11 +1,23 @@
 // Managed prefix lists: customer-managed lists with versions, and the AWS-managed lists every
 // region has. Security-group rules referencing a list weigh its MaxEntries in the rule quota.
 import type {
-  CreateManagedPrefixListRequest, CreateManagedPrefixListResult, DeleteManagedPrefixListRequest, DeleteManagedPrefixListResult,
-  DescribeManagedPrefixListsRequest, DescribeManagedPrefixListsResult, DescribePrefixListsRequest, DescribePrefixListsResult,
-  GetManagedPrefixListAssociationsRequest, GetManagedPrefixListAssociationsResult, GetManagedPrefixListEntriesRequest,
-  GetManagedPrefixListEntriesResult, ManagedPrefixList, ModifyManagedPrefixListRequest, ModifyManagedPrefixListResult,
-  RestoreManagedPrefixListVersionRequest, RestoreManagedPrefixListVersionResult,
+  CreateManagedPrefixListRequest,
+  CreateManagedPrefixListResult,
+  DeleteManagedPrefixListRequest,
+  DeleteManagedPrefixListResult,
+  DescribeManagedPrefixListsRequest,
+  DescribeManagedPrefixListsResult,
+  DescribePrefixListsRequest,
+  DescribePrefixListsResult,
+  GetManagedPrefixListAssociationsRequest,
+  GetManagedPrefixListAssociationsResult,
+  GetManagedPrefixListEntriesRequest,
+  GetManagedPrefixListEntriesResult,
+  ManagedPrefixList,
+  ModifyManagedPrefixListRequest,
+  ModifyManagedPrefixListResult,
+  RestoreManagedPrefixListVersionRequest,
+  RestoreManagedPrefixListVersionResult,
 } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
@@ -23,16 +35,25 @@ function getOwnList(ctx: Ctx, id: string | undefined): PrefixListDoc {
   const own = ctx.tx.get<PrefixListDoc>(KIND.prefixList, ctx.scope, id);
   if (own) return own;
   if (awsLists(ctx).some((l) => l.id === id)) {
-    throw new ApiError('InvalidPrefixListModification', `The prefix list ${id} is an AWS-managed prefix list and cannot be modified or deleted.`);
+    throw new ApiError(
+      'InvalidPrefixListModification',
+      `The prefix list ${id} is an AWS-managed prefix list and cannot be modified or deleted.`,
+    );
   }
   throw prefixListNotFound(id);
 }
 
 function toList(ctx: Ctx, p: PrefixListDoc): ManagedPrefixList {
   return {
-    PrefixListId: p.id, AddressFamily: p.family, State: p.state as never, PrefixListName: p.name,
+    PrefixListId: p.id,
+    AddressFamily: p.family,
+    State: p.state as never,
+    PrefixListName: p.name,
     PrefixListArn: arn(ctx.partition, 'ec2', ctx.region, p.ownerId === 'AWS' ? 'aws' : ctx.account, `prefix-list/${p.id}`),
-    MaxEntries: p.maxEntries, Version: p.version, OwnerId: p.ownerId, Tags: tagList(p.tags),
+    MaxEntries: p.maxEntries,
+    Version: p.version,
+    OwnerId: p.ownerId,
+    Tags: tagList(p.tags),
     ...(p.state.endsWith('failed') ? { StateMessage: (p as PrefixListDoc & { stateMessage?: string }).stateMessage } : {}),
   };
 }
@@ -43,9 +64,14 @@ function checkEntries(family: 'IPv4' | 'IPv6', entries: { Cidr?: string; Descrip
     if (!e.Cidr) throw err.missing('Entry.Cidr');
     const c = parseCidr(e.Cidr, family === 'IPv4' ? 4 : 6);
     if (!c) throw err.invalidValue(`The CIDR ${e.Cidr} is not a valid ${family} CIDR.`);
-    if (e.Description !== undefined && e.Description.length > 255) throw err.invalidValue('The prefix list entry description must be 255 characters or fewer.');
+    if (e.Description !== undefined && e.Description.length > 255)
+      throw err.invalidValue('The prefix list entry description must be 255 characters or fewer.');
     const cidr = formatCidr(c);
-    if (out.some((o) => o.cidr === cidr)) throw new ApiError('InvalidPrefixListModification', `An entry with the CIDR (${cidr}) and description (${e.Description ?? ''}) already exists.`);
+    if (out.some((o) => o.cidr === cidr))
+      throw new ApiError(
+        'InvalidPrefixListModification',
+        `An entry with the CIDR (${cidr}) and description (${e.Description ?? ''}) already exists.`,
+      );
     out.push({ cidr, ...(e.Description !== undefined ? { description: e.Description } : {}) });
   }
   return out;
@@ -72,13 +98,27 @@ export const prefixListHandlers = {
       throw err.invalidValue(`Value (${input.AddressFamily}) for parameter addressFamily is invalid. Valid values: IPv4, IPv6.`);
     }
     const max = input.MaxEntries!;
-    if (!Number.isInteger(max) || max < 1 || max > 1000) throw err.invalidValue(`Value (${max}) for parameter maxEntries is invalid. The value must be between 1 and 1000.`);
+    if (!Number.isInteger(max) || max < 1 || max > 1000)
+      throw err.invalidValue(`Value (${max}) for parameter maxEntries is invalid. The value must be between 1 and 1000.`);
     const entries = checkEntries(input.AddressFamily, input.Entries ?? []);
-    if (entries.length > max) throw new ApiError('PrefixListMaxEntriesExceeded', `The number of entries (${entries.length}) exceeds the maximum entries (${max}) for the prefix list.`);
-    if (ctx.tx.all(KIND.prefixList, ctx.scope).length >= 100) throw new ApiError('PrefixListLimitExceeded', 'You have reached the maximum number of prefix lists (100) for this Region.');
+    if (entries.length > max)
+      throw new ApiError(
+        'PrefixListMaxEntriesExceeded',
+        `The number of entries (${entries.length}) exceeds the maximum entries (${max}) for the prefix list.`,
+      );
+    if (ctx.tx.all(KIND.prefixList, ctx.scope).length >= 100)
+      throw new ApiError('PrefixListLimitExceeded', 'You have reached the maximum number of prefix lists (100) for this Region.');
     const doc: PrefixListDoc = {
-      id: newId('pl'), name, family: input.AddressFamily, maxEntries: max, version: 1, entries, history: [entries],
-      ownerId: ctx.account, state: 'create-complete', tags: tagsFromSpecs(input.TagSpecifications, 'prefix-list'),
+      id: newId('pl'),
+      name,
+      family: input.AddressFamily,
+      maxEntries: max,
+      version: 1,
+      entries,
+      history: [entries],
+      ownerId: ctx.account,
+      state: 'create-complete',
+      tags: tagsFromSpecs(input.TagSpecifications, 'prefix-list'),
     };
     ctx.tx.put(KIND.prefixList, ctx.scope, doc);
     return { PrefixList: { ...toList(ctx, doc), State: 'create-in-progress' } };
@@ -103,7 +143,10 @@ export const prefixListHandlers = {
     }
     const match = compileFilters<PrefixListDoc>(input.Filters, PL_FILTERS(ctx));
     const { page, nextToken } = paginate(lists.filter(match), input.MaxResults, input.NextToken, { min: 5, max: 1000 });
-    return { PrefixLists: page.map((p) => ({ PrefixListId: p.id, PrefixListName: p.name, Cidrs: p.entries.map((e) => e.cidr) })), NextToken: nextToken };
+    return {
+      PrefixLists: page.map((p) => ({ PrefixListId: p.id, PrefixListName: p.name, Cidrs: p.entries.map((e) => e.cidr) })),
+      NextToken: nextToken,
+    };
   },
 
   GetManagedPrefixListEntries(ctx: Ctx, input: GetManagedPrefixListEntriesRequest): GetManagedPrefixListEntriesResult {
@@ -140,7 +183,8 @@ export const prefixListHandlers = {
     }
     if (changesEntries && input.CurrentVersion === undefined) throw err.missing('CurrentVersion');
     if (input.PrefixListName !== undefined) {
-      if (input.PrefixListName.toLowerCase().startsWith('com.amazonaws')) throw err.invalidValue('The prefix list name cannot start with com.amazonaws.');
+      if (input.PrefixListName.toLowerCase().startsWith('com.amazonaws'))
+        throw err.invalidValue('The prefix list name cannot start with com.amazonaws.');
       p.name = input.PrefixListName;
     }
     if (changesEntries) {
@@ -148,7 +192,8 @@ export const prefixListHandlers = {
         const c = e.Cidr && parseCidr(e.Cidr, p.family === 'IPv4' ? 4 : 6);
         if (!c) throw err.invalidValue(`The CIDR ${e.Cidr} is not a valid ${p.family} CIDR.`);
         const cidr = formatCidr(c);
-        if (!p.entries.some((x) => x.cidr === cidr)) throw new ApiError('InvalidPrefixListModification', `The prefix list entry (${cidr}) does not exist.`);
+        if (!p.entries.some((x) => x.cidr === cidr))
+          throw new ApiError('InvalidPrefixListModification', `The prefix list entry (${cidr}) does not exist.`);
         return cidr;
       });
       const adds = checkEntries(p.family, input.AddEntries ?? []);
@@ -156,11 +201,16 @@ export const prefixListHandlers = {
       for (const a of adds) {
         const i = entries.findIndex((e) => e.cidr === a.cidr);
         if (i >= 0) {
-          if (entries[i]!.description === a.description) throw new ApiError('InvalidPrefixListModification', `An entry with the CIDR (${a.cidr}) and description (${a.description ?? ''}) already exists.`);
+          if (entries[i]!.description === a.description)
+            throw new ApiError(
+              'InvalidPrefixListModification',
+              `An entry with the CIDR (${a.cidr}) and description (${a.description ?? ''}) already exists.`,
+            );
           entries = entries.map((e, j) => (j === i ? a : e));
         } else entries.push(a);
       }
-      if (entries.length > p.maxEntries) throw new ApiError('PrefixListMaxEntriesExceeded', `The prefix list has reached its maximum number of entries (${p.maxEntries}).`);
+      if (entries.length > p.maxEntries)
+        throw new ApiError('PrefixListMaxEntriesExceeded', `The prefix list has reached its maximum number of entries (${p.maxEntries}).`);
       p.entries = entries;
       p.version += 1;
       p.history.push(entries);
@@ -171,11 +221,16 @@ export const prefixListHandlers = {
       if (!Number.isInteger(input.MaxEntries) || input.MaxEntries < 1 || input.MaxEntries > 1000) {
         throw err.invalidValue(`Value (${input.MaxEntries}) for parameter maxEntries is invalid. The value must be between 1 and 1000.`);
       }
-      if (input.MaxEntries < p.entries.length) throw err.invalidValue(`The maximum entries (${input.MaxEntries}) cannot be less than the current number of entries (${p.entries.length}).`);
+      if (input.MaxEntries < p.entries.length)
+        throw err.invalidValue(
+          `The maximum entries (${input.MaxEntries}) cannot be less than the current number of entries (${p.entries.length}).`,
+        );
       const old = p.maxEntries;
       p.maxEntries = input.MaxEntries;
       // Re-check the quota of every group that references the list at its new weight.
-      const over = referencingGroups(ctx, p.id).filter((g) => quotaViolations(ctx, g).length > 0).map((g) => g.id);
+      const over = referencingGroups(ctx, p.id)
+        .filter((g) => quotaViolations(ctx, g).length > 0)
+        .map((g) => g.id);
       if (over.length) {
         p.maxEntries = old;
         p.state = 'modify-failed';
@@ -190,10 +245,12 @@ export const prefixListHandlers = {
 
   RestoreManagedPrefixListVersion(ctx: Ctx, input: RestoreManagedPrefixListVersionRequest): RestoreManagedPrefixListVersionResult {
     const p = ctx.tx.edit<PrefixListDoc>(KIND.prefixList, ctx.scope, getOwnList(ctx, input.PrefixListId).id)!;
-    if (input.CurrentVersion !== p.version) throw new ApiError('PrefixListVersionMismatch', 'The prefix list has the incorrect version number.');
+    if (input.CurrentVersion !== p.version)
+      throw new ApiError('PrefixListVersionMismatch', 'The prefix list has the incorrect version number.');
     const h = p.history[(input.PreviousVersion ?? 0) - 1];
     if (!h) throw err.invalidValue(`The specified version (${input.PreviousVersion}) of prefix list ${p.id} does not exist.`);
-    if (h.length > p.maxEntries) throw new ApiError('PrefixListMaxEntriesExceeded', `The prefix list has reached its maximum number of entries (${p.maxEntries}).`);
+    if (h.length > p.maxEntries)
+      throw new ApiError('PrefixListMaxEntriesExceeded', `The prefix list has reached its maximum number of entries (${p.maxEntries}).`);
     p.entries = h;
     p.version += 1;
     p.history.push(h);
@@ -204,7 +261,11 @@ export const prefixListHandlers = {
   DeleteManagedPrefixList(ctx: Ctx, input: DeleteManagedPrefixListRequest): DeleteManagedPrefixListResult {
     const p = getOwnList(ctx, input.PrefixListId);
     const refs = referencingGroups(ctx, p.id);
-    if (refs.length) throw new ApiError('InvalidPrefixListModification', `The prefix list ${p.id} is referenced by ${refs.map((g) => g.id).join(', ')} and cannot be deleted.`);
+    if (refs.length)
+      throw new ApiError(
+        'InvalidPrefixListModification',
+        `The prefix list ${p.id} is referenced by ${refs.map((g) => g.id).join(', ')} and cannot be deleted.`,
+      );
     ctx.tx.delete(KIND.prefixList, ctx.scope, p.id);
     return { PrefixList: { ...toList(ctx, p), State: 'delete-in-progress' } };
   },

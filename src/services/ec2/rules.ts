@@ -27,15 +27,18 @@ export function normalizeProtocol(raw: string | undefined): string {
 
 export function checkPorts(protocol: string, from: number | undefined, to: number | undefined): { from?: number; to?: number } {
   if (protocol === 'tcp' || protocol === 'udp') {
-    if (from === undefined || to === undefined) throw err.invalidValue("Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.");
+    if (from === undefined || to === undefined)
+      throw err.invalidValue("Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.");
     if (from < 0 || from > 65535) throw err.invalidValue(`TCP/UDP (from) port (${from}) out of range`);
     if (to < 0 || to > 65535) throw err.invalidValue(`TCP/UDP (to) port (${to}) out of range`);
-    if (from > to) throw err.invalidValue(`Invalid TCP/UDP port range (${from} > ${to}): the from port must not be greater than the to port.`);
+    if (from > to)
+      throw err.invalidValue(`Invalid TCP/UDP port range (${from} > ${to}): the from port must not be greater than the to port.`);
     return { from, to };
   }
   if (protocol === 'icmp' || protocol === 'icmpv6') {
     if (from === undefined && to === undefined && protocol === 'icmpv6') return { from: -1, to: -1 };
-    if (from === undefined || to === undefined) throw err.invalidValue("Invalid value 'Must specify both from and to ports with ICMP.' for portRange.");
+    if (from === undefined || to === undefined)
+      throw err.invalidValue("Invalid value 'Must specify both from and to ports with ICMP.' for portRange.");
     if (from < -1 || from > 255) throw err.invalidValue(`ICMP type (${from}) out of range`);
     if (to < -1 || to > 255) throw err.invalidValue(`ICMP code (${to}) out of range`);
     if (from === -1 && to !== -1) throw err.invalidValue(`ICMP code (${to}) out of range`);
@@ -48,7 +51,9 @@ const DESCRIPTION = /^[a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]*$/;
 export function checkRuleDescription(d: string | undefined): string | undefined {
   if (d === undefined) return undefined;
   if (d.length > 255 || !DESCRIPTION.test(d)) {
-    throw err.invalidValue('Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*');
+    throw err.invalidValue(
+      'Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*',
+    );
   }
   return d;
 }
@@ -108,7 +113,14 @@ export function toIpPermissions(rules: RuleDoc[]): IpPermission[] {
     const k = `${r.protocol}|${r.from ?? ''}|${r.to ?? ''}`;
     let p = byKey.get(k);
     if (!p) {
-      p = { IpProtocol: r.protocol, ...(r.from !== undefined ? { FromPort: r.from, ToPort: r.to } : {}), UserIdGroupPairs: [], IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] };
+      p = {
+        IpProtocol: r.protocol,
+        ...(r.from !== undefined ? { FromPort: r.from, ToPort: r.to } : {}),
+        UserIdGroupPairs: [],
+        IpRanges: [],
+        Ipv6Ranges: [],
+        PrefixListIds: [],
+      };
       byKey.set(k, p);
       out.push(p);
     }
@@ -122,5 +134,7 @@ export function toIpPermissions(rules: RuleDoc[]): IpPermission[] {
 }
 
 export function noPeer(): ApiError {
-  return err.invalidValue('missing mandatory parameter: exactly one of remote-security-group, remote-ip-range, remote-ipv6-range, or prefix-list-id must be present');
+  return err.invalidValue(
+    'missing mandatory parameter: exactly one of remote-security-group, remote-ip-range, remote-ipv6-range, or prefix-list-id must be present',
+  );
 }

@@ -1,7 +1,5 @@
 // Tags on every EC2 resource: CreateTags, DeleteTags, DescribeTags and TagSpecifications.
-import type {
-  CreateTagsRequest, DeleteTagsRequest, DescribeTagsRequest, DescribeTagsResult, TagSpecification,
-} from '@aws-sdk/client-ec2';
+import type { CreateTagsRequest, DeleteTagsRequest, DescribeTagsRequest, DescribeTagsResult, TagSpecification } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
 import type { TagPair } from '../../core/documents/ec2.ts';
@@ -24,7 +22,9 @@ export interface Taggable {
 export function docTaggable(type: ResourceType): Taggable {
   const kind = type.kind!;
   return {
-    prefix: type.prefix, resourceType: type.name, notFound: (id) => notFoundError(type.prefix, id),
+    prefix: type.prefix,
+    resourceType: type.name,
+    notFound: (id) => notFoundError(type.prefix, id),
     getTags: (ctx, id) => ctx.tx.get<Doc & { tags: TagPair[] }>(kind, ctx.scope, id)?.tags,
     setTags: (ctx, id, tags) => {
       const d = ctx.tx.edit<Doc & { tags: TagPair[] }>(kind, ctx.scope, id)!;
@@ -52,7 +52,8 @@ export function mergeTags(existing: TagPair[], add: TagPair[]): TagPair[] {
     if (i >= 0) out[i] = t;
     else out.push(t);
   }
-  if (out.length > MAX_TAGS) throw new ApiError('TagLimitExceeded', `The maximum number of tags for a resource has been reached (${MAX_TAGS}).`);
+  if (out.length > MAX_TAGS)
+    throw new ApiError('TagLimitExceeded', `The maximum number of tags for a resource has been reached (${MAX_TAGS}).`);
   return out;
 }
 
@@ -65,7 +66,10 @@ export function tagsFromSpecs(specs: TagSpecification[] | undefined, resourceTyp
       throw err.invalidValue(`'${spec.ResourceType}' is not a valid taggable resource type for this operation.`);
     }
     if (spec.ResourceType !== resourceType) continue;
-    tags = mergeTags(tags, (spec.Tags ?? []).map((t) => validateTag(t.Key, t.Value)));
+    tags = mergeTags(
+      tags,
+      (spec.Tags ?? []).map((t) => validateTag(t.Key, t.Value)),
+    );
   }
   return tags;
 }
@@ -80,58 +84,61 @@ export function tagHandlers(taggables: readonly Taggable[]) {
     return t;
   };
   return {
-  CreateTags(ctx: Ctx, input: CreateTagsRequest): Record<string, never> {
-    const ids = input.Resources ?? [];
-    if (ids.length === 0) throw err.missing('ResourceId');
-    if (ids.length > 1000) throw err.invalidValue('The maximum number of resources (1000) has been exceeded');
-    if (!input.Tags || input.Tags.length === 0) throw err.missing('Tag');
-    const add = input.Tags.map((t) => validateTag(t.Key, t.Value));
-    for (const id of ids) {
-      const t = lookup(id);
-      const existing = t.getTags(ctx, id);
-      if (!existing) throw t.notFound(id);
-      t.setTags(ctx, id, mergeTags(existing, add));
-    }
-    return {};
-  },
-
-  DeleteTags(ctx: Ctx, input: DeleteTagsRequest): Record<string, never> {
-    const ids = input.Resources ?? [];
-    if (ids.length === 0) throw err.missing('ResourceId');
-    for (const t of input.Tags ?? []) {
-      if (t.Key?.toLowerCase().startsWith('aws:')) throw err.invalidValue(`Tag keys starting with 'aws:' are reserved for internal use`);
-    }
-    for (const id of ids) {
-      const t = lookup(id);
-      const existing = t.getTags(ctx, id);
-      if (!existing) throw t.notFound(id);
-      let next: TagPair[];
-      if (!input.Tags || input.Tags.length === 0) next = [];
-      else {
-        next = existing.filter((e) => !input.Tags!.some((d) => d.Key === e.Key && (d.Value === undefined || d.Value === e.Value)));
+    CreateTags(ctx: Ctx, input: CreateTagsRequest): Record<string, never> {
+      const ids = input.Resources ?? [];
+      if (ids.length === 0) throw err.missing('ResourceId');
+      if (ids.length > 1000) throw err.invalidValue('The maximum number of resources (1000) has been exceeded');
+      if (!input.Tags || input.Tags.length === 0) throw err.missing('Tag');
+      const add = input.Tags.map((t) => validateTag(t.Key, t.Value));
+      for (const id of ids) {
+        const t = lookup(id);
+        const existing = t.getTags(ctx, id);
+        if (!existing) throw t.notFound(id);
+        t.setTags(ctx, id, mergeTags(existing, add));
       }
-      if (next.length !== existing.length) t.setTags(ctx, id, next);
-    }
-    return {};
-  },
+      return {};
+    },
 
-  DescribeTags(ctx: Ctx, input: DescribeTagsRequest): DescribeTagsResult {
-    type Row = { id: string; seq: number; key: string; value: string; type: string; tags: TagPair[] };
-    const rows: Row[] = [];
-    let n = 0;
-    for (const t of registry.values()) {
-      for (const r of t.list(ctx)) {
-        for (const tag of r.tags) rows.push({ id: r.id, seq: ++n, key: tag.Key, value: tag.Value, type: t.resourceType, tags: [] });
+    DeleteTags(ctx: Ctx, input: DeleteTagsRequest): Record<string, never> {
+      const ids = input.Resources ?? [];
+      if (ids.length === 0) throw err.missing('ResourceId');
+      for (const t of input.Tags ?? []) {
+        if (t.Key?.toLowerCase().startsWith('aws:')) throw err.invalidValue(`Tag keys starting with 'aws:' are reserved for internal use`);
       }
-    }
-    const match = compileFilters<Row>(input.Filters, {
-      key: (r) => r.key, value: (r) => r.value, 'resource-id': (r) => r.id, 'resource-type': (r) => r.type,
-    });
-    const { page, nextToken } = paginate(rows.filter(match), input.MaxResults, input.NextToken, { min: 5, max: 1000 });
-    return {
-      Tags: page.map((r) => ({ Key: r.key, Value: r.value, ResourceId: r.id, ResourceType: r.type as never })),
-      NextToken: nextToken,
-    };
-  },
-};
+      for (const id of ids) {
+        const t = lookup(id);
+        const existing = t.getTags(ctx, id);
+        if (!existing) throw t.notFound(id);
+        let next: TagPair[];
+        if (!input.Tags || input.Tags.length === 0) next = [];
+        else {
+          next = existing.filter((e) => !input.Tags!.some((d) => d.Key === e.Key && (d.Value === undefined || d.Value === e.Value)));
+        }
+        if (next.length !== existing.length) t.setTags(ctx, id, next);
+      }
+      return {};
+    },
+
+    DescribeTags(ctx: Ctx, input: DescribeTagsRequest): DescribeTagsResult {
+      type Row = { id: string; seq: number; key: string; value: string; type: string; tags: TagPair[] };
+      const rows: Row[] = [];
+      let n = 0;
+      for (const t of registry.values()) {
+        for (const r of t.list(ctx)) {
+          for (const tag of r.tags) rows.push({ id: r.id, seq: ++n, key: tag.Key, value: tag.Value, type: t.resourceType, tags: [] });
+        }
+      }
+      const match = compileFilters<Row>(input.Filters, {
+        key: (r) => r.key,
+        value: (r) => r.value,
+        'resource-id': (r) => r.id,
+        'resource-type': (r) => r.type,
+      });
+      const { page, nextToken } = paginate(rows.filter(match), input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+      return {
+        Tags: page.map((r) => ({ Key: r.key, Value: r.value, ResourceId: r.id, ResourceType: r.type as never })),
+        NextToken: nextToken,
+      };
+    },
+  };
 }

@@ -1,9 +1,21 @@
 // VPCs, the default VPC of every account and region, availability zones and account attributes.
 import type {
-  AssociateVpcCidrBlockRequest, AssociateVpcCidrBlockResult, CreateVpcRequest, CreateVpcResult,
-  DeleteVpcRequest, DescribeAccountAttributesRequest, DescribeAccountAttributesResult,
-  DescribeAvailabilityZonesRequest, DescribeAvailabilityZonesResult, DescribeVpcsRequest, DescribeVpcsResult,
-  DisassociateVpcCidrBlockRequest, DisassociateVpcCidrBlockResult, Vpc, CreateDefaultVpcRequest, CreateDefaultVpcResult,
+  AssociateVpcCidrBlockRequest,
+  AssociateVpcCidrBlockResult,
+  CreateVpcRequest,
+  CreateVpcResult,
+  DeleteVpcRequest,
+  DescribeAccountAttributesRequest,
+  DescribeAccountAttributesResult,
+  DescribeAvailabilityZonesRequest,
+  DescribeAvailabilityZonesResult,
+  DescribeVpcsRequest,
+  DescribeVpcsResult,
+  DisassociateVpcCidrBlockRequest,
+  DisassociateVpcCidrBlockResult,
+  Vpc,
+  CreateDefaultVpcRequest,
+  CreateDefaultVpcResult,
 } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
@@ -30,7 +42,17 @@ function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: st
     id: newId('vpc'),
     cidr,
     cidrAssociations: [{ associationId: newId('vpc-cidr-assoc'), cidr, state: 'associated' }],
-    ipv6: opts.ipv6 ? [{ associationId: newId('vpc-cidr-assoc'), cidr: amazonIpv6Block(), state: 'associated', pool: 'Amazon', networkBorderGroup: ctx.region }] : [],
+    ipv6: opts.ipv6
+      ? [
+          {
+            associationId: newId('vpc-cidr-assoc'),
+            cidr: amazonIpv6Block(),
+            state: 'associated',
+            pool: 'Amazon',
+            networkBorderGroup: ctx.region,
+          },
+        ]
+      : [],
     isDefault: opts.isDefault,
     tenancy: opts.tenancy ?? 'default',
     dhcpOptionsId: newId('dopt'),
@@ -68,10 +90,17 @@ function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
     InstanceTenancy: v.tenancy as never,
     IsDefault: v.isDefault,
     OwnerId: ctx.account,
-    CidrBlockAssociationSet: v.cidrAssociations.map((a) => ({ AssociationId: a.associationId, CidrBlock: a.cidr, CidrBlockState: { State: a.state as never } })),
+    CidrBlockAssociationSet: v.cidrAssociations.map((a) => ({
+      AssociationId: a.associationId,
+      CidrBlock: a.cidr,
+      CidrBlockState: { State: a.state as never },
+    })),
     Ipv6CidrBlockAssociationSet: v.ipv6.map((a) => ({
-      AssociationId: a.associationId, Ipv6CidrBlock: a.cidr, Ipv6CidrBlockState: { State: a.state as never },
-      NetworkBorderGroup: a.networkBorderGroup, Ipv6Pool: a.pool,
+      AssociationId: a.associationId,
+      Ipv6CidrBlock: a.cidr,
+      Ipv6CidrBlockState: { State: a.state as never },
+      NetworkBorderGroup: a.networkBorderGroup,
+      Ipv6Pool: a.pool,
     })),
     Tags: tagList(v.tags),
   };
@@ -88,7 +117,10 @@ function checkVpcCidr(text: string | undefined, param = 'cidrBlock'): string {
 export const vpcHandlers = {
   CreateVpc(ctx: Ctx, input: CreateVpcRequest): CreateVpcResult {
     if (input.Ipv4IpamPoolId || input.Ipv6IpamPoolId || input.Ipv6Pool) {
-      throw new ApiError('InvalidParameterCombination', 'IPAM pools and BYOIP IPv6 pools are not supported by Palisade; use CidrBlock and AmazonProvidedIpv6CidrBlock.');
+      throw new ApiError(
+        'InvalidParameterCombination',
+        'IPAM pools and BYOIP IPv6 pools are not supported by Palisade; use CidrBlock and AmazonProvidedIpv6CidrBlock.',
+      );
     }
     const cidr = checkVpcCidr(input.CidrBlock);
     if (input.InstanceTenancy && !['default', 'dedicated', 'host'].includes(input.InstanceTenancy)) {
@@ -108,8 +140,13 @@ export const vpcHandlers = {
     let vpcs = ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope);
     if (input.VpcIds?.length) {
       const missing = input.VpcIds.filter((id) => !vpcs.some((v) => v.id === id));
-      for (const id of missing) if (!ID_PATTERN('vpc').test(id)) throw new ApiError('InvalidVpcID.Malformed', `Invalid id: "${id}" (expecting "vpc-...")`);
-      if (missing.length) throw new ApiError('InvalidVpcID.NotFound', missing.length === 1 ? `The vpc ID '${missing[0]}' does not exist` : `The vpc IDs '${missing.join(', ')}' do not exist`);
+      for (const id of missing)
+        if (!ID_PATTERN('vpc').test(id)) throw new ApiError('InvalidVpcID.Malformed', `Invalid id: "${id}" (expecting "vpc-...")`);
+      if (missing.length)
+        throw new ApiError(
+          'InvalidVpcID.NotFound',
+          missing.length === 1 ? `The vpc ID '${missing[0]}' does not exist` : `The vpc IDs '${missing.join(', ')}' do not exist`,
+        );
       vpcs = vpcs.filter((v) => input.VpcIds!.includes(v.id));
     }
     const match = compileFilters<VpcDoc>(input.Filters, {
@@ -150,13 +187,26 @@ export const vpcHandlers = {
     const vpc = ctx.tx.edit<VpcDoc>(KIND.vpc, ctx.scope, getVpc(ctx, input.VpcId).id)!;
     if (input.AmazonProvidedIpv6CidrBlock) {
       if (input.CidrBlock) throw err.combination('The parameter cidrBlock cannot be used with the parameter amazonProvidedIpv6CidrBlock');
-      if (vpc.ipv6.length >= 5) throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
-      const assoc = { associationId: newId('vpc-cidr-assoc'), cidr: amazonIpv6Block(), state: 'associated', pool: 'Amazon', networkBorderGroup: input.Ipv6CidrBlockNetworkBorderGroup ?? ctx.region };
+      if (vpc.ipv6.length >= 5)
+        throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
+      const assoc = {
+        associationId: newId('vpc-cidr-assoc'),
+        cidr: amazonIpv6Block(),
+        state: 'associated',
+        pool: 'Amazon',
+        networkBorderGroup: input.Ipv6CidrBlockNetworkBorderGroup ?? ctx.region,
+      };
       vpc.ipv6.push(assoc);
       if (vpc.ipv6.length === 1) addIpv6EgressToDefaultGroup(ctx, vpc);
       return {
         VpcId: vpc.id,
-        Ipv6CidrBlockAssociation: { AssociationId: assoc.associationId, Ipv6CidrBlock: assoc.cidr, Ipv6CidrBlockState: { State: 'associating' }, NetworkBorderGroup: assoc.networkBorderGroup, Ipv6Pool: 'Amazon' },
+        Ipv6CidrBlockAssociation: {
+          AssociationId: assoc.associationId,
+          Ipv6CidrBlock: assoc.cidr,
+          Ipv6CidrBlockState: { State: 'associating' },
+          NetworkBorderGroup: assoc.networkBorderGroup,
+          Ipv6Pool: 'Amazon',
+        },
       };
     }
     if (input.CidrBlock) {
@@ -165,10 +215,14 @@ export const vpcHandlers = {
       for (const a of vpc.cidrAssociations) {
         if (overlaps(parseCidr(a.cidr)!, c)) throw new ApiError('InvalidVpc.Range', `The CIDR '${input.CidrBlock}' is invalid.`);
       }
-      if (vpc.cidrAssociations.length >= 5) throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
+      if (vpc.cidrAssociations.length >= 5)
+        throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
       const assoc = { associationId: newId('vpc-cidr-assoc'), cidr, state: 'associated' };
       vpc.cidrAssociations.push(assoc);
-      return { VpcId: vpc.id, CidrBlockAssociation: { AssociationId: assoc.associationId, CidrBlock: cidr, CidrBlockState: { State: 'associating' } } };
+      return {
+        VpcId: vpc.id,
+        CidrBlockAssociation: { AssociationId: assoc.associationId, CidrBlock: cidr, CidrBlockState: { State: 'associating' } },
+      };
     }
     throw err.missing('CidrBlock');
   },
@@ -185,16 +239,32 @@ export const vpcHandlers = {
       if (i4 >= 0) {
         if (i4 === 0) throw new ApiError('InvalidCidrBlock.InUse', `The vpc ${v.id} primary cidr block ${v.cidr} cannot be disassociated.`);
         const c = parseCidr(vpc.cidrAssociations[i4]!.cidr)!;
-        if (subnets.some((s) => overlaps(parseCidr(s.cidr)!, c))) throw new ApiError('InvalidCidrBlock.InUse', `The vpc ${v.id} currently has a subnet within CIDR block ${vpc.cidrAssociations[i4]!.cidr}.`);
+        if (subnets.some((s) => overlaps(parseCidr(s.cidr)!, c)))
+          throw new ApiError(
+            'InvalidCidrBlock.InUse',
+            `The vpc ${v.id} currently has a subnet within CIDR block ${vpc.cidrAssociations[i4]!.cidr}.`,
+          );
         const [a] = vpc.cidrAssociations.splice(i4, 1);
-        return { VpcId: v.id, CidrBlockAssociation: { AssociationId: a!.associationId, CidrBlock: a!.cidr, CidrBlockState: { State: 'disassociating' } } };
+        return {
+          VpcId: v.id,
+          CidrBlockAssociation: { AssociationId: a!.associationId, CidrBlock: a!.cidr, CidrBlockState: { State: 'disassociating' } },
+        };
       }
       const c6 = parseCidr(vpc.ipv6[i6]!.cidr)!;
       if (subnets.some((s) => s.ipv6.some((x) => overlaps(parseCidr(x.cidr)!, c6)))) {
         throw new ApiError('InvalidCidrBlock.InUse', `The vpc ${v.id} currently has a subnet within CIDR block ${vpc.ipv6[i6]!.cidr}.`);
       }
       const [a] = vpc.ipv6.splice(i6, 1);
-      return { VpcId: v.id, Ipv6CidrBlockAssociation: { AssociationId: a!.associationId, Ipv6CidrBlock: a!.cidr, Ipv6CidrBlockState: { State: 'disassociating' }, NetworkBorderGroup: a!.networkBorderGroup, Ipv6Pool: a!.pool } };
+      return {
+        VpcId: v.id,
+        Ipv6CidrBlockAssociation: {
+          AssociationId: a!.associationId,
+          Ipv6CidrBlock: a!.cidr,
+          Ipv6CidrBlockState: { State: 'disassociating' },
+          NetworkBorderGroup: a!.networkBorderGroup,
+          Ipv6Pool: a!.pool,
+        },
+      };
     }
     throw new ApiError('InvalidVpcCidrBlockAssociationID.NotFound', `The vpc CIDR block association ID '${id}' does not exist`);
   },
@@ -209,17 +279,31 @@ export const vpcHandlers = {
       if (!zones.some((z) => z.id === n)) throw err.invalidParam(`The zone '${n}' does not exist.`);
     }
     const match = compileFilters<Z>(input.Filters, {
-      'zone-name': (z) => z.name, 'zone-id': (z) => z.id, 'region-name': () => ctx.region, state: () => 'available',
-      'zone-type': () => 'availability-zone', 'opt-in-status': () => 'opt-in-not-required', 'group-name': () => ctx.region,
+      'zone-name': (z) => z.name,
+      'zone-id': (z) => z.id,
+      'region-name': () => ctx.region,
+      state: () => 'available',
+      'zone-type': () => 'availability-zone',
+      'opt-in-status': () => 'opt-in-not-required',
+      'group-name': () => ctx.region,
       'network-border-group': () => ctx.region,
     });
     return {
       AvailabilityZones: zones
-        .filter((z) => (!input.ZoneNames?.length || input.ZoneNames.includes(z.name)) && (!input.ZoneIds?.length || input.ZoneIds.includes(z.id)))
+        .filter(
+          (z) => (!input.ZoneNames?.length || input.ZoneNames.includes(z.name)) && (!input.ZoneIds?.length || input.ZoneIds.includes(z.id)),
+        )
         .filter(match)
         .map((z) => ({
-          ZoneName: z.name, ZoneId: z.id, State: 'available', RegionName: ctx.region, ZoneType: 'availability-zone',
-          OptInStatus: 'opt-in-not-required', GroupName: ctx.region, NetworkBorderGroup: ctx.region, Messages: [],
+          ZoneName: z.name,
+          ZoneId: z.id,
+          State: 'available',
+          RegionName: ctx.region,
+          ZoneType: 'availability-zone',
+          OptInStatus: 'opt-in-not-required',
+          GroupName: ctx.region,
+          NetworkBorderGroup: ctx.region,
+          Messages: [],
         })),
     };
   },

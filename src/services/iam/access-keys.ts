@@ -1,8 +1,14 @@
 // Long-term access keys of IAM users (at most 2 per user). Keys live in the GLOBAL scope keyed by
 // access key id, so the gateway resolves the caller from any request's credential scope.
 import type {
-  AccessKeyMetadata, CreateAccessKeyRequest, CreateAccessKeyResponse, DeleteAccessKeyRequest,
-  GetAccessKeyLastUsedRequest, GetAccessKeyLastUsedResponse, ListAccessKeysRequest, ListAccessKeysResponse,
+  AccessKeyMetadata,
+  CreateAccessKeyRequest,
+  CreateAccessKeyResponse,
+  DeleteAccessKeyRequest,
+  GetAccessKeyLastUsedRequest,
+  GetAccessKeyLastUsedResponse,
+  ListAccessKeysRequest,
+  ListAccessKeysResponse,
   UpdateAccessKeyRequest,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
@@ -45,7 +51,12 @@ function ownKey(ctx: Ctx, id: string, userName: string | undefined): AccessKeyDo
   return k;
 }
 
-const metadata = (k: AccessKeyDoc): AccessKeyMetadata => ({ UserName: k.userName, AccessKeyId: k.id, Status: k.status, CreateDate: new Date(k.createDate) });
+const metadata = (k: AccessKeyDoc): AccessKeyMetadata => ({
+  UserName: k.userName,
+  AccessKeyId: k.id,
+  Status: k.status,
+  CreateDate: new Date(k.createDate),
+});
 
 export const accessKeyHandlers = {
   CreateAccessKey(ctx: Ctx, i: CreateAccessKeyRequest): CreateAccessKeyResponse {
@@ -53,9 +64,18 @@ export const accessKeyHandlers = {
     if (keysOf(ctx, u).length >= KEYS_PER_USER) throw limitExceeded(`Cannot exceed quota for AccessKeysPerUser: ${KEYS_PER_USER}`);
     let id = newAccessKeyId();
     while (ctx.tx.get(IAM_KIND.accessKey, GLOBAL, id)) id = newAccessKeyId();
-    const k: AccessKeyDoc = { id, account: ctx.account, userName: u.name, secret: newSecretAccessKey(), status: 'Active', createDate: new Date(ctx.clock.now()).toISOString() };
+    const k: AccessKeyDoc = {
+      id,
+      account: ctx.account,
+      userName: u.name,
+      secret: newSecretAccessKey(),
+      status: 'Active',
+      createDate: new Date(ctx.clock.now()).toISOString(),
+    };
     ctx.tx.put(IAM_KIND.accessKey, GLOBAL, k);
-    return { AccessKey: { UserName: u.name, AccessKeyId: k.id, Status: k.status, SecretAccessKey: k.secret, CreateDate: new Date(k.createDate) } };
+    return {
+      AccessKey: { UserName: u.name, AccessKeyId: k.id, Status: k.status, SecretAccessKey: k.secret, CreateDate: new Date(k.createDate) },
+    };
   },
 
   ListAccessKeys(ctx: Ctx, i: ListAccessKeysRequest): ListAccessKeysResponse {
@@ -74,7 +94,8 @@ export const accessKeyHandlers = {
 
   UpdateAccessKey(ctx: Ctx, i: UpdateAccessKeyRequest): Empty {
     const c = new Checks();
-    if (c.required(i.Status, 'status') && i.Status !== 'Active' && i.Status !== 'Inactive') c.fail(i.Status, 'status', 'satisfy enum value set: [Active, Inactive]');
+    if (c.required(i.Status, 'status') && i.Status !== 'Active' && i.Status !== 'Inactive')
+      c.fail(i.Status, 'status', 'satisfy enum value set: [Active, Inactive]');
     c.done();
     const k = ownKey(ctx, checkKeyId(i.AccessKeyId), i.UserName);
     ctx.tx.edit<AccessKeyDoc>(IAM_KIND.accessKey, GLOBAL, k.id)!.status = i.Status as 'Active' | 'Inactive';

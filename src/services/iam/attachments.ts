@@ -1,8 +1,16 @@
 // Managed policies attached to roles and users (at most 10 each), and who a policy is attached to.
 import type {
-  AttachRolePolicyRequest, AttachUserPolicyRequest, AttachedPolicy, DetachRolePolicyRequest, DetachUserPolicyRequest,
-  ListAttachedRolePoliciesRequest, ListAttachedRolePoliciesResponse, ListAttachedUserPoliciesRequest,
-  ListAttachedUserPoliciesResponse, ListEntitiesForPolicyRequest, ListEntitiesForPolicyResponse,
+  AttachRolePolicyRequest,
+  AttachUserPolicyRequest,
+  AttachedPolicy,
+  DetachRolePolicyRequest,
+  DetachUserPolicyRequest,
+  ListAttachedRolePoliciesRequest,
+  ListAttachedRolePoliciesResponse,
+  ListAttachedUserPoliciesRequest,
+  ListAttachedUserPoliciesResponse,
+  ListEntitiesForPolicyRequest,
+  ListEntitiesForPolicyResponse,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicy } from './aws-managed.ts';
@@ -41,7 +49,14 @@ function detach(ctx: Ctx, type: OwnerType, ownerName: string | undefined, arn: s
   d.attachedPolicies = d.attachedPolicies.filter((x) => x !== a);
 }
 
-function listAttached(ctx: Ctx, type: OwnerType, ownerName: string | undefined, pathPrefix: string | undefined, marker: string | undefined, maxItems: number | undefined) {
+function listAttached(
+  ctx: Ctx,
+  type: OwnerType,
+  ownerName: string | undefined,
+  pathPrefix: string | undefined,
+  marker: string | undefined,
+  maxItems: number | undefined,
+) {
   const owner = lookup(ctx, type, ownerName);
   const prefix = checkPathPrefix(pathPrefix);
   const attached = owner.attachedPolicies

@@ -8,8 +8,13 @@
 // permissions boundary), as in the examples of the IAM API reference, where each carries an
 // AttachmentCount; the hundreds of unused ones are left out (moto returns them all).
 import type {
-  AttachedPolicy, GetAccountAuthorizationDetailsRequest, GetAccountAuthorizationDetailsResponse, ManagedPolicyDetail,
-  PolicyDetail, RoleDetail, UserDetail,
+  AttachedPolicy,
+  GetAccountAuthorizationDetailsRequest,
+  GetAccountAuthorizationDetailsResponse,
+  ManagedPolicyDetail,
+  PolicyDetail,
+  RoleDetail,
+  UserDetail,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicies } from './aws-managed.ts';
@@ -33,7 +38,9 @@ type Entry =
   | { kind: 'policy'; key: string; doc: ManagedPolicyDoc };
 
 function inline(policies: Record<string, string>): PolicyDetail[] {
-  return Object.keys(policies).sort().map((name) => ({ PolicyName: name, PolicyDocument: encodePolicyDocument(policies[name]!) }));
+  return Object.keys(policies)
+    .sort()
+    .map((name) => ({ PolicyName: name, PolicyDocument: encodePolicyDocument(policies[name]!) }));
 }
 
 function attached(ctx: Ctx, arns: readonly string[]): AttachedPolicy[] {
@@ -44,16 +51,22 @@ function attached(ctx: Ctx, arns: readonly string[]): AttachedPolicy[] {
 // plus its policies; `Tags` is always there, empty or not.
 function userDetail(ctx: Ctx, u: UserDoc): UserDetail {
   return {
-    ...userOut(u), UserPolicyList: inline(u.inlinePolicies), GroupList: [], AttachedManagedPolicies: attached(ctx, u.attachedPolicies),
+    ...userOut(u),
+    UserPolicyList: inline(u.inlinePolicies),
+    GroupList: [],
+    AttachedManagedPolicies: attached(ctx, u.attachedPolicies),
     Tags: tagsOut(u.tags) ?? [],
   };
 }
 
 function roleDetail(ctx: Ctx, r: RoleDoc): RoleDetail {
   return {
-    ...roleOut(r), InstanceProfileList: profilesWithRole(ctx, r).map((p) => profileOut(ctx, p)),
-    RolePolicyList: inline(r.inlinePolicies), AttachedManagedPolicies: attached(ctx, r.attachedPolicies),
-    Tags: tagsOut(r.tags) ?? [], RoleLastUsed: lastUsedOut(r),
+    ...roleOut(r),
+    InstanceProfileList: profilesWithRole(ctx, r).map((p) => profileOut(ctx, p)),
+    RolePolicyList: inline(r.inlinePolicies),
+    AttachedManagedPolicies: attached(ctx, r.attachedPolicies),
+    Tags: tagsOut(r.tags) ?? [],
+    RoleLastUsed: lastUsedOut(r),
   };
 }
 
@@ -77,11 +90,13 @@ export const authorizationDetailsHandlers = {
     if (want('User')) for (const u of usersOf(ctx)) entries.push({ kind: 'user', key: `1\u0000${u.id}`, doc: u });
     if (want('Role')) for (const r of rolesOf(ctx)) entries.push({ kind: 'role', key: `3\u0000${r.id}`, doc: r });
     if (want('LocalManagedPolicy')) {
-      for (const p of ctx.tx.all<ManagedPolicyDoc>(IAM_KIND.policy, ctx.scope)) entries.push({ kind: 'policy', key: `4\u0000${p.arn}`, doc: p });
+      for (const p of ctx.tx.all<ManagedPolicyDoc>(IAM_KIND.policy, ctx.scope))
+        entries.push({ kind: 'policy', key: `4\u0000${p.arn}`, doc: p });
     }
     if (want('AWSManagedPolicy')) {
       for (const p of awsManagedPolicies(ctx.partition)) {
-        if (attachmentCount(ctx, p.arn) > 0 || boundaryCount(ctx, p.arn) > 0) entries.push({ kind: 'policy', key: `4\u0000${p.arn}`, doc: p });
+        if (attachmentCount(ctx, p.arn) > 0 || boundaryCount(ctx, p.arn) > 0)
+          entries.push({ kind: 'policy', key: `4\u0000${p.arn}`, doc: p });
       }
     }
     const p = page(entries, (e) => e.key, i.Marker, i.MaxItems);

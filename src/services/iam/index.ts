@@ -7,5 +7,12 @@ import { iamCoreHandlers } from './core.ts';
 const iamHandlers: Record<string, Handler> = { ...iamCoreHandlers };
 
 export function iamService(): ServiceDef {
-  return { name: 'iam', get model() { return loadModel('iam'); }, handlers: iamHandlers, global: true };
+  return {
+    name: 'iam',
+    get model() {
+      return loadModel('iam');
+    },
+    handlers: iamHandlers,
+    global: true,
+  };
 }

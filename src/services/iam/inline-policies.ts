@@ -2,9 +2,18 @@
 // policies, stored verbatim and returned URL-encoded; all inline policies of one identity
 // together must stay within its quota (roles 10,240, users 2,048 non-white-space characters).
 import type {
-  DeleteRolePolicyRequest, DeleteUserPolicyRequest, GetRolePolicyRequest, GetRolePolicyResponse, GetUserPolicyRequest,
-  GetUserPolicyResponse, ListRolePoliciesRequest, ListRolePoliciesResponse, ListUserPoliciesRequest, ListUserPoliciesResponse,
-  PutRolePolicyRequest, PutUserPolicyRequest,
+  DeleteRolePolicyRequest,
+  DeleteUserPolicyRequest,
+  GetRolePolicyRequest,
+  GetRolePolicyResponse,
+  GetUserPolicyRequest,
+  GetUserPolicyResponse,
+  ListRolePoliciesRequest,
+  ListRolePoliciesResponse,
+  ListUserPoliciesRequest,
+  ListUserPoliciesResponse,
+  PutRolePolicyRequest,
+  PutUserPolicyRequest,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
 import { noSuchEntity } from './errors.ts';
@@ -35,7 +44,12 @@ function put(ctx: Ctx, type: OwnerType, ownerName: string | undefined, policyNam
   edited.inlinePolicies = { ...edited.inlinePolicies, [name]: text };
 }
 
-function get(ctx: Ctx, type: OwnerType, ownerName: string | undefined, policyName: string | undefined): { owner: Owner; name: string; document: string } {
+function get(
+  ctx: Ctx,
+  type: OwnerType,
+  ownerName: string | undefined,
+  policyName: string | undefined,
+): { owner: Owner; name: string; document: string } {
   const owner = lookup(ctx, type, ownerName);
   const name = checkName(policyName, 'policyName', POLICY_NAME_MAX);
   if (!Object.hasOwn(owner.inlinePolicies, name)) throw noSuchInline(type, name);

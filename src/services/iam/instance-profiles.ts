@@ -1,11 +1,22 @@
 // Instance profiles: the containers EC2 launches with (one role each — a quota AWS does not
 // raise), with their tags. GetInstanceProfile returns the contained role in full.
 import type {
-  AddRoleToInstanceProfileRequest, CreateInstanceProfileRequest, CreateInstanceProfileResponse,
-  DeleteInstanceProfileRequest, GetInstanceProfileRequest, GetInstanceProfileResponse, InstanceProfile,
-  ListInstanceProfileTagsRequest, ListInstanceProfileTagsResponse, ListInstanceProfilesForRoleRequest,
-  ListInstanceProfilesForRoleResponse, ListInstanceProfilesRequest, ListInstanceProfilesResponse,
-  RemoveRoleFromInstanceProfileRequest, TagInstanceProfileRequest, UntagInstanceProfileRequest,
+  AddRoleToInstanceProfileRequest,
+  CreateInstanceProfileRequest,
+  CreateInstanceProfileResponse,
+  DeleteInstanceProfileRequest,
+  GetInstanceProfileRequest,
+  GetInstanceProfileResponse,
+  InstanceProfile,
+  ListInstanceProfileTagsRequest,
+  ListInstanceProfileTagsResponse,
+  ListInstanceProfilesForRoleRequest,
+  ListInstanceProfilesForRoleResponse,
+  ListInstanceProfilesRequest,
+  ListInstanceProfilesResponse,
+  RemoveRoleFromInstanceProfileRequest,
+  TagInstanceProfileRequest,
+  UntagInstanceProfileRequest,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
 import { alreadyExists, deleteConflict, limitExceeded, noSuchEntity } from './errors.ts';
@@ -23,7 +34,11 @@ const ROLES_PER_PROFILE = 1;
 export function profileOut(ctx: Ctx, p: InstanceProfileDoc, detail: 'full' | 'list' = 'full'): InstanceProfile {
   const roles = p.roles.map((n) => findRole(ctx, n)).filter((r): r is RoleDoc => r !== undefined);
   return {
-    Path: p.path, InstanceProfileName: p.name, InstanceProfileId: p.profileId, Arn: p.arn, CreateDate: new Date(p.createDate),
+    Path: p.path,
+    InstanceProfileName: p.name,
+    InstanceProfileId: p.profileId,
+    Arn: p.arn,
+    CreateDate: new Date(p.createDate),
     Roles: roles.map((r) => roleOut(r, 'list')),
     ...(detail === 'full' ? { Tags: tagsOut(p.tags) } : {}),
   };
@@ -41,8 +56,14 @@ export const instanceProfileHandlers = {
     const tags = checkTags(i.Tags);
     if (ctx.tx.get(IAM_KIND.instanceProfile, ctx.scope, idOf(name))) throw alreadyExists(`Instance Profile ${name} already exists.`);
     const p: InstanceProfileDoc = {
-      id: idOf(name), name, profileId: uniqueId('AIPA'), path, arn: iamArn(ctx, 'instance-profile', path, name),
-      createDate: new Date(ctx.clock.now()).toISOString(), roles: [], tags,
+      id: idOf(name),
+      name,
+      profileId: uniqueId('AIPA'),
+      path,
+      arn: iamArn(ctx, 'instance-profile', path, name),
+      createDate: new Date(ctx.clock.now()).toISOString(),
+      roles: [],
+      tags,
     };
     ctx.tx.put(IAM_KIND.instanceProfile, ctx.scope, p);
     return { InstanceProfile: profileOut(ctx, p) };
@@ -61,14 +82,20 @@ export const instanceProfileHandlers = {
 
   ListInstanceProfiles(ctx: Ctx, i: ListInstanceProfilesRequest): ListInstanceProfilesResponse {
     const prefix = checkPathPrefix(i.PathPrefix);
-    const p = page(profilesOf(ctx).filter((x) => x.path.startsWith(prefix)), (x) => x.id, i.Marker, i.MaxItems);
+    const p = page(
+      profilesOf(ctx).filter((x) => x.path.startsWith(prefix)),
+      (x) => x.id,
+      i.Marker,
+      i.MaxItems,
+    );
     return { InstanceProfiles: p.items.map((x) => profileOut(ctx, x, 'list')), ...truncation(p) };
   },
 
   AddRoleToInstanceProfile(ctx: Ctx, i: AddRoleToInstanceProfileRequest): Empty {
     const p = editProfile(ctx, i.InstanceProfileName);
     const role = getRole(ctx, i.RoleName);
-    if (p.roles.length >= ROLES_PER_PROFILE) throw limitExceeded(`Cannot exceed quota for InstanceSessionsPerInstanceProfile: ${ROLES_PER_PROFILE}`);
+    if (p.roles.length >= ROLES_PER_PROFILE)
+      throw limitExceeded(`Cannot exceed quota for InstanceSessionsPerInstanceProfile: ${ROLES_PER_PROFILE}`);
     p.roles.push(role.name);
     return {};
   },
@@ -76,7 +103,8 @@ export const instanceProfileHandlers = {
   RemoveRoleFromInstanceProfile(ctx: Ctx, i: RemoveRoleFromInstanceProfileRequest): Empty {
     const p = editProfile(ctx, i.InstanceProfileName);
     const role = getRole(ctx, i.RoleName);
-    if (!p.roles.some((n) => idOf(n) === role.id)) throw noSuchEntity(`The role with name ${role.name} cannot be found in instance profile ${p.name}.`);
+    if (!p.roles.some((n) => idOf(n) === role.id))
+      throw noSuchEntity(`The role with name ${role.name} cannot be found in instance profile ${p.name}.`);
     p.roles = p.roles.filter((n) => idOf(n) !== role.id);
     return {};
   },

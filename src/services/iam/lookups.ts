@@ -75,12 +75,17 @@ export function profilesOf(ctx: Ctx): InstanceProfileDoc[] {
 
 /** How many roles and users of the account have the policy attached. */
 export function attachmentCount(ctx: Ctx, arn: string): number {
-  return rolesOf(ctx).filter((r) => r.attachedPolicies.includes(arn)).length + usersOf(ctx).filter((u) => u.attachedPolicies.includes(arn)).length;
+  return (
+    rolesOf(ctx).filter((r) => r.attachedPolicies.includes(arn)).length +
+    usersOf(ctx).filter((u) => u.attachedPolicies.includes(arn)).length
+  );
 }
 
 /** How many roles and users of the account use the policy as their permissions boundary. */
 export function boundaryCount(ctx: Ctx, arn: string): number {
-  return rolesOf(ctx).filter((r) => r.permissionsBoundary === arn).length + usersOf(ctx).filter((u) => u.permissionsBoundary === arn).length;
+  return (
+    rolesOf(ctx).filter((r) => r.permissionsBoundary === arn).length + usersOf(ctx).filter((u) => u.permissionsBoundary === arn).length
+  );
 }
 
 /** The instance profiles that contain the role. */

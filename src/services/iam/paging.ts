@@ -14,7 +14,8 @@ const DEFAULT_MAX_ITEMS = 100;
 
 function decodeMarker(marker: string): string {
   const text = Buffer.from(marker, 'base64url').toString('utf8');
-  if (!text.startsWith('m1:') || Buffer.from(text, 'utf8').toString('base64url') !== marker) throw invalidInput(`Invalid Marker: ${marker}`);
+  if (!text.startsWith('m1:') || Buffer.from(text, 'utf8').toString('base64url') !== marker)
+    throw invalidInput(`Invalid Marker: ${marker}`);
   return text.slice(3);
 }
 

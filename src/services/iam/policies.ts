@@ -2,10 +2,26 @@
 // AWS managed policies every account sees (read-only). The document id of a customer managed
 // policy is its ARN (arn:PARTITION:iam::ACCOUNT:policy/PATH/NAME).
 import type {
-  CreatePolicyRequest, CreatePolicyResponse, CreatePolicyVersionRequest, CreatePolicyVersionResponse, DeletePolicyRequest,
-  DeletePolicyVersionRequest, GetPolicyRequest, GetPolicyResponse, GetPolicyVersionRequest, GetPolicyVersionResponse,
-  ListPoliciesRequest, ListPoliciesResponse, ListPolicyTagsRequest, ListPolicyTagsResponse, ListPolicyVersionsRequest,
-  ListPolicyVersionsResponse, Policy, PolicyVersion as SdkPolicyVersion, SetDefaultPolicyVersionRequest, TagPolicyRequest,
+  CreatePolicyRequest,
+  CreatePolicyResponse,
+  CreatePolicyVersionRequest,
+  CreatePolicyVersionResponse,
+  DeletePolicyRequest,
+  DeletePolicyVersionRequest,
+  GetPolicyRequest,
+  GetPolicyResponse,
+  GetPolicyVersionRequest,
+  GetPolicyVersionResponse,
+  ListPoliciesRequest,
+  ListPoliciesResponse,
+  ListPolicyTagsRequest,
+  ListPolicyTagsResponse,
+  ListPolicyVersionsRequest,
+  ListPolicyVersionsResponse,
+  Policy,
+  PolicyVersion as SdkPolicyVersion,
+  SetDefaultPolicyVersionRequest,
+  TagPolicyRequest,
   UntagPolicyRequest,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
@@ -26,10 +42,17 @@ const VERSION_ID = /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/;
 /** A managed policy as IAM returns it; lists leave out the description and the tags. */
 export function policyOut(ctx: Ctx, p: ManagedPolicyDoc, detail: 'full' | 'list' = 'full'): Policy {
   return {
-    PolicyName: p.name, PolicyId: p.policyId, Arn: p.arn, Path: p.path, DefaultVersionId: p.defaultVersionId,
-    AttachmentCount: attachmentCount(ctx, p.arn), PermissionsBoundaryUsageCount: boundaryCount(ctx, p.arn), IsAttachable: true,
+    PolicyName: p.name,
+    PolicyId: p.policyId,
+    Arn: p.arn,
+    Path: p.path,
+    DefaultVersionId: p.defaultVersionId,
+    AttachmentCount: attachmentCount(ctx, p.arn),
+    PermissionsBoundaryUsageCount: boundaryCount(ctx, p.arn),
+    IsAttachable: true,
     ...(detail === 'full' && p.description ? { Description: p.description } : {}),
-    CreateDate: new Date(p.createDate), UpdateDate: new Date(p.updateDate),
+    CreateDate: new Date(p.createDate),
+    UpdateDate: new Date(p.updateDate),
     ...(detail === 'full' ? { Tags: tagsOut(p.tags) } : {}),
   };
 }
@@ -37,7 +60,9 @@ export function policyOut(ctx: Ctx, p: ManagedPolicyDoc, detail: 'full' | 'list'
 export function versionOut(p: ManagedPolicyDoc, v: PolicyVersion, withDocument: boolean): SdkPolicyVersion {
   return {
     ...(withDocument ? { Document: encodePolicyDocument(v.document) } : {}),
-    VersionId: v.versionId, IsDefaultVersion: v.versionId === p.defaultVersionId, CreateDate: new Date(v.createDate),
+    VersionId: v.versionId,
+    IsDefaultVersion: v.versionId === p.defaultVersionId,
+    CreateDate: new Date(v.createDate),
   };
 }
 
@@ -80,8 +105,17 @@ export const policyHandlers = {
     const created = now(ctx);
     const arn = iamArn(ctx, 'policy', path, name);
     const p: ManagedPolicyDoc = {
-      id: arn, name, policyId: uniqueId('ANPA'), path, arn, createDate: created, updateDate: created, defaultVersionId: 'v1',
-      versions: [{ versionId: 'v1', document: text, createDate: created }], nextVersion: 2, tags,
+      id: arn,
+      name,
+      policyId: uniqueId('ANPA'),
+      path,
+      arn,
+      createDate: created,
+      updateDate: created,
+      defaultVersionId: 'v1',
+      versions: [{ versionId: 'v1', document: text, createDate: created }],
+      nextVersion: 2,
+      tags,
       ...(i.Description ? { description: i.Description } : {}),
     };
     ctx.tx.put(IAM_KIND.policy, ctx.scope, p);
@@ -96,7 +130,9 @@ export const policyHandlers = {
     const p = editable(ctx, i.PolicyArn);
     if (attachmentCount(ctx, p.arn)) throw deleteConflict('Cannot delete a policy attached to entities.');
     if (p.versions.length > 1) {
-      throw deleteConflict('This policy has more than one version. Before you delete a policy, you must delete the policy\'s versions. The default version is deleted with the policy.');
+      throw deleteConflict(
+        "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+      );
     }
     ctx.tx.delete(IAM_KIND.policy, ctx.scope, p.id);
     return {};
@@ -117,7 +153,11 @@ export const policyHandlers = {
     ].filter((p) => p.path.startsWith(prefix));
     if (i.OnlyAttached) {
       const usage = i.PolicyUsageFilter;
-      all = all.filter((p) => (usage !== 'PermissionsBoundary' && attachmentCount(ctx, p.arn) > 0) || (usage !== 'PermissionsPolicy' && boundaryCount(ctx, p.arn) > 0));
+      all = all.filter(
+        (p) =>
+          (usage !== 'PermissionsBoundary' && attachmentCount(ctx, p.arn) > 0) ||
+          (usage !== 'PermissionsPolicy' && boundaryCount(ctx, p.arn) > 0),
+      );
     }
     const p = page(all, (x) => `${idOf(x.name)}\u0000${x.arn}`, i.Marker, i.MaxItems);
     return { Policies: p.items.map((x) => policyOut(ctx, x, 'list')), ...truncation(p) };
@@ -128,7 +168,9 @@ export const policyHandlers = {
     const text = checkPolicyDocument(i.PolicyDocument, 'identity', 'policyDocument', { managed: true });
     checkManagedSize(text);
     if (p.versions.length >= MAX_VERSIONS) {
-      throw limitExceeded(`A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`);
+      throw limitExceeded(
+        `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
+      );
     }
     const v: PolicyVersion = { versionId: `v${p.nextVersion++}`, document: text, createDate: now(ctx) };
     p.versions.push(v);

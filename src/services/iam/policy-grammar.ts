@@ -15,7 +15,17 @@ import { Checks } from './validate.ts';
 type PolicyKind = 'identity' | 'trust';
 
 const TOP_KEYS = new Set(['Version', 'Id', 'Statement']);
-const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Principal', 'NotPrincipal', 'Condition']);
+const STATEMENT_KEYS = new Set([
+  'Sid',
+  'Effect',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Principal',
+  'NotPrincipal',
+  'Condition',
+]);
 const PRINCIPAL_KEYS = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser']);
 const VERSIONS = new Set(['2012-10-17', '2008-10-17']);
 
@@ -106,7 +116,8 @@ function grammar(text: string, kind: PolicyKind, managed: boolean): void {
   }
   for (const s of statements) {
     if (kind === 'identity') {
-      if (s.Principal !== undefined || s.NotPrincipal !== undefined) throw malformedPolicy('Policy document should not specify a principal.');
+      if (s.Principal !== undefined || s.NotPrincipal !== undefined)
+        throw malformedPolicy('Policy document should not specify a principal.');
       if (asList(s.Resource ?? s.NotResource).length === 0) throw malformedPolicy('Policy statement must contain resources.');
     } else {
       if (s.Resource !== undefined || s.NotResource !== undefined) throw malformedPolicy('Has prohibited field Resource');
@@ -116,7 +127,8 @@ function grammar(text: string, kind: PolicyKind, managed: boolean): void {
   for (const s of statements) {
     for (const a of asList(s.Action ?? s.NotAction)) {
       const parts = a.split(':');
-      if (parts.length === 1 && a !== '*') throw malformedPolicy('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
+      if (parts.length === 1 && a !== '*')
+        throw malformedPolicy('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
       if (parts.length > 2) throw malformedPolicy('Actions/Condition can contain only one colon.');
       if (a !== '*' && /[^a-zA-Z0-9\-.*?]/.test(parts[0]!)) throw malformedPolicy(`Vendor ${parts[0]} is not valid`);
       if (kind === 'trust' && s.Action !== undefined && a !== '*' && parts[0]!.toLowerCase() !== 'sts') {
@@ -147,7 +159,12 @@ export function validatePolicyDocument(json: string, kind: PolicyKind): void {
 export function checkPolicyDocument(text: string | undefined, kind: PolicyKind, field: string, opts: { managed?: boolean } = {}): string {
   const c = new Checks();
   if (c.required(text, field)) {
-    c.length(text, field, 1, 131_072).pattern(text, field, /^[\u0009\u000A\u000D\u0020-\u00FF]+$/, '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+');
+    c.length(text, field, 1, 131_072).pattern(
+      text,
+      field,
+      /^[\u0009\u000A\u000D\u0020-\u00FF]+$/,
+      '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+',
+    );
   }
   c.done();
   grammar(text!, kind, opts.managed ?? false);

@@ -2,10 +2,26 @@
 // permissions boundary. Names are unique case-insensitively (document id = lower-cased name) and
 // returned as given; the trust policy is validated as one and returned URL-encoded.
 import type {
-  CreateRoleRequest, CreateRoleResponse, DeleteRolePermissionsBoundaryRequest, DeleteRoleRequest, GetRoleRequest,
-  GetRoleResponse, ListRoleTagsRequest, ListRoleTagsResponse, ListRolesRequest, ListRolesResponse,
-  PutRolePermissionsBoundaryRequest, Role, RoleLastUsed, TagRoleRequest, UntagRoleRequest, UpdateAssumeRolePolicyRequest,
-  UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
+  CreateRoleRequest,
+  CreateRoleResponse,
+  DeleteRolePermissionsBoundaryRequest,
+  DeleteRoleRequest,
+  GetRoleRequest,
+  GetRoleResponse,
+  ListRoleTagsRequest,
+  ListRoleTagsResponse,
+  ListRolesRequest,
+  ListRolesResponse,
+  PutRolePermissionsBoundaryRequest,
+  Role,
+  RoleLastUsed,
+  TagRoleRequest,
+  UntagRoleRequest,
+  UpdateAssumeRolePolicyRequest,
+  UpdateRoleDescriptionRequest,
+  UpdateRoleDescriptionResponse,
+  UpdateRoleRequest,
+  UpdateRoleResponse,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
 import { alreadyExists, deleteConflict, noSuchEntity } from './errors.ts';
@@ -27,13 +43,18 @@ const SESSION_DURATION = { min: 3600, max: 43200, default: 3600 } as const;
  */
 export function roleOut(r: RoleDoc, detail: 'full' | 'list' = 'full'): Role {
   const out: Role = {
-    Path: r.path, RoleName: r.name, RoleId: r.roleId, Arn: r.arn, CreateDate: new Date(r.createDate),
+    Path: r.path,
+    RoleName: r.name,
+    RoleId: r.roleId,
+    Arn: r.arn,
+    CreateDate: new Date(r.createDate),
     AssumeRolePolicyDocument: encodePolicyDocument(r.assumeRolePolicy),
     ...(r.description !== undefined ? { Description: r.description } : {}),
     MaxSessionDuration: r.maxSessionDuration,
   };
   if (detail === 'full') {
-    if (r.permissionsBoundary) out.PermissionsBoundary = { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary };
+    if (r.permissionsBoundary)
+      out.PermissionsBoundary = { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary };
     out.Tags = tagsOut(r.tags);
   }
   return out;
@@ -75,9 +96,17 @@ export const roleHandlers = {
     const boundary = checkBoundary(ctx, i.PermissionsBoundary);
     if (findRole(ctx, name)) throw alreadyExists(`Role with name ${name} already exists.`);
     const r: RoleDoc = {
-      id: idOf(name), name, roleId: uniqueId('AROA'), path, arn: iamArn(ctx, 'role', path, name), createDate: new Date(ctx.clock.now()).toISOString(),
-      assumeRolePolicy: trust, maxSessionDuration: i.MaxSessionDuration ?? SESSION_DURATION.default,
-      inlinePolicies: {}, attachedPolicies: [], tags,
+      id: idOf(name),
+      name,
+      roleId: uniqueId('AROA'),
+      path,
+      arn: iamArn(ctx, 'role', path, name),
+      createDate: new Date(ctx.clock.now()).toISOString(),
+      assumeRolePolicy: trust,
+      maxSessionDuration: i.MaxSessionDuration ?? SESSION_DURATION.default,
+      inlinePolicies: {},
+      attachedPolicies: [],
+      tags,
       ...(i.Description ? { description: i.Description } : {}),
       ...(boundary ? { permissionsBoundary: boundary } : {}),
     };
@@ -101,7 +130,12 @@ export const roleHandlers = {
 
   ListRoles(ctx: Ctx, i: ListRolesRequest): ListRolesResponse {
     const prefix = checkPathPrefix(i.PathPrefix);
-    const p = page(rolesOf(ctx).filter((r) => r.path.startsWith(prefix)), (r) => r.id, i.Marker, i.MaxItems);
+    const p = page(
+      rolesOf(ctx).filter((r) => r.path.startsWith(prefix)),
+      (r) => r.id,
+      i.Marker,
+      i.MaxItems,
+    );
     return { Roles: p.items.map((r) => roleOut(r, 'list')), ...truncation(p) };
   },
 

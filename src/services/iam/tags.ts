@@ -17,7 +17,8 @@ const VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export function checkTags(tags: Tag[] | undefined, field = 'tags'): IamTag[] {
   if (!tags) return [];
   const c = new Checks();
-  if (tags.length > MAX_TAGS) c.fail(`[${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}]`, field, `have length less than or equal to ${MAX_TAGS}`);
+  if (tags.length > MAX_TAGS)
+    c.fail(`[${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}]`, field, `have length less than or equal to ${MAX_TAGS}`);
   tags.forEach((t, i) => {
     const k = `${field}.${i + 1}.member.key`;
     const v = `${field}.${i + 1}.member.value`;
@@ -38,7 +39,9 @@ function checkTagKeys(keys: string[] | undefined, field = 'tagKeys'): string[] {
   const c = new Checks();
   if (c.required(keys, field)) {
     if (keys!.length > MAX_TAGS) c.fail(`[${keys!.join(', ')}]`, field, `have length less than or equal to ${MAX_TAGS}`);
-    keys!.forEach((key, i) => c.length(key, `${field}.${i + 1}.member`, 1, 128).pattern(key, `${field}.${i + 1}.member`, KEY, '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+'));
+    keys!.forEach((key, i) =>
+      c.length(key, `${field}.${i + 1}.member`, 1, 128).pattern(key, `${field}.${i + 1}.member`, KEY, '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+'),
+    );
   }
   c.done();
   return keys!;
@@ -81,5 +84,10 @@ export function untagDoc(ctx: Ctx, kind: string, id: string, keys: string[] | un
 }
 
 export function listTags(tags: readonly IamTag[], marker: string | undefined, maxItems: number | undefined): Page<Tag> {
-  return page(tags.map((t) => ({ ...t })), (t) => t.Key.toLowerCase(), marker, maxItems);
+  return page(
+    tags.map((t) => ({ ...t })),
+    (t) => t.Key.toLowerCase(),
+    marker,
+    maxItems,
+  );
 }

@@ -1,9 +1,21 @@
 // IAM users: create/read/update/delete, tags and permissions boundary. GetUser without a name
 // describes the caller (the key's user, or the account root).
 import type {
-  CreateUserRequest, CreateUserResponse, DeleteUserPermissionsBoundaryRequest, DeleteUserRequest, GetUserRequest,
-  GetUserResponse, ListUserTagsRequest, ListUserTagsResponse, ListUsersRequest, ListUsersResponse,
-  PutUserPermissionsBoundaryRequest, TagUserRequest, UntagUserRequest, UpdateUserRequest, User,
+  CreateUserRequest,
+  CreateUserResponse,
+  DeleteUserPermissionsBoundaryRequest,
+  DeleteUserRequest,
+  GetUserRequest,
+  GetUserResponse,
+  ListUserTagsRequest,
+  ListUserTagsResponse,
+  ListUsersRequest,
+  ListUsersResponse,
+  PutUserPermissionsBoundaryRequest,
+  TagUserRequest,
+  UntagUserRequest,
+  UpdateUserRequest,
+  User,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
 import { alreadyExists, deleteConflict, noSuchEntity, validationError } from './errors.ts';
@@ -22,7 +34,11 @@ export const nonUserCaller = () => validationError('Must specify userName when c
 
 export function userOut(u: UserDoc, detail: 'full' | 'list' = 'full'): User {
   return {
-    Path: u.path, UserName: u.name, UserId: u.userId, Arn: u.arn, CreateDate: new Date(u.createDate),
+    Path: u.path,
+    UserName: u.name,
+    UserId: u.userId,
+    Arn: u.arn,
+    CreateDate: new Date(u.createDate),
     ...(detail === 'full' && u.permissionsBoundary
       ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: u.permissionsBoundary } }
       : {}),
@@ -57,8 +73,16 @@ export const userHandlers = {
     const pb = boundary(ctx, i.PermissionsBoundary);
     if (ctx.tx.get(IAM_KIND.user, ctx.scope, idOf(name))) throw alreadyExists(`User with name ${name} already exists.`);
     const u: UserDoc = {
-      id: idOf(name), name, userId: uniqueId('AIDA'), path, arn: iamArn(ctx, 'user', path, name), createDate: new Date(ctx.clock.now()).toISOString(),
-      inlinePolicies: {}, attachedPolicies: [], tags, ...(pb ? { permissionsBoundary: pb } : {}),
+      id: idOf(name),
+      name,
+      userId: uniqueId('AIDA'),
+      path,
+      arn: iamArn(ctx, 'user', path, name),
+      createDate: new Date(ctx.clock.now()).toISOString(),
+      inlinePolicies: {},
+      attachedPolicies: [],
+      tags,
+      ...(pb ? { permissionsBoundary: pb } : {}),
     };
     ctx.tx.put(IAM_KIND.user, ctx.scope, u);
     return { User: userOut(u) };
@@ -83,7 +107,12 @@ export const userHandlers = {
 
   ListUsers(ctx: Ctx, i: ListUsersRequest): ListUsersResponse {
     const prefix = checkPathPrefix(i.PathPrefix);
-    const p = page(usersOf(ctx).filter((u) => u.path.startsWith(prefix)), (u) => u.id, i.Marker, i.MaxItems);
+    const p = page(
+      usersOf(ctx).filter((u) => u.path.startsWith(prefix)),
+      (u) => u.id,
+      i.Marker,
+      i.MaxItems,
+    );
     return { Users: p.items.map((u) => userOut(u, 'list')), ...truncation(p) };
   },
 
@@ -95,7 +124,8 @@ export const userHandlers = {
     const u = getUser(ctx, i.UserName);
     const path = i.NewPath === undefined ? u.path : checkPath(i.NewPath, 'newPath');
     const name = i.NewUserName ?? u.name;
-    if (idOf(name) !== u.id && ctx.tx.get(IAM_KIND.user, ctx.scope, idOf(name))) throw alreadyExists(`User with name ${name} already exists.`);
+    if (idOf(name) !== u.id && ctx.tx.get(IAM_KIND.user, ctx.scope, idOf(name)))
+      throw alreadyExists(`User with name ${name} already exists.`);
     const keys = keysOf(ctx, u);
     const moved: UserDoc = { ...structuredClone(u), id: idOf(name), name, path, arn: iamArn(ctx, 'user', path, name) };
     if (moved.id !== u.id) {

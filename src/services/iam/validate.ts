@@ -35,7 +35,8 @@ export class Checks {
   }
 
   pattern(value: string | undefined, field: string, re: RegExp, source: string): this {
-    if (value !== undefined && value.length > 0 && !re.test(value)) this.fail(value, field, `satisfy regular expression pattern: ${source}`);
+    if (value !== undefined && value.length > 0 && !re.test(value))
+      this.fail(value, field, `satisfy regular expression pattern: ${source}`);
     return this;
   }
 
@@ -73,7 +74,9 @@ export function checkPath(value: string | undefined, field = 'path'): string {
   if (value === undefined) return '/';
   new Checks().length(value, field, 1, 512).done();
   if (!PATH.test(value)) {
-    throw validationError(`The specified value for ${field} is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.`);
+    throw validationError(
+      `The specified value for ${field} is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.`,
+    );
   }
   return value;
 }
@@ -83,7 +86,9 @@ export function checkPathPrefix(value: string | undefined, field = 'pathPrefix')
   if (value === undefined) return '/';
   new Checks().length(value, field, 1, 512).done();
   if (!PATH_PREFIX.test(value)) {
-    throw validationError(`The specified value for ${field} is invalid. It must begin with the / character and contain only alphanumeric characters and/or / characters.`);
+    throw validationError(
+      `The specified value for ${field} is invalid. It must begin with the / character and contain only alphanumeric characters and/or / characters.`,
+    );
   }
   return value;
 }

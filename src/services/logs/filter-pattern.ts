@@ -180,11 +180,13 @@ function parseComparison(text: string): Comparison {
   const op = m[2] as Cmp;
   let quoted = false;
   if (value.length >= 2 && value.startsWith('%') && value.endsWith('%')) {
-    if (op !== '=' && op !== '!=') throw new FilterPatternError(`Invalid filter pattern: a regular expression can only be compared with = or != in '${text.trim()}'`);
+    if (op !== '=' && op !== '!=')
+      throw new FilterPatternError(`Invalid filter pattern: a regular expression can only be compared with = or != in '${text.trim()}'`);
     return { field: m[1]!, op, value, quoted, regex: compileRegex(value), slot: -1 };
   }
   if (value.startsWith('"')) {
-    if (!value.endsWith('"') || value.length < 2) throw new FilterPatternError(`Invalid filter pattern: unterminated quoted value in '${text.trim()}'`);
+    if (!value.endsWith('"') || value.length < 2)
+      throw new FilterPatternError(`Invalid filter pattern: unterminated quoted value in '${text.trim()}'`);
     value = value.slice(1, -1).replace(/\\(.)/g, '$1');
     quoted = true;
   } else if (value === '' || /\s/.test(value)) {
@@ -311,7 +313,8 @@ function delimitedMatcher(pattern: string): Matcher {
     if (!name) throw new FilterPatternError(`Invalid filter pattern: cannot read '${p}'`);
     return { k: 'field', name, cond: parseExpr(p) };
   });
-  if (slots.length === 0 || (slots.length === 1 && slots[0]!.k === 'field' && slots[0]!.name === '')) throw new FilterPatternError('Invalid filter pattern: no fields');
+  if (slots.length === 0 || (slots.length === 1 && slots[0]!.k === 'field' && slots[0]!.name === ''))
+    throw new FilterPatternError('Invalid filter pattern: no fields');
 
   // segments of slot indexes, split at `...`
   const segments: number[][] = [[]];
@@ -340,12 +343,15 @@ function delimitedMatcher(pattern: string): Matcher {
     const segs = new Set<number>();
     for (const c of comparisons(slot.cond)) {
       if (c.regex && ++regexes > MAX_REGEX_PER_PATTERN) {
-        throw new FilterPatternError(`Invalid filter pattern: a filter pattern can contain at most ${MAX_REGEX_PER_PATTERN} regular expressions`);
+        throw new FilterPatternError(
+          `Invalid filter pattern: a filter pattern can contain at most ${MAX_REGEX_PER_PATTERN} regular expressions`,
+        );
       }
       c.slot = lastSlotOf.get(c.field) ?? -1;
       if (c.slot >= 0 && floating(segmentOf[c.slot]!)) segs.add(segmentOf[c.slot]!);
     }
-    if (segs.size > 1) throw new FilterPatternError(`Invalid filter pattern: the condition on '${slot.name}' compares fields between different '...'`);
+    if (segs.size > 1)
+      throw new FilterPatternError(`Invalid filter pattern: the condition on '${slot.name}' compares fields between different '...'`);
     if (segs.size === 1) floatingConds[[...segs][0]!]!.push(slot.cond);
     else if (comparisons(slot.cond).every((c) => c.slot < 0)) never ||= !evaluate(slot.cond, () => undefined);
     else anchoredConds.push(slot.cond);
@@ -389,7 +395,9 @@ function delimitedMatcher(pattern: string): Matcher {
 /** Compiles a filter pattern; throws FilterPatternError for one CloudWatch Logs would refuse. */
 export function compileFilterPattern(pattern: string | undefined): Matcher {
   if (pattern !== undefined && pattern.length > MAX_FILTER_PATTERN_LENGTH) {
-    throw new FilterPatternError(`1 validation error detected: Value '${pattern}' at 'filterPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_FILTER_PATTERN_LENGTH}`);
+    throw new FilterPatternError(
+      `1 validation error detected: Value '${pattern}' at 'filterPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_FILTER_PATTERN_LENGTH}`,
+    );
   }
   const p = (pattern ?? '').trim();
   if (p === '') return () => true;

@@ -3,10 +3,26 @@
 // streams are store documents; events live in their own SQLite table, written in the call's
 // transaction.
 import type {
-  CreateLogGroupRequest, CreateLogStreamRequest, DeleteLogGroupRequest, DeleteRetentionPolicyRequest, DescribeLogGroupsRequest,
-  DescribeLogGroupsResponse, DescribeLogStreamsRequest, DescribeLogStreamsResponse, FilterLogEventsRequest, FilterLogEventsResponse,
-  GetLogEventsRequest, GetLogEventsResponse, InputLogEvent, LogGroup, LogStream, PutLogEventsRequest, PutLogEventsResponse,
-  PutRetentionPolicyRequest, RejectedLogEventsInfo, DeleteLogStreamRequest,
+  CreateLogGroupRequest,
+  CreateLogStreamRequest,
+  DeleteLogGroupRequest,
+  DeleteRetentionPolicyRequest,
+  DescribeLogGroupsRequest,
+  DescribeLogGroupsResponse,
+  DescribeLogStreamsRequest,
+  DescribeLogStreamsResponse,
+  FilterLogEventsRequest,
+  FilterLogEventsResponse,
+  GetLogEventsRequest,
+  GetLogEventsResponse,
+  InputLogEvent,
+  LogGroup,
+  LogStream,
+  PutLogEventsRequest,
+  PutLogEventsResponse,
+  PutRetentionPolicyRequest,
+  RejectedLogEventsInfo,
+  DeleteLogStreamRequest,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type Database from 'better-sqlite3';
 import type { Ctx, Handler, ServiceDef } from '../../core/context.ts';
@@ -69,7 +85,8 @@ const groupArn = (ctx: Ctx, name: string) => `arn:${ctx.partition}:logs:${ctx.re
 function checkGroupName(name: string | undefined, member = 'logGroupName'): string {
   if (name === undefined) throw validation('null', member, 'Member must not be null');
   if (name.length < 1 || name.length > 512) throw validation(name, member, 'Member must have length less than or equal to 512');
-  if (!/^[.\-_/#A-Za-z0-9]+$/.test(name)) throw validation(name, member, 'Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+');
+  if (!/^[.\-_/#A-Za-z0-9]+$/.test(name))
+    throw validation(name, member, 'Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+');
   return name;
 }
 
@@ -118,15 +135,27 @@ function untoken<T>(t: string | undefined, check: (x: unknown) => boolean): T | 
   throw invalid('The specified nextToken is invalid.');
 }
 
-function createGroup(ctx: Ctx, name: string, opts: { kmsKeyId?: string; tags?: Record<string, string>; logGroupClass?: string } = {}): LogGroupDoc {
+function createGroup(
+  ctx: Ctx,
+  name: string,
+  opts: { kmsKeyId?: string; tags?: Record<string, string>; logGroupClass?: string } = {},
+): LogGroupDoc {
   return ctx.tx.put<LogGroupDoc>(LOGS_KIND.group, ctx.scope, {
-    id: name, created: ctx.clock.now(), logGroupClass: opts.logGroupClass ?? 'STANDARD', tags: opts.tags ?? {},
+    id: name,
+    created: ctx.clock.now(),
+    logGroupClass: opts.logGroupClass ?? 'STANDARD',
+    tags: opts.tags ?? {},
     ...(opts.kmsKeyId ? { kmsKeyId: opts.kmsKeyId } : {}),
   });
 }
 
 function createStream(ctx: Ctx, group: string, name: string): LogStreamDoc {
-  return ctx.tx.put<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), { id: name, created: ctx.clock.now(), storedBytes: 0, sequence: 1 });
+  return ctx.tx.put<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), {
+    id: name,
+    created: ctx.clock.now(),
+    storedBytes: 0,
+    sequence: 1,
+  });
 }
 
 const sequenceToken = (n: number) => String(n).padStart(56, '0');
@@ -161,10 +190,21 @@ export function deliverLogEvents(ctx: Ctx, group: string, stream: string, events
   logsTables(ctx.store.db);
   if (!ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, group)) createGroup(ctx, group);
   if (!ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), stream)) createStream(ctx, group, stream);
-  appendEvents(ctx, group, stream, [...events].sort((a, b) => a.timestamp - b.timestamp));
+  appendEvents(
+    ctx,
+    group,
+    stream,
+    [...events].sort((a, b) => a.timestamp - b.timestamp),
+  );
 }
 
-interface EventRow { id: number; stream: string; ts: number; ingest: number; message: string }
+interface EventRow {
+  id: number;
+  stream: string;
+  ts: number;
+  ingest: number;
+  message: string;
+}
 
 function retentionCutoff(ctx: Ctx, g: LogGroupDoc): number {
   return g.retentionInDays ? ctx.clock.now() - g.retentionInDays * DAY : -Infinity;
@@ -174,17 +214,29 @@ function toGroup(ctx: Ctx, g: LogGroupDoc): LogGroup {
   const streams = ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, g.id));
   const arn = groupArn(ctx, g.id);
   return {
-    logGroupName: g.id, creationTime: g.created, retentionInDays: g.retentionInDays, metricFilterCount: 0,
-    arn: `${arn}:*`, logGroupArn: arn, storedBytes: streams.reduce((n, s) => n + s.storedBytes, 0),
-    kmsKeyId: g.kmsKeyId, logGroupClass: g.logGroupClass as never, dataProtectionStatus: undefined,
+    logGroupName: g.id,
+    creationTime: g.created,
+    retentionInDays: g.retentionInDays,
+    metricFilterCount: 0,
+    arn: `${arn}:*`,
+    logGroupArn: arn,
+    storedBytes: streams.reduce((n, s) => n + s.storedBytes, 0),
+    kmsKeyId: g.kmsKeyId,
+    logGroupClass: g.logGroupClass as never,
+    dataProtectionStatus: undefined,
   };
 }
 
 function toStream(ctx: Ctx, group: string, s: LogStreamDoc): LogStream {
   return {
-    logStreamName: s.id, creationTime: s.created, firstEventTimestamp: s.firstEventTimestamp, lastEventTimestamp: s.lastEventTimestamp,
-    lastIngestionTime: s.lastIngestionTime, uploadSequenceToken: sequenceToken(s.sequence),
-    arn: `${groupArn(ctx, group)}:log-stream:${s.id}`, storedBytes: s.storedBytes,
+    logStreamName: s.id,
+    creationTime: s.created,
+    firstEventTimestamp: s.firstEventTimestamp,
+    lastEventTimestamp: s.lastEventTimestamp,
+    lastIngestionTime: s.lastIngestionTime,
+    uploadSequenceToken: sequenceToken(s.sequence),
+    arn: `${groupArn(ctx, group)}:log-stream:${s.id}`,
+    storedBytes: s.storedBytes,
   };
 }
 
@@ -197,7 +249,8 @@ const logsHandlers = {
     if (input.logGroupClass !== undefined && !['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY'].includes(input.logGroupClass)) {
       throw validation(input.logGroupClass, 'logGroupClass', 'Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]');
     }
-    if (ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)) throw new ApiError('ResourceAlreadyExistsException', 'The specified log group already exists');
+    if (ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name))
+      throw new ApiError('ResourceAlreadyExistsException', 'The specified log group already exists');
     createGroup(ctx, name, { kmsKeyId: input.kmsKeyId, tags: input.tags, logGroupClass: input.logGroupClass });
     return {};
   },
@@ -206,7 +259,8 @@ const logsHandlers = {
     const name = checkGroupName(input.logGroupName);
     getGroup(ctx, name);
     ctx.tx.delete(LOGS_KIND.group, ctx.scope, name);
-    for (const s of ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, name))) ctx.tx.delete(LOGS_KIND.stream, streamScope(ctx, name), s.id);
+    for (const s of ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, name)))
+      ctx.tx.delete(LOGS_KIND.stream, streamScope(ctx, name), s.id);
     const scope = ctx.scope;
     ctx.tx.write((db) => db.prepare('DELETE FROM logs_events WHERE scope = ? AND grp = ?').run(scope, name));
     return {};
@@ -220,22 +274,30 @@ const logsHandlers = {
     const after = untoken<{ a: string }>(input.nextToken, (v) => typeof (v as { a?: unknown })?.a === 'string');
     const pattern = input.logGroupNamePattern?.toLowerCase();
     const ids = input.logGroupIdentifiers ? new Set(input.logGroupIdentifiers.map((i) => groupName({ logGroupIdentifier: i }))) : undefined;
-    const all = ctx.tx.all<LogGroupDoc>(LOGS_KIND.group, ctx.scope)
-      .filter((g) => (input.logGroupNamePrefix === undefined || g.id.startsWith(input.logGroupNamePrefix))
-        && (pattern === undefined || g.id.toLowerCase().includes(pattern))
-        && (ids === undefined || ids.has(g.id))
-        && (input.logGroupClass === undefined || g.logGroupClass === input.logGroupClass))
+    const all = ctx.tx
+      .all<LogGroupDoc>(LOGS_KIND.group, ctx.scope)
+      .filter(
+        (g) =>
+          (input.logGroupNamePrefix === undefined || g.id.startsWith(input.logGroupNamePrefix)) &&
+          (pattern === undefined || g.id.toLowerCase().includes(pattern)) &&
+          (ids === undefined || ids.has(g.id)) &&
+          (input.logGroupClass === undefined || g.logGroupClass === input.logGroupClass),
+      )
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .filter((g) => after === undefined || g.id > after.a);
     const page = all.slice(0, limit);
-    return { logGroups: page.map((g) => toGroup(ctx, g)), nextToken: all.length > limit ? token({ a: page[page.length - 1]!.id }) : undefined };
+    return {
+      logGroups: page.map((g) => toGroup(ctx, g)),
+      nextToken: all.length > limit ? token({ a: page[page.length - 1]!.id }) : undefined,
+    };
   },
 
   CreateLogStream(ctx: Ctx, input: CreateLogStreamRequest): Record<string, never> {
     const group = checkGroupName(input.logGroupName);
     const name = checkStreamName(input.logStreamName!);
     getGroup(ctx, group);
-    if (ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), name)) throw new ApiError('ResourceAlreadyExistsException', 'The specified log stream already exists');
+    if (ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), name))
+      throw new ApiError('ResourceAlreadyExistsException', 'The specified log stream already exists');
     createStream(ctx, group, name);
     return {};
   },
@@ -246,7 +308,9 @@ const logsHandlers = {
     if (!ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), input.logStreamName!)) throw streamNotFound();
     ctx.tx.delete(LOGS_KIND.stream, streamScope(ctx, group), input.logStreamName!);
     const scope = ctx.scope;
-    ctx.tx.write((db) => db.prepare('DELETE FROM logs_events WHERE scope = ? AND grp = ? AND stream = ?').run(scope, group, input.logStreamName));
+    ctx.tx.write((db) =>
+      db.prepare('DELETE FROM logs_events WHERE scope = ? AND grp = ? AND stream = ?').run(scope, group, input.logStreamName),
+    );
     return {};
   },
 
@@ -254,31 +318,40 @@ const logsHandlers = {
     const group = groupName(input);
     getGroup(ctx, group);
     const orderBy = input.orderBy ?? 'LogStreamName';
-    if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime') throw validation(orderBy, 'orderBy', 'Member must satisfy enum value set: [LogStreamName, LastEventTime]');
-    if (orderBy === 'LastEventTime' && input.logStreamNamePrefix !== undefined) throw invalid('Cannot order by LastEventTime with a logStreamNamePrefix.');
+    if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime')
+      throw validation(orderBy, 'orderBy', 'Member must satisfy enum value set: [LogStreamName, LastEventTime]');
+    if (orderBy === 'LastEventTime' && input.logStreamNamePrefix !== undefined)
+      throw invalid('Cannot order by LastEventTime with a logStreamNamePrefix.');
     const limit = limitOf(input.limit, 50, 50);
     const start = untoken<{ o: number }>(input.nextToken, (v) => Number.isInteger((v as { o?: unknown })?.o))?.o ?? 0;
-    let streams = ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group))
+    let streams = ctx.tx
+      .all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group))
       .filter((s) => input.logStreamNamePrefix === undefined || s.id.startsWith(input.logStreamNamePrefix));
-    streams = orderBy === 'LogStreamName'
-      ? streams.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      : streams.sort((a, b) => (a.lastEventTimestamp ?? 0) - (b.lastEventTimestamp ?? 0) || (a.id < b.id ? -1 : 1));
+    streams =
+      orderBy === 'LogStreamName'
+        ? streams.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        : streams.sort((a, b) => (a.lastEventTimestamp ?? 0) - (b.lastEventTimestamp ?? 0) || (a.id < b.id ? -1 : 1));
     if (input.descending) streams.reverse();
     const page = streams.slice(start, start + limit);
-    return { logStreams: page.map((s) => toStream(ctx, group, s)), nextToken: start + limit < streams.length ? token({ o: start + limit }) : undefined };
+    return {
+      logStreams: page.map((s) => toStream(ctx, group, s)),
+      nextToken: start + limit < streams.length ? token({ o: start + limit }) : undefined,
+    };
   },
 
   PutLogEvents(ctx: Ctx, input: PutLogEventsRequest): PutLogEventsResponse {
     const group = checkGroupName(input.logGroupName);
     const events = input.logEvents ?? [];
     if (events.length < 1) throw validation('[]', 'logEvents', 'Member must have length greater than or equal to 1');
-    if (events.length > 10_000) throw validation(`[${events.length} events]`, 'logEvents', 'Member must have length less than or equal to 10000');
+    if (events.length > 10_000)
+      throw validation(`[${events.length} events]`, 'logEvents', 'Member must have length less than or equal to 10000');
     const g = getGroup(ctx, group);
     if (!ctx.tx.get<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, group), input.logStreamName!)) throw streamNotFound();
     let bytes = 0;
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as InputLogEvent;
-      if (i > 0 && e.timestamp! < events[i - 1]!.timestamp!) throw invalid('Log events in a single PutLogEvents request must be in chronological order.');
+      if (i > 0 && e.timestamp! < events[i - 1]!.timestamp!)
+        throw invalid('Log events in a single PutLogEvents request must be in chronological order.');
       const size = Buffer.byteLength(e.message ?? '') + EVENT_OVERHEAD;
       if (size > 1_048_576) throw invalid(`Log event too large: ${size} bytes exceeds limit of 1048576`);
       bytes += size;
@@ -325,17 +398,24 @@ const logsHandlers = {
     const hi = input.endTime ?? Infinity;
     const db = ctx.store.db;
     logsTables(db);
-    const base = 'SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND stream = ? AND ts >= ? AND ts < ?';
+    const base =
+      'SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND stream = ? AND ts >= ? AND ts < ?';
     const args = [ctx.scope, group, input.logStreamName, Number.isFinite(lo) ? lo : -8.64e15, Number.isFinite(hi) ? hi : 8.64e15];
     let rows: EventRow[];
     if (dir === 'f') {
       rows = pos
-        ? db.prepare(`${base} AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id LIMIT ?`).all(...args, pos[0], pos[0], pos[1], limit) as EventRow[]
-        : db.prepare(`${base} ORDER BY ts, id LIMIT ?`).all(...args, limit) as EventRow[];
+        ? (db
+            .prepare(`${base} AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id LIMIT ?`)
+            .all(...args, pos[0], pos[0], pos[1], limit) as EventRow[])
+        : (db.prepare(`${base} ORDER BY ts, id LIMIT ?`).all(...args, limit) as EventRow[]);
     } else {
-      rows = (pos
-        ? db.prepare(`${base} AND (ts < ? OR (ts = ? AND id < ?)) ORDER BY ts DESC, id DESC LIMIT ?`).all(...args, pos[0], pos[0], pos[1], limit) as EventRow[]
-        : db.prepare(`${base} ORDER BY ts DESC, id DESC LIMIT ?`).all(...args, limit) as EventRow[]).reverse();
+      rows = (
+        pos
+          ? (db
+              .prepare(`${base} AND (ts < ? OR (ts = ? AND id < ?)) ORDER BY ts DESC, id DESC LIMIT ?`)
+              .all(...args, pos[0], pos[0], pos[1], limit) as EventRow[])
+          : (db.prepare(`${base} ORDER BY ts DESC, id DESC LIMIT ?`).all(...args, limit) as EventRow[])
+      ).reverse();
     }
     const tok = (d: 'f' | 'b', ts: number, id: number) => `${d}/${String(ts).padStart(20, '0')}${String(id).padStart(36, '0')}/s`;
     const first = rows[0];
@@ -366,7 +446,10 @@ const logsHandlers = {
       if (e instanceof FilterPatternError) throw invalid(e.message);
       throw e;
     }
-    const after = untoken<{ t: number; i: number }>(input.nextToken, (v) => Number.isFinite((v as { t?: unknown })?.t) && Number.isInteger((v as { i?: unknown })?.i));
+    const after = untoken<{ t: number; i: number }>(
+      input.nextToken,
+      (v) => Number.isFinite((v as { t?: unknown })?.t) && Number.isInteger((v as { i?: unknown })?.i),
+    );
     const lo = Math.max(input.startTime ?? -8.64e15, retentionCutoff(ctx, g));
     const hi = input.endTime ?? 8.64e15;
     const streams = input.logStreamNames ? new Set(input.logStreamNames) : undefined;
@@ -374,9 +457,15 @@ const logsHandlers = {
     const db = ctx.store.db;
     logsTables(db);
     const stmt = after
-      ? db.prepare('SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND ts >= ? AND ts <= ? AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id')
-      : db.prepare('SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND ts >= ? AND ts <= ? ORDER BY ts, id');
-    const rows = (after ? stmt.iterate(ctx.scope, group, lo, hi, after.t, after.t, after.i) : stmt.iterate(ctx.scope, group, lo, hi)) as Iterable<EventRow>;
+      ? db.prepare(
+          'SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND ts >= ? AND ts <= ? AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id',
+        )
+      : db.prepare(
+          'SELECT id, stream, ts, ingest, message FROM logs_events WHERE scope = ? AND grp = ? AND ts >= ? AND ts <= ? ORDER BY ts, id',
+        );
+    const rows = (
+      after ? stmt.iterate(ctx.scope, group, lo, hi, after.t, after.t, after.i) : stmt.iterate(ctx.scope, group, lo, hi)
+    ) as Iterable<EventRow>;
     const out: EventRow[] = [];
     let more = false;
     for (const r of rows) {
@@ -391,7 +480,13 @@ const logsHandlers = {
     }
     const last = out[out.length - 1];
     return {
-      events: out.map((r) => ({ logStreamName: r.stream, timestamp: r.ts, message: r.message, ingestionTime: r.ingest, eventId: eventId(r) })),
+      events: out.map((r) => ({
+        logStreamName: r.stream,
+        timestamp: r.ts,
+        message: r.message,
+        ingestionTime: r.ingest,
+        eventId: eventId(r),
+      })),
       ...(more && last ? { nextToken: token({ t: last.ts, i: last.id }) } : {}),
     };
   },
@@ -418,7 +513,11 @@ const logsHandlers = {
 export function logsService(store: Store): ServiceDef {
   attachLogs(store);
   return {
-    name: 'logs', get model() { return loadModel('logs'); }, handlers: logsHandlers as unknown as Record<string, Handler>,
+    name: 'logs',
+    get model() {
+      return loadModel('logs');
+    },
+    handlers: logsHandlers as unknown as Record<string, Handler>,
     validationErrorCode: 'InvalidParameterException',
   };
 }

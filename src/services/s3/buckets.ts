@@ -2,8 +2,16 @@
 // names are one namespace for every account, as in AWS; a bucket belongs to the account that
 // created it, and another account's bucket is AccessDenied.
 import type {
-  CreateBucketOutput, CreateBucketRequest, DeleteBucketRequest, GetBucketLocationOutput, GetBucketLocationRequest, HeadBucketOutput,
-  HeadBucketRequest, ListBucketsOutput, ListBucketsRequest, Owner,
+  CreateBucketOutput,
+  CreateBucketRequest,
+  DeleteBucketRequest,
+  GetBucketLocationOutput,
+  GetBucketLocationRequest,
+  HeadBucketOutput,
+  HeadBucketRequest,
+  ListBucketsOutput,
+  ListBucketsRequest,
+  Owner,
 } from '@aws-sdk/client-s3';
 import { crypto } from '../../core/lazy.ts';
 import type { Ctx } from '../../core/context.ts';
@@ -11,8 +19,15 @@ import { S3Error, s3Errors } from './errors.ts';
 import type { BucketRow, S3Storage } from './storage.ts';
 
 export function validBucketName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name)
-    && !name.startsWith('xn--') && !name.endsWith('-s3alias') && !name.includes('.-') && !name.includes('-.');
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.includes('..') &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+    !name.startsWith('xn--') &&
+    !name.endsWith('-s3alias') &&
+    !name.includes('.-') &&
+    !name.includes('-.')
+  );
 }
 
 export const canonicalUserId = (account: string) => crypto().createHash('sha256').update(`palisade:${account}`).digest('hex');
@@ -34,11 +49,44 @@ export function ownBucket(storage: S3Storage, ctx: Ctx, name: string): BucketRow
  * is the absent constraint.
  */
 const LOCATION_CONSTRAINTS = new Set([
-  'EU', 'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-south-2',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
-  'ca-central-1', 'ca-west-1', 'cn-north-1', 'cn-northwest-1', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1',
-  'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1', 'sa-east-1',
-  'us-east-2', 'us-gov-east-1', 'us-gov-west-1', 'us-west-1', 'us-west-2',
+  'EU',
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-central-1',
+  'ca-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-east-2',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'us-west-1',
+  'us-west-2',
 ]);
 
 /**
@@ -56,9 +104,13 @@ function bucketRegion(ctx: Ctx, constraint: string | undefined): string {
     throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', 400, { LocationConstraint: lc });
   }
   if (ctx.region !== 'us-east-1' && region !== ctx.region) {
-    throw new S3Error('IllegalLocationConstraintException', lc
-      ? `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`
-      : 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.', 400);
+    throw new S3Error(
+      'IllegalLocationConstraintException',
+      lc
+        ? `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`
+        : 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+      400,
+    );
   }
   return region;
 }
@@ -79,11 +131,21 @@ export function bucketHandlers(storage: S3Storage) {
       const existing = storage.bucket(name);
       if (existing) {
         if (existing.account !== ctx.account) {
-          throw new S3Error('BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', 409, { BucketName: name });
+          throw new S3Error(
+            'BucketAlreadyExists',
+            'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+            409,
+            { BucketName: name },
+          );
         }
         // Legacy behaviour of us-east-1: re-creating your own bucket there succeeds.
         if (!(existing.region === 'us-east-1' && region === 'us-east-1')) {
-          throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409, { BucketName: name });
+          throw new S3Error(
+            'BucketAlreadyOwnedByYou',
+            'Your previous request to create the named bucket succeeded and you already own it.',
+            409,
+            { BucketName: name },
+          );
         }
       } else {
         storage.createBucket({ name, account: ctx.account, region, created: ctx.clock.now() });
@@ -104,7 +166,8 @@ export function bucketHandlers(storage: S3Storage) {
 
     DeleteBucket(ctx: Ctx, input: DeleteBucketRequest): void {
       const b = ownBucket(storage, ctx, input.Bucket!);
-      if (!storage.isEmpty(b.name)) throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, { BucketName: b.name });
+      if (!storage.isEmpty(b.name))
+        throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, { BucketName: b.name });
       storage.deleteBucket(b);
     },
   };

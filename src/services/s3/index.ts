@@ -22,8 +22,12 @@ export { canonicalUserId, validBucketName } from './buckets.ts';
 
 /** The IAM action (`s3:…`) each operation is authorized as, where it is not the operation's name. */
 const S3_IAM_ACTIONS: Readonly<Record<string, string>> = {
-  ListBuckets: 'ListAllMyBuckets', HeadBucket: 'ListBucket', ListObjects: 'ListBucket', ListObjectsV2: 'ListBucket',
-  HeadObject: 'GetObject', DeleteObjects: 'DeleteObject',
+  ListBuckets: 'ListAllMyBuckets',
+  HeadBucket: 'ListBucket',
+  ListObjects: 'ListBucket',
+  ListObjectsV2: 'ListBucket',
+  HeadObject: 'GetObject',
+  DeleteObjects: 'DeleteObject',
 };
 
 /** S3 as a service definition: its model, its handlers, and the IAM action each call needs. */
@@ -31,7 +35,9 @@ export function s3Service(storage: S3Storage): ServiceDef {
   const handlers: Record<string, Handler> = { ...bucketHandlers(storage), ...listingHandlers(storage), ...objectHandlers(storage) };
   return {
     name: 's3',
-    get model() { return loadModel('s3'); },
+    get model() {
+      return loadModel('s3');
+    },
     handlers,
     iamAction: (op) => (Object.hasOwn(S3_IAM_ACTIONS, op) ? S3_IAM_ACTIONS[op]! : op),
   };

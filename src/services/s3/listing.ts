@@ -1,7 +1,13 @@
 // S3 listings: ListObjects (v1, markers) and ListObjectsV2 (continuation tokens), with prefix,
 // delimiter (common prefixes), max-keys, start-after, fetch-owner and encoding-type=url.
 import type {
-  CommonPrefix, ListObjectsOutput, ListObjectsRequest, ListObjectsV2Output, ListObjectsV2Request, _Object, Owner,
+  CommonPrefix,
+  ListObjectsOutput,
+  ListObjectsRequest,
+  ListObjectsV2Output,
+  ListObjectsV2Request,
+  _Object,
+  Owner,
 } from '@aws-sdk/client-s3';
 import type { Ctx } from '../../core/context.ts';
 import { s3Errors } from './errors.ts';
@@ -52,7 +58,11 @@ function object(o: ObjectRow, enc: (s: string) => string, owner?: Owner): _Objec
     Key: enc(o.key),
     LastModified: new Date(o.modified),
     ETag: `"${o.etag}"`,
-    ...(o.info.checksums ? { ChecksumAlgorithm: Object.keys(o.info.checksums).map((a) => a.toUpperCase() as NonNullable<_Object['ChecksumAlgorithm']>[number]) } : {}),
+    ...(o.info.checksums
+      ? {
+          ChecksumAlgorithm: Object.keys(o.info.checksums).map((a) => a.toUpperCase() as NonNullable<_Object['ChecksumAlgorithm']>[number]),
+        }
+      : {}),
     Size: o.size,
     StorageClass: 'STANDARD',
     ...(owner ? { Owner: owner } : {}),
@@ -74,7 +84,8 @@ export function listingHandlers(storage: S3Storage) {
       let after = startAfter;
       if (token !== undefined) {
         const decoded = Buffer.from(token, 'base64').toString('utf8');
-        if (!decoded.startsWith('v2\u0000')) throw s3Errors.invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
+        if (!decoded.startsWith('v2\u0000'))
+          throw s3Errors.invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
         after = decoded.slice(3);
       }
       const { enc, EncodingType } = encoder(input.EncodingType);

@@ -3,8 +3,16 @@
 // The codec has checked the payload (aws-chunked framing, Content-MD5, x-amz-checksum-*) before
 // a handler runs; bodies travel as Buffers (the one departure from the SDK's stream types).
 import type {
-  DeleteObjectOutput, DeleteObjectRequest, DeleteObjectsOutput, DeleteObjectsRequest, GetObjectOutput, GetObjectRequest,
-  HeadObjectOutput, HeadObjectRequest, PutObjectOutput, PutObjectRequest,
+  DeleteObjectOutput,
+  DeleteObjectRequest,
+  DeleteObjectsOutput,
+  DeleteObjectsRequest,
+  GetObjectOutput,
+  GetObjectRequest,
+  HeadObjectOutput,
+  HeadObjectRequest,
+  PutObjectOutput,
+  PutObjectRequest,
 } from '@aws-sdk/client-s3';
 import type { Ctx } from '../../core/context.ts';
 import { S3Error, s3Errors } from './errors.ts';
@@ -18,7 +26,11 @@ type GetObjectAnswer = Omit<GetObjectOutput, 'Body'> & { Body?: Buffer };
 
 /** The checksums Palisade keeps with an object (the codec checked them), as the input and output members name them. */
 const CHECKSUM_MEMBERS = {
-  crc32: 'ChecksumCRC32', crc32c: 'ChecksumCRC32C', crc64nvme: 'ChecksumCRC64NVME', sha1: 'ChecksumSHA1', sha256: 'ChecksumSHA256',
+  crc32: 'ChecksumCRC32',
+  crc32c: 'ChecksumCRC32C',
+  crc64nvme: 'ChecksumCRC64NVME',
+  sha1: 'ChecksumSHA1',
+  sha256: 'ChecksumSHA256',
 } as const;
 type ChecksumMember = (typeof CHECKSUM_MEMBERS)[keyof typeof CHECKSUM_MEMBERS];
 
@@ -30,7 +42,8 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * no header can carry, which S3 refuses naming the parameter.
  */
 function override(value: string | undefined, parameter: string): string | undefined {
-  if (value !== undefined && !HEADER_VALUE.test(value)) throw s3Errors.invalidArgument('Header value cannot be represented using ISO-8859-1.', parameter, value);
+  if (value !== undefined && !HEADER_VALUE.test(value))
+    throw s3Errors.invalidArgument('Header value cannot be represented using ISO-8859-1.', parameter, value);
   return value;
 }
 
@@ -46,7 +59,11 @@ function getObject(storage: S3Storage, ctx: Ctx, input: GetObjectRequest | HeadO
   if (!o) throw s3Errors.noSuchKey(key);
   const etag = `"${o.etag}"`;
   const lastModified = new Date(Math.floor(o.modified / 1000) * 1000);
-  const etagIn = (list: string) => list.split(',').map((s) => s.trim()).some((t) => t === '*' || t === etag || t === o.etag);
+  const etagIn = (list: string) =>
+    list
+      .split(',')
+      .map((s) => s.trim())
+      .some((t) => t === '*' || t === etag || t === o.etag);
   if (input.IfMatch !== undefined && !etagIn(input.IfMatch)) throw PRECONDITION('If-Match');
   if (input.IfMatch === undefined && input.IfUnmodifiedSince !== undefined && lastModified.getTime() > input.IfUnmodifiedSince.getTime()) {
     throw PRECONDITION('If-Unmodified-Since');
@@ -65,8 +82,10 @@ function getObject(storage: S3Storage, ctx: Ctx, input: GetObjectRequest | HeadO
     Expires: input.ResponseExpires ?? (storedExpires && !Number.isNaN(storedExpires.getTime()) ? storedExpires : undefined),
     ...(info.meta ? { Metadata: info.meta } : {}),
   };
-  if ((input.IfNoneMatch !== undefined && etagIn(input.IfNoneMatch))
-    || (input.IfNoneMatch === undefined && input.IfModifiedSince !== undefined && lastModified.getTime() <= input.IfModifiedSince.getTime())) {
+  if (
+    (input.IfNoneMatch !== undefined && etagIn(input.IfNoneMatch)) ||
+    (input.IfNoneMatch === undefined && input.IfModifiedSince !== undefined && lastModified.getTime() <= input.IfModifiedSince.getTime())
+  ) {
     // Not Modified: an answer without a body, carrying the object's headers but its type.
     const { ContentType: _type, ...headers } = out;
     throw new S3Error('NotModified', 'Not Modified', 304, {}, headers);
@@ -82,8 +101,15 @@ function getObject(storage: S3Storage, ctx: Ctx, input: GetObjectRequest | HeadO
       start = Number(range[1]);
       if (range[2] !== '') end = Math.min(Number(range[2]), o.size - 1);
     }
-    if (start >= o.size || (range[1] !== '' && range[2] !== '' && Number(range[2]) < start) || (range[1] === '' && Number(range[2]) === 0)) {
-      throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { RangeRequested: range[0]!, ActualObjectSize: o.size });
+    if (
+      start >= o.size ||
+      (range[1] !== '' && range[2] !== '' && Number(range[2]) < start) ||
+      (range[1] === '' && Number(range[2]) === 0)
+    ) {
+      throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, {
+        RangeRequested: range[0]!,
+        ActualObjectSize: o.size,
+      });
     }
     partial = true;
     out.ContentRange = `bytes ${start}-${end}/${o.size}`;

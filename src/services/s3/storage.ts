@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Store, Tx } from '../../store/store.ts';
 
-export interface BucketRow { name: string; account: string; region: string; created: number }
+export interface BucketRow {
+  name: string;
+  account: string;
+  region: string;
+  created: number;
+}
 
 export interface ObjectInfo {
   contentType?: string;
@@ -90,11 +95,15 @@ export class S3Storage {
   }
 
   buckets(account: string): BucketRow[] {
-    return this.db.prepare('SELECT name, account, region, created FROM s3_buckets WHERE account = ? ORDER BY name').all(account) as BucketRow[];
+    return this.db
+      .prepare('SELECT name, account, region, created FROM s3_buckets WHERE account = ? ORDER BY name')
+      .all(account) as BucketRow[];
   }
 
   createBucket(b: BucketRow): void {
-    this.db.prepare('INSERT INTO s3_buckets (name, account, region, created) VALUES (?, ?, ?, ?)').run(b.name, b.account, b.region, b.created);
+    this.db
+      .prepare('INSERT INTO s3_buckets (name, account, region, created) VALUES (?, ?, ?, ?)')
+      .run(b.name, b.account, b.region, b.created);
   }
 
   isEmpty(bucket: string): boolean {
@@ -107,19 +116,24 @@ export class S3Storage {
   }
 
   head(bucket: string, key: string): ObjectRow | undefined {
-    const r = this.db.prepare('SELECT bucket, key, size, etag, modified, info, blob FROM s3_objects WHERE bucket = ? AND key = ?').get(bucket, key) as RawObject | undefined;
+    const r = this.db
+      .prepare('SELECT bucket, key, size, etag, modified, info, blob FROM s3_objects WHERE bucket = ? AND key = ?')
+      .get(bucket, key) as RawObject | undefined;
     return r && toRow(r);
   }
 
   body(b: BucketRow, o: ObjectRow): Buffer {
     if (o.blob && this.dir) return this.fs.readFileSync(join(this.dir, b.account, b.name, o.blob));
-    const r = this.db.prepare('SELECT data FROM s3_objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as { data: Buffer | null } | undefined;
+    const r = this.db.prepare('SELECT data FROM s3_objects WHERE bucket = ? AND key = ?').get(o.bucket, o.key) as
+      { data: Buffer | null } | undefined;
     return r?.data ?? Buffer.alloc(0);
   }
 
   /** Keys of the bucket after `after` (exclusive) that start with `prefix`, in UTF-8 binary order. */
   *list(bucket: string, prefix: string, after: string): Generator<ObjectRow> {
-    const stmt = this.db.prepare('SELECT bucket, key, size, etag, modified, info, blob FROM s3_objects WHERE bucket = ? AND key > ? AND key >= ? ORDER BY key');
+    const stmt = this.db.prepare(
+      'SELECT bucket, key, size, etag, modified, info, blob FROM s3_objects WHERE bucket = ? AND key > ? AND key >= ? ORDER BY key',
+    );
     for (const r of stmt.iterate(bucket, after, prefix) as Iterable<RawObject>) {
       // Keys with the prefix are one contiguous run from `prefix` on: the first without it ends the run.
       if (!r.key.startsWith(prefix)) break;
@@ -160,10 +174,11 @@ export class S3Storage {
     }
     const row: ObjectRow = { bucket: b.name, key, size: body.length, etag, modified: now, info, blob };
     const write = (db: Database.Database) => {
-      db.prepare(`INSERT INTO s3_objects (bucket, key, size, etag, modified, info, blob, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      db.prepare(
+        `INSERT INTO s3_objects (bucket, key, size, etag, modified, info, blob, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, modified = excluded.modified,
-        info = excluded.info, blob = excluded.blob, data = excluded.data`)
-        .run(b.name, key, body.length, etag, now, JSON.stringify(info), blob, blob ? null : body);
+        info = excluded.info, blob = excluded.blob, data = excluded.data`,
+      ).run(b.name, key, body.length, etag, now, JSON.stringify(info), blob, blob ? null : body);
     };
     return { row, write };
   }

@@ -1,10 +1,20 @@
 // STS (query protocol): caller identity, role sessions (AssumeRole, web identity, SAML),
 // session tokens and authorization-message decoding. Sessions are usable against every API.
 import type {
-  AssumeRoleRequest, AssumeRoleResponse, AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse,
-  AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse, DecodeAuthorizationMessageRequest,
-  DecodeAuthorizationMessageResponse, GetAccessKeyInfoRequest, GetAccessKeyInfoResponse, GetCallerIdentityResponse,
-  GetSessionTokenRequest, GetSessionTokenResponse, Credentials,
+  AssumeRoleRequest,
+  AssumeRoleResponse,
+  AssumeRoleWithSAMLRequest,
+  AssumeRoleWithSAMLResponse,
+  AssumeRoleWithWebIdentityRequest,
+  AssumeRoleWithWebIdentityResponse,
+  DecodeAuthorizationMessageRequest,
+  DecodeAuthorizationMessageResponse,
+  GetAccessKeyInfoRequest,
+  GetAccessKeyInfoResponse,
+  GetCallerIdentityResponse,
+  GetSessionTokenRequest,
+  GetSessionTokenResponse,
+  Credentials,
 } from '@aws-sdk/client-sts';
 import { crypto } from '../../core/lazy.ts';
 import type { Ctx, ServiceDef, Handler } from '../../core/context.ts';
@@ -31,7 +41,10 @@ function findRoleByArn(ctx: Ctx, arn: string): RoleDoc | undefined {
 }
 
 function checkRoleArn(arn: string | undefined): RegExpExecArray {
-  if (!arn || arn.length < 20 || arn.length > 2048) throw validation(`1 validation error detected: Value '${arn}' at 'roleArn' failed to satisfy constraint: Member must have length ${arn && arn.length > 2048 ? 'less than or equal to 2048' : 'greater than or equal to 20'}`);
+  if (!arn || arn.length < 20 || arn.length > 2048)
+    throw validation(
+      `1 validation error detected: Value '${arn}' at 'roleArn' failed to satisfy constraint: Member must have length ${arn && arn.length > 2048 ? 'less than or equal to 2048' : 'greater than or equal to 20'}`,
+    );
   const m = ROLE_ARN.exec(arn);
   if (!m) throw validation(`${arn} is invalid`);
   return m;
@@ -39,7 +52,9 @@ function checkRoleArn(arn: string | undefined): RegExpExecArray {
 
 function checkSessionName(name: string | undefined): string {
   if (!name || !SESSION_NAME.test(name)) {
-    throw validation(`1 validation error detected: Value '${name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+    throw validation(
+      `1 validation error detected: Value '${name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
   }
   return name;
 }
@@ -53,7 +68,9 @@ function checkSessionName(name: string | undefined): string {
 function checkSecretLength(value: string | undefined, member: string, min: number, max: number): string {
   const v = value ?? '';
   if (v.length < min || v.length > max) {
-    throw validation(`1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length ${v.length > max ? `less than or equal to ${max}` : `greater than or equal to ${min}`}`);
+    throw validation(
+      `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length ${v.length > max ? `less than or equal to ${max}` : `greater than or equal to ${min}`}`,
+    );
   }
   return v;
 }
@@ -63,7 +80,11 @@ function checkSessionPolicy(policy: string | undefined): void {
   if (policy === undefined) return;
   // the plaintext limit first: a longer document is never parsed
   if (policy.length > 2048) throw new ApiError('PackedPolicyTooLarge', 'Packed size of the policy exceeds the maximum allowed.', 400);
-  try { parsePolicy(policy); } catch { throw new ApiError('MalformedPolicyDocument', 'The policy is not in the valid JSON format.', 400); }
+  try {
+    parsePolicy(policy);
+  } catch {
+    throw new ApiError('MalformedPolicyDocument', 'The policy is not in the valid JSON format.', 400);
+  }
 }
 
 function credentials(s: SessionDoc): Credentials {
@@ -77,23 +98,37 @@ function principalArns(p: Principal): string[] {
 
 function checkDuration(ctx: Ctx, role: RoleDoc, requested: number | undefined, chained: boolean): number {
   const d = requested ?? 3600;
-  if (d < 900 || d > 43200) throw validation(`1 validation error detected: Value '${d}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${d < 900 ? 'greater than or equal to 900' : 'less than or equal to 43200'}`);
+  if (d < 900 || d > 43200)
+    throw validation(
+      `1 validation error detected: Value '${d}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${d < 900 ? 'greater than or equal to 900' : 'less than or equal to 43200'}`,
+    );
   if (d > role.maxSessionDuration) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
-  if (chained && d > 3600) throw validation('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+  if (chained && d > 3600)
+    throw validation('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
   return d;
 }
 
 /** Starts a session of `role` (all the checks of the caller's right to it are done before). */
 export function startRoleSession(
-  ctx: Ctx, role: RoleDoc, sessionName: string, durationSeconds: number,
-  extra: Partial<Pick<SessionDoc, 'ec2RoleDelivery' | 'sourceInstanceArn'>> & { sessionPolicy?: string; sourceIdentity?: string; tags?: Record<string, string> } = {},
+  ctx: Ctx,
+  role: RoleDoc,
+  sessionName: string,
+  durationSeconds: number,
+  extra: Partial<Pick<SessionDoc, 'ec2RoleDelivery' | 'sourceInstanceArn'>> & {
+    sessionPolicy?: string;
+    sourceIdentity?: string;
+    tags?: Record<string, string>;
+  } = {},
 ): SessionDoc {
   const account = role.arn.split(':')[4]!;
   const partition = role.arn.split(':')[1]!;
   const now = ctx.clock.now();
   pruneSessions(ctx.tx, now);
   return mintSession(ctx.tx, {
-    account, type: 'AssumedRole', issuedAt: now, expiration: now + durationSeconds * 1000,
+    account,
+    type: 'AssumedRole',
+    issuedAt: now,
+    expiration: now + durationSeconds * 1000,
     arn: `arn:${partition}:sts::${account}:assumed-role/${role.name}/${sessionName}`,
     userId: `${role.roleId}:${sessionName}`,
     role: { name: role.name, arn: role.arn, roleId: role.roleId, path: role.path, sessionName },
@@ -115,7 +150,13 @@ export function trustAllows(role: RoleDoc, req: RequestContext): boolean {
 }
 
 /** The claims AssumeRoleWithWebIdentity reads, in the types the JWT/OIDC specifications give them. */
-interface JwtClaims { iss?: string; sub?: string; aud?: string | string[]; exp?: number; amr?: string[] }
+interface JwtClaims {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  amr?: string[];
+}
 
 const INVALID_JWT = 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)';
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -177,16 +218,24 @@ const stsHandlers: Record<string, Handler> = {
     const caller = ctx.principal;
     const denied = accessDenied(`User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`);
     // AWS refuses root credentials here; in `open` mode (any key is some account's root) it is allowed.
-    if (caller.type === 'Root' && ctx.config.auth && ctx.config.auth !== 'open') throw accessDenied('Roles may not be assumed by root accounts.');
+    if (caller.type === 'Root' && ctx.config.auth && ctx.config.auth !== 'open')
+      throw accessDenied('Roles may not be assumed by root accounts.');
     const role = findRoleByArn(ctx, input.RoleArn!);
     if (!role) throw denied;
     const req: RequestContext = {
-      action: 'sts:AssumeRole', resource: role.arn,
+      action: 'sts:AssumeRole',
+      resource: role.arn,
       principal: { aws: principalArns(caller), account: caller.account },
       context: {
-        'aws:PrincipalArn': caller.role?.arn ?? caller.arn, 'aws:PrincipalAccount': caller.account, 'aws:userid': caller.userId,
-        'aws:SourceIp': ctx.sourceIp, 'aws:CurrentTime': new Date(ctx.clock.now()).toISOString(), 'aws:EpochTime': Math.floor(ctx.clock.now() / 1000),
-        'aws:RequestedRegion': ctx.region, 'sts:ExternalId': input.ExternalId, 'sts:RoleSessionName': sessionName,
+        'aws:PrincipalArn': caller.role?.arn ?? caller.arn,
+        'aws:PrincipalAccount': caller.account,
+        'aws:userid': caller.userId,
+        'aws:SourceIp': ctx.sourceIp,
+        'aws:CurrentTime': new Date(ctx.clock.now()).toISOString(),
+        'aws:EpochTime': Math.floor(ctx.clock.now() / 1000),
+        'aws:RequestedRegion': ctx.region,
+        'sts:ExternalId': input.ExternalId,
+        'sts:RoleSessionName': sessionName,
         'sts:SourceIdentity': input.SourceIdentity,
         'aws:TagKeys': input.Tags?.map((t) => t.Key!),
         ...Object.fromEntries((input.Tags ?? []).map((t) => [`aws:RequestTag/${t.Key}`, t.Value])),
@@ -196,7 +245,8 @@ const stsHandlers: Record<string, Handler> = {
     const duration = checkDuration(ctx, role, input.DurationSeconds, caller.type === 'AssumedRole');
     checkSessionPolicy(input.Policy);
     const s = startRoleSession(ctx, role, sessionName, duration, {
-      sessionPolicy: input.Policy, sourceIdentity: input.SourceIdentity,
+      sessionPolicy: input.Policy,
+      sourceIdentity: input.SourceIdentity,
       tags: input.Tags ? Object.fromEntries(input.Tags.map((t) => [t.Key!, t.Value!])) : undefined,
     });
     return {
@@ -212,11 +262,19 @@ const stsHandlers: Record<string, Handler> = {
     if (caller.type === 'AssumedRole' || caller.sessionToken) throw accessDenied('Cannot call GetSessionToken with session credentials');
     const d = input.DurationSeconds ?? (caller.type === 'Root' ? 3600 : 43200);
     const max = caller.type === 'Root' ? 3600 : 129600;
-    if (d < 900 || d > max) throw validation(`1 validation error detected: Value '${d}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${d < 900 ? 'greater than or equal to 900' : `less than or equal to ${max}`}`);
+    if (d < 900 || d > max)
+      throw validation(
+        `1 validation error detected: Value '${d}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${d < 900 ? 'greater than or equal to 900' : `less than or equal to ${max}`}`,
+      );
     const now = ctx.clock.now();
     const s = mintSession(ctx.tx, {
-      account: caller.account, type: caller.type === 'Root' ? 'Root' : 'IAMUser', issuedAt: now, expiration: now + d * 1000,
-      arn: caller.arn, userId: caller.userId, ...(caller.userName ? { userName: caller.userName } : {}),
+      account: caller.account,
+      type: caller.type === 'Root' ? 'Root' : 'IAMUser',
+      issuedAt: now,
+      expiration: now + d * 1000,
+      arn: caller.arn,
+      userId: caller.userId,
+      ...(caller.userName ? { userName: caller.userName } : {}),
     });
     return { Credentials: credentials(s) };
   },
@@ -227,7 +285,11 @@ const stsHandlers: Record<string, Handler> = {
     const { claims } = decodeJwt(checkSecretLength(input.WebIdentityToken, 'webIdentityToken', 4, 20000));
     const now = ctx.clock.now();
     if (typeof claims.exp === 'number' && claims.exp * 1000 < now) {
-      throw new ApiError('ExpiredTokenException', `Token expired: current date/time ${Math.floor(now / 1000)} must be before the expiration date/time ${claims.exp}`, 400);
+      throw new ApiError(
+        'ExpiredTokenException',
+        `Token expired: current date/time ${Math.floor(now / 1000)} must be before the expiration date/time ${claims.exp}`,
+        400,
+      );
     }
     const iss = claims.iss ?? '';
     const host = iss.replace(/^https:\/\//, '');
@@ -239,12 +301,17 @@ const stsHandlers: Record<string, Handler> = {
     const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud !== undefined ? [claims.aud] : [];
     const keyPrefix = WELL_KNOWN_IDPS.includes(host) ? host : host;
     const req: RequestContext = {
-      action: 'sts:AssumeRoleWithWebIdentity', resource: role.arn, principal: { federated: provider },
+      action: 'sts:AssumeRoleWithWebIdentity',
+      resource: role.arn,
+      principal: { federated: provider },
       context: {
         [`${keyPrefix}:sub`]: claims.sub,
-        [`${keyPrefix}:aud`]: aud, [`${keyPrefix}:oaud`]: aud,
+        [`${keyPrefix}:aud`]: aud,
+        [`${keyPrefix}:oaud`]: aud,
         [`${keyPrefix}:amr`]: claims.amr,
-        'aws:FederatedProvider': provider, 'aws:SourceIp': ctx.sourceIp, 'aws:CurrentTime': new Date(now).toISOString(),
+        'aws:FederatedProvider': provider,
+        'aws:SourceIp': ctx.sourceIp,
+        'aws:CurrentTime': new Date(now).toISOString(),
         'sts:RoleSessionName': sessionName,
       },
     };
@@ -253,8 +320,11 @@ const stsHandlers: Record<string, Handler> = {
     checkSessionPolicy(input.Policy);
     const s = startRoleSession(ctx, role, sessionName, duration, { sessionPolicy: input.Policy });
     return {
-      Credentials: credentials(s), SubjectFromWebIdentityToken: claims.sub,
-      AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn }, Provider: iss, Audience: aud[0],
+      Credentials: credentials(s),
+      SubjectFromWebIdentityToken: claims.sub,
+      AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn },
+      Provider: iss,
+      Audience: aud[0],
     };
   },
 
@@ -270,8 +340,16 @@ const stsHandlers: Record<string, Handler> = {
     if (!role) throw denied;
     const sessionName = (subject.replace(/[^\w+=,.@-]/g, '').slice(0, 64) || 'saml-session').padEnd(2, '_');
     const req: RequestContext = {
-      action: 'sts:AssumeRoleWithSAML', resource: role.arn, principal: { federated: input.PrincipalArn },
-      context: { 'saml:aud': audience, 'saml:iss': issuer, 'saml:sub': subject, 'saml:sub_type': subjectType, 'aws:SourceIp': ctx.sourceIp },
+      action: 'sts:AssumeRoleWithSAML',
+      resource: role.arn,
+      principal: { federated: input.PrincipalArn },
+      context: {
+        'saml:aud': audience,
+        'saml:iss': issuer,
+        'saml:sub': subject,
+        'saml:sub_type': subjectType,
+        'aws:SourceIp': ctx.sourceIp,
+      },
     };
     if (!trustAllows(role, req)) throw denied;
     const duration = checkDuration(ctx, role, input.DurationSeconds, false);
@@ -280,9 +358,16 @@ const stsHandlers: Record<string, Handler> = {
     const account = role.arn.split(':')[4]!;
     const providerName = (input.PrincipalArn ?? '').split('/').pop() ?? '';
     return {
-      Credentials: credentials(s), AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn },
-      Subject: subject, SubjectType: subjectType, Issuer: issuer, Audience: audience,
-      NameQualifier: crypto().createHash('sha1').update(issuer + account + providerName).digest('base64'),
+      Credentials: credentials(s),
+      AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn },
+      Subject: subject,
+      SubjectType: subjectType,
+      Issuer: issuer,
+      Audience: audience,
+      NameQualifier: crypto()
+        .createHash('sha1')
+        .update(issuer + account + providerName)
+        .digest('base64'),
     };
   },
 
@@ -294,5 +379,12 @@ const stsHandlers: Record<string, Handler> = {
 };
 
 export function stsService(): ServiceDef {
-  return { name: 'sts', get model() { return loadModel('sts'); }, handlers: stsHandlers, global: true };
+  return {
+    name: 'sts',
+    get model() {
+      return loadModel('sts');
+    },
+    handlers: stsHandlers,
+    global: true,
+  };
 }

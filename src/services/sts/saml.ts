@@ -62,7 +62,8 @@ function findElement(xml: string, tag: string): { attrs: string; text: string } 
     if (lt < 0) return undefined;
     if (!xml.startsWith('</', lt)) continue;
     const m = localName(xml, lt + 2);
-    if (xml.startsWith(tag, m) && xml.charCodeAt(m + tag.length) === 62) return { attrs: xml.slice(after, gt), text: xml.slice(gt + 1, lt) };
+    if (xml.startsWith(tag, m) && xml.charCodeAt(m + tag.length) === 62)
+      return { attrs: xml.slice(after, gt), text: xml.slice(gt + 1, lt) };
   }
   return undefined;
 }
