@@ -100,25 +100,22 @@ function ec2Resource(ctx: Ctx, id: string): Res | undefined {
 /** The resources an EC2 call acts on, as AWS names them for authorization. */
 function ec2Resources(ctx: Ctx, action: string, input: Record<string, unknown>): Res[] {
   if (/^(Describe|Get)/.test(action)) return [{ arn: '*' }];
+  // Every EC2 id the call names, wherever in its input (the resource-type table knows the
+  // prefixes); images have an account-less ARN of their own (below).
   const ids: string[] = [];
-  const take = (v: unknown) => {
-    if (typeof v === 'string') ids.push(v);
-    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') ids.push(x);
+  const seen = new Set<string>();
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 6 || ids.length >= 100) return;
+    if (typeof v === 'string') {
+      const t = resourceTypeOfId(v);
+      if (t && t.prefix !== 'ami' && !seen.has(v)) {
+        seen.add(v);
+        ids.push(v);
+      }
+    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x, depth + 1);
   };
-  for (const k of [
-    'GroupId',
-    'VpcId',
-    'SubnetId',
-    'InstanceId',
-    'InstanceIds',
-    'NetworkInterfaceId',
-    'PrefixListId',
-    'SecurityGroupIds',
-    'Resources',
-    'Groups',
-    'ResourceIds',
-  ])
-    take(input[k]);
+  walk(input, 0);
   if (typeof input.GroupName === 'string' && input.GroupId === undefined && action !== 'CreateSecurityGroup') {
     const def = ctx.tx.all<VpcDoc>(KIND.vpc, ctx.scope).find((v) => v.isDefault);
     const g =
@@ -127,11 +124,6 @@ function ec2Resources(ctx: Ctx, action: string, input: Record<string, unknown>):
         .all<{ id: string; vpcId: string; name: string }>(KIND.sg, ctx.scope)
         .find((x) => x.vpcId === def.id && x.name.toLowerCase() === String(input.GroupName).toLowerCase());
     if (g) ids.push(g.id);
-  }
-  for (const ni of (input.NetworkInterfaces as Record<string, unknown>[] | undefined) ?? []) {
-    take(ni.SubnetId);
-    take(ni.Groups);
-    take(ni.NetworkInterfaceId);
   }
   const out = ids.map((id) => ec2Resource(ctx, id)).filter((r): r is Res => !!r);
   const created = RESOURCE_TYPES.find((t) => t.createdBy === action);

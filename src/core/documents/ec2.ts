@@ -82,6 +82,20 @@ export const KIND = {
   flowLog: 'flow-log',
   networkInsightsPath: 'network-insights-path',
   networkInsightsAnalysis: 'network-insights-analysis',
+  // The VPC's surroundings (Terraform's aws_vpc module shape)
+  dhcpOptions: 'dhcp-options',
+  internetGateway: 'internet-gateway',
+  egressOnlyInternetGateway: 'egress-only-internet-gateway',
+  natGateway: 'nat-gateway',
+  elasticIp: 'elastic-ip',
+  routeTable: 'route-table',
+  networkAcl: 'network-acl',
+  peering: 'vpc-peering-connection',
+  vpcEndpoint: 'vpc-endpoint',
+  // What instances are launched with
+  keyPair: 'key-pair',
+  launchTemplate: 'launch-template',
+  volume: 'volume',
 } as const;
 
 export interface ConnTrack {

@@ -16,6 +16,19 @@ import { instanceHandlers } from './instances.ts';
 import { networkInsightsHandlers } from './network-insights.ts';
 import { flowLogHandlers } from './flow-logs.ts';
 import { RuleIndex } from './rule-index.ts';
+import { keyPairHandlers } from './key-pairs.ts';
+import { imageHandlers } from './images.ts';
+import { instanceTypeHandlers } from './instance-types.ts';
+import { volumeHandlers } from './volumes.ts';
+import { launchTemplateHandlers } from './launch-templates.ts';
+import { dhcpOptionsHandlers } from './dhcp-options.ts';
+import { internetGatewayHandlers } from './internet-gateways.ts';
+import { natGatewayHandlers } from './nat-gateways.ts';
+import { elasticIpHandlers } from './elastic-ips.ts';
+import { routeTableHandlers } from './route-tables.ts';
+import { networkAclHandlers } from './network-acls.ts';
+import { peeringHandlers } from './peering.ts';
+import { vpcEndpointHandlers } from './vpc-endpoints.ts';
 
 interface Ec2Parts {
   store: Store;
@@ -38,6 +51,19 @@ export function ec2Service({ store, network }: Ec2Parts): ServiceDef {
     ...instanceHandlers,
     ...networkInsightsHandlers(network),
     ...flowLogHandlers,
+    ...keyPairHandlers,
+    ...imageHandlers,
+    ...instanceTypeHandlers,
+    ...volumeHandlers,
+    ...launchTemplateHandlers,
+    ...dhcpOptionsHandlers,
+    ...internetGatewayHandlers,
+    ...natGatewayHandlers,
+    ...elasticIpHandlers,
+    ...routeTableHandlers,
+    ...networkAclHandlers,
+    ...peeringHandlers,
+    ...vpcEndpointHandlers,
   };
   return {
     name: 'ec2',

@@ -1,0 +1,3 @@
+// Images: a built-in catalogue of the common public AMIs (DescribeImages).
+// (Not implemented yet: the operations answer InvalidAction until their handlers are here.)
+export const imageHandlers = {};

@@ -1,0 +1,3 @@
+// Key pairs: CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair.
+// (Not implemented yet: the operations answer InvalidAction until their handlers are here.)
+export const keyPairHandlers = {};

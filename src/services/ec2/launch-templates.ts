@@ -1,0 +1,3 @@
+// Launch templates and their versions.
+// (Not implemented yet: the operations answer InvalidAction until their handlers are here.)
+export const launchTemplateHandlers = {};
