@@ -208,7 +208,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     kind: KIND.keyPair,
     tags: 'document',
     createdBy: 'CreateKeyPair',
-    notFound: { code: 'InvalidKeyPair.NotFound', message: (id) => `The key pair '${id}' does not exist` },
+    // By id AWS names the id (by name, lookups.ts: `The key pair 'NAME' does not exist`).
+    notFound: { code: 'InvalidKeyPair.NotFound', message: (id) => `The key pair ID '${id}' does not exist` },
   },
   {
     prefix: 'lt',

@@ -220,6 +220,7 @@ export class Imds {
       'security-groups': primary?.groups.map(groupName).join('\n'),
       ...(primary?.ipv6.length ? { ipv6: primary.ipv6[0] } : {}),
       ...(iam ? { 'iam/': iam } : {}),
+      ...(inst.keyName && inst.publicKey ? { 'public-keys/': publicKeys(inst.keyName, inst.publicKey) } : {}),
       ...tags,
       'services/': { domain: 'amazonaws.com', partition: 'aws' },
     };
@@ -375,4 +376,11 @@ export class Imds {
 
 function notFoundPage(): string {
   return '<?xml version="1.0" encoding="iso-8859-1"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"\n\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">\n <head>\n  <title>404 - Not Found</title>\n </head>\n <body>\n  <h1>404 - Not Found</h1>\n </body>\n</html>\n';
+}
+
+/** `public-keys/` lists `0=KEYNAME`; `public-keys/0/openssh-key` is the key (the `0/` entry resolves but is not listed). */
+function publicKeys(name: string, key: string): Record<string, unknown> {
+  const tree: Record<string, unknown> = { [`0=${name}`]: '' };
+  Object.defineProperty(tree, '0/', { value: { 'openssh-key': key }, enumerable: false });
+  return tree;
 }

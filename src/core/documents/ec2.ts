@@ -142,6 +142,8 @@ export interface InstanceDoc extends Doc {
   vpcId: string;
   az: string;
   keyName?: string;
+  /** the key pair's public key as it was at launch (the metadata service's public-keys/) */
+  publicKey?: string;
   launchTime: string;
   terminatedAt?: number;
   reservationId: string;
@@ -157,6 +159,18 @@ export interface InstanceDoc extends Doc {
   /** the public IPv4 released at stop, so start gives a new one */
   hadPublicIp?: boolean;
   clientToken?: string;
+  tags: TagPair[];
+}
+
+export interface KeyPairDoc extends Doc {
+  /** unique per account and region, case-sensitive */
+  name: string;
+  keyType: 'rsa' | 'ed25519';
+  /** AWS's fingerprint: created RSA SHA-1 of the PKCS#8 private key, imported RSA MD5 of the SPKI public key, ED25519 base64 SHA-256 of the OpenSSH blob */
+  fingerprint: string;
+  /** the public key in OpenSSH form (`ssh-rsa AAAA… comment`) */
+  publicKey: string;
+  created: string;
   tags: TagPair[];
 }
 

@@ -66,6 +66,7 @@ import {
   getGroupByName,
   getInstance,
   getInstances,
+  getKeyPair,
   getSubnet,
   instancesOf,
   interfacesOf,
@@ -296,9 +297,7 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
     throw new ApiError('InvalidAMIID.Malformed', `Invalid id: "${input.ImageId}" (expecting "ami-...")`);
   const instanceType = input.InstanceType ?? 'm1.small';
   if (!INSTANCE_TYPE.test(instanceType)) throw err.invalidParam(`Invalid value '${instanceType}' for InstanceType.`);
-  if (input.KeyName !== undefined) {
-    throw new ApiError('InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
-  }
+  const key = input.KeyName !== undefined ? getKeyPair(ctx, input.KeyName) : undefined;
   if (input.ClientToken) {
     const prior = ctx.tx.all<InstanceDoc>(KIND.instance, ctx.scope).filter((i) => i.clientToken === input.ClientToken);
     if (prior.length) return reservationsOf(ctx, prior)[0]!;
@@ -390,6 +389,7 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
       disableApiStop: input.DisableApiStop ?? false,
       shutdownBehavior: (input.InstanceInitiatedShutdownBehavior as 'stop' | 'terminate') ?? 'stop',
       ebsOptimized: input.EbsOptimized ?? false,
+      ...(key ? { keyName: key.name, publicKey: key.publicKey } : {}),
       ...(input.UserData ? { userData: input.UserData } : {}),
       ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
       ...(profile ? { profile: newAssociation(profile) } : {}),

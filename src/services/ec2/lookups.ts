@@ -10,6 +10,7 @@ import {
   KIND,
   type EniDoc,
   type InstanceDoc,
+  type KeyPairDoc,
   type PrefixListDoc,
   type SecurityGroupDoc,
   type SubnetDoc,
@@ -261,4 +262,20 @@ export function subnetAddressesInUse(ctx: Ctx, subnetId: string): number {
 /** Interfaces that carry the group (DeleteSecurityGroup answers DependencyViolation). */
 export function groupInUse(ctx: Ctx, groupId: string): boolean {
   return enisOf(ctx).some((e) => e.groups.includes(groupId));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key pairs (names are unique per account and region, case-sensitive)
+
+export const keyPairNotFound = (name: string) => new ApiError('InvalidKeyPair.NotFound', `The key pair '${name}' does not exist`);
+
+export function findKeyPair(ctx: Ctx, name: string): KeyPairDoc | undefined {
+  return ctx.tx.all<KeyPairDoc>(KIND.keyPair, ctx.scope).find((k) => k.name === name);
+}
+
+/** The key pair a launch names (RunInstances, launch templates): InvalidKeyPair.NotFound otherwise. */
+export function getKeyPair(ctx: Ctx, name: string): KeyPairDoc {
+  const k = findKeyPair(ctx, name);
+  if (!k) throw keyPairNotFound(name);
+  return k;
 }
