@@ -149,6 +149,13 @@ function iamResources(ctx: Ctx, action: string, input: Record<string, unknown>):
   return out.length ? out : [{ arn: '*' }];
 }
 
+/** The resource an S3 call acts on: its bucket (`arn:…:s3:::bucket`) or object (`…:bucket/key`); ListBuckets none. */
+function s3Resources(ctx: Ctx, input: Record<string, unknown>): Res[] {
+  if (typeof input.Bucket !== 'string') return [{ arn: '*' }];
+  const bucket = `arn:${ctx.partition}:s3:::${input.Bucket}`;
+  return [{ arn: typeof input.Key === 'string' ? `${bucket}/${input.Key}` : bucket }];
+}
+
 function requestTags(input: Record<string, unknown>): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const spec of (input.TagSpecifications as { Tags?: TagPair[] }[] | undefined) ?? [])
@@ -233,7 +240,9 @@ export function authorize(ctx: Ctx, service: ServiceDef, action: string, input: 
         ? iamResources(ctx, action, input)
         : service.name === 'sts' && typeof input.RoleArn === 'string'
           ? [{ arn: input.RoleArn }]
-          : [{ arn: '*' }];
+          : service.name === 's3'
+            ? s3Resources(ctx, input)
+            : [{ arn: '*' }];
   for (const r of resources) {
     const context = { ...base };
     if (r.vpcArn) context['ec2:Vpc'] = r.vpcArn;

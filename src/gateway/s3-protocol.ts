@@ -75,7 +75,10 @@ export class RestXmlProtocol implements WireProtocol {
       unimplemented: (a) => codec.unimplemented(a),
       authorizeAs: (input) => ({
         action: service.iamAction?.(action) ?? action,
-        input: typeof input.Bucket === 'string' ? { Bucket: input.Bucket } : {},
+        input: {
+          ...(typeof input.Bucket === 'string' ? { Bucket: input.Bucket } : {}),
+          ...(typeof input.Key === 'string' ? { Key: input.Key } : {}),
+        },
       }),
       denied: (e: ApiError) => new RestXmlError('AccessDenied', e.message, 403),
       transactional: false,

@@ -616,8 +616,13 @@ export class RestXmlCodec {
     const out: Record<string, unknown> = {};
     const flatLists = new Set<string>();
     for (const [name, m] of Object.entries(shape.m)) {
-      if (m.xa) continue; // attributes are checked by the reader, not kept
       const tag = (m.x ?? name).slice((m.x ?? name).lastIndexOf(':') + 1);
+      if (m.xa) {
+        // An attribute (a Grantee's xsi:type), by its local name.
+        const v = el.attributes?.[tag];
+        if (v !== undefined) out[name] = v;
+        continue;
+      }
       const els = byName.get(tag) ?? [];
       const s = resolve(this.model, m.s);
       if (typeof s !== 'string' && s.k === 'list' && m.f) {

@@ -17,6 +17,8 @@ export interface XmlElement {
   name: string;
   children: XmlElement[];
   text: string;
+  /** Its attributes by local name (`xsi:type` as `type`), namespace declarations left out; absent when it has none. */
+  attributes?: Record<string, string>;
 }
 
 /** S3's request schemas are 3 levels deep (Delete/Object/Key): far deeper is not theirs. */
@@ -109,6 +111,7 @@ class XmlReader {
     const open = () => {
       const tag = this.startTag();
       const el: XmlElement = { name: tag.qname.slice(tag.qname.lastIndexOf(':') + 1), children: [], text: '' };
+      if (tag.attributes) el.attributes = tag.attributes;
       stack.at(-1)?.el.children.push(el);
       if (stack.length >= MAX_XML_DEPTH) throw malformedXml();
       stack.push({ el, qname: tag.qname });
@@ -146,20 +149,24 @@ class XmlReader {
     return root;
   }
 
-  /** `<name attr="v" …>` or `<name …/>`: attributes are checked, not kept (S3's request schemas have none but xmlns). */
-  private startTag(): { qname: string; empty: boolean } {
+  /**
+   * `<name attr="v" …>` or `<name …/>`: attributes are checked, and kept by local name but for
+   * namespace declarations (S3's request schemas have one attribute: a Grantee's `xsi:type`).
+   */
+  private startTag(): { qname: string; empty: boolean; attributes?: Record<string, string> } {
     this.expect('<');
     const qname = this.name();
     const seen = new Set<string>();
+    let attributes: Record<string, string> | undefined;
     for (;;) {
       const spaced = this.space();
       if (this.at('/>')) {
         this.pos += 2;
-        return { qname, empty: true };
+        return { qname, empty: true, ...(attributes ? { attributes } : {}) };
       }
       if (this.at('>')) {
         this.pos += 1;
-        return { qname, empty: false };
+        return { qname, empty: false, ...(attributes ? { attributes } : {}) };
       }
       if (!spaced) throw malformedXml();
       const attr = this.name();
@@ -174,7 +181,11 @@ class XmlReader {
       if (end < 0) throw malformedXml();
       const value = this.s.slice(this.pos + 1, end);
       if (value.includes('<')) throw malformedXml();
-      unescapeXml(value);
+      const text = unescapeXml(value);
+      if (attr !== 'xmlns' && !attr.startsWith('xmlns:')) {
+        attributes ??= Object.create(null) as Record<string, string>;
+        attributes[attr.slice(attr.lastIndexOf(':') + 1)] = text;
+      }
       this.pos = end + 1;
     }
   }

@@ -11,12 +11,11 @@ import type {
   HeadBucketRequest,
   ListBucketsOutput,
   ListBucketsRequest,
-  Owner,
 } from '@aws-sdk/client-s3';
-import { crypto } from '../../core/lazy.ts';
 import type { Ctx } from '../../core/context.ts';
 import { S3Error, s3Errors } from './errors.ts';
 import type { BucketRow, S3Storage } from './storage.ts';
+import { cannedGrants, isOwnersOnly, ownerOf } from './acl.ts';
 
 export function validBucketName(name: string): boolean {
   return (
@@ -30,16 +29,23 @@ export function validBucketName(name: string): boolean {
   );
 }
 
-export const canonicalUserId = (account: string) => crypto().createHash('sha256').update(`palisade:${account}`).digest('hex');
-
-/** The owner S3 names for an account's buckets and objects. */
-export const ownerOf = (account: string): Owner => ({ ID: canonicalUserId(account), DisplayName: account });
+export { canonicalUserId, ownerOf } from './acl.ts';
 
 /** The caller's own bucket, or NoSuchBucket / AccessDenied. */
 export function ownBucket(storage: S3Storage, ctx: Ctx, name: string): BucketRow {
   const b = storage.bucket(name);
   if (!b) throw s3Errors.noSuchBucket(name);
   if (b.account !== ctx.account) throw s3Errors.accessDenied();
+  return b;
+}
+
+/**
+ * The bucket a configuration call names: the caller's own, owned by the account the request
+ * expects when it says so (x-amz-expected-bucket-owner: AccessDenied otherwise, as S3 answers).
+ */
+export function configuredBucket(storage: S3Storage, ctx: Ctx, input: { Bucket?: string; ExpectedBucketOwner?: string }): BucketRow {
+  const b = ownBucket(storage, ctx, input.Bucket!);
+  if (input.ExpectedBucketOwner !== undefined && input.ExpectedBucketOwner !== b.account) throw s3Errors.accessDenied();
   return b;
 }
 
@@ -148,7 +154,23 @@ export function bucketHandlers(storage: S3Storage) {
           );
         }
       } else {
+        // Object Lock is not emulated: a bucket created with it would claim a protection it lacks.
+        if (input.ObjectLockEnabledForBucket) throw s3Errors.notImplemented();
+        const ownership = input.ObjectOwnership;
+        if (ownership !== undefined && !['BucketOwnerPreferred', 'ObjectWriter', 'BucketOwnerEnforced'].includes(ownership))
+          throw s3Errors.invalidArgument('Invalid x-amz-object-ownership header', 'x-amz-object-ownership', ownership);
+        const grants = input.ACL !== undefined ? cannedGrants(ctx.account, input.ACL) : undefined;
+        if (input.ACL !== undefined && !grants) throw s3Errors.invalidArgument('', 'x-amz-acl', input.ACL);
+        // New buckets disable ACLs (BucketOwnerEnforced) unless the request says otherwise.
+        if (grants && (ownership ?? 'BucketOwnerEnforced') === 'BucketOwnerEnforced' && !isOwnersOnly(ctx.account, grants))
+          throw new S3Error(
+            'InvalidBucketAclWithObjectOwnership',
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            400,
+          );
         storage.createBucket({ name, account: ctx.account, region, created: ctx.clock.now() });
+        if (ownership !== undefined) storage.setConfig(name, 'ownership', { objectOwnership: ownership });
+        if (grants && !isOwnersOnly(ctx.account, grants)) storage.setConfig(name, 'acl', { grants });
       }
       return { Location: `/${name}` };
     },

@@ -10,6 +10,7 @@ export const s3Errors = {
   accessDenied: (message = 'Access Denied') => new S3Error('AccessDenied', message, 403),
   notImplemented: restErrors.notImplemented,
   invalidArgument: restErrors.invalidArgument,
+  invalidRequest: restErrors.invalidRequest,
   malformedXml: restErrors.malformedXml,
   internalError: restErrors.internalError,
   preconditionFailed: (condition: string) =>

@@ -40,7 +40,30 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS s3_buckets (name TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS s3_objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   modified INTEGER NOT NULL, info TEXT NOT NULL, blob TEXT, data BLOB, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS s3_bucket_config (bucket TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (bucket, kind)) WITHOUT ROWID;
 `;
+
+/**
+ * The kinds of a bucket's configuration, one row each, its value as JSON: what the bucket's
+ * subresources (?policy, ?tagging, ?versioning…) were set to. A kind without a row was never set
+ * (the subresource answers S3's default); a row holding null was deleted where S3 tells the two
+ * apart (ownership controls, public access block).
+ */
+export type BucketConfigKind =
+  | 'policy'
+  | 'tagging'
+  | 'versioning'
+  | 'acl'
+  | 'encryption'
+  | 'ownership'
+  | 'publicAccessBlock'
+  | 'cors'
+  | 'website'
+  | 'logging'
+  | 'lifecycle'
+  | 'accelerate'
+  | 'requestPayment';
 
 const ready = new WeakSet<Database.Database>();
 /** Creates the S3 tables if needed (idempotent): EC2 checks buckets for flow logs through it. */
@@ -54,6 +77,27 @@ function s3Tables(db: Database.Database): void {
 export function findBucket(db: Database.Database, name: string): BucketRow | undefined {
   s3Tables(db);
   return db.prepare('SELECT name, account, region, created FROM s3_buckets WHERE name = ?').get(name) as BucketRow | undefined;
+}
+
+/**
+ * A bucket's configuration of one kind: its value (null when deleted), or undefined when never set.
+ * Other services read bucket policies through it (CloudTrail and flow-log delivery).
+ */
+export function bucketConfig<T>(db: Database.Database, bucket: string, kind: BucketConfigKind): T | null | undefined {
+  s3Tables(db);
+  const r = db.prepare('SELECT value FROM s3_bucket_config WHERE bucket = ? AND kind = ?').get(bucket, kind) as
+    { value: string } | undefined;
+  return r === undefined ? undefined : (JSON.parse(r.value) as T | null);
+}
+
+/** Sets (or, with undefined, forgets) a bucket's configuration of one kind, through `db` as it is given (a transaction's writer too). */
+export function writeBucketConfig(db: Database.Database, bucket: string, kind: BucketConfigKind, value: unknown): void {
+  s3Tables(db);
+  if (value === undefined) db.prepare('DELETE FROM s3_bucket_config WHERE bucket = ? AND kind = ?').run(bucket, kind);
+  else
+    db.prepare(
+      'INSERT INTO s3_bucket_config (bucket, kind, value) VALUES (?, ?, ?) ON CONFLICT (bucket, kind) DO UPDATE SET value = excluded.value',
+    ).run(bucket, kind, JSON.stringify(value));
 }
 
 /**
@@ -85,7 +129,7 @@ export class S3Storage {
     this.dir = store.location === ':memory:' ? null : join(store.location, 's3');
     s3Tables(this.db);
     store.onReset((db) => {
-      db.exec('DELETE FROM s3_objects; DELETE FROM s3_buckets;');
+      db.exec('DELETE FROM s3_objects; DELETE FROM s3_bucket_config; DELETE FROM s3_buckets;');
       if (this.dir) this.fs.rmSync(this.dir, { recursive: true, force: true });
     });
   }
@@ -110,8 +154,27 @@ export class S3Storage {
     return !this.db.prepare('SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1').get(bucket);
   }
 
+  /** The bucket's configuration of one kind (see BucketConfigKind). */
+  config<T>(bucket: string, kind: BucketConfigKind): T | null | undefined {
+    return bucketConfig<T>(this.db, bucket, kind);
+  }
+
+  /** Sets the bucket's configuration of one kind (null: deleted, where S3 tells that from never set). */
+  setConfig(bucket: string, kind: BucketConfigKind, value: unknown): void {
+    writeBucketConfig(this.db, bucket, kind, value ?? null);
+  }
+
+  /** Forgets the bucket's configuration of one kind: it answers S3's default again. */
+  clearConfig(bucket: string, kind: BucketConfigKind): void {
+    writeBucketConfig(this.db, bucket, kind, undefined);
+  }
+
+  /** A bucket and everything it is configured with (one transaction). */
   deleteBucket(b: BucketRow): void {
-    this.db.prepare('DELETE FROM s3_buckets WHERE name = ?').run(b.name);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM s3_bucket_config WHERE bucket = ?').run(b.name);
+      this.db.prepare('DELETE FROM s3_buckets WHERE name = ?').run(b.name);
+    })();
     if (this.dir) this.discard(join(this.dir, b.account, b.name), true);
   }
 
