@@ -118,7 +118,7 @@ export class TerraformDir {
       return { code: 0, stdout, stderr };
     } catch (e) {
       const x = e as { code?: number | string; stdout?: string; stderr?: string; message: string };
-      if (typeof x.code !== 'number') throw new Error(`terraform ${args[0]} did not finish: ${x.message}`);
+      if (typeof x.code !== 'number') throw new Error(`terraform ${args[0]} did not finish: ${x.message}`, { cause: e });
       return { code: x.code, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
     }
   }

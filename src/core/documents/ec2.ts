@@ -200,3 +200,116 @@ export interface FlowLogDoc extends Doc {
   clientToken?: string;
   tags: TagPair[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Routing: route tables, network ACLs, VPC peering connections, VPC endpoints
+
+/** One route. Its state (active/blackhole) is not stored: it follows its target (route-tables.ts). */
+export interface RouteDoc {
+  /** the destination: exactly one of these */
+  cidr4?: string;
+  cidr6?: string;
+  prefixListId?: string;
+  /** the target: `local`, an internet or virtual private gateway, or a gateway endpoint (`vpce-…`) */
+  gatewayId?: string;
+  egressOnlyGatewayId?: string;
+  natGatewayId?: string;
+  networkInterfaceId?: string;
+  /** set with networkInterfaceId (the instance's primary interface) when the route names an instance */
+  instanceId?: string;
+  peeringId?: string;
+  origin: 'CreateRouteTable' | 'CreateRoute' | 'EnableVgwRoutePropagation';
+}
+
+export interface RouteTableAssociationDoc {
+  /** `rtbassoc-…` */
+  id: string;
+  /** the VPC's main association (at most one per VPC, on its main table) */
+  main?: boolean;
+  subnetId?: string;
+  /** an edge association: an internet or virtual private gateway */
+  gatewayId?: string;
+}
+
+export interface RouteTableDoc extends Doc {
+  vpcId: string;
+  ownerId: string;
+  /**
+   * Routes the caller made (and the gateway endpoints' routes). The `local` routes are not
+   * stored: they are the VPC's CIDR blocks, always current (`localRoutes` in lookups.ts).
+   */
+  routes: RouteDoc[];
+  associations: RouteTableAssociationDoc[];
+  propagatingVgws: string[];
+  tags: TagPair[];
+}
+
+export interface AclEntryDoc {
+  /** 1–32766; the `*` rules (32767 IPv4, 32768 IPv6) are not stored */
+  ruleNumber: number;
+  egress: boolean;
+  /** '-1' or a protocol number as text */
+  protocol: string;
+  action: 'allow' | 'deny';
+  cidr4?: string;
+  cidr6?: string;
+  /** TCP (6) and UDP (17) */
+  ports?: { from: number; to: number };
+  /** ICMP (1) and ICMPv6 (58) */
+  icmp?: { type: number; code: number };
+}
+
+export interface NetworkAclDoc extends Doc {
+  vpcId: string;
+  ownerId: string;
+  isDefault: boolean;
+  entries: AclEntryDoc[];
+  /** one per subnet; every subnet of the VPC has exactly one, in one of the VPC's ACLs */
+  associations: { id: string; subnetId: string }[];
+  tags: TagPair[];
+}
+
+export interface PeeringSideDoc {
+  vpcId: string;
+  ownerId: string;
+  region: string;
+  /** the VPC's CIDR blocks when the connection was made (CidrBlockSet), IPv6 too */
+  cidrs: string[];
+  ipv6Cidrs: string[];
+  allowDnsResolutionFromRemoteVpc: boolean;
+}
+
+/**
+ * A VPC peering connection. Across accounts or regions the same document (same id) is kept in
+ * the requester's and the accepter's scope, written together.
+ */
+export interface PeeringDoc extends Doc {
+  requester: PeeringSideDoc;
+  accepter: PeeringSideDoc;
+  status: 'initiating-request' | 'pending-acceptance' | 'active' | 'rejected' | 'deleted' | 'failed' | 'expired';
+  statusMessage: string;
+  created: number;
+  /** when it reached deleted/rejected/failed (it stays visible for a while, as in AWS) */
+  ended?: number;
+  /** each account's copy has its own tags (AWS shows an account only the tags it added) */
+  tags: TagPair[];
+}
+
+export interface VpcEndpointDoc extends Doc {
+  vpcId: string;
+  ownerId: string;
+  type: 'Gateway' | 'Interface';
+  serviceName: string;
+  state: 'available' | 'deleted';
+  policy: string;
+  /** Gateway: the tables holding a route to the service's prefix list */
+  routeTableIds: string[];
+  /** Interface: one interface per subnet */
+  subnetIds: string[];
+  networkInterfaceIds: string[];
+  groups: string[];
+  privateDnsEnabled: boolean;
+  created: string;
+  clientToken?: string;
+  tags: TagPair[];
+}

@@ -11,10 +11,15 @@ import {
   type EniDoc,
   type InstanceDoc,
   type KeyPairDoc,
+  type NetworkAclDoc,
+  type PeeringDoc,
   type PrefixListDoc,
+  type RouteDoc,
+  type RouteTableDoc,
   type SecurityGroupDoc,
   type SubnetDoc,
   type VpcDoc,
+  type VpcEndpointDoc,
 } from '../../core/documents/ec2.ts';
 import { ID_PATTERN } from './ids.ts';
 
@@ -242,7 +247,11 @@ export function primaryInterface(ctx: Ctx, instanceId: string): EniDoc | undefin
 
 /** Interfaces and live instances in the VPC (subnets and groups are checked by DeleteVpc itself). */
 export function vpcHasDependents(ctx: Ctx, vpcId: string): boolean {
-  return enisOf(ctx).some((e) => e.vpcId === vpcId) || instancesOf(ctx).some((i) => i.vpcId === vpcId && i.state !== 'terminated');
+  return (
+    enisOf(ctx).some((e) => e.vpcId === vpcId) ||
+    instancesOf(ctx).some((i) => i.vpcId === vpcId && i.state !== 'terminated') ||
+    vpcHasRoutingDependents(ctx, vpcId)
+  );
 }
 
 /** Interfaces and live instances in the subnet. */
@@ -259,9 +268,9 @@ export function subnetAddressesInUse(ctx: Ctx, subnetId: string): number {
     .reduce((n, e) => n + e.privateIps.length, 0);
 }
 
-/** Interfaces that carry the group (DeleteSecurityGroup answers DependencyViolation). */
+/** Interfaces and interface endpoints that carry the group (DeleteSecurityGroup answers DependencyViolation). */
 export function groupInUse(ctx: Ctx, groupId: string): boolean {
-  return enisOf(ctx).some((e) => e.groups.includes(groupId));
+  return enisOf(ctx).some((e) => e.groups.includes(groupId)) || vpcEndpointsOf(ctx).some((e) => e.groups.includes(groupId));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,4 +287,103 @@ export function getKeyPair(ctx: Ctx, name: string): KeyPairDoc {
   const k = findKeyPair(ctx, name);
   if (!k) throw keyPairNotFound(name);
   return k;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing: route tables, network ACLs, peering connections, VPC endpoints
+
+function checkId(prefix: string, id: string | undefined, param: string, malformed: string): string {
+  if (!id) throw err.missing(param);
+  if (!ID_PATTERN(prefix).test(id)) throw new ApiError(malformed, `Invalid id: "${id}" (expecting "${prefix}-...")`);
+  return id;
+}
+
+export const routeTableNotFound = (id: string) => new ApiError('InvalidRouteTableID.NotFound', `The routeTable ID '${id}' does not exist`);
+export const routeTablesOf = (ctx: Ctx) => ctx.tx.all<RouteTableDoc>(KIND.routeTable, ctx.scope);
+export const isMainTable = (t: RouteTableDoc) => t.associations.some((a) => a.main);
+
+export function getRouteTable(ctx: Ctx, id: string | undefined): RouteTableDoc {
+  const rtb = checkId('rtb', id, 'RouteTableId', 'InvalidRouteTableId.Malformed');
+  const t = ctx.tx.get<RouteTableDoc>(KIND.routeTable, ctx.scope, rtb);
+  if (!t) throw routeTableNotFound(rtb);
+  return t;
+}
+
+/** The VPC's main route table (every VPC has one; vpc-routing.ts makes it). */
+export function mainRouteTableOf(ctx: Ctx, vpcId: string): RouteTableDoc | undefined {
+  return routeTablesOf(ctx).find((t) => t.vpcId === vpcId && isMainTable(t));
+}
+
+/** The table a subnet routes by: its explicit association, else the VPC's main table. */
+export function routeTableOfSubnet(ctx: Ctx, subnet: SubnetDoc): RouteTableDoc | undefined {
+  return routeTablesOf(ctx).find((t) => t.associations.some((a) => a.subnetId === subnet.id)) ?? mainRouteTableOf(ctx, subnet.vpcId);
+}
+
+/** The `local` routes every table of the VPC has: one per associated IPv4 and IPv6 CIDR block. */
+export function localRoutes(vpc: VpcDoc): RouteDoc[] {
+  const local = { gatewayId: 'local', origin: 'CreateRouteTable' as const };
+  return [
+    ...vpc.cidrAssociations.filter((a) => a.state === 'associated').map((a) => ({ cidr4: a.cidr, ...local })),
+    ...vpc.ipv6.filter((a) => a.state === 'associated').map((a) => ({ cidr6: a.cidr, ...local })),
+  ];
+}
+
+export const networkAclNotFound = (id: string) => new ApiError('InvalidNetworkAclID.NotFound', `The networkAcl ID '${id}' does not exist`);
+export const networkAclsOf = (ctx: Ctx) => ctx.tx.all<NetworkAclDoc>(KIND.networkAcl, ctx.scope);
+
+export function getNetworkAcl(ctx: Ctx, id: string | undefined): NetworkAclDoc {
+  const acl = checkId('acl', id, 'NetworkAclId', 'InvalidNetworkAclId.Malformed');
+  const a = ctx.tx.get<NetworkAclDoc>(KIND.networkAcl, ctx.scope, acl);
+  if (!a) throw networkAclNotFound(acl);
+  return a;
+}
+
+export function defaultAclOf(ctx: Ctx, vpcId: string): NetworkAclDoc | undefined {
+  return networkAclsOf(ctx).find((a) => a.vpcId === vpcId && a.isDefault);
+}
+
+/** The ACL of a subnet (exactly one: the VPC's default ACL until replaced). */
+export function networkAclOfSubnet(ctx: Ctx, subnet: SubnetDoc): NetworkAclDoc | undefined {
+  return networkAclsOf(ctx).find((a) => a.associations.some((x) => x.subnetId === subnet.id)) ?? defaultAclOf(ctx, subnet.vpcId);
+}
+
+/** Deleted, rejected and failed connections stay visible this long, as in AWS. */
+const ENDED_PEERING_VISIBLE_MS = 2 * 60 * 60 * 1000;
+
+export const peeringNotFound = (id: string) =>
+  new ApiError('InvalidVpcPeeringConnectionID.NotFound', `The vpcPeeringConnection ID '${id}' does not exist`);
+
+/** The peering connections this account sees in this region (its requests and those made to it). */
+export function peeringsOf(ctx: Ctx): PeeringDoc[] {
+  const now = ctx.clock.now();
+  return ctx.tx.all<PeeringDoc>(KIND.peering, ctx.scope).filter((p) => p.ended === undefined || p.ended + ENDED_PEERING_VISIBLE_MS > now);
+}
+
+export function getPeering(ctx: Ctx, id: string | undefined): PeeringDoc {
+  const pcx = checkId('pcx', id, 'VpcPeeringConnectionId', 'InvalidVpcPeeringConnectionId.Malformed');
+  const p = peeringsOf(ctx).find((x) => x.id === pcx);
+  if (!p) throw peeringNotFound(pcx);
+  return p;
+}
+
+export const vpcEndpointNotFound = (id: string) =>
+  new ApiError('InvalidVpcEndpointId.NotFound', `The Vpc Endpoint Id '${id}' does not exist`);
+export const vpcEndpointsOf = (ctx: Ctx) => ctx.tx.all<VpcEndpointDoc>(KIND.vpcEndpoint, ctx.scope);
+
+export function getVpcEndpoint(ctx: Ctx, id: string | undefined): VpcEndpointDoc {
+  const vpce = checkId('vpce', id, 'VpcEndpointId', 'InvalidVpcEndpointId.Malformed');
+  const e = ctx.tx.get<VpcEndpointDoc>(KIND.vpcEndpoint, ctx.scope, vpce);
+  if (!e) throw vpcEndpointNotFound(vpce);
+  return e;
+}
+
+/** Custom route tables and network ACLs, endpoints and active peering connections (the main table and default ACL go with the VPC). */
+function vpcHasRoutingDependents(ctx: Ctx, vpcId: string): boolean {
+  const mine = (side: PeeringDoc['requester']) => side.vpcId === vpcId && side.ownerId === ctx.account && side.region === ctx.region;
+  return (
+    routeTablesOf(ctx).some((t) => t.vpcId === vpcId && !isMainTable(t)) ||
+    networkAclsOf(ctx).some((a) => a.vpcId === vpcId && !a.isDefault) ||
+    vpcEndpointsOf(ctx).some((e) => e.vpcId === vpcId) ||
+    peeringsOf(ctx).some((p) => p.status === 'active' && (mine(p.requester) || mine(p.accepter)))
+  );
 }
