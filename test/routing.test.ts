@@ -486,6 +486,30 @@ describe('network ACLs', () => {
     );
   });
 
+  it('adds the IPv6 allow rules (101) to the default ACL when the VPC gets its first IPv6 block', async () => {
+    const v = await newVpc('10.43.0.0/16');
+    await client.send(new AssociateVpcCidrBlockCommand({ VpcId: v, AmazonProvidedIpv6CidrBlock: true }));
+    const a = (await aclsOf(v))[0]!;
+    assert.deepEqual(
+      a.Entries!.map((e) => `${e.Egress ? 'out' : 'in'} ${e.RuleNumber} ${e.CidrBlock ?? e.Ipv6CidrBlock}`),
+      [
+        'out 100 0.0.0.0/0',
+        'out 101 ::/0',
+        'out 32767 0.0.0.0/0',
+        'out 32768 ::/0',
+        'in 100 0.0.0.0/0',
+        'in 101 ::/0',
+        'in 32767 0.0.0.0/0',
+        'in 32768 ::/0',
+      ],
+    );
+    const t = await mainTable(v);
+    assert.ok(
+      t.Routes!.some((r) => r.DestinationIpv6CidrBlock && r.GatewayId === 'local'),
+      'and a local IPv6 route',
+    );
+  });
+
   it('associates every new subnet with the default ACL', async () => {
     const a = (await acl(defaultAcl.NetworkAclId!)).Associations!;
     assert.equal(a.length, 1);

@@ -20,6 +20,7 @@ import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
 import { zonesOf, type Zone } from '../../core/regions.ts';
 import { getSubnet, getVpc, subnetAddressesInUse, subnetHasDependents, subnetNotFound } from './lookups.ts';
+import { subnetRoutingCreated, subnetRoutingDeleted } from './vpc-routing.ts';
 
 export function createSubnetDoc(
   ctx: Ctx,
@@ -40,7 +41,9 @@ export function createSubnetDoc(
     ipv6: opts.ipv6 ? [{ associationId: newId('subnet-cidr-assoc'), cidr: opts.ipv6, state: 'associated' }] : [],
     tags: opts.tags ?? [],
   };
-  return ctx.tx.put(KIND.subnet, ctx.scope, s);
+  ctx.tx.put(KIND.subnet, ctx.scope, s);
+  subnetRoutingCreated(ctx, s);
+  return s;
 }
 
 function toSubnet(ctx: Ctx, s: SubnetDoc): Subnet {
@@ -161,6 +164,7 @@ export const subnetHandlers = {
     if (subnetHasDependents(ctx, s.id)) {
       throw new ApiError('DependencyViolation', `The subnet '${s.id}' has dependencies and cannot be deleted.`);
     }
+    subnetRoutingDeleted(ctx, s.id);
     ctx.tx.delete(KIND.subnet, ctx.scope, s.id);
     return {};
   },

@@ -28,6 +28,7 @@ import { tagsFromSpecs } from './tags.ts';
 import { zonesOf } from '../../core/regions.ts';
 import { createDefaultGroup, addIpv6EgressToDefaultGroup } from './security-groups.ts';
 import { createSubnetDoc } from './subnets.ts';
+import { createVpcRouting, deleteVpcRouting, vpcIpv6Associated } from './vpc-routing.ts';
 import { defaultVpc, getVpc, vpcHasDependents } from './lookups.ts';
 
 /** A random /56 from Amazon's pool, as AmazonProvidedIpv6CidrBlock assigns. */
@@ -62,6 +63,7 @@ function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: st
   const sg = createDefaultGroup(ctx, vpc);
   vpc.defaultGroupId = sg.id;
   ctx.tx.put(KIND.vpc, ctx.scope, vpc);
+  createVpcRouting(ctx, vpc);
   return vpc;
 }
 
@@ -179,6 +181,7 @@ export const vpcHandlers = {
       throw new ApiError('DependencyViolation', `The vpc '${vpc.id}' has dependencies and cannot be deleted.`);
     }
     for (const g of groups) ctx.tx.delete(KIND.sg, ctx.scope, g.id);
+    deleteVpcRouting(ctx, vpc.id);
     ctx.tx.delete(KIND.vpc, ctx.scope, vpc.id);
     return {};
   },
@@ -198,6 +201,7 @@ export const vpcHandlers = {
       };
       vpc.ipv6.push(assoc);
       if (vpc.ipv6.length === 1) addIpv6EgressToDefaultGroup(ctx, vpc);
+      if (vpc.ipv6.length === 1) vpcIpv6Associated(ctx, vpc);
       return {
         VpcId: vpc.id,
         Ipv6CidrBlockAssociation: {
