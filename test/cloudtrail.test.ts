@@ -44,6 +44,7 @@ import {
   IAMClient,
 } from '@aws-sdk/client-iam';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { start, ec2, awsError, CREDS } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
@@ -62,6 +63,35 @@ const iam = (url: string, credentials: Creds = CREDS) => new IAMClient({ endpoin
 const sts = (url: string, credentials: Creds) => new STSClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
 
 const record = (e: Event): any => JSON.parse(e.CloudTrailEvent!);
+
+/**
+ * A bucket trails may deliver to, as CloudTrail requires one: created, with the bucket policy
+ * CloudTrail's documentation gives (ACL check, and writes under each key prefix's AWSLogs/ACCOUNT/).
+ */
+async function trailBucket(url: string, bucket: string, prefixes: string[] = ['']): Promise<void> {
+  const s3 = new S3Client({ endpoint: url, region: 'us-east-1', credentials: CREDS, forcePathStyle: true, maxAttempts: 1 });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const Policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 's3:GetBucketAcl',
+        Resource: `arn:aws:s3:::${bucket}`,
+      },
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p ? `${p}/` : ''}AWSLogs/${ACCOUNT}/*`),
+        Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+      },
+    ],
+  });
+  await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy }));
+  s3.destroy();
+}
 
 async function lookup(c: CloudTrailClient, attr?: LookupAttribute, extra: Record<string, unknown> = {}): Promise<Event[]> {
   const r = await c.send(new LookupEventsCommand({ ...(attr ? { LookupAttributes: [attr] } : {}), ...extra }));
@@ -723,6 +753,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
     try {
       const c = ct(server.url);
       const client = ec2(server.url);
+      await trailBucket(server.url, 'audit-logs', ['', 'team']);
       const made = await c.send(new CreateTrailCommand({ Name: 'main', S3BucketName: 'audit-logs' }));
       assert.equal(made.TrailARN, `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`);
       assert.equal(made.IncludeGlobalServiceEvents, true);
@@ -838,6 +869,7 @@ describe('CloudTrail across restarts and trail delivery', () => {
     const server = await start();
     try {
       const c = ct(server.url);
+      await trailBucket(server.url, 'bucket-1');
       await c.send(new CreateTrailCommand({ Name: 'mem', S3BucketName: 'bucket-1' }));
       await c.send(new StartLoggingCommand({ Name: 'mem' }));
       await ec2(server.url).send(new DescribeVpcsCommand({}));

@@ -42,7 +42,7 @@ import {
   CreateUserCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudTrailClient, CreateTrailCommand } from '@aws-sdk/client-cloudtrail';
 import { Sha256 } from '../src/core/sha256.ts';
@@ -2230,6 +2230,18 @@ async function setup(t: Target): Promise<void> {
       if (await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: `body of ${objectKey}` }))))
         add('objectKey', objectKey);
     }
+    // The bucket policy CloudTrail requires of a trail's bucket.
+    const statement = (Action: string, Resource: string) => ({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action,
+      Resource,
+    });
+    const Policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [statement('s3:GetBucketAcl', `arn:aws:s3:::${bucket}`), statement('s3:PutObject', `arn:aws:s3:::${bucket}/*`)],
+    });
+    await attempt(() => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy })));
     if (await attempt(() => trail.send(new CreateTrailCommand({ Name: `fuzz-trail-${k}`, S3BucketName: bucket }))))
       add('trail', `fuzz-trail-${k}`);
   }

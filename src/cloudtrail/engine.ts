@@ -1,12 +1,14 @@
 // CloudTrail's engine: records every call the gateway answers as one management event (in the
 // call's own transaction), keeps 90 days of them, and delivers what was logged while a trail
-// was logging as gzip log files in AWS's layout under the state directory:
+// was logging — the events its selectors select (selectors.ts) — as gzip log files in AWS's
+// layout under the state directory:
 //   <stateDir>/cloudtrail/[prefix/]AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/
 //     ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_RANDOM.json.gz   → {"Records":[…]}
 // Delivery runs every DELIVERY_MS of the server clock (a virtual clock delivers as soon as it
 // is advanced past the due time), after FLUSH_EVERY new events, or when flush() is called.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { AdvancedEventSelector, EventSelector, InsightSelector } from '@aws-sdk/client-cloudtrail';
+import { dirname, join } from 'node:path';
 import { zlib, crypto } from '../core/lazy.ts';
 import type { Store, Doc } from '../store/store.ts';
 import type { Clock } from '../core/clock.ts';
@@ -16,6 +18,9 @@ import type { CallObserver } from '../gateway/server.ts';
 import type { Logger } from '../core/log.ts';
 import { EventStore, RETENTION_MS } from './events.ts';
 import { buildEvent } from './record.ts';
+import { selectsEvent } from './selectors.ts';
+import { findBucket } from '../services/s3/storage.ts';
+import { deliveryAllowed, type Delivery as BucketDelivery } from '../services/s3/bucket-policy.ts';
 
 export const TRAIL_KIND = 'cloudtrail-trail';
 
@@ -35,6 +40,11 @@ export interface TrailDoc extends Doc {
   cwRoleArn?: string;
   kmsKeyId?: string;
   tags: { Key: string; Value?: string }[];
+  /** PutEventSelectors' classic selectors (none: the default, all management events) … */
+  eventSelectors?: EventSelector[];
+  /** … or its advanced selectors (a trail has one kind or the other). */
+  advancedEventSelectors?: AdvancedEventSelector[];
+  insightSelectors?: InsightSelector[];
   logging: boolean;
   startTime?: number;
   stopTime?: number;
@@ -63,6 +73,41 @@ function randomName(n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += ALNUM[b[i]! % ALNUM.length];
   return s;
+}
+
+/** The key of a trail's log file of `region` at `now`, under its prefix: `[prefix/]AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/…json.gz`. */
+export function trailLogKey(
+  trail: Pick<TrailDoc, 'account' | 'prefix'>,
+  region: string,
+  now: number,
+  random = 'EXAMPLE0123456789',
+): string {
+  const d = new Date(now);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const yyyy = String(d.getUTCFullYear());
+  const mm = p2(d.getUTCMonth() + 1);
+  const dd = p2(d.getUTCDate());
+  const stamp = `${yyyy}${mm}${dd}T${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}Z`;
+  const prefix = (trail.prefix ?? '')
+    .split('/')
+    .filter((s) => s && s !== '.' && s !== '..')
+    .join('/');
+  return `${prefix ? `${prefix}/` : ''}AWSLogs/${trail.account}/CloudTrail/${region}/${yyyy}/${mm}/${dd}/${trail.account}_CloudTrail_${region}_${stamp}_${random}.json.gz`;
+}
+
+/** What CloudTrail is, for the trail's bucket policy: its service principal writing the trail's log files. */
+export function trailDelivery(
+  trail: Pick<TrailDoc, 'account' | 'prefix' | 'arn' | 'homeRegion'>,
+  partition: string,
+  now: number,
+): BucketDelivery {
+  return {
+    service: 'cloudtrail.amazonaws.com',
+    account: trail.account,
+    sourceArn: trail.arn,
+    partition,
+    key: trailLogKey(trail, trail.homeRegion, now),
+  };
 }
 
 export class CloudTrail implements CallObserver {
@@ -176,8 +221,14 @@ export class CloudTrail implements CallObserver {
       let delivered = 0;
       let error: string | undefined;
       const buffers = new Map<string, string[]>();
+      let refused: string | null | undefined; // the bucket's answer, asked once per delivery
       const write = (region: string, records: string[]) => {
         if (!this.config.stateDir || !records.length) return;
+        refused ??= this.bucketRefuses(trail, now);
+        if (refused) {
+          error = refused;
+          return;
+        }
         try {
           result.files.push(this.writeFile(trail, region, records, now));
         } catch (e) {
@@ -193,6 +244,7 @@ export class CloudTrail implements CallObserver {
           for (const r of rows) {
             if (!trail.multiRegion && r.region !== trail.homeRegion) continue;
             if (!trail.includeGlobal && r.eventSource === GLOBAL_SOURCE) continue;
+            if (!selectsEvent(trail, r)) continue;
             let b = buffers.get(r.region);
             if (!b) buffers.set(r.region, (b = []));
             b.push(r.record);
@@ -227,18 +279,21 @@ export class CloudTrail implements CallObserver {
     return result;
   }
 
+  /**
+   * What S3 would answer CloudTrail's delivery into the trail's bucket — NoSuchBucket, or
+   * AccessDenied when its policy no longer lets cloudtrail.amazonaws.com write — or null: the
+   * trail's LatestDeliveryError, and its files are not written.
+   */
+  private bucketRefuses(trail: TrailDoc, now: number): string | null {
+    const bucket = findBucket(this.store.db, trail.bucket);
+    if (!bucket) return 'NoSuchBucket';
+    const partition = trail.arn.split(':')[1] ?? 'aws';
+    return deliveryAllowed(this.store.db, bucket, trailDelivery(trail, partition, now)) ? null : 'AccessDenied';
+  }
+
   private writeFile(trail: TrailDoc, region: string, records: string[], now: number): string {
-    const d = new Date(now);
-    const p2 = (n: number) => String(n).padStart(2, '0');
-    const yyyy = String(d.getUTCFullYear());
-    const mm = p2(d.getUTCMonth() + 1);
-    const dd = p2(d.getUTCDate());
-    const stamp = `${yyyy}${mm}${dd}T${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}Z`;
-    const parts = [this.config.stateDir!, 'cloudtrail'];
-    if (trail.prefix) parts.push(...trail.prefix.split('/').filter((s) => s && s !== '.' && s !== '..'));
-    const dir = join(...parts, 'AWSLogs', trail.account, 'CloudTrail', region, yyyy, mm, dd);
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${trail.account}_CloudTrail_${region}_${stamp}_${randomName(16)}.json.gz`);
+    const file = join(this.config.stateDir!, 'cloudtrail', ...trailLogKey(trail, region, now, randomName(16)).split('/'));
+    mkdirSync(dirname(file), { recursive: true });
     const body = zlib().gzipSync(Buffer.from(`{"Records":[${records.join(',')}]}`, 'utf8'));
     writeFileSync(`${file}.tmp`, body);
     renameSync(`${file}.tmp`, file);

@@ -139,7 +139,7 @@ export class EventStore {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.pruneEvents = db.prepare('DELETE FROM cloudtrail_events WHERE t < ?');
     this.lastId = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'cloudtrail_events'").pluck();
-    this.range = db.prepare(`SELECT id, region, event_source, record FROM cloudtrail_events
+    this.range = db.prepare(`SELECT id, region, event_source, event_name, read_only, record FROM cloudtrail_events
       WHERE id > ? AND id <= ? AND account = ? ORDER BY id LIMIT ?`);
     this.byId = db.prepare(`SELECT ${SELECT} FROM cloudtrail_events WHERE id = ?`);
   }
@@ -291,10 +291,24 @@ export class EventStore {
     afterId: number,
     upTo: number,
     limit: number,
-  ): { id: number; region: string; eventSource: string; record: string }[] {
-    return (this.range.all(afterId, upTo, account, limit) as { id: number; region: string; event_source: string; record: string }[]).map(
-      (r) => ({ id: r.id, region: r.region, eventSource: r.event_source, record: r.record }),
-    );
+  ): { id: number; region: string; eventSource: string; eventName: string; readOnly: boolean; record: string }[] {
+    return (
+      this.range.all(afterId, upTo, account, limit) as {
+        id: number;
+        region: string;
+        event_source: string;
+        event_name: string;
+        read_only: number;
+        record: string;
+      }[]
+    ).map((r) => ({
+      id: r.id,
+      region: r.region,
+      eventSource: r.event_source,
+      eventName: r.event_name,
+      readOnly: r.read_only === 1,
+      record: r.record,
+    }));
   }
 
   /** Newest first; `limit` rows at most. */

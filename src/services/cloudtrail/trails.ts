@@ -1,10 +1,32 @@
-// Trails: CreateTrail, GetTrail, DescribeTrails, ListTrails, DeleteTrail, StartLogging,
-// StopLogging, GetTrailStatus. A trail lives in its home region; a multi-region trail shows up
-// as a "shadow" trail in the account's other regions (readable there, changeable only at home).
-// Logging on/off is recorded as event-id ranges the delivery engine turns into log files.
+// Trails: CreateTrail, UpdateTrail, GetTrail, DescribeTrails, ListTrails, DeleteTrail,
+// StartLogging, StopLogging, GetTrailStatus; their event selectors (Put/GetEventSelectors), Insights
+// selectors (Put/GetInsightSelectors) and tags (AddTags, RemoveTags, ListTags). A trail lives in
+// its home region; a multi-region trail shows up as a "shadow" trail in the account's other
+// regions (readable there, changeable only at home). Logging on/off is recorded as event-id ranges
+// the delivery engine turns into log files. CreateTrail and UpdateTrail check the bucket as
+// CloudTrail does: it must exist (S3BucketDoesNotExistException) and its policy must let
+// cloudtrail.amazonaws.com read its ACL and write the trail's log files
+// (InsufficientS3BucketPolicyException), evaluated by the IAM policy engine.
 import type {
+  AddTagsRequest,
+  AddTagsResponse,
   CreateTrailRequest,
   CreateTrailResponse,
+  GetEventSelectorsRequest,
+  GetEventSelectorsResponse,
+  GetInsightSelectorsRequest,
+  GetInsightSelectorsResponse,
+  ListTagsRequest,
+  ListTagsResponse,
+  PutEventSelectorsRequest,
+  PutEventSelectorsResponse,
+  PutInsightSelectorsRequest,
+  PutInsightSelectorsResponse,
+  RemoveTagsRequest,
+  RemoveTagsResponse,
+  Tag,
+  UpdateTrailRequest,
+  UpdateTrailResponse,
   DeleteTrailRequest,
   DescribeTrailsRequest,
   DescribeTrailsResponse,
@@ -20,7 +42,11 @@ import type {
 } from '@aws-sdk/client-cloudtrail';
 import type { Ctx } from '../../core/context.ts';
 import { ApiError } from '../../core/errors.ts';
-import { TRAIL_KIND, type TrailDoc } from '../../cloudtrail/engine.ts';
+import { TRAIL_KIND, trailDelivery, type TrailDoc } from '../../cloudtrail/engine.ts';
+import { DEFAULT_EVENT_SELECTORS } from '../../cloudtrail/selectors.ts';
+import { findBucket } from '../s3/storage.ts';
+import { deliveryAllowed } from '../s3/bucket-policy.ts';
+import { checkEventSelectors, checkInsightSelectors } from './selectors.ts';
 import type { EventStore } from '../../cloudtrail/events.ts';
 import { isoSeconds } from '../../cloudtrail/format.ts';
 
@@ -54,6 +80,58 @@ function checkBucket(name: string): void {
     !/\.\./.test(name) &&
     !/^\d+\.\d+\.\d+\.\d+$/.test(name);
   if (!ok) throw new ApiError('InvalidS3BucketNameException', `Bucket name is not valid: ${name}`);
+}
+
+/** At most 200 characters; no `.`/`..` segments and no control characters (NUL cannot be in a file name). */
+function checkPrefix(prefix: string | undefined): void {
+  if (prefix !== undefined && (prefix.length > 200 || /(^|\/)\.\.?(\/|$)/.test(prefix) || /[\u0000-\u001f\u007f]/.test(prefix))) {
+    throw new ApiError('InvalidS3PrefixException', `The S3 key prefix ${prefix} is not valid.`);
+  }
+}
+
+/**
+ * CloudTrail's check of the trail's bucket: it exists (S3BucketDoesNotExistException, with the
+ * message moto records), and its policy lets cloudtrail.amazonaws.com GetBucketAcl on it and
+ * PutObject the trail's log files (with aws:SourceArn the trail, aws:SourceAccount the account,
+ * s3:x-amz-acl bucket-owner-full-control) — a bucket without a policy does not.
+ */
+function checkDelivery(ctx: Ctx, trail: Pick<TrailDoc, 'bucket' | 'prefix' | 'arn' | 'account' | 'homeRegion'>): void {
+  const bucket = findBucket(ctx.store.db, trail.bucket);
+  if (!bucket) throw new ApiError('S3BucketDoesNotExistException', `S3 bucket ${trail.bucket} does not exist!`);
+  if (!deliveryAllowed(ctx.store.db, bucket, trailDelivery(trail, ctx.partition, ctx.clock.now())))
+    throw new ApiError('InsufficientS3BucketPolicyException', `Incorrect S3 bucket policy is detected for bucket: ${trail.bucket}`);
+}
+
+/** A trail's tags: keys 1–128 and values 0–256 characters, at most 50 (AddTags). */
+const MAX_TAGS = 50;
+function checkTags(tags: Tag[]): { Key: string; Value?: string }[] {
+  for (const t of tags) {
+    if (!t.Key || t.Key.length > 128 || (t.Value !== undefined && t.Value.length > 256) || t.Key.toLowerCase().startsWith('aws:'))
+      throw new ApiError('InvalidTagParameterException', 'Tag key or value is invalid.');
+  }
+  return tags.map((t) => ({ Key: t.Key!, ...(t.Value !== undefined ? { Value: t.Value } : {}) }));
+}
+const tooManyTags = () =>
+  new ApiError(
+    'TagsLimitExceededException',
+    `The number of tags per trail has exceeded the permitted amount. Currently, the limit is ${MAX_TAGS}.`,
+  );
+
+/** Tags added to a trail's: a key already there takes the new value. */
+function mergeTags(old: { Key: string; Value?: string }[], added: { Key: string; Value?: string }[]): { Key: string; Value?: string }[] {
+  const byKey = new Map(old.map((t) => [t.Key, t]));
+  for (const t of added) byKey.set(t.Key, t);
+  if (byKey.size > MAX_TAGS) throw tooManyTags();
+  return [...byKey.values()];
+}
+
+/** The trail a tagging call names by ARN (CloudTrailARNInvalidException for anything else). */
+function taggedTrail(ctx: Ctx, resourceId: string | undefined): Found {
+  if (!resourceId || !resourceId.startsWith('arn:'))
+    throw new ApiError('CloudTrailARNInvalidException', `The ARN ${resourceId ?? ''} is not valid.`);
+  const f = find(ctx, resourceId);
+  if (!f) throw new ApiError('ResourceNotFoundException', `Resource not found: ${resourceId}`);
+  return f;
 }
 
 /** The account's trail scopes: `ACCOUNT/REGION`. */
@@ -125,8 +203,28 @@ function toTrail(ctx: Ctx, d: TrailDoc): Trail {
     CloudWatchLogsLogGroupArn: d.cwLogGroupArn,
     CloudWatchLogsRoleArn: d.cwRoleArn,
     KmsKeyId: d.kmsKeyId,
-    HasCustomEventSelectors: false,
-    HasInsightSelectors: false,
+    HasCustomEventSelectors: d.eventSelectors !== undefined || d.advancedEventSelectors !== undefined,
+    HasInsightSelectors: (d.insightSelectors?.length ?? 0) > 0,
+    IsOrganizationTrail: false,
+  };
+}
+
+/** CreateTrail's and UpdateTrail's answer: the trail's settings. */
+function trailResponse(ctx: Ctx, d: TrailDoc): CreateTrailResponse & UpdateTrailResponse {
+  const t = toTrail(ctx, d);
+  return {
+    Name: t.Name,
+    S3BucketName: t.S3BucketName,
+    S3KeyPrefix: t.S3KeyPrefix,
+    SnsTopicName: t.SnsTopicName,
+    SnsTopicARN: t.SnsTopicARN,
+    IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents,
+    IsMultiRegionTrail: t.IsMultiRegionTrail,
+    TrailARN: t.TrailARN,
+    LogFileValidationEnabled: t.LogFileValidationEnabled,
+    CloudWatchLogsLogGroupArn: t.CloudWatchLogsLogGroupArn,
+    CloudWatchLogsRoleArn: t.CloudWatchLogsRoleArn,
+    KmsKeyId: t.KmsKeyId,
     IsOrganizationTrail: false,
   };
 }
@@ -144,13 +242,9 @@ export function trailHandlers(events: EventStore) {
       if (multiRegion && !includeGlobal) {
         throw new ApiError('InvalidParameterCombinationException', 'Multi-Region trail must include global service events.');
       }
-      // At most 200 characters; no `.`/`..` segments and no control characters (NUL cannot be in a file name).
-      if (
-        input.S3KeyPrefix !== undefined &&
-        (input.S3KeyPrefix.length > 200 || /(^|\/)\.\.?(\/|$)/.test(input.S3KeyPrefix) || /[\u0000-\u001f\u007f]/.test(input.S3KeyPrefix))
-      ) {
-        throw new ApiError('InvalidS3PrefixException', `The S3 key prefix ${input.S3KeyPrefix} is not valid.`);
-      }
+      checkPrefix(input.S3KeyPrefix);
+      const tags = checkTags(input.TagsList ?? []);
+      if (new Set(tags.map((t) => t.Key)).size > MAX_TAGS) throw tooManyTags();
       const taken =
         ctx.tx.get<TrailDoc>(TRAIL_KIND, ctx.scope, name) ??
         scopesOf(ctx)
@@ -178,27 +272,126 @@ export function trailHandlers(events: EventStore) {
         cwLogGroupArn: input.CloudWatchLogsLogGroupArn,
         cwRoleArn: input.CloudWatchLogsRoleArn,
         kmsKeyId: input.KmsKeyId,
-        tags: (input.TagsList ?? []).map((t) => ({ Key: t.Key!, Value: t.Value })),
+        tags: mergeTags([], tags),
         logging: false,
         pending: [],
         created: ctx.clock.now(),
       };
+      checkDelivery(ctx, doc);
       ctx.tx.put(TRAIL_KIND, ctx.scope, doc);
-      const t = toTrail(ctx, doc);
+      return trailResponse(ctx, doc);
+    },
+
+    /**
+     * Every setting CreateTrail takes, each validated as there; an empty string removes an
+     * optional one (prefix, SNS topic, KMS key, CloudWatch Logs). A new bucket or prefix is
+     * checked as CreateTrail checks it.
+     */
+    UpdateTrail(ctx: Ctx, input: UpdateTrailRequest): UpdateTrailResponse {
+      const f = required(ctx, input.Name);
+      atHome(ctx, f);
+      if (input.IsOrganizationTrail)
+        throw new ApiError('OrganizationsNotInUseException', 'This account is not part of an organization in AWS Organizations.');
+      if (input.S3BucketName !== undefined) checkBucket(input.S3BucketName);
+      checkPrefix(input.S3KeyPrefix);
+      const next: TrailDoc = { ...f.doc };
+      const optional = <K extends 'prefix' | 'snsTopicName' | 'kmsKeyId' | 'cwLogGroupArn' | 'cwRoleArn'>(
+        key: K,
+        v: string | undefined,
+      ) => {
+        if (v === undefined) return;
+        if (v === '') delete next[key];
+        else next[key] = v;
+      };
+      if (input.S3BucketName !== undefined) next.bucket = input.S3BucketName;
+      optional('prefix', input.S3KeyPrefix);
+      optional('snsTopicName', input.SnsTopicName);
+      optional('kmsKeyId', input.KmsKeyId);
+      optional('cwLogGroupArn', input.CloudWatchLogsLogGroupArn);
+      optional('cwRoleArn', input.CloudWatchLogsRoleArn);
+      if (input.IncludeGlobalServiceEvents !== undefined) next.includeGlobal = input.IncludeGlobalServiceEvents;
+      if (input.IsMultiRegionTrail !== undefined) next.multiRegion = input.IsMultiRegionTrail;
+      if (input.EnableLogFileValidation !== undefined) next.validation = input.EnableLogFileValidation;
+      if (next.multiRegion && !next.includeGlobal) {
+        throw new ApiError('InvalidParameterCombinationException', 'Multi-Region trail must include global service events.');
+      }
+      if (next.multiRegion && !f.doc.multiRegion) {
+        const clash = scopesOf(ctx).some((sc) => sc !== f.scope && ctx.tx.get<TrailDoc>(TRAIL_KIND, sc, next.name));
+        if (clash) throw new ApiError('TrailAlreadyExistsException', `Trail ${next.name} already exists for customer: ${ctx.account}`);
+      }
+      if (input.S3BucketName !== undefined || input.S3KeyPrefix !== undefined) checkDelivery(ctx, next);
+      ctx.tx.put(TRAIL_KIND, f.scope, next);
+      return trailResponse(ctx, next);
+    },
+
+    PutEventSelectors(ctx: Ctx, input: PutEventSelectorsRequest): PutEventSelectorsResponse {
+      const f = required(ctx, input.TrailName);
+      atHome(ctx, f);
+      const selectors = checkEventSelectors(input);
+      const d = ctx.tx.edit<TrailDoc>(TRAIL_KIND, f.scope, f.doc.id)!;
+      delete d.eventSelectors;
+      delete d.advancedEventSelectors;
+      Object.assign(d, selectors);
       return {
-        Name: t.Name,
-        S3BucketName: t.S3BucketName,
-        S3KeyPrefix: t.S3KeyPrefix,
-        SnsTopicName: t.SnsTopicName,
-        SnsTopicARN: t.SnsTopicARN,
-        IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents,
-        IsMultiRegionTrail: t.IsMultiRegionTrail,
-        TrailARN: t.TrailARN,
-        LogFileValidationEnabled: t.LogFileValidationEnabled,
-        CloudWatchLogsLogGroupArn: t.CloudWatchLogsLogGroupArn,
-        CloudWatchLogsRoleArn: t.CloudWatchLogsRoleArn,
-        KmsKeyId: t.KmsKeyId,
-        IsOrganizationTrail: false,
+        TrailARN: d.arn,
+        ...(selectors.advancedEventSelectors
+          ? { AdvancedEventSelectors: selectors.advancedEventSelectors }
+          : { EventSelectors: selectors.eventSelectors }),
+      };
+    },
+
+    GetEventSelectors(ctx: Ctx, input: GetEventSelectorsRequest): GetEventSelectorsResponse {
+      const d = required(ctx, input.TrailName).doc;
+      if (d.advancedEventSelectors) return { TrailARN: d.arn, AdvancedEventSelectors: d.advancedEventSelectors };
+      return { TrailARN: d.arn, EventSelectors: d.eventSelectors ?? DEFAULT_EVENT_SELECTORS };
+    },
+
+    PutInsightSelectors(ctx: Ctx, input: PutInsightSelectorsRequest): PutInsightSelectorsResponse {
+      if (input.EventDataStore !== undefined || input.InsightsDestination !== undefined)
+        throw new ApiError('InvalidParameterCombinationException', 'Event data stores are not supported by Palisade: name a trail.');
+      const f = required(ctx, input.TrailName);
+      atHome(ctx, f);
+      const selectors = checkInsightSelectors(input.InsightSelectors);
+      const d = ctx.tx.edit<TrailDoc>(TRAIL_KIND, f.scope, f.doc.id)!;
+      if (selectors.length) d.insightSelectors = selectors;
+      else delete d.insightSelectors;
+      return { TrailARN: d.arn, InsightSelectors: selectors };
+    },
+
+    GetInsightSelectors(ctx: Ctx, input: GetInsightSelectorsRequest): GetInsightSelectorsResponse {
+      if (input.EventDataStore !== undefined)
+        throw new ApiError('InvalidParameterCombinationException', 'Event data stores are not supported by Palisade: name a trail.');
+      const d = required(ctx, input.TrailName).doc;
+      if (!d.insightSelectors?.length) throw new ApiError('InsightNotEnabledException', `Trail ${d.arn} does not have Insights enabled.`);
+      return { TrailARN: d.arn, InsightSelectors: d.insightSelectors };
+    },
+
+    AddTags(ctx: Ctx, input: AddTagsRequest): AddTagsResponse {
+      const f = taggedTrail(ctx, input.ResourceId);
+      atHome(ctx, f);
+      const tags = checkTags(input.TagsList ?? []);
+      const d = ctx.tx.edit<TrailDoc>(TRAIL_KIND, f.scope, f.doc.id)!;
+      d.tags = mergeTags(d.tags, tags);
+      return {};
+    },
+
+    RemoveTags(ctx: Ctx, input: RemoveTagsRequest): RemoveTagsResponse {
+      const f = taggedTrail(ctx, input.ResourceId);
+      atHome(ctx, f);
+      const keys = new Set(checkTags(input.TagsList ?? []).map((t) => t.Key));
+      const d = ctx.tx.edit<TrailDoc>(TRAIL_KIND, f.scope, f.doc.id)!;
+      d.tags = d.tags.filter((t) => !keys.has(t.Key));
+      return {};
+    },
+
+    ListTags(ctx: Ctx, input: ListTagsRequest): ListTagsResponse {
+      const ids = input.ResourceIdList ?? [];
+      if (ids.length > 20) throw new ApiError('InvalidParameterException', 'ResourceIdList can contain at most 20 ARNs.');
+      return {
+        ResourceTagList: ids.map((id) => ({
+          ResourceId: id,
+          TagsList: taggedTrail(ctx, id).doc.tags.map((t) => ({ Key: t.Key, ...(t.Value !== undefined ? { Value: t.Value } : {}) })),
+        })),
       };
     },
 

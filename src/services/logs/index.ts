@@ -1,7 +1,7 @@
-// Amazon CloudWatch Logs (JSON 1.1, `Logs_20140328`): log groups, log streams and log events —
-// enough to receive VPC flow logs and read them with the aws CLI, boto3 or the SDK. Groups and
-// streams are store documents; events live in their own SQLite table, written in the call's
-// transaction.
+// Amazon CloudWatch Logs (JSON 1.1, `Logs_20140328`): log groups (with retention and tags, by
+// name or by ARN), log streams and log events — enough to receive VPC flow logs, to read them with
+// the aws CLI, boto3 or the SDK, and for Terraform's aws_cloudwatch_log_group. Groups and streams
+// are store documents; events live in their own SQLite table, written in the call's transaction.
 import type {
   CreateLogGroupRequest,
   CreateLogStreamRequest,
@@ -23,6 +23,14 @@ import type {
   PutRetentionPolicyRequest,
   RejectedLogEventsInfo,
   DeleteLogStreamRequest,
+  ListTagsForResourceRequest,
+  ListTagsForResourceResponse,
+  ListTagsLogGroupRequest,
+  ListTagsLogGroupResponse,
+  TagLogGroupRequest,
+  TagResourceRequest,
+  UntagLogGroupRequest,
+  UntagResourceRequest,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type Database from 'better-sqlite3';
 import type { Ctx, Handler, ServiceDef } from '../../core/context.ts';
@@ -108,6 +116,93 @@ function groupName(input: { logGroupName?: string; logGroupIdentifier?: string }
   }
   if (input.logGroupName === undefined) throw invalid('Should provide either name or identifier.');
   return checkGroupName(input.logGroupName);
+}
+
+/** "You can assign up to 50 tags to a log group" (TagResource); keys 1–128, values 0–256 characters of these. */
+const MAX_TAGS = 50;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+const showTags = (tags: Record<string, string>) =>
+  `{${Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')}}`;
+
+/** Tags a request sets, checked as the service's model constrains them (InvalidParameterException with its text). */
+function checkTags(tags: Record<string, string> | undefined, member = 'tags'): Record<string, string> {
+  const t = tags ?? {};
+  const keys = Object.keys(t);
+  if (keys.length > MAX_TAGS) throw validation(showTags(t), member, `Member must have length less than or equal to ${MAX_TAGS}`);
+  for (const [k, v] of Object.entries(t)) {
+    if (!TAG_KEY.test(k))
+      throw validation(
+        showTags(t),
+        member,
+        'Map key must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$]',
+      );
+    if (typeof v !== 'string' || !TAG_VALUE.test(v))
+      throw validation(
+        showTags(t),
+        member,
+        'Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$]',
+      );
+    if (k.toLowerCase().startsWith('aws:')) throw invalid('Tag keys beginning with aws: are reserved for AWS use.');
+  }
+  return { ...t };
+}
+
+/** Tag keys a request removes (UntagResource, UntagLogGroup). */
+function checkTagKeys(keys: string[] | undefined, member: string): string[] {
+  const list = keys ?? [];
+  if (list.length < 1 || list.length > MAX_TAGS)
+    throw validation(
+      `[${list.join(', ')}]`,
+      member,
+      `Member must have length ${list.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_TAGS}`}`,
+    );
+  for (const k of list)
+    if (!TAG_KEY.test(k))
+      throw validation(
+        `[${list.join(', ')}]`,
+        member,
+        'Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]',
+      );
+  return list;
+}
+
+/** Adds tags to a group's; more than 50 in all is TooManyTagsException, and nothing changes. */
+function addTags(ctx: Ctx, name: string, tags: Record<string, string>): void {
+  const g = getGroup(ctx, name);
+  const merged = { ...g.tags, ...tags };
+  if (Object.keys(merged).length > MAX_TAGS)
+    throw new ApiError('TooManyTagsException', `A resource can have no more than ${MAX_TAGS} tags.`);
+  ctx.tx.edit<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)!.tags = merged;
+}
+
+function removeTags(ctx: Ctx, name: string, keys: string[]): void {
+  getGroup(ctx, name);
+  const g = ctx.tx.edit<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)!;
+  const tags = { ...g.tags };
+  for (const k of keys) delete tags[k];
+  g.tags = tags;
+}
+
+/**
+ * The log group a resource ARN names (`arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME`, with or
+ * without the `:*` DescribeLogGroups' `arn` ends with): one of the caller's groups here, or
+ * ResourceNotFoundException; an ARN of another form is InvalidParameterException.
+ */
+function groupOfArn(ctx: Ctx, arn: string | undefined): string {
+  if (arn === undefined) throw validation('null', 'resourceArn', 'Member must not be null');
+  const m = /^arn:([^:]+):logs:([^:]*):(\d{12}):log-group:([^:]+)(:\*)?$/.exec(arn);
+  if (!m) {
+    if (/^arn:[^:]+:logs:[^:]*:\d{12}:[a-z-]+:/.test(arn))
+      throw new ApiError('ResourceNotFoundException', 'The specified resource does not exist.');
+    throw invalid(`Invalid resource ARN: ${arn}`);
+  }
+  if (m[1] !== ctx.partition || m[2] !== ctx.region || m[3] !== ctx.account) throw groupNotFound();
+  const name = checkGroupName(m[4], 'resourceArn');
+  getGroup(ctx, name);
+  return name;
 }
 
 function getGroup(ctx: Ctx, name: string): LogGroupDoc {
@@ -249,9 +344,10 @@ const logsHandlers = {
     if (input.logGroupClass !== undefined && !['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY'].includes(input.logGroupClass)) {
       throw validation(input.logGroupClass, 'logGroupClass', 'Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]');
     }
+    const tags = checkTags(input.tags);
     if (ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name))
       throw new ApiError('ResourceAlreadyExistsException', 'The specified log group already exists');
-    createGroup(ctx, name, { kmsKeyId: input.kmsKeyId, tags: input.tags, logGroupClass: input.logGroupClass });
+    createGroup(ctx, name, { kmsKeyId: input.kmsKeyId, tags, logGroupClass: input.logGroupClass });
     return {};
   },
 
@@ -507,6 +603,43 @@ const logsHandlers = {
     getGroup(ctx, name);
     delete ctx.tx.edit<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)!.retentionInDays;
     return {};
+  },
+
+  // ---- tags: by ARN (TagResource…), and the older calls by name (TagLogGroup…) ----
+
+  TagResource(ctx: Ctx, input: TagResourceRequest): Record<string, never> {
+    const tags = checkTags(input.tags);
+    const name = groupOfArn(ctx, input.resourceArn);
+    addTags(ctx, name, tags);
+    return {};
+  },
+
+  UntagResource(ctx: Ctx, input: UntagResourceRequest): Record<string, never> {
+    const keys = checkTagKeys(input.tagKeys, 'tagKeys');
+    removeTags(ctx, groupOfArn(ctx, input.resourceArn), keys);
+    return {};
+  },
+
+  ListTagsForResource(ctx: Ctx, input: ListTagsForResourceRequest): ListTagsForResourceResponse {
+    return { tags: { ...getGroup(ctx, groupOfArn(ctx, input.resourceArn)).tags } };
+  },
+
+  TagLogGroup(ctx: Ctx, input: TagLogGroupRequest): Record<string, never> {
+    const name = checkGroupName(input.logGroupName);
+    const tags = checkTags(input.tags);
+    if (Object.keys(tags).length < 1) throw validation('{}', 'tags', 'Member must have length greater than or equal to 1');
+    addTags(ctx, name, tags);
+    return {};
+  },
+
+  UntagLogGroup(ctx: Ctx, input: UntagLogGroupRequest): Record<string, never> {
+    const name = checkGroupName(input.logGroupName);
+    removeTags(ctx, name, checkTagKeys(input.tags, 'tags'));
+    return {};
+  },
+
+  ListTagsLogGroup(ctx: Ctx, input: ListTagsLogGroupRequest): ListTagsLogGroupResponse {
+    return { tags: { ...getGroup(ctx, checkGroupName(input.logGroupName)).tags } };
   },
 };
 
