@@ -12,8 +12,13 @@ export interface VpcDoc extends Doc {
   ipv6: { associationId: string; cidr: string; state: string; pool: string; networkBorderGroup: string }[];
   isDefault: boolean;
   tenancy: string;
+  /** a `dopt-` id, or `default` (no options) */
   dhcpOptionsId: string;
   defaultGroupId: string;
+  /** DescribeVpcAttribute; absent in state written before: support on, hostnames on in the default VPC only, metrics off */
+  enableDnsSupport?: boolean;
+  enableDnsHostnames?: boolean;
+  enableNetworkAddressUsageMetrics?: boolean;
   tags: TagPair[];
 }
 
@@ -26,6 +31,77 @@ export interface SubnetDoc extends Doc {
   mapPublicIpOnLaunch: boolean;
   assignIpv6AddressOnCreation: boolean;
   ipv6: { associationId: string; cidr: string; state: string }[];
+  /** IPv6-only: no IPv4 block (`cidr` is '') */
+  ipv6Native?: boolean;
+  /** ModifySubnetAttribute; absent in state written before: off, and `ip-name` hostnames */
+  enableDns64?: boolean;
+  hostnameType?: 'ip-name' | 'resource-name';
+  enableResourceNameDnsARecord?: boolean;
+  enableResourceNameDnsAAAARecord?: boolean;
+  tags: TagPair[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Around a VPC: DHCP options, internet gateways, NAT gateways, Elastic IPs
+
+export interface DhcpOptionsDoc extends Doc {
+  /** the options as given, in AWS's order of keys */
+  configurations: { key: string; values: string[] }[];
+  ownerId: string;
+  /** the region's default set (AmazonProvidedDNS), which VPCs start with */
+  isDefault?: boolean;
+  tags: TagPair[];
+}
+
+export interface InternetGatewayDoc extends Doc {
+  ownerId: string;
+  /** none, or the one VPC it is attached to (AWS reports an attached gateway as `available`) */
+  attachments: { vpcId: string; state: 'available' }[];
+  tags: TagPair[];
+}
+
+export interface EgressOnlyInternetGatewayDoc extends Doc {
+  /** the VPC it was made for (always attached) */
+  attachments: { vpcId: string; state: 'attached' }[];
+  clientToken?: string;
+  tags: TagPair[];
+}
+
+export interface NatGatewayDoc extends Doc {
+  vpcId: string;
+  subnetId: string;
+  connectivityType: 'public' | 'private';
+  /** reaches `available` (or `failed`) at once; DeleteNatGateway makes it `deleted` */
+  state: 'pending' | 'failed' | 'available' | 'deleting' | 'deleted';
+  failure?: { code: string; message: string };
+  /** its interface (type nat_gateway) and private address; none when it failed */
+  networkInterfaceId?: string;
+  privateIp?: string;
+  /** public: the Elastic IP mapped to that address */
+  allocationId?: string;
+  associationId?: string;
+  publicIp?: string;
+  created: string;
+  /** epoch ms it was deleted or failed: such gateways stay visible for an hour, as in AWS */
+  endedAt?: number;
+  clientToken?: string;
+  tags: TagPair[];
+}
+
+/** An Elastic IP; the id is its allocation id. */
+export interface ElasticIpDoc extends Doc {
+  publicIp: string;
+  networkBorderGroup: string;
+  /** where it maps to: a private address of an interface (the interface's publicIp when that address is its primary) */
+  association?: {
+    id: string;
+    networkInterfaceId: string;
+    privateIp: string;
+    /** held by a NAT gateway: only the gateway can let it go */
+    natGatewayId?: string;
+    /** it replaced the interface's auto-assigned public IPv4 (a new one comes back when it goes) */
+    replacedAutoIp?: boolean;
+  };
   tags: TagPair[];
 }
 

@@ -8,8 +8,13 @@ import type { Ctx } from '../../core/context.ts';
 import { crypto } from '../../core/lazy.ts';
 import {
   KIND,
+  type DhcpOptionsDoc,
+  type EgressOnlyInternetGatewayDoc,
+  type ElasticIpDoc,
   type EniDoc,
   type InstanceDoc,
+  type InternetGatewayDoc,
+  type NatGatewayDoc,
   type KeyPairDoc,
   type NetworkAclDoc,
   type PeeringDoc,
@@ -22,6 +27,7 @@ import {
   type VpcEndpointDoc,
 } from '../../core/documents/ec2.ts';
 import { ID_PATTERN } from './ids.ts';
+import { notFoundError } from '../../core/resource-types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // VPCs
@@ -51,6 +57,105 @@ export function getSubnet(ctx: Ctx, id: string | undefined): SubnetDoc {
   const s = ctx.tx.get<SubnetDoc>(KIND.subnet, ctx.scope, id);
   if (!s) throw subnetNotFound(id);
   return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Around a VPC: DHCP options, internet gateways, NAT gateways, Elastic IPs
+
+/** An id of the prefix, or AWS's Malformed error (`Invalid id: "x" (expecting "igw-...")`). */
+function wellFormed(prefix: string, id: string | undefined, param: string, malformed: string): string {
+  if (!id) throw err.missing(param);
+  if (!ID_PATTERN(prefix).test(id)) throw new ApiError(malformed, `Invalid id: "${id}" (expecting "${prefix}-...")`);
+  return id;
+}
+
+export const dhcpOptionsOf = (ctx: Ctx) => ctx.tx.all<DhcpOptionsDoc>(KIND.dhcpOptions, ctx.scope);
+
+export function getDhcpOptions(ctx: Ctx, id: string | undefined): DhcpOptionsDoc {
+  const dopt = wellFormed('dopt', id, 'DhcpOptionsId', 'InvalidDhcpOptionsId.Malformed');
+  const d = ctx.tx.get<DhcpOptionsDoc>(KIND.dhcpOptions, ctx.scope, dopt);
+  if (!d) throw notFoundError('dopt', dopt);
+  return d;
+}
+
+/** The region's default DHCP options set, which new VPCs get (none if the caller deleted it). */
+export function defaultDhcpOptions(ctx: Ctx): DhcpOptionsDoc | undefined {
+  return dhcpOptionsOf(ctx).find((d) => d.isDefault);
+}
+
+export const internetGatewaysOf = (ctx: Ctx) => ctx.tx.all<InternetGatewayDoc>(KIND.internetGateway, ctx.scope);
+
+export function getInternetGateway(ctx: Ctx, id: string | undefined): InternetGatewayDoc {
+  const igw = wellFormed('igw', id, 'InternetGatewayId', 'InvalidInternetGatewayId.Malformed');
+  const g = ctx.tx.get<InternetGatewayDoc>(KIND.internetGateway, ctx.scope, igw);
+  if (!g) throw notFoundError('igw', igw);
+  return g;
+}
+
+/** The internet gateway attached to the VPC (at most one). */
+export function internetGatewayOf(ctx: Ctx, vpcId: string): InternetGatewayDoc | undefined {
+  return internetGatewaysOf(ctx).find((g) => g.attachments.some((a) => a.vpcId === vpcId));
+}
+
+export const egressOnlyInternetGatewaysOf = (ctx: Ctx) =>
+  ctx.tx.all<EgressOnlyInternetGatewayDoc>(KIND.egressOnlyInternetGateway, ctx.scope);
+
+export function getEgressOnlyInternetGateway(ctx: Ctx, id: string | undefined): EgressOnlyInternetGatewayDoc {
+  const eigw = wellFormed('eigw', id, 'EgressOnlyInternetGatewayId', 'InvalidEgressOnlyInternetGatewayId.Malformed');
+  const g = ctx.tx.get<EgressOnlyInternetGatewayDoc>(KIND.egressOnlyInternetGateway, ctx.scope, eigw);
+  if (!g) throw notFoundError('eigw', eigw);
+  return g;
+}
+
+/** Deleted and failed NAT gateways stay visible for about an hour, as in AWS. */
+const ENDED_NAT_VISIBLE_MS = 60 * 60 * 1000;
+
+/** The NAT gateways the caller sees (the long-deleted ones are gone). */
+export function natGatewaysOf(ctx: Ctx): NatGatewayDoc[] {
+  const now = ctx.clock.now();
+  return ctx.tx
+    .all<NatGatewayDoc>(KIND.natGateway, ctx.scope)
+    .filter((n) => n.endedAt === undefined || n.endedAt + ENDED_NAT_VISIBLE_MS > now);
+}
+
+export function getNatGateway(ctx: Ctx, id: string | undefined): NatGatewayDoc {
+  const nat = wellFormed('nat', id, 'NatGatewayId', 'NatGatewayMalformed');
+  const n = natGatewaysOf(ctx).find((x) => x.id === nat);
+  if (!n) throw notFoundError('nat', nat);
+  return n;
+}
+
+export const elasticIpsOf = (ctx: Ctx) => ctx.tx.all<ElasticIpDoc>(KIND.elasticIp, ctx.scope);
+
+export function getElasticIp(ctx: Ctx, allocationId: string | undefined): ElasticIpDoc {
+  const id = wellFormed('eipalloc', allocationId, 'AllocationId', 'InvalidAllocationID.Malformed');
+  const e = ctx.tx.get<ElasticIpDoc>(KIND.elasticIp, ctx.scope, id);
+  if (!e) throw notFoundError('eipalloc', id);
+  return e;
+}
+
+/**
+ * The Elastic IP's association if it still holds: its interface exists and still has the
+ * address (an interface deleted with its instance takes the association with it, as in AWS).
+ */
+export function liveAssociation(ctx: Ctx, eip: ElasticIpDoc): (ElasticIpDoc['association'] & {}) | undefined {
+  const a = eip.association;
+  if (!a) return undefined;
+  const eni = ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, a.networkInterfaceId);
+  return eni?.privateIps.includes(a.privateIp) ? a : undefined;
+}
+
+/** The Elastic IP mapped to a private address of the interface (its primary address by default). */
+export function elasticIpOf(ctx: Ctx, eni: EniDoc, privateIp = eni.privateIps[0]): ElasticIpDoc | undefined {
+  return elasticIpsOf(ctx).find((e) => {
+    const a = liveAssociation(ctx, e);
+    return a?.networkInterfaceId === eni.id && a.privateIp === privateIp;
+  });
+}
+
+/** An internet gateway attached to the VPC, or an egress-only one made for it (DeleteVpc answers DependencyViolation). */
+export function vpcHasGateways(ctx: Ctx, vpcId: string): boolean {
+  return !!internetGatewayOf(ctx, vpcId) || egressOnlyInternetGatewaysOf(ctx).some((g) => g.attachments.some((a) => a.vpcId === vpcId));
 }
 
 // ---------------------------------------------------------------------------------------------

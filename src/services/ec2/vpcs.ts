@@ -5,6 +5,8 @@ import type {
   CreateVpcRequest,
   CreateVpcResult,
   DeleteVpcRequest,
+  DescribeVpcAttributeRequest,
+  DescribeVpcAttributeResult,
   DescribeAccountAttributesRequest,
   DescribeAccountAttributesResult,
   DescribeAvailabilityZonesRequest,
@@ -13,6 +15,7 @@ import type {
   DescribeVpcsResult,
   DisassociateVpcCidrBlockRequest,
   DisassociateVpcCidrBlockResult,
+  ModifyVpcAttributeRequest,
   Vpc,
   CreateDefaultVpcRequest,
   CreateDefaultVpcResult,
@@ -108,6 +111,11 @@ function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
   };
 }
 
+// The DNS attributes (DescribeVpcAttribute): AWS's defaults where a VPC never had them set.
+const dnsSupport = (v: VpcDoc) => v.enableDnsSupport ?? true;
+const dnsHostnames = (v: VpcDoc) => v.enableDnsHostnames ?? v.isDefault;
+const addressUsageMetrics = (v: VpcDoc) => v.enableNetworkAddressUsageMetrics ?? false;
+
 function checkVpcCidr(text: string | undefined, param = 'cidrBlock'): string {
   if (!text) throw err.missing('CidrBlock');
   const c = parseCidr(text, 4);
@@ -183,6 +191,41 @@ export const vpcHandlers = {
     for (const g of groups) ctx.tx.delete(KIND.sg, ctx.scope, g.id);
     deleteVpcRouting(ctx, vpc.id);
     ctx.tx.delete(KIND.vpc, ctx.scope, vpc.id);
+    return {};
+  },
+
+  DescribeVpcAttribute(ctx: Ctx, input: DescribeVpcAttributeRequest): DescribeVpcAttributeResult {
+    if (!input.Attribute) throw err.missing('Attribute');
+    const vpc = getVpc(ctx, input.VpcId);
+    switch (input.Attribute) {
+      case 'enableDnsSupport':
+        return { VpcId: vpc.id, EnableDnsSupport: { Value: dnsSupport(vpc) } };
+      case 'enableDnsHostnames':
+        return { VpcId: vpc.id, EnableDnsHostnames: { Value: dnsHostnames(vpc) } };
+      case 'enableNetworkAddressUsageMetrics':
+        return { VpcId: vpc.id, EnableNetworkAddressUsageMetrics: { Value: addressUsageMetrics(vpc) } };
+      default:
+        throw err.invalidValue(`Value (${String(input.Attribute)}) for parameter attribute is invalid. Unknown attribute.`);
+    }
+  },
+
+  /** One attribute per call, as AWS requires. */
+  ModifyVpcAttribute(ctx: Ctx, input: ModifyVpcAttributeRequest): Record<string, never> {
+    const vpc = getVpc(ctx, input.VpcId);
+    const given = (
+      [
+        ['enableDnsSupport', input.EnableDnsSupport?.Value],
+        ['enableDnsHostnames', input.EnableDnsHostnames?.Value],
+        ['enableNetworkAddressUsageMetrics', input.EnableNetworkAddressUsageMetrics?.Value],
+      ] as const
+    ).filter(([, v]) => v !== undefined);
+    if (given.length > 1) {
+      throw err.combination(`Fields for multiple attribute types specified: ${given.map(([k]) => k).join(', ')}`);
+    }
+    const [only] = given;
+    if (!only) throw err.missing('EnableDnsSupport, EnableDnsHostnames or EnableNetworkAddressUsageMetrics');
+    const w = ctx.tx.edit<VpcDoc>(KIND.vpc, ctx.scope, vpc.id)!;
+    w[only[0]] = only[1];
     return {};
   },
 
