@@ -77,8 +77,18 @@ describe('a full disk (SQLite max_page_count stands in for it)', () => {
       assert.equal(failed.status, 503);
       const after = (await client.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.map((g) => g.GroupId).sort();
       assert.deepEqual(after, before, 'the refused write changed nothing');
+      // A read's event is smaller than a write's and may still fit in the last page: reads go on
+      // being answered while their events fill what is left, until one cannot be recorded.
+      const lost = /cloudtrail: ec2:DescribeSecurityGroups was answered but its event could not be recorded/;
+      for (let i = 0; i < 200 && !lines.some((l) => lost.test(l)); i++) {
+        assert.equal(
+          (await client.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.length,
+          before.length,
+          'a read is answered',
+        );
+      }
       assert.ok(
-        lines.some((l) => /cloudtrail: ec2:DescribeSecurityGroups was answered but its event could not be recorded/.test(l)),
+        lines.some((l) => lost.test(l)),
         'the lost event is logged',
       );
       assert.equal((await fetch(`${p.url}/_palisade/health`)).status, 200);
