@@ -4,7 +4,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  AssociateDhcpOptionsCommand,
+  CreateDhcpOptionsCommand,
   CreateVpcCommand,
+  DeleteDhcpOptionsCommand,
+  DescribeDhcpOptionsCommand,
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   ModifyVpcAttributeCommand,
@@ -91,5 +95,130 @@ describe('VPC attributes', () => {
     const vpc = await newVpc(client, '10.62.0.0/16');
     e = await awsError(() => client.send(new DescribeVpcAttributeCommand({ VpcId: vpc, Attribute: undefined as never })));
     assert.equal(e.name, 'MissingParameter');
+  });
+});
+
+async function vpcOf(c: EC2Client, vpcId: string) {
+  return (await c.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0]!;
+}
+
+describe('DHCP options', () => {
+  it("every region has AWS's default set; the default VPC and new VPCs start with it", async () => {
+    const def = await vpcOf(client, await defaultVpcId(client));
+    assert.match(def.DhcpOptionsId!, /^dopt-[0-9a-f]{17}$/);
+    const { DhcpOptions } = await client.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [def.DhcpOptionsId!] }));
+    assert.deepEqual(DhcpOptions![0]!.DhcpConfigurations, [
+      { Key: 'domain-name', Values: [{ Value: 'ec2.internal' }] },
+      { Key: 'domain-name-servers', Values: [{ Value: 'AmazonProvidedDNS' }] },
+    ]);
+    assert.equal(DhcpOptions![0]!.OwnerId, '000000000000');
+    const vpc = await vpcOf(client, await newVpc(client, '10.63.0.0/16'));
+    assert.equal(vpc.DhcpOptionsId, def.DhcpOptionsId);
+    // Elsewhere the domain is the region's.
+    const eu = ec2(server.url, { region: 'eu-west-1' });
+    const euDef = await vpcOf(eu, await defaultVpcId(eu));
+    const euSet = (await eu.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [euDef.DhcpOptionsId!] }))).DhcpOptions![0]!;
+    assert.deepEqual(euSet.DhcpConfigurations![0], { Key: 'domain-name', Values: [{ Value: 'eu-west-1.compute.internal' }] });
+    assert.notEqual(euDef.DhcpOptionsId, def.DhcpOptionsId);
+    // Scoped by region: the other region's set is not found here.
+    const e = await awsError(() => client.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [euDef.DhcpOptionsId!] })));
+    assert.equal(e.name, 'InvalidDhcpOptionID.NotFound');
+  });
+
+  it('CreateDhcpOptions keeps the options in order, with tags; Describe filters by id, key, value and tag', async () => {
+    const { DhcpOptions: d } = await client.send(
+      new CreateDhcpOptionsCommand({
+        DhcpConfigurations: [
+          { Key: 'domain-name-servers', Values: ['10.0.0.2', '10.0.0.3'] },
+          { Key: 'domain-name', Values: ['corp.example.com'] },
+          { Key: 'ntp-servers', Values: ['169.254.169.123'] },
+          { Key: 'netbios-node-type', Values: ['2'] },
+        ],
+        TagSpecifications: [{ ResourceType: 'dhcp-options', Tags: [{ Key: 'Name', Value: 'corp' }] }],
+      }),
+    );
+    assert.match(d!.DhcpOptionsId!, /^dopt-[0-9a-f]{17}$/);
+    assert.deepEqual(d!.DhcpConfigurations, [
+      { Key: 'domain-name', Values: [{ Value: 'corp.example.com' }] },
+      { Key: 'domain-name-servers', Values: [{ Value: '10.0.0.2' }, { Value: '10.0.0.3' }] },
+      { Key: 'ntp-servers', Values: [{ Value: '169.254.169.123' }] },
+      { Key: 'netbios-node-type', Values: [{ Value: '2' }] },
+    ]);
+    assert.deepEqual(d!.Tags, [{ Key: 'Name', Value: 'corp' }]);
+    const ids = async (Filters: { Name: string; Values: string[] }[]) =>
+      ((await client.send(new DescribeDhcpOptionsCommand({ Filters }))).DhcpOptions ?? []).map((x) => x.DhcpOptionsId);
+    assert.deepEqual(await ids([{ Name: 'tag:Name', Values: ['corp'] }]), [d!.DhcpOptionsId]);
+    assert.deepEqual(await ids([{ Name: 'value', Values: ['10.0.0.3'] }]), [d!.DhcpOptionsId]);
+    assert.deepEqual(await ids([{ Name: 'key', Values: ['netbios-node-type'] }]), [d!.DhcpOptionsId]);
+    assert.deepEqual(await ids([{ Name: 'dhcp-options-id', Values: [d!.DhcpOptionsId!] }]), [d!.DhcpOptionsId]);
+    assert.ok((await ids([{ Name: 'key', Values: ['domain-name'] }])).length >= 2, 'the default set has a domain name too');
+    const e = await awsError(() => client.send(new DescribeDhcpOptionsCommand({ Filters: [{ Name: 'bogus', Values: ['x'] }] })));
+    assert.equal(e.name, 'InvalidParameterValue');
+  });
+
+  it('refuses unknown options and values AWS does not take, creating nothing', async () => {
+    const before = (await client.send(new DescribeDhcpOptionsCommand({}))).DhcpOptions!.length;
+    const bad: { Key: string; Values: string[] }[][] = [
+      [{ Key: 'tftp-server', Values: ['10.0.0.1'] }],
+      [{ Key: 'netbios-node-type', Values: ['3'] }],
+      [{ Key: 'domain-name-servers', Values: ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'] }],
+      [{ Key: 'domain-name-servers', Values: ['not-an-address'] }],
+      [{ Key: 'ipv6-address-preferred-lease-time', Values: ['60'] }],
+    ];
+    for (const DhcpConfigurations of bad) {
+      const e = await awsError(() => client.send(new CreateDhcpOptionsCommand({ DhcpConfigurations })));
+      assert.equal(e.name, 'InvalidParameterValue', JSON.stringify(DhcpConfigurations));
+    }
+    const e = await awsError(() => client.send(new CreateDhcpOptionsCommand({ DhcpConfigurations: [] })));
+    assert.equal(e.name, 'MissingParameter');
+    assert.equal((await client.send(new DescribeDhcpOptionsCommand({}))).DhcpOptions!.length, before);
+  });
+
+  it('AssociateDhcpOptions (and `default`); DeleteDhcpOptions is DependencyViolation while a VPC uses the set', async () => {
+    const vpcId = await newVpc(client, '10.64.0.0/16');
+    const original = (await vpcOf(client, vpcId)).DhcpOptionsId!;
+    const dopt = (await client.send(new CreateDhcpOptionsCommand({ DhcpConfigurations: [{ Key: 'domain-name', Values: ['a.example'] }] })))
+      .DhcpOptions!.DhcpOptionsId!;
+    await client.send(new AssociateDhcpOptionsCommand({ DhcpOptionsId: dopt, VpcId: vpcId }));
+    assert.equal((await vpcOf(client, vpcId)).DhcpOptionsId, dopt);
+    const byFilter = await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'dhcp-options-id', Values: [dopt] }] }));
+    assert.deepEqual(
+      byFilter.Vpcs!.map((v) => v.VpcId),
+      [vpcId],
+    );
+    let e = await awsError(() => client.send(new DeleteDhcpOptionsCommand({ DhcpOptionsId: dopt })));
+    assert.equal(e.name, 'DependencyViolation');
+    assert.equal(e.message, `The dhcpOptions '${dopt}' has dependencies and cannot be deleted.`);
+    assert.equal((await client.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [dopt] }))).DhcpOptions!.length, 1);
+    // The default set is in use too.
+    e = await awsError(() => client.send(new DeleteDhcpOptionsCommand({ DhcpOptionsId: original })));
+    assert.equal(e.name, 'DependencyViolation');
+    // `default`: no options at all.
+    await client.send(new AssociateDhcpOptionsCommand({ DhcpOptionsId: 'default', VpcId: vpcId }));
+    assert.equal((await vpcOf(client, vpcId)).DhcpOptionsId, 'default');
+    await client.send(new DeleteDhcpOptionsCommand({ DhcpOptionsId: dopt }));
+    e = await awsError(() => client.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [dopt] })));
+    assert.equal(e.name, 'InvalidDhcpOptionID.NotFound');
+    e = await awsError(() => client.send(new DeleteDhcpOptionsCommand({ DhcpOptionsId: dopt })));
+    assert.equal(e.name, 'InvalidDhcpOptionID.NotFound');
+    await client.send(new AssociateDhcpOptionsCommand({ DhcpOptionsId: original, VpcId: vpcId }));
+    assert.equal((await vpcOf(client, vpcId)).DhcpOptionsId, original);
+  });
+
+  it('malformed and unknown ids; an unknown VPC changes nothing', async () => {
+    let e = await awsError(() => client.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: ['dopt-xyz'] })));
+    assert.equal(e.name, 'InvalidDhcpOptionsId.Malformed');
+    assert.equal(e.message, 'Invalid id: "dopt-xyz" (expecting "dopt-...")');
+    e = await awsError(() => client.send(new DeleteDhcpOptionsCommand({ DhcpOptionsId: 'dopt-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidDhcpOptionID.NotFound');
+    const vpcId = await newVpc(client, '10.65.0.0/16');
+    e = await awsError(() => client.send(new AssociateDhcpOptionsCommand({ DhcpOptionsId: 'dopt-0123456789abcdef0', VpcId: vpcId })));
+    assert.equal(e.name, 'InvalidDhcpOptionID.NotFound');
+    const dopt = (await client.send(new CreateDhcpOptionsCommand({ DhcpConfigurations: [{ Key: 'domain-name', Values: ['b.example'] }] })))
+      .DhcpOptions!.DhcpOptionsId!;
+    e = await awsError(() => client.send(new AssociateDhcpOptionsCommand({ DhcpOptionsId: dopt, VpcId: 'vpc-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidVpcID.NotFound');
+    assert.notEqual((await vpcOf(client, vpcId)).DhcpOptionsId, dopt);
+    await client.send(new DeleteDhcpOptionsCommand({ DhcpOptionsId: dopt }));
   });
 });

@@ -32,7 +32,8 @@ import { zonesOf } from '../../core/regions.ts';
 import { createDefaultGroup, addIpv6EgressToDefaultGroup } from './security-groups.ts';
 import { createSubnetDoc } from './subnets.ts';
 import { createVpcRouting, deleteVpcRouting, vpcIpv6Associated } from './vpc-routing.ts';
-import { defaultVpc, getVpc, vpcHasDependents } from './lookups.ts';
+import { defaultDhcpOptions, defaultVpc, dhcpOptionsOf, getVpc, vpcHasDependents } from './lookups.ts';
+import { adoptDhcpOptions, createDefaultDhcpOptions } from './dhcp-options.ts';
 
 /** A random /56 from Amazon's pool, as AmazonProvidedIpv6CidrBlock assigns. */
 function amazonIpv6Block(): string {
@@ -59,7 +60,7 @@ function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: st
       : [],
     isDefault: opts.isDefault,
     tenancy: opts.tenancy ?? 'default',
-    dhcpOptionsId: newId('dopt'),
+    dhcpOptionsId: defaultDhcpOptions(ctx)?.id ?? 'default',
     defaultGroupId: '',
     tags: opts.tags ?? [],
   };
@@ -78,12 +79,27 @@ function createDefaultVpc(ctx: Ctx): VpcDoc {
   return vpc;
 }
 
-/** Every account+region starts with a default VPC; created on first use, once. */
+/** Marks a scope that has what surrounds its VPCs (made with it, or completed later). */
+const SURROUNDINGS = 'vpc-surroundings';
+
+/**
+ * Every account+region starts with the region's default DHCP options set and a default VPC
+ * using it; created on first use, once. State written before Palisade kept DHCP options is
+ * completed the same way, once.
+ */
 export function ensureRegion(ctx: Ctx): void {
-  if (ctx.store.table(KIND.init, ctx.scope).has('default')) return;
-  if (ctx.tx.get(KIND.init, ctx.scope, 'default')) return;
+  const init = ctx.store.table(KIND.init, ctx.scope);
+  if (init.has(SURROUNDINGS) || ctx.tx.get(KIND.init, ctx.scope, SURROUNDINGS)) return;
+  ctx.tx.put(KIND.init, ctx.scope, { id: SURROUNDINGS });
+  if (init.has('default') || ctx.tx.get(KIND.init, ctx.scope, 'default')) return completeSurroundings(ctx);
   ctx.tx.put(KIND.init, ctx.scope, { id: 'default' });
+  createDefaultDhcpOptions(ctx);
   createDefaultVpc(ctx);
+}
+
+/** State written before: the region's default DHCP options set, which its VPCs adopt. */
+function completeSurroundings(ctx: Ctx): void {
+  if (!dhcpOptionsOf(ctx).length) adoptDhcpOptions(ctx, createDefaultDhcpOptions(ctx));
 }
 
 function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
