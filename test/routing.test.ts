@@ -51,8 +51,12 @@ import {
   type NetworkAcl,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { awsError, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
+import { ImportError, importExports, loadSnapshot, saveSnapshot } from '../src/analysis/import.ts';
 
 let server: Palisade;
 let client: EC2Client;
@@ -1152,5 +1156,138 @@ describe('VPC endpoints', () => {
     for (const s of [s1, s2, s3]) await client.send(new DeleteSubnetCommand({ SubnetId: s }));
     await client.send(new DeleteRouteTableCommand({ RouteTableId: rtb2 }));
     await client.send(new DeleteVpcCommand({ VpcId: vpcId }));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('palisade import: the routing exports', () => {
+  const json = (v: unknown) => JSON.stringify(v, null, 2);
+  const IGWS = {
+    InternetGateways: [
+      {
+        Attachments: [{ State: 'available', VpcId: 'vpc-0a1b2c3d4e5f60718' }],
+        InternetGatewayId: 'igw-0c0ffee0c0ffee000',
+        OwnerId: '123456789012',
+        Tags: [{ Key: 'Name', Value: 'main' }],
+      },
+    ],
+  };
+  const NATS = {
+    NatGateways: [
+      {
+        CreateTime: '2024-01-02T03:04:05+00:00',
+        NatGatewayAddresses: [
+          {
+            AllocationId: 'eipalloc-0123456789abcdef0',
+            NetworkInterfaceId: 'eni-0123456789abcdef0',
+            PrivateIp: '10.0.1.12',
+            PublicIp: '198.51.100.7',
+            IsPrimary: true,
+            Status: 'succeeded',
+          },
+        ],
+        NatGatewayId: 'nat-0123456789abcdef0',
+        State: 'available',
+        SubnetId: 'subnet-0123456789abcdef0',
+        VpcId: 'vpc-0a1b2c3d4e5f60718',
+        ConnectivityType: 'public',
+      },
+    ],
+  };
+
+  it('reads describe-route-tables, -network-acls, -internet-gateways, -nat-gateways and -vpc-peering-connections', async () => {
+    const a = await newVpc('10.80.0.0/16');
+    const b = await newVpc('10.81.0.0/16');
+    const pcx = (await client.send(new CreateVpcPeeringConnectionCommand({ VpcId: a, PeerVpcId: b }))).VpcPeeringConnection!
+      .VpcPeeringConnectionId!;
+    await client.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx }));
+    const rtb = (await mainTable(a)).RouteTableId!;
+    await client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '10.81.0.0/16', VpcPeeringConnectionId: pcx }));
+    const filter = [{ Name: 'vpc-id', Values: [a, b] }];
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-import-routing-'));
+    writeFileSync(join(dir, 'route-tables.json'), json(await client.send(new DescribeRouteTablesCommand({ Filters: filter }))));
+    writeFileSync(join(dir, 'network-acls.json'), json(await client.send(new DescribeNetworkAclsCommand({ Filters: filter }))));
+    writeFileSync(
+      join(dir, 'peerings.json'), // recognised by its content
+      json(await client.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [pcx] }))),
+    );
+    writeFileSync(join(dir, 'internet-gateways.json'), json(IGWS));
+    writeFileSync(join(dir, 'describe-nat-gateways.json'), json(NATS));
+
+    const s = await importExports(dir);
+    assert.equal(s.routeTables!.length, 2);
+    assert.equal(s.networkAcls!.length, 2);
+    assert.deepEqual(
+      s.vpcPeeringConnections!.map((p) => p.VpcPeeringConnectionId),
+      [pcx],
+    );
+    assert.equal(s.internetGateways![0]!.Attachments![0]!.VpcId, 'vpc-0a1b2c3d4e5f60718');
+    assert.equal(s.natGateways![0]!.NatGatewayAddresses![0]!.PublicIp, '198.51.100.7');
+    const route = s.routeTables!.find((t) => t.RouteTableId === rtb)!.Routes!.find((r) => r.VpcPeeringConnectionId === pcx)!;
+    assert.equal(route.DestinationCidrBlock, '10.81.0.0/16');
+    for (const k of ['routeTables', 'networkAcls', 'internetGateways', 'natGateways', 'vpcPeeringConnections'] as const) {
+      assert.ok(s.exported!.includes(k), k);
+    }
+    assert.match(s.sources![rtb]!.file, /route-tables\.json$/);
+    assert.ok(s.sources!['nat-0123456789abcdef0']!.line! > 1);
+
+    // kept in the state file, and read back from it
+    const state = join(dir, 'state.json');
+    await saveSnapshot(s, state);
+    const back = await loadSnapshot(state);
+    assert.deepEqual(back.routeTables, s.routeTables);
+    assert.deepEqual(back.natGateways, s.natGateways);
+  });
+
+  it('refuses bad routing exports, naming the file and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-import-routing-bad-'));
+    writeFileSync(
+      join(dir, 'route-tables.json'),
+      json({
+        RouteTables: [
+          {
+            RouteTableId: 'rtb-0123456789abcdef0',
+            VpcId: 'vpc-0123456789abcdef0',
+            Routes: [
+              { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
+              { GatewayId: 'igw-1', State: 'sideways' },
+            ],
+            Associations: [{ RouteTableAssociationId: 'assoc-1', Main: 'yes' }],
+          },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'network-acls.json'),
+      json({
+        NetworkAcls: [
+          {
+            NetworkAclId: 'acl-0123456789abcdef0',
+            VpcId: 'vpc-0123456789abcdef0',
+            Entries: [{ RuleNumber: '100', Egress: false, Protocol: '-1', RuleAction: 'maybe', CidrBlock: '10.0.0.0/40' }],
+          },
+        ],
+      }),
+    );
+    writeFileSync(join(dir, 'nat-gateways.json'), json({ InternetGateways: [] }));
+    const e = await importExports(dir).then(
+      () => assert.fail('the import should have been refused'),
+      (x: unknown) => x,
+    );
+    assert.ok(e instanceof ImportError);
+    const text = (e as ImportError).message;
+    for (const expected of [
+      'route-tables.json: RouteTables[0].Routes[1]: must have exactly one of DestinationCidrBlock, DestinationIpv6CidrBlock, DestinationPrefixListId',
+      'route-tables.json: RouteTables[0].Routes[1].State: "sideways" is not one of active, blackhole',
+      'route-tables.json: RouteTables[0].Associations[0].RouteTableAssociationId: "assoc-1" is not an id of the form rtbassoc-…',
+      'route-tables.json: RouteTables[0].Associations[0].Main: must be true or false',
+      'network-acls.json: NetworkAcls[0].Entries[0].RuleNumber: must be an integer',
+      'network-acls.json: NetworkAcls[0].Entries[0].RuleAction: "maybe" is not one of allow, deny',
+      'network-acls.json: NetworkAcls[0].Entries[0].CidrBlock: "10.0.0.0/40" is not an IPv4 CIDR block',
+      'nat-gateways.json: NatGateways: missing (expected the output of aws ec2 describe-nat-gateways; this looks like aws ec2 describe-internet-gateways)',
+    ]) {
+      assert.ok(text.includes(expected), `expected «${expected}» in:\n${text}`);
+    }
   });
 });

@@ -1,13 +1,28 @@
 // Offline import: the JSON the aws CLI prints for describe-security-groups, -network-interfaces,
 // -instances, -vpcs, -subnets, -managed-prefix-lists (+ get-managed-prefix-list-entries),
-// optionally -security-group-rules, and IAM get-account-authorization-details, read into one
+// optionally -security-group-rules, the routing (-route-tables, -network-acls,
+// -internet-gateways, -nat-gateways, -vpc-peering-connections) and IAM
+// get-account-authorization-details, read into one
 // Snapshot and saved as one state file. Files are recognised by name (the call without its verb:
 // security-groups.json) or by their top-level key (SecurityGroups, Reservations, …). Everything is
 // validated before anything is returned: errors name the file and the field, and nothing
 // half-loaded is ever used.
 import { readdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import type { Instance, NetworkInterface, PrefixListEntry, SecurityGroup, SecurityGroupRule, Subnet, Vpc } from '@aws-sdk/client-ec2';
+import type {
+  Instance,
+  InternetGateway,
+  NatGateway,
+  NetworkAcl,
+  NetworkInterface,
+  PrefixListEntry,
+  RouteTable,
+  SecurityGroup,
+  SecurityGroupRule,
+  Subnet,
+  Vpc,
+  VpcPeeringConnection,
+} from '@aws-sdk/client-ec2';
 import { emptySnapshot, type IamPolicyDetail, type IamRoleDetail, type Snapshot } from './snapshot.ts';
 import { EXPORT_KINDS, type AuditSnapshot, type ExportKind, type SourceRef } from './findings/estate.ts';
 import { parseDocument } from './findings/iam.ts';
@@ -43,7 +58,12 @@ type Top =
   | 'Subnets'
   | 'PrefixLists'
   | 'Entries'
-  | 'RoleDetailList';
+  | 'RoleDetailList'
+  | 'RouteTables'
+  | 'NetworkAcls'
+  | 'InternetGateways'
+  | 'NatGateways'
+  | 'VpcPeeringConnections';
 
 interface KindDef {
   top: Top;
@@ -92,6 +112,23 @@ const KINDS: KindDef[] = [
     names: ['account-authorization-details', 'iam'],
     call: 'aws iam get-account-authorization-details',
     idKey: 'Arn',
+  },
+  { top: 'RouteTables', kind: 'routeTables', names: ['route-tables'], call: 'aws ec2 describe-route-tables', idKey: 'RouteTableId' },
+  { top: 'NetworkAcls', kind: 'networkAcls', names: ['network-acls'], call: 'aws ec2 describe-network-acls', idKey: 'NetworkAclId' },
+  {
+    top: 'InternetGateways',
+    kind: 'internetGateways',
+    names: ['internet-gateways'],
+    call: 'aws ec2 describe-internet-gateways',
+    idKey: 'InternetGatewayId',
+  },
+  { top: 'NatGateways', kind: 'natGateways', names: ['nat-gateways'], call: 'aws ec2 describe-nat-gateways', idKey: 'NatGatewayId' },
+  {
+    top: 'VpcPeeringConnections',
+    kind: 'vpcPeeringConnections',
+    names: ['vpc-peering-connections'],
+    call: 'aws ec2 describe-vpc-peering-connections',
+    idKey: 'VpcPeeringConnectionId',
   },
 ];
 
@@ -334,6 +371,156 @@ function checkPrefixList(c: Check, p: unknown, path: string): void {
     if (typeof e !== 'string' || anyCidr(e)) c.fail(`${path}.Cidrs[${i}]`, `${JSON.stringify(e)} is not a CIDR block`);
   });
 }
+
+// ---- routing ----
+
+const oneOf = (values: string[]) => (s: string) =>
+  values.includes(s) ? undefined : `${JSON.stringify(s)} is not one of ${values.join(', ')}`;
+
+/** A route's destination (exactly one) and its target ids, as describe-route-tables prints them. */
+function checkRoute(c: Check, r: unknown, path: string): void {
+  if (!c.obj(r, path)) return;
+  const p = `${path}.`;
+  const given = ['DestinationCidrBlock', 'DestinationIpv6CidrBlock', 'DestinationPrefixListId'].filter(
+    (k) => r[k] !== undefined && r[k] !== null,
+  );
+  if (given.length !== 1) c.fail(path, 'must have exactly one of DestinationCidrBlock, DestinationIpv6CidrBlock, DestinationPrefixListId');
+  c.str(r, 'DestinationCidrBlock', p, { test: cidr(4) });
+  c.str(r, 'DestinationIpv6CidrBlock', p, { test: cidr(6) });
+  c.str(r, 'DestinationPrefixListId', p, { prefix: 'pl-' });
+  c.str(r, 'GatewayId', p);
+  c.str(r, 'EgressOnlyInternetGatewayId', p, { prefix: 'eigw-' });
+  c.str(r, 'NatGatewayId', p, { prefix: 'nat-' });
+  c.str(r, 'NetworkInterfaceId', p, { prefix: 'eni-' });
+  c.str(r, 'InstanceId', p, { prefix: 'i-' });
+  c.str(r, 'VpcPeeringConnectionId', p, { prefix: 'pcx-' });
+  c.str(r, 'TransitGatewayId', p, { prefix: 'tgw-' });
+  c.str(r, 'State', p, { test: oneOf(['active', 'blackhole']) });
+}
+
+function checkRouteTable(c: Check, t: unknown, path: string): void {
+  if (!c.obj(t, path)) return;
+  c.str(t, 'RouteTableId', `${path}.`, { required: true, prefix: 'rtb-' });
+  c.str(t, 'VpcId', `${path}.`, { required: true, prefix: 'vpc-' });
+  c.arr(t, 'Routes', `${path}.`).forEach((r, i) => checkRoute(c, r, `${path}.Routes[${i}]`));
+  c.arr(t, 'Associations', `${path}.`).forEach((a, i) => {
+    const q = `${path}.Associations[${i}]`;
+    if (!c.obj(a, q)) return;
+    c.str(a, 'RouteTableAssociationId', `${q}.`, { required: true, prefix: 'rtbassoc-' });
+    c.bool(a, 'Main', `${q}.`);
+    c.str(a, 'SubnetId', `${q}.`, { prefix: 'subnet-' });
+    c.str(a, 'GatewayId', `${q}.`);
+  });
+  c.tags(t, 'Tags', `${path}.`);
+}
+
+function checkAclEntry(c: Check, e: unknown, path: string): void {
+  if (!c.obj(e, path)) return;
+  const p = `${path}.`;
+  c.int(e, 'RuleNumber', p, true);
+  c.bool(e, 'Egress', p, true);
+  c.str(e, 'Protocol', p, { required: true });
+  c.str(e, 'RuleAction', p, { required: true, test: oneOf(['allow', 'deny']) });
+  c.str(e, 'CidrBlock', p, { test: cidr(4) });
+  c.str(e, 'Ipv6CidrBlock', p, { test: cidr(6) });
+  if (e.CidrBlock === undefined && e.Ipv6CidrBlock === undefined) c.fail(path, 'must have a CidrBlock or an Ipv6CidrBlock');
+  if (e.PortRange !== undefined && c.obj(e.PortRange, `${path}.PortRange`)) {
+    c.int(e.PortRange, 'From', `${path}.PortRange.`);
+    c.int(e.PortRange, 'To', `${path}.PortRange.`);
+  }
+  if (e.IcmpTypeCode !== undefined && c.obj(e.IcmpTypeCode, `${path}.IcmpTypeCode`)) {
+    c.int(e.IcmpTypeCode, 'Type', `${path}.IcmpTypeCode.`);
+    c.int(e.IcmpTypeCode, 'Code', `${path}.IcmpTypeCode.`);
+  }
+}
+
+function checkNetworkAcl(c: Check, a: unknown, path: string): void {
+  if (!c.obj(a, path)) return;
+  c.str(a, 'NetworkAclId', `${path}.`, { required: true, prefix: 'acl-' });
+  c.str(a, 'VpcId', `${path}.`, { required: true, prefix: 'vpc-' });
+  c.bool(a, 'IsDefault', `${path}.`);
+  c.arr(a, 'Entries', `${path}.`).forEach((e, i) => checkAclEntry(c, e, `${path}.Entries[${i}]`));
+  c.arr(a, 'Associations', `${path}.`).forEach((x, i) => {
+    const q = `${path}.Associations[${i}]`;
+    if (!c.obj(x, q)) return;
+    c.str(x, 'NetworkAclAssociationId', `${q}.`, { prefix: 'aclassoc-' });
+    c.str(x, 'SubnetId', `${q}.`, { required: true, prefix: 'subnet-' });
+  });
+  c.tags(a, 'Tags', `${path}.`);
+}
+
+function checkInternetGateway(c: Check, g: unknown, path: string): void {
+  if (!c.obj(g, path)) return;
+  c.str(g, 'InternetGatewayId', `${path}.`, { required: true, prefix: 'igw-' });
+  c.arr(g, 'Attachments', `${path}.`).forEach((a, i) => {
+    const q = `${path}.Attachments[${i}]`;
+    if (!c.obj(a, q)) return;
+    c.str(a, 'VpcId', `${q}.`, { required: true, prefix: 'vpc-' });
+    c.str(a, 'State', `${q}.`);
+  });
+  c.tags(g, 'Tags', `${path}.`);
+}
+
+function checkNatGateway(c: Check, n: unknown, path: string): void {
+  if (!c.obj(n, path)) return;
+  c.str(n, 'NatGatewayId', `${path}.`, { required: true, prefix: 'nat-' });
+  c.str(n, 'VpcId', `${path}.`, { prefix: 'vpc-' });
+  c.str(n, 'SubnetId', `${path}.`, { prefix: 'subnet-' });
+  c.str(n, 'State', `${path}.`);
+  c.str(n, 'ConnectivityType', `${path}.`, { test: oneOf(['public', 'private']) });
+  c.arr(n, 'NatGatewayAddresses', `${path}.`).forEach((a, i) => {
+    const q = `${path}.NatGatewayAddresses[${i}]`;
+    if (!c.obj(a, q)) return;
+    c.str(a, 'PublicIp', `${q}.`, { test: address });
+    c.str(a, 'PrivateIp', `${q}.`, { test: address });
+    c.str(a, 'NetworkInterfaceId', `${q}.`, { prefix: 'eni-' });
+    c.str(a, 'AllocationId', `${q}.`, { prefix: 'eipalloc-' });
+  });
+  c.tags(n, 'Tags', `${path}.`);
+}
+
+function checkPeeringSide(c: Check, o: Record<string, unknown>, key: string, path: string): void {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  const q = `${path}${key}`;
+  if (!c.obj(v, q)) return;
+  c.str(v, 'VpcId', `${q}.`, { prefix: 'vpc-' });
+  c.str(v, 'OwnerId', `${q}.`);
+  c.str(v, 'Region', `${q}.`);
+  c.str(v, 'CidrBlock', `${q}.`, { test: cidr(4) });
+  c.arr(v, 'CidrBlockSet', `${q}.`).forEach((x, i) => {
+    if (c.obj(x, `${q}.CidrBlockSet[${i}]`)) c.str(x, 'CidrBlock', `${q}.CidrBlockSet[${i}].`, { required: true, test: cidr(4) });
+  });
+  c.arr(v, 'Ipv6CidrBlockSet', `${q}.`).forEach((x, i) => {
+    if (c.obj(x, `${q}.Ipv6CidrBlockSet[${i}]`))
+      c.str(x, 'Ipv6CidrBlock', `${q}.Ipv6CidrBlockSet[${i}].`, { required: true, test: cidr(6) });
+  });
+}
+
+function checkPeering(c: Check, p: unknown, path: string): void {
+  if (!c.obj(p, path)) return;
+  c.str(p, 'VpcPeeringConnectionId', `${path}.`, { required: true, prefix: 'pcx-' });
+  if (p.Status !== undefined && c.obj(p.Status, `${path}.Status`)) c.str(p.Status, 'Code', `${path}.Status.`, { required: true });
+  checkPeeringSide(c, p, 'RequesterVpcInfo', `${path}.`);
+  checkPeeringSide(c, p, 'AccepterVpcInfo', `${path}.`);
+  c.tags(p, 'Tags', `${path}.`);
+}
+
+/** The routing exports: each a list under its top-level key, of resources with an id. */
+const ROUTING: {
+  top: 'RouteTables' | 'NetworkAcls' | 'InternetGateways' | 'NatGateways' | 'VpcPeeringConnections';
+  key: 'routeTables' | 'networkAcls' | 'internetGateways' | 'natGateways' | 'vpcPeeringConnections';
+  id: string;
+  check: (c: Check, v: unknown, path: string) => void;
+}[] = [
+  { top: 'RouteTables', key: 'routeTables', id: 'RouteTableId', check: checkRouteTable },
+  { top: 'NetworkAcls', key: 'networkAcls', id: 'NetworkAclId', check: checkNetworkAcl },
+  { top: 'InternetGateways', key: 'internetGateways', id: 'InternetGatewayId', check: checkInternetGateway },
+  { top: 'NatGateways', key: 'natGateways', id: 'NatGatewayId', check: checkNatGateway },
+  { top: 'VpcPeeringConnections', key: 'vpcPeeringConnections', id: 'VpcPeeringConnectionId', check: checkPeering },
+];
+
+type RoutingResource = RouteTable | NetworkAcl | InternetGateway | NatGateway | VpcPeeringConnection;
 
 function checkPolicyDocument(c: Check, o: Record<string, unknown>, key: string, path: string, required: boolean): void {
   const v = o[key];
@@ -602,6 +789,21 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
         else entries.set(id, { file: l.file, entries: list as PrefixListEntry[] });
         break;
       }
+      case 'RouteTables':
+      case 'NetworkAcls':
+      case 'InternetGateways':
+      case 'NatGateways':
+      case 'VpcPeeringConnections': {
+        const r = ROUTING.find((x) => x.top === l.def.top)!;
+        const list = c.arr(v, r.top, '', true);
+        list.forEach((x, i) => r.check(c, x, `${r.top}[${i}]`));
+        if (errors.length > before) break;
+        const into = (s[r.key] ??= []) as RoutingResource[];
+        (list as Record<string, string>[]).forEach((x, i) => {
+          if (!dup(x[r.id], l.file, `${r.top}[${i}].${r.id}`)) into.push(x as RoutingResource);
+        });
+        break;
+      }
       case 'RoleDetailList': {
         const roles = c.arr(v, 'RoleDetailList', '', true);
         const policies = c.arr(v, 'Policies', '');
@@ -706,6 +908,11 @@ function locate(loaded: Loaded[], s: AuditSnapshot): Record<string, SourceRef> {
     PrefixLists: new Set(s.prefixLists.map((p) => p.PrefixListId!)),
     Entries: new Set(),
     RoleDetailList: new Set((s.iam?.roles ?? []).map((r) => r.Arn)),
+    RouteTables: new Set((s.routeTables ?? []).map((x) => x.RouteTableId!)),
+    NetworkAcls: new Set((s.networkAcls ?? []).map((x) => x.NetworkAclId!)),
+    InternetGateways: new Set((s.internetGateways ?? []).map((x) => x.InternetGatewayId!)),
+    NatGateways: new Set((s.natGateways ?? []).map((x) => x.NatGatewayId!)),
+    VpcPeeringConnections: new Set((s.vpcPeeringConnections ?? []).map((x) => x.VpcPeeringConnectionId!)),
   };
   for (const l of loaded) {
     if (l.def.top === 'Entries') continue;
@@ -738,7 +945,10 @@ const STATE_ARRAYS: [keyof Snapshot | 'securityGroupRules', (c: Check, v: unknow
   ['subnets', checkSubnet],
   ['prefixLists', checkPrefixList],
   ['securityGroupRules', checkGroupRule],
+  ...ROUTING.map((r) => [r.key, r.check] as [keyof Snapshot, (c: Check, v: unknown, p: string) => void]),
 ];
+/** What a state file may lack: the optional exports. */
+const OPTIONAL_STATE_ARRAYS = new Set<string>(['securityGroupRules', ...ROUTING.map((r) => r.key)]);
 
 /** Checks a state file's content as thoroughly as the exports it was made from. */
 function fromState(v: Record<string, unknown>, file: string): AuditSnapshot {
@@ -747,7 +957,7 @@ function fromState(v: Record<string, unknown>, file: string): AuditSnapshot {
   if (typeof v.version === 'number' && v.version > STATE_VERSION)
     throw new ImportError([`${file}: version: ${v.version} is newer than this Palisade reads (${STATE_VERSION})`]);
   for (const [key, check] of STATE_ARRAYS) {
-    const required = key !== 'securityGroupRules';
+    const required = !OPTIONAL_STATE_ARRAYS.has(key);
     c.arr(v, key, '', required).forEach((x, i) => check(c, x, `${key}[${i}]`));
   }
   if (v.iam !== undefined && c.obj(v.iam, 'iam')) {
@@ -818,6 +1028,7 @@ async function stateSources(s: AuditSnapshot, path: string, text: string): Promi
     ['VpcId', s.vpcs.map((v) => v.VpcId!)],
     ['SubnetId', s.subnets.map((x) => x.SubnetId!)],
     ['Arn', (s.iam?.roles ?? []).map((r) => r.Arn)],
+    ...ROUTING.map((r): [string, string[]] => [r.id, ((s[r.key] ?? []) as unknown as Record<string, string>[]).map((x) => x[r.id]!)]),
   ];
   const abs = resolve(path);
   for (const [key, ids] of all) {

@@ -1,7 +1,20 @@
 // A snapshot of an estate in the shapes of AWS's own Describe* outputs — what
 // `aws ec2 describe-security-groups` and friends print — so the same analysis runs over
 // Palisade's live state (fetched through its API) and over JSON exported from a real account.
-import type { Instance, ManagedPrefixList, NetworkInterface, PrefixListEntry, SecurityGroup, Subnet, Vpc } from '@aws-sdk/client-ec2';
+import type {
+  Instance,
+  InternetGateway,
+  ManagedPrefixList,
+  NatGateway,
+  NetworkAcl,
+  NetworkInterface,
+  PrefixListEntry,
+  RouteTable,
+  SecurityGroup,
+  Subnet,
+  Vpc,
+  VpcPeeringConnection,
+} from '@aws-sdk/client-ec2';
 import { Policy, type RuleInput } from '../dataplane/sg-policy.ts';
 
 export interface IamRoleDetail {
@@ -29,6 +42,12 @@ export interface Snapshot {
   subnets: Subnet[];
   prefixLists: (ManagedPrefixList & { Entries?: PrefixListEntry[] })[];
   iam?: { roles: IamRoleDetail[]; policies: IamPolicyDetail[] };
+  /** The routing around the VPCs, when it was exported (each optional: absent when not given). */
+  routeTables?: RouteTable[];
+  networkAcls?: NetworkAcl[];
+  internetGateways?: InternetGateway[];
+  natGateways?: NatGateway[];
+  vpcPeeringConnections?: VpcPeeringConnection[];
 }
 
 export const emptySnapshot = (): Snapshot => ({

@@ -16,6 +16,11 @@ export const EXPORT_KINDS = [
   'subnets',
   'prefixLists',
   'iam',
+  'routeTables',
+  'networkAcls',
+  'internetGateways',
+  'natGateways',
+  'vpcPeeringConnections',
 ] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
