@@ -5,10 +5,23 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AssociateDhcpOptionsCommand,
+  AttachInternetGatewayCommand,
   CreateDhcpOptionsCommand,
+  CreateEgressOnlyInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateSubnetCommand,
   CreateVpcCommand,
   DeleteDhcpOptionsCommand,
+  DeleteEgressOnlyInternetGatewayCommand,
+  DeleteInternetGatewayCommand,
+  DeleteSubnetCommand,
+  DeleteVpcCommand,
   DescribeDhcpOptionsCommand,
+  DescribeEgressOnlyInternetGatewaysCommand,
+  DescribeInternetGatewaysCommand,
+  DetachInternetGatewayCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   ModifyVpcAttributeCommand,
@@ -220,5 +233,201 @@ describe('DHCP options', () => {
     assert.equal(e.name, 'InvalidVpcID.NotFound');
     assert.notEqual((await vpcOf(client, vpcId)).DhcpOptionsId, dopt);
     await client.send(new DeleteDhcpOptionsCommand({ DhcpOptionsId: dopt }));
+  });
+});
+
+async function newIgw(c: EC2Client, vpcId?: string): Promise<string> {
+  const id = (await c.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+  if (vpcId) await c.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }));
+  return id;
+}
+
+async function igwOf(c: EC2Client, id: string) {
+  return (await c.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways![0]!;
+}
+
+describe('internet gateways', () => {
+  it('the default VPC has one attached (state available)', async () => {
+    const def = await defaultVpcId(client);
+    const { InternetGateways } = await client.send(
+      new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [def] }] }),
+    );
+    assert.equal(InternetGateways!.length, 1);
+    assert.match(InternetGateways![0]!.InternetGatewayId!, /^igw-[0-9a-f]{17}$/);
+    assert.deepEqual(InternetGateways![0]!.Attachments, [{ VpcId: def, State: 'available' }]);
+    assert.equal(InternetGateways![0]!.OwnerId, '000000000000');
+  });
+
+  it('create (tagged, detached), attach, describe by id and filters, detach, delete', async () => {
+    const vpcId = await newVpc(client, '10.70.0.0/16');
+    const { InternetGateway } = await client.send(
+      new CreateInternetGatewayCommand({ TagSpecifications: [{ ResourceType: 'internet-gateway', Tags: [{ Key: 'Name', Value: 'gw' }] }] }),
+    );
+    const id = InternetGateway!.InternetGatewayId!;
+    assert.deepEqual(InternetGateway!.Attachments ?? [], []);
+    assert.deepEqual(InternetGateway!.Tags, [{ Key: 'Name', Value: 'gw' }]);
+    await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }));
+    assert.deepEqual((await igwOf(client, id)).Attachments, [{ VpcId: vpcId, State: 'available' }]);
+    const byTag = await client.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'tag:Name', Values: ['gw'] }] }));
+    assert.deepEqual(
+      byTag.InternetGateways!.map((g) => g.InternetGatewayId),
+      [id],
+    );
+    const byState = await client.send(
+      new DescribeInternetGatewaysCommand({
+        Filters: [
+          { Name: 'attachment.state', Values: ['available'] },
+          { Name: 'internet-gateway-id', Values: [id] },
+        ],
+      }),
+    );
+    assert.equal(byState.InternetGateways!.length, 1);
+    await client.send(new DetachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }));
+    assert.deepEqual((await igwOf(client, id)).Attachments ?? [], []);
+    await client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: id }));
+    const e = await awsError(() => client.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] })));
+    assert.equal(e.name, 'InvalidInternetGatewayID.NotFound');
+    assert.equal(e.message, `The internetGateway ID '${id}' does not exist`);
+    await client.send(new DeleteVpcCommand({ VpcId: vpcId }));
+  });
+
+  it('one per VPC, one VPC per gateway; refused calls change nothing', async () => {
+    const a = await newVpc(client, '10.71.0.0/16');
+    const b = await newVpc(client, '10.72.0.0/16');
+    const g1 = await newIgw(client, a);
+    const g2 = await newIgw(client);
+    let e = await awsError(() => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: g2, VpcId: a })));
+    assert.equal(e.name, 'InvalidParameterValue');
+    assert.equal(e.message, `Network ${a} already has an internet gateway attached`);
+    e = await awsError(() => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: g1, VpcId: b })));
+    assert.equal(e.name, 'Resource.AlreadyAssociated');
+    assert.equal(e.message, `resource ${g1} is already attached to network ${a}`);
+    e = await awsError(() => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: g1, VpcId: a })));
+    assert.equal(e.name, 'Resource.AlreadyAssociated');
+    assert.deepEqual((await igwOf(client, g1)).Attachments, [{ VpcId: a, State: 'available' }]);
+    assert.deepEqual((await igwOf(client, g2)).Attachments ?? [], []);
+    // Detaching from a VPC it is not attached to.
+    e = await awsError(() => client.send(new DetachInternetGatewayCommand({ InternetGatewayId: g2, VpcId: a })));
+    assert.equal(e.name, 'Gateway.NotAttached');
+    assert.equal(e.message, `resource ${g2} is not attached to network ${a}`);
+    e = await awsError(() => client.send(new DetachInternetGatewayCommand({ InternetGatewayId: g1, VpcId: b })));
+    assert.equal(e.name, 'Gateway.NotAttached');
+    // An attached gateway cannot be deleted; a VPC with a gateway cannot be deleted.
+    e = await awsError(() => client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: g1 })));
+    assert.equal(e.name, 'DependencyViolation');
+    assert.equal(e.message, `The internetGateway '${g1}' has dependencies and cannot be deleted.`);
+    e = await awsError(() => client.send(new DeleteVpcCommand({ VpcId: a })));
+    assert.equal(e.name, 'DependencyViolation');
+    assert.equal(e.message, `The vpc '${a}' has dependencies and cannot be deleted.`);
+    assert.deepEqual((await igwOf(client, g1)).Attachments, [{ VpcId: a, State: 'available' }]);
+    assert.equal((await client.send(new DescribeVpcsCommand({ VpcIds: [a] }))).Vpcs!.length, 1);
+    await client.send(new DetachInternetGatewayCommand({ InternetGatewayId: g1, VpcId: a }));
+    await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: g2, VpcId: a }));
+    await client.send(new DetachInternetGatewayCommand({ InternetGatewayId: g2, VpcId: a }));
+    for (const g of [g1, g2]) await client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: g }));
+    for (const v of [a, b]) await client.send(new DeleteVpcCommand({ VpcId: v }));
+  });
+
+  it('detaching is refused while the VPC has mapped public addresses', async () => {
+    const c = ec2(server.url, { region: 'us-west-2' });
+    const vpcId = await newVpc(c, '10.73.0.0/16');
+    const igw = await newIgw(c, vpcId);
+    const subnet = (await c.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.73.1.0/24' }))).Subnet!.SubnetId!;
+    const run = await c.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12345678',
+        MinCount: 1,
+        MaxCount: 1,
+        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet, AssociatePublicIpAddress: true }],
+      }),
+    );
+    const instanceId = run.Instances![0]!.InstanceId!;
+    const e = await awsError(() => c.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId })));
+    assert.equal(e.name, 'DependencyViolation');
+    assert.equal(
+      e.message,
+      `Network ${vpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
+    );
+    assert.deepEqual((await igwOf(c, igw)).Attachments, [{ VpcId: vpcId, State: 'available' }]);
+    await c.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    await c.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
+    await c.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igw }));
+    await c.send(new DeleteSubnetCommand({ SubnetId: subnet }));
+    await c.send(new DeleteVpcCommand({ VpcId: vpcId }));
+  });
+
+  it('malformed and unknown ids', async () => {
+    let e = await awsError(() => client.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: ['igw-1'] })));
+    assert.equal(e.name, 'InvalidInternetGatewayId.Malformed');
+    assert.equal(e.message, 'Invalid id: "igw-1" (expecting "igw-...")');
+    e = await awsError(() => client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: 'igw-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidInternetGatewayID.NotFound');
+    const def = await defaultVpcId(client);
+    e = await awsError(() => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: 'igw-0123456789abcdef0', VpcId: def })));
+    assert.equal(e.name, 'InvalidInternetGatewayID.NotFound');
+    const g = await newIgw(client);
+    e = await awsError(() => client.send(new AttachInternetGatewayCommand({ InternetGatewayId: g, VpcId: 'vpc-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidVpcID.NotFound');
+    assert.deepEqual((await igwOf(client, g)).Attachments ?? [], []);
+    await client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: g }));
+  });
+});
+
+describe('egress-only internet gateways', () => {
+  it('create for a VPC (attached), describe, delete; the VPC cannot be deleted while it has one', async () => {
+    const vpcId = await newVpc(client, '10.74.0.0/16', true);
+    const out = await client.send(
+      new CreateEgressOnlyInternetGatewayCommand({
+        VpcId: vpcId,
+        ClientToken: 'tok-1',
+        TagSpecifications: [{ ResourceType: 'egress-only-internet-gateway', Tags: [{ Key: 'Name', Value: 'v6' }] }],
+      }),
+    );
+    const g = out.EgressOnlyInternetGateway!;
+    assert.match(g.EgressOnlyInternetGatewayId!, /^eigw-[0-9a-f]{17}$/);
+    assert.deepEqual(g.Attachments, [{ VpcId: vpcId, State: 'attached' }]);
+    assert.deepEqual(g.Tags, [{ Key: 'Name', Value: 'v6' }]);
+    assert.equal(out.ClientToken, 'tok-1');
+    // The same client token answers the same gateway.
+    const again = await client.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: vpcId, ClientToken: 'tok-1' }));
+    assert.equal(again.EgressOnlyInternetGateway!.EgressOnlyInternetGatewayId, g.EgressOnlyInternetGatewayId);
+    const listed = await client.send(
+      new DescribeEgressOnlyInternetGatewaysCommand({ EgressOnlyInternetGatewayIds: [g.EgressOnlyInternetGatewayId!] }),
+    );
+    assert.deepEqual(listed.EgressOnlyInternetGateways, [g]);
+    const byTag = await client.send(new DescribeEgressOnlyInternetGatewaysCommand({ Filters: [{ Name: 'tag:Name', Values: ['v6'] }] }));
+    assert.equal(byTag.EgressOnlyInternetGateways!.length, 1);
+    let e = await awsError(() => client.send(new DeleteVpcCommand({ VpcId: vpcId })));
+    assert.equal(e.name, 'DependencyViolation');
+    const del = await client.send(
+      new DeleteEgressOnlyInternetGatewayCommand({ EgressOnlyInternetGatewayId: g.EgressOnlyInternetGatewayId }),
+    );
+    assert.equal(del.ReturnCode, true);
+    // Gone: left out of Describe (as AWS answers), NotFound to Delete.
+    const after = await client.send(
+      new DescribeEgressOnlyInternetGatewaysCommand({ EgressOnlyInternetGatewayIds: [g.EgressOnlyInternetGatewayId!] }),
+    );
+    assert.deepEqual(after.EgressOnlyInternetGateways ?? [], []);
+    e = await awsError(() =>
+      client.send(new DeleteEgressOnlyInternetGatewayCommand({ EgressOnlyInternetGatewayId: g.EgressOnlyInternetGatewayId })),
+    );
+    assert.equal(e.name, 'InvalidGatewayID.NotFound');
+    assert.equal(e.message, `The eigw ID '${g.EgressOnlyInternetGatewayId}' does not exist`);
+    await client.send(new DeleteVpcCommand({ VpcId: vpcId }));
+  });
+
+  it('malformed ids, an unknown VPC', async () => {
+    let e = await awsError(() =>
+      client.send(new DescribeEgressOnlyInternetGatewaysCommand({ EgressOnlyInternetGatewayIds: ['eigw-nothex'] })),
+    );
+    assert.equal(e.name, 'InvalidEgressOnlyInternetGatewayId.Malformed');
+    e = await awsError(() =>
+      client.send(new DeleteEgressOnlyInternetGatewayCommand({ EgressOnlyInternetGatewayId: 'igw-0123456789abcdef0' })),
+    );
+    assert.equal(e.name, 'InvalidEgressOnlyInternetGatewayId.Malformed');
+    const before = (await client.send(new DescribeEgressOnlyInternetGatewaysCommand({}))).EgressOnlyInternetGateways!.length;
+    e = await awsError(() => client.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: 'vpc-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidVpcID.NotFound');
+    assert.equal((await client.send(new DescribeEgressOnlyInternetGatewaysCommand({}))).EgressOnlyInternetGateways!.length, before);
   });
 });

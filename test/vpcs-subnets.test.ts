@@ -11,13 +11,16 @@ import {
   CreateVpcCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
+  DeleteInternetGatewayCommand,
   DeleteVpcCommand,
   DescribeAccountAttributesCommand,
   DescribeAvailabilityZonesCommand,
+  DescribeInternetGatewaysCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
+  DetachInternetGatewayCommand,
   type EC2Client,
   type Subnet,
 } from '@aws-sdk/client-ec2';
@@ -148,7 +151,7 @@ describe('default VPC', () => {
     assert.equal(byName.SecurityGroups![0]!.GroupId, def.GroupId);
   });
 
-  it('can be deleted (after its subnets) and made again with CreateDefaultVpc, only once', async () => {
+  it('can be deleted (after its subnets and internet gateway) and made again with CreateDefaultVpc, only once', async () => {
     const c = ec2(server.url, { region: 'ap-northeast-1' });
     const v = await defaultVpcOf(c);
     let e = await awsError(() => c.send(new CreateDefaultVpcCommand({})));
@@ -157,6 +160,12 @@ describe('default VPC', () => {
     assert.equal(e.name, 'DependencyViolation', 'its default subnets keep it');
     for (const s of (await c.send(new DescribeSubnetsCommand({}))).Subnets!)
       await c.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId }));
+    e = await awsError(() => c.send(new DeleteVpcCommand({ VpcId: v.VpcId })));
+    assert.equal(e.name, 'DependencyViolation', 'its internet gateway keeps it');
+    const [igw] = (await c.send(new DescribeInternetGatewaysCommand({}))).InternetGateways!;
+    assert.equal(igw!.Attachments![0]!.VpcId, v.VpcId);
+    await c.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw!.InternetGatewayId, VpcId: v.VpcId }));
+    await c.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igw!.InternetGatewayId }));
     await c.send(new DeleteVpcCommand({ VpcId: v.VpcId }));
     assert.deepEqual((await c.send(new DescribeVpcsCommand({}))).Vpcs, [], "not recreated behind the user's back");
     e = await awsError(() => c.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x' })));
@@ -169,6 +178,8 @@ describe('default VPC', () => {
     assert.notEqual(nv.VpcId, v.VpcId);
     assert.equal(nv.IsDefault, true);
     assert.equal(nv.CidrBlock, '172.31.0.0/16');
+    const gateways = await c.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [nv.VpcId!] }] }));
+    assert.equal(gateways.InternetGateways!.length, 1, 'with an internet gateway of its own');
     const subnets = (await c.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [nv.VpcId!] }] }))).Subnets!;
     assert.ok(subnets.length >= 2 && subnets.every((s) => s.DefaultForAz && s.MapPublicIpOnLaunch && s.CidrBlock!.endsWith('/20')));
     const def = (await c.send(new DescribeSecurityGroupsCommand({ GroupNames: ['default'] }))).SecurityGroups![0]!;

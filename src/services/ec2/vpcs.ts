@@ -32,8 +32,9 @@ import { zonesOf } from '../../core/regions.ts';
 import { createDefaultGroup, addIpv6EgressToDefaultGroup } from './security-groups.ts';
 import { createSubnetDoc } from './subnets.ts';
 import { createVpcRouting, deleteVpcRouting, vpcIpv6Associated } from './vpc-routing.ts';
-import { defaultDhcpOptions, defaultVpc, dhcpOptionsOf, getVpc, vpcHasDependents } from './lookups.ts';
+import { defaultDhcpOptions, defaultVpc, dhcpOptionsOf, getVpc, internetGatewayOf, vpcHasDependents, vpcHasGateways } from './lookups.ts';
 import { adoptDhcpOptions, createDefaultDhcpOptions } from './dhcp-options.ts';
+import { newInternetGateway } from './internet-gateways.ts';
 
 /** A random /56 from Amazon's pool, as AmazonProvidedIpv6CidrBlock assigns. */
 function amazonIpv6Block(): string {
@@ -71,8 +72,10 @@ function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: st
   return vpc;
 }
 
+/** The default VPC: a /16, an internet gateway, one default /20 subnet per zone (public addresses on launch). */
 function createDefaultVpc(ctx: Ctx): VpcDoc {
   const vpc = vpcDoc(ctx, '172.31.0.0/16', { isDefault: true });
+  newInternetGateway(ctx, vpc.id);
   zonesOf(ctx.region).forEach((zone, i) => {
     createSubnetDoc(ctx, vpc, `172.31.${i * 16}.0/20`, zone, { defaultForAz: true, mapPublicIpOnLaunch: true });
   });
@@ -97,9 +100,11 @@ export function ensureRegion(ctx: Ctx): void {
   createDefaultVpc(ctx);
 }
 
-/** State written before: the region's default DHCP options set, which its VPCs adopt. */
+/** State written before: the region's default DHCP options set, which its VPCs adopt, and the default VPC's internet gateway. */
 function completeSurroundings(ctx: Ctx): void {
   if (!dhcpOptionsOf(ctx).length) adoptDhcpOptions(ctx, createDefaultDhcpOptions(ctx));
+  const def = defaultVpc(ctx);
+  if (def && !internetGatewayOf(ctx, def.id)) newInternetGateway(ctx, def.id);
 }
 
 function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
@@ -201,7 +206,7 @@ export const vpcHandlers = {
     const vpc = getVpc(ctx, input.VpcId);
     const subnets = ctx.tx.all<SubnetDoc>(KIND.subnet, ctx.scope).filter((s) => s.vpcId === vpc.id);
     const groups = ctx.tx.all<SecurityGroupDoc>(KIND.sg, ctx.scope).filter((g) => g.vpcId === vpc.id);
-    if (subnets.length || groups.some((g) => g.id !== vpc.defaultGroupId) || vpcHasDependents(ctx, vpc.id)) {
+    if (subnets.length || groups.some((g) => g.id !== vpc.defaultGroupId) || vpcHasDependents(ctx, vpc.id) || vpcHasGateways(ctx, vpc.id)) {
       throw new ApiError('DependencyViolation', `The vpc '${vpc.id}' has dependencies and cannot be deleted.`);
     }
     for (const g of groups) ctx.tx.delete(KIND.sg, ctx.scope, g.id);
