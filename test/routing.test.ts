@@ -7,6 +7,9 @@ import {
   AcceptVpcPeeringConnectionCommand,
   AssociateRouteTableCommand,
   AssociateVpcCidrBlockCommand,
+  AttachInternetGatewayCommand,
+  CreateEgressOnlyInternetGatewayCommand,
+  CreateInternetGatewayCommand,
   CreateNetworkAclCommand,
   CreateNetworkAclEntryCommand,
   CreateNetworkInterfaceCommand,
@@ -18,6 +21,8 @@ import {
   CreateVpcCommand,
   CreateVpcEndpointCommand,
   CreateVpcPeeringConnectionCommand,
+  DeleteEgressOnlyInternetGatewayCommand,
+  DeleteInternetGatewayCommand,
   DeleteNetworkAclCommand,
   DeleteNetworkAclEntryCommand,
   DeleteNetworkInterfaceCommand,
@@ -35,6 +40,8 @@ import {
   DescribeVpcEndpointServicesCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
+  DescribeVpcsCommand,
+  DetachInternetGatewayCommand,
   DisassociateRouteTableCommand,
   DisassociateVpcCidrBlockCommand,
   ModifyVpcEndpointCommand,
@@ -425,6 +432,70 @@ describe('route tables: custom tables and routes', () => {
     assert.equal(p1.RouteTables!.length + p2.RouteTables!.length, all.length);
     const bad = await awsError(() => client.send(new DescribeRouteTablesCommand({ MaxResults: 101 })));
     assert.equal(bad.name, 'InvalidParameterValue');
+  });
+});
+
+describe('route tables: routes to gateways', () => {
+  it("the default VPC's main table sends 0.0.0.0/0 to its internet gateway", async () => {
+    const def = (await client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0]!;
+    const route = routeTo(await mainTable(def.VpcId!), '0.0.0.0/0')!;
+    assert.match(route.GatewayId!, /^igw-[0-9a-f]{17}$/);
+    assert.equal(route.State, 'active');
+    assert.equal(route.Origin, 'CreateRoute');
+  });
+
+  it('routes to an internet gateway of the VPC: active while attached, a blackhole once detached or deleted', async () => {
+    const vpcId = await newVpc('10.25.0.0/16');
+    const rtb = (await client.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    const igw = (await client.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    const loose = await awsError(() =>
+      client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw })),
+    );
+    assert.equal(loose.name, 'InvalidParameterValue');
+    assert.equal(loose.message, `route table ${rtb} and network gateway ${igw} belong to different networks`);
+    await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
+    await client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+    assert.equal(routeTo(await table(rtb), '0.0.0.0/0')!.State, 'active');
+    const byGateway = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.gateway-id', Values: [igw] }] }));
+    assert.deepEqual(
+      byGateway.RouteTables!.map((t) => t.RouteTableId),
+      [rtb],
+    );
+
+    // an edge association: the gateway's traffic into the VPC routes by this table
+    const edge = await client.send(new AssociateRouteTableCommand({ RouteTableId: rtb, GatewayId: igw }));
+    assert.equal((await table(rtb)).Associations![0]!.GatewayId, igw);
+    const again = await awsError(() => client.send(new AssociateRouteTableCommand({ RouteTableId: rtb, GatewayId: igw })));
+    assert.equal(again.name, 'Resource.AlreadyAssociated');
+    await client.send(new DisassociateRouteTableCommand({ AssociationId: edge.AssociationId }));
+
+    await client.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
+    assert.equal(routeTo(await table(rtb), '0.0.0.0/0')!.State, 'blackhole');
+    await client.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igw }));
+    const gone = routeTo(await table(rtb), '0.0.0.0/0')!;
+    assert.equal(gone.GatewayId, igw);
+    assert.equal(gone.State, 'blackhole');
+  });
+
+  it('routes IPv6 to an egress-only gateway of the VPC (a blackhole once it is deleted)', async () => {
+    const vpcId = await newVpc('10.26.0.0/16', { ipv6: true });
+    const other = await newVpc('10.27.0.0/16', { ipv6: true });
+    const rtb = (await mainTable(vpcId)).RouteTableId!;
+    const eigw = (await client.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: vpcId }))).EgressOnlyInternetGateway!
+      .EgressOnlyInternetGatewayId!;
+    const foreign = (await client.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: other }))).EgressOnlyInternetGateway!
+      .EgressOnlyInternetGatewayId!;
+    const x = await awsError(() =>
+      client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: foreign })),
+    );
+    assert.equal(x.name, 'InvalidParameterValue');
+    await client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: eigw }));
+    let route = (await table(rtb)).Routes!.find((r) => r.DestinationIpv6CidrBlock === '::/0')!;
+    assert.equal(route.EgressOnlyInternetGatewayId, eigw);
+    assert.equal(route.State, 'active');
+    await client.send(new DeleteEgressOnlyInternetGatewayCommand({ EgressOnlyInternetGatewayId: eigw }));
+    route = (await table(rtb)).Routes!.find((r) => r.DestinationIpv6CidrBlock === '::/0')!;
+    assert.equal(route.State, 'blackhole');
   });
 });
 

@@ -5,7 +5,7 @@
 import type { Ctx } from '../../core/context.ts';
 import { KIND, type AclEntryDoc, type NetworkAclDoc, type RouteTableDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
 import { newId } from './ids.ts';
-import { defaultAclOf, mainRouteTableOf, networkAclsOf, routeTablesOf } from './lookups.ts';
+import { defaultAclOf, internetGatewayOf, mainRouteTableOf, networkAclsOf, routeTablesOf } from './lookups.ts';
 
 /** The default ACL's allow-all rule (100 IPv4, 101 IPv6), both directions. */
 function allowAll(cidr: { cidr4: string } | { cidr6: string }, ruleNumber: number): AclEntryDoc[] {
@@ -41,8 +41,24 @@ export function newNetworkAcl(ctx: Ctx, vpc: VpcDoc, isDefault: boolean, tags: N
 
 /** A new VPC's main route table and default ACL (kept idempotent: it also completes older state). */
 export function createVpcRouting(ctx: Ctx, vpc: VpcDoc): void {
-  if (!mainRouteTableOf(ctx, vpc.id)) newRouteTable(ctx, vpc.id, true);
+  if (!mainRouteTableOf(ctx, vpc.id)) {
+    newRouteTable(ctx, vpc.id, true);
+    if (vpc.isDefault) addDefaultInternetRoute(ctx, vpc.id);
+  }
   if (!defaultAclOf(ctx, vpc.id)) newNetworkAcl(ctx, vpc, true);
+}
+
+/**
+ * The default VPC's main table sends 0.0.0.0/0 to its internet gateway, as AWS makes it: called
+ * once the gateway is attached (nothing when there is no gateway or the route is there).
+ */
+export function addDefaultInternetRoute(ctx: Ctx, vpcId: string): void {
+  const main = mainRouteTableOf(ctx, vpcId);
+  const igw = internetGatewayOf(ctx, vpcId);
+  if (!main || !igw || main.routes.some((r) => r.cidr4 === '0.0.0.0/0')) return;
+  ctx.tx
+    .edit<RouteTableDoc>(KIND.routeTable, ctx.scope, main.id)!
+    .routes.push({ cidr4: '0.0.0.0/0', gatewayId: igw.id, origin: 'CreateRoute' });
 }
 
 /** DeleteVpc: its main route table and default ACL go with it (custom ones are DependencyViolation first). */

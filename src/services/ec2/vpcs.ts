@@ -31,7 +31,7 @@ import { tagsFromSpecs } from './tags.ts';
 import { zonesOf } from '../../core/regions.ts';
 import { createDefaultGroup, addIpv6EgressToDefaultGroup } from './security-groups.ts';
 import { createSubnetDoc } from './subnets.ts';
-import { createVpcRouting, deleteVpcRouting, vpcIpv6Associated } from './vpc-routing.ts';
+import { addDefaultInternetRoute, createVpcRouting, deleteVpcRouting, vpcIpv6Associated } from './vpc-routing.ts';
 import { defaultDhcpOptions, defaultVpc, dhcpOptionsOf, getVpc, internetGatewayOf, vpcHasDependents, vpcHasGateways } from './lookups.ts';
 import { adoptDhcpOptions, createDefaultDhcpOptions } from './dhcp-options.ts';
 import { newInternetGateway } from './internet-gateways.ts';
@@ -76,6 +76,7 @@ function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: st
 function createDefaultVpc(ctx: Ctx): VpcDoc {
   const vpc = vpcDoc(ctx, '172.31.0.0/16', { isDefault: true });
   newInternetGateway(ctx, vpc.id);
+  addDefaultInternetRoute(ctx, vpc.id);
   zonesOf(ctx.region).forEach((zone, i) => {
     createSubnetDoc(ctx, vpc, `172.31.${i * 16}.0/20`, zone, { defaultForAz: true, mapPublicIpOnLaunch: true });
   });
@@ -104,7 +105,10 @@ export function ensureRegion(ctx: Ctx): void {
 function completeSurroundings(ctx: Ctx): void {
   if (!dhcpOptionsOf(ctx).length) adoptDhcpOptions(ctx, createDefaultDhcpOptions(ctx));
   const def = defaultVpc(ctx);
-  if (def && !internetGatewayOf(ctx, def.id)) newInternetGateway(ctx, def.id);
+  if (def && !internetGatewayOf(ctx, def.id)) {
+    newInternetGateway(ctx, def.id);
+    addDefaultInternetRoute(ctx, def.id);
+  }
 }
 
 function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
