@@ -40,10 +40,26 @@ import {
   StartLoggingCommand,
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
-import { CreateBucketCommand, DeleteBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  GetBucketPolicyCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CreateFlowLogsCommand,
+  CreateSecurityGroupCommand,
+  DescribeFlowLogsCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { awsError, CREDS, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
+import type { VirtualClock } from '../src/core/clock.ts';
 import { timed } from './helpers/run.ts';
 
 const run = timed(promisify(execFile));
@@ -498,5 +514,133 @@ describe('CloudTrail: trail configuration', () => {
     e = await awsError(() => trails.send(new ListTagsCommand({ ResourceIdList: [trailArn('nope')] })));
     assert.equal(e.name, 'ResourceNotFoundException');
     assert.deepEqual(await list(), [{ Key: 'team', Value: 'sec' }], 'refused calls change nothing');
+  });
+});
+
+describe('VPC Flow Logs to S3: the bucket as the log delivery service finds it', () => {
+  let server: Palisade;
+  let s3: S3Client;
+  const client = () => ec2(server.url);
+  let vpcId: string;
+  let instances: string[];
+  const flowLog = (bucket: string, resourceId = vpcId) =>
+    client().send(
+      new CreateFlowLogsCommand({
+        ResourceType: 'VPC',
+        ResourceIds: [resourceId],
+        TrafficType: 'ALL',
+        LogDestinationType: 's3',
+        LogDestination: `arn:aws:s3:::${bucket}`,
+      }),
+    );
+  /** Delivery's policy for account 000000000000, as a bucket of another account would grant it. */
+  const deliveryPolicy = (bucket: string, account = ACCOUNT) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'delivery.logs.amazonaws.com' },
+          Action: 's3:PutObject',
+          Resource: `arn:aws:s3:::${bucket}/AWSLogs/${account}/*`,
+          Condition: { StringEquals: { 'aws:SourceAccount': account, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+        },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'delivery.logs.amazonaws.com' },
+          Action: 's3:GetBucketAcl',
+          Resource: `arn:aws:s3:::${bucket}`,
+          Condition: { StringEquals: { 'aws:SourceAccount': account } },
+        },
+      ],
+    });
+  before(async () => {
+    server = await start({ clock: 'virtual' });
+    s3 = s3Of(server.url);
+    vpcId = (await client().send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
+    const subnet = (await client().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets![0]!;
+    const run = await client().send(
+      new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 2, MaxCount: 2, SubnetId: subnet.SubnetId }),
+    );
+    instances = run.Instances!.map((i) => i.InstanceId!);
+  });
+  after(async () => server.close());
+
+  it("the creator's bucket without a policy gets the policy AWS attaches; delivery writes under AWSLogs/", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'flow-own' }));
+    const r = await flowLog('flow-own');
+    assert.deepEqual(r.Unsuccessful, []);
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: 'flow-own' }))).Policy!) as {
+      Statement: { Sid: string; Principal: unknown }[];
+    };
+    assert.deepEqual(
+      policy.Statement.map((x) => [x.Sid, x.Principal]),
+      [
+        ['AWSLogDeliveryWrite', { Service: 'delivery.logs.amazonaws.com' }],
+        ['AWSLogDeliveryAclCheck', { Service: 'delivery.logs.amazonaws.com' }],
+      ],
+    );
+    const res = await fetch(`${server.url}/_palisade/network/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flows: [{ from: instances[0], to: instances[1], protocol: 'tcp', port: 22, srcPort: 40000 }], record: true }),
+    });
+    assert.equal(res.status, 200);
+    (server.clock as VirtualClock).advance(600);
+    const listed = (await s3.send(new ListObjectsV2Command({ Bucket: 'flow-own' }))).Contents ?? [];
+    assert.ok(listed.length >= 1);
+    assert.match(listed[0]!.Key!, new RegExp(`^AWSLogs/${ACCOUNT}/vpcflowlogs/us-east-1/`));
+    const [f] = (await client().send(new DescribeFlowLogsCommand({ FlowLogIds: r.FlowLogIds }))).FlowLogs!;
+    assert.equal(f!.DeliverLogsStatus, 'SUCCESS');
+  });
+
+  it('a bucket whose policy does not let delivery.logs.amazonaws.com write: an Unsuccessful item, nothing created or attached', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'flow-trail-only' }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'flow-trail-only', Policy: trailPolicy('flow-trail-only') }));
+    const before = (await client().send(new DescribeFlowLogsCommand({}))).FlowLogs!.length;
+    const r = await flowLog('flow-trail-only');
+    assert.deepEqual(r.FlowLogIds, []);
+    assert.deepEqual(
+      r.Unsuccessful!.map((u) => [u.ResourceId, u.Error?.Code, u.Error?.Message]),
+      [[vpcId, '400', 'Access Denied for LogDestination: flow-trail-only. Please check LogDestination permission']],
+    );
+    assert.equal((await client().send(new DescribeFlowLogsCommand({}))).FlowLogs!.length, before);
+    assert.equal((await s3.send(new GetBucketPolicyCommand({ Bucket: 'flow-trail-only' }))).Policy, trailPolicy('flow-trail-only'));
+    const missing = await flowLog('flow-no-such-bucket');
+    assert.deepEqual(
+      missing.Unsuccessful!.map((u) => u.Error?.Message),
+      ['LogDestination: flow-no-such-bucket does not exist.'],
+    );
+  });
+
+  it("another account's bucket: delivered to when its policy grants the log delivery service for this account", async () => {
+    const other = new S3Client({
+      ...opts(server.url),
+      credentials: { accessKeyId: '111122223333', secretAccessKey: 'x' },
+      forcePathStyle: true,
+    });
+    await other.send(new CreateBucketCommand({ Bucket: 'flow-central' }));
+    let r = await flowLog('flow-central');
+    assert.equal(
+      r.Unsuccessful![0]?.Error?.Message,
+      'Access Denied for LogDestination: flow-central. Please check LogDestination permission',
+    );
+    await other.send(new PutBucketPolicyCommand({ Bucket: 'flow-central', Policy: deliveryPolicy('flow-central', '444455556666') }));
+    r = await flowLog('flow-central');
+    assert.equal(r.Unsuccessful!.length, 1, 'granted to another account only');
+    await other.send(new PutBucketPolicyCommand({ Bucket: 'flow-central', Policy: deliveryPolicy('flow-central') }));
+    r = await flowLog('flow-central');
+    assert.deepEqual(r.Unsuccessful, []);
+    // The grant withdrawn: delivery fails as S3 refuses it.
+    await other.send(new DeleteBucketPolicyCommand({ Bucket: 'flow-central' }));
+    await fetch(`${server.url}/_palisade/network/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flows: [{ from: instances[1], to: instances[0], protocol: 'tcp', port: 22, srcPort: 40001 }], record: true }),
+    });
+    (server.clock as VirtualClock).advance(600);
+    const [f] = (await client().send(new DescribeFlowLogsCommand({ FlowLogIds: r.FlowLogIds }))).FlowLogs!;
+    assert.deepEqual([f!.DeliverLogsStatus, f!.DeliverLogsErrorMessage], ['FAILED', 'Access error']);
+    assert.deepEqual((await other.send(new ListObjectsV2Command({ Bucket: 'flow-central' }))).Contents ?? [], []);
   });
 });

@@ -32,6 +32,8 @@ import {
 import { formatRecord, headerLine, s3ObjectKey } from './format.ts';
 import { deliverLogEvents } from '../services/logs/index.ts';
 import { findBucket, type S3Storage } from '../services/s3/storage.ts';
+import { deliveryAllowed } from '../services/s3/bucket-policy.ts';
+import { flowLogDelivery } from './destination.ts';
 
 const PENDING_SCHEMA = `CREATE TABLE IF NOT EXISTS flowlog_pending (fl TEXT NOT NULL, win INTEGER NOT NULL, k TEXT NOT NULL, rec TEXT NOT NULL,
   PRIMARY KEY (fl, win, k)) WITHOUT ROWID`;
@@ -335,7 +337,9 @@ export class FlowLogEngine {
           delete doc.deliverError;
         } else {
           const bucket = findBucket(store.db, doc.bucket!);
-          if (!bucket || bucket.account !== account) {
+          // Delivered only while the bucket's policy lets the log delivery service write.
+          const partition = doc.logDestination?.split(':')[1] ?? 'aws';
+          if (!bucket || !deliveryAllowed(store.db, bucket, flowLogDelivery(doc, account, region, partition, to))) {
             doc.deliverStatus = 'FAILED';
             doc.deliverError = 'Access error';
           } else {

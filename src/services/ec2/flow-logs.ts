@@ -1,5 +1,7 @@
 // VPC Flow Logs, the EC2 API: CreateFlowLogs, DescribeFlowLogs, DeleteFlowLogs. The engine that
-// records and delivers them is src/flowlogs/engine.ts.
+// records and delivers them is src/flowlogs/engine.ts. An S3 destination is checked as AWS checks
+// it (src/flowlogs/destination.ts): the bucket exists, and its policy lets the log delivery
+// service write, else the resource is an Unsuccessful item ("Access Denied for LogDestination").
 import type {
   CreateFlowLogsRequest,
   CreateFlowLogsResult,
@@ -18,7 +20,9 @@ import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
 import { DEFAULT_FORMAT, LogFormatError, parseLogFormat } from '../../flowlogs/fields.ts';
-import { findBucket } from '../s3/storage.ts';
+import { bucketConfig, findBucket, writeBucketConfig } from '../s3/storage.ts';
+import { deliveryAllowed } from '../s3/bucket-policy.ts';
+import { bucketPolicyFor, flowLogDelivery } from '../../flowlogs/destination.ts';
 import { eniNotFound, subnetNotFound, vpcNotFound } from './lookups.ts';
 import { forgetPending } from '../../flowlogs/engine.ts';
 import { notFoundError } from '../../core/resource-types.ts';
@@ -161,22 +165,12 @@ export const flowLogHandlers = {
     const unsuccessful: UnsuccessfulItem[] = [];
     const fail = (id: string, code: string, message: string) =>
       unsuccessful.push({ ResourceId: id, Error: { Code: code, Message: message } });
+    let attachedPolicy: string | undefined;
     for (const id of ids) {
       const missing = resourceMissing(ctx, type, id);
       if (missing) {
         fail(id, missing.code, missing.message);
         continue;
-      }
-      if (dest.bucket) {
-        const b = findBucket(ctx.store.db, dest.bucket);
-        if (!b) {
-          fail(id, '400', `LogDestination: ${dest.bucket} does not exist.`);
-          continue;
-        }
-        if (b.account !== ctx.account) {
-          fail(id, '400', `Access Denied for LogDestination: ${dest.bucket}. Please check LogDestination permission`);
-          continue;
-        }
       }
       const dup = ctx.tx
         .all<FlowLogDoc>(KIND.flowLog, ctx.scope)
@@ -193,8 +187,29 @@ export const flowLogHandlers = {
         fail(id, 'FlowLogAlreadyExists', ALREADY_EXISTS);
         continue;
       }
+      const flowLogId = newId('fl');
+      if (dest.bucket) {
+        // The bucket must exist and let the log delivery service write (its policy, evaluated as S3
+        // would); the creator's own bucket without a policy gets the one AWS attaches.
+        const b = findBucket(ctx.store.db, dest.bucket);
+        if (!b) {
+          fail(id, '400', `LogDestination: ${dest.bucket} does not exist.`);
+          continue;
+        }
+        const target = { id: flowLogId, prefix: dest.prefix, destinationOptions: dest.destinationOptions };
+        if (b.account === ctx.account && attachedPolicy === undefined && bucketConfig(ctx.store.db, b.name, 'policy') == null) {
+          const policy = (attachedPolicy = bucketPolicyFor(b.name, target, ctx.account, ctx.region, ctx.partition));
+          ctx.tx.write((db) => writeBucketConfig(db, b.name, 'policy', policy));
+        } else if (
+          attachedPolicy === undefined &&
+          !deliveryAllowed(ctx.store.db, b, flowLogDelivery(target, ctx.account, ctx.region, ctx.partition, now))
+        ) {
+          fail(id, '400', `Access Denied for LogDestination: ${dest.bucket}. Please check LogDestination permission`);
+          continue;
+        }
+      }
       const doc: FlowLogDoc = {
-        id: newId('fl'),
+        id: flowLogId,
         resourceId: id,
         resourceType: type as FlowLogDoc['resourceType'],
         trafficType: traffic as FlowLogDoc['trafficType'],
