@@ -4,7 +4,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
   AssociateDhcpOptionsCommand,
+  AuthorizeSecurityGroupIngressCommand,
   AttachInternetGatewayCommand,
   CreateDhcpOptionsCommand,
   CreateEgressOnlyInternetGatewayCommand,
@@ -16,10 +19,18 @@ import {
   DeleteInternetGatewayCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
+  DescribeAddressesAttributeCommand,
+  DescribeAddressesCommand,
   DescribeDhcpOptionsCommand,
   DescribeEgressOnlyInternetGatewaysCommand,
+  DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
   DetachInternetGatewayCommand,
+  DisassociateAddressCommand,
+  CreateNetworkInterfaceCommand,
+  AttachNetworkInterfaceCommand,
+  ReleaseAddressCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
   DescribeVpcAttributeCommand,
@@ -429,5 +440,269 @@ describe('egress-only internet gateways', () => {
     e = await awsError(() => client.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: 'vpc-0123456789abcdef0' })));
     assert.equal(e.name, 'InvalidVpcID.NotFound');
     assert.equal((await client.send(new DescribeEgressOnlyInternetGatewaysCommand({}))).EgressOnlyInternetGateways!.length, before);
+  });
+});
+
+const EIP_RANGE = /^198\.(18|19)\.\d{1,3}\.\d{1,3}$/;
+
+async function addressOf(c: EC2Client, allocationId: string) {
+  return (await c.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] }))).Addresses![0]!;
+}
+
+async function instanceOf(c: EC2Client, id: string) {
+  return (await c.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+}
+
+describe('Elastic IPs', () => {
+  let regional: EC2Client;
+  before(() => {
+    regional = ec2(server.url, { region: 'us-east-2' });
+  });
+
+  it('AllocateAddress gives a vpc address of the test range, tagged; Describe by id, address and filters', async () => {
+    const out = await regional.send(
+      new AllocateAddressCommand({
+        Domain: 'vpc',
+        TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: [{ Key: 'Name', Value: 'ip1' }] }],
+      }),
+    );
+    assert.match(out.AllocationId!, /^eipalloc-[0-9a-f]{17}$/);
+    assert.match(out.PublicIp!, EIP_RANGE);
+    assert.equal(out.Domain, 'vpc');
+    assert.equal(out.PublicIpv4Pool, 'amazon');
+    assert.equal(out.NetworkBorderGroup, 'us-east-2');
+    const a = await addressOf(regional, out.AllocationId!);
+    assert.deepEqual(a, {
+      AllocationId: out.AllocationId,
+      PublicIp: out.PublicIp,
+      Domain: 'vpc',
+      PublicIpv4Pool: 'amazon',
+      NetworkBorderGroup: 'us-east-2',
+      Tags: [{ Key: 'Name', Value: 'ip1' }],
+    });
+    const byIp = await regional.send(new DescribeAddressesCommand({ PublicIps: [out.PublicIp!] }));
+    assert.equal(byIp.Addresses![0]!.AllocationId, out.AllocationId);
+    const byTag = await regional.send(new DescribeAddressesCommand({ Filters: [{ Name: 'tag:Name', Values: ['ip1'] }] }));
+    assert.equal(byTag.Addresses!.length, 1);
+    const byDomain = await regional.send(
+      new DescribeAddressesCommand({
+        Filters: [
+          { Name: 'domain', Values: ['vpc'] },
+          { Name: 'public-ip', Values: [out.PublicIp!] },
+        ],
+      }),
+    );
+    assert.equal(byDomain.Addresses!.length, 1);
+    const attr = await regional.send(
+      new DescribeAddressesAttributeCommand({ AllocationIds: [out.AllocationId!], Attribute: 'domain-name' }),
+    );
+    assert.deepEqual(attr.Addresses, [{ AllocationId: out.AllocationId, PublicIp: out.PublicIp }]);
+    // Unique on the server: another account never gets the same address.
+    const other = ec2(server.url, { region: 'us-east-2', accessKeyId: '111122223333' });
+    const mine = new Set([out.PublicIp]);
+    for (let i = 0; i < 5; i++) {
+      const o = await other.send(new AllocateAddressCommand({}));
+      assert.ok(!mine.has(o.PublicIp), 'addresses are unique');
+      mine.add(o.PublicIp);
+    }
+    await regional.send(new ReleaseAddressCommand({ AllocationId: out.AllocationId }));
+    const e = await awsError(() => regional.send(new DescribeAddressesCommand({ AllocationIds: [out.AllocationId!] })));
+    assert.equal(e.name, 'InvalidAllocationID.NotFound');
+    assert.equal(e.message, `The allocation ID '${out.AllocationId}' does not exist`);
+  });
+
+  it('five per account and region: the sixth is AddressLimitExceeded and allocates nothing', async () => {
+    const q = ec2(server.url, { region: 'ca-central-1' });
+    for (let i = 0; i < 5; i++) await q.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    const e = await awsError(() => q.send(new AllocateAddressCommand({ Domain: 'vpc' })));
+    assert.equal(e.name, 'AddressLimitExceeded');
+    assert.equal(e.message, 'The maximum number of addresses has been reached.');
+    const all = (await q.send(new DescribeAddressesCommand({}))).Addresses!;
+    assert.equal(all.length, 5);
+    for (const a of all) await q.send(new ReleaseAddressCommand({ AllocationId: a.AllocationId }));
+  });
+
+  it("associated with an instance it is the instance's public IPv4 (replacing the auto-assigned one), for the data plane too", async () => {
+    const inst = (await regional.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1 }))).Instances![0]!;
+    const auto = (await instanceOf(regional, inst.InstanceId!)).PublicIpAddress!;
+    assert.ok(auto, 'a default subnet gives a public address');
+    const { AllocationId, PublicIp } = await regional.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    const { AssociationId } = await regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: inst.InstanceId }));
+    assert.match(AssociationId!, /^eipassoc-[0-9a-f]{17}$/);
+    const i = await instanceOf(regional, inst.InstanceId!);
+    assert.equal(i.PublicIpAddress, PublicIp);
+    const eni = i.NetworkInterfaces![0]!;
+    const a = await addressOf(regional, AllocationId!);
+    assert.equal(a.AssociationId, AssociationId);
+    assert.equal(a.InstanceId, inst.InstanceId);
+    assert.equal(a.NetworkInterfaceId, eni.NetworkInterfaceId);
+    assert.equal(a.NetworkInterfaceOwnerId, '000000000000');
+    assert.equal(a.PrivateIpAddress, i.PrivateIpAddress);
+    const n = (await regional.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.NetworkInterfaceId!] })))
+      .NetworkInterfaces![0]!;
+    assert.equal(n.Association!.PublicIp, PublicIp);
+    assert.equal(n.Association!.AllocationId, AllocationId);
+    assert.equal(n.Association!.AssociationId, AssociationId);
+    assert.equal(n.Association!.IpOwnerId, '000000000000');
+    const byAssoc = await regional.send(new DescribeAddressesCommand({ Filters: [{ Name: 'association-id', Values: [AssociationId!] }] }));
+    assert.equal(byAssoc.Addresses!.length, 1);
+    const byInstance = await regional.send(
+      new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [inst.InstanceId!] }] }),
+    );
+    assert.equal(byInstance.Addresses!.length, 1);
+    // The data plane sees the Elastic IP as the interface's public address.
+    const group = i.SecurityGroups![0]!.GroupId!;
+    await regional.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: group,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
+    // (The admin API judges in the server's default region: this one is looked up by address.)
+    const viaEip = await fetch(`${server.url}/_palisade/network/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ region: 'us-east-2', flows: [{ from: 'internet:203.0.113.9', to: PublicIp, protocol: 'tcp', port: 22 }] }),
+    });
+    assert.equal(((await viaEip.json()) as any).results[0].verdict, 'ACCEPT');
+    // Disassociating gives the only interface of a running instance a new auto-assigned address.
+    await regional.send(new DisassociateAddressCommand({ AssociationId }));
+    const after = await instanceOf(regional, inst.InstanceId!);
+    assert.ok(after.PublicIpAddress && after.PublicIpAddress !== PublicIp, 'a new auto-assigned address');
+    const free = await addressOf(regional, AllocationId!);
+    assert.equal(free.AssociationId, undefined);
+    assert.equal(free.InstanceId, undefined);
+    let e = await awsError(() => regional.send(new DisassociateAddressCommand({ AssociationId })));
+    assert.equal(e.name, 'InvalidAssociationID.NotFound');
+    e = await awsError(() => regional.send(new DisassociateAddressCommand({ AssociationId: 'eipassoc-1' })));
+    assert.equal(e.name, 'InvalidAssociationID.Malformed');
+    await regional.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+    await regional.send(new ReleaseAddressCommand({ AllocationId }));
+  });
+
+  it('reassociation is automatic unless AllowReassociation is false; an interface; terminating the instance frees it', async () => {
+    const inst = (await regional.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 2, MaxCount: 2 }))).Instances!;
+    const [x, y] = inst.map((i) => i.InstanceId!);
+    const { AllocationId, PublicIp } = await regional.send(new AllocateAddressCommand({}));
+    const first = (await regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: x }))).AssociationId!;
+    let e = await awsError(() => regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: y, AllowReassociation: false })));
+    assert.equal(e.name, 'Resource.AlreadyAssociated');
+    assert.equal(e.message, `resource ${AllocationId} is already associated with associate-id ${first}`);
+    assert.equal((await instanceOf(regional, x!)).PublicIpAddress, PublicIp, 'nothing changed');
+    assert.equal((await addressOf(regional, AllocationId!)).AssociationId, first);
+    // Another address on an interface address that has one: refused with AllowReassociation=false too.
+    const second = await regional.send(new AllocateAddressCommand({}));
+    e = await awsError(() =>
+      regional.send(new AssociateAddressCommand({ AllocationId: second.AllocationId, InstanceId: x, AllowReassociation: false })),
+    );
+    assert.equal(e.name, 'Resource.AlreadyAssociated');
+    assert.match(e.message, /^resource eni-[0-9a-f]{17} and [\d.]+ is already associated with public address /);
+    // Without it, the address moves.
+    const moved = (await regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: y }))).AssociationId!;
+    assert.notEqual(moved, first);
+    assert.equal((await instanceOf(regional, y!)).PublicIpAddress, PublicIp);
+    assert.notEqual((await instanceOf(regional, x!)).PublicIpAddress, PublicIp);
+    // By interface (and its private address).
+    const yEni = (await instanceOf(regional, y!)).NetworkInterfaces![0]!;
+    const byEni = (
+      await regional.send(
+        new AssociateAddressCommand({
+          AllocationId: second.AllocationId,
+          NetworkInterfaceId: yEni.NetworkInterfaceId,
+          PrivateIpAddress: yEni.PrivateIpAddress,
+        }),
+      )
+    ).AssociationId!;
+    assert.equal((await instanceOf(regional, y!)).PublicIpAddress, second.PublicIp, 'the new one replaces the other');
+    assert.equal((await addressOf(regional, AllocationId!)).AssociationId, undefined);
+    e = await awsError(() =>
+      regional.send(
+        new AssociateAddressCommand({ AllocationId, NetworkInterfaceId: yEni.NetworkInterfaceId, PrivateIpAddress: '10.9.9.9' }),
+      ),
+    );
+    assert.equal(e.name, 'InvalidParameterValue');
+    e = await awsError(() =>
+      regional.send(new AssociateAddressCommand({ AllocationId, NetworkInterfaceId: yEni.NetworkInterfaceId, InstanceId: y })),
+    );
+    assert.equal(e.name, 'InvalidParameterCombination');
+    // Terminating the instance deletes its interface: the address is free again.
+    await regional.send(new TerminateInstancesCommand({ InstanceIds: [x!, y!] }));
+    const freed = await addressOf(regional, second.AllocationId!);
+    assert.equal(freed.AssociationId, undefined);
+    assert.equal(byEni.startsWith('eipassoc-'), true);
+    for (const id of [AllocationId, second.AllocationId]) await regional.send(new ReleaseAddressCommand({ AllocationId: id }));
+  });
+
+  it('an instance with several interfaces needs the interface named; ReleaseAddress while associated outside the default VPC is InvalidIPAddress.InUse', async () => {
+    const vpc = await newVpc(regional, '10.80.0.0/16');
+    const igw = await newIgw(regional);
+    const subnet = (await regional.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.80.1.0/24' }))).Subnet!.SubnetId!;
+    const inst = (
+      await regional.send(
+        new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, SubnetId: subnet, InstanceType: 't3.micro' }),
+      )
+    ).Instances![0]!;
+    const { AllocationId, PublicIp } = await regional.send(new AllocateAddressCommand({}));
+    // No internet gateway yet: the VPC cannot have public addresses.
+    let e = await awsError(() => regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: inst.InstanceId })));
+    assert.equal(e.name, 'Gateway.NotAttached');
+    assert.equal(e.message, `Network ${vpc} is not attached to any internet gateway`);
+    await regional.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
+    const eni2 = (await regional.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }))).NetworkInterface!.NetworkInterfaceId!;
+    await regional.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni2, InstanceId: inst.InstanceId, DeviceIndex: 1 }));
+    e = await awsError(() => regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: inst.InstanceId })));
+    assert.equal(e.name, 'InvalidInstanceID');
+    assert.equal(
+      e.message,
+      `There are multiple interfaces attached to instance '${inst.InstanceId}'. Please specify an interface ID for the operation instead.`,
+    );
+    const { AssociationId } = await regional.send(new AssociateAddressCommand({ AllocationId, NetworkInterfaceId: eni2 }));
+    assert.equal((await addressOf(regional, AllocationId!)).InstanceId, inst.InstanceId);
+    e = await awsError(() => regional.send(new ReleaseAddressCommand({ AllocationId })));
+    assert.equal(e.name, 'InvalidIPAddress.InUse');
+    assert.equal(e.message, `Address ${PublicIp} is in use.`);
+    assert.equal((await addressOf(regional, AllocationId!)).AssociationId, AssociationId);
+    // The gateway stays while the address is mapped.
+    e = await awsError(() => regional.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc })));
+    assert.equal(e.name, 'DependencyViolation');
+    await regional.send(new DisassociateAddressCommand({ AssociationId }));
+    await regional.send(new ReleaseAddressCommand({ AllocationId }));
+    await regional.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+  });
+
+  it('in the default VPC ReleaseAddress disassociates first', async () => {
+    const inst = (await regional.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1 }))).Instances![0]!;
+    const { AllocationId, PublicIp } = await regional.send(new AllocateAddressCommand({}));
+    await regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: inst.InstanceId }));
+    await regional.send(new ReleaseAddressCommand({ AllocationId }));
+    const i = await instanceOf(regional, inst.InstanceId!);
+    assert.ok(i.PublicIpAddress && i.PublicIpAddress !== PublicIp);
+    await regional.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+  });
+
+  it('malformed and unknown ids; refused calls change nothing', async () => {
+    let e = await awsError(() => regional.send(new DescribeAddressesCommand({ AllocationIds: ['eipalloc-12'] })));
+    assert.equal(e.name, 'InvalidAllocationID.Malformed');
+    assert.equal(e.message, 'Invalid id: "eipalloc-12" (expecting "eipalloc-...")');
+    e = await awsError(() => regional.send(new DescribeAddressesCommand({ PublicIps: ['198.18.0.1'] })));
+    assert.equal(e.name, 'InvalidAddress.NotFound');
+    e = await awsError(() => regional.send(new ReleaseAddressCommand({ AllocationId: 'eipalloc-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidAllocationID.NotFound');
+    e = await awsError(() => regional.send(new ReleaseAddressCommand({ PublicIp: '198.18.0.1' })));
+    assert.equal(e.name, 'InvalidParameterValue');
+    assert.equal(e.message, 'You must specify an allocation id when releasing a VPC elastic IP address');
+    e = await awsError(() => regional.send(new AllocateAddressCommand({ Domain: 'standard' })));
+    assert.equal(e.name, 'InvalidParameterValue');
+    const { AllocationId } = await regional.send(new AllocateAddressCommand({}));
+    e = await awsError(() => regional.send(new AssociateAddressCommand({ AllocationId, InstanceId: 'i-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidInstanceID.NotFound');
+    e = await awsError(() => regional.send(new AssociateAddressCommand({ AllocationId, NetworkInterfaceId: 'eni-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidNetworkInterfaceID.NotFound');
+    e = await awsError(() =>
+      regional.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0123456789abcdef0', InstanceId: 'i-0123456789abcdef0' })),
+    );
+    assert.equal(e.name, 'InvalidAllocationID.NotFound');
+    assert.equal((await addressOf(regional, AllocationId!)).AssociationId, undefined);
+    await regional.send(new ReleaseAddressCommand({ AllocationId }));
   });
 });

@@ -32,6 +32,7 @@ import { compileFilters, tagList } from './filters.ts';
 import { privateDns, publicDns } from '../../core/regions.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
+import { elasticIpOf } from './lookups.ts';
 import { attachmentsChanged, enisOf, getEni, getGroup, getSubnet } from './lookups.ts';
 
 export const GROUPS_PER_INTERFACE = 5;
@@ -207,8 +208,15 @@ function eniStatus(e: EniDoc): string {
 }
 
 export function toNetworkInterface(ctx: Ctx, e: EniDoc): NetworkInterface {
+  // An Elastic IP is the account's (with its allocation and association ids); an auto-assigned address is Amazon's.
+  const eip = e.publicIp ? elasticIpOf(ctx, e) : undefined;
   const association = e.publicIp
-    ? { PublicIp: e.publicIp, PublicDnsName: publicDns(ctx.region, e.publicIp), IpOwnerId: 'amazon' }
+    ? {
+        PublicIp: e.publicIp,
+        PublicDnsName: publicDns(ctx.region, e.publicIp),
+        IpOwnerId: eip ? ctx.account : 'amazon',
+        ...(eip ? { AllocationId: eip.id, AssociationId: eip.association!.id } : {}),
+      }
     : undefined;
   const ct = e.connTrack;
   return {
@@ -328,7 +336,9 @@ export const networkInterfaceHandlers = {
       'addresses.primary': (e) => e.privateIps.map((_, i) => i === 0),
       'ipv6-addresses.ipv6-address': (e) => e.ipv6,
       'association.public-ip': (e) => e.publicIp,
-      'association.ip-owner-id': (e) => (e.publicIp ? 'amazon' : undefined),
+      'association.ip-owner-id': (e) => (e.publicIp ? (elasticIpOf(ctx, e) ? ctx.account : 'amazon') : undefined),
+      'association.allocation-id': (e) => (e.publicIp ? elasticIpOf(ctx, e)?.id : undefined),
+      'association.association-id': (e) => (e.publicIp ? elasticIpOf(ctx, e)?.association?.id : undefined),
       'attachment.instance-id': (e) => e.attachment?.instanceId,
       'attachment.attachment-id': (e) => e.attachment?.attachmentId,
       'attachment.device-index': (e) => e.attachment?.deviceIndex,
