@@ -12,11 +12,13 @@ import {
   CreateDhcpOptionsCommand,
   CreateEgressOnlyInternetGatewayCommand,
   CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DeleteDhcpOptionsCommand,
   DeleteEgressOnlyInternetGatewayCommand,
   DeleteInternetGatewayCommand,
+  DeleteNatGatewayCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeAddressesAttributeCommand,
@@ -25,6 +27,7 @@ import {
   DescribeEgressOnlyInternetGatewaysCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
+  DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DetachInternetGatewayCommand,
   DisassociateAddressCommand,
@@ -704,5 +707,160 @@ describe('Elastic IPs', () => {
     assert.equal(e.name, 'InvalidAllocationID.NotFound');
     assert.equal((await addressOf(regional, AllocationId!)).AssociationId, undefined);
     await regional.send(new ReleaseAddressCommand({ AllocationId }));
+  });
+});
+
+describe('NAT gateways', () => {
+  let nc: EC2Client;
+  let vpcId: string;
+  let publicSubnet: string;
+  before(async () => {
+    nc = ec2(server.url, { region: 'eu-central-1' });
+    vpcId = await newVpc(nc, '10.90.0.0/16');
+    await newIgw(nc, vpcId);
+    publicSubnet = (await nc.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.90.0.0/24' }))).Subnet!.SubnetId!;
+  });
+
+  const natOf = async (id: string) => (await nc.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] }))).NatGateways![0]!;
+
+  it('public: pending in the answer, available at once, with its Elastic IP on an interface of type nat_gateway; deleted stays visible', async () => {
+    const { AllocationId, PublicIp } = await nc.send(new AllocateAddressCommand({}));
+    const out = await nc.send(
+      new CreateNatGatewayCommand({
+        SubnetId: publicSubnet,
+        AllocationId,
+        ClientToken: 'nat-1',
+        TagSpecifications: [{ ResourceType: 'natgateway', Tags: [{ Key: 'Name', Value: 'nat' }] }],
+      }),
+    );
+    const id = out.NatGateway!.NatGatewayId!;
+    assert.match(id, /^nat-[0-9a-f]{17}$/);
+    assert.equal(out.NatGateway!.State, 'pending');
+    assert.equal(out.ClientToken, 'nat-1');
+    const n = await natOf(id);
+    assert.equal(n.State, 'available');
+    assert.equal(n.ConnectivityType, 'public');
+    assert.equal(n.VpcId, vpcId);
+    assert.equal(n.SubnetId, publicSubnet);
+    assert.ok(n.CreateTime instanceof Date);
+    assert.deepEqual(n.Tags, [{ Key: 'Name', Value: 'nat' }]);
+    const [addr] = n.NatGatewayAddresses!;
+    assert.equal(addr!.AllocationId, AllocationId);
+    assert.equal(addr!.PublicIp, PublicIp);
+    assert.equal(addr!.IsPrimary, true);
+    assert.equal(addr!.Status, 'succeeded');
+    assert.match(addr!.PrivateIp!, /^10\.90\.0\.\d+$/);
+    // The same client token answers the same gateway.
+    const again = await nc.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, AllocationId, ClientToken: 'nat-1' }));
+    assert.equal(again.NatGateway!.NatGatewayId, id);
+    // Its interface: requester-managed, type nat_gateway, holding the Elastic IP.
+    const eni = (await nc.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [addr!.NetworkInterfaceId!] })))
+      .NetworkInterfaces![0]!;
+    assert.equal(eni.InterfaceType, 'nat_gateway');
+    assert.equal(eni.RequesterManaged, true);
+    assert.equal(eni.Description, `Interface for NAT Gateway ${id}`);
+    assert.equal(eni.PrivateIpAddress, addr!.PrivateIp);
+    assert.equal(eni.Association!.PublicIp, PublicIp);
+    const a = await addressOf(nc, AllocationId!);
+    assert.equal(a.NetworkInterfaceId, addr!.NetworkInterfaceId);
+    assert.equal(a.AssociationId, addr!.AssociationId);
+    assert.equal(a.InstanceId, undefined);
+    // The gateway's address is not the caller's to move or release.
+    let e = await awsError(() => nc.send(new DisassociateAddressCommand({ AssociationId: addr!.AssociationId })));
+    assert.equal(e.name, 'AuthFailure');
+    e = await awsError(() => nc.send(new ReleaseAddressCommand({ AllocationId })));
+    assert.equal(e.name, 'InvalidIPAddress.InUse');
+    // Its subnet cannot go while it is there.
+    e = await awsError(() => nc.send(new DeleteSubnetCommand({ SubnetId: publicSubnet })));
+    assert.equal(e.name, 'DependencyViolation');
+    // Filters.
+    const byState = await nc.send(
+      new DescribeNatGatewaysCommand({
+        Filter: [
+          { Name: 'state', Values: ['available'] },
+          { Name: 'vpc-id', Values: [vpcId] },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      byState.NatGateways!.map((x) => x.NatGatewayId),
+      [id],
+    );
+    // Deleted: its interface goes, its address is free, it stays visible as deleted.
+    const del = await nc.send(new DeleteNatGatewayCommand({ NatGatewayId: id }));
+    assert.equal(del.NatGatewayId, id);
+    const gone = await natOf(id);
+    assert.equal(gone.State, 'deleted');
+    assert.ok(gone.DeleteTime instanceof Date);
+    e = await awsError(() => nc.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [addr!.NetworkInterfaceId!] })));
+    assert.equal(e.name, 'InvalidNetworkInterfaceID.NotFound');
+    assert.equal((await addressOf(nc, AllocationId!)).AssociationId, undefined);
+    e = await awsError(() => nc.send(new DeleteNatGatewayCommand({ NatGatewayId: id })));
+    assert.equal(e.name, 'NatGatewayNotFound');
+    await nc.send(new ReleaseAddressCommand({ AllocationId }));
+  });
+
+  it('private: no Elastic IP, a private address of the subnet', async () => {
+    const out = await nc.send(
+      new CreateNatGatewayCommand({ SubnetId: publicSubnet, ConnectivityType: 'private', PrivateIpAddress: '10.90.0.200' }),
+    );
+    const n = await natOf(out.NatGateway!.NatGatewayId!);
+    assert.equal(n.State, 'available');
+    assert.equal(n.ConnectivityType, 'private');
+    assert.equal(n.NatGatewayAddresses![0]!.PrivateIp, '10.90.0.200');
+    assert.equal(n.NatGatewayAddresses![0]!.AllocationId, undefined);
+    const e = await awsError(() =>
+      nc.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, ConnectivityType: 'private', PrivateIpAddress: '10.90.0.200' })),
+    );
+    assert.equal(e.name, 'InvalidIPAddress.InUse');
+    await nc.send(new DeleteNatGatewayCommand({ NatGatewayId: n.NatGatewayId }));
+  });
+
+  it('fails (state failed, as AWS reports it) with an Elastic IP already associated or without an internet gateway', async () => {
+    const { AllocationId } = await nc.send(new AllocateAddressCommand({}));
+    const first = (await nc.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, AllocationId }))).NatGateway!.NatGatewayId!;
+    const second = (await nc.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, AllocationId }))).NatGateway!.NatGatewayId!;
+    const failed = await natOf(second);
+    assert.equal(failed.State, 'failed');
+    assert.equal(failed.FailureCode, 'Resource.AlreadyAssociated');
+    assert.equal(failed.FailureMessage, `Elastic IP address [${AllocationId}] is already associated`);
+    assert.equal((await natOf(first)).NatGatewayAddresses![0]!.AllocationId, AllocationId, 'the first keeps its address');
+    const enis = (await nc.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: [publicSubnet] }] })))
+      .NetworkInterfaces!;
+    assert.equal(enis.filter((x) => (x.InterfaceType as string) === 'nat_gateway').length, 1, 'no interface for the failed one');
+    await nc.send(new DeleteNatGatewayCommand({ NatGatewayId: first }));
+    await nc.send(new DeleteNatGatewayCommand({ NatGatewayId: second }));
+    // A VPC without an internet gateway.
+    const lone = await newVpc(nc, '10.91.0.0/16');
+    const sn = (await nc.send(new CreateSubnetCommand({ VpcId: lone, CidrBlock: '10.91.0.0/24' }))).Subnet!.SubnetId!;
+    const n = await natOf((await nc.send(new CreateNatGatewayCommand({ SubnetId: sn, AllocationId }))).NatGateway!.NatGatewayId!);
+    assert.equal(n.State, 'failed');
+    assert.equal(n.FailureCode, 'Gateway.NotAttached');
+    assert.equal(n.FailureMessage, `Network ${lone} has no Internet gateway attached`);
+    assert.equal((await addressOf(nc, AllocationId!)).AssociationId, undefined);
+    await nc.send(new ReleaseAddressCommand({ AllocationId }));
+  });
+
+  it('refuses malformed, unknown and missing parameters, creating nothing', async () => {
+    const count = async () => (await nc.send(new DescribeNatGatewaysCommand({}))).NatGateways!.length;
+    const before = await count();
+    let e = await awsError(() => nc.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet })));
+    assert.equal(e.name, 'MissingParameter');
+    e = await awsError(() => nc.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, AllocationId: 'eipalloc-0123456789abcdef0' })));
+    assert.equal(e.name, 'InvalidAllocationID.NotFound');
+    e = await awsError(() => nc.send(new CreateNatGatewayCommand({ SubnetId: 'subnet-0123456789abcdef0', ConnectivityType: 'private' })));
+    assert.equal(e.name, 'InvalidSubnetID.NotFound');
+    const { AllocationId } = await nc.send(new AllocateAddressCommand({}));
+    e = await awsError(() => nc.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, ConnectivityType: 'private', AllocationId })));
+    assert.equal(e.name, 'InvalidParameterCombination');
+    assert.equal(await count(), before);
+    e = await awsError(() => nc.send(new DescribeNatGatewaysCommand({ NatGatewayIds: ['nat-123'] })));
+    assert.equal(e.name, 'NatGatewayMalformed');
+    e = await awsError(() => nc.send(new DescribeNatGatewaysCommand({ NatGatewayIds: ['nat-0123456789abcdef0'] })));
+    assert.equal(e.name, 'NatGatewayNotFound');
+    assert.equal(e.message, 'The Nat Gateway nat-0123456789abcdef0 was not found');
+    e = await awsError(() => nc.send(new DeleteNatGatewayCommand({ NatGatewayId: 'nat-0123456789abcdef0' })));
+    assert.equal(e.name, 'NatGatewayNotFound');
+    await nc.send(new ReleaseAddressCommand({ AllocationId }));
   });
 });
