@@ -220,6 +220,14 @@ export interface InstanceDoc extends Doc {
   keyName?: string;
   /** the key pair's public key as it was at launch (the metadata service's public-keys/) */
   publicKey?: string;
+  /** from the image at launch (absent in state written before: x86_64, /dev/xvda, Linux) */
+  architecture?: 'x86_64' | 'arm64';
+  platform?: 'windows';
+  rootDeviceName?: string;
+  /** burstable types: T2 `standard`, later T families `unlimited` unless launched otherwise */
+  cpuCredits?: 'standard' | 'unlimited';
+  autoRecovery?: 'default' | 'disabled';
+  monitoring?: boolean;
   launchTime: string;
   terminatedAt?: number;
   reservationId: string;
@@ -247,6 +255,48 @@ export interface KeyPairDoc extends Doc {
   /** the public key in OpenSSH form (`ssh-rsa AAAA… comment`) */
   publicKey: string;
   created: string;
+  tags: TagPair[];
+}
+
+/** An EBS volume: an instance's root and other devices (RunInstances), or made on its own. */
+export interface VolumeDoc extends Doc {
+  size: number;
+  volumeType: 'standard' | 'io1' | 'io2' | 'gp2' | 'gp3' | 'sc1' | 'st1';
+  iops?: number;
+  throughput?: number;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  /** '' when made empty */
+  snapshotId: string;
+  az: string;
+  created: string;
+  state: 'available' | 'in-use';
+  attachment?: { instanceId: string; device: string; deleteOnTermination: boolean; attachTime: string };
+  multiAttachEnabled: boolean;
+  clientToken?: string;
+  tags: TagPair[];
+}
+
+export interface LaunchTemplateVersionDoc {
+  number: number;
+  description?: string;
+  created: string;
+  createdBy: string;
+  /** the data as given (RequestLaunchTemplateData), checked */
+  data: Record<string, unknown>;
+}
+
+export interface LaunchTemplateDoc extends Doc {
+  /** unique per account and region */
+  name: string;
+  created: string;
+  createdBy: string;
+  defaultVersion: number;
+  /** the highest version number ever given (numbers are not reused after a delete) */
+  latestVersion: number;
+  /** the versions not deleted, oldest first */
+  versions: LaunchTemplateVersionDoc[];
+  clientToken?: string;
   tags: TagPair[];
 }
 

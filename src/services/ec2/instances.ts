@@ -1,5 +1,7 @@
-// Instances: launch into a subnet with interfaces and groups, state transitions, attributes,
-// metadata options and IAM instance profile associations.
+// Instances: launch into a subnet with interfaces and groups (from an image of the catalogue, an
+// instance type whose limits govern its interfaces, a key pair, a launch template, root and other
+// EBS volumes), state transitions, attributes, metadata options, CPU credits and IAM instance
+// profile associations.
 import type {
   AssociateIamInstanceProfileRequest,
   AssociateIamInstanceProfileResult,
@@ -31,10 +33,18 @@ import type {
   InstanceStateChange,
   DescribeInstanceStatusRequest,
   DescribeInstanceStatusResult,
+  DescribeInstanceCreditSpecificationsRequest,
+  DescribeInstanceCreditSpecificationsResult,
+  InstanceBlockDeviceMapping,
+  ModifyInstanceCreditSpecificationRequest,
+  ModifyInstanceCreditSpecificationResult,
+  ModifyInstanceMaintenanceOptionsRequest,
+  ModifyInstanceMaintenanceOptionsResult,
+  TagSpecification,
 } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
-import { ID_PATTERN, newId } from './ids.ts';
+import { newId } from './ids.ts';
 import {
   KIND,
   type EniDoc,
@@ -42,11 +52,13 @@ import {
   type MetadataOptions,
   type SecurityGroupDoc,
   type SubnetDoc,
+  type TagPair,
+  type VolumeDoc,
   type VpcDoc,
 } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
-import { tagsFromSpecs } from './tags.ts';
+import { mergeTags, tagsFromSpecs } from './tags.ts';
 import {
   allocatePublicIp,
   checkConnTrack,
@@ -56,7 +68,14 @@ import {
   insufficient,
   toNetworkInterface,
   GROUPS_PER_INTERFACE,
+  interfaceCountExceeded,
+  ipv6Exceeded,
+  privateIpsExceeded,
 } from './network-interfaces.ts';
+import { checkVolumeSpec, putVolume, releaseVolumes } from './volumes.ts';
+import { launchTemplateFor } from './launch-templates.ts';
+import type { CatalogueImage } from './image-catalogue.ts';
+import type { InstanceTypeFacts } from './instance-type-catalogue.ts';
 import { IAM_KIND, type InstanceProfileDoc } from '../../core/documents/iam.ts';
 import { privateDns, publicDns } from '../../core/regions.ts';
 import {
@@ -65,12 +84,18 @@ import {
   getEni,
   getGroupByName,
   getInstance,
+  getImage,
   getInstances,
+  getInstanceType,
   getKeyPair,
   getSubnet,
+  imagesOf,
   instancesOf,
+  instanceTypeOf,
   interfacesOf,
   primaryInterface,
+  volumesChanged,
+  volumesOfInstance,
 } from './lookups.ts';
 
 const STATE_CODE: Record<InstanceDoc['state'], number> = {
@@ -139,6 +164,9 @@ function toInstance(ctx: Ctx, i: InstanceDoc, shownState: InstanceDoc['state'] =
   const primary = enis.find((e) => e.attachment!.deviceIndex === 0);
   const groups = primary ? groupIdentifiers(ctx, primary.groups) : [];
   const publicIp = primary?.publicIp;
+  const type = instanceTypeOf(i.instanceType);
+  const windows = i.platform === 'windows';
+  const boot = bootMode(ctx, i);
   return {
     InstanceId: i.id,
     ImageId: i.imageId,
@@ -151,15 +179,16 @@ function toInstance(ctx: Ctx, i: InstanceDoc, shownState: InstanceDoc['state'] =
     ProductCodes: [],
     LaunchTime: new Date(i.launchTime),
     Placement: { AvailabilityZone: i.az, GroupName: '', Tenancy: 'default' },
-    Monitoring: { State: 'disabled' },
+    Monitoring: { State: i.monitoring ? 'enabled' : 'disabled' },
     SubnetId: i.state === 'terminated' ? undefined : i.subnetId,
     VpcId: i.state === 'terminated' ? undefined : i.vpcId,
     PrivateIpAddress: primary?.privateIps[0],
     PublicIpAddress: publicIp,
-    Architecture: 'x86_64',
+    Architecture: i.architecture ?? 'x86_64',
+    ...(windows ? { Platform: 'windows' as never } : {}),
     RootDeviceType: 'ebs',
-    RootDeviceName: '/dev/xvda',
-    BlockDeviceMappings: [],
+    RootDeviceName: rootDeviceOf(i),
+    BlockDeviceMappings: blockDevicesOf(ctx, i),
     ClientToken: i.clientToken ?? '',
     EbsOptimized: i.ebsOptimized,
     EnaSupport: true,
@@ -204,20 +233,45 @@ function toInstance(ctx: Ctx, i: InstanceDoc, shownState: InstanceDoc['state'] =
     IamInstanceProfile: i.profile && i.profile.state === 'associated' ? { Arn: i.profile.arn, Id: i.profile.profileId } : undefined,
     MetadataOptions: metadataOptions(i.metadata),
     Tags: i.tags.length ? tagList(i.tags) : undefined,
-    CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 },
+    CpuOptions: { CoreCount: type?.cores ?? 1, ThreadsPerCore: type?.threadsPerCore ?? 1 },
     CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
     HibernationOptions: { Configured: false },
     EnclaveOptions: { Enabled: false },
-    BootMode: 'uefi-preferred',
-    PlatformDetails: 'Linux/UNIX',
-    UsageOperation: 'RunInstances',
+    ...(boot ? { BootMode: boot } : {}),
+    PlatformDetails: windows ? 'Windows' : 'Linux/UNIX',
+    UsageOperation: windows ? 'RunInstances:0002' : 'RunInstances',
+    UsageOperationUpdateTime: new Date(i.launchTime),
     PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
-    MaintenanceOptions: { AutoRecovery: 'default' },
-    CurrentInstanceBootMode: 'uefi',
+    MaintenanceOptions: { AutoRecovery: i.autoRecovery ?? 'default' },
+    CurrentInstanceBootMode:
+      i.architecture === 'arm64' || (boot?.startsWith('uefi') && type?.hypervisor === 'nitro') ? 'uefi' : 'legacy-bios',
     ...(i.state === 'stopped' || i.state === 'terminated'
       ? { StateReason: { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' } }
       : {}),
   };
+}
+
+const rootDeviceOf = (i: InstanceDoc) => i.rootDeviceName ?? '/dev/xvda';
+
+/** The boot mode of the instance's image, if it names one. */
+function bootMode(ctx: Ctx, i: InstanceDoc): CatalogueImage['bootMode'] {
+  return imagesOf(ctx).find((x) => x.id === i.imageId)?.bootMode;
+}
+
+/** The instance's EBS devices, root first. */
+function blockDevicesOf(ctx: Ctx, i: InstanceDoc): InstanceBlockDeviceMapping[] {
+  const root = rootDeviceOf(i);
+  return [...volumesOfInstance(ctx, i.id)]
+    .sort((a, b) => Number(b.attachment!.device === root) - Number(a.attachment!.device === root) || (a.seq ?? 0) - (b.seq ?? 0))
+    .map((v) => ({
+      DeviceName: v.attachment!.device,
+      Ebs: {
+        AttachTime: new Date(v.attachment!.attachTime),
+        DeleteOnTermination: v.attachment!.deleteOnTermination,
+        Status: 'attached',
+        VolumeId: v.id,
+      },
+    }));
 }
 
 function reservationsOf(ctx: Ctx, instances: InstanceDoc[]): Reservation[] {
@@ -237,8 +291,6 @@ function reservationsOf(ctx: Ctx, instances: InstanceDoc[]): Reservation[] {
 
 // ---------------------------------------------------------------------------------------------
 // RunInstances
-
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
 function checkMetadataOptions(m: RunInstancesRequest['MetadataOptions'], base?: MetadataOptions): MetadataOptions {
   const out: MetadataOptions = base
@@ -282,9 +334,147 @@ function instanceGroups(ctx: Ctx, input: RunInstancesRequest, subnet: SubnetDoc,
   return unique.length ? unique : [vpc.defaultGroupId];
 }
 
-function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
-  const min = input.MinCount!;
-  const max = input.MaxCount!;
+/** A launch template's data beneath the call's parameters: what the call gives wins; tags merge (the call's value of a key wins). */
+function withLaunchTemplate(
+  ctx: Ctx,
+  raw: RunInstancesRequest,
+): { input: RunInstancesRequest; template?: { id: string; version: number } } {
+  if (!raw.LaunchTemplate) return { input: raw };
+  const { template, version, data } = launchTemplateFor(ctx, raw.LaunchTemplate);
+  const merged: Record<string, unknown> = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined && k !== 'TagSpecifications') merged[k] = v;
+  const byType = new Map<string, TagPair[]>();
+  for (const spec of [...(data.TagSpecifications ?? []), ...(raw.TagSpecifications ?? [])] as TagSpecification[]) {
+    if (!spec.ResourceType) throw err.missing('TagSpecification.ResourceType');
+    const tags = (spec.Tags ?? []).map((t) => ({ Key: t.Key!, Value: t.Value ?? '' }));
+    byType.set(spec.ResourceType, mergeTags(byType.get(spec.ResourceType) ?? [], tags));
+  }
+  merged.TagSpecifications = [...byType].map(([ResourceType, Tags]) => ({ ResourceType, Tags }));
+  return { input: merged as unknown as RunInstancesRequest, template: { id: template.id, version: version.number } };
+}
+
+/** The instance type and the image must share an architecture (m1.small and T2 also run i386). */
+function checkArchitecture(type: InstanceTypeFacts, image: CatalogueImage): void {
+  if (type.architectures.includes(image.architecture)) return;
+  const typeArch = type.architectures.find((a) => a !== 'i386') ?? type.architectures[0];
+  throw err.invalidValue(
+    `The architecture '${typeArch}' of the specified instance type does not match the architecture '${image.architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`,
+  );
+}
+
+/** The type's limits on the interfaces a launch asks for: how many, and addresses per interface. */
+function checkInterfaceLimits(ctx: Ctx, type: InstanceTypeFacts, input: RunInstancesRequest): void {
+  const specs = input.NetworkInterfaces ?? [];
+  const count = Math.max(specs.length, 1, ...specs.map((s) => (s.DeviceIndex ?? 0) + 1));
+  if (count > type.maxInterfaces) throw interfaceCountExceeded(count, type.name);
+  const check = (v4: number, v6: number) => {
+    if (v4 > type.ipv4PerInterface) throw privateIpsExceeded();
+    if (v6 > type.ipv6PerInterface) throw ipv6Exceeded();
+  };
+  if (!specs.length) check(1, input.Ipv6AddressCount ?? input.Ipv6Addresses?.length ?? 0);
+  for (const s of specs) {
+    if (s.NetworkInterfaceId) {
+      const e = getEni(ctx, s.NetworkInterfaceId);
+      check(e.privateIps.length, e.ipv6.length);
+      continue;
+    }
+    const secondary = (s.PrivateIpAddresses ?? []).filter((p) => !p.Primary).length + (s.SecondaryPrivateIpAddressCount ?? 0);
+    check(1 + secondary, s.Ipv6AddressCount ?? s.Ipv6Addresses?.length ?? 0);
+  }
+}
+
+interface PlannedVolume {
+  device: string;
+  spec: ReturnType<typeof checkVolumeSpec>;
+  snapshotId: string;
+  deleteOnTermination: boolean;
+}
+
+/** The EBS volumes each instance gets: the image's root device, as the call's mappings change it, and the call's other EBS devices. */
+function planVolumes(ctx: Ctx, image: CatalogueImage, mappings: RunInstancesRequest['BlockDeviceMappings']): PlannedVolume[] {
+  const root = image.rootDeviceName;
+  const plan = new Map<string, PlannedVolume>([
+    [
+      root,
+      {
+        device: root,
+        spec: checkVolumeSpec({ volumeType: image.volumeType, size: image.volumeSize }),
+        snapshotId: image.snapshotId,
+        deleteOnTermination: true,
+      },
+    ],
+  ]);
+  const seen = new Set<string>();
+  for (const m of mappings ?? []) {
+    const device = m.DeviceName;
+    if (!device) throw err.missing('BlockDeviceMapping.DeviceName');
+    if (seen.has(device))
+      throw new ApiError('InvalidBlockDeviceMapping', `The device '${device}' is used in more than one block-device mapping`);
+    seen.add(device);
+    if (m.NoDevice !== undefined) {
+      if (device === root) throw new ApiError('InvalidBlockDeviceMapping', `The root device '${device}' cannot be suppressed`);
+      plan.delete(device);
+      continue;
+    }
+    if (m.VirtualName !== undefined || !m.Ebs) continue; // instance store: not modelled
+    const ebs = m.Ebs;
+    let snapshotId = '';
+    let minSize = 0;
+    let baseType: string | undefined;
+    if (device === root) {
+      if (ebs.SnapshotId !== undefined && ebs.SnapshotId !== image.snapshotId)
+        throw new ApiError('InvalidBlockDeviceMapping', `snapshotId can only be modified on EBS devices`);
+      snapshotId = image.snapshotId;
+      minSize = image.volumeSize;
+      baseType = image.volumeType;
+    } else if (ebs.SnapshotId !== undefined) {
+      const from = imagesOf(ctx).find((i) => i.snapshotId === ebs.SnapshotId);
+      if (!from) throw new ApiError('InvalidSnapshot.NotFound', `The snapshot '${ebs.SnapshotId}' does not exist.`);
+      snapshotId = from.snapshotId;
+      minSize = from.volumeSize;
+    } else if (ebs.VolumeSize === undefined)
+      throw new ApiError('InvalidBlockDeviceMapping', `Either snapshot ID or volume size must be provided for: ${device}`);
+    const size = ebs.VolumeSize ?? minSize;
+    if (snapshotId && size < minSize)
+      throw new ApiError(
+        'InvalidBlockDeviceMapping',
+        `Volume of size ${size}GB is smaller than  snapshot '${snapshotId}', expect size >= ${minSize}GB`,
+      );
+    plan.set(device, {
+      device,
+      spec: checkVolumeSpec({
+        volumeType: ebs.VolumeType ?? baseType,
+        size,
+        iops: ebs.Iops,
+        throughput: ebs.Throughput,
+        encrypted: ebs.Encrypted,
+        kmsKeyId: ebs.KmsKeyId,
+      }),
+      snapshotId,
+      deleteOnTermination: ebs.DeleteOnTermination ?? true,
+    });
+  }
+  return [...plan.values()];
+}
+
+/** T instances earn CPU credits: T2 launches `standard`, later families `unlimited`, unless the call says. */
+function cpuCreditsFor(type: InstanceTypeFacts, spec: RunInstancesRequest['CreditSpecification']): InstanceDoc['cpuCredits'] {
+  if (!type.burstable) {
+    if (spec?.CpuCredits !== undefined)
+      throw new ApiError('InstanceCreditSpecification.NotSupported', `The ${type.name} instance type does not support T2 Unlimited.`);
+    return undefined;
+  }
+  const v = spec?.CpuCredits?.toLowerCase();
+  if (v !== undefined && v !== 'standard' && v !== 'unlimited')
+    throw err.invalidValue(`Value (${spec!.CpuCredits}) for parameter cpuCredits is invalid. Valid values: standard, unlimited.`);
+  return (v as InstanceDoc['cpuCredits']) ?? (type.name.startsWith('t2.') ? 'standard' : 'unlimited');
+}
+
+const LAUNCH_TAGGABLE = ['instance', 'network-interface', 'volume', 'spot-instances-request'];
+
+function runInstances(ctx: Ctx, raw: RunInstancesRequest): Reservation {
+  const min = raw.MinCount!;
+  const max = raw.MaxCount!;
   if (min < 1) throw err.invalidParam(`Invalid value '${min}' for minCount. Must be at least 1.`);
   if (max < min) throw err.invalidParam(`Invalid value '${max}' for maxCount. Must be greater than or equal to minCount.`);
   if (max > 1000)
@@ -292,16 +482,15 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
       'InstanceLimitExceeded',
       `You have requested more instances (${max}) than your current instance limit allows for the specified instance type.`,
     );
-  if (!input.ImageId) throw err.missing('ImageId');
-  if (!ID_PATTERN('ami').test(input.ImageId))
-    throw new ApiError('InvalidAMIID.Malformed', `Invalid id: "${input.ImageId}" (expecting "ami-...")`);
-  const instanceType = input.InstanceType ?? 'm1.small';
-  if (!INSTANCE_TYPE.test(instanceType)) throw err.invalidParam(`Invalid value '${instanceType}' for InstanceType.`);
-  const key = input.KeyName !== undefined ? getKeyPair(ctx, input.KeyName) : undefined;
-  if (input.ClientToken) {
-    const prior = ctx.tx.all<InstanceDoc>(KIND.instance, ctx.scope).filter((i) => i.clientToken === input.ClientToken);
+  if (raw.ClientToken) {
+    const prior = ctx.tx.all<InstanceDoc>(KIND.instance, ctx.scope).filter((i) => i.clientToken === raw.ClientToken);
     if (prior.length) return reservationsOf(ctx, prior)[0]!;
   }
+  const { input, template } = withLaunchTemplate(ctx, raw);
+  const image = getImage(ctx, input.ImageId);
+  const type = getInstanceType(input.InstanceType ?? 'm1.small');
+  checkArchitecture(type, image);
+  const key = input.KeyName !== undefined ? getKeyPair(ctx, input.KeyName) : undefined;
   const specs = input.NetworkInterfaces ?? [];
   if (specs.length && (input.SecurityGroupIds?.length || input.SecurityGroups?.length || input.SubnetId)) {
     throw err.combination(
@@ -322,6 +511,7 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
   if (new Set(indexes).size !== indexes.length) throw err.invalidParam('Each network interface requires a unique device index.');
   if (primarySpec?.NetworkInterfaceId && max > 1)
     throw err.combination('Cannot specify an existing network interface when launching more than one instance.');
+  checkInterfaceLimits(ctx, type, input);
   let subnet: SubnetDoc;
   if (primarySpec?.NetworkInterfaceId) subnet = getSubnet(ctx, getEni(ctx, primarySpec.NetworkInterfaceId).subnetId);
   else if (primarySpec?.SubnetId ?? input.SubnetId) subnet = getSubnet(ctx, primarySpec?.SubnetId ?? input.SubnetId);
@@ -346,18 +536,26 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
       ? findProfile(ctx, input.IamInstanceProfile)
       : undefined;
   const metadata = checkMetadataOptions(input.MetadataOptions);
-  const instanceTags = tagsFromSpecs(input.TagSpecifications, 'instance', [
-    'instance',
-    'network-interface',
-    'volume',
-    'spot-instances-request',
-  ]);
-  const eniTags = tagsFromSpecs(input.TagSpecifications, 'network-interface', [
-    'instance',
-    'network-interface',
-    'volume',
-    'spot-instances-request',
-  ]);
+  const behavior = input.InstanceInitiatedShutdownBehavior;
+  if (behavior !== undefined && behavior !== 'stop' && behavior !== 'terminate')
+    throw err.invalidValue(`Invalid value '${behavior}' for InstanceInitiatedShutdownBehavior. Valid values: stop, terminate.`);
+  const autoRecovery = input.MaintenanceOptions?.AutoRecovery;
+  if (autoRecovery !== undefined && autoRecovery !== 'default' && autoRecovery !== 'disabled')
+    throw err.invalidValue(`Invalid value '${autoRecovery}' for AutoRecovery. Valid values: default, disabled.`);
+  const cpuCredits = cpuCreditsFor(type, input.CreditSpecification);
+  const volumes = planVolumes(ctx, image, input.BlockDeviceMappings);
+  const instanceTags = [
+    ...tagsFromSpecs(input.TagSpecifications, 'instance', LAUNCH_TAGGABLE),
+    // AWS marks an instance launched from a template (Terraform reads these back).
+    ...(template
+      ? [
+          { Key: 'aws:ec2launchtemplate:id', Value: template.id },
+          { Key: 'aws:ec2launchtemplate:version', Value: String(template.version) },
+        ]
+      : []),
+  ];
+  const eniTags = tagsFromSpecs(input.TagSpecifications, 'network-interface', LAUNCH_TAGGABLE);
+  const volumeTags = tagsFromSpecs(input.TagSpecifications, 'volume', LAUNCH_TAGGABLE);
 
   // Launch as many as addresses allow, at least MinCount.
   const reservationId = newId('r');
@@ -374,24 +572,30 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
     }
     const inst: InstanceDoc = {
       id: newId('i'),
-      imageId: input.ImageId,
-      instanceType,
+      imageId: image.id,
+      instanceType: type.name,
       state: 'running',
       stateTransitionReason: '',
       subnetId: subnet.id,
       vpcId: subnet.vpcId,
       az: subnet.az,
+      architecture: image.architecture,
+      ...(image.platform ? { platform: image.platform } : {}),
+      rootDeviceName: image.rootDeviceName,
+      ...(cpuCredits ? { cpuCredits } : {}),
+      ...(autoRecovery ? { autoRecovery } : {}),
+      ...(input.Monitoring?.Enabled ? { monitoring: true } : {}),
       launchTime: now,
       reservationId,
       amiLaunchIndex: n,
       metadata,
       disableApiTermination: input.DisableApiTermination ?? false,
       disableApiStop: input.DisableApiStop ?? false,
-      shutdownBehavior: (input.InstanceInitiatedShutdownBehavior as 'stop' | 'terminate') ?? 'stop',
+      shutdownBehavior: behavior ?? 'stop',
       ebsOptimized: input.EbsOptimized ?? false,
       ...(key ? { keyName: key.name, publicKey: key.publicKey } : {}),
       ...(input.UserData ? { userData: input.UserData } : {}),
-      ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
+      ...(raw.ClientToken ? { clientToken: raw.ClientToken } : {}),
       ...(profile ? { profile: newAssociation(profile) } : {}),
       tags: instanceTags.map((t) => ({ ...t })),
     };
@@ -401,6 +605,15 @@ function runInstances(ctx: Ctx, input: RunInstancesRequest): Reservation {
       w.attachment!.instanceId = inst.id;
     }
     attachmentsChanged(ctx);
+    for (const v of volumes) {
+      putVolume(ctx, {
+        ...v.spec,
+        az: subnet.az,
+        snapshotId: v.snapshotId,
+        attachment: { instanceId: inst.id, device: v.device, deleteOnTermination: v.deleteOnTermination, attachTime: now },
+        tags: volumeTags.map((t) => ({ ...t })),
+      });
+    }
     launched.push(inst);
   }
   const res = reservationsOf(ctx, launched)[0]!;
@@ -506,6 +719,7 @@ function terminate(ctx: Ctx, i: InstanceDoc): InstanceStateChange {
     }
   }
   attachmentsChanged(ctx);
+  releaseVolumes(ctx, i.id);
   return c;
 }
 
@@ -582,8 +796,19 @@ export const instanceHandlers = {
       'metadata-options.http-endpoint': (i) => i.metadata.httpEndpoint,
       'metadata-options.http-put-response-hop-limit': (i) => i.metadata.hopLimit,
       'owner-id': () => ctx.account,
-      architecture: () => 'x86_64',
+      architecture: (i) => i.architecture ?? 'x86_64',
+      platform: (i) => i.platform,
+      'platform-details': (i) => (i.platform === 'windows' ? 'Windows' : 'Linux/UNIX'),
+      'root-device-name': (i) => rootDeviceOf(i),
       'root-device-type': () => 'ebs',
+      'block-device-mapping.device-name': (i) => volumesOfInstance(ctx, i.id).map((v) => v.attachment!.device),
+      'block-device-mapping.volume-id': (i) => volumesOfInstance(ctx, i.id).map((v) => v.id),
+      'block-device-mapping.delete-on-termination': (i) => volumesOfInstance(ctx, i.id).map((v) => v.attachment!.deleteOnTermination),
+      'block-device-mapping.status': (i) => volumesOfInstance(ctx, i.id).map(() => 'attached'),
+      'block-device-mapping.attach-time': (i) => volumesOfInstance(ctx, i.id).map((v) => v.attachment!.attachTime),
+      'monitoring-state': (i) => (i.monitoring ? 'enabled' : 'disabled'),
+      hypervisor: () => 'xen',
+      'virtualization-type': () => 'hvm',
       tenancy: () => 'default',
       'source-dest-check': (i) => prim(i)?.sourceDestCheck,
     });
@@ -714,15 +939,34 @@ export const instanceHandlers = {
     }
     if (input.InstanceType?.Value !== undefined) {
       n++;
-      if (i.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
-      if (!INSTANCE_TYPE.test(input.InstanceType.Value))
-        throw err.invalidParam(`Invalid value '${input.InstanceType.Value}' for InstanceType.`);
-      w.instanceType = input.InstanceType.Value;
+      changeType(ctx, i, w, input.InstanceType.Value);
     }
     if (input.UserData?.Value !== undefined) {
       n++;
       if (i.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
-      w.userData = Buffer.from(input.UserData.Value).toString('base64');
+      // A blob: base64 text on the wire (kept as is), bytes when called directly.
+      const v = input.UserData.Value as unknown;
+      w.userData = typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('base64');
+      if (!w.userData) delete w.userData;
+    }
+    if (input.BlockDeviceMappings?.length) {
+      n++;
+      for (const m of input.BlockDeviceMappings) {
+        const v = volumesOfInstance(ctx, i.id).find((x) => x.attachment!.device === m.DeviceName);
+        if (!v || (m.Ebs?.VolumeId !== undefined && m.Ebs.VolumeId !== v.id))
+          throw err.invalidValue(`The device '${m.DeviceName}' is not attached to instance '${i.id}'.`);
+        if (m.Ebs?.DeleteOnTermination !== undefined)
+          ctx.tx.edit<VolumeDoc>(KIND.volume, ctx.scope, v.id)!.attachment!.deleteOnTermination = m.Ebs.DeleteOnTermination;
+      }
+      volumesChanged(ctx);
+    }
+    for (const name of ['Kernel', 'Ramdisk', 'SriovNetSupport', 'EnaSupport'] as const) {
+      if (input[name] !== undefined) {
+        if (i.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
+        throw err.invalidValue(
+          `Value (${name}) for parameter attribute is invalid. Palisade's images use HVM with ENA; ${name} cannot be changed.`,
+        );
+      }
     }
     if (input.EbsOptimized?.Value !== undefined) {
       n++;
@@ -739,8 +983,9 @@ export const instanceHandlers = {
 
   DescribeInstanceAttribute(ctx: Ctx, input: DescribeInstanceAttributeRequest): DescribeInstanceAttributeResult {
     const i = getInstance(ctx, input.InstanceId);
-    const a = input.Attribute!;
-    if (!ATTRIBUTES.includes(a)) throw err.invalidParam(`Value (${a}) for parameter attribute is invalid. Unknown attribute.`);
+    const a = input.Attribute;
+    if (a === undefined) throw err.missing('Attribute');
+    if (!ATTRIBUTES.includes(a)) throw err.invalidValue(`Value (${a}) for parameter attribute is invalid. Unknown attribute.`);
     const p = primaryInterface(ctx, i.id);
     const base = { InstanceId: i.id };
     switch (a) {
@@ -759,9 +1004,9 @@ export const instanceHandlers = {
       case 'sourceDestCheck':
         return { ...base, SourceDestCheck: { Value: p?.sourceDestCheck ?? true } };
       case 'rootDeviceName':
-        return { ...base, RootDeviceName: { Value: '/dev/xvda' } };
+        return { ...base, RootDeviceName: { Value: rootDeviceOf(i) } };
       case 'blockDeviceMapping':
-        return { ...base, BlockDeviceMappings: [] };
+        return { ...base, BlockDeviceMappings: blockDevicesOf(ctx, i) };
       case 'productCodes':
         return { ...base, ProductCodes: [] };
       case 'ebsOptimized':
@@ -769,12 +1014,71 @@ export const instanceHandlers = {
       case 'enaSupport':
         return { ...base, EnaSupport: { Value: true } };
       case 'sriovNetSupport':
-        return { ...base, SriovNetSupport: {} };
+        return { ...base, SriovNetSupport: { Value: 'simple' } };
       case 'enclaveOptions':
         return { ...base, EnclaveOptions: { Enabled: false } };
       default:
         return { ...base, [a === 'kernel' ? 'KernelId' : 'RamdiskId']: {} };
     }
+  },
+
+  /** Named instances report their option (`standard` for types without credits); otherwise the instances running unlimited. */
+  DescribeInstanceCreditSpecifications(
+    ctx: Ctx,
+    input: DescribeInstanceCreditSpecificationsRequest,
+  ): DescribeInstanceCreditSpecificationsResult {
+    let list: InstanceDoc[];
+    if (input.InstanceIds?.length) {
+      if (input.MaxResults !== undefined) throw err.combination('The parameter instancesSet cannot be used with the parameter maxResults');
+      list = getInstances(ctx, input.InstanceIds);
+    } else list = instancesOf(ctx).filter((i) => i.cpuCredits === 'unlimited' && i.state !== 'terminated');
+    const match = compileFilters<InstanceDoc>(input.Filters, { 'instance-id': (i) => i.id });
+    const { page, nextToken } = paginate(list.filter(match), input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+    return {
+      InstanceCreditSpecifications: page.map((i) => ({ InstanceId: i.id, CpuCredits: i.cpuCredits ?? 'standard' })),
+      NextToken: nextToken,
+    };
+  },
+
+  ModifyInstanceCreditSpecification(ctx: Ctx, input: ModifyInstanceCreditSpecificationRequest): ModifyInstanceCreditSpecificationResult {
+    const specs = input.InstanceCreditSpecifications ?? [];
+    if (!specs.length) throw err.missing('InstanceCreditSpecification');
+    const ok: { InstanceId: string }[] = [];
+    const failed: { InstanceId: string; Error: { Code: never; Message: string } }[] = [];
+    for (const spec of specs) {
+      const id = spec.InstanceId ?? '';
+      const fail = (code: string, message: string) => failed.push({ InstanceId: id, Error: { Code: code as never, Message: message } });
+      const credits = spec.CpuCredits?.toLowerCase();
+      if (credits !== 'standard' && credits !== 'unlimited') {
+        fail('InvalidParameterValue', `Value (${spec.CpuCredits}) for parameter cpuCredits is invalid. Valid values: standard, unlimited.`);
+        continue;
+      }
+      const i = instancesOf(ctx).find((x) => x.id === id);
+      if (!i || i.state === 'terminated') {
+        fail('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+        continue;
+      }
+      if (!instanceTypeOf(i.instanceType)?.burstable) {
+        fail('InstanceCreditSpecification.NotSupported', `The ${i.instanceType} instance type does not support T2 Unlimited.`);
+        continue;
+      }
+      ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!.cpuCredits = credits;
+      ok.push({ InstanceId: i.id });
+    }
+    return { SuccessfulInstanceCreditSpecifications: ok, UnsuccessfulInstanceCreditSpecifications: failed };
+  },
+
+  ModifyInstanceMaintenanceOptions(ctx: Ctx, input: ModifyInstanceMaintenanceOptionsRequest): ModifyInstanceMaintenanceOptionsResult {
+    const i = getInstance(ctx, input.InstanceId);
+    if (i.state === 'terminated' || i.state === 'shutting-down')
+      throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in a valid state for this operation.`);
+    const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
+    if (input.AutoRecovery !== undefined) {
+      if (input.AutoRecovery !== 'default' && input.AutoRecovery !== 'disabled')
+        throw err.invalidValue(`Invalid value '${input.AutoRecovery}' for AutoRecovery. Valid values: default, disabled.`);
+      w.autoRecovery = input.AutoRecovery;
+    }
+    return { InstanceId: i.id, AutoRecovery: w.autoRecovery ?? 'default' };
   },
 
   ModifyInstanceMetadataOptions(ctx: Ctx, input: ModifyInstanceMetadataOptionsRequest): ModifyInstanceMetadataOptionsResult {
@@ -845,6 +1149,20 @@ function findAssociation(ctx: Ctx, id: string | undefined): InstanceDoc {
   return i;
 }
 
+/** A stopped instance may change type, to one of the catalogue that runs its image's architecture. */
+function changeType(ctx: Ctx, i: InstanceDoc, w: InstanceDoc, name: string): void {
+  if (i.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
+  const type = getInstanceType(name);
+  const arch = i.architecture ?? 'x86_64';
+  if (!type.architectures.includes(arch))
+    throw err.invalidValue(
+      `The instance type '${name}' does not support the architecture '${arch}' of the instance's AMI. Choose a type that supports '${arch}'.`,
+    );
+  w.instanceType = type.name;
+  // The credit option stays with the instance (a T3 moved to an M5 still reports unlimited); a first T type gets its default.
+  if (type.burstable && !w.cpuCredits) w.cpuCredits = cpuCreditsFor(type, undefined);
+}
+
 function applyNamedAttribute(ctx: Ctx, i: InstanceDoc, w: InstanceDoc, attribute: string, value: string | undefined): void {
   if (value === undefined) throw err.missing('Value');
   const bool = () => {
@@ -867,11 +1185,17 @@ function applyNamedAttribute(ctx: Ctx, i: InstanceDoc, w: InstanceDoc, attribute
       w.shutdownBehavior = value;
       return;
     case 'instanceType':
+      changeType(ctx, i, w, value);
+      return;
+    case 'ebsOptimized':
+      w.ebsOptimized = bool();
+      return;
+    case 'userData':
       if (i.state !== 'stopped') throw new ApiError('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
-      w.instanceType = value;
+      w.userData = value;
       return;
     default:
-      throw err.invalidParam(
+      throw err.invalidValue(
         `Value (${attribute}) for parameter attribute is invalid. Palisade can modify groupSet, sourceDestCheck, disableApiTermination, disableApiStop, instanceInitiatedShutdownBehavior, instanceType, userData and ebsOptimized.`,
       );
   }

@@ -15,9 +15,11 @@ import {
   type InstanceDoc,
   type InternetGatewayDoc,
   type NatGatewayDoc,
-  type KeyPairDoc,
   type NetworkAclDoc,
   type PeeringDoc,
+  type KeyPairDoc,
+  type LaunchTemplateDoc,
+  type VolumeDoc,
   type PrefixListDoc,
   type RouteDoc,
   type RouteTableDoc,
@@ -27,6 +29,8 @@ import {
   type VpcEndpointDoc,
 } from '../../core/documents/ec2.ts';
 import { ID_PATTERN } from './ids.ts';
+import { imageCatalogue, type CatalogueImage } from './image-catalogue.ts';
+import { instanceTypeCatalogue, type InstanceTypeFacts } from './instance-type-catalogue.ts';
 import { notFoundError } from '../../core/resource-types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -491,4 +495,116 @@ function vpcHasRoutingDependents(ctx: Ctx, vpcId: string): boolean {
     vpcEndpointsOf(ctx).some((e) => e.vpcId === vpcId) ||
     peeringsOf(ctx).some((p) => p.status === 'active' && (mine(p.requester) || mine(p.accepter)))
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images: the region's catalogue of public images (image-catalogue.ts)
+
+export const imagesOf = (ctx: Ctx): CatalogueImage[] => imageCatalogue(ctx.region);
+
+export const imageNotFound = (ids: string[]) =>
+  new ApiError(
+    'InvalidAMIID.NotFound',
+    ids.length === 1 ? `The image id '[${ids[0]}]' does not exist` : `The image ids '[${ids.join(', ')}]' do not exist`,
+  );
+
+export function checkImageId(id: string | undefined): string {
+  if (!id) throw err.missing('ImageId');
+  if (!ID_PATTERN('ami').test(id)) throw new ApiError('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
+  return id;
+}
+
+/** The image a launch names: InvalidAMIID.Malformed or .NotFound otherwise. */
+export function getImage(ctx: Ctx, id: string | undefined): CatalogueImage {
+  const i = imagesOf(ctx).find((x) => x.id === checkImageId(id));
+  if (!i) throw imageNotFound([id!]);
+  return i;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instance types (instance-type-catalogue.ts) and the limits they set on interfaces
+
+export const instanceTypeOf = (name: string): InstanceTypeFacts | undefined => instanceTypeCatalogue().get(name);
+
+/** The type a launch names: AWS's InvalidParameterValue for a type it does not have. */
+export function getInstanceType(name: string): InstanceTypeFacts {
+  const t = instanceTypeOf(name);
+  if (!t) throw err.invalidValue(`Invalid value '${name}' for InstanceType.`);
+  return t;
+}
+
+/** The type of the instance an interface is attached to (its limits apply), if any. */
+export function attachedInstanceType(ctx: Ctx, eni: EniDoc): InstanceTypeFacts | undefined {
+  if (!eni.attachment) return undefined;
+  const i = ctx.tx.get<InstanceDoc>(KIND.instance, ctx.scope, eni.attachment.instanceId);
+  return i ? instanceTypeOf(i.instanceType) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Volumes and the instances they are attached to
+
+export const volumesOf = (ctx: Ctx) => ctx.tx.all<VolumeDoc>(KIND.volume, ctx.scope);
+
+export const volumeNotFound = (id: string) => new ApiError('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+
+export function checkVolumeId(id: string | undefined): string {
+  if (!id) throw err.missing('VolumeId');
+  if (!ID_PATTERN('vol').test(id)) throw new ApiError('InvalidVolumeID.Malformed', `Invalid id: "${id}" (expecting "vol-...")`);
+  return id;
+}
+
+export function getVolume(ctx: Ctx, id: string | undefined): VolumeDoc {
+  const v = ctx.tx.get<VolumeDoc>(KIND.volume, ctx.scope, checkVolumeId(id));
+  if (!v) throw volumeNotFound(id!);
+  return v;
+}
+
+/** Volumes by instance, built once per call (DescribeInstances asks for many instances). */
+const volumeIndex = new WeakMap<Ctx, Map<string, VolumeDoc[]>>();
+export function volumesOfInstance(ctx: Ctx, instanceId: string): VolumeDoc[] {
+  let idx = volumeIndex.get(ctx);
+  if (!idx) {
+    idx = new Map();
+    for (const v of volumesOf(ctx)) {
+      if (!v.attachment) continue;
+      const list = idx.get(v.attachment.instanceId) ?? [];
+      list.push(v);
+      idx.set(v.attachment.instanceId, list);
+    }
+    volumeIndex.set(ctx, idx);
+  }
+  return idx.get(instanceId) ?? [];
+}
+
+/** Forget the per-call index after this call attached or detached volumes. */
+export function volumesChanged(ctx: Ctx): void {
+  volumeIndex.delete(ctx);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Launch templates (names unique per account and region)
+
+export const launchTemplatesOf = (ctx: Ctx) => ctx.tx.all<LaunchTemplateDoc>(KIND.launchTemplate, ctx.scope);
+
+/** By id or name, with AWS's errors for each (RunInstances and the launch template calls). */
+export function getLaunchTemplate(ctx: Ctx, id: string | undefined, name: string | undefined): LaunchTemplateDoc {
+  if (id !== undefined && name !== undefined)
+    throw err.combination('The parameters LaunchTemplateId and LaunchTemplateName cannot be used together.');
+  if (id !== undefined) {
+    if (!ID_PATTERN('lt').test(id))
+      throw new ApiError('InvalidLaunchTemplateId.Malformed', `The specified launch template ID '${id}' is malformed.`);
+    const t = ctx.tx.get<LaunchTemplateDoc>(KIND.launchTemplate, ctx.scope, id);
+    if (!t) throw notFoundError('lt', id);
+    return t;
+  }
+  if (name !== undefined) {
+    const t = launchTemplatesOf(ctx).find((x) => x.name === name);
+    if (!t)
+      throw new ApiError(
+        'InvalidLaunchTemplateName.NotFoundException',
+        `The specified launch template, with template name ${name}, does not exist.`,
+      );
+    return t;
+  }
+  throw err.missing('LaunchTemplateId or LaunchTemplateName');
 }

@@ -1,5 +1,7 @@
 // Elastic network interfaces: where security groups live. Addresses come from the subnet
-// (AWS reserves the first four and the last address); at most 5 groups per interface.
+// (AWS reserves the first four and the last address); at most 5 groups per interface. An
+// interface attached to an instance is held to its instance type's limits: how many interfaces,
+// and how many IPv4 and IPv6 addresses each.
 import { crypto } from '../../core/lazy.ts';
 import type {
   AssignIpv6AddressesRequest,
@@ -33,9 +35,16 @@ import { privateDns, publicDns } from '../../core/regions.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
 import { elasticIpOf } from './lookups.ts';
-import { attachmentsChanged, enisOf, getEni, getGroup, getSubnet } from './lookups.ts';
+import { attachedInstanceType, attachmentsChanged, enisOf, getEni, getGroup, getSubnet, instanceTypeOf } from './lookups.ts';
 
 export const GROUPS_PER_INTERFACE = 5;
+
+// The instance type's limits (AWS's words: "Interface count 4 exceeds the limit for t3.medium",
+// "Number of private addresses will exceed limit.").
+export const interfaceCountExceeded = (count: number, type: string) =>
+  new ApiError('AttachmentLimitExceeded', `Interface count ${count} exceeds the limit for ${type}`);
+export const privateIpsExceeded = () => new ApiError('PrivateIpAddressLimitExceeded', 'Number of private addresses will exceed limit.');
+export const ipv6Exceeded = () => new ApiError('PrivateIpAddressLimitExceeded', 'Number of IPv6 addresses will exceed limit.');
 
 // ---------------------------------------------------------------------------------------------
 // Addresses
@@ -369,9 +378,14 @@ export const networkInterfaceHandlers = {
     if (e.vpcId !== inst.vpcId) throw err.invalidParam(`The network interface and instance '${inst.id}' must be in the same VPC.`);
     const index = input.DeviceIndex!;
     if (index < 0 || index > 31) throw err.invalidParam(`Invalid value '${index}' for DeviceIndex`);
-    if (enisOf(ctx).some((x) => x.attachment?.instanceId === inst.id && x.attachment.deviceIndex === index)) {
+    const attached = enisOf(ctx).filter((x) => x.attachment?.instanceId === inst.id);
+    if (attached.some((x) => x.attachment!.deviceIndex === index)) {
       throw err.invalidParam(`Instance '${inst.id}' already has an interface attached at device index '${index}'.`);
     }
+    const type = instanceTypeOf(inst.instanceType);
+    if (type && (attached.length + 1 > type.maxInterfaces || index >= type.maxInterfaces))
+      throw interfaceCountExceeded(Math.max(attached.length + 1, index + 1), type.name);
+    if (type && (e.privateIps.length > type.ipv4PerInterface || e.ipv6.length > type.ipv6PerInterface)) throw privateIpsExceeded();
     const w = ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, e.id)!;
     w.attachment = {
       attachmentId: newId('eni-attach'),
@@ -466,6 +480,8 @@ export const networkInterfaceHandlers = {
       added.push(claimPrivateIp(ctx, subnet, ip, taken));
     }
     if (input.SecondaryPrivateIpAddressCount) added.push(...allocatePrivateIps(ctx, subnet, input.SecondaryPrivateIpAddressCount, taken));
+    const type = attachedInstanceType(ctx, e);
+    if (type && e.privateIps.length + added.length > type.ipv4PerInterface) throw privateIpsExceeded();
     e.privateIps.push(...added);
     return { NetworkInterfaceId: e.id, AssignedPrivateIpAddresses: added.map((ip) => ({ PrivateIpAddress: ip })) };
   },
@@ -494,6 +510,8 @@ export const networkInterfaceHandlers = {
           throw err.invalidParam(`Address ${ip} does not fall within the subnet's IPv6 range`);
       }
     }
+    const type = attachedInstanceType(ctx, e);
+    if (type && e.ipv6.length + added.length > type.ipv6PerInterface) throw ipv6Exceeded();
     e.ipv6.push(...added);
     return { NetworkInterfaceId: e.id, AssignedIpv6Addresses: added };
   },

@@ -110,7 +110,8 @@ export function tagHandlers(taggables: readonly Taggable[]) {
         const existing = t.getTags(ctx, id);
         if (!existing) throw t.notFound(id);
         let next: TagPair[];
-        if (!input.Tags || input.Tags.length === 0) next = [];
+        // No tags named: every tag of the caller's goes; AWS's own (`aws:…`, e.g. a launch template's) stay.
+        if (!input.Tags || input.Tags.length === 0) next = existing.filter((t) => t.Key.toLowerCase().startsWith('aws:'));
         else {
           next = existing.filter((e) => !input.Tags!.some((d) => d.Key === e.Key && (d.Value === undefined || d.Value === e.Value)));
         }
