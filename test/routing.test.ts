@@ -10,6 +10,7 @@ import {
   AttachInternetGatewayCommand,
   CreateEgressOnlyInternetGatewayCommand,
   CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
   CreateNetworkAclCommand,
   CreateNetworkAclEntryCommand,
   CreateNetworkInterfaceCommand,
@@ -23,6 +24,7 @@ import {
   CreateVpcPeeringConnectionCommand,
   DeleteEgressOnlyInternetGatewayCommand,
   DeleteInternetGatewayCommand,
+  DeleteNatGatewayCommand,
   DeleteNetworkAclCommand,
   DeleteNetworkAclEntryCommand,
   DeleteNetworkInterfaceCommand,
@@ -475,6 +477,43 @@ describe('route tables: routes to gateways', () => {
     const gone = routeTo(await table(rtb), '0.0.0.0/0')!;
     assert.equal(gone.GatewayId, igw);
     assert.equal(gone.State, 'blackhole');
+  });
+
+  it('routes to a NAT gateway of the VPC: active while it is available, a blackhole once it is deleted', async () => {
+    const vpcId = await newVpc('10.28.0.0/16');
+    const subnet = await newSubnet(vpcId, '10.28.1.0/24');
+    const rtb = (await client.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    const nat = (await client.send(new CreateNatGatewayCommand({ SubnetId: subnet, ConnectivityType: 'private' }))).NatGateway!
+      .NatGatewayId!;
+    const otherNat = (
+      await client.send(
+        new CreateNatGatewayCommand({
+          SubnetId: await newSubnet(await newVpc('10.29.0.0/16'), '10.29.1.0/24'),
+          ConnectivityType: 'private',
+        }),
+      )
+    ).NatGateway!.NatGatewayId!;
+    const x = await awsError(() =>
+      client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: otherNat })),
+    );
+    assert.equal(x.name, 'InvalidParameterValue');
+    await client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }));
+    let route = routeTo(await table(rtb), '0.0.0.0/0')!;
+    assert.equal(route.NatGatewayId, nat);
+    assert.equal(route.State, 'active');
+    const byNat = await client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.nat-gateway-id', Values: [nat] }] }));
+    assert.deepEqual(
+      byNat.RouteTables!.map((t) => t.RouteTableId),
+      [rtb],
+    );
+    await client.send(new DeleteNatGatewayCommand({ NatGatewayId: nat }));
+    route = routeTo(await table(rtb), '0.0.0.0/0')!;
+    assert.equal(route.NatGatewayId, nat);
+    assert.equal(route.State, 'blackhole');
+    const gone = await awsError(() =>
+      client.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '10.99.0.0/16', NatGatewayId: nat })),
+    );
+    assert.equal(gone.name, 'InvalidNatGatewayID.NotFound');
   });
 
   it('routes IPv6 to an egress-only gateway of the VPC (a blackhole once it is deleted)', async () => {
