@@ -106,7 +106,7 @@ describe('addresses', () => {
     const g = await awsError(() =>
       client.send(new ModifySubnetAttributeCommand({ SubnetId: plain!.SubnetId, AssignIpv6AddressOnCreation: { Value: true } })),
     );
-    assert.equal(g.name, 'InvalidParameter');
+    assert.equal(g.name, 'InvalidParameterValue');
   });
 });
 

@@ -7,6 +7,8 @@ import {
   AllocateAddressCommand,
   AssociateAddressCommand,
   AssociateDhcpOptionsCommand,
+  AssociateSubnetCidrBlockCommand,
+  AssociateVpcCidrBlockCommand,
   AuthorizeSecurityGroupIngressCommand,
   AttachInternetGatewayCommand,
   CreateDhcpOptionsCommand,
@@ -29,8 +31,12 @@ import {
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
+  DescribeSubnetsCommand,
   DetachInternetGatewayCommand,
   DisassociateAddressCommand,
+  DisassociateSubnetCidrBlockCommand,
+  DisassociateVpcCidrBlockCommand,
+  ModifySubnetAttributeCommand,
   CreateNetworkInterfaceCommand,
   AttachNetworkInterfaceCommand,
   ReleaseAddressCommand,
@@ -862,5 +868,216 @@ describe('NAT gateways', () => {
     e = await awsError(() => nc.send(new DeleteNatGatewayCommand({ NatGatewayId: 'nat-0123456789abcdef0' })));
     assert.equal(e.name, 'NatGatewayNotFound');
     await nc.send(new ReleaseAddressCommand({ AllocationId }));
+  });
+});
+
+/** A /64 of the VPC's /56 (the n-th). */
+function slash64(block: string, n: number): string {
+  const [addr] = block.split('/');
+  const groups = addr!.replace(/::$/, '').split(':');
+  while (groups.length < 4) groups.push('0');
+  const fourth = (parseInt(groups[3]!, 16) + n).toString(16);
+  return `${groups.slice(0, 3).join(':')}:${fourth}::/64`;
+}
+
+async function subnetOf(c: EC2Client, id: string) {
+  return (await c.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets![0]!;
+}
+
+describe('IPv6 addressing', () => {
+  it('CreateVpc with an Amazon block: associating in the answer, associated after; pool, border group, source', async () => {
+    const out = await client.send(new CreateVpcCommand({ CidrBlock: '10.100.0.0/16', AmazonProvidedIpv6CidrBlock: true }));
+    assert.equal(out.Vpc!.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlockState!.State, 'associating');
+    const a = (await vpcOf(client, out.Vpc!.VpcId!)).Ipv6CidrBlockAssociationSet![0]!;
+    assert.equal(a.Ipv6CidrBlockState!.State, 'associated');
+    assert.match(a.Ipv6CidrBlock!, /\/56$/);
+    assert.equal(a.Ipv6Pool, 'Amazon');
+    assert.equal(a.NetworkBorderGroup, 'us-east-1');
+    assert.equal(a.IpSource, 'amazon');
+    assert.equal(a.Ipv6AddressAttribute, 'public');
+    const e = await awsError(() =>
+      client.send(
+        new CreateVpcCommand({
+          CidrBlock: '10.101.0.0/16',
+          AmazonProvidedIpv6CidrBlock: true,
+          Ipv6CidrBlockNetworkBorderGroup: 'us-west-2',
+        }),
+      ),
+    );
+    assert.equal(e.name, 'InvalidParameterValue');
+  });
+
+  it('AssociateVpcCidrBlock / DisassociateVpcCidrBlock of an Amazon block (not while a subnet uses it)', async () => {
+    const vpcId = await newVpc(client, '10.102.0.0/16');
+    const out = await client.send(
+      new AssociateVpcCidrBlockCommand({ VpcId: vpcId, AmazonProvidedIpv6CidrBlock: true, Ipv6CidrBlockNetworkBorderGroup: 'us-east-1' }),
+    );
+    const assoc = out.Ipv6CidrBlockAssociation!;
+    assert.equal(assoc.Ipv6CidrBlockState!.State, 'associating');
+    assert.equal(assoc.NetworkBorderGroup, 'us-east-1');
+    assert.equal(assoc.Ipv6Pool, 'Amazon');
+    const filtered = await client.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: 'ipv6-cidr-block-association.association-id', Values: [assoc.AssociationId!] }] }),
+    );
+    assert.equal(filtered.Vpcs![0]!.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlockState!.State, 'associated');
+    const subnet = (
+      await client.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.102.1.0/24', Ipv6CidrBlock: slash64(assoc.Ipv6CidrBlock!, 1) }),
+      )
+    ).Subnet!.SubnetId!;
+    let e = await awsError(() => client.send(new DisassociateVpcCidrBlockCommand({ AssociationId: assoc.AssociationId })));
+    assert.equal(e.name, 'InvalidCidrBlock.InUse');
+    await client.send(new DeleteSubnetCommand({ SubnetId: subnet }));
+    const gone = await client.send(new DisassociateVpcCidrBlockCommand({ AssociationId: assoc.AssociationId }));
+    assert.equal(gone.Ipv6CidrBlockAssociation!.Ipv6CidrBlockState!.State, 'disassociating');
+    assert.deepEqual((await vpcOf(client, vpcId)).Ipv6CidrBlockAssociationSet ?? [], []);
+    e = await awsError(() => client.send(new DisassociateVpcCidrBlockCommand({ AssociationId: assoc.AssociationId })));
+    assert.equal(e.name, 'InvalidVpcCidrBlockAssociationID.NotFound');
+    e = await awsError(() =>
+      client.send(
+        new AssociateVpcCidrBlockCommand({ VpcId: vpcId, Ipv6Pool: 'ipv6pool-ec2-0123456789abcdef0', Ipv6CidrBlock: '2001:db8::/56' }),
+      ),
+    );
+    assert.equal(e.name, 'InvalidParameterCombination');
+  });
+
+  it('dual-stack subnets: IPv6 at creation or associated later; disassociated (assign-on-creation goes off)', async () => {
+    const vpcId = await newVpc(client, '10.103.0.0/16', true);
+    const block = (await vpcOf(client, vpcId)).Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock!;
+    const s1 = (await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.103.1.0/24', Ipv6CidrBlock: slash64(block, 1) })))
+      .Subnet!;
+    assert.equal(s1.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock, slash64(block, 1));
+    assert.equal(s1.Ipv6Native, false);
+    const s2 = (await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.103.2.0/24' }))).Subnet!;
+    const out = await client.send(new AssociateSubnetCidrBlockCommand({ SubnetId: s2.SubnetId, Ipv6CidrBlock: slash64(block, 2) }));
+    assert.equal(out.Ipv6CidrBlockAssociation!.Ipv6CidrBlockState!.State, 'associating');
+    const d = await subnetOf(client, s2.SubnetId!);
+    assert.equal(d.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlockState!.State, 'associated');
+    let e = await awsError(() =>
+      client.send(new AssociateSubnetCidrBlockCommand({ SubnetId: s2.SubnetId, Ipv6CidrBlock: slash64(block, 1) })),
+    );
+    assert.equal(e.name, 'CidrLimitExceeded');
+    await client.send(new ModifySubnetAttributeCommand({ SubnetId: s2.SubnetId, AssignIpv6AddressOnCreation: { Value: true } }));
+    const dis = await client.send(new DisassociateSubnetCidrBlockCommand({ AssociationId: out.Ipv6CidrBlockAssociation!.AssociationId }));
+    assert.equal(dis.Ipv6CidrBlockAssociation!.Ipv6CidrBlockState!.State, 'disassociating');
+    const after = await subnetOf(client, s2.SubnetId!);
+    assert.deepEqual(after.Ipv6CidrBlockAssociationSet ?? [], []);
+    assert.equal(after.AssignIpv6AddressOnCreation, false);
+    e = await awsError(() =>
+      client.send(new DisassociateSubnetCidrBlockCommand({ AssociationId: out.Ipv6CidrBlockAssociation!.AssociationId })),
+    );
+    assert.equal(e.name, 'InvalidSubnetCidrBlockAssociationID.NotFound');
+    // Not while an interface holds an address of the block.
+    await client.send(new ModifySubnetAttributeCommand({ SubnetId: s1.SubnetId, AssignIpv6AddressOnCreation: { Value: true } }));
+    const eni = (await client.send(new CreateNetworkInterfaceCommand({ SubnetId: s1.SubnetId }))).NetworkInterface!;
+    assert.equal(eni.Ipv6Addresses!.length, 1);
+    e = await awsError(() =>
+      client.send(new DisassociateSubnetCidrBlockCommand({ AssociationId: s1.Ipv6CidrBlockAssociationSet![0]!.AssociationId })),
+    );
+    assert.equal(e.name, 'InvalidCidrBlock.InUse');
+    assert.equal((await subnetOf(client, s1.SubnetId!)).Ipv6CidrBlockAssociationSet!.length, 1);
+  });
+
+  it('IPv6-only subnets: AWS defaults, and the checks of Ipv6Native', async () => {
+    const vpcId = await newVpc(client, '10.104.0.0/16', true);
+    const block = (await vpcOf(client, vpcId)).Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock!;
+    const { Subnet } = await client.send(new CreateSubnetCommand({ VpcId: vpcId, Ipv6Native: true, Ipv6CidrBlock: slash64(block, 3) }));
+    const s = await subnetOf(client, Subnet!.SubnetId!);
+    assert.equal(s.Ipv6Native, true);
+    assert.equal(s.CidrBlock, undefined);
+    assert.equal(s.AvailableIpAddressCount, 0);
+    assert.equal(s.AssignIpv6AddressOnCreation, true);
+    assert.deepEqual(s.PrivateDnsNameOptionsOnLaunch, {
+      HostnameType: 'resource-name',
+      EnableResourceNameDnsARecord: false,
+      EnableResourceNameDnsAAAARecord: true,
+    });
+    const byFilter = await client.send(
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: 'ipv6-native', Values: ['true'] },
+          { Name: 'vpc-id', Values: [vpcId] },
+        ],
+      }),
+    );
+    assert.equal(byFilter.Subnets!.length, 1);
+    // Neither IPv6 parameter: MissingParameter (also with an IPv4 block); both families: InvalidParameterCombination.
+    let e = await awsError(() => client.send(new CreateSubnetCommand({ VpcId: vpcId, Ipv6Native: true })));
+    assert.equal(e.name, 'MissingParameter');
+    assert.equal(e.message, "Either 'ipv6CidrBlock' or 'ipv6IpamPoolId' should be provided.");
+    e = await awsError(() => client.send(new CreateSubnetCommand({ VpcId: vpcId, Ipv6Native: true, CidrBlock: '10.104.1.0/24' })));
+    assert.equal(e.name, 'MissingParameter');
+    e = await awsError(() =>
+      client.send(
+        new CreateSubnetCommand({ VpcId: vpcId, Ipv6Native: true, CidrBlock: '10.104.1.0/24', Ipv6CidrBlock: slash64(block, 4) }),
+      ),
+    );
+    assert.equal(e.name, 'InvalidParameterCombination');
+    assert.equal(e.message, 'When specifying ipv4 parameters, cidrBlock or ipv4IpamPoolId, you cannot set ipv6Native to true.');
+    e = await awsError(() =>
+      client.send(new ModifySubnetAttributeCommand({ SubnetId: s.SubnetId, PrivateDnsHostnameTypeOnLaunch: 'ip-name' })),
+    );
+    assert.equal(e.name, 'InvalidParameterValue');
+    e = await awsError(() =>
+      client.send(new DisassociateSubnetCidrBlockCommand({ AssociationId: s.Ipv6CidrBlockAssociationSet![0]!.AssociationId })),
+    );
+    assert.equal(e.name, 'InvalidParameterValue');
+    // Only the one subnet was made.
+    const all = (await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets!;
+    assert.equal(all.length, 1);
+    await client.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId }));
+  });
+
+  it('ModifySubnetAttribute: every attribute Terraform sets, reported back by DescribeSubnets; one per call', async () => {
+    const vpcId = await newVpc(client, '10.105.0.0/16', true);
+    const block = (await vpcOf(client, vpcId)).Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock!;
+    const id = (await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.105.1.0/24', Ipv6CidrBlock: slash64(block, 1) })))
+      .Subnet!.SubnetId!;
+    let s = await subnetOf(client, id);
+    assert.equal(s.EnableDns64, false);
+    assert.deepEqual(s.PrivateDnsNameOptionsOnLaunch, {
+      HostnameType: 'ip-name',
+      EnableResourceNameDnsARecord: false,
+      EnableResourceNameDnsAAAARecord: false,
+    });
+    const modify = (x: Record<string, unknown>) => client.send(new ModifySubnetAttributeCommand({ SubnetId: id, ...x }));
+    await modify({ MapPublicIpOnLaunch: { Value: true } });
+    await modify({ AssignIpv6AddressOnCreation: { Value: true } });
+    await modify({ EnableDns64: { Value: true } });
+    await modify({ PrivateDnsHostnameTypeOnLaunch: 'resource-name' });
+    await modify({ EnableResourceNameDnsARecordOnLaunch: { Value: true } });
+    await modify({ EnableResourceNameDnsAAAARecordOnLaunch: { Value: true } });
+    s = await subnetOf(client, id);
+    assert.equal(s.MapPublicIpOnLaunch, true);
+    assert.equal(s.AssignIpv6AddressOnCreation, true);
+    assert.equal(s.EnableDns64, true);
+    assert.deepEqual(s.PrivateDnsNameOptionsOnLaunch, {
+      HostnameType: 'resource-name',
+      EnableResourceNameDnsARecord: true,
+      EnableResourceNameDnsAAAARecord: true,
+    });
+    const byFilter = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'enable-dns64', Values: ['true'] }] }));
+    assert.deepEqual(
+      byFilter.Subnets!.map((x) => x.SubnetId),
+      [id],
+    );
+    let e = await awsError(() => modify({ MapPublicIpOnLaunch: { Value: false }, EnableDns64: { Value: false } }));
+    assert.equal(e.name, 'InvalidParameterCombination');
+    assert.match(e.message, /^Fields for multiple attribute types specified: /);
+    e = await awsError(() => modify({ PrivateDnsHostnameTypeOnLaunch: 'instance-name' }));
+    assert.equal(e.name, 'InvalidParameterValue');
+    s = await subnetOf(client, id);
+    assert.equal(s.MapPublicIpOnLaunch, true, 'the refused calls changed nothing');
+    assert.equal(s.EnableDns64, true);
+    // Without an IPv6 block: AWS's message.
+    const plain = (await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.105.2.0/24' }))).Subnet!.SubnetId!;
+    e = await awsError(() =>
+      client.send(new ModifySubnetAttributeCommand({ SubnetId: plain, AssignIpv6AddressOnCreation: { Value: true } })),
+    );
+    assert.equal(e.name, 'InvalidParameterValue');
+    assert.equal(
+      e.message,
+      `Invalid value 'true' for assign-ipv6-address-on-creation. Cannot set assign-ipv6-address-on-creation to true unless the subnet (${plain}) has an IPv6 CIDR block associated with it.`,
+    );
   });
 });

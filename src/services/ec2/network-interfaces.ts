@@ -175,6 +175,12 @@ interface NewEni {
 }
 
 export function createEni(ctx: Ctx, spec: NewEni): EniDoc {
+  // An interface's primary private IPv4 address is what everything here keys on.
+  if (!spec.subnet.cidr) {
+    throw err.combination(
+      `Interfaces without a private IPv4 address are not supported by Palisade: the subnet ${spec.subnet.id} is IPv6-only.`,
+    );
+  }
   const taken = spec.taken ?? usedAddresses(ctx, spec.subnet.id);
   const primary = spec.privateIp
     ? claimPrivateIp(ctx, spec.subnet, spec.privateIp, taken)

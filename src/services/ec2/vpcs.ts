@@ -43,7 +43,21 @@ function amazonIpv6Block(): string {
   return canonicalCidr(`2600:1f18:${a}:${b}::/56`)!;
 }
 
-function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: string; ipv6?: boolean; tags?: VpcDoc['tags'] }): VpcDoc {
+/** An IPv6 block's network border group: the region's own (Local Zone groups are not modelled). */
+function networkBorderGroup(ctx: Ctx, given: string | undefined): string {
+  if (given !== undefined && given !== ctx.region) {
+    throw err.invalidValue(
+      `Value (${given}) for parameter ipv6CidrBlockNetworkBorderGroup is invalid. It must be the region's network border group.`,
+    );
+  }
+  return ctx.region;
+}
+
+function vpcDoc(
+  ctx: Ctx,
+  cidr: string,
+  opts: { isDefault: boolean; tenancy?: string; ipv6?: boolean; networkBorderGroup?: string; tags?: VpcDoc['tags'] },
+): VpcDoc {
   const vpc: VpcDoc = {
     id: newId('vpc'),
     cidr,
@@ -55,7 +69,7 @@ function vpcDoc(ctx: Ctx, cidr: string, opts: { isDefault: boolean; tenancy?: st
             cidr: amazonIpv6Block(),
             state: 'associated',
             pool: 'Amazon',
-            networkBorderGroup: ctx.region,
+            networkBorderGroup: opts.networkBorderGroup ?? ctx.region,
           },
         ]
       : [],
@@ -131,6 +145,8 @@ function toVpc(ctx: Ctx, v: VpcDoc): Vpc {
       Ipv6CidrBlockState: { State: a.state as never },
       NetworkBorderGroup: a.networkBorderGroup,
       Ipv6Pool: a.pool,
+      Ipv6AddressAttribute: 'public',
+      IpSource: 'amazon',
     })),
     Tags: tagList(v.tags),
   };
@@ -161,9 +177,27 @@ export const vpcHandlers = {
     if (input.InstanceTenancy && !['default', 'dedicated', 'host'].includes(input.InstanceTenancy)) {
       throw err.invalidValue(`Value (${input.InstanceTenancy}) for parameter instanceTenancy is invalid.`);
     }
+    const nbg = input.AmazonProvidedIpv6CidrBlock ? networkBorderGroup(ctx, input.Ipv6CidrBlockNetworkBorderGroup) : undefined;
     const tags = tagsFromSpecs(input.TagSpecifications, 'vpc');
-    const vpc = vpcDoc(ctx, cidr, { isDefault: false, tenancy: input.InstanceTenancy, ipv6: input.AmazonProvidedIpv6CidrBlock, tags });
-    return { Vpc: { ...toVpc(ctx, vpc), State: 'pending' } };
+    const vpc = vpcDoc(ctx, cidr, {
+      isDefault: false,
+      tenancy: input.InstanceTenancy,
+      ipv6: input.AmazonProvidedIpv6CidrBlock,
+      networkBorderGroup: nbg,
+      tags,
+    });
+    // As AWS answers: the VPC pending, its Amazon IPv6 block associating (Describe shows both done).
+    const answer = toVpc(ctx, vpc);
+    return {
+      Vpc: {
+        ...answer,
+        State: 'pending',
+        Ipv6CidrBlockAssociationSet: answer.Ipv6CidrBlockAssociationSet!.map((a) => ({
+          ...a,
+          Ipv6CidrBlockState: { State: 'associating' },
+        })),
+      },
+    };
   },
 
   CreateDefaultVpc(ctx: Ctx, _input: CreateDefaultVpcRequest): CreateDefaultVpcResult {
@@ -256,6 +290,9 @@ export const vpcHandlers = {
 
   AssociateVpcCidrBlock(ctx: Ctx, input: AssociateVpcCidrBlockRequest): AssociateVpcCidrBlockResult {
     const vpc = ctx.tx.edit<VpcDoc>(KIND.vpc, ctx.scope, getVpc(ctx, input.VpcId).id)!;
+    if (input.Ipv6Pool || input.Ipv6CidrBlock || input.Ipv6IpamPoolId || input.Ipv4IpamPoolId) {
+      throw err.combination('IPAM pools and BYOIP IPv6 pools are not supported by Palisade; use CidrBlock or AmazonProvidedIpv6CidrBlock.');
+    }
     if (input.AmazonProvidedIpv6CidrBlock) {
       if (input.CidrBlock) throw err.combination('The parameter cidrBlock cannot be used with the parameter amazonProvidedIpv6CidrBlock');
       if (vpc.ipv6.length >= 5)
@@ -265,7 +302,7 @@ export const vpcHandlers = {
         cidr: amazonIpv6Block(),
         state: 'associated',
         pool: 'Amazon',
-        networkBorderGroup: input.Ipv6CidrBlockNetworkBorderGroup ?? ctx.region,
+        networkBorderGroup: networkBorderGroup(ctx, input.Ipv6CidrBlockNetworkBorderGroup),
       };
       vpc.ipv6.push(assoc);
       if (vpc.ipv6.length === 1) addIpv6EgressToDefaultGroup(ctx, vpc);
@@ -278,6 +315,8 @@ export const vpcHandlers = {
           Ipv6CidrBlockState: { State: 'associating' },
           NetworkBorderGroup: assoc.networkBorderGroup,
           Ipv6Pool: 'Amazon',
+          Ipv6AddressAttribute: 'public',
+          IpSource: 'amazon',
         },
       };
     }
@@ -311,7 +350,7 @@ export const vpcHandlers = {
       if (i4 >= 0) {
         if (i4 === 0) throw new ApiError('InvalidCidrBlock.InUse', `The vpc ${v.id} primary cidr block ${v.cidr} cannot be disassociated.`);
         const c = parseCidr(vpc.cidrAssociations[i4]!.cidr)!;
-        if (subnets.some((s) => overlaps(parseCidr(s.cidr)!, c)))
+        if (subnets.some((s) => s.cidr && overlaps(parseCidr(s.cidr)!, c)))
           throw new ApiError(
             'InvalidCidrBlock.InUse',
             `The vpc ${v.id} currently has a subnet within CIDR block ${vpc.cidrAssociations[i4]!.cidr}.`,
@@ -335,6 +374,8 @@ export const vpcHandlers = {
           Ipv6CidrBlockState: { State: 'disassociating' },
           NetworkBorderGroup: a!.networkBorderGroup,
           Ipv6Pool: a!.pool,
+          Ipv6AddressAttribute: 'public',
+          IpSource: 'amazon',
         },
       };
     }
