@@ -87,7 +87,7 @@ describe('bad requests are 4xx EC2 errors and change nothing', () => {
     let e = ec2Error(await raw(`Action=DescribeUnicorns&${V}`), 'unknown action');
     assert.equal(e.code, 'InvalidAction');
     assert.match(e.message, /DescribeUnicorns/);
-    e = ec2Error(await raw(`Action=CreateNatGateway&SubnetId=subnet-12345678&${V}`), 'action of the model Palisade does not implement');
+    e = ec2Error(await raw(`Action=CreateTransitGateway&${V}`), 'action of the model Palisade does not implement');
     assert.equal(e.code, 'InvalidAction');
     e = ec2Error(await raw(V), 'no Action');
     assert.equal(e.code, 'MissingAction');
