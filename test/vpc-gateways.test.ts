@@ -3,6 +3,9 @@
 // against a real server. Every refused call is checked to have changed nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import {
   AllocateAddressCommand,
   AssociateAddressCommand,
@@ -1079,5 +1082,91 @@ describe('IPv6 addressing', () => {
       e.message,
       `Invalid value 'true' for assign-ipv6-address-on-creation. Cannot set assign-ipv6-address-on-creation to true unless the subnet (${plain}) has an IPv6 CIDR block associated with it.`,
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The same with the aws CLI (v1): its shorthands in, our XML out, errors on stderr.
+
+function onPath(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      if (dir) {
+        accessSync(join(dir, cmd), constants.X_OK);
+        return join(dir, cmd);
+      }
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+const AWS = onPath('aws');
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
+  Object.assign(env, {
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    AWS_DEFAULT_REGION: 'sa-east-1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_PAGER: '',
+  });
+  return new Promise((resolve) =>
+    execFile(AWS!, ['ec2', ...args, '--endpoint-url', server.url, '--output', 'json'], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+async function cliOk(...args: string[]): Promise<any> {
+  const r = await cli(...args);
+  assert.equal(r.code, 0, `aws ec2 ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+}
+
+describe('aws CLI', { skip: AWS ? false : '`aws` is not on PATH' }, () => {
+  it('VPC attributes, DHCP options, an internet gateway and an Elastic IP', async () => {
+    const vpc = (await cliOk('create-vpc', '--cidr-block', '10.120.0.0/16')).Vpc.VpcId;
+    await cliOk('modify-vpc-attribute', '--vpc-id', vpc, '--enable-dns-hostnames', '{"Value":true}');
+    const attr = await cliOk('describe-vpc-attribute', '--vpc-id', vpc, '--attribute', 'enableDnsHostnames');
+    assert.deepEqual(attr, { VpcId: vpc, EnableDnsHostnames: { Value: true } });
+    const dopt = (
+      await cliOk(
+        'create-dhcp-options',
+        '--dhcp-configurations',
+        'Key=domain-name,Values=cli.example',
+        'Key=domain-name-servers,Values=10.0.0.2,10.0.0.3',
+      )
+    ).DhcpOptions;
+    assert.deepEqual(dopt.DhcpConfigurations, [
+      { Key: 'domain-name', Values: [{ Value: 'cli.example' }] },
+      { Key: 'domain-name-servers', Values: [{ Value: '10.0.0.2' }, { Value: '10.0.0.3' }] },
+    ]);
+    await cliOk('associate-dhcp-options', '--dhcp-options-id', dopt.DhcpOptionsId, '--vpc-id', vpc);
+    const igw = (await cliOk('create-internet-gateway')).InternetGateway.InternetGatewayId;
+    await cliOk('attach-internet-gateway', '--internet-gateway-id', igw, '--vpc-id', vpc);
+    const listed = await cliOk('describe-internet-gateways', '--internet-gateway-ids', igw);
+    assert.deepEqual(listed.InternetGateways[0].Attachments, [{ State: 'available', VpcId: vpc }]);
+    const alloc = await cliOk('allocate-address', '--domain', 'vpc');
+    assert.match(alloc.PublicIp, EIP_RANGE);
+    const addresses = await cliOk('describe-addresses', '--filters', `Name=allocation-id,Values=${alloc.AllocationId}`);
+    assert.equal(addresses.Addresses[0].PublicIp, alloc.PublicIp);
+    await cliOk('release-address', '--allocation-id', alloc.AllocationId);
+    // Errors: a non-zero exit and AWS's code on stderr.
+    const r = await cli('detach-internet-gateway', '--internet-gateway-id', igw, '--vpc-id', 'vpc-0123456789abcdef0');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /An error occurred \(InvalidVpcID\.NotFound\) when calling the DetachInternetGateway operation: /);
+    const del = await cli('delete-dhcp-options', '--dhcp-options-id', dopt.DhcpOptionsId);
+    assert.match(del.stderr, /\(DependencyViolation\) when calling the DeleteDhcpOptions operation: The dhcpOptions '/);
+    await cliOk('detach-internet-gateway', '--internet-gateway-id', igw, '--vpc-id', vpc);
+    await cliOk('delete-internet-gateway', '--internet-gateway-id', igw);
+    await cliOk('associate-dhcp-options', '--dhcp-options-id', 'default', '--vpc-id', vpc);
+    await cliOk('delete-dhcp-options', '--dhcp-options-id', dopt.DhcpOptionsId);
+    await cliOk('delete-vpc', '--vpc-id', vpc);
   });
 });
