@@ -4,6 +4,7 @@
 import type { Address } from './addresses.ts';
 import { ConnTrack, DEFAULT_TIMEOUTS, flowKey, type Timeouts } from './conntrack.ts';
 import { Policy, portPoint, type Direction, type GateQuery, type RuleInput } from './sg-policy.ts';
+import { NetworkPaths, type AclDecision, type PacketFacts, type PathDecision } from './routing.ts';
 
 export type Endpoint =
   | {
@@ -53,17 +54,48 @@ export interface Observation {
   time: number;
 }
 
+/** A network ACL that stopped a packet: which subnet's, which way, which rule. */
+export interface AclStop extends AclDecision {
+  subnetId: string;
+  direction: 'outbound' | 'inbound';
+  /** it was the reply that this ACL would stop (ACLs are stateless: replies need rules too) */
+  reply: boolean;
+}
+
 export interface Verdict {
   verdict: 'ACCEPT' | 'REJECT';
-  decidedBy: 'egress' | 'ingress' | 'both' | 'route';
+  decidedBy: 'egress' | 'ingress' | 'both' | 'route' | 'acl';
   egress?: GateResult;
   ingress?: GateResult;
+  acl?: AclStop;
+  /** the route the packet took (when routing knows the endpoints) */
+  route?: PathDecision;
   reason?: string;
   observations: Observation[];
 }
 
+export interface JudgeOptions {
+  /** false: add no explanations (faster batches) */
+  explain?: boolean;
+  /** false: a "what if" that changes no connection state and records nothing */
+  commit?: boolean;
+  /** the path the packet takes (its subnets' ACLs are crossed on the way) */
+  route?: PathDecision;
+  /** the packet goes the route's way back (a reply): the ACLs are crossed the other way */
+  reversed?: boolean;
+  /** also check that replies could come back through the ACLs (a connection question: probe, evaluate) */
+  replies?: boolean;
+}
+
+/** The ICMP type of the reply to an echo request (others reply with their own type). */
+const replyType = (proto: number, t: number | undefined) => (proto === 1 && t === 8 ? 0 : proto === 58 && t === 128 ? 129 : t);
+
 export class DataPlane {
-  constructor(readonly policy: Policy = new Policy()) {}
+  constructor(
+    readonly policy: Policy = new Policy(),
+    /** Routes, network ACLs and gateways around the groups (empty: every path as the groups alone decide). */
+    readonly paths: NetworkPaths = new NetworkPaths(),
+  ) {}
   private readonly tracks = new Map<string, ConnTrack>();
   private readonly timeouts = new Map<string, Timeouts>();
 
@@ -83,6 +115,7 @@ export class DataPlane {
     this.tracks.clear();
     this.timeouts.clear();
     this.policy.clear();
+    this.paths.clear();
   }
 
   conntrack(interfaceId: string): ConnTrack {
@@ -149,9 +182,10 @@ export class DataPlane {
    * Judges one packet from `src` to `dst`. `commit` false evaluates without touching connection
    * state (batch "what if" queries); `explain` adds the deciding rules.
    */
-  judge(src: Endpoint, dst: Endpoint, pkt: Packet, now: number, opts: { explain?: boolean; commit?: boolean } = {}): Verdict {
+  judge(src: Endpoint, dst: Endpoint, pkt: Packet, now: number, opts: JudgeOptions = {}): Verdict {
     const explain = opts.explain ?? true;
     const commit = opts.commit ?? true;
+    const route = opts.route;
     const observations: Observation[] = [];
     const bytes = pkt.bytes ?? 0;
     // What each side sees of the other: the public address when the path crosses the internet gateway.
@@ -174,18 +208,68 @@ export class DataPlane {
         time: now,
       });
     };
+    // The subnets' ACLs on the way: out of the sender's subnet, through a NAT gateway's, into the receiver's.
+    const outSubnet = route && (opts.reversed ? route.aclIn : route.aclOut);
+    const inSubnet = route && (opts.reversed ? route.aclOut : route.aclIn);
+    const facts: PacketFacts = { proto: pkt.proto, port: pkt.dstPort, icmpType: pkt.icmpType, icmpCode: pkt.icmpCode };
+    const aclStop = (
+      subnetId: string | undefined,
+      outbound: boolean,
+      remote: Address,
+      f: PacketFacts,
+      reply: boolean,
+    ): AclStop | undefined => {
+      if (!subnetId) return undefined;
+      const d = this.paths.acl(subnetId, outbound, remote, f);
+      return d && !d.allowed ? { ...d, subnetId, direction: outbound ? 'outbound' : 'inbound', reply } : undefined;
+    };
+    const stopped = (acl: AclStop, egress?: GateResult, ingress?: GateResult): Verdict => ({
+      verdict: 'REJECT',
+      decidedBy: 'acl',
+      acl,
+      egress,
+      ingress,
+      route,
+      observations,
+    });
+
+    const out = aclStop(outSubnet, true, seenDst.address, facts, false) ?? aclStop(route?.natSubnet, false, src.address, facts, false);
+    if (out) {
+      if (src.kind === 'interface') observe(src, 'egress', 'REJECT');
+      return stopped(out);
+    }
     let egress: GateResult | undefined;
     if (src.kind === 'interface') {
       egress = this.gate('egress', src, seenDst, pkt, now, explain, commit);
       observe(src, 'egress', egress.allowed ? 'ACCEPT' : 'REJECT');
-      if (!egress.allowed) return { verdict: 'REJECT', decidedBy: 'egress', egress, observations };
+      if (!egress.allowed) return { verdict: 'REJECT', decidedBy: 'egress', egress, route, observations };
+    }
+    const into = aclStop(route?.natSubnet, true, seenDst.address, facts, false) ?? aclStop(inSubnet, false, seenSrc.address, facts, false);
+    if (into) {
+      if (dst.kind === 'interface') observe(dst, 'ingress', 'REJECT');
+      return stopped(into, egress);
     }
     let ingress: GateResult | undefined;
     if (dst.kind === 'interface') {
       ingress = this.gate('ingress', dst, seenSrc, pkt, now, explain, commit);
       observe(dst, 'ingress', ingress.allowed ? 'ACCEPT' : 'REJECT');
-      if (!ingress.allowed) return { verdict: 'REJECT', decidedBy: 'ingress', egress, ingress, observations };
+      if (!ingress.allowed) return { verdict: 'REJECT', decidedBy: 'ingress', egress, ingress, route, observations };
     }
-    return { verdict: 'ACCEPT', decidedBy: 'both', egress, ingress, observations };
+    if (opts.replies && route) {
+      // ACLs are stateless: the reply crosses them again, to the sender's port.
+      const back: PacketFacts = {
+        proto: pkt.proto,
+        port: pkt.srcPort,
+        icmpType: replyType(pkt.proto, pkt.icmpType),
+        icmpCode: pkt.icmpCode,
+      };
+      const stop =
+        aclStop(inSubnet, true, seenSrc.address, back, true) ??
+        aclStop(route.natSubnet, false, seenDst.address, back, true) ??
+        aclStop(route.natSubnet, true, src.address, back, true) ??
+        aclStop(outSubnet, false, seenDst.address, back, true);
+      if (stop) return stopped(stop, egress, ingress);
+    }
+    return { verdict: 'ACCEPT', decidedBy: 'both', egress, ingress, route, observations };
   }
 }

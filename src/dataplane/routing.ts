@@ -167,6 +167,7 @@ export class NetworkPaths {
   private readonly gateways = new Map<string, GatewayInput>();
   private readonly nats = new Map<string, NatInput>();
   private readonly peerings = new Map<string, PeeringInput>();
+  private readonly interfaces = new Map<string, RoutedInterface>();
   /** prefix list id → its CIDRs (gateway endpoint destinations) */
   private readonly prefixLists = new Map<string, { v4: [number, number][]; v6: [bigint, bigint][] }>();
 
@@ -178,6 +179,19 @@ export class NetworkPaths {
     this.nats.clear();
     this.peerings.clear();
     this.prefixLists.clear();
+    this.interfaces.clear();
+  }
+
+  setInterface(i: RoutedInterface): void {
+    this.interfaces.set(i.id, i);
+  }
+  removeInterface(id: string): void {
+    this.interfaces.delete(id);
+  }
+  /** An interface routing knows (in a subnet it knows): routes and ACLs apply to its traffic. */
+  interface(id: string): RoutedInterface | undefined {
+    const i = this.interfaces.get(id);
+    return i && this.subnets.has(i.subnetId) ? i : undefined;
   }
 
   setRouteTable(t: RouteTableInput): void {

@@ -7,6 +7,8 @@ import type { Store } from '../store/store.ts';
 import { parseAddress, type Address } from '../dataplane/addresses.ts';
 import type { Endpoint } from '../dataplane/dataplane.ts';
 import { KIND, type EniDoc, type InstanceDoc } from '../core/documents/ec2.ts';
+import { decidePath, type NetworkPaths, type PathDecision, type PathEnd } from '../dataplane/routing.ts';
+import { bigIntToAddress } from '../core/cidr.ts';
 
 export class EndpointError extends Error {
   constructor(
@@ -82,8 +84,53 @@ export function resolveEndpoint(store: Store, spec: string, scope: string, famil
   return { kind: 'external', address, text: spec, viaPublic: true, label: `internet:${spec}` };
 }
 
-/** Turns two resolved endpoints into the data plane's view, or says why no path exists. */
-export function path(src: Resolved, dst: Resolved): { src: Endpoint; dst: Endpoint } | { noRoute: string } {
+export type PathResult = { src: Endpoint; dst: Endpoint; route?: PathDecision } | { noRoute: string; route?: PathDecision };
+
+/**
+ * Turns two resolved endpoints into the data plane's view, or says why no path exists. Where
+ * routing knows the interfaces (their subnets' route tables and ACLs), the path is the one the
+ * VPC's routes give (dataplane/routing.ts); otherwise (an estate without routing data) the plain
+ * model: private addresses inside a VPC, the internet at public addresses.
+ */
+export function path(src: Resolved, dst: Resolved, paths?: NetworkPaths): PathResult {
+  if (paths) {
+    const routed = routedPath(src, dst, paths);
+    if (routed) return routed;
+  }
+  return plainPath(src, dst);
+}
+
+function routedPath(src: Resolved, dst: Resolved, paths: NetworkPaths): PathResult | undefined {
+  const end = (r: Resolved): PathEnd | undefined | null => {
+    if (r.kind === 'external') return { kind: 'external', address: r.address };
+    const iface = paths.interface(r.eni!.id);
+    return iface ? { kind: 'interface', iface, address: r.address, viaPublic: r.viaPublic } : null;
+  };
+  const a = end(src);
+  const b = end(dst);
+  if (a === null || b === null || !a || !b) return undefined;
+  if (a.kind === 'interface' && b.kind === 'interface' && a.iface.id === b.iface.id)
+    return { noRoute: 'source and destination are the same interface' };
+  const route = decidePath(paths, a, b);
+  if (!route.ok) return { noRoute: route.reason ?? 'no route', route };
+  const local = (r: Resolved): Extract<Endpoint, { kind: 'interface' }> => {
+    const eni = r.eni!;
+    const text = r.address.family === 6 ? r.text : eni.privateIps[0]!;
+    return { kind: 'interface', interfaceId: eni.id, address: parseAddress(text)!, text };
+  };
+  const seen = route.sourceSeenAs;
+  const source: Endpoint =
+    src.kind === 'external'
+      ? { kind: 'external', address: src.address, text: src.text }
+      : { ...local(src), ...(seen ? { seenAs: { address: seen, text: bigIntToAddress(seen.family, BigInt(seen.v)) } } : {}) };
+  const destination: Endpoint =
+    dst.kind === 'external'
+      ? { kind: 'external', address: dst.address, text: dst.text }
+      : { ...local(dst), ...(dst.viaPublic ? { seenAs: { address: dst.address, text: dst.text } } : {}) };
+  return { src: source, dst: destination, route };
+}
+
+function plainPath(src: Resolved, dst: Resolved): PathResult {
   if (src.kind === 'external' && dst.kind === 'external') return { noRoute: 'neither end is a Palisade network interface' };
   const local = (r: Resolved): Extract<Endpoint, { kind: 'interface' }> => {
     const eni = r.eni!;

@@ -7,15 +7,23 @@ import type { DataPlane } from '../dataplane/dataplane.ts';
 import type { EstateView } from '../analysis/reach.ts';
 import { KIND, type EniDoc } from '../core/documents/ec2.ts';
 import { syncDataPlane } from './plane-sync.ts';
+import { syncRouting } from './routing-sync.ts';
 
 export class LiveNetwork {
-  private readonly settle: () => void;
+  private readonly settleRules: () => void;
+  private readonly settleRoutes: () => void;
 
   constructor(
     private readonly store: Store,
     private readonly dataPlane: DataPlane,
   ) {
-    this.settle = syncDataPlane(store, dataPlane);
+    this.settleRules = syncDataPlane(store, dataPlane);
+    this.settleRoutes = syncRouting(store, dataPlane.paths);
+  }
+
+  private settle(): void {
+    this.settleRules();
+    this.settleRoutes();
   }
 
   /** The data plane with every committed change compiled in. */

@@ -13,6 +13,7 @@ import type { RuleInput } from '../dataplane/sg-policy.ts';
 import { EndpointError, path, resolveEndpoint, type Resolved } from './endpoints.ts';
 import type { LiveNetwork } from './live-view.ts';
 import { canReach, whoCanReach } from '../analysis/reach.ts';
+import { targetText, type PathDecision } from '../dataplane/routing.ts';
 
 /** A flow as callers describe it (the admin API validates these fields: admin-api/schemas.ts). */
 export interface FlowSpec {
@@ -77,13 +78,43 @@ function gateView(g: GateResult | undefined) {
 }
 
 /** A verdict with its explanation in words. */
-function explainVerdict(v: Verdict | { verdict: 'REJECT'; decidedBy: 'route'; reason: string }) {
+/** The hops of a route, as JSON. */
+function hopsView(route: PathDecision | undefined) {
+  return route?.hops.map((h) =>
+    h.kind === 'route'
+      ? {
+          subnetId: h.subnetId,
+          routeTableId: h.route.tableId,
+          destination: h.route.destination,
+          target: targetText(h.route.target),
+          state: h.route.blackhole ? 'blackhole' : 'active',
+        }
+      : { subnetId: h.subnetId, noRoute: h.why },
+  );
+}
+
+const ruleText = (n: number) => (n >= 32767 ? '*' : String(n));
+
+function explainVerdict(v: Verdict | { verdict: 'REJECT'; decidedBy: 'route'; reason: string; route?: PathDecision }) {
   const out: Record<string, unknown> = { verdict: v.verdict, decidedBy: v.decidedBy };
   if ('reason' in v && v.reason) out.reason = v.reason;
   if ('egress' in v && v.egress) out.egress = gateView(v.egress);
   if ('ingress' in v && v.ingress) out.ingress = gateView(v.ingress);
-  if (v.decidedBy === 'route') return out;
+  if (v.route?.hops.length) out.route = hopsView(v.route);
+  if (v.decidedBy === 'route') {
+    out.explanation = `rejected by the route: ${'reason' in v ? v.reason : 'no route'}`;
+    return out;
+  }
   const vv = v as Verdict;
+  if (vv.decidedBy === 'acl' && vv.acl) {
+    const a = vv.acl;
+    out.acl = { networkAclId: a.aclId, subnetId: a.subnetId, direction: a.direction, ruleNumber: a.ruleNumber, reply: a.reply };
+    out.explanation =
+      `rejected by the network ACL ${a.aclId} of ${a.subnetId} (${a.direction}${a.reply ? ', the reply' : ''}): ` +
+      `rule ${ruleText(a.ruleNumber)} denies it` +
+      (a.reply ? '; network ACLs are stateless: allow the reply (e.g. the ephemeral ports 1024-65535) in that direction' : '');
+    return out;
+  }
   if (vv.verdict === 'ACCEPT') {
     const parts = [vv.egress, vv.ingress]
       .filter(Boolean)
@@ -187,13 +218,24 @@ export class NetworkApi {
     const proto = conn ? conn.c.proto : protocolOf(spec.protocol);
     const family =
       spec.to && !spec.to.startsWith('i-') && !spec.to.startsWith('eni-') && spec.to.replace('internet:', '').includes(':') ? 6 : 4;
-    const s = conn ? (conn.forward ? conn.c.src : conn.c.dst) : resolveEndpoint(this.store, spec.from, scope, family);
-    const d = conn ? (conn.forward ? conn.c.dst : conn.c.src) : resolveEndpoint(this.store, spec.to, scope, family);
-    const p = path(s, d);
+    // The connection's way, from who opened it to whom; a reply goes the same way back.
+    const from = conn ? conn.c.src : resolveEndpoint(this.store, spec.from, scope, family);
+    const to = conn ? conn.c.dst : resolveEndpoint(this.store, spec.to, scope, family);
+    const forward = conn?.forward ?? true;
+    const [s, d] = forward ? [from, to] : [to, from];
+    const plane = this.network.plane();
+    const p = path(from, to, plane.paths);
     if ('noRoute' in p)
-      return { verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute }, src: s, dst: d, proto };
-    const pkt = this.packet(spec, proto, conn?.forward ?? true, conn?.c);
-    const v = this.network.plane().judge(p.src, p.dst, pkt, this.clock.now(), { explain, commit });
+      return {
+        verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute, route: p.route },
+        src: s,
+        dst: d,
+        proto,
+      };
+    const pkt = this.packet(spec, proto, forward, conn?.c);
+    const [ps, pd] = forward ? [p.src, p.dst] : [p.dst, p.src];
+    // A question about a new connection (no connection yet) also asks whether its replies come back.
+    const v = plane.judge(ps, pd, pkt, this.clock.now(), { explain, commit, route: p.route, reversed: !forward, replies: !conn });
     if (commit && v.observations.length) for (const o of this.observers) o(v.observations);
     return { verdict: v, src: s, dst: d, proto, pkt };
   }
