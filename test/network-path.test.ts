@@ -382,3 +382,22 @@ describe('Elastic IPs', () => {
     assert.equal(r.verdict, 'ACCEPT', JSON.stringify(r));
   });
 });
+
+describe('an Elastic IP through stop and start', () => {
+  it('stays the instance public address (an auto-assigned one would change)', async () => {
+    const { StopInstancesCommand, StartInstancesCommand, DescribeAddressesCommand } = await import('@aws-sdk/client-ec2');
+    const v = await vpc('10.9.0.0/16');
+    const s = await subnet(v, '10.9.1.0/24');
+    const i = await launch(s, await openGroup(v, 'open-9'));
+    const igw = (await client.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: v }));
+    const { AllocationId, PublicIp } = await client.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    await client.send(new AssociateAddressCommand({ AllocationId, InstanceId: i.InstanceId }));
+    await client.send(new StopInstancesCommand({ InstanceIds: [i.InstanceId!] }));
+    await client.send(new StartInstancesCommand({ InstanceIds: [i.InstanceId!] }));
+    const now = (await client.send(new DescribeInstancesCommand({ InstanceIds: [i.InstanceId!] }))).Reservations![0]!.Instances![0]!;
+    assert.equal(now.PublicIpAddress, PublicIp);
+    const addr = (await client.send(new DescribeAddressesCommand({ AllocationIds: [AllocationId!] }))).Addresses![0]!;
+    assert.equal(addr.InstanceId, i.InstanceId);
+  });
+});

@@ -81,10 +81,11 @@ import { privateDns, publicDns } from '../../core/regions.ts';
 import {
   attachmentsChanged,
   defaultVpc,
+  elasticIpOf,
   getEni,
   getGroupByName,
-  getInstance,
   getImage,
+  getInstance,
   getInstances,
   getInstanceType,
   getKeyPair,
@@ -851,7 +852,7 @@ export const instanceHandlers = {
         const c = change(ctx, i, 'pending', 'running');
         const p = primaryInterface(ctx, i.id);
         const subnet = ctx.tx.get<SubnetDoc>(KIND.subnet, ctx.scope, i.subnetId);
-        if (p && subnet?.mapPublicIpOnLaunch && i.hadPublicIp) {
+        if (p && subnet?.mapPublicIpOnLaunch && i.hadPublicIp && !elasticIpOf(ctx, p)) {
           ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, p.id)!.publicIp = allocatePublicIp(ctx);
         }
         return c;
@@ -874,9 +875,9 @@ export const instanceHandlers = {
       StoppingInstances: list.map((i) => {
         if (i.state === 'stopped') return { InstanceId: i.id, CurrentState: stateOf('stopped'), PreviousState: stateOf('stopped') };
         const c = change(ctx, i, 'stopping', 'stopped');
-        // The public IPv4 address is released on stop and a new one given on start.
+        // The public IPv4 address is released on stop and a new one given on start; an Elastic IP stays.
         const p = primaryInterface(ctx, i.id);
-        if (p?.publicIp) {
+        if (p?.publicIp && !elasticIpOf(ctx, p)) {
           delete ctx.tx.edit<EniDoc>(KIND.eni, ctx.scope, p.id)!.publicIp;
           ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!.hadPublicIp = true;
         }
