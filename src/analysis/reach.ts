@@ -6,9 +6,12 @@ import { Policy, protocolNumber, type InterfaceInput, type RuleInput } from '../
 import { DataPlane, type Endpoint, type Verdict } from '../dataplane/dataplane.ts';
 import { parseAddress, setHas, Set4, Set6, type Address, type AddressSet } from '../dataplane/addresses.ts';
 import { bigIntToAddress } from '../core/cidr.ts';
+import type { NetworkPaths } from '../dataplane/routing.ts';
 
 export interface EstateView {
   policy: Policy;
+  /** the routing around the groups (route tables, ACLs, gateways); absent: the plain model */
+  paths?: NetworkPaths;
   /** interface id → instance id, for reporting */
   instanceOf(interfaceId: string): string | undefined;
   /** instance id → its primary interface */

@@ -2,6 +2,7 @@
 // `aws ec2 describe-security-groups` and friends print — so the same analysis runs over
 // Palisade's live state (fetched through its API) and over JSON exported from a real account.
 import type {
+  EgressOnlyInternetGateway,
   Instance,
   InternetGateway,
   ManagedPrefixList,
@@ -48,6 +49,7 @@ export interface Snapshot {
   internetGateways?: InternetGateway[];
   natGateways?: NatGateway[];
   vpcPeeringConnections?: VpcPeeringConnection[];
+  egressOnlyInternetGateways?: EgressOnlyInternetGateway[];
 }
 
 export const emptySnapshot = (): Snapshot => ({

@@ -1,14 +1,10 @@
 // Who a flow's endpoints are: an instance (its primary interface), an interface, an address of
-// an interface (private, or public), or a host on the internet (`internet:203.0.113.7`). Also the
-// path between them: private addresses reach each other inside one VPC; the internet reaches an
-// interface only at its public address. (Route tables, gateways, peering and network ACLs are
-// not modelled yet: every VPC behaves as if it had an internet gateway and a default route.)
+// an interface (private, or public), or a host on the internet (`internet:203.0.113.7`). The path
+// between them is dataplane/flow.ts's.
 import type { Store } from '../store/store.ts';
 import { parseAddress, type Address } from '../dataplane/addresses.ts';
-import type { Endpoint } from '../dataplane/dataplane.ts';
 import { KIND, type EniDoc, type InstanceDoc } from '../core/documents/ec2.ts';
-import { decidePath, type NetworkPaths, type PathDecision, type PathEnd } from '../dataplane/routing.ts';
-import { bigIntToAddress } from '../core/cidr.ts';
+import type { FlowEnd } from '../dataplane/flow.ts';
 
 export class EndpointError extends Error {
   constructor(
@@ -84,91 +80,21 @@ export function resolveEndpoint(store: Store, spec: string, scope: string, famil
   return { kind: 'external', address, text: spec, viaPublic: true, label: `internet:${spec}` };
 }
 
-export type PathResult = { src: Endpoint; dst: Endpoint; route?: PathDecision } | { noRoute: string; route?: PathDecision };
+/** The data plane's view of a resolved end. */
+export function flowEnd(r: Resolved): FlowEnd {
+  return r.kind === 'external'
+    ? { kind: 'external', address: r.address, text: r.text }
+    : { kind: 'interface', interfaceId: r.eni!.id, address: r.address, text: r.text, viaPublic: r.viaPublic };
+}
 
 /**
- * Turns two resolved endpoints into the data plane's view, or says why no path exists. Where
- * routing knows the interfaces (their subnets' route tables and ACLs), the path is the one the
- * VPC's routes give (dataplane/routing.ts); otherwise (an estate without routing data) the plain
- * model: private addresses inside a VPC, the internet at public addresses.
+ * An end named by its id (`i-…`, `eni-…`) as a flow from the internet reaches it: at its public
+ * IPv4 address (as `reach` does), or at its IPv6 address for an IPv6 flow.
  */
-export function path(src: Resolved, dst: Resolved, paths?: NetworkPaths): PathResult {
-  if (paths) {
-    const routed = routedPath(src, dst, paths);
-    if (routed) return routed;
-  }
-  return plainPath(src, dst);
-}
-
-function routedPath(src: Resolved, dst: Resolved, paths: NetworkPaths): PathResult | undefined {
-  const end = (r: Resolved): PathEnd | undefined | null => {
-    if (r.kind === 'external') return { kind: 'external', address: r.address };
-    const iface = paths.interface(r.eni!.id);
-    return iface ? { kind: 'interface', iface, address: r.address, viaPublic: r.viaPublic } : null;
-  };
-  const a = end(src);
-  const b = end(dst);
-  if (a === null || b === null || !a || !b) return undefined;
-  if (a.kind === 'interface' && b.kind === 'interface' && a.iface.id === b.iface.id)
-    return { noRoute: 'source and destination are the same interface' };
-  const route = decidePath(paths, a, b);
-  if (!route.ok) return { noRoute: route.reason ?? 'no route', route };
-  const local = (r: Resolved): Extract<Endpoint, { kind: 'interface' }> => {
-    const eni = r.eni!;
-    const text = r.address.family === 6 ? r.text : eni.privateIps[0]!;
-    return { kind: 'interface', interfaceId: eni.id, address: parseAddress(text)!, text };
-  };
-  const seen = route.sourceSeenAs;
-  const source: Endpoint =
-    src.kind === 'external'
-      ? { kind: 'external', address: src.address, text: src.text }
-      : { ...local(src), ...(seen ? { seenAs: { address: seen, text: bigIntToAddress(seen.family, BigInt(seen.v)) } } : {}) };
-  const destination: Endpoint =
-    dst.kind === 'external'
-      ? { kind: 'external', address: dst.address, text: dst.text }
-      : { ...local(dst), ...(dst.viaPublic ? { seenAs: { address: dst.address, text: dst.text } } : {}) };
-  return { src: source, dst: destination, route };
-}
-
-function plainPath(src: Resolved, dst: Resolved): PathResult {
-  if (src.kind === 'external' && dst.kind === 'external') return { noRoute: 'neither end is a Palisade network interface' };
-  const local = (r: Resolved): Extract<Endpoint, { kind: 'interface' }> => {
-    const eni = r.eni!;
-    const text = r.address.family === 6 ? r.text : eni.privateIps[0]!;
-    return { kind: 'interface', interfaceId: eni.id, address: parseAddress(text)!, text };
-  };
-  if (src.kind === 'interface' && dst.kind === 'interface') {
-    const a = src.eni!;
-    const b = dst.eni!;
-    if (a.id === b.id) return { noRoute: 'source and destination are the same interface' };
-    if (!dst.viaPublic) {
-      if (a.vpcId !== b.vpcId || src.scope !== dst.scope)
-        return {
-          noRoute: `no route from ${a.vpcId} to ${b.vpcId}: private addresses are reachable only inside their VPC (peering is not modelled yet)`,
-        };
-      return {
-        src: { ...local(src), ...(src.address.family === 6 ? {} : {}) },
-        dst: { kind: 'interface', interfaceId: b.id, address: dst.address, text: dst.text },
-      };
-    }
-    if (!a.publicIp) return { noRoute: `${a.id} has no public IPv4 address: it cannot reach the internet` };
-    const s = local(src);
-    return {
-      src: { ...s, seenAs: { address: parseAddress(a.publicIp)!, text: a.publicIp } },
-      dst: { ...local(dst), seenAs: { address: dst.address, text: dst.text } },
-    };
-  }
-  if (src.kind === 'external') {
-    if (!dst.viaPublic) return { noRoute: `the internet reaches ${dst.eni!.id} only at its public IP address, not at ${dst.text}` };
-    return {
-      src: { kind: 'external', address: src.address, text: src.text },
-      dst: { ...local(dst), seenAs: { address: dst.address, text: dst.text } },
-    };
-  }
-  const a = src.eni!;
-  if (dst.address.family === 4 && !a.publicIp) return { noRoute: `${a.id} has no public IPv4 address: it cannot reach the internet` };
-  return {
-    src: { ...local(src), ...(dst.address.family === 4 ? { seenAs: { address: parseAddress(a.publicIp!)!, text: a.publicIp! } } : {}) },
-    dst: { kind: 'external', address: dst.address, text: dst.text },
-  };
+export function fromTheInternet(r: Resolved, spec: string): Resolved {
+  if (r.kind !== 'interface' || r.viaPublic || r.address.family !== 4) return r;
+  if (!spec.startsWith('i-') && !spec.startsWith('eni-')) return r;
+  const pub = r.eni!.publicIp;
+  if (!pub) return r;
+  return { ...r, address: parseAddress(pub)!, text: pub, viaPublic: true };
 }

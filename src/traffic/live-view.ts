@@ -35,8 +35,10 @@ export class LiveNetwork {
   /** The estate as reach and Network Insights see it. */
   view(): EstateView {
     const store = this.store;
+    const plane = this.plane();
     return {
-      policy: this.plane().policy,
+      policy: plane.policy,
+      paths: plane.paths,
       instanceOf: (id) => eni(store, id)?.attachment?.instanceId,
       primaryOf: (instanceId) => {
         for (const scope of store.scopes(KIND.eni)) {

@@ -10,7 +10,8 @@ import { protoByName } from '../dataplane/sg-policy.ts';
 import { TCP } from '../dataplane/conntrack.ts';
 import { BoundedTable } from '../core/bounded-table.ts';
 import type { RuleInput } from '../dataplane/sg-policy.ts';
-import { EndpointError, path, resolveEndpoint, type Resolved } from './endpoints.ts';
+import { EndpointError, flowEnd, fromTheInternet, resolveEndpoint, type Resolved } from './endpoints.ts';
+import { flowPath } from '../dataplane/flow.ts';
 import type { LiveNetwork } from './live-view.ts';
 import { canReach, whoCanReach } from '../analysis/reach.ts';
 import { targetText, type PathDecision } from '../dataplane/routing.ts';
@@ -216,15 +217,18 @@ export class NetworkApi {
   /** Judges one flow spec: resolve endpoints, find the path, ask the data plane. */
   evaluate(spec: FlowSpec, scope: string, commit: boolean, conn?: { c: Connection; forward: boolean }, explain = true) {
     const proto = conn ? conn.c.proto : protocolOf(spec.protocol);
-    const family =
-      spec.to && !spec.to.startsWith('i-') && !spec.to.startsWith('eni-') && spec.to.replace('internet:', '').includes(':') ? 6 : 4;
+    // The family of the flow: IPv6 when either end is named by an IPv6 address.
+    const literal = (e: string | undefined) =>
+      !!e && !e.startsWith('i-') && !e.startsWith('eni-') && e.replace('internet:', '').includes(':');
+    const family = literal(spec.to) || literal(spec.from) ? 6 : 4;
     // The connection's way, from who opened it to whom; a reply goes the same way back.
     const from = conn ? conn.c.src : resolveEndpoint(this.store, spec.from, scope, family);
-    const to = conn ? conn.c.dst : resolveEndpoint(this.store, spec.to, scope, family);
+    const named = conn ? conn.c.dst : resolveEndpoint(this.store, spec.to, scope, family);
+    const to = conn || from.kind !== 'external' ? named : fromTheInternet(named, spec.to);
     const forward = conn?.forward ?? true;
     const [s, d] = forward ? [from, to] : [to, from];
     const plane = this.network.plane();
-    const p = path(from, to, plane.paths);
+    const p = flowPath(plane, flowEnd(from), flowEnd(to));
     if ('noRoute' in p)
       return {
         verdict: { verdict: 'REJECT' as const, decidedBy: 'route' as const, reason: p.noRoute, route: p.route },
