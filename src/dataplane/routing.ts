@@ -144,6 +144,12 @@ interface CompiledEntry {
   icmpType: number;
   icmpCode: number;
 }
+/** An ACL entry as compiled (read-only, for analyses: see NetworkPaths.layout). */
+export type AclEntryRange = Readonly<CompiledEntry>;
+export interface SubnetLayout {
+  routes: { v4: [number, number][]; v6: [bigint, bigint][] };
+  acl?: { ingress: readonly AclEntryRange[]; egress: readonly AclEntryRange[] };
+}
 interface CompiledAcl {
   ingress: CompiledEntry[];
   egress: CompiledEntry[];
@@ -335,6 +341,26 @@ export class NetworkPaths {
       if (p) for (const [lo, hi] of p.v6) if (v >= lo && v <= hi) return l.choice;
     }
     return undefined;
+  }
+
+  /**
+   * The address ranges a subnet's route table covers (prefix lists included) and its ACL's entries
+   * in rule order: the boundaries an analysis partitions address and port space by (reach).
+   */
+  layout(subnetId: string): SubnetLayout | undefined {
+    const s = this.subnets.get(subnetId);
+    if (!s) return undefined;
+    const t = this.tables.get(s.routeTableId);
+    const v4: [number, number][] = (t?.v4 ?? []).map((r) => [r.lo, r.hi]);
+    const v6: [bigint, bigint][] = (t?.v6 ?? []).map((r) => [r.lo, r.hi]);
+    for (const l of t?.lists ?? []) {
+      const p = this.prefixLists.get(l.id);
+      if (!p) continue;
+      v4.push(...p.v4);
+      v6.push(...p.v6);
+    }
+    const a = this.acls.get(s.aclId);
+    return { routes: { v4, v6 }, ...(a ? { acl: { ingress: a.ingress, egress: a.egress } } : {}) };
   }
 
   /**
