@@ -144,6 +144,9 @@ describe('routes decide what leaves and enters a VPC', () => {
     );
     r = await evaluate({ from: i.InstanceId, to: 'internet:198.51.100.9', protocol: 'tcp', port: 443 });
     assert.equal(r.verdict, 'ACCEPT');
+    // `probe --from internet:IP --to i-…`: the internet reaches the instance at its public address, as `reach` does.
+    r = await evaluate({ from: 'internet:198.51.100.9', to: i.InstanceId, protocol: 'tcp', port: 22 });
+    assert.equal(r.verdict, 'ACCEPT', JSON.stringify(r));
     // Removing the route closes it again at once.
     await client.send(new DeleteRouteCommand({ RouteTableId: rt.RouteTableId, DestinationCidrBlock: '0.0.0.0/0' }));
     r = await evaluate({ from: 'internet:198.51.100.9', to: publicIp, protocol: 'tcp', port: 22 });
@@ -297,6 +300,9 @@ describe('IPv6', () => {
     const { ReplaceRouteCommand } = await import('@aws-sdk/client-ec2');
     await client.send(new ReplaceRouteCommand({ RouteTableId: rt, DestinationIpv6CidrBlock: '::/0', GatewayId: igw }));
     r = await evaluate({ from: 'internet:2001:db8::1', to: ipv6, protocol: 'tcp', port: 443 });
+    assert.equal(r.verdict, 'ACCEPT', JSON.stringify(r));
+    // Named by its id, from an IPv6 internet address: the instance's IPv6 address.
+    r = await evaluate({ from: 'internet:2001:db8::1', to: i.InstanceId, protocol: 'tcp', port: 443 });
     assert.equal(r.verdict, 'ACCEPT', JSON.stringify(r));
   });
 

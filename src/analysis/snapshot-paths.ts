@@ -94,6 +94,7 @@ export function pathsOf(s: Snapshot): NetworkPaths | undefined {
       subnetId: n.SubnetId,
       ...(n.ConnectivityType !== 'private' && addr?.PublicIp ? { publicIp: addr.PublicIp } : {}),
       ...(addr?.PrivateIp ? { privateIp: addr.PrivateIp } : {}),
+      ...(addr?.NetworkInterfaceId ? { interfaceId: addr.NetworkInterfaceId } : {}),
       available: n.State === 'available',
     });
   }

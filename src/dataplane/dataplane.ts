@@ -4,7 +4,7 @@
 import type { Address } from './addresses.ts';
 import { ConnTrack, DEFAULT_TIMEOUTS, flowKey, type Timeouts } from './conntrack.ts';
 import { Policy, portPoint, type Direction, type GateQuery, type RuleInput } from './sg-policy.ts';
-import { NetworkPaths, type AclDecision, type PacketFacts, type PathDecision } from './routing.ts';
+import { NetworkPaths, type AclDecision, type NatInput, type PacketFacts, type PathDecision } from './routing.ts';
 
 export type Endpoint =
   | {
@@ -52,6 +52,9 @@ export interface Observation {
   flags: number;
   action: 'ACCEPT' | 'REJECT';
   time: number;
+  /** the packet's own addresses where they differ from src/dst (a NAT gateway's interface: pkt-srcaddr, pkt-dstaddr) */
+  pktSrc?: string;
+  pktDst?: string;
 }
 
 /** A network ACL that stopped a packet: which subnet's, which way, which rule. */
@@ -179,6 +182,43 @@ export class DataPlane {
   }
 
   /**
+   * What a NAT gateway's interface records of a packet it translates (the Flow Logs guide's
+   * "Traffic through a NAT gateway"): in from the instance and out from the gateway's own
+   * address on the way out; in to the gateway's address and out to the instance on the way back,
+   * with the packet's original addresses in pkt-srcaddr / pkt-dstaddr.
+   */
+  private observeNat(
+    nat: NatInput,
+    src: Endpoint,
+    dst: Endpoint,
+    seenDst: Endpoint,
+    pkt: Packet,
+    now: number,
+    reversed: boolean,
+    out: Observation[],
+  ): void {
+    const eni = nat.interfaceId!;
+    const own = nat.privateIp!;
+    const base = {
+      interfaceId: eni,
+      srcPort: pkt.srcPort,
+      dstPort: pkt.dstPort,
+      proto: pkt.proto,
+      bytes: pkt.bytes ?? 0,
+      flags: pkt.flags ?? 0,
+      action: 'ACCEPT' as const,
+      time: now,
+    };
+    if (!reversed) {
+      out.push({ ...base, direction: 'ingress', src: src.text, dst: own, pktDst: seenDst.text });
+      out.push({ ...base, direction: 'egress', src: own, dst: seenDst.text });
+    } else {
+      out.push({ ...base, direction: 'ingress', src: src.text, dst: own });
+      out.push({ ...base, direction: 'egress', src: own, dst: dst.text, pktSrc: src.text });
+    }
+  }
+
+  /**
    * Judges one packet from `src` to `dst`. `commit` false evaluates without touching connection
    * state (batch "what if" queries); `explain` adds the deciding rules.
    */
@@ -249,6 +289,8 @@ export class DataPlane {
       if (dst.kind === 'interface') observe(dst, 'ingress', 'REJECT');
       return stopped(into, egress);
     }
+    if (commit && route?.nat?.interfaceId && route.nat.privateIp)
+      this.observeNat(route.nat, src, dst, seenDst, pkt, now, !!opts.reversed, observations);
     let ingress: GateResult | undefined;
     if (dst.kind === 'interface') {
       ingress = this.gate('ingress', dst, seenSrc, pkt, now, explain, commit);
@@ -268,7 +310,31 @@ export class DataPlane {
         aclStop(route.natSubnet, false, seenDst.address, back, true) ??
         aclStop(route.natSubnet, true, src.address, back, true) ??
         aclStop(outSubnet, false, seenDst.address, back, true);
-      if (stop) return stopped(stop, egress, ingress);
+      if (stop) {
+        // The request got through (its ACCEPT records stand); the reply is dropped where the ACL
+        // stands: REJECT at the interface that sends it, or at the one it was coming back to (the
+        // "ping allowed by the group, reply blocked by the ACL" example of the Flow Logs guide).
+        if (commit && stop.subnetId !== route.natSubnet) {
+          const leaving = stop.direction === 'outbound';
+          const at = leaving ? dst : src;
+          if (at.kind === 'interface')
+            observations.push({
+              interfaceId: at.interfaceId,
+              direction: leaving ? 'egress' : 'ingress',
+              // each interface sees the other end as it did the request (a public address stays public)
+              src: leaving ? dst.text : seenDst.text,
+              dst: leaving ? seenSrc.text : src.text,
+              srcPort: pkt.dstPort,
+              dstPort: pkt.srcPort,
+              proto: pkt.proto,
+              bytes,
+              flags: 0,
+              action: 'REJECT',
+              time: now,
+            });
+        }
+        return stopped(stop, egress, ingress);
+      }
     }
     return { verdict: 'ACCEPT', decidedBy: 'both', egress, ingress, route, observations };
   }

@@ -85,6 +85,8 @@ export interface NatInput {
   /** the address outside sees (public NAT gateways) */
   publicIp?: string;
   privateIp?: string;
+  /** its network interface (type nat_gateway): flow logs record the traffic it translates */
+  interfaceId?: string;
   available: boolean;
 }
 
@@ -423,6 +425,8 @@ export interface PathDecision {
   aclIn?: string;
   /** a NAT gateway's subnet the packet crosses on the way out (its ACL applies both ways) */
   natSubnet?: string;
+  /** the NAT gateway the packet goes through */
+  nat?: NatInput;
 }
 
 const familyName = (a: Address) => (a.family === 4 ? 'IPv4' : 'IPv6');
@@ -505,6 +509,7 @@ export function decidePath(paths: NetworkPaths, src: PathEnd, dst: PathEnd): Pat
   // Out of the VPC: to the internet, or to an interface's public address (out and back in).
   let seen: Address | undefined;
   let natSubnet: string | undefined;
+  let natUsed: NatInput | undefined;
   switch (out.target.kind) {
     case 'igw': {
       const igw = paths.gateway(out.target.id);
@@ -543,6 +548,7 @@ export function decidePath(paths: NetworkPaths, src: PathEnd, dst: PathEnd): Pat
       hops.push({ kind: 'route', subnetId: nat.subnetId, route: via });
       seen = parseIpv4(nat.publicIp);
       natSubnet = nat.subnetId === s.subnetId ? undefined : nat.subnetId;
+      natUsed = nat;
       break;
     }
     case 'vpce':
@@ -552,7 +558,7 @@ export function decidePath(paths: NetworkPaths, src: PathEnd, dst: PathEnd): Pat
     default:
       return no(`${out.tableId} sends ${out.destination} to ${targetText(out.target)}, which does not lead to ${addressText(dst.address)}`);
   }
-  if (dst.kind === 'external') return { ok: true, hops, sourceSeenAs: seen, aclOut: s.subnetId, natSubnet };
+  if (dst.kind === 'external') return { ok: true, hops, sourceSeenAs: seen, aclOut: s.subnetId, natSubnet, nat: natUsed };
   // Back in at the destination's public address: its VPC's internet gateway and a route back.
   const d = dst.iface;
   const igw = paths.internetGatewayOf(d.vpcId);
@@ -568,7 +574,7 @@ export function decidePath(paths: NetworkPaths, src: PathEnd, dst: PathEnd): Pat
     });
   }
   hops.push({ kind: 'route', subnetId: d.subnetId, route: back });
-  return { ok: true, hops, sourceSeenAs: seen, aclOut: s.subnetId, aclIn: d.subnetId, natSubnet };
+  return { ok: true, hops, sourceSeenAs: seen, aclOut: s.subnetId, aclIn: d.subnetId, natSubnet, nat: natUsed };
 }
 
 export function targetText(t: RouteTarget): string {

@@ -32,6 +32,9 @@ export interface FlowAggregate extends InterfaceMeta {
   tcpFlags: number;
   /** egress only: 1 inside the VPC, 8 through the internet gateway */
   trafficPath?: number;
+  /** the packet-level addresses, where they differ from src/dst (through a NAT gateway) */
+  pktSrc?: string;
+  pktDst?: string;
 }
 
 /** Flows that could not be kept (over the per-window cap): one SKIPDATA record. */
@@ -73,7 +76,8 @@ function packetBytes(o: Pick<PacketObservation, 'bytes' | 'proto' | 'src'>): num
 export const windowStart = (t: number, intervalMs: number) => Math.floor(t / intervalMs) * intervalMs;
 
 export function flowKey(o: PacketObservation): string {
-  return `${o.interfaceId}|${o.direction}|${o.proto}|${o.src}|${o.srcPort}|${o.dst}|${o.dstPort}|${o.action}`;
+  const pkt = o.pktSrc !== undefined || o.pktDst !== undefined ? `|${o.pktSrc ?? ''}|${o.pktDst ?? ''}` : '';
+  return `${o.interfaceId}|${o.direction}|${o.proto}|${o.src}|${o.srcPort}|${o.dst}|${o.dstPort}|${o.action}${pkt}`;
 }
 
 export function emptyWindow(): WindowAggregates {
@@ -127,6 +131,8 @@ export function addPacket(
     tcpFlags: flags,
     ...stripMeta(meta),
     ...(meta.trafficPath !== undefined ? { trafficPath: meta.trafficPath } : {}),
+    ...(o.pktSrc !== undefined ? { pktSrc: o.pktSrc } : {}),
+    ...(o.pktDst !== undefined ? { pktDst: o.pktDst } : {}),
   };
   w.flows.set(key, agg);
   w.perInterface.set(o.interfaceId, kept + 1);

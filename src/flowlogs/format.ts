@@ -42,11 +42,15 @@ function field(name: string, r: FlowRecord, c: FormatContext): string | number {
   if (!f) return NA; // NODATA / SKIPDATA: nothing about traffic
   switch (name) {
     case 'srcaddr':
-    case 'pkt-srcaddr':
       return f.src;
     case 'dstaddr':
-    case 'pkt-dstaddr':
       return f.dst;
+    // The packet's own addresses: the same but on a NAT gateway's interface (AWS's "Traffic
+    // through a NAT gateway" example in the Flow Logs guide).
+    case 'pkt-srcaddr':
+      return f.pktSrc ?? f.src;
+    case 'pkt-dstaddr':
+      return f.pktDst ?? f.dst;
     case 'srcport':
       return f.srcPort;
     case 'dstport':

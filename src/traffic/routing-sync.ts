@@ -229,6 +229,7 @@ export function syncRouting(store: Store, paths: NetworkPaths): () => void {
             subnetId: n.subnetId,
             publicIp: n.publicIp,
             privateIp: n.privateIp,
+            ...(n.networkInterfaceId ? { interfaceId: n.networkInterfaceId } : {}),
             available: n.state === 'available',
           });
         } else paths.removeNat(e.id);

@@ -215,7 +215,7 @@ export class NetworkApi {
   }
 
   /** Judges one flow spec: resolve endpoints, find the path, ask the data plane. */
-  evaluate(spec: FlowSpec, scope: string, commit: boolean, conn?: { c: Connection; forward: boolean }, explain = true) {
+  evaluate(spec: FlowSpec, scope: string, commit: boolean, conn?: { c: Connection; forward: boolean }, explain = true, replies = !conn) {
     const proto = conn ? conn.c.proto : protocolOf(spec.protocol);
     // The family of the flow: IPv6 when either end is named by an IPv6 address.
     const literal = (e: string | undefined) =>
@@ -239,7 +239,7 @@ export class NetworkApi {
     const pkt = this.packet(spec, proto, forward, conn?.c);
     const [ps, pd] = forward ? [p.src, p.dst] : [p.dst, p.src];
     // A question about a new connection (no connection yet) also asks whether its replies come back.
-    const v = plane.judge(ps, pd, pkt, this.clock.now(), { explain, commit, route: p.route, reversed: !forward, replies: !conn });
+    const v = plane.judge(ps, pd, pkt, this.clock.now(), { explain, commit, route: p.route, reversed: !forward, replies });
     if (commit && v.observations.length) for (const o of this.observers) o(v.observations);
     return { verdict: v, src: s, dst: d, proto, pkt };
   }
@@ -272,7 +272,8 @@ export class NetworkApi {
   /** Opens a connection: its first packet (SYN for TCP) is judged and recorded. */
   open(spec: FlowSpec, scope: string) {
     const proto = protocolOf(spec.protocol);
-    const r = this.evaluate({ ...spec, flags: spec.flags ?? (proto === 6 ? ['SYN'] : undefined) }, scope, true);
+    // Real traffic: the verdict is the first packet's (its replies are packets of their own).
+    const r = this.evaluate({ ...spec, flags: spec.flags ?? (proto === 6 ? ['SYN'] : undefined) }, scope, true, undefined, true, false);
     const now = this.clock.now();
     const c: Connection = {
       id: `conn-${crypto().randomUUID()}`,
