@@ -1,6 +1,8 @@
-// Reachability Analyzer's API (Network Insights paths and analyses), answered by the data
-// plane's compiled policy: a static analysis of the configuration, as AWS's is — "It does not
-// send packets or analyze the data plane" (VPC Reachability Analyzer guide, How it works).
+// Reachability Analyzer's API (Network Insights paths and analyses), answered by the one flow
+// judge over the live data plane's compiled configuration (routes, gateways, network ACLs,
+// security groups): a static analysis of the configuration, as AWS's is — "It does not send
+// packets or analyze the data plane" (VPC Reachability Analyzer guide, How it works). The
+// analysis itself is network-insights-analysis.ts.
 import type {
   CreateNetworkInsightsPathRequest,
   CreateNetworkInsightsPathResult,
@@ -26,12 +28,11 @@ import { arn, newId } from './ids.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
 import { tagsFromSpecs } from './tags.ts';
-import { KIND, type EniDoc, type InstanceDoc, type TagPair } from '../../core/documents/ec2.ts';
-import { canReach, type EstateView } from '../../analysis/reach.ts';
+import { KIND, type TagPair } from '../../core/documents/ec2.ts';
 import type { LiveNetwork } from '../../traffic/live-view.ts';
-import { notFoundError } from '../../core/resource-types.ts';
-import { protocolNumber, type RuleInput } from '../../dataplane/sg-policy.ts';
-import type { GateResult, Verdict } from '../../dataplane/dataplane.ts';
+import { notFoundError, resourceTypeOfId } from '../../core/resource-types.ts';
+import { parseAddress } from '../../dataplane/addresses.ts';
+import { analysePath, analysisComponent } from './network-insights-analysis.ts';
 
 const PATH = KIND.networkInsightsPath;
 const ANALYSIS = KIND.networkInsightsAnalysis;
@@ -64,33 +65,31 @@ const pathNotFound = (id: string) => notFoundError('nip', id);
 const analysisNotFound = (id: string) => notFoundError('nia', id);
 
 function component(ctx: Ctx, id: string): { Id: string; Arn: string } {
-  const type = id.startsWith('i-')
-    ? 'instance'
-    : id.startsWith('eni-')
-      ? 'network-interface'
-      : id.startsWith('sg-')
-        ? 'security-group'
-        : id.startsWith('vpc-')
-          ? 'vpc'
-          : 'subnet';
-  return { Id: id, Arn: arn(ctx.partition, 'ec2', ctx.region, ctx.account, `${type}/${id}`) };
+  return analysisComponent(ctx, id) as { Id: string; Arn: string };
 }
+
+/** The kinds of resource a path can start or end at, as AWS allows them, with their NotFound errors. */
+const ENDPOINT_KINDS: Record<string, string> = {
+  i: KIND.instance,
+  eni: KIND.eni,
+  igw: KIND.internetGateway,
+  pcx: KIND.peering,
+};
 
 function checkEndpoint(ctx: Ctx, id: string | undefined, what: string): void {
   if (!id) return;
-  if (id.startsWith('i-')) {
-    if (!ctx.tx.get<InstanceDoc>(KIND.instance, ctx.scope, id))
-      throw new ApiError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
-    return;
-  }
-  if (id.startsWith('eni-')) {
-    if (!ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, id))
-      throw new ApiError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
-    return;
-  }
-  throw err.invalidValue(
-    `${what} ${id} is not supported by Palisade: use an instance or a network interface (internet gateways are not modelled yet; use DestinationIp for internet addresses)`,
-  );
+  const prefix = resourceTypeOfId(id)?.prefix;
+  const kind = prefix ? ENDPOINT_KINDS[prefix] : undefined;
+  if (!prefix || !kind)
+    throw err.invalidValue(
+      `${what} ${id} is not supported by Palisade: use an instance, a network interface, an internet gateway or a VPC peering connection`,
+    );
+  if (!ctx.tx.get(kind, ctx.scope, id)) throw notFoundError(prefix, id);
+}
+
+function checkIp(value: string | undefined, name: string): void {
+  if (value !== undefined && !parseAddress(value))
+    throw err.invalidValue(`Value (${value}) for parameter ${name} is invalid. Expected a valid IP address.`);
 }
 
 function toPath(ctx: Ctx, p: PathDoc): NetworkInsightsPath {
@@ -131,81 +130,6 @@ function toAnalysis(ctx: Ctx, a: AnalysisDoc): NetworkInsightsAnalysis {
   };
 }
 
-function sgRule(r: RuleInput) {
-  const p = protocolNumber(r.protocol);
-  return {
-    Direction: r.egress ? 'egress' : 'ingress',
-    SecurityGroupId: r.groupId,
-    Protocol: r.protocol,
-    ...(r.cidr4 || r.cidr6 ? { Cidr: r.cidr4 ?? r.cidr6 } : {}),
-    ...(r.prefixListId ? { PrefixListId: r.prefixListId } : {}),
-    ...(p === 6 || p === 17 ? { PortRange: { From: r.from, To: r.to } } : {}),
-  };
-}
-
-function analyse(ctx: Ctx, view: EstateView, p: PathDoc): Pick<AnalysisDoc, 'found' | 'forward' | 'explanations'> {
-  const from = p.source;
-  const to = p.destination ?? (p.destinationIp ? `internet:${p.destinationIp}` : '');
-  const answer = canReach(view, from, to, p.protocol, p.destinationPort);
-  const v = answer.verdict;
-  const eniOf = (spec: string) => (spec.startsWith('eni-') ? spec : spec.startsWith('i-') ? view.primaryOf(spec) : undefined);
-  const srcEni = eniOf(from);
-  const dstEni = p.destination ? eniOf(p.destination) : undefined;
-  const eniDoc = (id?: string) => (id ? ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, id) : undefined);
-  if (v.decidedBy === 'route') {
-    return {
-      found: false,
-      forward: [],
-      explanations: [
-        {
-          ExplanationCode: 'CANNOT_ROUTE',
-          Component: component(ctx, p.destination ?? from),
-          ...(eniDoc(srcEni) ? { Vpc: component(ctx, eniDoc(srcEni)!.vpcId) } : {}),
-        },
-      ],
-    };
-  }
-  const vv = v as Verdict;
-  if (vv.verdict === 'ACCEPT') {
-    const forward: PathComponent[] = [];
-    let n = 1;
-    const push = (c: PathComponent) => forward.push({ SequenceNumber: n++, ...c });
-    push({ Component: component(ctx, from) });
-    const add = (g: GateResult | undefined, eni?: string) => {
-      if (!g || !eni) return;
-      const doc = eniDoc(eni);
-      const rule = g.rules[0];
-      push({
-        Component: component(ctx, eni),
-        ...(doc ? { Vpc: component(ctx, doc.vpcId), Subnet: component(ctx, doc.subnetId) } : {}),
-        ...(rule ? { SecurityGroupRule: sgRule(rule) as never } : {}),
-      });
-    };
-    add(vv.egress, srcEni);
-    add(vv.ingress, dstEni);
-    if (p.destination) push({ Component: component(ctx, p.destination) });
-    return { found: true, forward, explanations: [] };
-  }
-  const g = vv.decidedBy === 'egress' ? vv.egress! : vv.ingress!;
-  const doc = eniDoc(g.interfaceId);
-  return {
-    found: false,
-    forward: [],
-    explanations: [
-      {
-        ExplanationCode: 'ENI_SG_RULES_MISMATCH',
-        Direction: g.gate,
-        NetworkInterface: component(ctx, g.interfaceId),
-        Component: component(ctx, g.interfaceId),
-        SecurityGroups: (doc?.groups ?? []).map((id) => component(ctx, id)),
-        ...(doc ? { Vpc: component(ctx, doc.vpcId), Subnet: component(ctx, doc.subnetId) } : {}),
-        ...(p.destinationPort !== undefined ? { Port: p.destinationPort } : {}),
-        Protocols: [p.protocol],
-      },
-    ],
-  };
-}
-
 /** The handlers; `network` is the live data plane the analyses read. */
 export function networkInsightsHandlers(network: LiveNetwork) {
   return {
@@ -216,6 +140,8 @@ export function networkInsightsHandlers(network: LiveNetwork) {
       if (!input.Destination && !input.DestinationIp) throw err.missing('Destination');
       checkEndpoint(ctx, input.Source, 'Source');
       checkEndpoint(ctx, input.Destination, 'Destination');
+      checkIp(input.SourceIp, 'sourceIp');
+      checkIp(input.DestinationIp, 'destinationIp');
       const port =
         input.DestinationPort ??
         (input.FilterAtSource?.DestinationPortRange?.FromPort === input.FilterAtSource?.DestinationPortRange?.ToPort
@@ -278,7 +204,14 @@ export function networkInsightsHandlers(network: LiveNetwork) {
       let status: AnalysisDoc['status'] = 'succeeded';
       let statusMessage: string | undefined;
       try {
-        result = analyse(ctx, network.view(), p);
+        result = analysePath(ctx, network.plane(), {
+          source: p.source,
+          destination: p.destination,
+          sourceIp: p.sourceIp,
+          destinationIp: p.destinationIp,
+          protocol: p.protocol,
+          port: p.destinationPort,
+        });
       } catch (e) {
         status = 'failed';
         statusMessage = (e as Error).message;
