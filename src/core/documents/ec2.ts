@@ -233,7 +233,15 @@ export interface InstanceDoc extends Doc {
   reservationId: string;
   amiLaunchIndex: number;
   /** the profile association, if any */
-  profile?: { associationId: string; arn: string; profileId: string; name: string; state: 'associated' | 'disassociated' };
+  profile?: {
+    associationId: string;
+    arn: string;
+    profileId: string;
+    name: string;
+    state: 'associated' | 'disassociated';
+    /** when it was disassociated (DescribeIamInstanceProfileAssociations lists it a while longer) */
+    endedAt?: number;
+  };
   metadata: MetadataOptions;
   userData?: string;
   disableApiTermination: boolean;

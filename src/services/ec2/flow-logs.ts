@@ -14,6 +14,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { ApiError, err } from '../../core/errors.ts';
 import { type Ctx } from '../../core/context.ts';
+import { crypto } from '../../core/lazy.ts';
 import { newId, arn } from './ids.ts';
 import { KIND, type EniDoc, type FlowLogDoc, type SubnetDoc, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
@@ -130,6 +131,9 @@ export const flowLogHandlers = {
     } else {
       if (input.LogGroupName !== undefined)
         throw err.invalidParam('LogDestination type must be cloud-watch-logs if LogGroupName is provided.');
+      // AWS's words (recorded in aws-samples/aws-secure-environment-accelerator#1111).
+      if (input.DeliverLogsPermissionArn !== undefined)
+        throw err.invalidParam('DeliverLogsPermissionArn is not applicable for s3 delivery');
       if (!input.LogDestination) throw err.invalidParam(`LogDestination can't be empty if LogDestinationType is s3.`);
       const m = /^arn:([^:]+):s3:::([^/]+)(?:\/(.*))?$/.exec(input.LogDestination);
       if (!m) throw err.invalidParam(`LogDestination: ${input.LogDestination} is not a valid S3 bucket ARN.`);
@@ -160,6 +164,9 @@ export const flowLogHandlers = {
       const prior = existing.filter((f) => f.clientToken === input.ClientToken);
       if (prior.length) return { ClientToken: input.ClientToken, FlowLogIds: prior.map((f) => f.id), Unsuccessful: [] };
     }
+    // With no token sent, AWS makes one and returns it (the CLI reference's example answer shows
+    // `"ClientToken": "so2ybMm4WlzIV+F2e8hx84mRb5uB3jiuFqlpQtXm50Q="`: base64 of 32 bytes).
+    const clientToken = input.ClientToken ?? crypto().randomBytes(32).toString('base64');
     const now = ctx.clock.now();
     const flowLogIds: string[] = [];
     const unsuccessful: UnsuccessfulItem[] = [];
@@ -193,7 +200,7 @@ export const flowLogHandlers = {
         // would); the creator's own bucket without a policy gets the one AWS attaches.
         const b = findBucket(ctx.store.db, dest.bucket);
         if (!b) {
-          fail(id, '400', `LogDestination: ${dest.bucket} does not exist.`);
+          fail(id, '400', `LogDestination: ${dest.bucket} does not exist`);
           continue;
         }
         const target = { id: flowLogId, prefix: dest.prefix, destinationOptions: dest.destinationOptions };
@@ -220,14 +227,14 @@ export const flowLogHandlers = {
         created: now,
         deliveredTo: now,
         deliverStatus: 'SUCCESS',
-        ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
+        clientToken,
         ...(input.DeliverCrossAccountRole ? { deliverCrossAccountRole: input.DeliverCrossAccountRole } : {}),
         tags: tags.map((t) => ({ ...t })),
       };
       ctx.tx.put(KIND.flowLog, ctx.scope, doc);
       flowLogIds.push(doc.id);
     }
-    return { ...(input.ClientToken ? { ClientToken: input.ClientToken } : {}), FlowLogIds: flowLogIds, Unsuccessful: unsuccessful };
+    return { ClientToken: clientToken, FlowLogIds: flowLogIds, Unsuccessful: unsuccessful };
   },
 
   DescribeFlowLogs(ctx: Ctx, input: DescribeFlowLogsRequest): DescribeFlowLogsResult {

@@ -711,7 +711,7 @@ function terminate(ctx: Ctx, i: InstanceDoc): InstanceStateChange {
   const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
   w.terminatedAt = ctx.clock.now();
   w.stateTransitionReason = `User initiated (${new Date(ctx.clock.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
-  if (w.profile) w.profile.state = 'disassociated';
+  if (w.profile?.state === 'associated') Object.assign(w.profile, { state: 'disassociated', endedAt: ctx.clock.now() });
   for (const e of interfacesOf(ctx, i.id)) {
     if (e.attachment!.deleteOnTermination) ctx.tx.delete(KIND.eni, ctx.scope, e.id);
     else {
@@ -1121,7 +1121,7 @@ export const instanceHandlers = {
     if (i.profile!.state !== 'associated')
       throw new ApiError('IncorrectState', `The association ${input.AssociationId} is not the active association`);
     const w = ctx.tx.edit<InstanceDoc>(KIND.instance, ctx.scope, i.id)!;
-    w.profile!.state = 'disassociated';
+    Object.assign(w.profile!, { state: 'disassociated', endedAt: ctx.clock.now() });
     return { IamInstanceProfileAssociation: { ...association(w, ctx.clock.now()), State: 'disassociating' } };
   },
 
@@ -1129,7 +1129,11 @@ export const instanceHandlers = {
     ctx: Ctx,
     input: DescribeIamInstanceProfileAssociationsRequest,
   ): DescribeIamInstanceProfileAssociationsResult {
-    let list = instancesOf(ctx).filter((i) => i.profile);
+    // A disassociated association is listed only a while (AWS documents no figure; its `state`
+    // filter names only associating | associated | disassociating — API_DescribeIamInstanceProfileAssociations).
+    const now = ctx.clock.now();
+    const listed = (p: InstanceDoc['profile']) => !!p && (p.state !== 'disassociated' || (p.endedAt ?? 0) + DISASSOCIATED_VISIBLE_MS > now);
+    let list = instancesOf(ctx).filter((i) => listed(i.profile));
     if (input.AssociationIds?.length) {
       for (const id of input.AssociationIds) findAssociation(ctx, id);
       list = list.filter((i) => input.AssociationIds!.includes(i.profile!.associationId));
@@ -1142,6 +1146,9 @@ export const instanceHandlers = {
     return { IamInstanceProfileAssociations: page.map((i) => association(i, ctx.clock.now())!), NextToken: nextToken };
   },
 };
+
+/** How long a disassociated IAM instance profile association is still listed. */
+const DISASSOCIATED_VISIBLE_MS = 60 * 60 * 1000;
 
 function findAssociation(ctx: Ctx, id: string | undefined): InstanceDoc {
   if (!id) throw err.missing('AssociationId');

@@ -167,11 +167,20 @@ export function vpcHasGateways(ctx: Ctx, vpcId: string): boolean {
 
 export const groupNotFound = (id: string) => new ApiError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
 
+/**
+ * AWS's Malformed answers for a group id: `Invalid id: "name" (expecting "sg-...")` without the
+ * prefix (GH:genevieve/leftovers#7), `Invalid id: "sg-xxxxxxxxxxxxxxxxx"` with it but no hex
+ * digits after it, and for an empty id `The security-group ID '' is malformed` (GH:systeminit/si#3042).
+ */
 export function checkGroupId(id: string): void {
   if (!ID_PATTERN('sg').test(id)) {
     throw new ApiError(
       'InvalidGroupId.Malformed',
-      id === '' ? `The security-group ID '' is malformed` : `Invalid id: "${id}" (expecting "sg-...")`,
+      id === ''
+        ? `The security-group ID '' is malformed`
+        : id.startsWith('sg-')
+          ? `Invalid id: "${id}"`
+          : `Invalid id: "${id}" (expecting "sg-...")`,
     );
   }
 }
@@ -285,7 +294,8 @@ export const eniNotFound = (id: string) =>
 
 export function getEni(ctx: Ctx, id: string | undefined): EniDoc {
   if (!id) throw err.missing('NetworkInterfaceId');
-  if (!ID_PATTERN('eni').test(id)) throw new ApiError('InvalidNetworkInterfaceID.Malformed', `Invalid id: "${id}" (expecting "eni-...")`);
+  // AWS's code spells `Id` here (errors-overview: InvalidNetworkInterfaceId.Malformed).
+  if (!ID_PATTERN('eni').test(id)) throw new ApiError('InvalidNetworkInterfaceId.Malformed', `Invalid id: "${id}" (expecting "eni-...")`);
   const e = ctx.tx.get<EniDoc>(KIND.eni, ctx.scope, id);
   if (!e) throw eniNotFound(id);
   return e;

@@ -296,21 +296,23 @@ export const networkInterfaceHandlers = {
     }
     const vpcDefault = ctx.tx.get<{ id: string; defaultGroupId: string }>(KIND.vpc, ctx.scope, subnet.vpcId)!.defaultGroupId;
     const groups = checkInterfaceGroups(ctx, input.Groups?.length ? input.Groups : [vpcDefault], subnet.vpcId);
-    const primaryFromList = input.PrivateIpAddresses?.find((p) => p.Primary)?.PrivateIpAddress;
-    if (input.PrivateIpAddress && primaryFromList && primaryFromList !== input.PrivateIpAddress) {
+    const listed = (input.PrivateIpAddresses ?? []).filter((p) => p.PrivateIpAddress);
+    const flagged = listed.find((p) => p.Primary)?.PrivateIpAddress;
+    if (input.PrivateIpAddress && flagged && flagged !== input.PrivateIpAddress) {
       throw err.combination('The primary private IP address was specified twice with different values.');
     }
-    const secondaryIps = (input.PrivateIpAddresses ?? [])
-      .filter((p) => !p.Primary)
-      .map((p) => p.PrivateIpAddress!)
-      .filter(Boolean);
+    // With no address flagged Primary (and no PrivateIpAddress), one of the listed addresses is the
+    // primary; AWS allocates no extra one (recorded AWS response).
+    const primaryFromList = flagged ?? (input.PrivateIpAddress ? undefined : listed[0]?.PrivateIpAddress);
+    const primary = input.PrivateIpAddress ?? primaryFromList;
+    const secondaryIps = listed.map((p) => p.PrivateIpAddress!).filter((ip) => ip !== primary);
     if (input.Ipv6Addresses?.length && input.Ipv6AddressCount)
       throw err.combination('The parameters Ipv6Addresses and Ipv6AddressCount cannot be used together.');
     const eni = createEni(ctx, {
       subnet,
       groups,
       description: input.Description,
-      privateIp: input.PrivateIpAddress ?? primaryFromList,
+      privateIp: primary,
       secondaryIps,
       secondaryCount: input.SecondaryPrivateIpAddressCount,
       ipv6: input.Ipv6Addresses?.map((a) => a.Ipv6Address!),
@@ -461,7 +463,8 @@ export const networkInterfaceHandlers = {
       case undefined:
         throw err.missing('Attribute');
       default:
-        throw err.invalidParam(`Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
+        // InvalidParameterValue, as DescribeInstanceAttribute answers (GH:aws/aws-cli#4273).
+        throw err.invalidValue(`Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
     }
   },
 

@@ -261,11 +261,15 @@ export const prefixListHandlers = {
   DeleteManagedPrefixList(ctx: Ctx, input: DeleteManagedPrefixListRequest): DeleteManagedPrefixListResult {
     const p = getOwnList(ctx, input.PrefixListId);
     const refs = referencingGroups(ctx, p.id);
-    if (refs.length)
-      throw new ApiError(
-        'InvalidPrefixListModification',
-        `The prefix list ${p.id} is referenced by ${refs.map((g) => g.id).join(', ')} and cannot be deleted.`,
-      );
+    if (refs.length) {
+      // AWS accepts the call and the deletion then fails: the list stays, in `delete-failed`
+      // (recorded AWS response). The user guide only says to remove the references first
+      // (VPC:working-with-managed-prefix-lists), not how the API answers when they are there.
+      const w = ctx.tx.edit<PrefixListDoc & { stateMessage?: string }>(KIND.prefixList, ctx.scope, p.id)!;
+      w.state = 'delete-failed';
+      w.stateMessage = `The prefix list is referenced by: ${refs.map((g) => g.id).join(', ')}`;
+      return { PrefixList: { ...toList(ctx, p), State: 'delete-in-progress' } };
+    }
     ctx.tx.delete(KIND.prefixList, ctx.scope, p.id);
     return { PrefixList: { ...toList(ctx, p), State: 'delete-in-progress' } };
   },

@@ -14,7 +14,9 @@ export type RuleSpec = Omit<RuleDoc, 'id' | 'tags'>;
 const NAMED: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
 
 export function normalizeProtocol(raw: string | undefined): string {
-  if (raw === undefined || raw === '') throw err.missing('IpPermissions.IpProtocol');
+  // AWS's words for a rule without a protocol (GH:boto/boto#3376, GH:nanovms/ops#735).
+  if (raw === undefined || raw === '')
+    throw err.invalidValue("Invalid value 'null' for protocol. VPC security group rules must specify protocols explicitly.");
   const p = raw.trim().toLowerCase();
   if (p === 'tcp' || p === 'udp' || p === 'icmp' || p === 'icmpv6') return p;
   if (/^-?\d+$/.test(p)) {
@@ -25,10 +27,15 @@ export function normalizeProtocol(raw: string | undefined): string {
   throw err.invalidValue(`Invalid value '${raw}' for IP protocol. Unknown protocol.`);
 }
 
+// AWS's current wording: "Invalid value for portRange. Must specify both from and to ports with
+// TCP/UDP." (recorded AWS response with `Proxy: null`, i.e. a 2020s Java SDK; moto's AWS-verified
+// ModifySecurityGroupRules test, getmoto/moto#8917). Before about 2019 AWS quoted the reason
+// (`Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.`,
+// GH:chef-boneyard/chef-provisioning-aws#183); the ICMP sentence follows the same template.
 export function checkPorts(protocol: string, from: number | undefined, to: number | undefined): { from?: number; to?: number } {
   if (protocol === 'tcp' || protocol === 'udp') {
     if (from === undefined || to === undefined)
-      throw err.invalidValue("Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.");
+      throw err.invalidValue('Invalid value for portRange. Must specify both from and to ports with TCP/UDP.');
     if (from < 0 || from > 65535) throw err.invalidValue(`TCP/UDP (from) port (${from}) out of range`);
     if (to < 0 || to > 65535) throw err.invalidValue(`TCP/UDP (to) port (${to}) out of range`);
     if (from > to)
@@ -38,7 +45,7 @@ export function checkPorts(protocol: string, from: number | undefined, to: numbe
   if (protocol === 'icmp' || protocol === 'icmpv6') {
     if (from === undefined && to === undefined && protocol === 'icmpv6') return { from: -1, to: -1 };
     if (from === undefined || to === undefined)
-      throw err.invalidValue("Invalid value 'Must specify both from and to ports with ICMP.' for portRange.");
+      throw err.invalidValue('Invalid value for portRange. Must specify both from and to ports with ICMP.');
     if (from < -1 || from > 255) throw err.invalidValue(`ICMP type (${from}) out of range`);
     if (to < -1 || to > 255) throw err.invalidValue(`ICMP code (${to}) out of range`);
     if (from === -1 && to !== -1) throw err.invalidValue(`ICMP code (${to}) out of range`);

@@ -33,7 +33,7 @@ import type {
 import { ApiError, err } from '../../core/errors.ts';
 import type { Ctx } from '../../core/context.ts';
 import { regional } from '../../store/store.ts';
-import { arn, newId } from './ids.ts';
+import { arn, ID_PATTERN, newId } from './ids.ts';
 import { KIND, type RuleDoc, type SecurityGroupDoc, type TagPair, type VpcDoc } from '../../core/documents/ec2.ts';
 import { compileFilters, tagList } from './filters.ts';
 import { paginate } from './paging.ts';
@@ -533,6 +533,14 @@ export function securityGroupHandlers(rules: RuleIndex) {
           for (const r of g.rules) rows.push({ id: r.id, seq: ++seq, g, r, tags: r.tags });
         }
       }
+      // AWS checks the group ids a `group-id` filter names (recorded AWS response quoted in
+      // localstack/localstack#9059: `The security group ID '' is malformed`; getmoto/moto#7620).
+      for (const f of input.Filters ?? []) {
+        if (f.Name !== 'group-id') continue;
+        for (const v of f.Values ?? []) {
+          if (!ID_PATTERN('sg').test(v)) throw new ApiError('InvalidGroupId.Malformed', `The security group ID '${v}' is malformed`);
+        }
+      }
       const match = compileFilters<Row>(input.Filters, {
         'group-id': (x) => x.g.id,
         'security-group-rule-id': (x) => x.r.id,
@@ -547,14 +555,21 @@ export function securityGroupHandlers(rules: RuleIndex) {
       if (!input.SecurityGroupRules?.length) throw err.missing('SecurityGroupRule');
       for (const u of input.SecurityGroupRules) {
         if (!u.SecurityGroupRuleId) throw err.missing('SecurityGroupRule.SecurityGroupRuleId');
+        const req = u.SecurityGroupRule;
+        if (!req) throw err.missing('SecurityGroupRule.SecurityGroupRule');
+        // AWS's checks, in its order (moto's AWS-verified test, getmoto/moto#8917): exactly one
+        // target, the rule, then an explicit protocol, then the ports (rules.ts).
+        const peers = [req.CidrIpv4, req.CidrIpv6, req.PrefixListId, req.ReferencedGroupId].filter((x) => x !== undefined).length;
+        if (peers > 1) throw err.combination('Only one of cidrIp, cidrIpv6, prefixListId, or referencedGroupId can be specified');
+        if (peers === 0)
+          throw new ApiError(
+            'MissingParameter',
+            'The request must contain exactly one of: cidrIp, cidrIpv6, prefixListId, or referencedGroupId',
+          );
         const i = g.rules.findIndex((r) => r.id === u.SecurityGroupRuleId);
         if (i < 0)
           throw new ApiError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${u.SecurityGroupRuleId}' does not exist`);
-        const req = u.SecurityGroupRule;
-        if (!req) throw err.missing('SecurityGroupRule.SecurityGroupRule');
         const old = g.rules[i]!;
-        const peers = [req.CidrIpv4, req.CidrIpv6, req.PrefixListId, req.ReferencedGroupId].filter((x) => x !== undefined).length;
-        if (peers !== 1) throw noPeer();
         const perm: IpPermission = {
           IpProtocol: req.IpProtocol,
           FromPort: req.FromPort,

@@ -165,6 +165,60 @@ function checkVpcCidr(text: string | undefined, param = 'cidrBlock'): string {
   return formatCidr(c);
 }
 
+// An Availability Zone's group: `us-east-1-zg-1`, its long name the region's description and the
+// group number (API_AvailabilityZone: "GroupName — The name of the zone group. For example:
+// Availability Zones - us-east-1-zg-1"; descriptions from the AWS SDK's partition table).
+const REGION_DESCRIPTION: Record<string, string> = {
+  'af-south-1': 'Africa (Cape Town)',
+  'ap-east-1': 'Asia Pacific (Hong Kong)',
+  'ap-east-2': 'Asia Pacific (Taipei)',
+  'ap-northeast-1': 'Asia Pacific (Tokyo)',
+  'ap-northeast-2': 'Asia Pacific (Seoul)',
+  'ap-northeast-3': 'Asia Pacific (Osaka)',
+  'ap-south-1': 'Asia Pacific (Mumbai)',
+  'ap-south-2': 'Asia Pacific (Hyderabad)',
+  'ap-southeast-1': 'Asia Pacific (Singapore)',
+  'ap-southeast-2': 'Asia Pacific (Sydney)',
+  'ap-southeast-3': 'Asia Pacific (Jakarta)',
+  'ap-southeast-4': 'Asia Pacific (Melbourne)',
+  'ap-southeast-5': 'Asia Pacific (Malaysia)',
+  'ap-southeast-6': 'Asia Pacific (New Zealand)',
+  'ap-southeast-7': 'Asia Pacific (Thailand)',
+  'ca-central-1': 'Canada (Central)',
+  'ca-west-1': 'Canada West (Calgary)',
+  'eu-central-1': 'Europe (Frankfurt)',
+  'eu-central-2': 'Europe (Zurich)',
+  'eu-north-1': 'Europe (Stockholm)',
+  'eu-south-1': 'Europe (Milan)',
+  'eu-south-2': 'Europe (Spain)',
+  'eu-west-1': 'Europe (Ireland)',
+  'eu-west-2': 'Europe (London)',
+  'eu-west-3': 'Europe (Paris)',
+  'il-central-1': 'Israel (Tel Aviv)',
+  'me-central-1': 'Middle East (UAE)',
+  'me-south-1': 'Middle East (Bahrain)',
+  'me-west-1': 'Middle East (Saudi Arabia)',
+  'mx-central-1': 'Mexico (Central)',
+  'sa-east-1': 'South America (Sao Paulo)',
+  'sa-west-1': 'South America (Chile)',
+  'us-east-1': 'US East (N. Virginia)',
+  'us-east-2': 'US East (Ohio)',
+  'us-west-1': 'US West (N. California)',
+  'us-west-2': 'US West (Oregon)',
+  'cn-north-1': 'China (Beijing)',
+  'cn-northwest-1': 'China (Ningxia)',
+  'us-gov-east-1': 'AWS GovCloud (US-East)',
+  'us-gov-west-1': 'AWS GovCloud (US-West)',
+};
+const zoneGroup = (region: string) => ({
+  GroupName: `${region}-zg-1`,
+  GroupLongName: `${REGION_DESCRIPTION[region] ?? region} 1`,
+});
+
+/** AWS names the VPC without quotes here (recorded AWS response; moto quotes it). */
+const cidrLimitExceeded = (vpcId: string) =>
+  new ApiError('CidrLimitExceeded', `This network ${vpcId} has met its maximum number of allowed CIDRs: 5`);
+
 export const vpcHandlers = {
   CreateVpc(ctx: Ctx, input: CreateVpcRequest): CreateVpcResult {
     if (input.Ipv4IpamPoolId || input.Ipv6IpamPoolId || input.Ipv6Pool) {
@@ -295,8 +349,7 @@ export const vpcHandlers = {
     }
     if (input.AmazonProvidedIpv6CidrBlock) {
       if (input.CidrBlock) throw err.combination('The parameter cidrBlock cannot be used with the parameter amazonProvidedIpv6CidrBlock');
-      if (vpc.ipv6.length >= 5)
-        throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
+      if (vpc.ipv6.length >= 5) throw cidrLimitExceeded(vpc.id);
       const assoc = {
         associationId: newId('vpc-cidr-assoc'),
         cidr: amazonIpv6Block(),
@@ -326,8 +379,7 @@ export const vpcHandlers = {
       for (const a of vpc.cidrAssociations) {
         if (overlaps(parseCidr(a.cidr)!, c)) throw new ApiError('InvalidVpc.Range', `The CIDR '${input.CidrBlock}' is invalid.`);
       }
-      if (vpc.cidrAssociations.length >= 5)
-        throw new ApiError('CidrLimitExceeded', `This network '${vpc.id}' has met its maximum number of allowed CIDRs: 5`);
+      if (vpc.cidrAssociations.length >= 5) throw cidrLimitExceeded(vpc.id);
       const assoc = { associationId: newId('vpc-cidr-assoc'), cidr, state: 'associated' };
       vpc.cidrAssociations.push(assoc);
       return {
@@ -398,7 +450,7 @@ export const vpcHandlers = {
       state: () => 'available',
       'zone-type': () => 'availability-zone',
       'opt-in-status': () => 'opt-in-not-required',
-      'group-name': () => ctx.region,
+      'group-name': () => zoneGroup(ctx.region).GroupName,
       'network-border-group': () => ctx.region,
     });
     return {
@@ -414,7 +466,7 @@ export const vpcHandlers = {
           RegionName: ctx.region,
           ZoneType: 'availability-zone',
           OptInStatus: 'opt-in-not-required',
-          GroupName: ctx.region,
+          ...zoneGroup(ctx.region),
           NetworkBorderGroup: ctx.region,
           Messages: [],
         })),
