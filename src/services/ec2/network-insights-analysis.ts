@@ -650,7 +650,6 @@ class Analysis {
         });
       }
     }
-    if (dst.kind === 'pcx' && src.kind === 'eni') push({ Component: this.comp(dst.id), SourceVpc: this.comp(src.eni.vpcId) });
 
     // Into the destination: its subnet's ACL, its groups, the interface, the instance.
     if (dst.kind === 'eni') {
