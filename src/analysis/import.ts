@@ -1,7 +1,7 @@
 // Offline import: the JSON the aws CLI prints for describe-security-groups, -network-interfaces,
 // -instances, -vpcs, -subnets, -managed-prefix-lists (+ get-managed-prefix-list-entries),
 // optionally -security-group-rules, the routing (-route-tables, -network-acls,
-// -internet-gateways, -nat-gateways, -vpc-peering-connections) and IAM
+// -internet-gateways, -egress-only-internet-gateways, -nat-gateways, -vpc-peering-connections) and IAM
 // get-account-authorization-details, read into one
 // Snapshot and saved as one state file. Files are recognised by name (the call without its verb:
 // security-groups.json) or by their top-level key (SecurityGroups, Reservations, …). Everything is
@@ -10,6 +10,7 @@
 import { readdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type {
+  EgressOnlyInternetGateway,
   Instance,
   InternetGateway,
   NatGateway,
@@ -62,12 +63,16 @@ type Top =
   | 'RouteTables'
   | 'NetworkAcls'
   | 'InternetGateways'
+  | 'EgressOnlyInternetGateways'
   | 'NatGateways'
   | 'VpcPeeringConnections';
 
+/** The kinds an import reads: the audit's export kinds, and the routing only reach reads. */
+type ImportKind = ExportKind | 'egressOnlyInternetGateways';
+
 interface KindDef {
   top: Top;
-  kind: ExportKind;
+  kind: ImportKind;
   names: string[];
   call: string;
   idKey: string;
@@ -121,6 +126,13 @@ const KINDS: KindDef[] = [
     names: ['internet-gateways'],
     call: 'aws ec2 describe-internet-gateways',
     idKey: 'InternetGatewayId',
+  },
+  {
+    top: 'EgressOnlyInternetGateways',
+    kind: 'egressOnlyInternetGateways',
+    names: ['egress-only-internet-gateways'],
+    call: 'aws ec2 describe-egress-only-internet-gateways',
+    idKey: 'EgressOnlyInternetGatewayId',
   },
   { top: 'NatGateways', kind: 'natGateways', names: ['nat-gateways'], call: 'aws ec2 describe-nat-gateways', idKey: 'NatGatewayId' },
   {
@@ -461,6 +473,18 @@ function checkInternetGateway(c: Check, g: unknown, path: string): void {
   c.tags(g, 'Tags', `${path}.`);
 }
 
+function checkEgressOnlyInternetGateway(c: Check, g: unknown, path: string): void {
+  if (!c.obj(g, path)) return;
+  c.str(g, 'EgressOnlyInternetGatewayId', `${path}.`, { required: true, prefix: 'eigw-' });
+  c.arr(g, 'Attachments', `${path}.`).forEach((a, i) => {
+    const q = `${path}.Attachments[${i}]`;
+    if (!c.obj(a, q)) return;
+    c.str(a, 'VpcId', `${q}.`, { required: true, prefix: 'vpc-' });
+    c.str(a, 'State', `${q}.`);
+  });
+  c.tags(g, 'Tags', `${path}.`);
+}
+
 function checkNatGateway(c: Check, n: unknown, path: string): void {
   if (!c.obj(n, path)) return;
   c.str(n, 'NatGatewayId', `${path}.`, { required: true, prefix: 'nat-' });
@@ -508,19 +532,25 @@ function checkPeering(c: Check, p: unknown, path: string): void {
 
 /** The routing exports: each a list under its top-level key, of resources with an id. */
 const ROUTING: {
-  top: 'RouteTables' | 'NetworkAcls' | 'InternetGateways' | 'NatGateways' | 'VpcPeeringConnections';
-  key: 'routeTables' | 'networkAcls' | 'internetGateways' | 'natGateways' | 'vpcPeeringConnections';
+  top: 'RouteTables' | 'NetworkAcls' | 'InternetGateways' | 'EgressOnlyInternetGateways' | 'NatGateways' | 'VpcPeeringConnections';
+  key: 'routeTables' | 'networkAcls' | 'internetGateways' | 'egressOnlyInternetGateways' | 'natGateways' | 'vpcPeeringConnections';
   id: string;
   check: (c: Check, v: unknown, path: string) => void;
 }[] = [
   { top: 'RouteTables', key: 'routeTables', id: 'RouteTableId', check: checkRouteTable },
   { top: 'NetworkAcls', key: 'networkAcls', id: 'NetworkAclId', check: checkNetworkAcl },
   { top: 'InternetGateways', key: 'internetGateways', id: 'InternetGatewayId', check: checkInternetGateway },
+  {
+    top: 'EgressOnlyInternetGateways',
+    key: 'egressOnlyInternetGateways',
+    id: 'EgressOnlyInternetGatewayId',
+    check: checkEgressOnlyInternetGateway,
+  },
   { top: 'NatGateways', key: 'natGateways', id: 'NatGatewayId', check: checkNatGateway },
   { top: 'VpcPeeringConnections', key: 'vpcPeeringConnections', id: 'VpcPeeringConnectionId', check: checkPeering },
 ];
 
-type RoutingResource = RouteTable | NetworkAcl | InternetGateway | NatGateway | VpcPeeringConnection;
+type RoutingResource = RouteTable | NetworkAcl | InternetGateway | EgressOnlyInternetGateway | NatGateway | VpcPeeringConnection;
 
 function checkPolicyDocument(c: Check, o: Record<string, unknown>, key: string, path: string, required: boolean): void {
   const v = o[key];
@@ -674,7 +704,7 @@ export async function importExports(path: string, opts: ImportOptions = {}): Pro
 /** Checks every loaded file and merges them; problems go to `errors`. */
 function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => void): AuditSnapshot {
   const s: AuditSnapshot = { ...emptySnapshot(), exported: [], sources: {} };
-  const exported = new Set<ExportKind>();
+  const exported = new Set<ImportKind>();
   const seen = new Map<string, string>(); // id → file, for duplicates
   const entries = new Map<string, { file: string; entries: PrefixListEntry[] }>();
   let rules: SecurityGroupRule[] | undefined;
@@ -792,6 +822,7 @@ function assemble(loaded: Loaded[], errors: string[], tick: (label: string) => v
       case 'RouteTables':
       case 'NetworkAcls':
       case 'InternetGateways':
+      case 'EgressOnlyInternetGateways':
       case 'NatGateways':
       case 'VpcPeeringConnections': {
         const r = ROUTING.find((x) => x.top === l.def.top)!;
@@ -911,6 +942,7 @@ function locate(loaded: Loaded[], s: AuditSnapshot): Record<string, SourceRef> {
     RouteTables: new Set((s.routeTables ?? []).map((x) => x.RouteTableId!)),
     NetworkAcls: new Set((s.networkAcls ?? []).map((x) => x.NetworkAclId!)),
     InternetGateways: new Set((s.internetGateways ?? []).map((x) => x.InternetGatewayId!)),
+    EgressOnlyInternetGateways: new Set((s.egressOnlyInternetGateways ?? []).map((x) => x.EgressOnlyInternetGatewayId!)),
     NatGateways: new Set((s.natGateways ?? []).map((x) => x.NatGatewayId!)),
     VpcPeeringConnections: new Set((s.vpcPeeringConnections ?? []).map((x) => x.VpcPeeringConnectionId!)),
   };

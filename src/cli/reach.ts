@@ -41,6 +41,17 @@ function printPath(from: string, to: string, a: PathAnswer): void {
     reason?: string;
     egress?: { rules: never[]; interfaceId: string; gate: string };
     ingress?: { rules: never[]; interfaceId: string; gate: string };
+    acl?: { aclId: string; subnetId: string; direction: string; ruleNumber: number; reply: boolean };
+    route?: {
+      hops: (
+        | {
+            kind: 'route';
+            subnetId: string;
+            route: { tableId: string; destination: string; target: { kind: string; id?: string }; blackhole: boolean };
+          }
+        | { kind: 'no-route'; subnetId: string; why: string }
+      )[];
+    };
   };
   process.stdout.write(`${a.reachable ? 'YES' : 'NO'}  ${from} → ${to}\n`);
   if (a.openPorts)
@@ -48,9 +59,19 @@ function printPath(from: string, to: string, a: PathAnswer): void {
       `  open ports: ${a.openPorts.length ? a.openPorts.map(([x, y]) => (x === y ? `${x}` : `${x}-${y}`)).join(', ') : 'none'}\n`,
     );
   if (v.reason) process.stdout.write(`  ${v.reason}\n`);
+  for (const h of v.route?.hops ?? [])
+    process.stdout.write(
+      h.kind === 'route'
+        ? `  route: ${h.subnetId} ${h.route.tableId} ${h.route.destination} → ${h.route.target.id ?? h.route.target.kind}${h.route.blackhole ? ' (blackhole)' : ''}\n`
+        : `  route: ${h.subnetId}: ${h.why}\n`,
+    );
   for (const g of [v.egress, v.ingress])
     if (g?.rules?.length) process.stdout.write(`  ${g.gate} of ${g.interfaceId}: ${g.rules.map(fmtRule).join(', ')}\n`);
-  if (!a.reachable && v.decidedBy !== 'route')
+  if (!a.reachable && v.decidedBy === 'acl' && v.acl)
+    process.stdout.write(
+      `  blocked by the network ACL ${v.acl.aclId} of ${v.acl.subnetId} (${v.acl.direction}${v.acl.reply ? ', the replies' : ''}): rule ${v.acl.ruleNumber >= 32767 ? '*' : v.acl.ruleNumber} denies it\n`,
+    );
+  else if (!a.reachable && v.decidedBy !== 'route')
     process.stdout.write(
       `  blocked by the ${v.decidedBy} gate of ${(v.decidedBy === 'egress' ? v.egress : v.ingress)?.interfaceId}: no rule of its groups matches\n`,
     );
@@ -82,10 +103,13 @@ export async function reach(args: string[], endpointOf: (flag?: string) => strin
     const { loadSnapshot } = await import('../analysis/import.ts');
     const { policyOf } = await import('../analysis/snapshot.ts');
     const { ruleInputsOf } = await import('../analysis/findings/estate.ts');
+    const { pathsOf } = await import('../analysis/snapshot-paths.ts');
     const { whoCanReach, canReach } = await import('../analysis/reach.ts');
     const snap = await loadSnapshot(values.state);
+    const paths = pathsOf(snap); // the exported routing (route tables, ACLs, gateways, peering), if any
     const view: EstateView = {
       policy: policyOf(snap, ruleInputsOf(snap)), // real sgr- ids when the export has the rules
+      ...(paths ? { paths } : {}),
       instanceOf: (id) => snap.networkInterfaces.find((n) => n.NetworkInterfaceId === id)?.Attachment?.InstanceId,
       primaryOf: (iid) =>
         snap.networkInterfaces.find((n) => n.Attachment?.InstanceId === iid && (n.Attachment.DeviceIndex ?? 0) === 0)?.NetworkInterfaceId,
