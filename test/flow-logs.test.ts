@@ -424,7 +424,7 @@ describe('flow logs to CloudWatch Logs and S3', () => {
     );
     assert.deepEqual(
       s.Unsuccessful!.map((u) => [u.Error!.Code, u.Error!.Message]),
-      [['400', 'LogDestination: no-such-bucket does not exist.']],
+      [['400', 'LogDestination: no-such-bucket does not exist']],
     );
     const d = await client.send(new DeleteFlowLogsCommand({ FlowLogIds: ['fl-0123456789abcdef0'] }));
     assert.deepEqual(
