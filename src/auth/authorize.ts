@@ -78,13 +78,44 @@ function identity(ctx: Ctx): Identity {
     const r = ctx.tx.get<RoleDoc>(IAM_KIND.role, p.account, p.role.name.toLowerCase());
     if (!r) return { policies: [], root: false };
     const session = ctx.tx.get<SessionDoc>(SESSION_KIND, '_global', p.accessKeyId);
-    const sp = session?.sessionPolicy ? parsed(session.sessionPolicy, `${p.arn}#session`) : undefined;
     const boundary = r.permissionsBoundary
       ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [r.permissionsBoundary], arn: r.arn })
       : undefined;
-    return { policies: documentsOf(ctx, r), boundary, session: sp ? [sp] : undefined, root: false };
+    return { policies: documentsOf(ctx, r), boundary, session: sessionPolicies(ctx, session), root: false };
+  }
+  if (p.type === 'FederatedUser') {
+    // GetFederationToken: the caller's permissions ∩ the session policies; without session
+    // policies the session has none ("If you do not pass a policy, the resulting federated user
+    // session has no permissions", STS API reference).
+    const session = ctx.tx.get<SessionDoc>(SESSION_KIND, '_global', p.accessKeyId);
+    const limit = sessionPolicies(ctx, session);
+    const by = session?.federatedBy;
+    if (!limit || !by) return { policies: [], root: false };
+    if ('root' in by) return { policies: [rootPolicy()], session: limit, root: false };
+    const u = ctx.tx.get<UserDoc>(IAM_KIND.user, p.account, by.userName.toLowerCase());
+    if (!u) return { policies: [], root: false };
+    const boundary = u.permissionsBoundary
+      ? documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: [u.permissionsBoundary], arn: u.arn })
+      : undefined;
+    return { policies: documentsOf(ctx, u), boundary, session: limit, root: false };
   }
   return { policies: [], root: false };
+}
+
+let allowAll: ParsedPolicy | undefined;
+/** What the root may do (everything): a root-made federation session is its session policies alone. */
+const rootPolicy = () =>
+  (allowAll ??= parsePolicy('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}', 'root'));
+
+/** A session's policies (the inline one and the managed PolicyArns): together its limit, or none. */
+function sessionPolicies(ctx: Ctx, session: SessionDoc | undefined): ParsedPolicy[] | undefined {
+  if (!session) return undefined;
+  const out: ParsedPolicy[] = [];
+  const inline = session.sessionPolicy ? parsed(session.sessionPolicy, `${session.arn}#session`) : undefined;
+  if (inline) out.push(inline);
+  if (session.sessionPolicyArns?.length)
+    out.push(...documentsOf(ctx, { inlinePolicies: {}, attachedPolicies: session.sessionPolicyArns, arn: session.arn }));
+  return out.length ? out : undefined;
 }
 
 const arnOf = (ctx: Ctx, name: string, id: string) => ec2Arn(ctx.partition, ctx.region, ctx.account, name, id);
@@ -232,6 +263,10 @@ export function authorize(ctx: Ctx, service: ServiceDef, action: string, input: 
   if (service.name === 'sts' && action.startsWith('AssumeRoleWith')) return; // governed by the role's trust policy
   const ident = identity(ctx);
   if (ident.root) return;
+  // A federated user "cannot call any IAM operations using the AWS CLI or the AWS API" nor any STS
+  // operation but GetCallerIdentity (GetFederationToken's documentation).
+  if (ctx.principal.type === 'FederatedUser' && (service.name === 'iam' || service.name === 'sts'))
+    throw deny(ctx, service, fullAction, '*', 'ImplicitDeny');
   const base = baseContext(ctx, input);
   const resources =
     service.name === 'ec2'
@@ -240,9 +275,11 @@ export function authorize(ctx: Ctx, service: ServiceDef, action: string, input: 
         ? iamResources(ctx, action, input)
         : service.name === 'sts' && typeof input.RoleArn === 'string'
           ? [{ arn: input.RoleArn }]
-          : service.name === 's3'
-            ? s3Resources(ctx, input)
-            : [{ arn: '*' }];
+          : service.name === 'sts' && action === 'GetFederationToken' && typeof input.Name === 'string'
+            ? [{ arn: `arn:${ctx.partition}:sts::${ctx.principal.account}:federated-user/${input.Name}` }]
+            : service.name === 's3'
+              ? s3Resources(ctx, input)
+              : [{ arn: '*' }];
   for (const r of resources) {
     const context = { ...base };
     if (r.vpcArn) context['ec2:Vpc'] = r.vpcArn;

@@ -43,8 +43,17 @@ export interface SessionDoc extends Doc {
   sourceInstanceArn?: string;
   /** AssumeRole's inline session policy (JSON), intersected with the role's in `enforce` */
   sessionPolicy?: string;
+  /** managed session policies (PolicyArns), with the inline one the session's limit */
+  sessionPolicyArns?: string[];
   sourceIdentity?: string;
   tags?: Record<string, string>;
+  /** the tags passed on to sessions this one starts by role chaining */
+  transitiveTagKeys?: string[];
+  /**
+   * GetFederationToken's sessions: whose long-term credentials made it — an IAM user (its
+   * permissions ∩ the session policies apply) or the account's root (the session policies alone).
+   */
+  federatedBy?: { userName: string } | { root: true };
 }
 export const SESSION_KIND = 'sts-session';
 

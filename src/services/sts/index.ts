@@ -12,6 +12,8 @@ import type {
   GetAccessKeyInfoRequest,
   GetAccessKeyInfoResponse,
   GetCallerIdentityResponse,
+  GetFederationTokenRequest,
+  GetFederationTokenResponse,
   GetSessionTokenRequest,
   GetSessionTokenResponse,
   Credentials,
@@ -26,12 +28,22 @@ import type { Principal, SessionDoc } from '../../auth/principals.ts';
 import { evaluateTrust, parsePolicy, type RequestContext } from '../../auth/iam-policy.ts';
 import { decodeAuthorizationMessage } from '../../auth/authz-message.ts';
 import { readSamlResponse } from './saml.ts';
+import {
+  arnConstraint,
+  checkConstraints,
+  checkSessionTags,
+  checkTransitiveOverride,
+  P,
+  packedPercent,
+  policyArnConstraints,
+  tagConstraints,
+  type TagInput,
+} from './validate.ts';
 
 const accessDenied = (message: string) => new ApiError('AccessDenied', message, 403);
 const validation = (message: string) => new ApiError('ValidationError', message, 400);
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]{1,64})$/;
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
 function findRoleByArn(ctx: Ctx, arn: string): RoleDoc | undefined {
   const m = ROLE_ARN.exec(arn);
@@ -40,24 +52,28 @@ function findRoleByArn(ctx: Ctx, arn: string): RoleDoc | undefined {
   return role && role.arn === arn ? role : role && arn.endsWith(`/${role.name}`) && arn.includes(`:${m[2]}:`) ? role : undefined;
 }
 
+/**
+ * The role ARN's form, checked after the model's constraints (AWS answers `X is invalid`, and
+ * reports a constraint of another member first: localstack's AWS-validated snapshot
+ * test_sts_invalid_parameters, an invalid ARN with the session name `Session1:2`, is the session
+ * name's pattern error).
+ */
 function checkRoleArn(arn: string | undefined): RegExpExecArray {
-  if (!arn || arn.length < 20 || arn.length > 2048)
-    throw validation(
-      `1 validation error detected: Value '${arn}' at 'roleArn' failed to satisfy constraint: Member must have length ${arn && arn.length > 2048 ? 'less than or equal to 2048' : 'greater than or equal to 20'}`,
-    );
-  const m = ROLE_ARN.exec(arn);
+  const m = arn === undefined ? null : ROLE_ARN.exec(arn);
   if (!m) throw validation(`${arn} is invalid`);
   return m;
 }
 
-function checkSessionName(name: string | undefined): string {
-  if (!name || !SESSION_NAME.test(name)) {
-    throw validation(
-      `1 validation error detected: Value '${name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
-    );
-  }
-  return name;
-}
+/** The constraints AssumeRole* share, in the order of their input shapes. */
+const roleArnAndName = (input: { RoleArn?: string; RoleSessionName?: string }) => [
+  arnConstraint('roleArn', input.RoleArn),
+  { at: 'roleSessionName', value: input.RoleSessionName, min: 2, max: 64, pattern: P.name },
+];
+const sessionPolicyConstraints = (input: { PolicyArns?: { arn?: string }[]; Policy?: string; DurationSeconds?: number }) => [
+  ...policyArnConstraints(input.PolicyArns),
+  { at: 'policy', value: input.Policy, min: 1, pattern: P.policy },
+  { at: 'durationSeconds', value: input.DurationSeconds, min: 900, max: 43200 },
+];
 
 /**
  * The length constraints of the STS API reference (AssumeRoleWithSAML: "SAMLAssertion […] Length
@@ -78,14 +94,32 @@ function checkSecretLength(value: string | undefined, member: string, min: numbe
 /** The inline session policy of AssumeRole*: AWS refuses one that is not a valid policy. */
 function checkSessionPolicy(policy: string | undefined): void {
   if (policy === undefined) return;
-  // the plaintext limit first: a longer document is never parsed
-  if (policy.length > 2048) throw new ApiError('PackedPolicyTooLarge', 'Packed size of the policy exceeds the maximum allowed.', 400);
   try {
     parsePolicy(policy);
   } catch {
     throw new ApiError('MalformedPolicyDocument', 'The policy is not in the valid JSON format.', 400);
   }
 }
+
+/**
+ * The packed size of the session policies and tags (validate.ts): over 100% is
+ * PackedPolicyTooLarge, with the percentage the tags consume when there are tags.
+ */
+function packedSize(policy: string | undefined, policyArns: { arn?: string }[] | undefined, tags: TagInput[]): number {
+  const packed = packedPercent(policy, policyArns, tags);
+  if (packed.total > 100) {
+    throw new ApiError(
+      'PackedPolicyTooLarge',
+      tags.length
+        ? `Packed size of session tags consumes ${packed.total}% of allotted space.`
+        : 'Packed size of the policy exceeds the maximum allowed.',
+      400,
+    );
+  }
+  return packed.total;
+}
+
+const tagMap = (tags: TagInput[]) => Object.fromEntries(tags.map((t) => [t.Key!, t.Value ?? '']));
 
 function credentials(s: SessionDoc): Credentials {
   return { AccessKeyId: s.id, SecretAccessKey: s.secret, SessionToken: s.token, Expiration: new Date(s.expiration) };
@@ -114,7 +148,7 @@ export function startRoleSession(
   role: RoleDoc,
   sessionName: string,
   durationSeconds: number,
-  extra: Partial<Pick<SessionDoc, 'ec2RoleDelivery' | 'sourceInstanceArn'>> & {
+  extra: Partial<Pick<SessionDoc, 'ec2RoleDelivery' | 'sourceInstanceArn' | 'transitiveTagKeys' | 'sessionPolicyArns'>> & {
     sessionPolicy?: string;
     sourceIdentity?: string;
     tags?: Record<string, string>;
@@ -137,7 +171,26 @@ export function startRoleSession(
     ...(extra.sessionPolicy ? { sessionPolicy: extra.sessionPolicy } : {}),
     ...(extra.sourceIdentity ? { sourceIdentity: extra.sourceIdentity } : {}),
     ...(extra.tags ? { tags: extra.tags } : {}),
+    ...(extra.transitiveTagKeys?.length ? { transitiveTagKeys: extra.transitiveTagKeys } : {}),
+    ...(extra.sessionPolicyArns?.length ? { sessionPolicyArns: extra.sessionPolicyArns } : {}),
   });
+}
+
+/** The transitive tags of the calling session (role chaining passes them on). */
+function inheritedTags(ctx: Ctx): Record<string, string> {
+  const caller = ctx.principal;
+  if (caller.type !== 'AssumedRole' || !caller.sessionToken) return {};
+  const s = ctx.tx.get<SessionDoc>('sts-session', GLOBAL, caller.accessKeyId);
+  const out: Record<string, string> = {};
+  for (const k of s?.transitiveTagKeys ?? []) if (s?.tags && k in s.tags) out[k] = s.tags[k]!;
+  return out;
+}
+
+/** Federated users may call no STS operation but GetCallerIdentity (GetFederationToken's documentation). */
+function refuseFederated(ctx: Ctx, action: string): void {
+  const caller = ctx.principal;
+  if (caller.type === 'FederatedUser')
+    throw accessDenied(`User: ${caller.arn} is not authorized to perform: sts:${action} on resource: ${caller.arn}`);
 }
 
 /** Does the role's trust policy let this request in? */
@@ -213,9 +266,28 @@ const stsHandlers: Record<string, Handler> = {
   },
 
   AssumeRole(ctx: Ctx, input: AssumeRoleRequest): AssumeRoleResponse {
+    const transitiveKeys = input.TransitiveTagKeys ?? [];
+    checkConstraints([
+      ...roleArnAndName(input),
+      ...sessionPolicyConstraints(input),
+      ...tagConstraints(input.Tags),
+      ...(transitiveKeys.length > 50
+        ? [{ at: 'transitiveTagKeys', value: `[${transitiveKeys.join(', ')}]`, length: transitiveKeys.length, max: 50 }]
+        : []),
+      ...transitiveKeys.map((k, i) => ({ at: `transitiveTagKeys.${i + 1}.member`, value: k, min: 1, max: 128, pattern: P.tagKey })),
+      { at: 'externalId', value: input.ExternalId, min: 2, max: 1224, pattern: P.externalId },
+      { at: 'serialNumber', value: input.SerialNumber, min: 9, max: 256, pattern: P.serial },
+      { at: 'tokenCode', value: input.TokenCode, min: 6, max: 6, pattern: P.token },
+      { at: 'sourceIdentity', value: input.SourceIdentity, min: 2, max: 64, pattern: P.name },
+    ]);
     checkRoleArn(input.RoleArn);
-    const sessionName = checkSessionName(input.RoleSessionName);
+    const sessionName = input.RoleSessionName!;
     const caller = ctx.principal;
+    refuseFederated(ctx, 'AssumeRole');
+    const requestTags = input.Tags ?? [];
+    checkSessionTags(requestTags, transitiveKeys);
+    const inherited = inheritedTags(ctx);
+    checkTransitiveOverride(inherited, requestTags);
     const denied = accessDenied(`User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`);
     // AWS refuses root credentials here; in `open` mode (any key is some account's root) it is allowed.
     if (caller.type === 'Root' && ctx.config.auth && ctx.config.auth !== 'open')
@@ -238,28 +310,84 @@ const stsHandlers: Record<string, Handler> = {
         'sts:RoleSessionName': sessionName,
         'sts:SourceIdentity': input.SourceIdentity,
         'aws:TagKeys': input.Tags?.map((t) => t.Key!),
+        'sts:TransitiveTagKeys': input.TransitiveTagKeys,
         ...Object.fromEntries((input.Tags ?? []).map((t) => [`aws:RequestTag/${t.Key}`, t.Value])),
       },
     };
     if (!trustAllows(role, req)) throw denied;
     const duration = checkDuration(ctx, role, input.DurationSeconds, caller.type === 'AssumedRole');
     checkSessionPolicy(input.Policy);
+    const allTags = [...Object.entries(inherited).map(([Key, Value]) => ({ Key, Value })), ...requestTags];
+    const packed = packedSize(input.Policy, input.PolicyArns, allTags);
     const s = startRoleSession(ctx, role, sessionName, duration, {
       sessionPolicy: input.Policy,
+      sessionPolicyArns: input.PolicyArns?.map((p) => p.arn!),
       sourceIdentity: input.SourceIdentity,
-      tags: input.Tags ? Object.fromEntries(input.Tags.map((t) => [t.Key!, t.Value!])) : undefined,
+      tags: allTags.length ? tagMap(allTags) : undefined,
+      transitiveTagKeys: [...Object.keys(inherited), ...transitiveKeys],
     });
+    const passed = input.Policy !== undefined || (input.PolicyArns?.length ?? 0) > 0 || allTags.length > 0;
     return {
       Credentials: credentials(s),
       AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn },
-      ...(input.Policy ? { PackedPolicySize: Math.min(100, Math.ceil((input.Policy.length / 2048) * 100)) } : {}),
+      ...(passed ? { PackedPolicySize: packed } : {}),
       ...(input.SourceIdentity ? { SourceIdentity: input.SourceIdentity } : {}),
     };
   },
 
-  GetSessionToken(ctx: Ctx, input: GetSessionTokenRequest): GetSessionTokenResponse {
+  /**
+   * Temporary credentials for a federated user, made with an IAM user's long-term credentials
+   * (or the root's, for at most an hour); never with session credentials. The session's
+   * permissions are the caller's intersected with the session policies passed here — none
+   * passed, none granted (STS API reference, GetFederationToken).
+   */
+  GetFederationToken(ctx: Ctx, input: GetFederationTokenRequest): GetFederationTokenResponse {
+    checkConstraints([
+      { at: 'name', value: input.Name, min: 2, max: 32, pattern: P.name },
+      { at: 'policy', value: input.Policy, min: 1, max: 2048, pattern: P.policy },
+      ...policyArnConstraints(input.PolicyArns),
+      { at: 'durationSeconds', value: input.DurationSeconds, min: 900, max: 129600 },
+      ...tagConstraints(input.Tags),
+    ]);
     const caller = ctx.principal;
-    if (caller.type === 'AssumedRole' || caller.sessionToken) throw accessDenied('Cannot call GetSessionToken with session credentials');
+    if (caller.sessionToken || caller.type === 'AssumedRole' || caller.type === 'FederatedUser')
+      throw accessDenied('Cannot call GetFederationToken with session credentials');
+    const tags = input.Tags ?? [];
+    checkSessionTags(tags, undefined);
+    checkSessionPolicy(input.Policy);
+    const packed = packedSize(input.Policy, input.PolicyArns, tags);
+    const requested = input.DurationSeconds ?? 43200;
+    // "If the specified duration is longer than one hour, the session obtained by using root user
+    // credentials defaults to one hour."
+    const d = caller.type === 'Root' ? Math.min(requested, 3600) : requested;
+    const now = ctx.clock.now();
+    const name = input.Name!;
+    const partition = caller.arn.split(':')[1] ?? 'aws';
+    pruneSessions(ctx.tx, now);
+    const s = mintSession(ctx.tx, {
+      account: caller.account,
+      type: 'FederatedUser',
+      issuedAt: now,
+      expiration: now + d * 1000,
+      arn: `arn:${partition}:sts::${caller.account}:federated-user/${name}`,
+      userId: `${caller.account}:${name}`,
+      federatedBy: caller.type === 'Root' ? { root: true } : { userName: caller.userName ?? '' },
+      ...(input.Policy !== undefined ? { sessionPolicy: input.Policy } : {}),
+      ...(input.PolicyArns?.length ? { sessionPolicyArns: input.PolicyArns.map((p) => p.arn!) } : {}),
+      ...(tags.length ? { tags: tagMap(tags) } : {}),
+    });
+    return { Credentials: credentials(s), FederatedUser: { FederatedUserId: s.userId, Arn: s.arn }, PackedPolicySize: packed };
+  },
+
+  GetSessionToken(ctx: Ctx, input: GetSessionTokenRequest): GetSessionTokenResponse {
+    checkConstraints([
+      { at: 'durationSeconds', value: input.DurationSeconds, min: 900, max: 129600 },
+      { at: 'serialNumber', value: input.SerialNumber, min: 9, max: 256, pattern: P.serial },
+      { at: 'tokenCode', value: input.TokenCode, min: 6, max: 6, pattern: P.token },
+    ]);
+    const caller = ctx.principal;
+    if (caller.type === 'AssumedRole' || caller.type === 'FederatedUser' || caller.sessionToken)
+      throw accessDenied('Cannot call GetSessionToken with session credentials');
     const d = input.DurationSeconds ?? (caller.type === 'Root' ? 3600 : 43200);
     const max = caller.type === 'Root' ? 3600 : 129600;
     if (d < 900 || d > max)
@@ -280,8 +408,14 @@ const stsHandlers: Record<string, Handler> = {
   },
 
   AssumeRoleWithWebIdentity(ctx: Ctx, input: AssumeRoleWithWebIdentityRequest): AssumeRoleWithWebIdentityResponse {
+    checkConstraints([
+      ...roleArnAndName(input),
+      { at: 'webIdentityToken', value: input.WebIdentityToken, min: 4, max: 20000, sensitive: true },
+      { at: 'providerId', value: input.ProviderId, min: 4, max: 2048 },
+      ...sessionPolicyConstraints(input),
+    ]);
     checkRoleArn(input.RoleArn);
-    const sessionName = checkSessionName(input.RoleSessionName);
+    const sessionName = input.RoleSessionName!;
     const { claims } = decodeJwt(checkSecretLength(input.WebIdentityToken, 'webIdentityToken', 4, 20000));
     const now = ctx.clock.now();
     if (typeof claims.exp === 'number' && claims.exp * 1000 < now) {
@@ -318,9 +452,14 @@ const stsHandlers: Record<string, Handler> = {
     if (!trustAllows(role, req)) throw denied;
     const duration = checkDuration(ctx, role, input.DurationSeconds, false);
     checkSessionPolicy(input.Policy);
-    const s = startRoleSession(ctx, role, sessionName, duration, { sessionPolicy: input.Policy });
+    const packed = packedSize(input.Policy, input.PolicyArns, []);
+    const s = startRoleSession(ctx, role, sessionName, duration, {
+      sessionPolicy: input.Policy,
+      sessionPolicyArns: input.PolicyArns?.map((p) => p.arn!),
+    });
     return {
       Credentials: credentials(s),
+      ...(input.Policy !== undefined || input.PolicyArns?.length ? { PackedPolicySize: packed } : {}),
       SubjectFromWebIdentityToken: claims.sub,
       AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn },
       Provider: iss,
@@ -329,6 +468,12 @@ const stsHandlers: Record<string, Handler> = {
   },
 
   AssumeRoleWithSAML(ctx: Ctx, input: AssumeRoleWithSAMLRequest): AssumeRoleWithSAMLResponse {
+    checkConstraints([
+      arnConstraint('roleArn', input.RoleArn),
+      arnConstraint('principalArn', input.PrincipalArn),
+      { at: 'sAMLAssertion', value: input.SAMLAssertion, min: 4, max: 100_000, sensitive: true },
+      ...sessionPolicyConstraints(input),
+    ]);
     checkRoleArn(input.RoleArn);
     const assertion = checkSecretLength(input.SAMLAssertion, 'sAMLAssertion', 4, 100_000);
     const saml = readSamlResponse(Buffer.from(assertion, 'base64').toString('utf8'));
@@ -354,12 +499,17 @@ const stsHandlers: Record<string, Handler> = {
     if (!trustAllows(role, req)) throw denied;
     const duration = checkDuration(ctx, role, input.DurationSeconds, false);
     checkSessionPolicy(input.Policy);
-    const s = startRoleSession(ctx, role, sessionName, duration, { sessionPolicy: input.Policy });
+    const packed = packedSize(input.Policy, input.PolicyArns, []);
+    const s = startRoleSession(ctx, role, sessionName, duration, {
+      sessionPolicy: input.Policy,
+      sessionPolicyArns: input.PolicyArns?.map((p) => p.arn!),
+    });
     const account = role.arn.split(':')[4]!;
     const providerName = (input.PrincipalArn ?? '').split('/').pop() ?? '';
     return {
       Credentials: credentials(s),
       AssumedRoleUser: { AssumedRoleId: s.userId, Arn: s.arn },
+      ...(input.Policy !== undefined || input.PolicyArns?.length ? { PackedPolicySize: packed } : {}),
       Subject: subject,
       SubjectType: subjectType,
       Issuer: issuer,
