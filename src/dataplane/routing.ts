@@ -128,7 +128,7 @@ interface CompiledTable {
   /** longest prefix first */
   v4: CompiledRoute4[];
   v6: CompiledRoute6[];
-  /** prefix-list destinations (gateway endpoints): matched after CIDRs, as AWS prefers the more specific CIDR */
+  /** prefix-list destinations (gateway endpoints, customer lists): by longest prefix with the CIDRs, which win ties */
   lists: { id: string; choice: RouteChoice }[];
 }
 
@@ -177,7 +177,7 @@ export class NetworkPaths {
   private readonly peerings = new Map<string, PeeringInput>();
   private readonly interfaces = new Map<string, RoutedInterface>();
   /** prefix list id → its CIDRs (gateway endpoint destinations) */
-  private readonly prefixLists = new Map<string, { v4: [number, number][]; v6: [bigint, bigint][] }>();
+  private readonly prefixLists = new Map<string, { v4: [number, number, number][]; v6: [bigint, bigint, number][] }>();
 
   clear(): void {
     this.tables.clear();
@@ -304,12 +304,12 @@ export class NetworkPaths {
   }
 
   setPrefixList(id: string, cidrs: string[]): void {
-    const v4: [number, number][] = [];
-    const v6: [bigint, bigint][] = [];
+    const v4: [number, number, number][] = [];
+    const v6: [bigint, bigint, number][] = [];
     for (const text of cidrs) {
       const c = cidrRange(text);
-      if (c?.family === 4) v4.push([c.lo, c.hi]);
-      else if (c?.family === 6) v6.push([c.lo, c.hi]);
+      if (c?.family === 4) v4.push([c.lo, c.hi, c.bits]);
+      else if (c?.family === 6) v6.push([c.lo, c.hi, c.bits]);
     }
     this.prefixLists.set(id, { v4, v6 });
   }
@@ -322,27 +322,44 @@ export class NetworkPaths {
     return this.subnets.size > 0;
   }
 
-  /** The route a subnet's table takes for a destination (longest prefix match), or undefined: no route. */
+  /**
+   * The route a subnet's table takes for a destination, or undefined: no route. Longest prefix
+   * match over the CIDR routes and the CIDRs of the prefix-list routes alike (a gateway endpoint's
+   * route wins over 0.0.0.0/0 for its service); for equal prefixes the CIDR route wins ("How route
+   * priority works": longest prefix, then static routes, then prefix-list routes).
+   */
   route(subnetId: string, dst: Address): RouteChoice | undefined {
     const s = this.subnets.get(subnetId);
     const t = s && this.tables.get(s.routeTableId);
     if (!t) return undefined;
+    let best: RouteChoice | undefined;
+    let bits = -1;
     if (dst.family === 4) {
       const v = dst.v;
-      for (const r of t.v4) if (v >= r.lo && v <= r.hi) return r.choice;
+      for (const r of t.v4)
+        if (v >= r.lo && v <= r.hi) {
+          best = r.choice;
+          bits = r.bits;
+          break;
+        }
       for (const l of t.lists) {
         const p = this.prefixLists.get(l.id);
-        if (p) for (const [lo, hi] of p.v4) if (v >= lo && v <= hi) return l.choice;
+        if (p) for (const [lo, hi, b] of p.v4) if (b > bits && v >= lo && v <= hi) [best, bits] = [l.choice, b];
       }
-      return undefined;
+      return best;
     }
     const v = dst.v;
-    for (const r of t.v6) if (v >= r.lo && v <= r.hi) return r.choice;
+    for (const r of t.v6)
+      if (v >= r.lo && v <= r.hi) {
+        best = r.choice;
+        bits = r.bits;
+        break;
+      }
     for (const l of t.lists) {
       const p = this.prefixLists.get(l.id);
-      if (p) for (const [lo, hi] of p.v6) if (v >= lo && v <= hi) return l.choice;
+      if (p) for (const [lo, hi, b] of p.v6) if (b > bits && v >= lo && v <= hi) [best, bits] = [l.choice, b];
     }
-    return undefined;
+    return best;
   }
 
   /**
@@ -358,8 +375,8 @@ export class NetworkPaths {
     for (const l of t?.lists ?? []) {
       const p = this.prefixLists.get(l.id);
       if (!p) continue;
-      v4.push(...p.v4);
-      v6.push(...p.v6);
+      for (const [lo, hi] of p.v4) v4.push([lo, hi]);
+      for (const [lo, hi] of p.v6) v6.push([lo, hi]);
     }
     const a = this.acls.get(s.aclId);
     return { routes: { v4, v6 }, ...(a ? { acl: { ingress: a.ingress, egress: a.egress } } : {}) };
@@ -487,23 +504,26 @@ export function decidePath(paths: NetworkPaths, src: PathEnd, dst: PathEnd): Pat
         return no(`${out.tableId} sends ${out.destination} to ${targetText(out.target)}, not within the VPC`);
       return { ok: true, hops, aclOut: same ? undefined : s.subnetId, aclIn: same ? undefined : d.subnetId };
     }
-    // Another VPC: a peering connection, routes on both sides.
-    if (out.target.kind !== 'pcx')
-      return no(`no route to ${d.vpcId}: ${out.tableId} sends ${out.destination} to ${targetText(out.target)}`);
-    const pcx = paths.peering(out.target.id);
-    if (!pcx?.active || !pcx.vpcIds.includes(s.vpcId) || !pcx.vpcIds.includes(d.vpcId))
-      return no(`the peering connection ${out.target.id} does not connect ${s.vpcId} and ${d.vpcId} (or is not active)`);
-    const back = paths.route(d.subnetId, src.address);
-    if (!back || back.blackhole || back.target.kind !== 'pcx' || back.target.id !== pcx.id) {
-      return no(`no return route: ${d.subnetId}'s route table has no route to ${addressText(src.address)} through ${pcx.id}`, {
-        kind: 'no-route',
-        subnetId: d.subnetId,
-        destination: src.address,
-        why: 'no route back',
-      });
+    // Another VPC: a peering connection, routes on both sides — or, IPv6 addresses being public,
+    // the internet (out through a gateway, in through the other VPC's internet gateway, below).
+    if (out.target.kind === 'pcx') {
+      const pcx = paths.peering(out.target.id);
+      if (!pcx?.active || !pcx.vpcIds.includes(s.vpcId) || !pcx.vpcIds.includes(d.vpcId))
+        return no(`the peering connection ${out.target.id} does not connect ${s.vpcId} and ${d.vpcId} (or is not active)`);
+      const back = paths.route(d.subnetId, src.address);
+      if (!back || back.blackhole || back.target.kind !== 'pcx' || back.target.id !== pcx.id) {
+        return no(`no return route: ${d.subnetId}'s route table has no route to ${addressText(src.address)} through ${pcx.id}`, {
+          kind: 'no-route',
+          subnetId: d.subnetId,
+          destination: src.address,
+          why: 'no route back',
+        });
+      }
+      hops.push({ kind: 'route', subnetId: d.subnetId, route: back });
+      return { ok: true, hops, aclOut: s.subnetId, aclIn: d.subnetId };
     }
-    hops.push({ kind: 'route', subnetId: d.subnetId, route: back });
-    return { ok: true, hops, aclOut: s.subnetId, aclIn: d.subnetId };
+    if (dst.address.family === 4 || (out.target.kind !== 'igw' && out.target.kind !== 'eigw'))
+      return no(`no route to ${d.vpcId}: ${out.tableId} sends ${out.destination} to ${targetText(out.target)}`);
   }
 
   // Out of the VPC: to the internet, or to an interface's public address (out and back in).
