@@ -70,7 +70,7 @@ interface Host {
 const PORTS = [22, 80, 443, 5432] as const;
 
 /** Builds one random estate: two VPCs (maybe peered), public/private subnets, gateways, ACLs, groups, instances. */
-async function buildEstate(seed: number, base: number): Promise<Host[]> {
+async function buildEstate(seed: number, base: number, region: string): Promise<Host[]> {
   const r = rng(seed);
   const vpcs: { id: string; cidr: string; main: string; igw?: string }[] = [];
   for (let k = 0; k < 2; k++) {
@@ -106,7 +106,7 @@ async function buildEstate(seed: number, base: number): Promise<Host[]> {
     for (let s = 0; s < 2; s++) {
       const subnetId = (
         await client.send(
-          new CreateSubnetCommand({ VpcId: v.id, CidrBlock: `10.${base + k}.${s + 1}.0/24`, AvailabilityZone: 'us-east-1a' }),
+          new CreateSubnetCommand({ VpcId: v.id, CidrBlock: `10.${base + k}.${s + 1}.0/24`, AvailabilityZone: `${region}a` }),
         )
       ).Subnet!.SubnetId!;
       const group = (
@@ -238,11 +238,28 @@ before(async () => {
 after(() => server.close());
 
 const SEEDS = [11, 23, 37, 41, 59, 61, 73, 89, 97, 101, 127, 131];
+/** One region per estate: each has its own quotas (five Elastic IPs a region, as on AWS). */
+const REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-north-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-southeast-1',
+];
 
 describe('probe, reach, Network Insights and the audit agree on every sampled flow', () => {
   for (const [n, seed] of SEEDS.entries()) {
     it(`estate seed ${seed}`, async () => {
-      const hosts = await buildEstate(seed, 100 + n * 2);
+      const region = REGIONS[n]!;
+      client = ec2(server.url, { region });
+      const hosts = await buildEstate(seed, 100 + n * 2, region);
       const r = rng(seed * 7919);
       const internetSsh = new Map<string, boolean>();
       const mismatches: string[] = [];
@@ -267,7 +284,7 @@ describe('probe, reach, Network Insights and the audit agree on every sampled fl
         if (!agree) mismatches.push(`${from} → ${to} tcp ${port}: probe ${a.probe}, reach ${a.reach}, insights ${a.insights}`);
       }
       // The audit: an instance is exposed on SSH exactly when the internet gets through to it on 22.
-      const findings = audit(await fetchLiveSnapshot(server.url, { credentials: CREDS })).findings.filter(
+      const findings = audit(await fetchLiveSnapshot(server.url, { credentials: CREDS, region })).findings.filter(
         (f) => f.checkId === 'instance-exposed-sensitive-port',
       );
       for (const [id, open] of internetSsh) {
