@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AcceptVpcPeeringConnectionCommand,
+  AssociateSubnetCidrBlockCommand,
   AttachInternetGatewayCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateInternetGatewayCommand,
@@ -256,6 +257,52 @@ describe('network ACLs are stateless: the reply needs its rule', () => {
   });
 });
 
+describe('IPv6 from the internet', () => {
+  it('reaches the IPv6 address of an instance only with a ::/0 route to the internet gateway', async () => {
+    const v = (await client.send(new CreateVpcCommand({ CidrBlock: '10.46.0.0/16', AmazonProvidedIpv6CidrBlock: true }))).Vpc!.VpcId!;
+    const block = (await client.send(new DescribeVpcsCommand({ VpcIds: [v] }))).Vpcs![0]!.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock!;
+    const s = await subnet(v, '10.46.1.0/24');
+    await client.send(new AssociateSubnetCidrBlockCommand({ SubnetId: s, Ipv6CidrBlock: block.replace('::/56', '::/64') }));
+    const g = (await client.send(new CreateSecurityGroupCommand({ GroupName: 'ssh-46', Description: 'v6', VpcId: v }))).GroupId!;
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: g,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }],
+      }),
+    );
+    const i = (
+      await client.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-12345678',
+          InstanceType: 't3.micro',
+          MinCount: 1,
+          MaxCount: 1,
+          NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: s, Groups: [g], Ipv6AddressCount: 1 }],
+        }),
+      )
+    ).Instances![0]!.InstanceId!;
+    const igw = await igwFor(v);
+    const from = 'internet:2001:db8::1';
+    let r = await reach({ from, to: i, port: 22, protocol: 'tcp' });
+    assert.equal(r.reachable, false);
+    assert.equal(r.verdict.decidedBy, 'route');
+    assert.equal(
+      r.suggestion,
+      `aws ec2 create-route --route-table-id ${await mainTable(v)} --destination-ipv6-cidr-block ::/0 --gateway-id ${igw}`,
+    );
+    assert.equal((await evaluate({ from, to: i, protocol: 'tcp', port: 22 })).decidedBy, 'route');
+    assert.deepEqual(internetCidrs(await reach({ to: i, port: 22, protocol: 'tcp' })), []);
+    cases.push({ to: i, port: 22 }, { from, to: i, port: 22 });
+    await client.send(new CreateRouteCommand({ RouteTableId: await mainTable(v), DestinationIpv6CidrBlock: '::/0', GatewayId: igw }));
+    r = await reach({ from, to: i, port: 22, protocol: 'tcp' });
+    assert.equal(r.reachable, true, JSON.stringify(r));
+    assert.equal((await evaluate({ from, to: i, protocol: 'tcp', port: 22 })).verdict, 'ACCEPT');
+    const cidrs = internetCidrs(await reach({ to: i, port: 22, protocol: 'tcp' }));
+    assert.ok(covers(cidrs, '2001:db8::1'));
+    assert.ok(!covers(cidrs, block.replace('::/56', '::5')), 'the VPC block routes locally');
+  });
+});
+
 describe('peering', () => {
   it('a source in the peer VPC is listed only once both sides route through the peering connection', async () => {
     const a = await vpc('10.44.0.0/16');
@@ -341,6 +388,11 @@ describe('palisade reach --state over the exported estate', () => {
         assert.equal(offline.verdict.decidedBy, live.verdict.decidedBy, what);
         assert.equal(offline.suggestion, live.suggestion, what);
         assert.equal(out.code ?? 0, live.reachable ? 0 : 1);
+        if (live.verdict.decidedBy === 'acl') {
+          const text = (await cli(...args.filter((x) => x !== '--json'))).stdout;
+          assert.match(text, /blocked by the network ACL acl-\S+ of subnet-\S+ \((inbound|outbound)/);
+          assert.match(text, /to open it: aws ec2 create-network-acl-entry/);
+        }
       } else {
         assert.deepEqual(internetCidrs(offline), internetCidrs(live), what);
         assert.deepEqual(listed(offline).sort(), listed(live).sort(), what);
