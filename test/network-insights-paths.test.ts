@@ -8,6 +8,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   AcceptVpcPeeringConnectionCommand,
+  AllocateAddressCommand,
+  AssociateRouteTableCommand,
+  CreateNatGatewayCommand,
+  CreateRouteTableCommand,
+  DeleteNatGatewayCommand,
   AttachInternetGatewayCommand,
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
@@ -345,6 +350,33 @@ describe('peering', () => {
     const fromPcx = await analyse({ Source: pcx, SourceIp: '10.42.1.9', Destination: ib.InstanceId, DestinationPort: 22 });
     assert.equal(fromPcx.NetworkPathFound, true, JSON.stringify(fromPcx.Explanations));
     assert.deepEqual(prefixes(fromPcx), ['pcx', 'acl', 'sg', 'eni', 'i']);
+  });
+});
+
+describe('NAT gateway', () => {
+  it('a private instance reaches the internet through the NAT gateway; once the gateway is gone the route is a blackhole (BAD_STATE_ROUTE)', async () => {
+    const v = await vpc('10.47.0.0/16');
+    const pub = await subnet(v, '10.47.1.0/24');
+    const priv = await subnet(v, '10.47.2.0/24');
+    const igw = await igwFor(v);
+    await client.send(new CreateRouteCommand({ RouteTableId: await mainTable(v), DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+    const eip = (await client.send(new AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId!;
+    const nat = (await client.send(new CreateNatGatewayCommand({ SubnetId: pub, AllocationId: eip }))).NatGateway!.NatGatewayId!;
+    const privRt = (await client.send(new CreateRouteTableCommand({ VpcId: v }))).RouteTable!.RouteTableId!;
+    await client.send(new CreateRouteCommand({ RouteTableId: privRt, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }));
+    await client.send(new AssociateRouteTableCommand({ RouteTableId: privRt, SubnetId: priv }));
+    const i = await launch(priv, await group(v, 'natted'));
+    const a = await analyse({ Source: i.InstanceId, DestinationIp: '198.51.100.99', DestinationPort: 443 });
+    assert.equal(a.NetworkPathFound, true, JSON.stringify(a.Explanations));
+    assert.deepEqual(prefixes(a), ['i', 'eni', 'sg', 'acl', 'rtb', 'acl', 'nat', 'acl', 'rtb', 'igw']);
+    assert.equal(a.ForwardPathComponents![4]!.RouteTableRoute!.NatGatewayId, nat);
+    await client.send(new DeleteNatGatewayCommand({ NatGatewayId: nat }));
+    const b = await analyse({ Source: i.InstanceId, DestinationIp: '198.51.100.99', DestinationPort: 443 });
+    assert.equal(b.NetworkPathFound, false);
+    const e = b.Explanations![0]!;
+    assert.equal(e.ExplanationCode, 'BAD_STATE_ROUTE', JSON.stringify(e));
+    assert.equal(e.RouteTableRoute!.State, 'blackhole');
+    assert.equal(e.RouteTable!.Id, privRt);
   });
 });
 

@@ -165,8 +165,20 @@ class Analysis {
       ...(t.kind === 'eni' ? { NetworkInterfaceId: t.id, ...(stored?.instanceId ? { InstanceId: stored.instanceId } : {}) } : {}),
       ...(t.kind === 'other' ? { GatewayId: t.id } : {}),
       Origin: (stored?.origin ?? 'CreateRouteTable').toLowerCase(),
-      State: r.blackhole ? 'blackhole' : 'active',
+      State: this.blackholed(r) ? 'blackhole' : 'active',
     };
+  }
+
+  /**
+   * A route's state as DescribeRouteTables reports it (route-tables.ts): a blackhole once its
+   * target can carry nothing (a detached gateway, a deleted NAT gateway, a peering connection not active).
+   */
+  private blackholed(r: RouteChoice): boolean {
+    const t = r.target;
+    if (r.blackhole) return true;
+    if (t.kind === 'nat') return !this.paths.nat(t.id)?.available;
+    if (t.kind === 'pcx') return !this.paths.peering(t.id)?.active;
+    return false;
   }
 
   private sgRule(r: RuleInput): AnalysisSecurityGroupRule {
@@ -758,7 +770,7 @@ class Analysis {
     }
     if (fromSource && t.kind === 'nat') {
       const nat = this.paths.nat(t.id);
-      if (!nat?.available) return { ExplanationCode: 'BAD_STATE', Component: this.comp(t.id), NatGateway: this.comp(t.id), ...rt, ...base };
+      if (!nat?.available) return { ...this.blackhole(r), NatGateway: this.comp(t.id) };
       if (!nat.publicIp)
         return {
           ExplanationCode: 'IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS',
