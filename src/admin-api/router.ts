@@ -52,6 +52,11 @@ interface AdminRequest<B> {
 interface AdminAnswer {
   status?: number;
   body: unknown;
+  /**
+   * Answers other than one JSON document (a stream of server-sent events, a file): the handler
+   * writes the response itself, after the guard and the checks of the route ran.
+   */
+  write?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface Route<S extends z.ZodType = z.ZodType> {
@@ -109,7 +114,8 @@ export class AdminRouter implements Extension {
     if (!isAdminPath(pathname)) return false;
     try {
       const answer = await this.serve(req, pathname, raw, body);
-      send(res, answer.status ?? 200, answer.body, req.method === 'HEAD');
+      if (answer.write) answer.write(req, res);
+      else send(res, answer.status ?? 200, answer.body, req.method === 'HEAD');
     } catch (e) {
       if (e instanceof AdminError) send(res, e.status, { error: e.message, code: e.code });
       else {
