@@ -22,6 +22,18 @@ import {
   STSClient,
 } from '@aws-sdk/client-sts';
 import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  DeleteLogGroupCommand,
+  DescribeLogGroupsCommand,
+  DescribeLogStreamsCommand,
+  FilterLogEventsCommand,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
+  PutLogGroupDeletionProtectionCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { awsError, CREDS, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 
@@ -366,5 +378,99 @@ describe('STS GetFederationToken (--auth enforce): the credentials sign later ca
       new GetFederationTokenCommand({ Name: 'frank', DurationSeconds: 900 }),
     );
     assert.equal(root.FederatedUser!.FederatedUserId, '000000000000:frank');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// CloudWatch Logs
+// ---------------------------------------------------------------------------------------------
+describe('CloudWatch Logs', () => {
+  let server: Palisade;
+  let logs: CloudWatchLogsClient;
+  const ARN = 'arn:aws:logs:us-east-1:000000000000:log-group:/parity/app';
+  before(async () => {
+    server = await start();
+    logs = new CloudWatchLogsClient(clientOpts(server.url, CREDS));
+    await logs.send(new CreateLogGroupCommand({ logGroupName: '/parity/app' }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName: '/parity/app', logStreamName: 's1' }));
+  });
+  after(() => server.close());
+
+  it('DescribeLogStreams/GetLogEvents/FilterLogEvents: a logGroupIdentifier ending in :* is InvalidParameterException (API reference: "don\'t include the trailing :*"; pattern [\\w#+=/:,.@-]*)', async () => {
+    for (const call of [
+      () => logs.send(new DescribeLogStreamsCommand({ logGroupIdentifier: `${ARN}:*` })),
+      () => logs.send(new GetLogEventsCommand({ logGroupIdentifier: `${ARN}:*`, logStreamName: 's1' })),
+      () => logs.send(new FilterLogEventsCommand({ logGroupIdentifier: `${ARN}:*` })),
+      () => logs.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: [`${ARN}:*`] })),
+    ]) {
+      const e = await awsError(call);
+      assert.equal(e.name, 'InvalidParameterException');
+      assert.match(e.message, /failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w#\+=\/:,\.@-\]\*/);
+    }
+    // without it, the ARN names the group
+    assert.equal((await logs.send(new DescribeLogStreamsCommand({ logGroupIdentifier: ARN }))).logStreams!.length, 1);
+  });
+
+  it('a name and an identifier together are ValidationException (localstack AWS-validated snapshot test_logs_streams error-both-name-and-identifier)', async () => {
+    for (const call of [
+      () => logs.send(new DescribeLogStreamsCommand({ logGroupName: '/parity/app', logGroupIdentifier: '/parity/app' })),
+      () => logs.send(new GetLogEventsCommand({ logGroupName: '/parity/app', logGroupIdentifier: '/parity/app', logStreamName: 's1' })),
+      () => logs.send(new FilterLogEventsCommand({ logGroupName: '/parity/app', logGroupIdentifier: '/parity/app' })),
+    ]) {
+      const e = await awsError(call);
+      assert.deepEqual(
+        [e.name, e.status, e.message],
+        ['ValidationException', 400, 'LogGroup name and LogGroup ARN are mutually exclusive parameters.'],
+      );
+    }
+  });
+
+  it('a 513-character group (or stream) name (localstack AWS-validated snapshot test_create_log_group_invalid_name_length)', async () => {
+    const long = 'a'.repeat(513);
+    for (const call of [
+      () => logs.send(new CreateLogGroupCommand({ logGroupName: long })),
+      () => logs.send(new DeleteLogGroupCommand({ logGroupName: long })),
+      () => logs.send(new CreateLogStreamCommand({ logGroupName: '/parity/app', logStreamName: long })),
+    ]) {
+      const e = await awsError(call);
+      assert.deepEqual(
+        [e.name, e.message],
+        ['InvalidParameterException', 'Invalid LogGroup or LogStream, both must have length less than or equal to 512.'],
+      );
+    }
+  });
+
+  it('DescribeLogGroups: deletionProtectionEnabled, storedBytes (localstack AWS-validated snapshot test_create_log_group_with_kms_key); protection blocks DeleteLogGroup (User Guide, protecting-log-groups-from-deletion)', async () => {
+    const [g] = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/parity/app' }))).logGroups!;
+    assert.equal(g!.deletionProtectionEnabled, false);
+    assert.equal(g!.storedBytes, 0);
+    assert.equal(g!.metricFilterCount, 0);
+    await logs.send(new CreateLogGroupCommand({ logGroupName: '/parity/kept', deletionProtectionEnabled: true }));
+    const [k] = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/parity/kept' }))).logGroups!;
+    assert.equal(k!.deletionProtectionEnabled, true);
+    const e = await awsError(() => logs.send(new DeleteLogGroupCommand({ logGroupName: '/parity/kept' })));
+    assert.deepEqual(
+      [e.name, e.message],
+      ['ValidationException', 'Cannot delete log group with deletion protection enabled. Disable deletion protection first.'],
+    );
+    await logs.send(new PutLogGroupDeletionProtectionCommand({ logGroupIdentifier: '/parity/kept', deletionProtectionEnabled: false }));
+    await logs.send(new DeleteLogGroupCommand({ logGroupName: '/parity/kept' }));
+  });
+
+  it('DescribeLogStreams: no uploadSequenceToken, storedBytes 0 even with events (localstack AWS-validated snapshot test_logs_streams; API reference LogStream.storedBytes "always reported as zero")', async () => {
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: '/parity/app',
+        logStreamName: 's1',
+        logEvents: [{ timestamp: Date.now(), message: 'hello' }],
+      }),
+    );
+    const [s] = (await logs.send(new DescribeLogStreamsCommand({ logGroupName: '/parity/app' }))).logStreams!;
+    assert.equal(s!.uploadSequenceToken, undefined);
+    assert.equal(s!.storedBytes, 0);
+    assert.ok(s!.lastEventTimestamp);
+    // the group still reports its bytes
+    const [g] = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/parity/app' }))).logGroups!;
+    assert.ok(g!.storedBytes! > 0);
   });
 });

@@ -20,6 +20,7 @@ import type {
   LogStream,
   PutLogEventsRequest,
   PutLogEventsResponse,
+  PutLogGroupDeletionProtectionRequest,
   PutRetentionPolicyRequest,
   RejectedLogEventsInfo,
   DeleteLogStreamRequest,
@@ -48,6 +49,7 @@ interface LogGroupDoc extends Doc {
   kmsKeyId?: string;
   logGroupClass: string;
   tags: Record<string, string>;
+  deletionProtection?: boolean;
 }
 
 interface LogStreamDoc extends Doc {
@@ -90,30 +92,51 @@ function attachLogs(store: Store): void {
 const streamScope = (ctx: Ctx, group: string) => `${ctx.scope}\u0000${group}`;
 const groupArn = (ctx: Ctx, name: string) => `arn:${ctx.partition}:logs:${ctx.region}:${ctx.account}:log-group:${name}`;
 
+/**
+ * A group or stream name over 512 characters: AWS answers with this sentence rather than the
+ * model's constraint (CreateLogGroup with 513 characters, localstack's AWS-validated snapshot
+ * tests/aws/services/logs/test_logs_groups.snapshot.json, test_create_log_group_invalid_name_length).
+ */
+const tooLong = () => invalid('Invalid LogGroup or LogStream, both must have length less than or equal to 512.');
+
 function checkGroupName(name: string | undefined, member = 'logGroupName'): string {
   if (name === undefined) throw validation('null', member, 'Member must not be null');
-  if (name.length < 1 || name.length > 512) throw validation(name, member, 'Member must have length less than or equal to 512');
+  if (name.length > 512) throw tooLong();
+  if (name.length < 1) throw validation(name, member, 'Member must have length greater than or equal to 1');
   if (!/^[.\-_/#A-Za-z0-9]+$/.test(name))
     throw validation(name, member, 'Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+');
   return name;
 }
 
 function checkStreamName(name: string): string {
-  if (name.length < 1 || name.length > 512) throw validation(name, 'logStreamName', 'Member must have length less than or equal to 512');
+  if (name.length > 512) throw tooLong();
+  if (name.length < 1) throw validation(name, 'logStreamName', 'Member must have length greater than or equal to 1');
   if (/[:*]/.test(name)) throw validation(name, 'logStreamName', 'Member must satisfy regular expression pattern: [^:*]*');
   return name;
+}
+
+/**
+ * A logGroupIdentifier: a name or an ARN without the trailing `:*` ("If you specify the ARN of a
+ * log group, don't include the trailing :*", API reference) — the model's pattern
+ * `[\w#+=/:,.@-]*` has no `*`, so one ending in `:*` fails it (InvalidParameterException).
+ */
+function identifierName(id: string, member = 'logGroupIdentifier'): string {
+  if (id.length < 1 || id.length > 2048)
+    throw validation(id, member, `Member must have length ${id.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 2048'}`);
+  if (!/^[\w#+=/:,.@-]*$/.test(id)) throw validation(id, member, 'Member must satisfy regular expression pattern: [\\w#+=/:,.@-]*');
+  const m = /^arn:[^:]+:logs:[^:]*:[^:]*:log-group:([^:]+)$/.exec(id);
+  return checkGroupName(m ? m[1]! : id, member);
 }
 
 /** The group named by logGroupName or logGroupIdentifier (a name or an ARN). */
 function groupName(input: { logGroupName?: string; logGroupIdentifier?: string }): string {
   if (input.logGroupName !== undefined && input.logGroupIdentifier !== undefined) {
-    throw invalid('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
+    // ValidationException, not InvalidParameterException (localstack's AWS-validated snapshot
+    // test_logs_streams.snapshot.json, error-both-name-and-identifier)
+    throw new ApiError('ValidationException', 'LogGroup name and LogGroup ARN are mutually exclusive parameters.');
   }
   const id = input.logGroupIdentifier;
-  if (id !== undefined) {
-    const m = /^arn:[^:]+:logs:[^:]*:[^:]*:log-group:([^:]+)(:\*)?$/.exec(id);
-    return checkGroupName(m ? m[1]! : id, 'logGroupIdentifier');
-  }
+  if (id !== undefined) return identifierName(id);
   if (input.logGroupName === undefined) throw invalid('Should provide either name or identifier.');
   return checkGroupName(input.logGroupName);
 }
@@ -233,7 +256,7 @@ function untoken<T>(t: string | undefined, check: (x: unknown) => boolean): T | 
 function createGroup(
   ctx: Ctx,
   name: string,
-  opts: { kmsKeyId?: string; tags?: Record<string, string>; logGroupClass?: string } = {},
+  opts: { kmsKeyId?: string; tags?: Record<string, string>; logGroupClass?: string; deletionProtection?: boolean } = {},
 ): LogGroupDoc {
   return ctx.tx.put<LogGroupDoc>(LOGS_KIND.group, ctx.scope, {
     id: name,
@@ -241,6 +264,7 @@ function createGroup(
     logGroupClass: opts.logGroupClass ?? 'STANDARD',
     tags: opts.tags ?? {},
     ...(opts.kmsKeyId ? { kmsKeyId: opts.kmsKeyId } : {}),
+    ...(opts.deletionProtection ? { deletionProtection: true } : {}),
   });
 }
 
@@ -315,10 +339,12 @@ function toGroup(ctx: Ctx, g: LogGroupDoc): LogGroup {
     metricFilterCount: 0,
     arn: `${arn}:*`,
     logGroupArn: arn,
+    // the group's bytes (log groups still report them; streams do not, below)
     storedBytes: streams.reduce((n, s) => n + s.storedBytes, 0),
     kmsKeyId: g.kmsKeyId,
     logGroupClass: g.logGroupClass as never,
     dataProtectionStatus: undefined,
+    deletionProtectionEnabled: g.deletionProtection ?? false,
   };
 }
 
@@ -329,9 +355,12 @@ function toStream(ctx: Ctx, group: string, s: LogStreamDoc): LogStream {
     firstEventTimestamp: s.firstEventTimestamp,
     lastEventTimestamp: s.lastEventTimestamp,
     lastIngestionTime: s.lastIngestionTime,
-    uploadSequenceToken: sequenceToken(s.sequence),
+    // No uploadSequenceToken (PutLogEvents ignores sequence tokens; AWS's DescribeLogStreams
+    // answers have none: localstack's AWS-validated snapshot test_logs_streams.snapshot.json), and
+    // storedBytes always 0: "As of June 17, 2019, this parameter is no longer supported for log
+    // streams, and is always reported as zero" (API reference, LogStream).
     arn: `${groupArn(ctx, group)}:log-stream:${s.id}`,
-    storedBytes: s.storedBytes,
+    storedBytes: 0,
   };
 }
 
@@ -347,13 +376,33 @@ const logsHandlers = {
     const tags = checkTags(input.tags);
     if (ctx.tx.get<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name))
       throw new ApiError('ResourceAlreadyExistsException', 'The specified log group already exists');
-    createGroup(ctx, name, { kmsKeyId: input.kmsKeyId, tags, logGroupClass: input.logGroupClass });
+    createGroup(ctx, name, {
+      kmsKeyId: input.kmsKeyId,
+      tags,
+      logGroupClass: input.logGroupClass,
+      deletionProtection: input.deletionProtectionEnabled,
+    });
+    return {};
+  },
+
+  PutLogGroupDeletionProtection(ctx: Ctx, input: PutLogGroupDeletionProtectionRequest): Record<string, never> {
+    const name = identifierName(input.logGroupIdentifier ?? '');
+    getGroup(ctx, name);
+    const g = ctx.tx.edit<LogGroupDoc>(LOGS_KIND.group, ctx.scope, name)!;
+    if (input.deletionProtectionEnabled) g.deletionProtection = true;
+    else delete g.deletionProtection;
     return {};
   },
 
   DeleteLogGroup(ctx: Ctx, input: DeleteLogGroupRequest): Record<string, never> {
     const name = checkGroupName(input.logGroupName);
-    getGroup(ctx, name);
+    // "you receive a ValidationException with the message: …" (CloudWatch Logs User Guide,
+    // protecting-log-groups-from-deletion)
+    if (getGroup(ctx, name).deletionProtection)
+      throw new ApiError(
+        'ValidationException',
+        'Cannot delete log group with deletion protection enabled. Disable deletion protection first.',
+      );
     ctx.tx.delete(LOGS_KIND.group, ctx.scope, name);
     for (const s of ctx.tx.all<LogStreamDoc>(LOGS_KIND.stream, streamScope(ctx, name)))
       ctx.tx.delete(LOGS_KIND.stream, streamScope(ctx, name), s.id);
@@ -369,7 +418,9 @@ const logsHandlers = {
     const limit = limitOf(input.limit, 50, 50);
     const after = untoken<{ a: string }>(input.nextToken, (v) => typeof (v as { a?: unknown })?.a === 'string');
     const pattern = input.logGroupNamePattern?.toLowerCase();
-    const ids = input.logGroupIdentifiers ? new Set(input.logGroupIdentifiers.map((i) => groupName({ logGroupIdentifier: i }))) : undefined;
+    const ids = input.logGroupIdentifiers
+      ? new Set(input.logGroupIdentifiers.map((i) => identifierName(i, 'logGroupIdentifiers')))
+      : undefined;
     const all = ctx.tx
       .all<LogGroupDoc>(LOGS_KIND.group, ctx.scope)
       .filter(
