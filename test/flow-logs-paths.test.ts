@@ -114,7 +114,11 @@ async function publicEstate(cidr: string) {
 }
 
 /** A custom ACL on the subnet with the given entries (everything else hits the `*` deny). */
-async function customAcl(vpcId: string, subnetId: string, entries: ConstructorParameters<typeof CreateNetworkAclEntryCommand>[0][]) {
+async function customAcl(
+  vpcId: string,
+  subnetId: string,
+  entries: Omit<ConstructorParameters<typeof CreateNetworkAclEntryCommand>[0], 'NetworkAclId'>[],
+) {
   const acl = (await client.send(new CreateNetworkAclCommand({ VpcId: vpcId }))).NetworkAcl!.NetworkAclId!;
   for (const e of entries) await client.send(new CreateNetworkAclEntryCommand({ ...e, NetworkAclId: acl }));
   const assoc = (
