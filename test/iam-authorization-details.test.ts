@@ -91,7 +91,7 @@ describe('GetAccountAuthorizationDetails', () => {
       { PolicyName: 'app-read', PolicyArn: appPolicy },
       { PolicyName: 'ReadOnlyAccess', PolicyArn: READ_ONLY },
     ]);
-    assert.deepEqual(app.PermissionsBoundary, { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: BOUNDARY });
+    assert.deepEqual(app.PermissionsBoundary, { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: BOUNDARY });
     assert.deepEqual(app.Tags, [{ Key: 'team', Value: 'web' }]);
     assert.deepEqual(
       app.InstanceProfileList!.map((p) => [p.InstanceProfileName, p.Roles!.map((r) => r.RoleName)]),

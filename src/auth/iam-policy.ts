@@ -82,7 +82,9 @@ const PRINCIPAL_KEYS = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser'])
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** A string or a list of strings ("if an element takes an array but only one value is included, the brackets are optional"). */
-function stringList(v: unknown, what: string, scalars = false): string[] {
+function stringList(v: unknown, what: string, scalars = false, nulls = false): string[] {
+  // IAM stores `null` inside a Resource list and ignores it (moto's AWS-checked valid policies)
+  if (nulls && Array.isArray(v)) v = v.filter((x) => x !== null);
   const one = (x: unknown): string => {
     if (typeof x === 'string') return x;
     // "Quotation marks are optional for numeric and Boolean values" (condition values)
@@ -118,16 +120,17 @@ function parseStatement(s: unknown, index: number): PolicyStatement {
   pair('Action', 'NotAction', 'Policy statement must contain actions.');
   pair('Resource', 'NotResource', undefined); // trust policies have neither
   pair('Principal', 'NotPrincipal', undefined);
-  const list = (k: string, emptyMessage: string) => {
+  const list = (k: string, emptyMessage: string, nulls = false) => {
     if (s[k] === undefined) return undefined;
-    const l = stringList(s[k], k);
+    const l = stringList(s[k], k, false, nulls);
     if (!l.length) throw new PolicyParseError(emptyMessage);
     return l;
   };
   const actions = (k: string) => {
     const l = list(k, 'Policy statement must contain actions.');
     for (const a of l ?? []) {
-      if (a !== '*' && !/^[^:\s]+:\S*$/.test(a))
+      // only the vendor is checked: IAM stores `iam: asdf safdsf af ` (an action no request names)
+      if (a !== '*' && !/^[^:\s]+:/.test(a))
         throw new PolicyParseError(`Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc. (${a})`);
     }
     return l;
@@ -138,6 +141,8 @@ function parseStatement(s: unknown, index: number): PolicyStatement {
     condition = {};
     for (const [opName, block] of Object.entries(s.Condition)) {
       if (!isObject(block)) throw new PolicyParseError(`Syntax errors in policy: Condition ${opName} must be an object.`);
+      // an operator with nothing under it tests nothing (IAM stores {"AnyName": {}})
+      if (Object.keys(block).length === 0) continue;
       condition[opName] = Object.fromEntries(Object.entries(block).map(([k, v]) => [k, stringList(v, `Condition ${opName} ${k}`, true)]));
     }
   }
@@ -150,9 +155,9 @@ function parseStatement(s: unknown, index: number): PolicyStatement {
   if (action) st.Action = action;
   const notAction = actions('NotAction');
   if (notAction) st.NotAction = notAction;
-  const resource = list('Resource', 'Policy statement must contain resources.');
+  const resource = list('Resource', 'Policy statement must contain resources.', true);
   if (resource) st.Resource = resource;
-  const notResource = list('NotResource', 'Policy statement must contain resources.');
+  const notResource = list('NotResource', 'Policy statement must contain resources.', true);
   if (notResource) st.NotResource = notResource;
   if (s.Principal !== undefined) st.Principal = principalBlock(s.Principal, `Statement[${index}].Principal`);
   if (s.NotPrincipal !== undefined) st.NotPrincipal = principalBlock(s.NotPrincipal, `Statement[${index}].NotPrincipal`);

@@ -15,7 +15,7 @@ import type {
 import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicy } from './aws-managed.ts';
 import { limitExceeded, noSuchEntity } from './errors.ts';
-import { checkPolicyArn, getPolicy, getRole, getUser, idOf, localPolicy, rolesOf, usersOf } from './lookups.ts';
+import { checkAttachArn, checkPolicyArn, getPolicy, getRole, getUser, idOf, localPolicy, rolesOf, usersOf } from './lookups.ts';
 import { IAM_KIND, type RoleDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
@@ -33,7 +33,7 @@ const kindOf = (type: OwnerType) => (type === 'role' ? IAM_KIND.role : IAM_KIND.
 
 function attach(ctx: Ctx, type: OwnerType, ownerName: string | undefined, arn: string | undefined): void {
   const owner = lookup(ctx, type, ownerName);
-  const policy = getPolicy(ctx, arn);
+  const policy = getPolicy(ctx, checkAttachArn(arn));
   if (owner.attachedPolicies.includes(policy.arn)) return;
   if (owner.attachedPolicies.length >= MAX_ATTACHED) {
     throw limitExceeded(`Cannot exceed quota for PoliciesPer${type === 'role' ? 'Role' : 'User'}: ${MAX_ATTACHED}`);

@@ -61,8 +61,8 @@ function userDetail(ctx: Ctx, u: UserDoc): UserDetail {
 
 function roleDetail(ctx: Ctx, r: RoleDoc): RoleDetail {
   return {
-    ...roleOut(r),
-    InstanceProfileList: profilesWithRole(ctx, r).map((p) => profileOut(ctx, p)),
+    ...roleOut(r, 'get'),
+    InstanceProfileList: profilesWithRole(ctx, r).map((p) => profileOut(ctx, p, 'create')),
     RolePolicyList: inline(r.inlinePolicies),
     AttachedManagedPolicies: attached(ctx, r.attachedPolicies),
     Tags: tagsOut(r.tags) ?? [],
@@ -71,7 +71,7 @@ function roleDetail(ctx: Ctx, r: RoleDoc): RoleDetail {
 }
 
 function policyDetail(ctx: Ctx, p: ManagedPolicyDoc): ManagedPolicyDetail {
-  return { ...policyOut(ctx, p), PolicyVersionList: p.versions.map((v) => versionOut(p, v, true)) };
+  return { ...policyOut(ctx, p, 'get'), PolicyVersionList: p.versions.map((v) => versionOut(p, v, true)) };
 }
 
 export const authorizationDetailsHandlers = {

@@ -31,17 +31,25 @@ import { Checks, checkPath, checkPathPrefix } from './validate.ts';
 
 const ROLES_PER_PROFILE = 1;
 
-export function profileOut(ctx: Ctx, p: InstanceProfileDoc, detail: 'full' | 'list' = 'full'): InstanceProfile {
+/**
+ * An instance profile as IAM returns it (recorded: localstack test_iam_instance_profiles.snapshot.json):
+ * `get` (GetInstanceProfile) always has Tags, `[]` when there are none; `create` has them only when
+ * the request gave some; lists (ListInstanceProfiles, ListInstanceProfilesForRole) never. Its Roles
+ * are in their embedded shape (no MaxSessionDuration).
+ */
+export function profileOut(ctx: Ctx, p: InstanceProfileDoc, shape: 'create' | 'get' | 'list'): InstanceProfile {
   const roles = p.roles.map((n) => findRole(ctx, n)).filter((r): r is RoleDoc => r !== undefined);
-  return {
+  const out: InstanceProfile = {
     Path: p.path,
     InstanceProfileName: p.name,
     InstanceProfileId: p.profileId,
     Arn: p.arn,
     CreateDate: new Date(p.createDate),
-    Roles: roles.map((r) => roleOut(r, 'list')),
-    ...(detail === 'full' ? { Tags: tagsOut(p.tags) } : {}),
+    Roles: roles.map((r) => roleOut(r, 'embedded')),
   };
+  if (shape === 'get') out.Tags = tagsOut(p.tags) ?? [];
+  else if (shape === 'create' && p.tags.length) out.Tags = tagsOut(p.tags);
+  return out;
 }
 
 function editProfile(ctx: Ctx, name: string | undefined): InstanceProfileDoc {
@@ -66,11 +74,11 @@ export const instanceProfileHandlers = {
       tags,
     };
     ctx.tx.put(IAM_KIND.instanceProfile, ctx.scope, p);
-    return { InstanceProfile: profileOut(ctx, p) };
+    return { InstanceProfile: profileOut(ctx, p, 'create') };
   },
 
   GetInstanceProfile(ctx: Ctx, i: GetInstanceProfileRequest): GetInstanceProfileResponse {
-    return { InstanceProfile: profileOut(ctx, getProfile(ctx, i.InstanceProfileName)) };
+    return { InstanceProfile: profileOut(ctx, getProfile(ctx, i.InstanceProfileName), 'get') };
   },
 
   DeleteInstanceProfile(ctx: Ctx, i: DeleteInstanceProfileRequest): Empty {
@@ -103,8 +111,7 @@ export const instanceProfileHandlers = {
   RemoveRoleFromInstanceProfile(ctx: Ctx, i: RemoveRoleFromInstanceProfileRequest): Empty {
     const p = editProfile(ctx, i.InstanceProfileName);
     const role = getRole(ctx, i.RoleName);
-    if (!p.roles.some((n) => idOf(n) === role.id))
-      throw noSuchEntity(`The role with name ${role.name} cannot be found in instance profile ${p.name}.`);
+    if (!p.roles.some((n) => idOf(n) === role.id)) throw noSuchEntity(`Role ${role.name} in Instance Profile ${p.name} cannot be found.`);
     p.roles = p.roles.filter((n) => idOf(n) !== role.id);
     return {};
   },
@@ -116,12 +123,12 @@ export const instanceProfileHandlers = {
   },
 
   TagInstanceProfile(ctx: Ctx, i: TagInstanceProfileRequest): Empty {
-    tagDoc(ctx, IAM_KIND.instanceProfile, getProfile(ctx, i.InstanceProfileName).id, i.Tags);
+    tagDoc(ctx, IAM_KIND.instanceProfile, () => getProfile(ctx, i.InstanceProfileName).id, i.Tags);
     return {};
   },
 
   UntagInstanceProfile(ctx: Ctx, i: UntagInstanceProfileRequest): Empty {
-    untagDoc(ctx, IAM_KIND.instanceProfile, getProfile(ctx, i.InstanceProfileName).id, i.TagKeys);
+    untagDoc(ctx, IAM_KIND.instanceProfile, () => getProfile(ctx, i.InstanceProfileName).id, i.TagKeys);
     return {};
   },
 

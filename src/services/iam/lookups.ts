@@ -2,7 +2,7 @@
 // for managed policies, by ARN — with IAM's validation and NoSuchEntity messages.
 import type { Ctx } from '../../core/context.ts';
 import { awsManagedPolicy } from './aws-managed.ts';
-import { invalidInput, noSuchPolicy, noSuchProfile, noSuchRole, noSuchUser } from './errors.ts';
+import { invalidInput, noSuchPolicy, noSuchProfile, noSuchRole, noSuchUser, validationError } from './errors.ts';
 import { IAM_KIND, type InstanceProfileDoc, type ManagedPolicyDoc, type RoleDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { POLICY_ARN } from './ids.ts';
 import { Checks, checkName } from './validate.ts';
@@ -46,6 +46,23 @@ export function checkPolicyArn(arn: string | undefined, field = 'policyArn'): st
   c.done();
   if (!POLICY_ARN.test(arn!)) throw invalidInput(`ARN ${arn} is not valid.`);
   return arn!;
+}
+
+/** Text IAM can parse as an ARN: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE. */
+const ARN_SHAPE = /^arn:[^:]*:[^:]*:[^:]*:[^:]*:./;
+
+/**
+ * The PolicyArn of AttachRolePolicy/AttachUserPolicy: text that is no ARN at all (a policy name,
+ * say) is a ValidationError "Invalid ARN:  Could not be parsed!" (two spaces: recorded from IAM,
+ * localstack tests/aws/services/iam/test_iam.snapshot.json, test_role_attach_policy and
+ * test_user_attach_policy); an ARN that is not a policy's is InvalidInput "ARN … is not valid.".
+ */
+export function checkAttachArn(arn: string | undefined): string {
+  const c = new Checks();
+  if (c.required(arn, 'policyArn')) c.length(arn, 'policyArn', 20, 2048);
+  c.done();
+  if (!ARN_SHAPE.test(arn!)) throw validationError('Invalid ARN:  Could not be parsed!');
+  return checkPolicyArn(arn);
 }
 
 /** A customer managed policy of this account, or an AWS managed policy, by ARN. */

@@ -25,10 +25,10 @@ import type {
   UntagPolicyRequest,
 } from '@aws-sdk/client-iam';
 import type { Ctx } from '../../core/context.ts';
-import { awsManagedPolicies } from './aws-managed.ts';
+import { awsManagedPolicies, awsManagedPolicy } from './aws-managed.ts';
 import { alreadyExists, deleteConflict, invalidInput, limitExceeded, noSuchEntity } from './errors.ts';
 import { iamArn, uniqueId } from './ids.ts';
-import { attachmentCount, boundaryCount, getPolicy, idOf, POLICY_NAME_MAX } from './lookups.ts';
+import { attachmentCount, boundaryCount, checkPolicyArn, getPolicy, idOf, localPolicy, POLICY_NAME_MAX } from './lookups.ts';
 import { IAM_KIND, type ManagedPolicyDoc, type PolicyVersion } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
@@ -39,9 +39,14 @@ import { Checks, checkPath, checkPathPrefix } from './validate.ts';
 const MAX_VERSIONS = 5;
 const VERSION_ID = /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/;
 
-/** A managed policy as IAM returns it; lists leave out the description and the tags. */
-export function policyOut(ctx: Ctx, p: ManagedPolicyDoc, detail: 'full' | 'list' = 'full'): Policy {
-  return {
+/**
+ * A managed policy as IAM returns it (moto's AWS-verified tests/test_iam/test_iam_response_attributes.py;
+ * localstack's recorded create-policy answers): `create` (CreatePolicy) has no Description even when
+ * one was given, and Tags only when some were; `get` (GetPolicy, GetAccountAuthorizationDetails)
+ * has the Description if any and always Tags (`[]` when none); `list` (ListPolicies) neither.
+ */
+export function policyOut(ctx: Ctx, p: ManagedPolicyDoc, shape: 'create' | 'get' | 'list'): Policy {
+  const out: Policy = {
     PolicyName: p.name,
     PolicyId: p.policyId,
     Arn: p.arn,
@@ -50,11 +55,13 @@ export function policyOut(ctx: Ctx, p: ManagedPolicyDoc, detail: 'full' | 'list'
     AttachmentCount: attachmentCount(ctx, p.arn),
     PermissionsBoundaryUsageCount: boundaryCount(ctx, p.arn),
     IsAttachable: true,
-    ...(detail === 'full' && p.description ? { Description: p.description } : {}),
+    ...(shape === 'get' && p.description ? { Description: p.description } : {}),
     CreateDate: new Date(p.createDate),
     UpdateDate: new Date(p.updateDate),
-    ...(detail === 'full' ? { Tags: tagsOut(p.tags) } : {}),
   };
+  if (shape === 'get') out.Tags = tagsOut(p.tags) ?? [];
+  else if (shape === 'create' && p.tags.length) out.Tags = tagsOut(p.tags);
+  return out;
 }
 
 export function versionOut(p: ManagedPolicyDoc, v: PolicyVersion, withDocument: boolean): SdkPolicyVersion {
@@ -119,15 +126,19 @@ export const policyHandlers = {
       ...(i.Description ? { description: i.Description } : {}),
     };
     ctx.tx.put(IAM_KIND.policy, ctx.scope, p);
-    return { Policy: policyOut(ctx, p) };
+    return { Policy: policyOut(ctx, p, 'create') };
   },
 
   GetPolicy(ctx: Ctx, i: GetPolicyRequest): GetPolicyResponse {
-    return { Policy: policyOut(ctx, getPolicy(ctx, i.PolicyArn)) };
+    return { Policy: policyOut(ctx, getPolicy(ctx, i.PolicyArn), 'get') };
   },
 
   DeletePolicy(ctx: Ctx, i: DeletePolicyRequest): Empty {
-    const p = editable(ctx, i.PolicyArn);
+    // a missing policy: "Policy ARN was not found." (recorded from IAM: localstack
+    // test_iam.py::test_delete_non_existent_policy_returns_no_such_entity)
+    const arn = checkPolicyArn(i.PolicyArn);
+    if (!localPolicy(ctx, arn) && !awsManagedPolicy(ctx.partition, arn)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    const p = editable(ctx, arn);
     if (attachmentCount(ctx, p.arn)) throw deleteConflict('Cannot delete a policy attached to entities.');
     if (p.versions.length > 1) {
       throw deleteConflict(
@@ -212,12 +223,12 @@ export const policyHandlers = {
   },
 
   TagPolicy(ctx: Ctx, i: TagPolicyRequest): Empty {
-    tagDoc(ctx, IAM_KIND.policy, editable(ctx, i.PolicyArn).id, i.Tags);
+    tagDoc(ctx, IAM_KIND.policy, () => editable(ctx, i.PolicyArn).id, i.Tags);
     return {};
   },
 
   UntagPolicy(ctx: Ctx, i: UntagPolicyRequest): Empty {
-    untagDoc(ctx, IAM_KIND.policy, editable(ctx, i.PolicyArn).id, i.TagKeys);
+    untagDoc(ctx, IAM_KIND.policy, () => editable(ctx, i.PolicyArn).id, i.TagKeys);
     return {};
   },
 

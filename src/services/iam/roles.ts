@@ -37,11 +37,20 @@ import { Checks, checkName, checkPath, checkPathPrefix } from './validate.ts';
 const SESSION_DURATION = { min: 3600, max: 43200, default: 3600 } as const;
 
 /**
- * A role as IAM returns it. `full` (CreateRole, GetRole, UpdateRoleDescription) adds the
- * boundary, the tags and RoleLastUsed; lists (ListRoles, an instance profile's Roles) leave them
- * out, as IAM does.
+ * The shapes in which IAM returns a role (recorded from IAM: localstack
+ * tests/aws/services/iam/test_iam_roles.snapshot.json and test_iam_instance_profiles.snapshot.json):
+ *  - `create` (CreateRole): the role's identity and trust policy, the boundary and tags if any,
+ *    MaxSessionDuration only if the request set it — never the Description, even one just given;
+ *  - `get` (GetRole; GetAccountAuthorizationDetails): also Description (if any) and
+ *    MaxSessionDuration (RoleLastUsed is added by the caller);
+ *  - `list` (ListRoles): Description (if any) and MaxSessionDuration, no boundary, tags or last use;
+ *  - `embedded` (the Roles of an instance profile): Description if any, no MaxSessionDuration;
+ *  - `description` (UpdateRoleDescription): the new Description, boundary and tags if any, no
+ *    MaxSessionDuration.
  */
-export function roleOut(r: RoleDoc, detail: 'full' | 'list' = 'full'): Role {
+export type RoleShape = 'create' | 'get' | 'list' | 'embedded' | 'description';
+
+export function roleOut(r: RoleDoc, shape: RoleShape, opts: { maxSessionDurationSet?: boolean } = {}): Role {
   const out: Role = {
     Path: r.path,
     RoleName: r.name,
@@ -49,16 +58,25 @@ export function roleOut(r: RoleDoc, detail: 'full' | 'list' = 'full'): Role {
     Arn: r.arn,
     CreateDate: new Date(r.createDate),
     AssumeRolePolicyDocument: encodePolicyDocument(r.assumeRolePolicy),
-    ...(r.description !== undefined ? { Description: r.description } : {}),
-    MaxSessionDuration: r.maxSessionDuration,
   };
-  if (detail === 'full') {
-    if (r.permissionsBoundary)
-      out.PermissionsBoundary = { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary };
-    out.Tags = tagsOut(r.tags);
+  if (shape !== 'create' && r.description) out.Description = r.description;
+  if (shape === 'get' || shape === 'list' || (shape === 'create' && opts.maxSessionDurationSet))
+    out.MaxSessionDuration = r.maxSessionDuration;
+  if (shape === 'create' || shape === 'get' || shape === 'description') {
+    if (r.permissionsBoundary) out.PermissionsBoundary = boundaryOut(r.permissionsBoundary);
+    const tags = tagsOut(r.tags);
+    if (tags) out.Tags = tags;
   }
   return out;
 }
+
+/**
+ * A permissions boundary as IAM writes it: PermissionsBoundaryType "Policy". (The API model's
+ * enum and the API reference say "PermissionsBoundaryPolicy"; IAM answers "Policy": recorded in
+ * localstack's test_iam_roles.snapshot.json and in aws/aws-cli#7641's get-role output.)
+ */
+export const boundaryOut = (arn: string) =>
+  ({ PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: arn }) as unknown as NonNullable<Role['PermissionsBoundary']>;
 
 /** RoleLastUsed as GetRole and GetAccountAuthorizationDetails give it (empty when never used). */
 export const lastUsedOut = (r: RoleDoc): RoleLastUsed => (r.lastUsed ? { LastUsedDate: new Date(r.lastUsed) } : {});
@@ -111,12 +129,12 @@ export const roleHandlers = {
       ...(boundary ? { permissionsBoundary: boundary } : {}),
     };
     ctx.tx.put(IAM_KIND.role, ctx.scope, r);
-    return { Role: roleOut(r) };
+    return { Role: roleOut(r, 'create', { maxSessionDurationSet: i.MaxSessionDuration !== undefined }) };
   },
 
   GetRole(ctx: Ctx, i: GetRoleRequest): GetRoleResponse {
     const r = getRole(ctx, i.RoleName);
-    return { Role: { ...roleOut(r), RoleLastUsed: lastUsedOut(r) } };
+    return { Role: { ...roleOut(r, 'get'), RoleLastUsed: lastUsedOut(r) } };
   },
 
   DeleteRole(ctx: Ctx, i: DeleteRoleRequest): Empty {
@@ -156,7 +174,7 @@ export const roleHandlers = {
     c.done();
     const r = editRole(ctx, i.RoleName);
     setDescription(r, i.Description!);
-    return { Role: roleOut(r) };
+    return { Role: roleOut(r, 'description') };
   },
 
   UpdateAssumeRolePolicy(ctx: Ctx, i: UpdateAssumeRolePolicyRequest): Empty {
@@ -186,12 +204,12 @@ export const roleHandlers = {
   },
 
   TagRole(ctx: Ctx, i: TagRoleRequest): Empty {
-    tagDoc(ctx, IAM_KIND.role, getRole(ctx, i.RoleName).id, i.Tags);
+    tagDoc(ctx, IAM_KIND.role, () => getRole(ctx, i.RoleName).id, i.Tags);
     return {};
   },
 
   UntagRole(ctx: Ctx, i: UntagRoleRequest): Empty {
-    untagDoc(ctx, IAM_KIND.role, getRole(ctx, i.RoleName).id, i.TagKeys);
+    untagDoc(ctx, IAM_KIND.role, () => getRole(ctx, i.RoleName).id, i.TagKeys);
     return {};
   },
 

@@ -13,18 +13,26 @@ export const MAX_TAGS = 50;
 const KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 const VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
-/** Validates the Tags member of a request and returns it as stored. */
+const KEY_SOURCE = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+';
+const VALUE_SOURCE = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*';
+
+/**
+ * Validates the Tags member of a request and returns it as stored. The messages do not echo the
+ * tags ("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal
+ * to 50", recorded from IAM: localstack tests/aws/services/iam/test_iam_roles.snapshot.json).
+ */
 export function checkTags(tags: Tag[] | undefined, field = 'tags'): IamTag[] {
   if (!tags) return [];
-  const c = new Checks();
-  if (tags.length > MAX_TAGS)
-    c.fail(`[${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}]`, field, `have length less than or equal to ${MAX_TAGS}`);
-  tags.forEach((t, i) => {
-    const k = `${field}.${i + 1}.member.key`;
-    const v = `${field}.${i + 1}.member.value`;
-    if (c.required(t.Key, k)) c.length(t.Key, k, 1, 128).pattern(t.Key, k, KEY, '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+');
-    if (c.required(t.Value, v)) c.length(t.Value, v, 0, 256).pattern(t.Value, v, VALUE, '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*');
-  });
+  const c = new Checks({ hideValues: true });
+  if (tags.length > MAX_TAGS) c.fail(undefined, field, `have length less than or equal to ${MAX_TAGS}`);
+  else {
+    tags.forEach((t, i) => {
+      const k = `${field}.${i + 1}.member.key`;
+      const v = `${field}.${i + 1}.member.value`;
+      if (c.required(t.Key, k)) c.length(t.Key, k, 1, 128).pattern(t.Key, k, KEY, KEY_SOURCE);
+      if (c.required(t.Value, v)) c.length(t.Value, v, 0, 256).pattern(t.Value, v, VALUE, VALUE_SOURCE);
+    });
+  }
   c.done();
   const seen = new Set<string>();
   for (const t of tags) {
@@ -35,13 +43,12 @@ export function checkTags(tags: Tag[] | undefined, field = 'tags'): IamTag[] {
   return tags.map((t) => ({ Key: t.Key!, Value: t.Value! }));
 }
 
+/** The TagKeys member of an UntagX request (one message for the whole list, no values echoed). */
 function checkTagKeys(keys: string[] | undefined, field = 'tagKeys'): string[] {
-  const c = new Checks();
+  const c = new Checks({ hideValues: true });
   if (c.required(keys, field)) {
-    if (keys!.length > MAX_TAGS) c.fail(`[${keys!.join(', ')}]`, field, `have length less than or equal to ${MAX_TAGS}`);
-    keys!.forEach((key, i) =>
-      c.length(key, `${field}.${i + 1}.member`, 1, 128).pattern(key, `${field}.${i + 1}.member`, KEY, '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+'),
-    );
+    if (keys!.length > MAX_TAGS) c.fail(undefined, field, `have length less than or equal to ${MAX_TAGS}`);
+    else c.members(keys!, field, 1, 128, KEY, KEY_SOURCE);
   }
   c.done();
   return keys!;
@@ -67,19 +74,24 @@ function removeTags(existing: readonly IamTag[], keys: readonly string[]): IamTa
 /** Tags for an output shape: omitted when there are none, as IAM does. */
 export const tagsOut = (tags: readonly IamTag[]): Tag[] | undefined => (tags.length ? tags.map((t) => ({ ...t })) : undefined);
 
-/** TagX: merges the request's tags into the document (id found by the caller). */
-export function tagDoc(ctx: Ctx, kind: string, id: string, tags: Tag[] | undefined): void {
+/**
+ * TagX: validates the request's tags, then finds the resource (`lookup` gives its document id: a
+ * missing resource is reported after bad tags, as IAM does — TagRole of an unknown role with 51
+ * tags is a ValidationError), then merges the tags into it.
+ */
+export function tagDoc(ctx: Ctx, kind: string, lookup: () => string, tags: Tag[] | undefined): void {
   const c = new Checks();
   c.required(tags, 'tags');
   c.done();
   const added = checkTags(tags);
-  const d = ctx.tx.edit<Doc & { tags: IamTag[] }>(kind, ctx.scope, id)!;
+  const d = ctx.tx.edit<Doc & { tags: IamTag[] }>(kind, ctx.scope, lookup())!;
   d.tags = mergeTags(d.tags, added);
 }
 
-export function untagDoc(ctx: Ctx, kind: string, id: string, keys: string[] | undefined): void {
+/** UntagX: validates the keys, then finds the resource, then removes the tags. */
+export function untagDoc(ctx: Ctx, kind: string, lookup: () => string, keys: string[] | undefined): void {
   const checked = checkTagKeys(keys);
-  const d = ctx.tx.edit<Doc & { tags: IamTag[] }>(kind, ctx.scope, id)!;
+  const d = ctx.tx.edit<Doc & { tags: IamTag[] }>(kind, ctx.scope, lookup())!;
   d.tags = removeTags(d.tags, checked);
 }
 

@@ -24,6 +24,7 @@ import { checkPolicyArn, getPolicy, getUser, idOf, USER_NAME_MAX, usersOf } from
 import { GLOBAL, IAM_KIND, type AccessKeyDoc, type UserDoc } from '../../core/documents/iam.ts';
 import { truncation, type Empty } from './output.ts';
 import { page } from './paging.ts';
+import { boundaryOut } from './roles.ts';
 import { checkTags, listTags, tagDoc, tagsOut, untagDoc } from './tags.ts';
 import { Checks, checkName, checkPath, checkPathPrefix } from './validate.ts';
 
@@ -39,9 +40,7 @@ export function userOut(u: UserDoc, detail: 'full' | 'list' = 'full'): User {
     UserId: u.userId,
     Arn: u.arn,
     CreateDate: new Date(u.createDate),
-    ...(detail === 'full' && u.permissionsBoundary
-      ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: u.permissionsBoundary } }
-      : {}),
+    ...(detail === 'full' && u.permissionsBoundary ? { PermissionsBoundary: boundaryOut(u.permissionsBoundary) } : {}),
     ...(detail === 'full' ? { Tags: tagsOut(u.tags) } : {}),
   };
 }
@@ -156,12 +155,12 @@ export const userHandlers = {
   },
 
   TagUser(ctx: Ctx, i: TagUserRequest): Empty {
-    tagDoc(ctx, IAM_KIND.user, getUser(ctx, i.UserName).id, i.Tags);
+    tagDoc(ctx, IAM_KIND.user, () => getUser(ctx, i.UserName).id, i.Tags);
     return {};
   },
 
   UntagUser(ctx: Ctx, i: UntagUserRequest): Empty {
-    untagDoc(ctx, IAM_KIND.user, getUser(ctx, i.UserName).id, i.TagKeys);
+    untagDoc(ctx, IAM_KIND.user, () => getUser(ctx, i.UserName).id, i.TagKeys);
     return {};
   },
 
