@@ -39,23 +39,38 @@ function keysOf(s: AuditSnapshot, findings: Finding[]): string[] {
     s.vpcs.map((v) => [v.VpcId, v.IsDefault ? 'default-vpc' : (v.Tags?.find((t) => t.Key === 'Name')?.Value ?? v.VpcId)]),
   );
   const groups = new Map(s.securityGroups.map((g) => [g.GroupId, g]));
+  const acls = new Map((s.networkAcls ?? []).map((a) => [a.NetworkAclId, a]));
   return findings
     .map((f) => {
       let name = f.resourceName ?? f.resourceId;
       if (f.resourceType === 'security-group' && name === 'default') name = `default@${vpcName.get(groups.get(f.resourceId)?.VpcId)}`;
+      if (f.resourceType === 'network-acl' && acls.get(f.resourceId)?.IsDefault)
+        name = `default@${vpcName.get(acls.get(f.resourceId)?.VpcId)}`;
       return `${f.checkId} ${f.resourceType}:${name}`;
     })
     .sort();
 }
 
-/** Every check, with the resources it must report (pos) and must not (neg) in the fixture estate. */
-const CASES: { check: string; pos: string[]; neg: string[]; exportsOnly?: string[] }[] = [
+/**
+ * Every check, with the resources it must report (pos) and must not (neg) in the fixture estate;
+ * liveOnly: reported over the live estate only, whose fetch has the routing the exports lack.
+ */
+const CASES: { check: string; pos: string[]; neg: string[]; exportsOnly?: string[]; liveOnly?: string[] }[] = [
   { check: 'sg-ssh-open-to-world', pos: ['security-group:bastion'], neg: ['security-group:web'] }, // web: SSH from a prefix list
   { check: 'sg-rdp-open-to-world', pos: ['security-group:bastion'], neg: ['security-group:web'] },
   { check: 'sg-sensitive-port-open-to-world', pos: ['security-group:db'], neg: ['security-group:wide', 'security-group:web'] }, // wide: 3306 inside 1000-5000 but from 10/8
   { check: 'sg-all-open-to-world', pos: ['security-group:open-all'], neg: ['security-group:legacy'] }, // legacy: every port, from 10/8
   { check: 'sg-wide-port-range', pos: ['security-group:wide'], neg: ['security-group:app', 'security-group:legacy'] }, // legacy: suppressed by tag
   { check: 'instance-exposed-sensitive-port', pos: ['instance:bastion-1'], neg: ['instance:db-1', 'instance:web-1'] }, // db-1: 5432 open to the world, no public address
+  {
+    check: 'nacl-open-sensitive-port',
+    pos: [],
+    liveOnly: ['network-acl:default@default-vpc', 'network-acl:default@prod'],
+    neg: ['network-acl:prod-private-acl'], // its tcp 1024-65535 from anywhere is for replies
+  },
+  { check: 'nacl-blocks-replies', pos: [], liveOnly: ['network-acl:prod-private-acl'], neg: ['network-acl:default@prod'] },
+  { check: 'private-subnet-internet-route', pos: [], liveOnly: ['subnet:prod-private'], neg: ['subnet:prod-public'] },
+  { check: 'peering-route-too-wide', pos: [], liveOnly: ['route-table:prod-private-rt'], neg: ['route-table:prod-public-rt'] },
   { check: 'instance-imdsv2-not-required', pos: ['instance:bastion-1'], neg: ['instance:web-1', 'instance:db-1', 'instance:app-1'] },
   { check: 'iam-instance-role-admin', pos: ['iam-role:bastion-role'], neg: ['iam-role:admin-unused', 'iam-role:web-role'] }, // admin-unused: no instance uses it
   { check: 'iam-instance-role-wildcard-action', pos: ['iam-role:app-role'], neg: ['iam-role:web-role', 'iam-role:bastion-role'] },
@@ -80,7 +95,7 @@ const CASES: { check: string; pos: string[]; neg: string[]; exportsOnly?: string
 ];
 const SUPPRESSED = ['sg-unused security-group:legacy', 'sg-wide-port-range security-group:legacy'];
 const expected = (exported: boolean) =>
-  CASES.flatMap((c) => [...c.pos, ...(exported ? (c.exportsOnly ?? []) : [])].map((p) => `${c.check} ${p}`)).sort();
+  CASES.flatMap((c) => [...c.pos, ...((exported ? c.exportsOnly : c.liveOnly) ?? [])].map((p) => `${c.check} ${p}`)).sort();
 
 let server: Palisade;
 let live: AuditSnapshot;
@@ -109,7 +124,7 @@ describe('audit: the fixture estate', () => {
   it('covers every check with a positive and a negative case', () => {
     assert.deepEqual(CASES.map((c) => c.check).sort(), CHECKS.map((c) => c.id).sort());
     for (const c of CASES) {
-      assert.ok(c.pos.length + (c.exportsOnly?.length ?? 0) > 0, `${c.check} has no positive case`);
+      assert.ok(c.pos.length + (c.exportsOnly?.length ?? 0) + (c.liveOnly?.length ?? 0) > 0, `${c.check} has no positive case`);
       assert.ok(c.neg.length > 0, `${c.check} has no negative case`);
     }
   });

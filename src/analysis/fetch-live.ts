@@ -36,7 +36,7 @@ export async function fetchLiveSnapshot(endpoint: string, opts: LiveOptions = {}
       : { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
   const ec2 = new ec2sdk.EC2Client({ endpoint, region, credentials, maxAttempts: 2 });
   const iam = new iamsdk.IAMClient({ endpoint, region, credentials, maxAttempts: 2 });
-  const steps = 9;
+  const steps = 15;
   let step = 0;
   const tick = (label: string) => opts.onProgress?.(step++, steps, label);
   try {
@@ -65,6 +65,28 @@ export async function fetchLiveSnapshot(endpoint: string, opts: LiveOptions = {}
         entries.push(...(p.Entries ?? []));
       pl.Entries = entries;
     });
+    // The routing around the VPCs, so the audit follows the same paths as the server's data plane.
+    const routing = { client: ec2, pageSize: 100 };
+    tick('route tables');
+    s.routeTables = [];
+    for await (const p of ec2sdk.paginateDescribeRouteTables(routing, {})) s.routeTables.push(...(p.RouteTables ?? []));
+    tick('network ACLs');
+    s.networkAcls = [];
+    for await (const p of ec2sdk.paginateDescribeNetworkAcls(routing, {})) s.networkAcls.push(...(p.NetworkAcls ?? []));
+    tick('internet gateways');
+    s.internetGateways = [];
+    for await (const p of ec2sdk.paginateDescribeInternetGateways(routing, {})) s.internetGateways.push(...(p.InternetGateways ?? []));
+    tick('egress-only internet gateways');
+    s.egressOnlyInternetGateways = [];
+    for await (const p of ec2sdk.paginateDescribeEgressOnlyInternetGateways(routing, {}))
+      s.egressOnlyInternetGateways.push(...(p.EgressOnlyInternetGateways ?? []));
+    tick('NAT gateways');
+    s.natGateways = [];
+    for await (const p of ec2sdk.paginateDescribeNatGateways(routing, {})) s.natGateways.push(...(p.NatGateways ?? []));
+    tick('peering connections');
+    s.vpcPeeringConnections = [];
+    for await (const p of ec2sdk.paginateDescribeVpcPeeringConnections(routing, {}))
+      s.vpcPeeringConnections.push(...(p.VpcPeeringConnections ?? []));
     tick('IAM');
     s.iam = await fetchIam(iam, iamsdk);
     s.account = s.securityGroups.find((g) => g.OwnerId)?.OwnerId ?? s.iam.roles[0]?.Arn.split(':')[4];

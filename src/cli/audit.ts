@@ -14,9 +14,11 @@ import { Progress, describeSnapshot } from './import.ts';
 
 const AUDIT_USAGE = `Usage: palisade audit [--endpoint URL | --state PATH] [--format table|json|sarif] [--fail-on SEVERITY] [--config FILE]
   Checks an estate's security groups, instances and instance roles: SSH/RDP and sensitive ports
-  open to the internet (and whether the engine really lets them through), default groups with
-  rules, unused and stale groups, redundant rules, wide port ranges, rule quotas, descriptions,
-  naming, IMDSv2 and wildcard instance roles — with Security Hub / CIS control ids.
+  open to the internet (and whether the engine really lets them through, over the routes, gateways
+  and network ACLs where the estate has them), default groups with rules, unused and stale groups,
+  redundant rules, wide port ranges, rule quotas, descriptions, naming, IMDSv2 and wildcard instance
+  roles; network ACLs open to the internet or dropping replies, private subnets routed to an
+  internet gateway, peering routes wider than the peer — with Security Hub / CIS control ids.
   --endpoint URL     audit a running server through its API (default: AWS_ENDPOINT_URL, else http://127.0.0.1:4566)
   --state PATH       audit a state file from \`palisade import\`, a folder of aws CLI exports, or one export
   --format F         table (default), json or sarif (SARIF 2.1.0 for GitHub code scanning)

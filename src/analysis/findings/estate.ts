@@ -5,6 +5,9 @@
 import type { Instance, IpPermission, NetworkInterface, SecurityGroup, SecurityGroupRule, Tag, UserIdGroupPair } from '@aws-sdk/client-ec2';
 import { policyOf, rulesOfGroup, type IamPolicyDetail, type IamRoleDetail, type Snapshot } from '../snapshot.ts';
 import type { Policy, RuleInput } from '../../dataplane/sg-policy.ts';
+import { DataPlane } from '../../dataplane/dataplane.ts';
+import type { NetworkPaths } from '../../dataplane/routing.ts';
+import { pathsOf } from '../snapshot-paths.ts';
 import { parseCidr, type Cidr } from '../../core/cidr.ts';
 
 export const EXPORT_KINDS = [
@@ -86,6 +89,8 @@ export class Estate {
   private readonly engineRules = new Map<string, RuleInput[]>();
   private compiled?: Policy;
   private compiledInternet?: Policy;
+  private routing?: { paths: NetworkPaths | undefined };
+  private planes?: { full?: DataPlane; internet?: DataPlane };
   private readonly tags = new Map<string, Tag[]>();
   private readonly names = new Map<string, string>();
 
@@ -136,6 +141,10 @@ export class Estate {
     }
     for (const v of s.vpcs) this.remember(v.VpcId!, v.Tags);
     for (const sn of s.subnets) this.remember(sn.SubnetId!, sn.Tags);
+    for (const t of s.routeTables ?? []) if (t.RouteTableId) this.remember(t.RouteTableId, t.Tags);
+    for (const a of s.networkAcls ?? []) if (a.NetworkAclId) this.remember(a.NetworkAclId, a.Tags);
+    for (const g of s.internetGateways ?? []) if (g.InternetGatewayId) this.remember(g.InternetGatewayId, g.Tags);
+    for (const p of s.vpcPeeringConnections ?? []) if (p.VpcPeeringConnectionId) this.remember(p.VpcPeeringConnectionId, p.Tags);
     for (const p of s.iam?.policies ?? []) this.policies.set(p.Arn, p);
     for (const r of s.iam?.roles ?? []) {
       this.remember(r.Arn, (r as Tagged).Tags, r.RoleName);
@@ -177,6 +186,31 @@ export class Estate {
       this.compiledInternet = policyOf(part, rules);
     }
     return this.compiledInternet;
+  }
+
+  /**
+   * The snapshot's routing (route tables, network ACLs, gateways, peering) as the data plane's
+   * NetworkPaths, or undefined when the snapshot has no route tables: then the plain model
+   * holds (a public address faces the internet).
+   */
+  get paths(): NetworkPaths | undefined {
+    return (this.routing ??= { paths: pathsOf(this.snapshot) }).paths;
+  }
+
+  /** The whole estate's data plane over its routing: flows judged as the server judges them. */
+  get plane(): DataPlane {
+    this.planes ??= {};
+    return (this.planes.full ??= new DataPlane(this.policy, this.paths));
+  }
+
+  /**
+   * The data plane of the internet-facing part over the whole routing: exact for new inbound
+   * connections from internet addresses (see internetPolicy), at a fraction of the compile cost.
+   */
+  get internetPlane(): DataPlane {
+    this.planes ??= {};
+    if (this.planes.full) return this.planes.full;
+    return (this.planes.internet ??= new DataPlane(this.internetPolicy, this.paths));
   }
 
   private remember(id: string, tags: Tag[] | undefined, name?: string): void {

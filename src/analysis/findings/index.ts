@@ -6,10 +6,12 @@ import { conventionChecks } from './conventions.ts';
 import { redundancyChecks } from './redundancy.ts';
 import { instanceChecks } from './instances.ts';
 import { iamChecks } from './iam.ts';
+import { networkChecks } from './network.ts';
 
 export const CHECKS: CheckDef[] = [
   ...exposureChecks,
   ...instanceChecks,
+  ...networkChecks,
   ...iamChecks,
   ...groupChecks,
   ...redundancyChecks,

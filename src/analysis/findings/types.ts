@@ -7,7 +7,8 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
-export type ResourceType = 'security-group' | 'instance' | 'network-interface' | 'vpc' | 'subnet' | 'iam-role';
+export type ResourceType =
+  'security-group' | 'instance' | 'network-interface' | 'vpc' | 'subnet' | 'iam-role' | 'network-acl' | 'route-table';
 
 export interface Finding {
   checkId: string;
