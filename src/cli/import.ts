@@ -1,19 +1,8 @@
 // `palisade import DIR|FILE [--out PATH]`: aws CLI exports → one Palisade state file. Also the
 // progress bar the import and audit commands share.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ImportError, importExports, saveSnapshot } from '../analysis/import.ts';
 import type { AuditSnapshot } from '../analysis/findings/estate.ts';
-
-const IMPORT_USAGE = `Usage: palisade import DIR|FILE [--out PATH]
-  Reads the JSON printed by the aws CLI — describe-security-groups, describe-network-interfaces,
-  describe-instances, describe-vpcs, describe-subnets, describe-managed-prefix-lists (with
-  get-managed-prefix-list-entries as prefix-list-entries/pl-ID.json), optionally
-  describe-security-group-rules, and iam get-account-authorization-details — one file per call,
-  named after the call without its verb (security-groups.json, instances.json, …) or recognised
-  by its top-level key, checks all of it, and saves one state file for \`palisade audit --state\`.
-  --out PATH   the state file to write (default palisade-state.json)
-`;
 
 /** A progress bar on stderr: only on a terminal, and only once the work has taken a second. */
 export class Progress {
@@ -69,34 +58,15 @@ export function describeSnapshot(s: AuditSnapshot): string {
   return parts.join(', ');
 }
 
-export async function runImport(args: string[]): Promise<number> {
-  let values: { out?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`palisade import: ${(e as Error).message}\n${IMPORT_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(IMPORT_USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(`palisade import: give one folder or file of exports\n${IMPORT_USAGE}`);
-    return 1;
-  }
+/** Imports the exports at `path` into the state file `outFile`. Exit 1 when the exports have problems. */
+export async function runImport(path: string, outFile: string): Promise<number> {
   const progress = new Progress('importing');
   try {
-    const snapshot = await importExports(positionals[0]!, { onProgress: progress.update });
+    const snapshot = await importExports(path, { onProgress: progress.update });
     progress.end();
-    const out = resolve(values.out ?? 'palisade-state.json');
+    const out = resolve(outFile);
     await saveSnapshot(snapshot, out);
-    process.stdout.write(`Imported ${describeSnapshot(snapshot)} from ${positionals[0]}\nWrote ${out}\n`);
+    process.stdout.write(`Imported ${describeSnapshot(snapshot)} from ${path}\nWrote ${out}\n`);
     return 0;
   } catch (e) {
     progress.end();

@@ -1,7 +1,7 @@
 // `palisade trail`: the recent management events of a running server (CloudTrail LookupEvents
 // over HTTP, SigV4-signed), as a table or JSON. Loaded only when the command runs.
-import { parseArgs } from 'node:util';
-import { signedFetch } from './signed-fetch.ts';
+import { endpointOf, signedFetch } from './signed-fetch.ts';
+import { UsageError } from './errors.ts';
 
 const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -11,7 +11,7 @@ export function parseSince(v: string, now = Date.now()): Date {
   const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(v.trim());
   if (m) return new Date(now - Number(m[1]) * UNITS[m[2]!]!);
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new Error(`invalid --since '${v}': a duration like 15m, 2h, 7d, or an ISO time`);
+  if (Number.isNaN(t)) throw new UsageError(`invalid --since '${v}': a duration like 15m, 2h, 7d, or an ISO time`);
   return new Date(t);
 }
 
@@ -71,34 +71,50 @@ function table(rows: string[][]): string {
   );
 }
 
+export interface TrailOptions {
+  endpoint: string;
+  since?: string;
+  eventName?: string;
+  user?: string;
+  json?: boolean;
+  region?: string;
+  max?: number;
+}
+
+/** The command line's form (`palisade trail --since 15m …`), parsed as the command line parses it. */
 export async function trail(args: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      endpoint: { type: 'string' },
-      since: { type: 'string' },
-      'event-name': { type: 'string' },
-      user: { type: 'string' },
-      json: { type: 'boolean' },
-      region: { type: 'string' },
-      max: { type: 'string' },
+  const { parseCommand } = await import('./parser.ts');
+  const o = await parseCommand('trail', args);
+  return runTrail(
+    {
+      endpoint: endpointOf(o.endpoint as string | undefined),
+      since: o.since as string | undefined,
+      eventName: o.eventName as string | undefined,
+      user: o.user as string | undefined,
+      json: !!o.json,
+      region: o.region as string | undefined,
+      max: o.max as number,
     },
-  });
-  const endpoint = (values.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
-  const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const max = values.max === undefined ? 50 : Number(values.max);
-  if (!Number.isInteger(max) || max < 1) throw new Error(`invalid --max '${values.max}': a positive integer`);
+    out,
+  );
+}
+
+export async function runTrail(o: TrailOptions, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const endpoint = o.endpoint;
+  const region = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const max = o.max ?? 50;
+  if (!Number.isInteger(max) || max < 1) throw new UsageError(`invalid --max '${max}': a positive integer`);
   // LookupEvents takes one attribute: the event name goes to the server, the user is then filtered here.
   const attribute =
-    values['event-name'] !== undefined
-      ? { AttributeKey: 'EventName', AttributeValue: values['event-name'] }
-      : values.user !== undefined
-        ? { AttributeKey: 'Username', AttributeValue: values.user }
+    o.eventName !== undefined
+      ? { AttributeKey: 'EventName', AttributeValue: o.eventName }
+      : o.user !== undefined
+        ? { AttributeKey: 'Username', AttributeValue: o.user }
         : undefined;
-  const clientUser = values['event-name'] !== undefined ? values.user : undefined;
+  const clientUser = o.eventName !== undefined ? o.user : undefined;
   const base: Record<string, unknown> = {};
   if (attribute) base.LookupAttributes = [attribute];
-  if (values.since !== undefined) base.StartTime = parseSince(values.since).getTime() / 1000;
+  if (o.since !== undefined) base.StartTime = parseSince(o.since).getTime() / 1000;
   const events: LookupEvent[] = [];
   let token: string | undefined;
   do {
@@ -110,7 +126,7 @@ export async function trail(args: string[], out: (s: string) => void = (s) => pr
     token = page.NextToken;
   } while (token && events.length < max);
 
-  if (values.json) {
+  if (o.json) {
     out(
       JSON.stringify(
         events.map((e) => ({

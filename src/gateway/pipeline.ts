@@ -41,20 +41,70 @@ function storageUnavailable(protocol: string): ApiError {
   return protocol === 'json' ? new ApiError('ServiceUnavailableException', message, 503) : new ApiError('ServiceUnavailable', message, 503);
 }
 
+/** An answer that says Palisade lacks the operation or feature (not that the caller erred). */
+const UNIMPLEMENTED = new Set(['InvalidAction', 'UnknownOperationException', 'NotImplemented', 'InvalidActionException']);
+function isUnimplemented(e: ApiError): boolean {
+  return UNIMPLEMENTED.has(e.code);
+}
+
 export class Pipeline {
   constructor(private readonly p: PipelineParts) {}
 
+  /**
+   * The log line of an answered call: `info` (`ec2.DescribeVpcs 200 1.4 ms 000000000000`), `warn`
+   * for an operation Palisade does not implement (`InvalidAction`, `NotImplemented`…), `error` for
+   * a server-side failure. `t0` is when the request arrived (performance.now()).
+   */
+  private logCall(call: Routed, t0: number, requestId: string, account: string | undefined, error?: ApiError, unimplemented = false): void {
+    const log = this.p.log;
+    const level = error && error.status >= 500 && !unimplemented ? 'error' : unimplemented ? 'warn' : 'info';
+    if (!log.enabled(level)) return;
+    const status = error ? error.status : 200;
+    const durationMs = Math.round((performance.now() - t0) * 10) / 10;
+    const operation = `${call.service.name}.${call.action}`;
+    const fields = {
+      service: call.service.name,
+      operation: call.action,
+      status,
+      durationMs,
+      account: account ?? '-',
+      requestId,
+      ...(error ? { code: error.code } : {}),
+    };
+    const text = `${operation} ${status}${error ? ` ${error.code}` : ''} ${durationMs} ms ${account ?? '-'}`;
+    if (unimplemented) {
+      const why = Object.hasOwn(call.service.model.ops, call.action)
+        ? `${operation} is not implemented by Palisade`
+        : `${call.action} is not an operation of ${call.service.name}`;
+      log.warn(`${text}: ${why}`, { ...fields, unimplemented: true });
+    } else log[level](text, fields);
+  }
+
   /** Runs a routed call to its answer. */
-  async run(req: IncomingMessage, res: ServerResponse, body: Buffer, call: Routed, requestId: string): Promise<void> {
-    const fail = (e: ApiError) => call.fail(res, e, requestId);
+  async run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    call: Routed,
+    requestId: string,
+    t0 = performance.now(),
+  ): Promise<void> {
+    // Before the call has a context, the account is known once the signature is accepted.
+    let account: string | undefined;
+    const fail = (e: ApiError, unimplemented = false) => {
+      call.fail(res, e, requestId);
+      this.logCall(call, t0, requestId, account, e, unimplemented);
+    };
     if (call.refuseFirst) return fail(call.refuseFirst);
     const signed = await this.authenticate(req, body, call);
     if (signed instanceof ApiError) return fail(signed);
+    if (this.p.log.enabled('info')) account = this.accountOf(call, signed);
     if (call.refuseAfterAuth) return fail(call.refuseAfterAuth);
     const handler = this.handlerOf(call);
-    if (handler instanceof ApiError) return fail(handler);
-    if (call.transactional === false) return this.runDirect(req, res, call, handler, signed, requestId);
+    if (handler instanceof ApiError) return fail(handler, true);
+    if (call.transactional === false) return this.runDirect(req, res, call, handler, signed, requestId, t0);
     const ctx = this.context(req, call, requestId, signed);
+    const done = (e?: ApiError) => this.logCall(call, t0, requestId, ctx.account, e, e !== undefined && isUnimplemented(e));
     let input: Record<string, unknown> | undefined;
     let output: Record<string, unknown> | undefined;
     try {
@@ -65,15 +115,12 @@ export class Pipeline {
       if (input.DryRun === true) throw err.dryRun();
     } catch (e) {
       ctx.tx.rollback();
-      if (e instanceof ApiError) this.p.log.debug(`${call.service.name}:${call.action} ${e.status} ${e.code}`);
-      else this.p.log.error(`${call.service.name}:${call.action} failed: ${(e as Error).stack ?? e}`);
-      return this.recordFailure(
-        ctx,
-        call,
-        input,
-        e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500),
-        fail,
-      );
+      if (!(e instanceof ApiError)) this.p.log.error(`${call.service.name}:${call.action} failed: ${(e as Error).stack ?? e}`);
+      const error = e instanceof ApiError ? e : new ApiError('InternalError', 'An internal error has occurred', 500);
+      return this.recordFailure(ctx, call, input, error, (x) => {
+        call.fail(res, x, requestId);
+        done(x);
+      });
     }
     const read = !ctx.tx.hasChanges();
     this.record(ctx, call, input, output);
@@ -86,13 +133,17 @@ export class Pipeline {
         // A read is still answered when the state cannot be written (a full disk): only its
         // event is lost, and that is said loudly.
         this.p.log.error(`cloudtrail: ${call.service.name}:${call.action} was answered but its event could not be recorded: ${why}`);
-        return call.ok(res, output, requestId);
+        call.ok(res, output, requestId);
+        return done();
       }
       this.p.log.error(`${call.service.name}:${call.action}: the change could not be stored, nothing was changed: ${why}`);
-      return this.recordFailure(ctx, call, input, storageUnavailable(call.service.model.protocol), fail);
+      return this.recordFailure(ctx, call, input, storageUnavailable(call.service.model.protocol), (x) => {
+        call.fail(res, x, requestId);
+        done(x);
+      });
     }
     call.ok(res, output, requestId);
-    this.p.log.debug(`${call.service.name}:${call.action} 200`);
+    done();
   }
 
   /**
@@ -107,6 +158,7 @@ export class Pipeline {
     handler: Handler,
     signed: string | undefined,
     requestId: string,
+    t0: number,
   ): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') this.p.store.flush();
     const ctx = this.context(req, call, requestId, signed);
@@ -114,15 +166,14 @@ export class Pipeline {
       const input = call.decode();
       this.authorize(ctx, call, input);
       call.ok(res, handler(ctx, input), requestId);
+      this.logCall(call, t0, requestId, ctx.account);
     } catch (e) {
       // Named by method and path: a REST call is its resource.
       if (!(e instanceof ApiError))
         this.p.log.error(`${call.service.name} ${req.method} ${(req.url ?? '/').split('?')[0]} failed: ${(e as Error).stack ?? e}`);
-      call.fail(
-        res,
-        e instanceof ApiError ? e : new ApiError('InternalError', 'We encountered an internal error. Please try again.', 500),
-        requestId,
-      );
+      const error = e instanceof ApiError ? e : new ApiError('InternalError', 'We encountered an internal error. Please try again.', 500);
+      call.fail(res, error, requestId);
+      this.logCall(call, t0, requestId, ctx.account, error, isUnimplemented(error));
     } finally {
       ctx.tx.rollback();
     }
@@ -168,6 +219,13 @@ export class Pipeline {
         ? `The action ${call.action} is not implemented by Palisade yet.`
         : `The action ${call.action} is not valid for this web service.`,
     );
+  }
+
+  /** The account of the caller (for the log line of a call refused before it has a context). */
+  private accountOf(call: Routed, signedWith?: string): string {
+    const region = call.scope?.region ?? this.p.config.region;
+    return resolvePrincipal(this.p.store, signedWith ?? call.scope?.accessKeyId ?? '', this.p.config.defaultAccount, partitionOf(region))
+      .account;
   }
 
   /** Step: context — who calls, where, in which transaction. The one place a call's Ctx is made. */

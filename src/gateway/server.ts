@@ -115,6 +115,7 @@ export class Gateway {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
     const requestId = uuid();
     res.setHeader('x-amzn-RequestId', requestId);
     res.setHeader('x-amz-request-id', requestId);
@@ -137,8 +138,21 @@ export class Gateway {
     for (const protocol of this.protocols) {
       const call = protocol.route(req, body);
       if (!call) continue;
-      if ('refuse' in call) return this.protocolError(req, res, requestId, call.refuse.status, call.refuse.code, call.refuse.message);
-      return this.pipeline.run(req, res, body, call, requestId);
+      if ('refuse' in call) {
+        this.protocolError(req, res, requestId, call.refuse.status, call.refuse.code, call.refuse.message);
+        // A request no service could be found for: named by method and path.
+        if (this.log.enabled('info'))
+          this.log.info(`${req.method} ${(req.url ?? '/').split('?')[0]} ${call.refuse.status} ${call.refuse.code}`, {
+            method: req.method,
+            path: (req.url ?? '/').split('?')[0],
+            status: call.refuse.status,
+            code: call.refuse.code,
+            durationMs: Math.round((performance.now() - t0) * 10) / 10,
+            requestId,
+          });
+        return;
+      }
+      return this.pipeline.run(req, res, body, call, requestId, t0);
     }
   }
 
