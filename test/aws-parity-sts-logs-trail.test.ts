@@ -34,6 +34,19 @@ import {
   PutLogEventsCommand,
   PutLogGroupDeletionProtectionCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudTrailClient,
+  CreateTrailCommand,
+  DeleteTrailCommand,
+  DescribeTrailsCommand,
+  GetEventSelectorsCommand,
+  GetTrailCommand,
+  GetTrailStatusCommand,
+  ListTrailsCommand,
+  StartLoggingCommand,
+  UpdateTrailCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { awsError, CREDS, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 
@@ -472,5 +485,86 @@ describe('CloudWatch Logs', () => {
     // the group still reports its bytes
     const [g] = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/parity/app' }))).logGroups!;
     assert.ok(g!.storedBytes! > 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// CloudTrail
+// ---------------------------------------------------------------------------------------------
+describe('CloudTrail trails', () => {
+  let server: Palisade;
+  const ct = (region = 'us-east-1') => new CloudTrailClient(clientOpts(server.url, CREDS, region));
+  before(async () => {
+    server = await start();
+    const s3 = new S3Client({ ...clientOpts(server.url, CREDS), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'parity-trails' }));
+    const statement = (Action: string, Resource: string, extra = {}) => ({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action,
+      Resource,
+      ...extra,
+    });
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'parity-trails',
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            statement('s3:GetBucketAcl', 'arn:aws:s3:::parity-trails'),
+            statement('s3:PutObject', 'arn:aws:s3:::parity-trails/AWSLogs/000000000000/*', {
+              Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+            }),
+          ],
+        }),
+      }),
+    );
+    await ct().send(new CreateTrailCommand({ Name: 'home-only', S3BucketName: 'parity-trails' }));
+    await ct().send(new CreateTrailCommand({ Name: 'everywhere', S3BucketName: 'parity-trails', IsMultiRegionTrail: true }));
+  });
+  after(() => server.close());
+
+  it('a too-short name such as ? is InvalidTrailNameException in every call that names a trail, before any lookup (moto TrailNameTooShort wording; brief: recorded AWS answer)', async () => {
+    const tooShort = 'Trail name too short. Minimum allowed length: 3 characters. Specified name length: 1 characters.';
+    for (const call of [
+      () => ct().send(new CreateTrailCommand({ Name: '?', S3BucketName: 'parity-trails' })),
+      () => ct().send(new GetTrailCommand({ Name: '?' })),
+      () => ct().send(new GetTrailStatusCommand({ Name: '?' })),
+      () => ct().send(new DeleteTrailCommand({ Name: '?' })),
+      () => ct().send(new StartLoggingCommand({ Name: '?' })),
+      () => ct().send(new GetEventSelectorsCommand({ TrailName: '?' })),
+      () => ct().send(new UpdateTrailCommand({ Name: '?' })),
+    ]) {
+      const e = await awsError(call);
+      assert.deepEqual([e.name, e.status, e.message], ['InvalidTrailNameException', 400, tooShort]);
+    }
+    // an empty name: "Trail name cannot be blank!" (AWS's answer in clouddrove/terraform-aws-cloudtrail#14)
+    const blank = await awsError(() => ct().send(new CreateTrailCommand({ Name: '', S3BucketName: 'parity-trails' })));
+    assert.deepEqual([blank.name, blank.message], ['InvalidTrailNameException', 'Trail name cannot be blank!']);
+  });
+
+  it('GetTrail and the other calls name an unknown trail as given: the bare name, or the ARN (real answers: "Unknown trail: residentcare-hipaa-audit-trail for the user: 955719295925"; elastic/cloudbeat#1750 for an ARN)', async () => {
+    let e = await awsError(() => ct().send(new GetTrailCommand({ Name: 'no-such-trail' })));
+    assert.deepEqual([e.name, e.message], ['TrailNotFoundException', 'Unknown trail: no-such-trail for the user: 000000000000']);
+    e = await awsError(() => ct().send(new UpdateTrailCommand({ Name: 'myTrail2' })));
+    assert.equal(e.message, 'Unknown trail: myTrail2 for the user: 000000000000');
+    const arn = 'arn:aws:cloudtrail:us-east-1:000000000000:trail/no-such-trail';
+    e = await awsError(() => ct().send(new GetTrailStatusCommand({ Name: arn })));
+    assert.equal(e.message, `Unknown trail: ${arn} for the user: 000000000000`);
+  });
+
+  it('ListTrails lists every trail of the account, whatever the region it is called in, each once with its HomeRegion (API reference: "Lists trails that are in the current account")', async () => {
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      const list = (await ct(region).send(new ListTrailsCommand({}))).Trails!;
+      assert.deepEqual(list.map((t) => [t.Name, t.HomeRegion]).sort(), [
+        ['everywhere', 'us-east-1'],
+        ['home-only', 'us-east-1'],
+      ]);
+    }
+    // DescribeTrails, by contrast, is the region's view: its own trails and the shadows of multi-region ones
+    assert.deepEqual(
+      (await ct('eu-west-1').send(new DescribeTrailsCommand({}))).trailList!.map((t) => t.Name),
+      ['everywhere'],
+    );
   });
 });

@@ -54,14 +54,19 @@ const MAX_TRAILS_PER_REGION = 5;
 
 const trailArn = (ctx: Ctx, region: string, name: string) => `arn:${ctx.partition}:cloudtrail:${region}:${ctx.account}:trail/${name}`;
 
+/**
+ * The trail as the caller named it — a bare name stays bare, an ARN stays the ARN (real answers:
+ * GetTrail "Unknown trail: residentcare-hipaa-audit-trail for the user: 955719295925"; UpdateTrail
+ * "Unknown trail: myTrail2 for the user: 111122223333" in the CloudTrail User Guide's event
+ * example; GetTrailStatus with an ARN quotes the ARN, elastic/cloudbeat#1750).
+ */
 const notFound = (ctx: Ctx, nameOrArn: string) =>
-  new ApiError(
-    'TrailNotFoundException',
-    `Unknown trail: ${nameOrArn.startsWith('arn:') ? nameOrArn : trailArn(ctx, ctx.region, nameOrArn)} for the user: ${ctx.account}`,
-  );
+  new ApiError('TrailNotFoundException', `Unknown trail: ${nameOrArn} for the user: ${ctx.account}`);
 
 function checkName(name: string): void {
   const bad = (why: string) => new ApiError('InvalidTrailNameException', why);
+  // an empty name (AWS's answer quoted in clouddrove/terraform-aws-cloudtrail#14)
+  if (name.length === 0) throw bad('Trail name cannot be blank!');
   if (name.length < 3)
     throw bad(`Trail name too short. Minimum allowed length: 3 characters. Specified name length: ${name.length} characters.`);
   if (name.length > 128)
@@ -166,12 +171,13 @@ function find(ctx: Ctx, nameOrArn: string): Found | undefined {
   return undefined;
 }
 
+/**
+ * The trail a call names: a name (not an ARN) is validated as CreateTrail validates it before it
+ * is looked up, so `?` is InvalidTrailNameException (too short), not TrailNotFoundException.
+ */
 function required(ctx: Ctx, name: string | undefined): Found {
-  if (!name)
-    throw new ApiError(
-      'InvalidTrailNameException',
-      'Trail name or ARN can only contain ASCII letters, numbers, periods, underscores and dashes, and must not be empty.',
-    );
+  if (!name) throw new ApiError('InvalidTrailNameException', 'Trail name cannot be blank!');
+  if (!name.startsWith('arn:')) checkName(name);
   const f = find(ctx, name);
   if (!f) throw notFound(ctx, name);
   return f;
