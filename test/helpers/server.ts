@@ -5,6 +5,10 @@ import { startServer, type Palisade } from '../../src/server.ts';
 import type { ServerConfig } from '../../src/core/context.ts';
 import { createLogger } from '../../src/core/log.ts';
 
+// The AWS SDK v3 warns (process.emitWarning, once per copy of @aws-sdk/core, and the clients
+// carry several) that its releases after January 2027 need Node 22: not the tests' business.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const CREDS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 
 export async function start(config: Partial<ServerConfig> = {}): Promise<Palisade> {
