@@ -33,7 +33,7 @@ export interface GateResult {
   interfaceId: string;
   allowed: boolean;
   by: GateBy;
-  /** whether this interface tracks the flow */
+  /** whether this interface tracks the flow (worked out when the verdict commits or explains; else `allowed`) */
   tracked: boolean;
   rules: RuleInput[];
   /** for a reject: rules of the same protocol / port, the closest ones */
@@ -144,14 +144,19 @@ export class DataPlane {
     const id = iface.interfaceId;
     const handle = this.policy.handleOf(id);
     if (handle < 0) return { gate, interfaceId: id, allowed: false, by: 'no-interface', tracked: false, rules: [], nearest: [] };
-    const ct = this.conntrack(id);
-    const [localPort, remotePort] = gate === 'egress' ? [pkt.srcPort, pkt.dstPort] : [pkt.dstPort, pkt.srcPort];
-    const icmp = pkt.proto === 1 || pkt.proto === 58;
-    const key = flowKey(pkt.proto, iface.text, icmp ? 0 : localPort, remote.text, icmp ? 0 : remotePort);
-    const entry = ct.get(key, now);
-    if (entry) {
-      if (commit) ct.touch(entry, now, gate === 'egress' ? !entry.inbound : entry.inbound, pkt.flags ?? 0);
-      return { gate, interfaceId: id, allowed: true, by: 'tracked-connection', tracked: true, rules: [], nearest: [] };
+    // A "what if" creates no table; an interface that tracks nothing has no entry to look up.
+    const ct = commit ? this.conntrack(id) : this.tracks.get(id);
+    let key = '';
+    if (ct && (commit || ct.size > 0)) {
+      const icmp = pkt.proto === 1 || pkt.proto === 58;
+      const localPort = gate === 'egress' ? pkt.srcPort : pkt.dstPort;
+      const remotePort = gate === 'egress' ? pkt.dstPort : pkt.srcPort;
+      key = flowKey(pkt.proto, iface.text, icmp ? 0 : localPort, remote.text, icmp ? 0 : remotePort);
+      const entry = ct.get(key, now);
+      if (entry) {
+        if (commit) ct.touch(entry, now, gate === 'egress' ? !entry.inbound : entry.inbound, pkt.flags ?? 0);
+        return { gate, interfaceId: id, allowed: true, by: 'tracked-connection', tracked: true, rules: [], nearest: [] };
+      }
     }
     const q: GateQuery = {
       direction: gate,
@@ -168,8 +173,10 @@ export class DataPlane {
       portPoint(pkt.proto, pkt.dstPort, pkt.icmpType, pkt.icmpCode),
       remote.address,
     );
-    const tracked = allowed && !this.policy.allOpenFor(id, q);
-    if (allowed && tracked && commit) ct.open(key, pkt.proto, gate === 'ingress', now, pkt.flags ?? 0);
+    // Whether the interface tracks the flow matters to a committed packet and to an explanation;
+    // a bare "what if" verdict (neither) skips the question, which costs more than the verdict.
+    const tracked = allowed && (commit || explain ? !this.policy.allOpenFor(id, q) : true);
+    if (allowed && tracked && commit) ct!.open(key, pkt.proto, gate === 'ingress', now, pkt.flags ?? 0);
     return {
       gate,
       interfaceId: id,

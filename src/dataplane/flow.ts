@@ -24,8 +24,6 @@ export interface RouteReject {
 
 export type FlowPath = { src: Endpoint; dst: Endpoint; route?: PathDecision } | { noRoute: string; route?: PathDecision };
 
-const text = (a: Address) => bigIntToAddress(a.family, BigInt(a.v));
-
 /**
  * The ends as the data plane sees them, or why no path exists. Where routing knows both
  * interfaces (their subnets' route tables and ACLs), the path is the one the VPC's routes give;
@@ -41,8 +39,28 @@ export function flowPath(plane: DataPlane, src: FlowEnd, dst: FlowEnd): FlowPath
 /** The interface's own address for a flow of this family (its primary private IPv4, or the IPv6 named). */
 function local(plane: DataPlane, e: Extract<FlowEnd, { kind: 'interface' }>): Extract<Endpoint, { kind: 'interface' }> {
   const ipv4 = plane.policy.getInterface(e.interfaceId)?.ipv4[0];
-  const t = e.address.family === 6 || !ipv4 ? e.text : ipv4;
-  return { kind: 'interface', interfaceId: e.interfaceId, address: parseAddress(t)!, text: t };
+  if (e.address.family === 6 || !ipv4) return { kind: 'interface', interfaceId: e.interfaceId, address: e.address, text: e.text };
+  return { kind: 'interface', interfaceId: e.interfaceId, address: parsed(ipv4), text: ipv4 };
+}
+
+/** Addresses parsed once (the verdict path meets the same interface addresses again and again); frozen, bounded. */
+const parsedAddresses = new Map<string, Address>();
+function parsed(text: string): Address {
+  let a = parsedAddresses.get(text);
+  if (!a) {
+    a = Object.freeze(parseAddress(text)!);
+    if (parsedAddresses.size >= 100_000) parsedAddresses.clear();
+    parsedAddresses.set(text, a);
+  }
+  return a;
+}
+
+/** The text of an address the path produced (a public IPv4, a NAT gateway's), worked out once per address. */
+const texts = new WeakMap<Address, string>();
+function text(a: Address): string {
+  let t = texts.get(a);
+  if (t === undefined) texts.set(a, (t = bigIntToAddress(a.family, BigInt(a.v))));
+  return t;
 }
 
 function routedPath(plane: DataPlane, src: FlowEnd, dst: FlowEnd): FlowPath | undefined {

@@ -566,7 +566,7 @@ export function decidePath(paths: NetworkPaths, src: PathEnd, dst: PathEnd): Pat
       const igw = paths.gateway(via.target.id);
       if (!igw || igw.vpcId !== s.vpcId) return no(`the internet gateway ${via.target.id} is not attached to ${s.vpcId}`);
       hops.push({ kind: 'route', subnetId: nat.subnetId, route: via });
-      seen = parseIpv4(nat.publicIp);
+      seen = natAddress(nat, nat.publicIp);
       natSubnet = nat.subnetId === s.subnetId ? undefined : nat.subnetId;
       natUsed = nat;
       break;
@@ -603,6 +603,13 @@ export function targetText(t: RouteTarget): string {
 
 function addressText(a: Address): string {
   return bigIntToAddress(a.family, BigInt(a.v));
+}
+
+/** A NAT gateway's public address, parsed once per NAT gateway (the same object each time). */
+const natAddresses = new WeakMap<NatInput, Address | undefined>();
+function natAddress(nat: NatInput, text: string): Address | undefined {
+  if (!natAddresses.has(nat)) natAddresses.set(nat, parseIpv4(text));
+  return natAddresses.get(nat);
 }
 
 function parseIpv4(text: string): Address | undefined {
