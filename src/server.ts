@@ -6,6 +6,7 @@ import { SystemClock, VirtualClock, type Clock } from './core/clock.ts';
 import { DataPlane } from './dataplane/dataplane.ts';
 import { NetworkApi } from './traffic/traffic.ts';
 import { LiveNetwork } from './traffic/live-view.ts';
+import { ChangeFeed } from './traffic/change-feed.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { ec2Service } from './services/ec2/index.ts';
 import { AdminRouter } from './admin-api/router.ts';
@@ -62,6 +63,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const plane = new DataPlane();
   const live = new LiveNetwork(store, plane);
   const network = new NetworkApi(store, live, clock, cfg);
+  const feed = new ChangeFeed(store);
 
   // Instance metadata: role credentials are STS sessions.
   const imds = new Imds({ store, clock, config: cfg, log, sessions: { trustAllows, startRoleSession } });
@@ -74,6 +76,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
         clock,
         imds,
         network,
+        feed,
         services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
         async reset() {
           await imds.close();

@@ -4,6 +4,8 @@ import type { Clock } from '../core/clock.ts';
 import { VirtualClock } from '../core/clock.ts';
 import type { Imds } from '../imds/imds.ts';
 import type { NetworkApi } from '../traffic/traffic.ts';
+import type { ChangeFeed } from '../traffic/change-feed.ts';
+import { liveRoutes } from './live-routes.ts';
 import { EndpointError } from '../traffic/endpoints.ts';
 import { AdminError, route, type Route } from './router.ts';
 import { clockBody, evaluateBody, MAX_EPOCH_MS, openConnectionBody, reachBody, sendBody } from './schemas.ts';
@@ -16,6 +18,8 @@ interface AdminParts {
   reset(): Promise<void>;
   /** What `health` reports as running. */
   services: string[];
+  /** committed changes as server-sent events (the console's live pages) */
+  feed: ChangeFeed;
 }
 
 /** Runs a data-plane call, turning its refusals (EndpointError) into the admin API's. */
@@ -117,5 +121,6 @@ export function adminRoutes(p: AdminParts): Route[] {
       path: '/_palisade/network/connections/:id',
       handle: ({ params, query }) => ({ body: domain(() => p.network.close(params.id!, p.network.scopeOf({}, query))) }),
     }),
+    ...liveRoutes(p.network, p.feed),
   ];
 }

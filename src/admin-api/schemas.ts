@@ -97,3 +97,10 @@ export const clockBody = z.union(
   ],
   { error: 'give {"advanceSeconds": N} (0 ≤ N) or {"epochMillis": T} (an integer, 1970 to 9999)' },
 );
+
+/** The all-pairs reachability question: one protocol, one port or all. */
+export const matrixBody = z.strictObject({
+  protocol: protocol.optional(),
+  port: port.optional(),
+  ...scope,
+});

@@ -12,6 +12,11 @@ import { BoundedTable } from '../core/bounded-table.ts';
 import type { RuleInput } from '../dataplane/sg-policy.ts';
 import { EndpointError, flowEnd, fromTheInternet, resolveEndpoint, type Resolved } from './endpoints.ts';
 import { flowPath } from '../dataplane/flow.ts';
+import { matrixProtocol, reachabilityMatrix, type MatrixInterface } from '../dataplane/matrix.ts';
+import { KIND, type EniDoc, type InstanceDoc, type PeeringDoc } from '../core/documents/ec2.ts';
+
+/** Node-level edges a matrix lists before it answers with class edges only. */
+const MATRIX_MAX_EDGES = 20_000;
 import type { LiveNetwork } from './live-view.ts';
 import { canReach, whoCanReach } from '../analysis/reach.ts';
 import { targetText, type PathDecision } from '../dataplane/routing.ts';
@@ -267,6 +272,48 @@ export class NetworkApi {
     } catch (e) {
       throw new EndpointError((e as Error).message);
     }
+  }
+
+  /**
+   * Every pair's open ports at once (the console's network view): the interfaces of the scope's
+   * running instances (and unattached interfaces), the internet at TEST-NET-2 / the IPv6
+   * documentation range as the audit's stand-ins.
+   */
+  matrix(q: { protocol?: string | number; port?: number }, scope: string) {
+    const t0 = performance.now();
+    let proto: number;
+    try {
+      proto = matrixProtocol(q.protocol);
+    } catch {
+      throw new EndpointError(`unknown protocol '${q.protocol}': use tcp, udp, icmp, icmpv6, -1 or a number 0-255`);
+    }
+    if (q.port !== undefined && proto !== 6 && proto !== 17) throw new EndpointError('port applies to tcp and udp only');
+    const plane = this.network.plane();
+    const running = new Set<string>();
+    for (const i of this.store.table(KIND.instance, scope).values() as Iterable<InstanceDoc>) if (i.state === 'running') running.add(i.id);
+    const ifaces: MatrixInterface[] = [];
+    for (const e of this.store.table(KIND.eni, scope).values() as Iterable<EniDoc>) {
+      if (e.attachment ? !running.has(e.attachment.instanceId) : e.interfaceType !== 'interface') continue;
+      ifaces.push({ id: e.id, subnetId: e.subnetId, vpcId: e.vpcId, ...(e.attachment ? { instanceId: e.attachment.instanceId } : {}) });
+    }
+    const peered = new Set<string>();
+    for (const s of this.store.scopes(KIND.peering)) {
+      for (const p of this.store.table(KIND.peering, s).values() as Iterable<PeeringDoc>) {
+        if (p.status !== 'active') continue;
+        peered.add(`${p.requester.vpcId}|${p.accepter.vpcId}`);
+        peered.add(`${p.accepter.vpcId}|${p.requester.vpcId}`);
+      }
+    }
+    const m = reachabilityMatrix(plane, ifaces, {
+      proto,
+      ...(q.port !== undefined ? { port: q.port } : {}),
+      peered,
+      internet4: '198.51.100.10',
+      internet6: '2001:db8::10',
+      maxEdges: MATRIX_MAX_EDGES,
+      now: this.clock.now(),
+    });
+    return { ...m, durationMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
   /** Opens a connection: its first packet (SYN for TCP) is judged and recorded. */
