@@ -333,8 +333,9 @@ export function reachabilityMatrix(plane: DataPlane, ifaces: MatrixInterface[], 
   };
 }
 
+/** A protocol by name or number (-1: all); throws for anything else. */
 export function matrixProtocol(p: string | number | undefined): number {
-  if (p === undefined) return 6;
-  if (typeof p === 'number') return p;
-  return protocolNumber(p.toLowerCase());
+  const n = p === undefined ? 6 : typeof p === 'number' ? p : protocolNumber(p.toLowerCase());
+  if (!Number.isInteger(n) || n < -1 || n > 255) throw new RangeError(`unknown protocol '${p}'`);
+  return n;
 }
