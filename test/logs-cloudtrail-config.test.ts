@@ -609,7 +609,7 @@ describe('VPC Flow Logs to S3: the bucket as the log delivery service finds it',
     const missing = await flowLog('flow-no-such-bucket');
     assert.deepEqual(
       missing.Unsuccessful!.map((u) => u.Error?.Message),
-      ['LogDestination: flow-no-such-bucket does not exist.'],
+      ['LogDestination: flow-no-such-bucket does not exist'],
     );
   });
 
