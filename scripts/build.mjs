@@ -56,6 +56,13 @@ if (dynamicImport)
 writeFileSync(out, text);
 console.log('built dist/palisade.cjs');
 
+// The web console (console/, Svelte + Vite): static files in dist/console/, which the server
+// serves from disk at /_palisade/console/ (src/admin-api/console.ts).
+{
+  const { buildConsole } = await import('../console/build.mjs');
+  console.log(`built dist/console/ (${await buildConsole()} ms)`);
+}
+
 // The code cache: start the server once, make the calls a first user makes (so the functions
 // they run are compiled and cached too: a cache of the bare start is smaller but leaves more to
 // compile, ~30 ms slower to a first answer), then ask it to write V8's cache.

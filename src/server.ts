@@ -78,6 +78,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
         network,
         feed,
         services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
+        audit: { auth: cfg.auth ?? 'open', defaultAccount: cfg.defaultAccount, rootKey: () => gateway.rootKey() },
         async reset() {
           await imds.close();
           network.clear();

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Extension } from '../gateway/server.ts';
 import type { Logger } from '../core/log.ts';
+import { CONSOLE_PATH, wantsConsole } from './console.ts';
 
 export class AdminError extends Error {
   constructor(
@@ -47,6 +48,8 @@ interface AdminRequest<B> {
   /** Path parameters (`:id` in the route's path). */
   params: Record<string, string>;
   query: URLSearchParams;
+  /** This server as the caller reached it (`http://127.0.0.1:4566`), for calls it makes to itself. */
+  local: string;
 }
 
 interface AdminAnswer {
@@ -61,7 +64,10 @@ interface AdminAnswer {
 
 export interface Route<S extends z.ZodType = z.ZodType> {
   method: Method | Method[];
-  /** `/_palisade/network/connections/:id/send`: `:name` matches one path segment. */
+  /**
+   * `/_palisade/network/connections/:id/send`: `:name` matches one path segment; a last segment
+   * `*` matches the rest of the path (any number of segments, as sent: `params['*']`).
+   */
   path: string;
   /** The body's schema; a route without one takes no body. */
   body?: S;
@@ -111,7 +117,13 @@ export class AdminRouter implements Extension {
     const raw = req.url ?? '/';
     const qi = raw.indexOf('?');
     const pathname = qi >= 0 ? raw.slice(0, qi) : raw;
-    if (!isAdminPath(pathname)) return false;
+    if (!isAdminPath(pathname)) {
+      // A browser opening the server's address goes to the web console (console.ts).
+      if (!wantsConsole(req.method, raw, req.headers)) return false;
+      res.writeHead(302, { location: CONSOLE_PATH, 'content-length': 0 });
+      res.end();
+      return true;
+    }
     try {
       const answer = await this.serve(req, pathname, raw, body);
       if (answer.write) answer.write(req, res);
@@ -135,7 +147,8 @@ export class AdminRouter implements Extension {
     if (!found) throw new AdminError(`unknown endpoint ${method} ${pathname}`, 404);
     const { route: c, params } = found;
     if (!c.methods.includes(method)) throw new AdminError(`${pathname} answers ${c.methods.join(' or ')}, not ${method}`, 405);
-    return c.route.handle({ body: parseBody(c.route, body), params, query: url.searchParams });
+    const local = `http://${hostPort(req.socket.localAddress ?? '127.0.0.1', req.socket.localPort ?? 80)}`;
+    return c.route.handle({ body: parseBody(c.route, body), params, query: url.searchParams, local });
   }
 
   /**
@@ -158,11 +171,21 @@ export class AdminRouter implements Extension {
   }
 }
 
+function hostPort(address: string, port: number): string {
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 function matchSegments(segments: string[], parts: string[]): Record<string, string> | undefined {
-  if (segments.length !== parts.length) return undefined;
+  const rest = segments[segments.length - 1] === '*';
+  if (rest ? parts.length < segments.length : segments.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < parts.length; i++) {
     const seg = segments[i]!;
+    if (rest && i === segments.length - 1) {
+      params['*'] = parts.slice(i).join('/');
+      break;
+    }
     const part = parts[i]!;
     if (seg.startsWith(':')) {
       if (!/^[\w.-]{1,128}$/.test(part)) return undefined;

@@ -8,6 +8,8 @@ import type { ChangeFeed } from '../traffic/change-feed.ts';
 import { liveRoutes } from './live-routes.ts';
 import { EndpointError } from '../traffic/endpoints.ts';
 import { AdminError, route, type Route } from './router.ts';
+import type { AuthMode, RootKey } from '../auth/authenticate.ts';
+import { consoleFile } from './console.ts';
 import { clockBody, evaluateBody, MAX_EPOCH_MS, openConnectionBody, reachBody, sendBody } from './schemas.ts';
 
 interface AdminParts {
@@ -20,6 +22,8 @@ interface AdminParts {
   services: string[];
   /** committed changes as server-sent events (the console's live pages) */
   feed: ChangeFeed;
+  /** For `GET /_palisade/audit`: how the server calls itself (the key it signs with). */
+  audit?: { auth: AuthMode; defaultAccount: string; rootKey(): RootKey };
 }
 
 /** Runs a data-plane call, turning its refusals (EndpointError) into the admin API's. */
@@ -38,6 +42,88 @@ const clockView = (clock: Clock) => ({
   virtual: clock instanceof VirtualClock,
 });
 
+/** The audit of one account and region, as `palisade audit --endpoint … --format json` prints it. */
+async function auditReport(p: AdminParts, local: string, query: URLSearchParams): Promise<unknown> {
+  const account = query.get('account') ?? undefined;
+  const region = query.get('region') ?? undefined;
+  if (account !== undefined && !/^\d{12}$/.test(account)) throw new AdminError(`account must be 12 digits, not '${account}'`);
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new AdminError(`'${region}' is not a region name`);
+  const a = p.audit;
+  if (!a) throw new AdminError('the audit is not available on this server', 404);
+  // The server reads its own estate through its API, as the CLI does: open mode names the account
+  // by the key; verify|enforce sign with the root key, whose account is the default one.
+  let credentials: { accessKeyId: string; secretAccessKey: string };
+  if (a.auth === 'open') credentials = { accessKeyId: account ?? 'PALISADEAUDIT', secretAccessKey: 'palisade-audit' };
+  else {
+    if (account !== undefined && account !== a.defaultAccount)
+      throw new AdminError(`under --auth ${a.auth} the audit covers the root key's account (${a.defaultAccount}) only`);
+    const { accessKeyId, secretAccessKey } = a.rootKey();
+    credentials = { accessKeyId, secretAccessKey };
+  }
+  const [{ fetchLiveSnapshot }, { audit }] = await Promise.all([import('../analysis/fetch-live.ts'), import('../analysis/audit.ts')]);
+  const result = audit(await fetchLiveSnapshot(local, { region, credentials }));
+  const strip = ({
+    checkId,
+    severity,
+    resourceId,
+    resourceType,
+    resourceName,
+    ruleIds,
+    title,
+    detail,
+    fix,
+    controls,
+  }: (typeof result.findings)[number]) => ({
+    checkId,
+    severity,
+    resourceId,
+    resourceType,
+    ...(resourceName !== undefined ? { resourceName } : {}),
+    ruleIds,
+    title,
+    detail,
+    fix,
+    controls,
+  });
+  return { findings: result.findings.map(strip), summary: result.summary };
+}
+
+/** The web console (console.ts): its files, served without credentials. */
+function consoleRoutes(): Route[] {
+  const files = route({
+    method: ['GET', 'HEAD'],
+    path: '/_palisade/console/*',
+    open: true,
+    handle: async ({ params }) => {
+      const f = await consoleFile(params['*'] ?? '');
+      if ('error' in f) throw new AdminError(f.error, f.status);
+      return {
+        body: null,
+        write: (req, res) => {
+          const fresh = req.headers['if-none-match'] === f.etag;
+          res.writeHead(fresh ? 304 : 200, fresh ? f.headers : { ...f.headers, 'content-length': f.bytes.length });
+          res.end(fresh || req.method === 'HEAD' ? undefined : f.bytes);
+        },
+      };
+    },
+  });
+  return [
+    files,
+    route({
+      method: ['GET', 'HEAD'],
+      path: '/_palisade/console',
+      open: true,
+      handle: () => ({
+        body: null,
+        write: (_req, res) => {
+          res.writeHead(301, { location: '/_palisade/console/', 'content-length': 0 });
+          res.end();
+        },
+      }),
+    }),
+  ];
+}
+
 export function adminRoutes(p: AdminParts): Route[] {
   const reset = route({
     method: 'POST',
@@ -48,6 +134,9 @@ export function adminRoutes(p: AdminParts): Route[] {
     },
   });
   return [
+    // The web console and the audit it shows.
+    ...consoleRoutes(),
+    route({ method: 'GET', path: '/_palisade/audit', handle: async ({ query, local }) => ({ body: await auditReport(p, local, query) }) }),
     // Liveness only: no state is read, so it is served without credentials (for health checks).
     route({
       method: ['GET', 'HEAD'],
