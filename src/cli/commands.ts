@@ -198,7 +198,12 @@ export const COMMANDS: readonly CommandDef[] = [
       port,
       protocol,
       { flags: '--packets <n>', help: 'data packets from A to B', default: 1, kind: 'positive' },
-      { flags: '--bytes <n>', help: 'bytes of each data packet', default: 100, kind: 'int' },
+      {
+        flags: '--bytes <n>',
+        help: 'bytes of each data packet as flow logs count them (packets without data count their bare headers)',
+        default: 100,
+        kind: 'int',
+      },
       { flags: '--reply', help: 'B answers: the SYN-ACK (tcp) and one packet back per data packet' },
       { flags: '--close', help: 'close the connection at the end (FIN both ways for tcp)' },
       srcPort,

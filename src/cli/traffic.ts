@@ -95,8 +95,8 @@ export interface SentPacket {
   explanation?: string;
 }
 
-/** Bytes of a TCP packet without data: IPv4 and TCP headers. */
-const HEADERS_ONLY = 40;
+/** A packet without data (SYN, SYN-ACK, ACK, FIN): the data plane counts its bare headers (40 bytes for TCP over IPv4). */
+const HEADERS_ONLY = 0;
 
 export async function runSend(endpoint: string, o: SendOptions, out: Out = stdout): Promise<number> {
   const tcp = ['tcp', '6'].includes(o.protocol.toLowerCase());
@@ -109,7 +109,7 @@ export async function runSend(endpoint: string, o: SendOptions, out: Out = stdou
     if (o.json) return;
     const [a, b] = p.direction === 'forward' ? [from, to] : [to, from];
     out(
-      `#${p.packet} ${p.verdict.padEnd(6)} ${a} → ${b} ${(p.flags.join(',') || '-').padEnd(7)} ${String(p.bytes).padStart(5)} B  ${p.explanation ?? ''}\n`,
+      `#${p.packet} ${p.verdict.padEnd(6)} ${a} → ${b} ${(p.flags.join(',') || '-').padEnd(7)} ${p.bytes ? `${String(p.bytes).padStart(5)} B` : 'headers'}  ${p.explanation ?? ''}\n`,
     );
   };
   const record = (id: string, direction: 'forward' | 'reply', flags: string[], bytes: number, v: Verdict) =>
@@ -131,7 +131,7 @@ export async function runSend(endpoint: string, o: SendOptions, out: Out = stdou
     endpoint,
     'POST',
     '/_palisade/network/connections',
-    { ...flow, ...(tcp ? { flags: firstFlags } : {}), bytes: firstBytes, ...scope(o) },
+    { ...flow, ...(tcp ? { flags: firstFlags } : {}), ...(firstBytes ? { bytes: firstBytes } : {}), ...scope(o) },
   );
   const id = opened.connectionId;
   if (ported(o.protocol)) {
@@ -148,7 +148,7 @@ export async function runSend(endpoint: string, o: SendOptions, out: Out = stdou
     const v = await adminCall<Verdict>(endpoint, 'POST', `/_palisade/network/connections/${encodeURIComponent(id)}/send`, {
       direction,
       ...(tcp ? { flags } : {}),
-      bytes,
+      ...(bytes ? { bytes } : {}),
       ...scope(o),
     });
     record(id, direction, tcp ? flags : [], bytes, v);
