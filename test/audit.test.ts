@@ -30,8 +30,11 @@ import { Progress } from '../src/cli/import.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'estate');
-/** The naming convention of the main runs: instances carry Environment = prod, dev or test. */
-const CONFIG = parseConfig({ naming: { requiredTags: { Environment: 'prod|dev|test' }, appliesTo: ['instance'] } });
+/**
+ * The naming convention of the main runs: instances carry Environment = prod, dev or test (the
+ * default rule on group names, that they say their environment, is tested in audit-naming.test.ts).
+ */
+const CONFIG = parseConfig({ naming: { environments: '', requiredTags: { Environment: 'prod|dev|test' }, appliesTo: ['instance'] } });
 
 /** `check type:name`, default groups named after their VPC (`default@prod`, `default@default-vpc`). */
 function keysOf(s: AuditSnapshot, findings: Finding[]): string[] {
@@ -253,7 +256,7 @@ describe('audit: the fixture estate', () => {
       ['app', 'wide'],
     );
     // group names: lower-case words; the default groups are exempt
-    r = audit(exported, parseConfig({ naming: { groupName: '^[a-z][a-z0-9-]*$', appliesTo: ['security-group'] } }));
+    r = audit(exported, parseConfig({ naming: { environments: '', groupName: '^[a-z][a-z0-9-]*$', appliesTo: ['security-group'] } }));
     assert.deepEqual(
       keysOf(
         exported,
@@ -261,9 +264,11 @@ describe('audit: the fixture estate', () => {
       ),
       ['naming-convention security-group:scratch_tmp'],
     );
-    // no naming configured: the check is silent
+    // no naming configured: only the default rule, on security groups (their names say no environment)
     r = audit(exported);
-    assert.ok(!r.findings.some((f) => f.checkId === 'naming-convention'));
+    const naming = r.findings.filter((f) => f.checkId === 'naming-convention');
+    assert.ok(naming.length > 0);
+    assert.ok(naming.every((f) => f.resourceType === 'security-group' && /says its environment/.test(f.detail)));
     r = audit(exported, parseConfig({ disable: ['sg-redundant-rule'] }));
     assert.ok(!r.findings.some((f) => f.checkId === 'sg-redundant-rule'));
     assert.throws(
@@ -630,7 +635,7 @@ describe('palisade audit / import (command line)', () => {
       findings: Finding[];
       summary: { total: number; failed: boolean; bySeverity: Record<string, number> };
     };
-    assert.equal(json.findings.length, exportedResult.findings.length - 2, 'no naming convention on the command line');
+    assert.equal(json.findings.length, audit(exported).findings.length, 'the default configuration on the command line');
     assert.equal(json.summary.failed, true);
     assert.deepEqual(
       Object.keys(json.findings[0]!).sort(),
@@ -669,7 +674,7 @@ describe('palisade audit / import (command line)', () => {
     assert.equal(r.code, 2, r.stderr);
     const sarif = JSON.parse(await readFile(out, 'utf8'));
     assert.deepEqual(validateSarif(sarif), []);
-    assert.equal(sarif.runs[0].results.length, liveResult.findings.length - 2, 'no naming convention on the command line');
+    assert.equal(sarif.runs[0].results.length, audit(live).findings.length, 'the default configuration on the command line');
     const down = await cli(['audit', '--endpoint', 'http://127.0.0.1:9', '--fail-on', 'low']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach the endpoint/);

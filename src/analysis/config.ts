@@ -1,6 +1,6 @@
 // The audit's configuration file:
 //   {"suppress": [{"checkId": "sg-unused", "resourceId": "sg-0123…", "reason": "…"}],
-//    "naming": {"groupName": "^[a-z][a-z0-9-]*$", "nameTag": "…", "requiredTags": {"Environment": "prod|dev|test"},
+//    "naming": {"environments": "prod|staging|dev", "environmentTag": "Environment", "groupName": "^[a-z][a-z0-9-]*$", "nameTag": "…", "requiredTags": {"Environment": "prod|dev|test"},
 //               "appliesTo": ["security-group", "instance", "vpc"]},
 //    "wideRangeThreshold": 1000, "quotaThreshold": 0.8, "disable": ["naming-convention"]}
 // Every field is optional. A suppression matches on checkId and/or resourceId (the id, or the
@@ -113,12 +113,24 @@ export function parseConfig(raw: unknown, file = 'config'): AuditConfig {
         return v;
       };
       for (const k of Object.keys(n))
-        if (!['groupName', 'nameTag', 'requiredTags', 'appliesTo'].includes(k))
-          fail(`naming.${k}`, 'unknown field (known: groupName, nameTag, requiredTags, appliesTo)');
+        if (!['environments', 'environmentTag', 'groupName', 'nameTag', 'requiredTags', 'appliesTo'].includes(k))
+          fail(`naming.${k}`, 'unknown field (known: environments, environmentTag, groupName, nameTag, requiredTags, appliesTo)');
       const naming: NonNullable<AuditConfig['naming']> = {
         groupName: regex('naming.groupName', n.groupName),
         nameTag: regex('naming.nameTag', n.nameTag),
       };
+      if (n.environments !== undefined) {
+        if (n.environments === '') naming.environments = '';
+        else {
+          const envs = regex('naming.environments', n.environments, true);
+          if (envs !== undefined) naming.environments = envs;
+        }
+      }
+      if (n.environmentTag !== undefined) {
+        if (typeof n.environmentTag !== 'string' || !n.environmentTag || n.environmentTag.length > 128)
+          fail('naming.environmentTag', 'must be a tag key (1-128 characters)');
+        else naming.environmentTag = n.environmentTag;
+      }
       if (n.requiredTags !== undefined) {
         if (!n.requiredTags || typeof n.requiredTags !== 'object' || Array.isArray(n.requiredTags))
           fail('naming.requiredTags', 'must be an object of tag key → allowed values (a regular expression, e.g. "prod|dev|test")');

@@ -1,6 +1,6 @@
 // Conventions: groups and rules that say what they are for, and names and tags that follow the
-// estate's own rules (configured, off by default).
-import type { CheckDef, Finding, ResourceType } from './types.ts';
+// estate's own rules: by default a group's name says its environment; more when configured.
+import { DEFAULT_ENVIRONMENTS, type CheckDef, type Finding, type ResourceType } from './types.ts';
 import { listText, permissionOf, ruleText, type Estate } from './estate.ts';
 import type { IpPermission } from '@aws-sdk/client-ec2';
 
@@ -102,12 +102,18 @@ export const naming: CheckDef = {
   severity: 'low',
   title: 'Name or tags break the naming convention',
   help:
-    "The configuration's naming convention (naming.groupName and naming.nameTag: regular expressions; naming.requiredTags: tag " +
-    'keys with the allowed values as a regular expression, e.g. {"Environment": "prod|dev|test"}) is not met. Off unless configured.',
+    "A security group's name (or Name tag) does not say its environment — one of its words is none of " +
+    `${DEFAULT_ENVIRONMENTS.split('|').join(', ')} (naming.environments) — and it has no Environment tag (naming.environmentTag); ` +
+    'the default group is exempt. Configured conventions too: naming.groupName and naming.nameTag (regular expressions), ' +
+    'naming.requiredTags (tag keys with the allowed values, e.g. {"Environment": "prod|dev|test"}).',
   controls: [],
   run(e, config) {
-    const n = config.naming;
-    if (!n || (!n.groupName && !n.nameTag && !n.requiredTags)) return [];
+    const n = config.naming ?? {};
+    const envText = n.environments ?? DEFAULT_ENVIRONMENTS;
+    const env = envText === '' ? undefined : new RegExp(`^(?:${envText})$`, 'i');
+    const envTag = n.environmentTag ?? 'Environment';
+    /** Whether a name says an environment: one of its words (split at anything not a letter or digit) is one. */
+    const saysEnvironment = (name: string | undefined) => !!name && name.split(/[^A-Za-z0-9]+/).some((w) => env!.test(w));
     const applies = new Set(n.appliesTo ?? DEFAULT_APPLIES);
     const groupName = n.groupName ? new RegExp(n.groupName) : undefined;
     const nameTag = n.nameTag ? new RegExp(n.nameTag) : undefined;
@@ -118,21 +124,34 @@ export const naming: CheckDef = {
     }));
     const out: Finding[] = [];
     const visit = (id: string, type: ResourceType, name: string | undefined, isGroup: boolean, exempt = false) => {
-      if (!applies.has(type)) return;
       const problems: string[] = [];
-      if (isGroup && groupName && !exempt && !groupName.test(name ?? ''))
-        problems.push(`group name ${JSON.stringify(name ?? '')} does not match /${n.groupName}/`);
-      if (!isGroup && nameTag) {
-        const v = e.tag(id, 'Name');
-        if (v === undefined) problems.push('no Name tag');
-        else if (!nameTag.test(v)) problems.push(`Name tag ${JSON.stringify(v)} does not match /${n.nameTag}/`);
+      if (isGroup && env && !exempt) {
+        const tagged = (e.tag(id, envTag) ?? '').trim() !== '';
+        if (!tagged && !saysEnvironment(name) && !saysEnvironment(e.tag(id, 'Name')))
+          problems.push(
+            `neither its name ${JSON.stringify(name ?? '')} nor a Name tag says its environment (${envText}), and it has no ${envTag} tag`,
+          );
       }
-      for (const r of required) {
-        const v = e.tag(id, r.key);
-        if (v === undefined) problems.push(`no ${r.key} tag`);
-        else if (r.re && !r.re.test(v)) problems.push(`${r.key}=${JSON.stringify(v)} is not one of ${r.values}`);
+      // The configured conventions, on the resources they cover.
+      if (applies.has(type)) {
+        if (isGroup && groupName && !exempt && !groupName.test(name ?? ''))
+          problems.push(`group name ${JSON.stringify(name ?? '')} does not match /${n.groupName}/`);
+        if (!isGroup && nameTag) {
+          const v = e.tag(id, 'Name');
+          if (v === undefined) problems.push('no Name tag');
+          else if (!nameTag.test(v)) problems.push(`Name tag ${JSON.stringify(v)} does not match /${n.nameTag}/`);
+        }
+        for (const r of required) {
+          const v = e.tag(id, r.key);
+          if (v === undefined) problems.push(`no ${r.key} tag`);
+          else if (r.re && !r.re.test(v)) problems.push(`${r.key}=${JSON.stringify(v)} is not one of ${r.values}`);
+        }
       }
       if (!problems.length) return;
+      report(id, type, name, isGroup, problems);
+    };
+    const report = (id: string, type: ResourceType, name: string | undefined, isGroup: boolean, problems: string[]) => {
+      const envOnly = problems.every((p) => p.startsWith('neither its name'));
       out.push({
         checkId: 'naming-convention',
         severity: 'low',
@@ -142,8 +161,9 @@ export const naming: CheckDef = {
         ruleIds: [],
         title: `${e.label(id)} breaks the naming convention`,
         detail: `${e.label(id)}: ${problems.join('; ')}.`,
-        fix:
-          required.length || nameTag
+        fix: envOnly
+          ? `aws ec2 create-tags --resources ${id} --tags Key=${envTag},Value=${envText.split('|')[0]} (or recreate it under a name that says its environment)`
+          : required.length || nameTag
             ? `aws ec2 create-tags --resources ${id} --tags ${[...(nameTag && !isGroup ? ['Key=Name,Value=…'] : []), ...required.map((r) => `Key=${r.key},Value=${r.re ? r.values.split('|')[0] : '…'}`)].join(' ')}${isGroup && groupName && problems[0]?.startsWith('group name') ? ' (a group cannot be renamed: recreate it under a conforming name)' : ''}`
             : 'A group cannot be renamed: recreate it under a conforming name and move the interfaces.',
         controls: [],

@@ -39,6 +39,13 @@ export interface CheckDef {
 }
 
 interface NamingConfig {
+  /**
+   * The environments a security group's name (or Name tag) must name, as alternatives
+   * (default DEFAULT_ENVIRONMENTS; '' turns the rule off) — unless it carries `environmentTag`.
+   */
+  environments?: string;
+  /** the tag that says a group's environment instead of its name (default Environment) */
+  environmentTag?: string;
   /** a regular expression every security group name must match (the default group excepted) */
   groupName?: string;
   /** a regular expression the Name tag of the other covered resources must match */
@@ -65,5 +72,8 @@ export interface AuditConfig {
   /** check ids not to run */
   disable: string[];
 }
+
+/** What a group's name must say by default: its environment (the security-group guidance's "names that say purpose and environment"). */
+export const DEFAULT_ENVIRONMENTS = 'prod|production|stg|staging|dev|test|qa';
 
 export const defaultConfig = (): AuditConfig => ({ suppress: [], wideRangeThreshold: 1000, quotaThreshold: 0.8, disable: [] });
