@@ -60,6 +60,8 @@ async function auditReport(p: AdminParts, local: string, query: URLSearchParams)
     const { accessKeyId, secretAccessKey } = a.rootKey();
     credentials = { accessKeyId, secretAccessKey };
   }
+  // The SDK's notice about future Node versions is not the server log's business (as in the CLI).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [{ fetchLiveSnapshot }, { audit }] = await Promise.all([import('../analysis/fetch-live.ts'), import('../analysis/audit.ts')]);
   const result = audit(await fetchLiveSnapshot(local, { region, credentials }));
   const strip = ({
