@@ -321,6 +321,8 @@ describe('console (--auth verify)', () => {
     await form.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('sg-list').getByText('default').first().waitFor();
     assert.match((await page.getByTestId('identity').textContent())!, /:root$/);
+    // the change events too: EventSource cannot send headers, so its URL is presigned
+    await page.getByTestId('live').getByText('live', { exact: true }).waitFor();
     // the admin API, signed in the browser with the same keys
     await page.getByRole('link', { name: 'Findings' }).click();
     await page.getByTestId('findings').getByText('sg-default-group-has-rules').first().waitFor();
