@@ -630,7 +630,7 @@ describe('palisade audit / import (command line)', () => {
       cli(['audit', '--state', FIXTURES, '--format', 'json', '--fail-on', 'critical', '--config', cfg]),
       cli(['audit', '--state', FIXTURES, '--fail-on', 'high', '--config', cfg]),
     ]);
-    assert.equal(crit.code, 2, crit.stderr);
+    assert.equal(crit.code, 1, crit.stderr);
     const json = JSON.parse(crit.stdout) as {
       findings: Finding[];
       summary: { total: number; failed: boolean; bySeverity: Record<string, number> };
@@ -643,12 +643,12 @@ describe('palisade audit / import (command line)', () => {
     );
     assert.equal(below.code, 0, below.stderr);
     assert.equal(JSON.parse(below.stdout).summary.bySeverity.critical, 0);
-    assert.equal(high.code, 2);
+    assert.equal(high.code, 1);
     assert.match(high.stdout, /^HIGH +sg-ssh-open-to-world +sg-\w+ \(bastion\)$/m);
     assert.match(high.stdout, /FAIL: findings at or above high/);
   });
 
-  it('usage and input errors exit 1 and say what is wrong', async () => {
+  it('usage and input errors exit 2 and say what is wrong', async () => {
     const bad = join(tmp, 'cli-bad');
     await mkdir(bad);
     await writeFile(join(bad, 'security-groups.json'), JSON.stringify({ SecurityGroups: [{ GroupName: 'x' }] }));
@@ -658,26 +658,26 @@ describe('palisade audit / import (command line)', () => {
       cli(['audit', '--state', join(tmp, 'missing-dir')]),
       cli(['audit', '--state', bad]),
     ]);
-    assert.equal(sev.code, 1);
-    assert.match(sev.stderr, /--fail-on must be one of informational, low, medium, high, critical/);
-    assert.equal(both.code, 1);
+    assert.equal(sev.code, 2);
+    assert.match(sev.stderr, /invalid --fail-on 'severe': Allowed choices are critical, high, medium, low, informational/);
+    assert.equal(both.code, 2);
     assert.match(both.stderr, /--endpoint or --state, not both/);
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2);
     assert.match(missing.stderr, /missing-dir: no such file or folder/);
-    assert.equal(input.code, 1);
+    assert.equal(input.code, 2);
     assert.match(input.stderr, /security-groups\.json: SecurityGroups\[0\]\.GroupId: missing/);
   });
 
   it('live: --endpoint audits a running server through its API; SARIF to a file', async () => {
     const out = join(tmp, 'live.sarif');
     const r = await cli(['audit', '--endpoint', server.url, '--format', 'sarif', '--output', out, '--fail-on', 'high']);
-    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     const sarif = JSON.parse(await readFile(out, 'utf8'));
     assert.deepEqual(validateSarif(sarif), []);
     assert.equal(sarif.runs[0].results.length, audit(live).findings.length, 'the default configuration on the command line');
     const down = await cli(['audit', '--endpoint', 'http://127.0.0.1:9', '--fail-on', 'low']);
-    assert.equal(down.code, 1);
-    assert.match(down.stderr, /cannot reach the endpoint/);
+    assert.equal(down.code, 3);
+    assert.match(down.stderr, /cannot reach the Palisade server at http:\/\/127\.0\.0\.1:9: is the server running\?/);
   });
 
   it('palisade import writes the state file, and refuses bad exports without writing anything', async () => {
@@ -696,7 +696,7 @@ describe('palisade audit / import (command line)', () => {
     await writeFile(join(badDir, 'instances.json'), JSON.stringify({ Reservations: [{ Instances: [{ InstanceId: 'x-1' }] }] }));
     const badOut = join(tmp, 'never.json');
     const bad = await cli(['import', badDir, '--out', badOut]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /instances\.json: Reservations\[0\]\.Instances\[0\]\.InstanceId: "x-1" is not an id of the form i-…/);
     assert.ok(!existsSync(badOut));
     assert.deepEqual(

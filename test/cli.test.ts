@@ -144,6 +144,7 @@ describe('palisade --help, --version and usage errors', () => {
       ['send', '--endpoint', url, '--from', 'internet:198.51.100.7', '--to', 'i-0123456789abcdef0', '--port', '22'],
       ['trail', '--endpoint', url],
       ['reach', '--endpoint', url, '--to', 'i-0123456789abcdef0'],
+      ['audit', '--endpoint', url],
     ]) {
       const r = await palisade(...args);
       assert.equal(r.code, 3, `${args[0]}: ${r.stderr}`);

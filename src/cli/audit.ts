@@ -1,6 +1,6 @@
 // `palisade audit [--endpoint URL | --state PATH] [--format table|json|sarif] [--fail-on SEVERITY] [--config F]`
-// Exit codes: 0; 2 when a finding at or above --fail-on exists; 1 on usage or input errors.
-import { parseArgs } from 'node:util';
+// (flags and help: commands.ts). Exit codes: 0; 1 when a finding at or above --fail-on exists; 2
+// on usage or input errors; 3 when the server cannot be reached.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { audit, atOrAbove, type AuditResult } from '../analysis/audit.ts';
@@ -8,27 +8,9 @@ import { ConfigError, loadConfig } from '../analysis/config.ts';
 import { ImportError, loadSnapshot } from '../analysis/import.ts';
 import { toSarif } from '../analysis/sarif.ts';
 import { defaultConfig, SEVERITIES, type Severity } from '../analysis/findings/types.ts';
-import { CHECKS } from '../analysis/findings/index.ts';
 import type { AuditSnapshot } from '../analysis/findings/estate.ts';
 import { Progress, describeSnapshot } from './import.ts';
-
-const AUDIT_USAGE = `Usage: palisade audit [--endpoint URL | --state PATH] [--format table|json|sarif] [--fail-on SEVERITY] [--config FILE]
-  Checks an estate's security groups, instances and instance roles: SSH/RDP and sensitive ports
-  open to the internet (and whether the engine really lets them through, over the routes, gateways
-  and network ACLs where the estate has them), default groups with rules, unused and stale groups,
-  redundant rules, wide port ranges, rule quotas, descriptions, naming, IMDSv2 and wildcard instance
-  roles; network ACLs open to the internet or dropping replies, private subnets routed to an
-  internet gateway, peering routes wider than the peer — with Security Hub / CIS control ids.
-  --endpoint URL     audit a running server through its API (default: AWS_ENDPOINT_URL, else http://127.0.0.1:4566)
-  --state PATH       audit a state file from \`palisade import\`, a folder of aws CLI exports, or one export
-  --format F         table (default), json or sarif (SARIF 2.1.0 for GitHub code scanning)
-  --output FILE      write the report to FILE instead of standard output
-  --fail-on SEV      exit 2 when a finding of this severity or worse exists (${SEVERITIES.join('|')})
-  --config FILE      suppressions, naming convention, thresholds (JSON)
-  --region REGION    region of the live estate (default AWS_REGION, else us-east-1)
-  --show-suppressed  list suppressed findings too (table and json)
-  Exit codes: 0 (no finding at or above --fail-on), 2 (there is one), 1 (usage or input error).
-`;
+import { EXIT, InputError, UnreachableError, UsageError } from './errors.ts';
 
 function toolVersion(): string | undefined {
   for (const rel of ['../../package.json', '../package.json']) {
@@ -42,45 +24,29 @@ function toolVersion(): string | undefined {
   return undefined;
 }
 
-class UsageError extends Error {}
+export interface AuditOptions {
+  endpoint?: string;
+  state?: string;
+  format: 'table' | 'json' | 'sarif';
+  output?: string;
+  failOn?: string;
+  config?: string;
+  region?: string;
+  showSuppressed: boolean;
+}
 
-export async function runAudit(args: string[]): Promise<number> {
+/**
+ * Exit codes (as every subcommand's): 0 no finding at or above --fail-on, 1 there is one, and —
+ * thrown for cli.ts — 2 a usage or input error (bad flag value, export, config), 3 the server
+ * could not be reached.
+ */
+export async function runAudit(v: AuditOptions): Promise<number> {
   const progress = new Progress('auditing');
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          endpoint: { type: 'string' },
-          state: { type: 'string' },
-          format: { type: 'string' },
-          'fail-on': { type: 'string' },
-          config: { type: 'string' },
-          region: { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          'show-suppressed': { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const v = parsed.values;
-    if (v.help) {
-      const width = Math.max(...CHECKS.map((c) => c.id.length));
-      const list = CHECKS.map(
-        (c) => `  ${c.id.padEnd(width)}  ${c.severity.padEnd(8)}  ${c.title}${c.controls.length ? ` (${c.controls.join(', ')})` : ''}`,
-      ).join('\n');
-      process.stdout.write(`${AUDIT_USAGE}\nChecks (id, severity, what; Security Hub / CIS controls):\n${list}\n`);
-      return 0;
-    }
-    const format = v.format ?? 'table';
-    if (!['table', 'json', 'sarif'].includes(format)) throw new UsageError(`--format must be table, json or sarif, not '${format}'`);
-    const failOn = v['fail-on'] as Severity | undefined;
+    if (!['table', 'json', 'sarif'].includes(v.format)) throw new UsageError(`--format must be table, json or sarif, not '${v.format}'`);
+    const failOn = v.failOn as Severity | undefined;
     if (failOn !== undefined && !SEVERITIES.includes(failOn))
       throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}, not '${failOn}'`);
-    if (v.endpoint && v.state) throw new UsageError('give --endpoint or --state, not both');
     const config = v.config ? await loadConfig(v.config) : defaultConfig();
 
     // one bar: reading the estate is the first half, the checks the second
@@ -98,39 +64,29 @@ export async function runAudit(args: string[]): Promise<number> {
       } catch (e) {
         const err = e as Error & { code?: string; cause?: { code?: string } };
         const code = err.code ?? err.cause?.code;
-        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || err.name === 'TimeoutError')
-          throw new ImportError([
-            `${endpoint}: cannot reach the endpoint (${code ?? err.name}); start one with \`palisade start\` or give --state`,
-          ]);
-        throw new ImportError([`${endpoint}: ${err.name}: ${err.message}`]);
+        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || err.name === 'TimeoutError')
+          throw new UnreachableError(endpoint, code ?? err.name, { cause: e });
+        throw new InputError(`${endpoint}: ${err.name}: ${err.message}`);
       }
     }
     const result = audit(snapshot, config, { onProgress: second });
     progress.end();
 
     let report: string;
-    if (format === 'json') report = JSON.stringify(jsonReport(result, failOn, !!v['show-suppressed']), null, 2) + '\n';
-    else if (format === 'sarif')
+    if (v.format === 'json') report = JSON.stringify(jsonReport(result, failOn, v.showSuppressed), null, 2) + '\n';
+    else if (v.format === 'sarif')
       report = JSON.stringify(toSarif(result, { toolVersion: toolVersion(), sources: snapshot.sources }), null, 2) + '\n';
-    else report = tableReport(result, snapshot, failOn, !!v['show-suppressed']);
+    else report = tableReport(result, snapshot, failOn, v.showSuppressed);
     if (v.output) await writeFile(v.output, report);
     else process.stdout.write(report);
-    return failOn && atOrAbove(result.findings, failOn).length ? 2 : 0;
+    return failOn && atOrAbove(result.findings, failOn).length ? EXIT.negative : EXIT.ok;
   } catch (e) {
     progress.end();
-    if (e instanceof UsageError) {
-      process.stderr.write(`palisade audit: ${e.message}\n${AUDIT_USAGE}`);
-      return 1;
-    }
     if (e instanceof ImportError || e instanceof ConfigError) {
       const lines = e.message.split('\n');
-      process.stderr.write(
-        `palisade audit: ${lines.length > 1 ? `the input has problems:\n${lines.map((l) => `  ${l}`).join('\n')}` : lines[0]}\n`,
-      );
-      return 1;
+      throw new InputError(lines.length > 1 ? `the input has problems:\n${lines.map((l) => `  ${l}`).join('\n')}` : lines[0]!);
     }
-    process.stderr.write(`palisade audit: ${(e as Error).message}\n`);
-    return 1;
+    throw e;
   }
 }
 

@@ -9,8 +9,8 @@ import { endpointOf } from './signed-fetch.ts';
 
 export { endpointOf };
 
-/** What a subcommand gets: its flags' values, its arguments, and the arguments as typed (for reach/audit). */
-type Handler = (opts: Opts, args: string[], raw: string[]) => Promise<number | undefined>;
+/** What a subcommand gets: its flags' values and its arguments. */
+type Handler = (opts: Opts, args: string[]) => Promise<number | undefined>;
 
 const str = (v: unknown) => (v === undefined ? undefined : String(v));
 
@@ -52,13 +52,30 @@ const HANDLERS: Record<string, Handler> = {
       json: !!o.json,
     });
   },
-  // reach and audit still parse their own arguments (the flags are declared in the table, so
-  // --help, unknown flags and suggestions are the parser's); they get the arguments as typed.
-  async reach(_o, _args, raw) {
-    return (await import('./reach.ts')).reach(raw, endpointOf);
+  async reach(o) {
+    if (o.endpoint !== undefined && o.state !== undefined) throw new UsageError('give --endpoint or --state, not both');
+    return (await import('./reach.ts')).reach({
+      to: String(o.to),
+      ...(o.from !== undefined ? { from: String(o.from) } : {}),
+      ...(o.port !== undefined ? { port: o.port as number } : {}),
+      protocol: str(o.protocol) ?? 'tcp',
+      endpoint: endpointOf(str(o.endpoint)),
+      ...(o.state !== undefined ? { state: String(o.state) } : {}),
+      json: !!o.json,
+    });
   },
-  async audit(_o, _args, raw) {
-    return (await import('./audit.ts')).runAudit(raw);
+  async audit(o) {
+    if (o.endpoint !== undefined && o.state !== undefined) throw new UsageError('give --endpoint or --state, not both');
+    return (await import('./audit.ts')).runAudit({
+      ...(o.endpoint !== undefined ? { endpoint: endpointOf(str(o.endpoint)) } : {}),
+      ...(o.state !== undefined ? { state: String(o.state) } : {}),
+      format: (str(o.format) ?? 'table') as 'table' | 'json' | 'sarif',
+      ...(o.output !== undefined ? { output: String(o.output) } : {}),
+      ...(o.failOn !== undefined ? { failOn: String(o.failOn) } : {}),
+      ...(o.config !== undefined ? { config: String(o.config) } : {}),
+      ...(o.region !== undefined ? { region: String(o.region) } : {}),
+      showSuppressed: !!o.showSuppressed,
+    });
   },
   async exec(o, args) {
     const [instanceId, ...command] = args;
@@ -96,8 +113,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     current = { def, cmd };
     const opts: Opts = cmd.opts();
     switchesFromEnv(def, opts);
-    const raw = argv.slice(argv.indexOf(def.name) + 1);
-    result = await HANDLERS[def.name]!(opts, args, raw);
+    result = await HANDLERS[def.name]!(opts, args);
   });
   if (argv[0] === 'audit' && argv.some((a) => a === '--help' || a === '-h')) await auditChecksHelp(program);
   try {

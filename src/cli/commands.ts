@@ -290,11 +290,17 @@ export const COMMANDS: readonly CommandDef[] = [
     flags: [
       { flags: '--endpoint <url>', help: `audit a running server through its API (else AWS_ENDPOINT_URL, else ${DEFAULT_ENDPOINT})` },
       { flags: '--state <path>', help: 'audit a state file from `palisade import`, a folder of aws CLI exports, or one export' },
-      { flags: '--format <format>', help: 'table, json or sarif (SARIF 2.1.0 for GitHub code scanning)', default: 'table' },
+      {
+        flags: '--format <format>',
+        help: 'table, json or sarif (SARIF 2.1.0 for GitHub code scanning)',
+        default: 'table',
+        choices: ['table', 'json', 'sarif'],
+      },
       { flags: '-o, --output <file>', help: 'write the report to this file instead of standard output' },
       {
         flags: '--fail-on <severity>',
-        help: 'exit 2 when a finding of this severity or worse exists (critical|high|medium|low|informational)',
+        help: 'exit 1 when a finding of this severity or worse exists',
+        choices: ['critical', 'high', 'medium', 'low', 'informational'],
       },
       { flags: '--config <file>', help: 'suppressions, naming convention, thresholds (JSON)' },
       { flags: '--region <region>', help: 'region of the live estate (default AWS_REGION, else us-east-1)' },
@@ -306,11 +312,11 @@ export const COMMANDS: readonly CommandDef[] = [
       'palisade audit --state estate.json --format sarif --output palisade.sarif',
       'palisade audit --fail-on high',
     ],
-    // audit's own codes until src/cli/audit.ts is converted to the common scheme
     exitCodes: [
       { code: 0, meaning: 'no finding at or above --fail-on' },
-      { code: 1, meaning: 'usage or input error, or the server could not be reached' },
-      { code: 2, meaning: 'a finding at or above --fail-on exists' },
+      { code: 1, meaning: 'a finding at or above --fail-on exists' },
+      { code: 2, meaning: 'usage or input error (a bad export or configuration, named with its file and field)' },
+      { code: 3, meaning: 'the server could not be reached' },
     ],
   },
   {
@@ -329,8 +335,7 @@ export const COMMANDS: readonly CommandDef[] = [
     // 1 on bad exports, as audit (test/audit.test.ts); to become 2 when audit is converted
     exitCodes: [
       { code: 0, meaning: 'imported' },
-      { code: 1, meaning: 'the exports have problems (each named with its file and field); nothing is written' },
-      { code: 2, meaning: 'usage error' },
+      { code: 2, meaning: 'usage error, or the exports have problems (each named with its file and field); nothing is written' },
     ],
   },
 ];

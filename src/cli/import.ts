@@ -58,7 +58,7 @@ export function describeSnapshot(s: AuditSnapshot): string {
   return parts.join(', ');
 }
 
-/** Imports the exports at `path` into the state file `outFile`. Exit 1 when the exports have problems. */
+/** Imports the exports at `path` into the state file `outFile`. Exit 2 when the exports have problems (nothing written). */
 export async function runImport(path: string, outFile: string): Promise<number> {
   const progress = new Progress('importing');
   try {
@@ -77,9 +77,9 @@ export async function runImport(path: string, outFile: string): Promise<number> 
           .map((l) => `  ${l}`)
           .join('\n')}\n`,
       );
-      return 1;
+      return 2;
     }
     process.stderr.write(`palisade import: ${(e as Error).message}\n`);
-    return 1;
+    return 2;
   }
 }

@@ -1,6 +1,5 @@
 // `palisade reach`: who can reach a port of an instance (and through which rules), or whether
 // A can reach B — against a running server (--endpoint) or an imported estate (--state).
-import { parseArgs } from 'node:util';
 import type { ReachAnswer, PathAnswer, EstateView } from '../analysis/reach.ts';
 
 const fmtRule = (r: {
@@ -78,25 +77,20 @@ function printPath(from: string, to: string, a: PathAnswer): void {
   if (a.suggestion) process.stdout.write(`  to open it: ${a.suggestion}\n`);
 }
 
-export async function reach(args: string[], endpointOf: (flag?: string) => string): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      to: { type: 'string' },
-      from: { type: 'string' },
-      port: { type: 'string' },
-      protocol: { type: 'string' },
-      endpoint: { type: 'string' },
-      state: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (!values.to)
-    throw new Error(
-      'usage: palisade reach --to TARGET [--from SOURCE] [--port P] [--protocol tcp|udp|icmp|N] [--endpoint URL | --state PATH] [--json]',
-    );
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`invalid port '${values.port}'`);
+export interface ReachOptions {
+  to: string;
+  from?: string;
+  port?: number;
+  protocol: string;
+  /** the server's endpoint (when not --state) */
+  endpoint: string;
+  state?: string;
+  json: boolean;
+}
+
+/** Exit codes: 0 reachable (and every answer without --from), 1 not reachable; errors are thrown (cli.ts). */
+export async function reach(values: ReachOptions): Promise<number> {
+  const port = values.port;
   const protocol = values.protocol ?? 'tcp';
   let answer: ReachAnswer | PathAnswer;
   if (values.state) {
@@ -117,7 +111,7 @@ export async function reach(args: string[], endpointOf: (flag?: string) => strin
     answer = values.from ? canReach(view, values.from, values.to, protocol, port) : whoCanReach(view, values.to, protocol, port);
   } else {
     const { adminCall } = await import('./signed-fetch.ts');
-    answer = await adminCall<ReachAnswer | PathAnswer>(endpointOf(values.endpoint), 'POST', '/_palisade/network/reach', {
+    answer = await adminCall<ReachAnswer | PathAnswer>(values.endpoint, 'POST', '/_palisade/network/reach', {
       to: values.to,
       ...(values.from !== undefined ? { from: values.from } : {}),
       ...(port !== undefined ? { port } : {}),
