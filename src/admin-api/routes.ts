@@ -62,32 +62,12 @@ async function auditReport(p: AdminParts, local: string, query: URLSearchParams)
   }
   // The SDK's notice about future Node versions is not the server log's business (as in the CLI).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [{ fetchLiveSnapshot }, { audit }] = await Promise.all([import('../analysis/fetch-live.ts'), import('../analysis/audit.ts')]);
+  const [{ fetchLiveSnapshot }, { audit, auditJson }] = await Promise.all([
+    import('../analysis/fetch-live.ts'),
+    import('../analysis/audit.ts'),
+  ]);
   const result = audit(await fetchLiveSnapshot(local, { region, credentials }));
-  const strip = ({
-    checkId,
-    severity,
-    resourceId,
-    resourceType,
-    resourceName,
-    ruleIds,
-    title,
-    detail,
-    fix,
-    controls,
-  }: (typeof result.findings)[number]) => ({
-    checkId,
-    severity,
-    resourceId,
-    resourceType,
-    ...(resourceName !== undefined ? { resourceName } : {}),
-    ruleIds,
-    title,
-    detail,
-    fix,
-    controls,
-  });
-  return { findings: result.findings.map(strip), summary: result.summary };
+  return auditJson(result);
 }
 
 /** The web console (console.ts): its files, served without credentials. */

@@ -136,3 +136,25 @@ export function atOrAbove(findings: Finding[], severity: Severity): Finding[] {
   const min = severityRank(severity);
   return findings.filter((f) => severityRank(f.severity) >= min);
 }
+
+/** The audit as JSON (`palisade audit --format json`, `GET /_palisade/audit`): findings without the internals. */
+export function auditJson(r: AuditResult, opts: { failOn?: Severity; showSuppressed?: boolean } = {}): object {
+  const strip = ({ checkId, severity, resourceId, resourceType, resourceName, ruleIds, title, detail, fix, controls }: Finding) => ({
+    checkId,
+    severity,
+    resourceId,
+    resourceType,
+    ...(resourceName !== undefined ? { resourceName } : {}),
+    ruleIds,
+    title,
+    detail,
+    fix,
+    controls,
+  });
+  const failOn = opts.failOn;
+  return {
+    findings: r.findings.map(strip),
+    ...(opts.showSuppressed ? { suppressed: r.suppressed.map((f) => ({ ...strip(f), suppressedBy: f.suppressedBy })) } : {}),
+    summary: { ...r.summary, ...(failOn ? { failOn, failed: atOrAbove(r.findings, failOn).length > 0 } : {}) },
+  };
+}

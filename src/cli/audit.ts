@@ -3,7 +3,7 @@
 // on usage or input errors; 3 when the server cannot be reached.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { audit, atOrAbove, type AuditResult } from '../analysis/audit.ts';
+import { audit, atOrAbove, auditJson, type AuditResult } from '../analysis/audit.ts';
 import { ConfigError, loadConfig } from '../analysis/config.ts';
 import { ImportError, loadSnapshot } from '../analysis/import.ts';
 import { toSarif } from '../analysis/sarif.ts';
@@ -73,7 +73,7 @@ export async function runAudit(v: AuditOptions): Promise<number> {
     progress.end();
 
     let report: string;
-    if (v.format === 'json') report = JSON.stringify(jsonReport(result, failOn, v.showSuppressed), null, 2) + '\n';
+    if (v.format === 'json') report = JSON.stringify(auditJson(result, { failOn, showSuppressed: v.showSuppressed }), null, 2) + '\n';
     else if (v.format === 'sarif')
       report = JSON.stringify(toSarif(result, { toolVersion: toolVersion(), sources: snapshot.sources }), null, 2) + '\n';
     else report = tableReport(result, snapshot, failOn, v.showSuppressed);
@@ -88,37 +88,6 @@ export async function runAudit(v: AuditOptions): Promise<number> {
     }
     throw e;
   }
-}
-
-function jsonReport(r: AuditResult, failOn: Severity | undefined, showSuppressed: boolean): object {
-  const strip = ({
-    checkId,
-    severity,
-    resourceId,
-    resourceType,
-    resourceName,
-    ruleIds,
-    title,
-    detail,
-    fix,
-    controls,
-  }: AuditResult['findings'][number]) => ({
-    checkId,
-    severity,
-    resourceId,
-    resourceType,
-    ...(resourceName !== undefined ? { resourceName } : {}),
-    ruleIds,
-    title,
-    detail,
-    fix,
-    controls,
-  });
-  return {
-    findings: r.findings.map(strip),
-    ...(showSuppressed ? { suppressed: r.suppressed.map((f) => ({ ...strip(f), suppressedBy: f.suppressedBy })) } : {}),
-    summary: { ...r.summary, ...(failOn ? { failOn, failed: atOrAbove(r.findings, failOn).length > 0 } : {}) },
-  };
 }
 
 function tableReport(r: AuditResult, s: AuditSnapshot, failOn: Severity | undefined, showSuppressed: boolean): string {
