@@ -23,6 +23,7 @@ import { S3Storage } from './services/s3/storage.ts';
 import { FlowLogEngine } from './flowlogs/engine.ts';
 import { CloudTrail } from './cloudtrail/engine.ts';
 import { cloudtrailService } from './services/cloudtrail/index.ts';
+import { KernelPlane } from './kernel/kernel-plane.ts';
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -44,6 +45,8 @@ export interface Palisade {
   flowLogs: FlowLogEngine;
   trail: CloudTrail;
   s3: S3Storage;
+  /** the kernel data plane (--dataplane kernel) */
+  kernel?: KernelPlane;
   url: string;
   close(): Promise<void>;
 }
@@ -64,6 +67,14 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   const live = new LiveNetwork(store, plane);
   const network = new NetworkApi(store, live, clock, cfg);
   const feed = new ChangeFeed(store);
+  // --dataplane kernel: real namespaces and nftables, kept current from the store (src/kernel/).
+  const kernel =
+    cfg.dataplane === 'kernel'
+      ? await KernelPlane.start({ store, log }).catch((e: unknown) => {
+          store.close();
+          throw e;
+        })
+      : undefined;
 
   // Instance metadata: role credentials are STS sessions.
   const imds = new Imds({ store, clock, config: cfg, log, sessions: { trustAllows, startRoleSession } });
@@ -79,6 +90,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
         feed,
         services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
         audit: { auth: cfg.auth ?? 'open', defaultAccount: cfg.defaultAccount, rootKey: () => gateway.rootKey() },
+        ...(kernel ? { kernel: () => kernel.info() } : {}),
         async reset() {
           await imds.close();
           network.clear();
@@ -110,6 +122,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
     trail.close();
     await imds.close();
     await gateway.close();
+    await kernel?.close();
     store.close();
   };
   let address: { host: string; port: number };
@@ -120,5 +133,5 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
     throw e;
   }
   const url = `http://${address.host}:${address.port}`;
-  return { gateway, store, clock, url, imds, plane, network, flowLogs, trail, s3, close };
+  return { gateway, store, clock, url, imds, plane, network, flowLogs, trail, s3, kernel, close };
 }

@@ -6,6 +6,8 @@ import type { Imds } from '../imds/imds.ts';
 import type { NetworkApi } from '../traffic/traffic.ts';
 import type { ChangeFeed } from '../traffic/change-feed.ts';
 import { liveRoutes } from './live-routes.ts';
+import { kernelRoutes } from './kernel-routes.ts';
+import type { KernelInfo } from '../kernel/kernel-plane.ts';
 import { EndpointError } from '../traffic/endpoints.ts';
 import { AdminError, route, type Route } from './router.ts';
 import type { AuthMode, RootKey } from '../auth/authenticate.ts';
@@ -24,6 +26,8 @@ interface AdminParts {
   feed: ChangeFeed;
   /** For `GET /_palisade/audit`: how the server calls itself (the key it signs with). */
   audit?: { auth: AuthMode; defaultAccount: string; rootKey(): RootKey };
+  /** `GET /_palisade/kernel` (--dataplane kernel) */
+  kernel?: () => KernelInfo;
 }
 
 /** Runs a data-plane call, turning its refusals (EndpointError) into the admin API's. */
@@ -193,5 +197,6 @@ export function adminRoutes(p: AdminParts): Route[] {
       handle: ({ params, query }) => ({ body: domain(() => p.network.close(params.id!, p.network.scopeOf({}, query))) }),
     }),
     ...liveRoutes(p.network, p.feed),
+    ...kernelRoutes(p.kernel),
   ];
 }

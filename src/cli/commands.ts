@@ -141,6 +141,13 @@ export const COMMANDS: readonly CommandDef[] = [
         default: 'open',
         choices: ['open', 'verify', 'enforce'],
       },
+      {
+        flags: '--dataplane <plane>',
+        help: 'kernel: instances as network namespaces, security groups as nftables (Linux, root)',
+        env: 'PALISADE_DATAPLANE',
+        default: 'simulated',
+        choices: ['simulated', 'kernel'],
+      },
     ],
     env: [
       {

@@ -18,6 +18,7 @@ export async function start(o: Record<string, unknown>): Promise<void> {
     logLevel,
     clock: o.clock as ServerConfig['clock'],
     auth: o.auth as ServerConfig['auth'],
+    dataplane: o.dataplane as ServerConfig['dataplane'],
   };
   let server;
   try {

@@ -15,6 +15,8 @@ export interface ServerConfig {
   clock?: 'system' | 'virtual';
   /** open: any well-formed request; verify: valid signatures only; enforce: verify + IAM policies */
   auth?: 'open' | 'verify' | 'enforce';
+  /** simulated (default): traffic judged by the model; kernel: real namespaces and nftables (Linux, root) */
+  dataplane?: 'simulated' | 'kernel';
 }
 
 /** Everything a handler knows about the call it serves. Handlers never see HTTP. */
