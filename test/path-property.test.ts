@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DataPlane } from '../src/dataplane/dataplane.ts';
-import { judgeFlow, type FlowEnd } from '../src/dataplane/flow.ts';
+import { FLOW_ACCEPT, FLOW_DECIDED_BY, judgeFlow, judgeFlowFast, type FlowEnd } from '../src/dataplane/flow.ts';
 import { parseAddress } from '../src/dataplane/addresses.ts';
 import type {
   AclEntryInput,
@@ -587,5 +587,167 @@ describe('network paths: the two differences the property test found', () => {
       check(e, load(e), { ...f, from: { ...f.from, address: '10.0.0.10' }, to: { ...f.to, address: '10.1.0.11' } }).decidedBy,
       'route',
     );
+  });
+});
+
+// The verdict path (DataPlane.verdict: judgeFlowFast, and judgeFlow without explanations) against
+// the explaining path (judgeFlow with explain: true), on the same random estates and flows — then
+// again after random changes replace or remove route tables, ACLs, subnets, gateways, NAT gateways,
+// peering connections and interfaces (routing's and the groups'), and after committed flows have
+// left tracked connections: the same verdict, decided by the same step.
+const rawChange = fc.record({ op: fc.integer({ min: 0, max: 11 }), idx: nat, flag: fc.boolean() });
+
+function change(e: PathEstate, plane: DataPlane, c: { op: number; idx: number; flag: boolean }): void {
+  const { paths, policy } = plane;
+  const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[c.idx % xs.length] : undefined);
+  const table = pick(e.tables);
+  const acl = pick(e.acls);
+  const iface = pick(e.interfaces);
+  switch (c.op) {
+    case 0: // a table replaced: routes in another order, some blackholes flipped
+      if (table)
+        paths.setRouteTable({
+          ...table,
+          routes: [...table.routes].reverse().map((r, k) => (k % 2 === Number(c.flag) ? { ...r, blackhole: !r.blackhole } : r)),
+        });
+      break;
+    case 1: // an ACL replaced: some entries' actions flipped, one dropped
+      if (acl)
+        paths.setAcl({
+          ...acl,
+          entries: acl.entries.filter((_, k) => k !== c.idx % 3).map((x, k) => (k % 2 === Number(c.flag) ? { ...x, allow: !x.allow } : x)),
+        });
+      break;
+    case 2:
+      if (table) paths.removeRouteTable(table.id);
+      break;
+    case 3:
+      if (acl) paths.removeAcl(acl.id);
+      break;
+    case 4: {
+      const s = pick(e.subnets);
+      if (s) {
+        if (c.flag) paths.removeSubnet(s.id);
+        else paths.setSubnet({ ...s, routeTableId: pick([...e.tables].reverse())?.id ?? s.routeTableId, aclId: acl?.id ?? s.aclId });
+      }
+      break;
+    }
+    case 5: // routing forgets an interface (the plain model judges it), or learns it again
+      if (iface) {
+        if (c.flag) paths.removeInterface(iface.id);
+        else paths.setInterface({ id: iface.id, subnetId: iface.subnetId, vpcId: iface.vpcId, hasIpv6: !!iface.ipv6 });
+      }
+      break;
+    case 6: // an interface moved to another subnet of its VPC, its public address gone or back
+      if (iface) {
+        const other = e.subnets.filter((s) => s.vpcId === iface.vpcId);
+        paths.setInterface({
+          id: iface.id,
+          subnetId: other[c.idx % other.length]!.id,
+          vpcId: iface.vpcId,
+          ...(iface.publicIp && c.flag ? { publicIp: parseAddress(iface.publicIp)! } : {}),
+          hasIpv6: !!iface.ipv6,
+        });
+      }
+      break;
+    case 7: // the groups' side: an interface removed, or set again with fewer groups / another primary address
+      if (iface) {
+        if (c.flag) policy.removeInterface(iface.id);
+        else
+          policy.setInterface({
+            id: iface.id,
+            vpcId: iface.vpcId,
+            ipv4: c.idx % 2 ? [iface.ipv4] : [`${iface.ipv4.split('.').slice(0, 3).join('.')}.200`, iface.ipv4],
+            ipv6: iface.ipv6 ? [iface.ipv6] : [],
+            groups: iface.groups.slice(0, 1),
+            ...(iface.publicIp && c.flag ? { publicIp: iface.publicIp } : {}),
+          });
+      }
+      break;
+    case 8: {
+      const g = pick(e.gateways);
+      if (g) {
+        if (c.flag) paths.removeGateway(g.id);
+        else paths.setGateway({ ...g, vpcId: c.idx % 2 ? undefined : g.vpcId });
+      }
+      break;
+    }
+    case 9: {
+      const n = pick(e.nats);
+      if (n) {
+        if (c.flag) paths.removeNat(n.id);
+        else paths.setNat({ ...n, available: !n.available });
+      }
+      break;
+    }
+    case 10: {
+      const p = pick(e.peerings);
+      if (p) {
+        if (c.flag) paths.removePeering(p.id);
+        else paths.setPeering({ ...p, active: !p.active });
+      }
+      break;
+    }
+    default: // a prefix list changed or gone
+      if (c.flag) paths.removePrefixList('pl-s3');
+      else paths.setPrefixList('pl-cust', ['10.2.0.0/17', '203.0.113.0/26']);
+  }
+}
+
+function sameVerdict(plane: DataPlane, f: Flow, when: string) {
+  const from = flowEnd(f.from);
+  const to = flowEnd(f.to);
+  const explained = judgeFlow(plane, from, to, { ...f.pkt }, 0, { commit: false, explain: true, replies: true });
+  const code = judgeFlowFast(plane, from, to, { ...f.pkt }, 0);
+  const quick = judgeFlow(plane, from, to, { ...f.pkt }, 0, { commit: false, explain: false, replies: true });
+  const acl = 'acl' in explained ? explained.acl : undefined;
+  const quickAcl = 'acl' in quick ? quick.acl : undefined;
+  assert.deepEqual(
+    { verdict: code === FLOW_ACCEPT ? 'ACCEPT' : 'REJECT', decidedBy: FLOW_DECIDED_BY[code], quick: [quick.verdict, quick.decidedBy] },
+    { verdict: explained.verdict, decidedBy: explained.decidedBy, quick: [explained.verdict, explained.decidedBy] },
+    `${when}: flow ${JSON.stringify(f)}: explained ${explained.reason ?? ''}`,
+  );
+  // what the quick answer gives on demand is what it gave before the verdict path
+  assert.deepEqual(quickAcl, acl);
+  assert.equal(quick.route?.ok, explained.route?.ok);
+}
+
+describe('network paths: the verdict path ≡ the explaining path', () => {
+  it('agrees on random estates and flows, after random changes, and with tracked connections', () => {
+    const tally = new Map<string, number>();
+    fc.assert(
+      fc.property(
+        rawEstate
+          .map(build)
+          .chain((e) =>
+            fc.tuple(
+              fc.constant(e),
+              fc.array(flowArb(e), { minLength: 12, maxLength: 12 }),
+              fc.array(fc.array(rawChange, { minLength: 1, maxLength: 4 }), { minLength: 3, maxLength: 3 }),
+            ),
+          ),
+        ([e, flows, rounds]) => {
+          const plane = load(e);
+          for (const f of flows) sameVerdict(plane, f, 'as loaded');
+          rounds.forEach((changes, r) => {
+            for (const c of changes) change(e, plane, c);
+            for (const f of flows) {
+              sameVerdict(plane, f, `after changes ${JSON.stringify(rounds.slice(0, r + 1))}`);
+              const k = judgeFlowFast(plane, flowEnd(f.from), flowEnd(f.to), { ...f.pkt }, 0);
+              tally.set(FLOW_DECIDED_BY[k], (tally.get(FLOW_DECIDED_BY[k]) ?? 0) + 1);
+            }
+          });
+          // connections committed (both ways: replies find their tracked entries), then judged again
+          for (const f of flows.slice(0, 6)) {
+            judgeFlow(plane, flowEnd(f.from), flowEnd(f.to), { ...f.pkt, flags: 2 }, 0, { commit: true, explain: false, replies: true });
+            const back = { ...f.pkt, srcPort: f.pkt.dstPort, dstPort: f.pkt.srcPort };
+            sameVerdict(plane, { from: f.to, to: f.from, pkt: back }, 'a reply to a committed flow');
+          }
+          for (const f of flows) sameVerdict(plane, f, 'with tracked connections');
+        },
+      ),
+      { numRuns: Number(process.env.PATH_RUNS ?? 1000) >> 1, seed: SEED + 1, includeErrorInReport: true },
+    );
+    for (const k of FLOW_DECIDED_BY) assert.ok((tally.get(k) ?? 0) > 0, `${k}: ${JSON.stringify([...tally])}`);
   });
 });

@@ -2,9 +2,51 @@
 // gate each let it through — by a tracked connection, or by a rule. Pure: time comes in, the
 // caller resolves who the endpoints are.
 import type { Address } from './addresses.ts';
+import { parseAddress } from './addresses.ts';
+import { bigIntToAddress } from '../core/cidr.ts';
 import { ConnTrack, DEFAULT_TIMEOUTS, flowKey, type Timeouts } from './conntrack.ts';
-import { Policy, portPoint, type Direction, type GateQuery, type RuleInput } from './sg-policy.ts';
+import { Policy, portPoint, type Direction, type GateQuery, type InterfaceInput, type RuleInput } from './sg-policy.ts';
 import { NetworkPaths, type AclDecision, type NatInput, type PacketFacts, type PathDecision } from './routing.ts';
+
+/** An end of a flow: an interface at one of its addresses (its public one: `viaPublic`), or a host outside. */
+export type FlowEnd =
+  | { kind: 'interface'; interfaceId: string; address: Address; text: string; viaPublic: boolean }
+  | { kind: 'external'; address: Address; text: string };
+
+/**
+ * A new flow's verdict as the verdict path (`DataPlane.verdict`) answers it: ACCEPT, or the step
+ * that rejected it — the same as `judgeFlow`'s `decidedBy` (FLOW_DECIDED_BY names them).
+ */
+export const FLOW_ACCEPT = 0;
+export const FLOW_REJECT_ROUTE = 1;
+export const FLOW_REJECT_ACL = 2;
+export const FLOW_REJECT_EGRESS = 3;
+export const FLOW_REJECT_INGRESS = 4;
+export type FlowCode = 0 | 1 | 2 | 3 | 4;
+export const FLOW_DECIDED_BY = ['both', 'route', 'acl', 'egress', 'ingress'] as const;
+
+/** Addresses parsed once (the verdict path meets the same interface addresses again and again); frozen, bounded. */
+const parsedAddresses = new Map<string, Address>();
+export function parsedAddress(text: string): Address {
+  let a = parsedAddresses.get(text);
+  if (!a) {
+    a = Object.freeze(parseAddress(text)!);
+    if (parsedAddresses.size >= 100_000) parsedAddresses.clear();
+    parsedAddresses.set(text, a);
+  }
+  return a;
+}
+
+/** The text of an address the path produced (a public IPv4, a NAT gateway's), worked out once per address. */
+const texts = new WeakMap<Address, string>();
+export function addressText(a: Address): string {
+  let t = texts.get(a);
+  if (t === undefined) texts.set(a, (t = bigIntToAddress(a.family, BigInt(a.v))));
+  return t;
+}
+
+/** Not yet read from the policy (the verdict path's per-interface cache). */
+const UNREAD = Object.freeze({}) as InterfaceInput;
 
 export type Endpoint =
   | {
@@ -101,6 +143,16 @@ export class DataPlane {
   ) {}
   private readonly tracks = new Map<string, ConnTrack>();
   private readonly timeouts = new Map<string, Timeouts>();
+  /**
+   * The verdict path's view of the interfaces routing knows, per routing index
+   * (NetworkPaths.routedIndex): the policy's record it was read from (re-read when the policy holds
+   * another: every change to an interface stores a new record), its handle, its primary IPv4.
+   */
+  private endRec: (InterfaceInput | undefined)[] = [];
+  /** per routing index: the policy handle, the primary IPv4's value (-1: none) */
+  private endWords: Float64Array = new Float64Array(0);
+  private endV4: (Address | undefined)[] = [];
+  private endV4Text: string[] = [];
 
   setTimeouts(interfaceId: string, t: Partial<Timeouts> | undefined): void {
     const full = { ...DEFAULT_TIMEOUTS };
@@ -344,5 +396,261 @@ export class DataPlane {
       }
     }
     return { verdict: 'ACCEPT', decidedBy: 'both', egress, ingress, route, observations };
+  }
+
+  // ---- the verdict path ------------------------------------------------------------------------
+
+  /**
+   * A new flow's verdict, the path included — what `judgeFlow(…, { commit: false, explain: false,
+   * replies })` decides, step for step (the property tests hold them equal) — as a FlowCode, and
+   * nothing allocated: the path by NetworkPaths.decideFast over interned tables, the ACLs by
+   * NetworkPaths.aclAllows, both gates by `policy.allowsAt`, the reply through the ACLs. A "what
+   * if": no state changes, nothing is recorded (an interface's tracked connections still let
+   * their packets through, as in `judge`).
+   */
+  verdict(src: FlowEnd, dst: FlowEnd, pkt: Packet, now: number, replies = true): FlowCode {
+    if (src.kind === 'interface' && dst.kind === 'interface' && src.interfaceId === dst.interfaceId) return FLOW_REJECT_ROUTE;
+    const paths = this.paths;
+    const si = src.kind === 'interface' ? paths.routedIndex(src.interfaceId) : -1;
+    const di = dst.kind === 'interface' ? paths.routedIndex(dst.interfaceId) : -1;
+    // an interface routing does not know: the plain model (flow.ts plainPath)
+    if ((src.kind === 'interface' && si < 0) || (dst.kind === 'interface' && di < 0)) return this.plainVerdict(src, dst, pkt, now, replies);
+    if (!paths.decideFast(si, src.address, di, dst.address, dst.kind === 'interface' && dst.viaPublic)) return FLOW_REJECT_ROUTE;
+    const seen = paths.fastSeen;
+    const aclOut = paths.fastAclOut;
+    const aclIn = paths.fastAclIn;
+    const nat = paths.fastNatSubnet;
+    const tracking = this.tracks.size > 0;
+    // The ends as flow.ts routedPath makes them: an interface at its primary private IPv4 for an
+    // IPv4 flow, seen by the other side at `seen` (its public IPv4, the NAT gateway's) or at the
+    // public address the flow was sent to.
+    // (the end's own address object where it is the primary IPv4: one object fewer to read)
+    let sh = -1;
+    let srcA = src.address;
+    let srcText = src.text;
+    let seenSrc = src.address;
+    let seenSrcText = src.text;
+    if (src.kind === 'interface') {
+      sh = this.endOf(si, src.interfaceId);
+      const v4 = this.endWords[2 * si + 1]!;
+      if (src.address.family === 4 && v4 !== -1) {
+        if (src.address.v !== v4) srcA = this.endV4[si]!;
+        if (tracking) srcText = this.endV4Text[si]!;
+      }
+      seenSrc = seen ?? srcA;
+      if (tracking) seenSrcText = seen ? addressText(seen) : srcText;
+    }
+    let dh = -1;
+    let dstA = dst.address;
+    let dstText = dst.text;
+    let seenDst = dst.address;
+    let seenDstText = dst.text;
+    if (dst.kind === 'interface') {
+      dh = this.endOf(di, dst.interfaceId);
+      const v4 = this.endWords[2 * di + 1]!;
+      if (dst.address.family === 4 && v4 !== -1) {
+        if (dst.address.v !== v4) dstA = this.endV4[di]!;
+        if (tracking) dstText = this.endV4Text[di]!;
+      }
+      if (!dst.viaPublic) {
+        seenDst = dstA;
+        seenDstText = dstText;
+      }
+    }
+    return this.verdictOf(
+      src,
+      dst,
+      sh,
+      dh,
+      srcA,
+      seenSrc,
+      dstA,
+      seenDst,
+      srcText,
+      seenSrcText,
+      dstText,
+      seenDstText,
+      aclOut,
+      aclIn,
+      nat,
+      replies,
+      pkt,
+      now,
+    );
+  }
+
+  /** The handle of a routed interface (by routing index), its primary IPv4 read into endV4 / endV4Text. */
+  private endOf(ri: number, id: string): number {
+    const rec = this.policy.getInterface(id);
+    if (ri >= this.endRec.length) {
+      while (this.endRec.length <= ri) {
+        this.endRec.push(UNREAD);
+        this.endV4.push(undefined);
+        this.endV4Text.push('');
+      }
+      if (2 * this.endRec.length > this.endWords.length) {
+        const w = new Float64Array(4 * this.endRec.length);
+        w.set(this.endWords);
+        this.endWords = w;
+      }
+    }
+    if (this.endRec[ri] !== rec) {
+      this.endRec[ri] = rec;
+      const t = rec?.ipv4[0];
+      const a = t ? parsedAddress(t) : undefined;
+      this.endV4[ri] = a;
+      this.endV4Text[ri] = t ?? '';
+      this.endWords[2 * ri] = this.policy.handleOf(id);
+      // (an IPv6 text among the IPv4 ones — not AWS's — is used as local() uses it: never equal to an IPv4 value)
+      this.endWords[2 * ri + 1] = a === undefined ? -1 : a.family === 4 ? a.v : -2;
+    }
+    return this.endWords[2 * ri]!;
+  }
+
+  /** `verdict` where routing does not know an interface: flow.ts plainPath's ends, no ACLs. */
+  private plainVerdict(src: FlowEnd, dst: FlowEnd, pkt: Packet, now: number, replies: boolean): FlowCode {
+    if (src.kind === 'external' && dst.kind === 'external') return FLOW_REJECT_ROUTE;
+    if (src.address.family !== dst.address.family) return FLOW_REJECT_ROUTE;
+    const policy = this.policy;
+    const sRec = src.kind === 'interface' ? policy.getInterface(src.interfaceId) : undefined;
+    const dRec = dst.kind === 'interface' ? policy.getInterface(dst.interfaceId) : undefined;
+    // local(): an interface at its primary private IPv4 for an IPv4 flow
+    const s4 = src.kind === 'interface' && src.address.family === 4 ? sRec?.ipv4[0] : undefined;
+    const d4 = dst.kind === 'interface' && dst.address.family === 4 ? dRec?.ipv4[0] : undefined;
+    const srcA = s4 ? parsedAddress(s4) : src.address;
+    const srcText = s4 || src.text;
+    const dLocal = d4 ? parsedAddress(d4) : dst.address;
+    const dLocalText = d4 || dst.text;
+    let seenSrc = srcA;
+    let seenSrcText = srcText;
+    let dstA = dst.address;
+    let dstText = dst.text;
+    let seenDst = dst.address;
+    let seenDstText = dst.text;
+    const viaPublic = dst.kind === 'interface' && dst.viaPublic;
+    if (src.kind === 'interface' && dst.kind === 'interface') {
+      if (!viaPublic) {
+        if (sRec?.vpcId !== dRec?.vpcId) return FLOW_REJECT_ROUTE;
+      } else {
+        const pub = sRec?.publicIp;
+        if (!pub) return FLOW_REJECT_ROUTE;
+        seenSrc = parsedAddress(pub);
+        seenSrcText = pub;
+        dstA = dLocal;
+        dstText = dLocalText;
+      }
+    } else if (src.kind === 'external') {
+      if (!viaPublic && dst.address.family === 4) return FLOW_REJECT_ROUTE;
+      dstA = dLocal;
+      dstText = dLocalText;
+      if (!viaPublic) {
+        seenDst = dLocal;
+        seenDstText = dLocalText;
+      }
+    } else if (dst.address.family === 4) {
+      const pub = sRec?.publicIp;
+      if (!pub) return FLOW_REJECT_ROUTE;
+      seenSrc = parsedAddress(pub);
+      seenSrcText = pub;
+    }
+    const sh = src.kind === 'interface' ? policy.handleOf(src.interfaceId) : -1;
+    const dh = dst.kind === 'interface' ? policy.handleOf(dst.interfaceId) : -1;
+    return this.verdictOf(
+      src,
+      dst,
+      sh,
+      dh,
+      srcA,
+      seenSrc,
+      dstA,
+      seenDst,
+      srcText,
+      seenSrcText,
+      dstText,
+      seenDstText,
+      -1,
+      -1,
+      -1,
+      replies,
+      pkt,
+      now,
+    );
+  }
+
+  /**
+   * `judge` (commit: false, explain: false) on the ends' addresses and the path's ACL subnets
+   * (indices, -1: none): the ACLs on the way, both gates, the reply through the ACLs. The texts
+   * are read only for an interface that tracks connections.
+   */
+  private verdictOf(
+    src: FlowEnd,
+    dst: FlowEnd,
+    sh: number,
+    dh: number,
+    srcA: Address,
+    seenSrc: Address,
+    _dstA: Address,
+    seenDst: Address,
+    srcText: string,
+    seenSrcText: string,
+    dstText: string,
+    seenDstText: string,
+    aclOut: number,
+    aclIn: number,
+    nat: number,
+    replies: boolean,
+    pkt: Packet,
+    now: number,
+  ): FlowCode {
+    const paths = this.paths;
+    const proto = pkt.proto;
+    const port = pkt.dstPort;
+    // (an ICMP type or code the packet does not have equals no entry's: NaN)
+    const type = pkt.icmpType ?? NaN;
+    const code = pkt.icmpCode ?? NaN;
+    if (aclOut >= 0 && !paths.aclAllows(aclOut, true, seenDst, proto, port, type, code)) return FLOW_REJECT_ACL;
+    if (nat >= 0 && !paths.aclAllows(nat, false, srcA, proto, port, type, code)) return FLOW_REJECT_ACL;
+    const point = portPoint(proto, port, pkt.icmpType, pkt.icmpCode);
+    if (src.kind === 'interface' && !this.gateFast(true, sh, src.interfaceId, pkt, point, seenDst, now, srcText, seenDstText))
+      return FLOW_REJECT_EGRESS;
+    if (nat >= 0 && !paths.aclAllows(nat, true, seenDst, proto, port, type, code)) return FLOW_REJECT_ACL;
+    if (aclIn >= 0 && !paths.aclAllows(aclIn, false, seenSrc, proto, port, type, code)) return FLOW_REJECT_ACL;
+    if (dst.kind === 'interface' && !this.gateFast(false, dh, dst.interfaceId, pkt, point, seenSrc, now, dstText, seenSrcText))
+      return FLOW_REJECT_INGRESS;
+    if (replies) {
+      // ACLs are stateless: the reply crosses them again, to the sender's port.
+      const back = pkt.srcPort;
+      const backType = replyType(proto, pkt.icmpType) ?? NaN;
+      if (aclIn >= 0 && !paths.aclAllows(aclIn, true, seenSrc, proto, back, backType, code)) return FLOW_REJECT_ACL;
+      if (nat >= 0 && !paths.aclAllows(nat, false, seenDst, proto, back, backType, code)) return FLOW_REJECT_ACL;
+      if (nat >= 0 && !paths.aclAllows(nat, true, srcA, proto, back, backType, code)) return FLOW_REJECT_ACL;
+      if (aclOut >= 0 && !paths.aclAllows(aclOut, false, seenDst, proto, back, backType, code)) return FLOW_REJECT_ACL;
+    }
+    return FLOW_ACCEPT;
+  }
+
+  /** `gate` for a "what if" verdict: a tracked connection, else the rules. */
+  private gateFast(
+    egress: boolean,
+    h: number,
+    id: string,
+    pkt: Packet,
+    point: number,
+    remote: Address,
+    now: number,
+    localText: string,
+    remoteText: string,
+  ): boolean {
+    if (h < 0) return false;
+    if (this.tracks.size > 0) {
+      const ct = this.tracks.get(id);
+      if (ct !== undefined && ct.size > 0) {
+        const icmp = pkt.proto === 1 || pkt.proto === 58;
+        const localPort = egress ? pkt.srcPort : pkt.dstPort;
+        const remotePort = egress ? pkt.dstPort : pkt.srcPort;
+        if (ct.get(flowKey(pkt.proto, localText, icmp ? 0 : localPort, remoteText, icmp ? 0 : remotePort), now)) return true;
+      }
+    }
+    return this.policy.allowsAt(h, egress ? 'egress' : 'ingress', pkt.proto, point, remote);
   }
 }

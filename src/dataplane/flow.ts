@@ -2,16 +2,26 @@
 // gateways, peering — routing.ts — where the estate has them; else the plain model) and then the
 // data plane (ACLs and both security-group gates, dataplane.ts). Every reader goes through here:
 // the traffic API and `probe`, `reach`, Network Insights and the audit, live or offline.
-import type { Address } from './addresses.ts';
-import { bigIntToAddress } from '../core/cidr.ts';
 import { parseAddress } from './addresses.ts';
-import type { DataPlane, Endpoint, JudgeOptions, Packet, Verdict } from './dataplane.ts';
+import {
+  addressText as text,
+  FLOW_ACCEPT,
+  FLOW_DECIDED_BY,
+  parsedAddress as parsed,
+  type AclStop,
+  type DataPlane,
+  type Endpoint,
+  type FlowCode,
+  type FlowEnd,
+  type GateResult,
+  type JudgeOptions,
+  type Packet,
+  type Verdict,
+} from './dataplane.ts';
 import { decidePath, type PathDecision, type PathEnd } from './routing.ts';
 
-/** An end of a flow: an interface at one of its addresses (its public one: `viaPublic`), or a host outside. */
-export type FlowEnd =
-  | { kind: 'interface'; interfaceId: string; address: Address; text: string; viaPublic: boolean }
-  | { kind: 'external'; address: Address; text: string };
+export type { FlowEnd, FlowCode } from './dataplane.ts';
+export { FLOW_ACCEPT, FLOW_REJECT_ROUTE, FLOW_REJECT_ACL, FLOW_REJECT_EGRESS, FLOW_REJECT_INGRESS, FLOW_DECIDED_BY } from './dataplane.ts';
 
 /** A flow that has no path: rejected by the route. */
 export interface RouteReject {
@@ -41,26 +51,6 @@ function local(plane: DataPlane, e: Extract<FlowEnd, { kind: 'interface' }>): Ex
   const ipv4 = plane.policy.getInterface(e.interfaceId)?.ipv4[0];
   if (e.address.family === 6 || !ipv4) return { kind: 'interface', interfaceId: e.interfaceId, address: e.address, text: e.text };
   return { kind: 'interface', interfaceId: e.interfaceId, address: parsed(ipv4), text: ipv4 };
-}
-
-/** Addresses parsed once (the verdict path meets the same interface addresses again and again); frozen, bounded. */
-const parsedAddresses = new Map<string, Address>();
-function parsed(text: string): Address {
-  let a = parsedAddresses.get(text);
-  if (!a) {
-    a = Object.freeze(parseAddress(text)!);
-    if (parsedAddresses.size >= 100_000) parsedAddresses.clear();
-    parsedAddresses.set(text, a);
-  }
-  return a;
-}
-
-/** The text of an address the path produced (a public IPv4, a NAT gateway's), worked out once per address. */
-const texts = new WeakMap<Address, string>();
-function text(a: Address): string {
-  let t = texts.get(a);
-  if (t === undefined) texts.set(a, (t = bigIntToAddress(a.family, BigInt(a.v))));
-  return t;
 }
 
 function routedPath(plane: DataPlane, src: FlowEnd, dst: FlowEnd): FlowPath | undefined {
@@ -127,9 +117,16 @@ function plainPath(plane: DataPlane, src: FlowEnd, dst: FlowEnd): FlowPath {
   };
 }
 
+type FlowOptions = Pick<JudgeOptions, 'explain' | 'commit' | 'replies'>;
+
 /**
  * Judges a new flow from `src` to `dst`: its path, then the ACLs and both gates, and (for a new
  * connection) whether its replies come back through the stateless ACLs.
+ *
+ * A "what if" without explanations (`explain: false, commit: false`) is decided by the verdict
+ * path (`judgeFlowFast`); its answer's `verdict` and `decidedBy` are that verdict, and the rest —
+ * `route`, `egress`, `ingress`, `acl`, `reason`, as this function gives them otherwise — is worked
+ * out when first read (on the plane as it is then: read it before changing the plane or `pkt`).
  */
 export function judgeFlow(
   plane: DataPlane,
@@ -137,9 +134,77 @@ export function judgeFlow(
   dst: FlowEnd,
   pkt: Packet,
   now: number,
-  opts: Pick<JudgeOptions, 'explain' | 'commit' | 'replies'> = {},
+  opts: FlowOptions = {},
 ): Verdict | RouteReject {
+  if (opts.explain === false && opts.commit === false)
+    return new QuickVerdict(plane.verdict(src, dst, pkt, now, !!opts.replies), plane, src, dst, pkt, now, opts);
+  return judgeFlowFully(plane, src, dst, pkt, now, opts);
+}
+
+function judgeFlowFully(plane: DataPlane, src: FlowEnd, dst: FlowEnd, pkt: Packet, now: number, opts: FlowOptions): Verdict | RouteReject {
   const p = flowPath(plane, src, dst);
   if ('noRoute' in p) return { verdict: 'REJECT', decidedBy: 'route', reason: p.noRoute, route: p.route, observations: [] };
   return plane.judge(p.src, p.dst, pkt, now, { ...opts, route: p.route });
+}
+
+/**
+ * The verdict alone on a new flow (a "what if": commit false, explain false), through the whole
+ * path — route, ACLs, both gates and, with `replies` (the default), the reply through the ACLs —
+ * allocating nothing: FLOW_ACCEPT or the step that rejected it (FLOW_DECIDED_BY[code] is
+ * `judgeFlow`'s `decidedBy` for the same flow). For batches of verdicts: the matrix, the batch API.
+ */
+export function judgeFlowFast(plane: DataPlane, src: FlowEnd, dst: FlowEnd, pkt: Packet, now: number, replies = true): FlowCode {
+  return plane.verdict(src, dst, pkt, now, replies);
+}
+
+const NO_OBSERVATIONS = Object.freeze([]) as unknown as [];
+
+/** judgeFlow's answer to a "what if" without explanations: the verdict path's, the rest on demand. */
+class QuickVerdict implements Verdict {
+  readonly verdict: 'ACCEPT' | 'REJECT';
+  readonly decidedBy: Verdict['decidedBy'];
+  readonly observations: [] = NO_OBSERVATIONS;
+  readonly #plane: DataPlane;
+  readonly #src: FlowEnd;
+  readonly #dst: FlowEnd;
+  readonly #pkt: Packet;
+  readonly #now: number;
+  readonly #opts: FlowOptions;
+  #full: Verdict | RouteReject | undefined;
+
+  constructor(code: FlowCode, plane: DataPlane, src: FlowEnd, dst: FlowEnd, pkt: Packet, now: number, opts: FlowOptions) {
+    this.verdict = code === FLOW_ACCEPT ? 'ACCEPT' : 'REJECT';
+    this.decidedBy = FLOW_DECIDED_BY[code];
+    this.#plane = plane;
+    this.#src = src;
+    this.#dst = dst;
+    this.#pkt = pkt;
+    this.#now = now;
+    this.#opts = opts;
+  }
+  #details(): Verdict | RouteReject {
+    return (this.#full ??= judgeFlowFully(this.#plane, this.#src, this.#dst, this.#pkt, this.#now, this.#opts));
+  }
+  get route(): PathDecision | undefined {
+    return this.#details().route;
+  }
+  get reason(): string | undefined {
+    return this.#details().reason;
+  }
+  get egress(): GateResult | undefined {
+    const v = this.#details();
+    return 'egress' in v ? v.egress : undefined;
+  }
+  get ingress(): GateResult | undefined {
+    const v = this.#details();
+    return 'ingress' in v ? v.ingress : undefined;
+  }
+  get acl(): AclStop | undefined {
+    const v = this.#details();
+    return 'acl' in v ? v.acl : undefined;
+  }
+  /** As JSON, the answer `judgeFlow` gives with explanations off (the verdict path's verdict). */
+  toJSON(): object {
+    return { ...this.#details(), verdict: this.verdict, decidedBy: this.decidedBy };
+  }
 }

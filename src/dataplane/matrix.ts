@@ -12,7 +12,7 @@ import type { Address } from './addresses.ts';
 import { parseAddress } from './addresses.ts';
 import { parseCidr } from '../core/cidr.ts';
 import type { DataPlane, Packet } from './dataplane.ts';
-import { flowPath, type FlowEnd } from './flow.ts';
+import { FLOW_ACCEPT, flowPath, judgeFlowFast, type FlowEnd } from './flow.ts';
 import { protocolNumber } from './sg-policy.ts';
 
 export interface MatrixInterface {
@@ -218,7 +218,8 @@ export function reachabilityMatrix(plane: DataPlane, ifaces: MatrixInterface[], 
       const pkt: Packet = ported
         ? { proto: o.proto, srcPort: EPHEMERAL, dstPort: port }
         : { proto: o.proto, srcPort: 0, dstPort: 0, icmpType: o.proto === 58 ? 128 : 8, icmpCode: 0 };
-      return plane.judge(p.src, p.dst, pkt, o.now, { commit: false, explain: false, route: p.route, replies: true }).verdict === 'ACCEPT';
+      // the verdict path: the same verdict as judgeFlow's (commit false, explain false, replies), nothing allocated
+      return judgeFlowFast(plane, src, dst, pkt, o.now) === FLOW_ACCEPT;
     };
     if (!ported) return judge(0) ? [[0, 0]] : [];
     if (o.port !== undefined) return judge(o.port) ? [[o.port, o.port]] : [];

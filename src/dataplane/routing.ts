@@ -122,6 +122,8 @@ interface CompiledRoute6 {
   hi: bigint;
   bits: number;
   choice: RouteChoice;
+  /** the choice as a route code (see `routeCode`) */
+  code: number;
 }
 interface CompiledTable {
   vpcId: string;
@@ -130,6 +132,12 @@ interface CompiledTable {
   v6: CompiledRoute6[];
   /** prefix-list destinations (gateway endpoints, customer lists): by longest prefix with the CIDRs, which win ties */
   lists: { id: string; choice: RouteChoice }[];
+  /**
+   * The verdict path's copy, placed in NetworkPaths' word arena: `v4` (ROUTE_STRIDE words each:
+   * lo, hi — sign-flipped, see `flip` — route code, prefix length), then `lists` (2 words each:
+   * the prefix list's name index, the route code).
+   */
+  block: Int32Array;
 }
 
 interface CompiledEntry {
@@ -155,7 +163,70 @@ export interface SubnetLayout {
 interface CompiledAcl {
   ingress: CompiledEntry[];
   egress: CompiledEntry[];
+  /**
+   * The verdict path's copies: the IPv4 entries in rule order, ingress then egress (ACL_STRIDE
+   * words each: see `aclAllows`), placed in NetworkPaths' word arena — unless an entry does not fit
+   * the words (`block` undefined: the entries are read as objects) — and the IPv6 ones.
+   */
+  block: Int32Array | undefined;
+  in4: CompiledEntry[];
+  out4: CompiledEntry[];
+  in6: CompiledEntry[];
+  out6: CompiledEntry[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The verdict path's encoding (`decideFast`, `aclAllows`): ids interned to dense indices, a route
+// as one integer, tables and ACLs as flat number arrays — no strings, no BigInt for IPv4, nothing
+// allocated per query.
+
+/** A route's target kind, as the low 3 bits of its route code. */
+export const ROUTE_KIND = { local: 0, igw: 1, eigw: 2, nat: 3, eni: 4, pcx: 5, vpce: 6, other: 7 } as const;
+const K_LOCAL = 0;
+const K_IGW = 1;
+const K_EIGW = 2;
+const K_NAT = 3;
+const K_PCX = 5;
+const K_VPCE = 6;
+/** A route code: (target's name index + 1) * 16 + blackhole * 8 + kind; -1 for no route. */
+const BLACKHOLE = 8;
+const kindOf = (code: number) => code & 7;
+const targetOf = (code: number) => (code >>> 4) - 1;
+/** An IPv4 route in the arena: lo, hi (flipped), route code, prefix length. */
+const ROUTE_STRIDE = 4;
+/**
+ * An IPv4 ACL entry in the arena: lo, hi (flipped), a word of protocol + 1 (9 bits), allow (1 bit),
+ * ICMP type + 1 and ICMP code + 1 (9 bits each: 0 for any), a word of the port range (lo | hi << 16).
+ */
+const ACL_STRIDE = 4;
+const A_ALLOW = 1 << 9;
+const PL_STRIDE = 3;
+/** An IPv4 address (or range end) with its top bit flipped: unsigned order as int32 order. */
+const flip = (v: number) => (v ^ 0x80000000) | 0;
+/** per subnet, in `sub`: is it set, its route table's index, its ACL's index */
+const SUB_STRIDE = 3;
+const SUB_SET = 0;
+const SUB_TABLE = 1;
+const SUB_ACL = 2;
+/** per table, in `tdir`: its block's offset in the arena (-1: no table), its IPv4 routes, its list routes */
+const TDIR_STRIDE = 3;
+/** per ACL, in `adir`: its block's offset (-1: no ACL, -2: read its entries as objects), its ingress and egress entries */
+const ADIR_STRIDE = 3;
+/** per interface, in `ifRow`: its subnet's index, its VPC's index, has it an IPv6 address (1/0) */
+const IF_STRIDE = 3;
+
+/** `a`, or a copy at least `n` long (twice as long), the rest filled with `fill`. */
+function room(a: Int32Array, n: number, fill: number): Int32Array {
+  if (n <= a.length) return a;
+  const b = new Int32Array(Math.max(n, 2 * a.length)).fill(fill);
+  b.set(a);
+  return b;
+}
+const NAT_SET = 1;
+const NAT_AVAILABLE = 2;
+const NAT_PUBLIC = 4;
+const PCX_SET = 1;
+const PCX_ACTIVE = 2;
 
 /** The `*` rules' numbers as DescribeNetworkAcls shows them. */
 export const ACL_DEFAULT_RULE = { 4: 32767, 6: 32768 } as const;
@@ -179,6 +250,56 @@ export class NetworkPaths {
   /** prefix list id → its CIDRs (gateway endpoint destinations) */
   private readonly prefixLists = new Map<string, { v4: [number, number, number][]; v6: [bigint, bigint, number][] }>();
 
+  // ---- the verdict path's tables (see `decideFast`), kept by the same calls as the maps above ----
+  // Ids are interned to dense indices, once each (an id set and removed keeps its index, except an
+  // interface's, which is reused). Names are the targets' ids — gateways, NAT gateways, peering
+  // connections, prefix lists — in one space: a route's target is looked up by name whatever it is.
+  private readonly subnetIx = new Map<string, number>();
+  private readonly vpcIx = new Map<string, number>();
+  private readonly tableIx = new Map<string, number>();
+  private readonly aclIx = new Map<string, number>();
+  private readonly nameIx = new Map<string, number>();
+  /** per subnet index: SUB_STRIDE words */
+  private sub: Int32Array = new Int32Array(0);
+  private subCount = 0;
+  /** per table / ACL index: where its block is in the arena (TDIR_STRIDE / ADIR_STRIDE words) */
+  private tdir: Int32Array = new Int32Array(0);
+  private adir: Int32Array = new Int32Array(0);
+  /** the arena: the tables' and ACLs' blocks; `used` words of it, `garbage` of them replaced blocks */
+  private words: Int32Array = new Int32Array(1024);
+  private used = 0;
+  private garbage = 0;
+  /** per table / ACL index: the compiled table / ACL, if set */
+  private tableById: (CompiledTable | undefined)[] = [];
+  private aclById: (CompiledAcl | undefined)[] = [];
+  /** per name index: a gateway's kind (0: none, 1: igw, 2: eigw) and VPC index (-1: detached) */
+  private gwKind: number[] = [];
+  private gwVpc: number[] = [];
+  /** per name index: a NAT gateway's flags (NAT_*), subnet index, public address */
+  private natFlags: number[] = [];
+  private natSubnet: number[] = [];
+  private natAddr: (Address | undefined)[] = [];
+  /** per name index: a peering connection's flags (PCX_*) and its two VPCs' indices */
+  private pcxFlags: number[] = [];
+  private pcxA: number[] = [];
+  private pcxB: number[] = [];
+  /** per name index: a prefix list's IPv4 ranges (lo, hi, bits) and IPv6 ones */
+  private plById: ({ v4: Float64Array; v6: [bigint, bigint, number][] } | undefined)[] = [];
+  /** per VPC index: the name index of its internet gateway (the first attached, as `internetGatewayOf`), -1: none */
+  private igwOf: number[] = [];
+  private igwStale = true;
+  /** interfaces: id → index (reused after removal); per index its subnet and VPC indices, public IPv4, IPv6 */
+  private readonly ifIx = new Map<string, number>();
+  private readonly ifFree: number[] = [];
+  private ifRow: Int32Array = new Int32Array(0);
+  private ifCount = 0;
+  private ifPublic: (Address | undefined)[] = [];
+  /** What `decideFast` found besides the verdict: the source as the destination sees it, the subnets whose ACLs are crossed (-1: none). */
+  fastSeen: Address | undefined = undefined;
+  fastAclOut = -1;
+  fastAclIn = -1;
+  fastNatSubnet = -1;
+
   clear(): void {
     this.tables.clear();
     this.acls.clear();
@@ -188,13 +309,138 @@ export class NetworkPaths {
     this.peerings.clear();
     this.prefixLists.clear();
     this.interfaces.clear();
+    for (const m of [this.subnetIx, this.vpcIx, this.tableIx, this.aclIx, this.nameIx, this.ifIx]) m.clear();
+    this.sub = new Int32Array(0);
+    this.subCount = 0;
+    this.tdir = new Int32Array(0);
+    this.adir = new Int32Array(0);
+    this.words = new Int32Array(1024);
+    this.used = this.garbage = 0;
+    this.tableById = [];
+    this.aclById = [];
+    this.gwKind = [];
+    this.gwVpc = [];
+    this.natFlags = [];
+    this.natSubnet = [];
+    this.natAddr = [];
+    this.pcxFlags = [];
+    this.pcxA = [];
+    this.pcxB = [];
+    this.plById = [];
+    this.igwOf = [];
+    this.igwStale = true;
+    this.ifFree.length = 0;
+    this.ifRow = new Int32Array(0);
+    this.ifCount = 0;
+    this.ifPublic = [];
+  }
+
+  private subnetIndex(id: string): number {
+    let k = this.subnetIx.get(id);
+    if (k === undefined) {
+      this.subnetIx.set(id, (k = this.subCount++));
+      this.sub = room(this.sub, SUB_STRIDE * this.subCount, 0);
+      this.sub.fill(-1, SUB_STRIDE * k + 1, SUB_STRIDE * k + SUB_STRIDE);
+    }
+    return k;
+  }
+  private vpcIndex(id: string): number {
+    let k = this.vpcIx.get(id);
+    if (k === undefined) this.vpcIx.set(id, (k = this.vpcIx.size));
+    return k;
+  }
+  private tableIndex(id: string): number {
+    let k = this.tableIx.get(id);
+    if (k === undefined) {
+      this.tableIx.set(id, (k = this.tableById.length));
+      this.tableById.push(undefined);
+      this.tdir = room(this.tdir, TDIR_STRIDE * (k + 1), -1);
+    }
+    return k;
+  }
+  private aclIndex(id: string): number {
+    let k = this.aclIx.get(id);
+    if (k === undefined) {
+      this.aclIx.set(id, (k = this.aclById.length));
+      this.aclById.push(undefined);
+      this.adir = room(this.adir, ADIR_STRIDE * (k + 1), -1);
+    }
+    return k;
+  }
+  private nameIndex(id: string): number {
+    let k = this.nameIx.get(id);
+    if (k === undefined) {
+      this.nameIx.set(id, (k = this.gwKind.length));
+      this.gwKind.push(0);
+      this.gwVpc.push(-1);
+      this.natFlags.push(0);
+      this.natSubnet.push(-1);
+      this.natAddr.push(undefined);
+      this.pcxFlags.push(0);
+      this.pcxA.push(-1);
+      this.pcxB.push(-1);
+      this.plById.push(undefined);
+    }
+    return k;
+  }
+  /** A route choice as one integer: its target's kind, blackhole, name index. */
+  private routeCode(c: RouteChoice): number {
+    const t = c.target;
+    return (t.kind === 'local' ? 0 : this.nameIndex(t.id) + 1) * 16 + (c.blackhole ? BLACKHOLE : 0) + ROUTE_KIND[t.kind];
   }
 
   setInterface(i: RoutedInterface): void {
     this.interfaces.set(i.id, i);
+    let k = this.ifIx.get(i.id);
+    if (k === undefined) {
+      k = this.ifFree.pop() ?? this.ifCount++;
+      this.ifIx.set(i.id, k);
+      this.ifRow = room(this.ifRow, IF_STRIDE * this.ifCount, 0);
+    }
+    this.ifRow[IF_STRIDE * k] = this.subnetIndex(i.subnetId);
+    this.ifRow[IF_STRIDE * k + 1] = this.vpcIndex(i.vpcId);
+    this.ifRow[IF_STRIDE * k + 2] = i.hasIpv6 ? 1 : 0;
+    while (this.ifPublic.length <= k) this.ifPublic.push(undefined);
+    this.ifPublic[k] = i.publicIp;
   }
   removeInterface(id: string): void {
     this.interfaces.delete(id);
+    const k = this.ifIx.get(id);
+    if (k === undefined) return;
+    this.ifIx.delete(id);
+    this.ifPublic[k] = undefined;
+    this.ifFree.push(k);
+  }
+  /**
+   * The verdict path's index of an interface routing knows (as `interface` knows it: set, in a
+   * subnet that is set), or -1. An index stays valid until the interface is removed (it may then be
+   * reused): look it up per query.
+   */
+  routedIndex(id: string): number {
+    const k = this.ifIx.get(id);
+    return k !== undefined && this.sub[SUB_STRIDE * this.ifRow[IF_STRIDE * k]! + SUB_SET] === 1 ? k : -1;
+  }
+
+  /** Places a block at the end of the arena: its offset. */
+  private place(block: Int32Array): number {
+    const at = this.used;
+    this.words = room(this.words, at + block.length, 0);
+    this.words.set(block, at);
+    this.used += block.length;
+    return at;
+  }
+  /** Counts a replaced block's words; past half the arena (and 64 Ki words), the arena is rebuilt from the live blocks. */
+  private discard(words: number): void {
+    this.garbage += words;
+    if (this.garbage <= 65_536 || this.garbage <= this.used / 2) return;
+    this.words = new Int32Array(Math.max(1024, this.used - this.garbage));
+    this.used = this.garbage = 0;
+    this.tableById.forEach((t, k) => {
+      if (t) this.tdir[TDIR_STRIDE * k] = this.place(t.block);
+    });
+    this.aclById.forEach((a, k) => {
+      if (a?.block) this.adir[ADIR_STRIDE * k] = this.place(a.block);
+    });
   }
   /** An interface routing knows (in a subnet it knows): routes and ACLs apply to its traffic. */
   interface(id: string): RoutedInterface | undefined {
@@ -215,15 +461,30 @@ export class NetworkPaths {
       const c = cidrRange(r.destination);
       if (!c) continue;
       if (c.family === 4) v4.push({ lo: c.lo, hi: c.hi, bits: c.bits, choice });
-      else v6.push({ lo: c.lo, hi: c.hi, bits: c.bits, choice });
+      else v6.push({ lo: c.lo, hi: c.hi, bits: c.bits, choice, code: this.routeCode(choice) });
     }
     v4.sort((a, b) => b.bits - a.bits);
     v6.sort((a, b) => b.bits - a.bits);
-    this.tables.set(t.id, { vpcId: t.vpcId, v4, v6, lists });
+    const block = new Int32Array(ROUTE_STRIDE * v4.length + 2 * lists.length);
+    v4.forEach((r, k) => block.set([flip(r.lo), flip(r.hi), this.routeCode(r.choice), r.bits], ROUTE_STRIDE * k));
+    lists.forEach((l, k) => block.set([this.nameIndex(l.id), this.routeCode(l.choice)], ROUTE_STRIDE * v4.length + 2 * k));
+    const table: CompiledTable = { vpcId: t.vpcId, v4, v6, lists, block };
+    this.tables.set(t.id, table);
+    const k = this.tableIndex(t.id);
+    const old = this.tableById[k]?.block.length ?? 0;
+    this.tableById[k] = table;
+    this.tdir.set([this.place(block), v4.length, lists.length], TDIR_STRIDE * k);
+    this.discard(old);
   }
 
   removeRouteTable(id: string): void {
     this.tables.delete(id);
+    const k = this.tableIx.get(id);
+    if (k === undefined) return;
+    const old = this.tableById[k]?.block.length ?? 0;
+    this.tableById[k] = undefined;
+    this.tdir.fill(-1, TDIR_STRIDE * k, TDIR_STRIDE * k + TDIR_STRIDE);
+    this.discard(old);
   }
 
   setAcl(a: AclInput): void {
@@ -251,18 +512,73 @@ export class NetworkPaths {
         .map(compile)
         .filter((e): e is CompiledEntry => !!e)
         .sort((x, y) => x.ruleNumber - y.ruleNumber);
-    this.acls.set(a.id, { ingress: side(false), egress: side(true) });
+    const ingress = side(false);
+    const egress = side(true);
+    const in4 = ingress.filter((e) => e.family === 4);
+    const out4 = egress.filter((e) => e.family === 4);
+    // the words hold protocols, ICMP types and codes -1..255 and ports 0..65535: AWS's ranges
+    const fits = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
+    const packable = [...in4, ...out4].every(
+      (e) =>
+        fits(e.protocol, -1, 255) &&
+        fits(e.icmpType, -1, 255) &&
+        fits(e.icmpCode, -1, 255) &&
+        fits(e.portLo, 0, 65535) &&
+        fits(e.portHi, 0, 65535),
+    );
+    let block: Int32Array | undefined;
+    if (packable) {
+      block = new Int32Array(ACL_STRIDE * (in4.length + out4.length));
+      [...in4, ...out4].forEach((e, k) =>
+        block!.set(
+          [
+            flip(e.lo4),
+            flip(e.hi4),
+            (e.protocol + 1) | (e.allow ? A_ALLOW : 0) | ((e.icmpType + 1) << 10) | ((e.icmpCode + 1) << 19),
+            e.portLo | (e.portHi << 16),
+          ],
+          ACL_STRIDE * k,
+        ),
+      );
+    }
+    const acl: CompiledAcl = {
+      ingress,
+      egress,
+      block,
+      in4,
+      out4,
+      in6: ingress.filter((e) => e.family === 6),
+      out6: egress.filter((e) => e.family === 6),
+    };
+    this.acls.set(a.id, acl);
+    const k = this.aclIndex(a.id);
+    const old = this.aclById[k]?.block?.length ?? 0;
+    this.aclById[k] = acl;
+    this.adir.set([block ? this.place(block) : -2, in4.length, out4.length], ADIR_STRIDE * k);
+    this.discard(old);
   }
 
   removeAcl(id: string): void {
     this.acls.delete(id);
+    const k = this.aclIx.get(id);
+    if (k === undefined) return;
+    const old = this.aclById[k]?.block?.length ?? 0;
+    this.aclById[k] = undefined;
+    this.adir.fill(-1, ADIR_STRIDE * k, ADIR_STRIDE * k + ADIR_STRIDE);
+    this.discard(old);
   }
 
   setSubnet(s: SubnetInput): void {
     this.subnets.set(s.id, s);
+    const k = this.subnetIndex(s.id);
+    const table = this.tableIndex(s.routeTableId);
+    const acl = this.aclIndex(s.aclId);
+    this.sub.set([1, table, acl], SUB_STRIDE * k);
   }
   removeSubnet(id: string): void {
     this.subnets.delete(id);
+    const k = this.subnetIx.get(id);
+    if (k !== undefined) this.sub[SUB_STRIDE * k + SUB_SET] = 0;
   }
   subnet(id: string): SubnetInput | undefined {
     return this.subnets.get(id);
@@ -270,9 +586,16 @@ export class NetworkPaths {
 
   setGateway(g: GatewayInput): void {
     this.gateways.set(g.id, g);
+    const k = this.nameIndex(g.id);
+    this.gwKind[k] = g.kind === 'igw' ? 1 : 2;
+    this.gwVpc[k] = g.vpcId === undefined ? -1 : this.vpcIndex(g.vpcId);
+    this.igwStale = true;
   }
   removeGateway(id: string): void {
     this.gateways.delete(id);
+    const k = this.nameIx.get(id);
+    if (k !== undefined) this.gwKind[k] = 0;
+    this.igwStale = true;
   }
   gateway(id: string): GatewayInput | undefined {
     return this.gateways.get(id);
@@ -285,9 +608,15 @@ export class NetworkPaths {
 
   setNat(n: NatInput): void {
     this.nats.set(n.id, n);
+    const k = this.nameIndex(n.id);
+    this.natFlags[k] = NAT_SET | (n.available ? NAT_AVAILABLE : 0) | (n.publicIp ? NAT_PUBLIC : 0);
+    this.natSubnet[k] = this.subnetIndex(n.subnetId);
+    this.natAddr[k] = n.publicIp ? natAddress(n, n.publicIp) : undefined;
   }
   removeNat(id: string): void {
     this.nats.delete(id);
+    const k = this.nameIx.get(id);
+    if (k !== undefined) this.natFlags[k] = 0;
   }
   nat(id: string): NatInput | undefined {
     return this.nats.get(id);
@@ -295,9 +624,15 @@ export class NetworkPaths {
 
   setPeering(p: PeeringInput): void {
     this.peerings.set(p.id, p);
+    const k = this.nameIndex(p.id);
+    this.pcxFlags[k] = PCX_SET | (p.active ? PCX_ACTIVE : 0);
+    this.pcxA[k] = p.vpcIds[0] === undefined ? -1 : this.vpcIndex(p.vpcIds[0]);
+    this.pcxB[k] = p.vpcIds[1] === undefined ? -1 : this.vpcIndex(p.vpcIds[1]);
   }
   removePeering(id: string): void {
     this.peerings.delete(id);
+    const k = this.nameIx.get(id);
+    if (k !== undefined) this.pcxFlags[k] = 0;
   }
   peering(id: string): PeeringInput | undefined {
     return this.peerings.get(id);
@@ -312,9 +647,14 @@ export class NetworkPaths {
       else if (c?.family === 6) v6.push([c.lo, c.hi, c.bits]);
     }
     this.prefixLists.set(id, { v4, v6 });
+    const flat = new Float64Array(PL_STRIDE * v4.length);
+    v4.forEach((r, k) => flat.set(r, PL_STRIDE * k));
+    this.plById[this.nameIndex(id)] = { v4: flat, v6 };
   }
   removePrefixList(id: string): void {
     this.prefixLists.delete(id);
+    const k = this.nameIx.get(id);
+    if (k !== undefined) this.plById[k] = undefined;
   }
 
   /** Whether a subnet's routes and ACLs are known (an estate without them routes as before: see `modelled`). */
@@ -406,6 +746,241 @@ export class NetworkPaths {
       return { aclId: s.aclId, allowed: e.allow, ruleNumber: e.ruleNumber };
     }
     return { aclId: s.aclId, allowed: false, ruleNumber: ACL_DEFAULT_RULE[remote.family] };
+  }
+
+  // ---- the verdict path: `route`, `acl` and `decidePath` over the interned tables ---------------
+
+  /** `route` by subnet index, as a route code (-1: no route). */
+  routeFast(subnet: number, dst: Address): number {
+    const S = this.sub;
+    if (subnet < 0 || S[SUB_STRIDE * subnet + SUB_SET] !== 1) return -1;
+    const D = this.tdir;
+    const t = S[SUB_STRIDE * subnet + SUB_TABLE]!;
+    const at = D[TDIR_STRIDE * t]!;
+    if (at < 0) return -1;
+    const W = this.words;
+    const lists = at + ROUTE_STRIDE * D[TDIR_STRIDE * t + 1]!;
+    const listsEnd = lists + 2 * D[TDIR_STRIDE * t + 2]!;
+    let best = -1;
+    let bits = -1;
+    if (dst.family === 4) {
+      const v = dst.v;
+      const f = flip(v);
+      for (let i = at; i < lists; i += ROUTE_STRIDE)
+        if (f >= W[i]! && f <= W[i + 1]!) {
+          best = W[i + 2]!;
+          bits = W[i + 3]!;
+          break;
+        }
+      for (let j = lists; j < listsEnd; j += 2) {
+        const p = this.plById[W[j]!];
+        if (p === undefined) continue;
+        const P = p.v4;
+        for (let i = 0; i < P.length; i += PL_STRIDE)
+          if (P[i + 2]! > bits && v >= P[i]! && v <= P[i + 1]!) {
+            bits = P[i + 2]!;
+            best = W[j + 1]!;
+          }
+      }
+      return best;
+    }
+    const v = dst.v;
+    for (const r of this.tableById[t]!.v6)
+      if (v >= r.lo && v <= r.hi) {
+        bits = r.bits;
+        best = r.code;
+        break;
+      }
+    for (let j = lists; j < listsEnd; j += 2) {
+      const p = this.plById[W[j]!];
+      if (p === undefined) continue;
+      for (const [lo, hi, b] of p.v6)
+        if (b > bits && v >= lo && v <= hi) {
+          bits = b;
+          best = W[j + 1]!;
+        }
+    }
+    return best;
+  }
+
+  /**
+   * `acl(…).allowed` by subnet index (true where `acl` has no decision: no such subnet or ACL).
+   * `icmpType`/`icmpCode`: NaN for none (it equals no entry's).
+   */
+  aclAllows(subnet: number, egress: boolean, remote: Address, proto: number, port: number, icmpType: number, icmpCode: number): boolean {
+    const S = this.sub;
+    if (subnet < 0 || S[SUB_STRIDE * subnet + SUB_SET] !== 1) return true;
+    const a = S[SUB_STRIDE * subnet + SUB_ACL]!;
+    const D = this.adir;
+    const at = D[ADIR_STRIDE * a]!;
+    if (at === -1) return true;
+    if (remote.family === 6 || at === -2) return this.aclAllowsSlow(a, egress, remote, proto, port, icmpType, icmpCode);
+    const W = this.words;
+    const nIn = D[ADIR_STRIDE * a + 1]!;
+    const from = egress ? at + ACL_STRIDE * nIn : at;
+    const to = from + ACL_STRIDE * (egress ? D[ADIR_STRIDE * a + 2]! : nIn);
+    const f = flip(remote.v);
+    for (let i = from; i < to; i += ACL_STRIDE) {
+      if (f < W[i]! || f > W[i + 1]!) continue;
+      const m = W[i + 2]!;
+      const p = (m & 511) - 1;
+      if (p !== -1) {
+        if (p !== proto) continue;
+        if (proto === 6 || proto === 17) {
+          const r = W[i + 3]!;
+          if (port < (r & 0xffff) || port > r >>> 16) continue;
+        } else if (proto === 1 || proto === 58) {
+          const t = ((m >>> 10) & 511) - 1;
+          if (t !== -1 && t !== icmpType) continue;
+          const c = ((m >>> 19) & 511) - 1;
+          if (c !== -1 && c !== icmpCode) continue;
+        }
+      }
+      return (m & A_ALLOW) !== 0;
+    }
+    return false;
+  }
+
+  /** `aclAllows` over the entries as objects: IPv6, and an ACL whose entries do not fit the words. */
+  private aclAllowsSlow(
+    acl: number,
+    egress: boolean,
+    remote: Address,
+    proto: number,
+    port: number,
+    icmpType: number,
+    icmpCode: number,
+  ): boolean {
+    const a = this.aclById[acl]!;
+    const v4 = remote.family === 4;
+    for (const e of v4 ? (egress ? a.out4 : a.in4) : egress ? a.out6 : a.in6) {
+      if (v4 ? remote.v < e.lo4 || remote.v > e.hi4 : remote.v < e.lo6 || remote.v > e.hi6) continue;
+      if (e.protocol !== -1) {
+        if (e.protocol !== proto) continue;
+        if (proto === 6 || proto === 17) {
+          if (port < e.portLo || port > e.portHi) continue;
+        } else if (proto === 1 || proto === 58) {
+          if (e.icmpType !== -1 && e.icmpType !== icmpType) continue;
+          if (e.icmpCode !== -1 && e.icmpCode !== icmpCode) continue;
+        }
+      }
+      return e.allow;
+    }
+    return false;
+  }
+
+  /** The name index of a VPC's internet gateway (as `internetGatewayOf`), -1: none. */
+  private igwOfVpc(vpc: number): number {
+    if (this.igwStale || vpc >= this.igwOf.length) {
+      this.igwOf = new Array<number>(this.vpcIx.size).fill(-1);
+      for (const g of this.gateways.values()) {
+        if (g.kind !== 'igw' || g.vpcId === undefined) continue;
+        const v = this.vpcIx.get(g.vpcId)!;
+        if (this.igwOf[v] === -1) this.igwOf[v] = this.nameIx.get(g.id)!;
+      }
+      this.igwStale = false;
+    }
+    return this.igwOf[vpc] ?? -1;
+  }
+
+  /**
+   * `decidePath` for the verdict alone: true when there is a path, with what the data plane needs
+   * of it in `fastSeen`, `fastAclOut`, `fastAclIn`, `fastNatSubnet` (until the next call). The ends:
+   * `src`/`dst` an interface's `routedIndex`, or -1 for a host outside; their addresses as given.
+   * The same steps in the same order as `decidePath`, without the reasons.
+   */
+  decideFast(src: number, srcAddr: Address, dst: number, dstAddr: Address, viaPublic: boolean): boolean {
+    this.fastSeen = undefined;
+    this.fastAclOut = this.fastAclIn = this.fastNatSubnet = -1;
+    if (src < 0 && dst < 0) return false;
+    if (srcAddr.family !== dstAddr.family) return false;
+    const v4 = dstAddr.family === 4;
+    // From the internet in.
+    if (src < 0) {
+      if (v4 && !viaPublic) return false;
+      const igw = this.igwOfVpc(this.ifRow[IF_STRIDE * dst + 1]!);
+      if (igw < 0) return false;
+      const back = this.routeFast(this.ifRow[IF_STRIDE * dst]!, srcAddr);
+      if (back < 0 || (back & BLACKHOLE) !== 0 || kindOf(back) !== K_IGW || targetOf(back) !== igw) return false;
+      this.fastAclIn = this.ifRow[IF_STRIDE * dst]!;
+      return true;
+    }
+    const sSubnet = this.ifRow[IF_STRIDE * src]!;
+    const sVpc = this.ifRow[IF_STRIDE * src + 1]!;
+    const out = this.routeFast(sSubnet, dstAddr);
+    if (out < 0 || (out & BLACKHOLE) !== 0) return false;
+    const kind = kindOf(out);
+    const target = targetOf(out);
+    if (dst >= 0 && !viaPublic) {
+      const dSubnet = this.ifRow[IF_STRIDE * dst]!;
+      const dVpc = this.ifRow[IF_STRIDE * dst + 1]!;
+      if (dVpc === sVpc) {
+        if (kind !== K_LOCAL) return false;
+        if (dSubnet !== sSubnet) {
+          this.fastAclOut = sSubnet;
+          this.fastAclIn = dSubnet;
+        }
+        return true;
+      }
+      if (kind === K_PCX) {
+        const f = this.pcxFlags[target]!;
+        const a = this.pcxA[target]!;
+        const b = this.pcxB[target]!;
+        if ((f & PCX_ACTIVE) === 0 || (a !== sVpc && b !== sVpc) || (a !== dVpc && b !== dVpc)) return false;
+        const back = this.routeFast(dSubnet, srcAddr);
+        if (back < 0 || (back & BLACKHOLE) !== 0 || kindOf(back) !== K_PCX || targetOf(back) !== target) return false;
+        this.fastAclOut = sSubnet;
+        this.fastAclIn = dSubnet;
+        return true;
+      }
+      if (v4 || (kind !== K_IGW && kind !== K_EIGW)) return false;
+    }
+    // Out of the VPC: to the internet, or to an interface's public address (out and back in).
+    let seen: Address | undefined;
+    let natSubnet = -1;
+    switch (kind) {
+      case K_IGW:
+        if (this.gwKind[target] === 0 || this.gwVpc[target] !== sVpc) return false;
+        if (v4) {
+          seen = this.ifPublic[src];
+          if (!seen) return false;
+        } else if (this.ifRow[IF_STRIDE * src + 2] !== 1) return false;
+        break;
+      case K_EIGW:
+        if (v4) return false;
+        if (this.gwKind[target] === 0 || this.gwVpc[target] !== sVpc) return false;
+        break;
+      case K_NAT: {
+        if (!v4) return false;
+        const f = this.natFlags[target]!;
+        if ((f & NAT_AVAILABLE) === 0 || (f & NAT_PUBLIC) === 0) return false;
+        const nSubnet = this.natSubnet[target]!;
+        const via = this.routeFast(nSubnet, dstAddr);
+        if (via < 0 || (via & BLACKHOLE) !== 0 || kindOf(via) !== K_IGW) return false;
+        const igw = targetOf(via);
+        if (this.gwKind[igw] === 0 || this.gwVpc[igw] !== sVpc) return false;
+        seen = this.natAddr[target];
+        natSubnet = nSubnet === sSubnet ? -1 : nSubnet;
+        break;
+      }
+      case K_VPCE:
+        if (dst >= 0) return false;
+        this.fastAclOut = sSubnet;
+        return true;
+      default:
+        return false;
+    }
+    this.fastSeen = seen;
+    this.fastAclOut = sSubnet;
+    this.fastNatSubnet = natSubnet;
+    if (dst < 0) return true;
+    // Back in at the destination's public address: its VPC's internet gateway and a route back.
+    const igw = this.igwOfVpc(this.ifRow[IF_STRIDE * dst + 1]!);
+    if (igw < 0) return false;
+    const back = this.routeFast(this.ifRow[IF_STRIDE * dst]!, seen ?? srcAddr);
+    if (back < 0 || (back & BLACKHOLE) !== 0 || kindOf(back) !== K_IGW || targetOf(back) !== igw) return false;
+    this.fastAclIn = this.ifRow[IF_STRIDE * dst]!;
+    return true;
   }
 }
 

@@ -11,7 +11,7 @@ import { TCP } from '../dataplane/conntrack.ts';
 import { BoundedTable } from '../core/bounded-table.ts';
 import type { RuleInput } from '../dataplane/sg-policy.ts';
 import { EndpointError, flowEnd, fromTheInternet, resolveEndpoint, type Resolved } from './endpoints.ts';
-import { flowPath } from '../dataplane/flow.ts';
+import { FLOW_ACCEPT, FLOW_DECIDED_BY, flowPath, judgeFlowFast } from '../dataplane/flow.ts';
 import { matrixProtocol, reachabilityMatrix, type MatrixInterface } from '../dataplane/matrix.ts';
 import { KIND, type EniDoc, type InstanceDoc, type PeeringDoc } from '../core/documents/ec2.ts';
 
@@ -249,10 +249,36 @@ export class NetworkApi {
     return { verdict: v, src: s, dst: d, proto, pkt };
   }
 
+  /**
+   * `evaluate(spec, scope, false, undefined, false)`'s verdict by the verdict path (judgeFlowFast),
+   * or undefined where the packet is not valid (evaluate answers: a route reject, else the error).
+   */
+  private quickVerdict(spec: FlowSpec, scope: string) {
+    const proto = protocolOf(spec.protocol);
+    const literal = (e: string | undefined) =>
+      !!e && !e.startsWith('i-') && !e.startsWith('eni-') && e.replace('internet:', '').includes(':');
+    const family = literal(spec.to) || literal(spec.from) ? 6 : 4;
+    const from = resolveEndpoint(this.store, spec.from, scope, family);
+    const named = resolveEndpoint(this.store, spec.to, scope, family);
+    const to = from.kind !== 'external' ? named : fromTheInternet(named, spec.to);
+    let pkt: Packet;
+    try {
+      pkt = this.packet(spec, proto, true);
+    } catch {
+      return undefined;
+    }
+    return judgeFlowFast(this.network.plane(), flowEnd(from), flowEnd(to), pkt, this.clock.now());
+  }
+
   /** Verdicts for a batch of flows (with `record`, they count as traffic for flow logs). */
   evaluateBatch(flows: FlowSpec[], scope: string, record: boolean, explain: boolean) {
     const results = flows.map((f) => {
       try {
+        if (!explain && !record) {
+          // a "what if" without explanations: the verdict path (the same verdict, nothing built)
+          const code = this.quickVerdict(f, scope);
+          if (code !== undefined) return { verdict: code === FLOW_ACCEPT ? 'ACCEPT' : 'REJECT', decidedBy: FLOW_DECIDED_BY[code] };
+        }
         const v = this.evaluate(f, scope, record, undefined, explain).verdict;
         return explain ? explainVerdict(v) : { verdict: v.verdict, decidedBy: v.decidedBy };
       } catch (e) {
