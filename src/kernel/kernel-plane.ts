@@ -18,10 +18,11 @@ import { KIND, type EniDoc, type InstanceDoc, type PrefixListDoc, type SecurityG
 import type { RuleInput } from '../dataplane/sg-rules.ts';
 import { awsPrefixLists } from '../services/ec2/lookups.ts';
 import { kernelNames, newPrefix, ownsNamespace, type KernelNames } from './names.ts';
-import { hasProgram, listNamespaces, nft, sysctl } from './exec.ts';
+import { hasProgram, ipIn, listNamespaces, nft, sysctl } from './exec.ts';
 import { compileRuleset, plan, type NsInterface, type Ruleset } from './nft-groups.ts';
 import {
   addInterface,
+  createNamespace,
   gatewayOf,
   removeInterface,
   removeNamespace,
@@ -122,7 +123,9 @@ export class KernelPlane {
     const plane = new KernelPlane(store, log, opts.prefix ?? newPrefix());
     store.setMeta(KERNEL_META, plane.names.prefix);
     try {
-      await setupRouterNamespace(plane.names.internetNs);
+      // "the internet" exists from the start (router-plane.ts gives it its addresses and links)
+      await createNamespace(plane.names.internetNs);
+      await ipIn(plane.names.internetNs, ['link', 'set', 'lo', 'up']);
     } catch (e) {
       await removeByPrefix(plane.names.prefix, log);
       throw e;
@@ -216,7 +219,6 @@ export class KernelPlane {
       } else if (e.kind === KIND.sg) {
         for (const d of [e.before, e.after] as (SecurityGroupDoc | undefined)[]) if (d) this.dirtyVpcs.add(d.vpcId);
       } else if (e.kind === KIND.prefixList) this.dirtyAll = true;
-      else continue;
     }
     if (this.hasWork()) this.schedule();
   }
@@ -271,9 +273,9 @@ export class KernelPlane {
     const have = this.instances.get(instanceId);
     if (!inst || inst.state !== 'running') {
       if (!have) return undefined;
-      this.instances.delete(instanceId);
       for (const i of have.interfaces.values()) this.emitGone(instanceId, have.ns, i);
       await removeNamespace(have.ns);
+      this.instances.delete(instanceId);
       return have.vpcId;
     }
     const enis = view.interfacesOf(instanceId);
@@ -360,8 +362,10 @@ export class KernelPlane {
     s.ruleset = next;
     if (!s.loose) {
       // conntrack does not adopt a TCP stream seen in the middle (an untracked flow whose rule
-      // went): those packets are judged by the rules, as AWS judges an untracked flow.
-      await sysctl(s.ns, ['net.netfilter.nf_conntrack_tcp_loose=0']);
+      // went): those packets are judged by the rules, as AWS judges an untracked flow. And it
+      // does not judge TCP windows (AWS tracks flows, not sequence numbers): a tracked
+      // connection whose packets went untracked for a while is still the same connection.
+      await sysctl(s.ns, ['net.netfilter.nf_conntrack_tcp_loose=0', 'net.netfilter.nf_conntrack_tcp_be_liberal=1']);
       s.loose = true;
     }
   }
