@@ -11,27 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  AcceptVpcPeeringConnectionCommand,
-  AssociateRouteTableCommand,
-  AttachInternetGatewayCommand,
-  AuthorizeSecurityGroupIngressCommand,
-  CreateInternetGatewayCommand,
-  CreateNetworkAclCommand,
-  CreateNetworkAclEntryCommand,
-  CreateRouteCommand,
-  CreateRouteTableCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  CreateVpcPeeringConnectionCommand,
-  DescribeNetworkAclsCommand,
-  ReplaceNetworkAclAssociationCommand,
-  ReplaceNetworkAclEntryCommand,
-  RunInstancesCommand,
-  type EC2Client,
-  type Tag,
-} from '@aws-sdk/client-ec2';
+import { AssociateRouteTableCommand, ReplaceNetworkAclEntryCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { CREDS, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import { audit, type AuditResult } from '../src/analysis/audit.ts';
@@ -39,15 +19,17 @@ import { fetchLiveSnapshot } from '../src/analysis/fetch-live.ts';
 import { loadSnapshot } from '../src/analysis/import.ts';
 import type { AuditSnapshot } from '../src/analysis/findings/estate.ts';
 import type { Finding } from '../src/analysis/findings/types.ts';
+import { aclRule, EstateBuilder, type AclEntry } from './helpers/estate.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 let server: Palisade;
 let client: EC2Client;
+let estate: EstateBuilder;
 let tmp: string;
 
+/** What the tests call the resources (each is also tagged with that Name), to their ids. */
 const ids: Record<string, string> = {};
-const name = (t: string, n: string) => [{ ResourceType: t as never, Tags: [{ Key: 'Name', Value: n } satisfies Tag] }];
 
 /** The describe-* files the aws CLI would print for this snapshot (what `palisade import` reads). */
 async function writeExports(s: AuditSnapshot, dir: string): Promise<void> {
@@ -89,92 +71,39 @@ async function auditBoth(): Promise<{ result: AuditResult; dir: string }> {
 const find = (r: AuditResult, check: string, resource: string): Finding | undefined =>
   r.findings.find((f) => f.checkId === check && f.resourceId === ids[resource]);
 
-async function aclEntry(
-  acl: string,
-  n: number,
-  egress: boolean,
-  action: 'allow' | 'deny',
-  protocol: string,
-  cidr: string,
-  ports?: [number, number],
-) {
-  const input = {
-    NetworkAclId: ids[acl],
-    RuleNumber: n,
-    Egress: egress,
-    RuleAction: action,
-    Protocol: protocol,
-    CidrBlock: cidr,
-    ...(ports ? { PortRange: { From: ports[0], To: ports[1] } } : {}),
-  };
-  await client.send(new CreateNetworkAclEntryCommand(input)).catch(async (e: Error) => {
+/** Adds the entry to the ACL, or replaces the one with its rule number and direction. */
+async function aclEntry(acl: string, entry: AclEntry) {
+  await estate.aclEntry(ids[acl]!, entry).catch(async (e: Error) => {
     if (e.name !== 'NetworkAclEntryAlreadyExists') throw e;
-    await client.send(new ReplaceNetworkAclEntryCommand(input));
+    await client.send(new ReplaceNetworkAclEntryCommand({ ...entry, NetworkAclId: ids[acl] }));
   });
 }
 
 async function newAcl(key: string, subnet: string) {
-  ids[key] = (
-    await client.send(new CreateNetworkAclCommand({ VpcId: ids.vpc, TagSpecifications: name('network-acl', key) }))
-  ).NetworkAcl!.NetworkAclId!;
-  const current = (
-    await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [ids[subnet]!] }] }))
-  ).NetworkAcls![0]!;
-  const assoc = current.Associations!.find((a) => a.SubnetId === ids[subnet])!.NetworkAclAssociationId!;
-  await client.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: assoc, NetworkAclId: ids[key] }));
+  ids[key] = await estate.customAcl(ids.vpc!, ids[subnet]!, [], { name: key });
 }
 
 async function run(key: string, subnet: string, group: string, publicIp: boolean) {
-  const i = (
-    await client.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-12345678',
-        InstanceType: 't3.micro',
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: name('instance', key),
-        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: ids[subnet], Groups: [ids[group]!], AssociatePublicIpAddress: publicIp }],
-      }),
-    )
-  ).Instances![0]!;
-  ids[key] = i.InstanceId!;
+  ids[key] = (await estate.launch(ids[subnet]!, ids[group]!, { publicIp, name: key })).id;
 }
 
 before(async () => {
   server = await start();
   client = ec2(server.url);
+  estate = new EstateBuilder(client);
   tmp = await mkdtemp(join(tmpdir(), 'palisade-audit-paths-'));
   // VPC paths 10.20.0.0/16: paths-public (jump: SSH from anywhere, a public IP), paths-private (worker: 8080 from the VPC).
-  ids.vpc = (await client.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16', TagSpecifications: name('vpc', 'paths') }))).Vpc!.VpcId!;
+  ids.vpc = await estate.vpc('10.20.0.0/16', { name: 'paths' });
   const subnet = async (key: string, cidr: string) => {
-    ids[key] = (
-      await client.send(
-        new CreateSubnetCommand({
-          VpcId: ids.vpc,
-          CidrBlock: cidr,
-          AvailabilityZone: 'us-east-1a',
-          TagSpecifications: name('subnet', key),
-        }),
-      )
-    ).Subnet!.SubnetId!;
+    ids[key] = await estate.subnet(ids.vpc!, cidr, { name: key });
   };
   await subnet('paths-public', '10.20.1.0/24');
   await subnet('paths-private', '10.20.2.0/24');
   await subnet('paths-egress', '10.20.3.0/24');
-  ids.igw = (await client.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
-  await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: ids.igw, VpcId: ids.vpc }));
-  ids['paths-public-rt'] = (
-    await client.send(new CreateRouteTableCommand({ VpcId: ids.vpc, TagSpecifications: name('route-table', 'paths-public-rt') }))
-  ).RouteTable!.RouteTableId!;
-  await client.send(new AssociateRouteTableCommand({ RouteTableId: ids['paths-public-rt'], SubnetId: ids['paths-public'] }));
+  ids.igw = await estate.internetGateway(ids.vpc);
+  ids['paths-public-rt'] = await estate.routeTable(ids.vpc, [ids['paths-public']!], { name: 'paths-public-rt' });
   const group = async (key: string, port: number, cidr: string) => {
-    ids[key] = (await client.send(new CreateSecurityGroupCommand({ GroupName: key, Description: key, VpcId: ids.vpc }))).GroupId!;
-    await client.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: ids[key],
-        IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }],
-      }),
-    );
+    ids[key] = await estate.group(ids.vpc!, key, [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }]);
   };
   await group('ssh-world', 22, '0.0.0.0/0');
   await group('app', 8080, '10.20.0.0/16');
@@ -182,8 +111,8 @@ before(async () => {
   await run('worker', 'paths-private', 'app', false);
   // paths-private's ACL lets the VPC in, but only tcp 443 out: the worker's replies to the public subnet are dropped.
   await newAcl('acl-priv', 'paths-private');
-  await aclEntry('acl-priv', 100, false, 'allow', '-1', '10.20.0.0/16');
-  await aclEntry('acl-priv', 100, true, 'allow', '6', '0.0.0.0/0', [443, 443]);
+  await aclEntry('acl-priv', aclRule(100, 'ingress', 'allow', '10.20.0.0/16'));
+  await aclEntry('acl-priv', aclRule(100, 'egress', 'allow', '0.0.0.0/0', { ports: [443, 443] }));
 });
 after(async () => {
   client?.destroy();
@@ -209,9 +138,7 @@ describe('audit: exposure follows the network path', () => {
   });
 
   it('with 0.0.0.0/0 → igw in the subnet’s route table the instance is exposed, and the finding names the path', async () => {
-    await client.send(
-      new CreateRouteCommand({ RouteTableId: ids['paths-public-rt'], DestinationCidrBlock: '0.0.0.0/0', GatewayId: ids.igw }),
-    );
+    await estate.route(ids['paths-public-rt']!, '0.0.0.0/0', { GatewayId: ids.igw });
     const { result } = await auditBoth();
     const f = find(result, 'instance-exposed-sensitive-port', 'jump');
     assert.ok(f, 'jump is exposed');
@@ -229,9 +156,9 @@ describe('audit: exposure follows the network path', () => {
 
   it('an ACL that denies tcp 22 from the internet: not exposed; the ACL still opens RDP', async () => {
     await newAcl('acl-pub', 'paths-public');
-    await aclEntry('acl-pub', 90, false, 'deny', '6', '0.0.0.0/0', [22, 22]);
-    await aclEntry('acl-pub', 100, false, 'allow', '-1', '0.0.0.0/0');
-    await aclEntry('acl-pub', 100, true, 'allow', '-1', '0.0.0.0/0');
+    await aclEntry('acl-pub', aclRule(90, 'ingress', 'deny', '0.0.0.0/0', { ports: [22, 22] }));
+    await aclEntry('acl-pub', aclRule(100, 'ingress', 'allow', '0.0.0.0/0'));
+    await aclEntry('acl-pub', aclRule(100, 'egress', 'allow', '0.0.0.0/0'));
     const { result } = await auditBoth();
     assert.equal(find(result, 'instance-exposed-sensitive-port', 'jump'), undefined);
     assert.ok(find(result, 'sg-ssh-open-to-world', 'ssh-world'));
@@ -244,8 +171,8 @@ describe('audit: exposure follows the network path', () => {
   });
 
   it('an ACL that admits SSH but lets only tcp 443 out: the reply is dropped, so not exposed; the ACL is reported twice', async () => {
-    await aclEntry('acl-pub', 90, false, 'allow', '6', '0.0.0.0/0', [22, 22]);
-    await aclEntry('acl-pub', 100, true, 'allow', '6', '0.0.0.0/0', [443, 443]);
+    await aclEntry('acl-pub', aclRule(90, 'ingress', 'allow', '0.0.0.0/0', { ports: [22, 22] }));
+    await aclEntry('acl-pub', aclRule(100, 'egress', 'allow', '0.0.0.0/0', { ports: [443, 443] }));
     const { result } = await auditBoth();
     assert.equal(find(result, 'instance-exposed-sensitive-port', 'jump'), undefined, 'the SSH reply never leaves the subnet');
     const open = find(result, 'nacl-open-sensitive-port', 'acl-pub');
@@ -261,39 +188,22 @@ describe('audit: exposure follows the network path', () => {
   });
 
   it('fixed: SSH from the office only, ephemeral ports for the replies; an egress-only subnet whose ACL drops the replies of its own connections; routes', async () => {
-    await aclEntry('acl-pub', 90, false, 'allow', '6', '203.0.113.0/24', [22, 22]);
-    await aclEntry('acl-pub', 100, false, 'allow', '6', '0.0.0.0/0', [1024, 65535]);
-    await aclEntry('acl-pub', 100, true, 'allow', '6', '0.0.0.0/0', [1024, 65535]);
+    await aclEntry('acl-pub', aclRule(90, 'ingress', 'allow', '203.0.113.0/24', { ports: [22, 22] }));
+    await aclEntry('acl-pub', aclRule(100, 'ingress', 'allow', '0.0.0.0/0', { ports: [1024, 65535] }));
+    await aclEntry('acl-pub', aclRule(100, 'egress', 'allow', '0.0.0.0/0', { ports: [1024, 65535] }));
     // paths-egress: routed to the internet gateway; fetcher has a public IP and connects out; its ACL admits only tcp 443 in.
     await client.send(new AssociateRouteTableCommand({ RouteTableId: ids['paths-public-rt'], SubnetId: ids['paths-egress'] }));
     await run('fetcher', 'paths-egress', 'app', true);
     await newAcl('acl-egress', 'paths-egress');
-    await aclEntry('acl-egress', 100, false, 'allow', '6', '0.0.0.0/0', [443, 443]);
-    await aclEntry('acl-egress', 100, true, 'allow', '-1', '0.0.0.0/0');
+    await aclEntry('acl-egress', aclRule(100, 'ingress', 'allow', '0.0.0.0/0', { ports: [443, 443] }));
+    await aclEntry('acl-egress', aclRule(100, 'egress', 'allow', '0.0.0.0/0'));
     // paths-private gets a route table of its own with a route to the internet gateway (by mistake), and a peer.
-    ids['paths-private-rt'] = (
-      await client.send(new CreateRouteTableCommand({ VpcId: ids.vpc, TagSpecifications: name('route-table', 'paths-private-rt') }))
-    ).RouteTable!.RouteTableId!;
-    await client.send(new AssociateRouteTableCommand({ RouteTableId: ids['paths-private-rt'], SubnetId: ids['paths-private'] }));
-    await client.send(
-      new CreateRouteCommand({ RouteTableId: ids['paths-private-rt'], DestinationCidrBlock: '0.0.0.0/0', GatewayId: ids.igw }),
-    );
-    const peer = (await client.send(new CreateVpcCommand({ CidrBlock: '10.21.0.0/16', TagSpecifications: name('vpc', 'peer') }))).Vpc!
-      .VpcId!;
-    ids.pcx = (
-      await client.send(new CreateVpcPeeringConnectionCommand({ VpcId: ids.vpc, PeerVpcId: peer }))
-    ).VpcPeeringConnection!.VpcPeeringConnectionId!;
-    await client.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: ids.pcx }));
-    await client.send(
-      new CreateRouteCommand({
-        RouteTableId: ids['paths-private-rt'],
-        DestinationCidrBlock: '10.21.0.0/16',
-        VpcPeeringConnectionId: ids.pcx,
-      }),
-    );
-    await client.send(
-      new CreateRouteCommand({ RouteTableId: ids['paths-public-rt'], DestinationCidrBlock: '10.0.0.0/8', VpcPeeringConnectionId: ids.pcx }),
-    );
+    ids['paths-private-rt'] = await estate.routeTable(ids.vpc!, [ids['paths-private']!], { name: 'paths-private-rt' });
+    await estate.route(ids['paths-private-rt'], '0.0.0.0/0', { GatewayId: ids.igw });
+    const peer = await estate.vpc('10.21.0.0/16', { name: 'peer' });
+    ids.pcx = await estate.peering(ids.vpc!, peer);
+    await estate.route(ids['paths-private-rt'], '10.21.0.0/16', { VpcPeeringConnectionId: ids.pcx });
+    await estate.route(ids['paths-public-rt']!, '10.0.0.0/8', { VpcPeeringConnectionId: ids.pcx });
 
     const { result, dir } = await auditBoth();
     assert.equal(find(result, 'instance-exposed-sensitive-port', 'jump'), undefined);

@@ -5,30 +5,11 @@
 // pkt-dstaddr (the guide's "Traffic through a NAT gateway" example).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  AllocateAddressCommand,
-  AssociateRouteTableCommand,
-  AttachInternetGatewayCommand,
-  AuthorizeSecurityGroupIngressCommand,
-  CreateFlowLogsCommand,
-  CreateInternetGatewayCommand,
-  CreateNatGatewayCommand,
-  CreateNetworkAclCommand,
-  CreateNetworkAclEntryCommand,
-  CreateRouteCommand,
-  CreateRouteTableCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeNatGatewaysCommand,
-  DescribeNetworkAclsCommand,
-  ReplaceNetworkAclAssociationCommand,
-  RunInstancesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { CreateFlowLogsCommand, DescribeNatGatewaysCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CREDS, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
+import { adminPost, EstateBuilder } from './helpers/estate.ts';
 
 const ROLE = 'arn:aws:iam::000000000000:role/flow-logs';
 const T0 = 1_700_000_400_000 + 30_000;
@@ -36,35 +17,10 @@ const FORMAT = '${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstad
 
 let server: Palisade;
 let client: EC2Client;
+let estate: EstateBuilder;
 let logs: CloudWatchLogsClient;
 
-async function api(path: string, body: unknown) {
-  const res = await fetch(server.url + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as Record<string, any>;
-}
-
-async function subnetIn(vpcId: string, cidr: string) {
-  return (await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: 'us-east-1a' }))).Subnet!.SubnetId!;
-}
-
-async function launch(subnetId: string, groupId: string, publicIp: boolean) {
-  const i = (
-    await client.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-12345678',
-        InstanceType: 't3.micro',
-        MinCount: 1,
-        MaxCount: 1,
-        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [groupId], AssociatePublicIpAddress: publicIp }],
-      }),
-    )
-  ).Instances![0]!;
-  return { id: i.InstanceId!, eni: i.NetworkInterfaces![0]!.NetworkInterfaceId!, ip: i.PrivateIpAddress!, publicIp: i.PublicIpAddress };
-}
+const api = async (path: string, body: unknown) => (await adminPost(server.url, path, body)).body;
 
 async function flowLog(subnetId: string, group: string) {
   const r = await client.send(
@@ -93,45 +49,28 @@ async function records(group: string): Promise<string[]> {
 
 /** A VPC with an internet gateway and a public subnet routed to it, and an ICMP/SSH-open group. */
 async function publicEstate(cidr: string) {
-  const vpcId = (await client.send(new CreateVpcCommand({ CidrBlock: cidr }))).Vpc!.VpcId!;
-  const igw = (await client.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
-  await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
-  const rt = (await client.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
-  await client.send(new CreateRouteCommand({ RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
-  const pub = await subnetIn(vpcId, cidr.replace('0.0/16', '1.0/24'));
-  await client.send(new AssociateRouteTableCommand({ RouteTableId: rt, SubnetId: pub }));
-  const group = (await client.send(new CreateSecurityGroupCommand({ GroupName: `g-${cidr}`, Description: 'open', VpcId: vpcId }))).GroupId!;
-  await client.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: group,
-      IpPermissions: [
-        { IpProtocol: 'icmp', FromPort: -1, ToPort: -1, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-        { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-      ],
-    }),
+  const vpcId = await estate.vpc(cidr);
+  const igw = await estate.internetGateway(vpcId);
+  const pub = await estate.subnet(vpcId, cidr.replace('0.0/16', '1.0/24'));
+  const rt = await estate.routeTable(vpcId, [pub]);
+  await estate.route(rt, '0.0.0.0/0', { GatewayId: igw });
+  const group = await estate.group(
+    vpcId,
+    `g-${cidr}`,
+    [
+      { IpProtocol: 'icmp', FromPort: -1, ToPort: -1, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+      { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+    ],
+    { description: 'open' },
   );
   return { vpcId, igw, rt, pub, group };
-}
-
-/** A custom ACL on the subnet with the given entries (everything else hits the `*` deny). */
-async function customAcl(
-  vpcId: string,
-  subnetId: string,
-  entries: Omit<ConstructorParameters<typeof CreateNetworkAclEntryCommand>[0], 'NetworkAclId'>[],
-) {
-  const acl = (await client.send(new CreateNetworkAclCommand({ VpcId: vpcId }))).NetworkAcl!.NetworkAclId!;
-  for (const e of entries) await client.send(new CreateNetworkAclEntryCommand({ ...e, NetworkAclId: acl }));
-  const assoc = (
-    await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }))
-  ).NetworkAcls![0]!.Associations!.find((a) => a.SubnetId === subnetId)!.NetworkAclAssociationId!;
-  await client.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: assoc, NetworkAclId: acl }));
-  return acl;
 }
 
 before(async () => {
   server = await start({ clock: 'virtual' });
   await api('/_palisade/clock', { epochMillis: T0 });
   client = ec2(server.url);
+  estate = new EstateBuilder(client);
   logs = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
 });
 after(() => server.close());
@@ -139,10 +78,10 @@ after(() => server.close());
 describe('flow logs record the network ACLs’ verdicts', () => {
   it('ping allowed by the group, reply blocked by the ACL: ACCEPT for the request, then REJECT for the reply (Flow Logs guide example)', async () => {
     const e = await publicEstate('10.61.0.0/16');
-    const web = await launch(e.pub, e.group, true);
+    const web = await estate.launch(e.pub, e.group, { publicIp: true });
     assert.ok(web.publicIp);
     // Inbound ICMP allowed, outbound nothing: the guide's "the network ACL permits inbound ICMP traffic but does not permit outbound ICMP traffic".
-    await customAcl(e.vpcId, e.pub, [
+    await estate.customAcl(e.vpcId, e.pub, [
       { RuleNumber: 100, Protocol: '1', RuleAction: 'allow', Egress: false, CidrBlock: '0.0.0.0/0', IcmpTypeCode: { Type: -1, Code: -1 } },
     ]);
     await flowLog(e.pub, 'ping-flows');
@@ -156,16 +95,16 @@ describe('flow logs record the network ACLs’ verdicts', () => {
     assert.deepEqual(
       await records('ping-flows'),
       [
-        `${web.eni} 203.0.113.12 ${web.ip} 203.0.113.12 ${web.ip} ingress ACCEPT`,
-        `${web.eni} ${web.ip} 203.0.113.12 ${web.ip} 203.0.113.12 egress REJECT`,
+        `${web.eni} 203.0.113.12 ${web.privateIp} 203.0.113.12 ${web.privateIp} ingress ACCEPT`,
+        `${web.eni} ${web.privateIp} 203.0.113.12 ${web.privateIp} 203.0.113.12 egress REJECT`,
       ].sort(),
     );
   });
 
   it('an ACL deny on the way in is a REJECT record at the receiving interface; the same ping through an open connection writes ACCEPT then REJECT', async () => {
     const e = await publicEstate('10.62.0.0/16');
-    const web = await launch(e.pub, e.group, true);
-    await customAcl(e.vpcId, e.pub, [
+    const web = await estate.launch(e.pub, e.group, { publicIp: true });
+    await estate.customAcl(e.vpcId, e.pub, [
       { RuleNumber: 90, Protocol: '6', RuleAction: 'deny', Egress: false, CidrBlock: '0.0.0.0/0', PortRange: { From: 22, To: 22 } },
       { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: false, CidrBlock: '0.0.0.0/0' },
     ]);
@@ -185,9 +124,9 @@ describe('flow logs record the network ACLs’ verdicts', () => {
     assert.deepEqual(
       await records('deny-flows'),
       [
-        `${web.eni} 198.51.100.7 ${web.ip} 198.51.100.7 ${web.ip} ingress REJECT`,
-        `${web.eni} 198.51.100.8 ${web.ip} 198.51.100.8 ${web.ip} ingress ACCEPT`,
-        `${web.eni} ${web.ip} 198.51.100.8 ${web.ip} 198.51.100.8 egress REJECT`,
+        `${web.eni} 198.51.100.7 ${web.privateIp} 198.51.100.7 ${web.privateIp} ingress REJECT`,
+        `${web.eni} 198.51.100.8 ${web.privateIp} 198.51.100.8 ${web.privateIp} ingress ACCEPT`,
+        `${web.eni} ${web.privateIp} 198.51.100.8 ${web.privateIp} 198.51.100.8 egress REJECT`,
       ].sort(),
     );
   });
@@ -196,16 +135,13 @@ describe('flow logs record the network ACLs’ verdicts', () => {
 describe('flow logs on a NAT gateway’s interface show the translation', () => {
   it('pkt-srcaddr / pkt-dstaddr carry the original addresses (Flow Logs guide, "Traffic through a NAT gateway")', async () => {
     const e = await publicEstate('10.63.0.0/16');
-    const alloc = (await client.send(new AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId!;
-    const nat = (await client.send(new CreateNatGatewayCommand({ SubnetId: e.pub, AllocationId: alloc }))).NatGateway!.NatGatewayId!;
+    const nat = await estate.natGateway(e.pub);
     const n = (await client.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [nat] }))).NatGateways![0]!;
     const natEni = n.NatGatewayAddresses![0]!.NetworkInterfaceId!;
     const natIp = n.NatGatewayAddresses![0]!.PrivateIp!;
-    const priv = await subnetIn(e.vpcId, '10.63.2.0/24');
-    const rt = (await client.send(new CreateRouteTableCommand({ VpcId: e.vpcId }))).RouteTable!.RouteTableId!;
-    await client.send(new CreateRouteCommand({ RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }));
-    await client.send(new AssociateRouteTableCommand({ RouteTableId: rt, SubnetId: priv }));
-    const app = await launch(priv, e.group, false);
+    const priv = await estate.subnet(e.vpcId, '10.63.2.0/24');
+    await estate.route(await estate.routeTable(e.vpcId, [priv]), '0.0.0.0/0', { NatGatewayId: nat });
+    const app = await estate.launch(priv, e.group, { publicIp: false });
     await flowLog(e.pub, 'nat-flows');
     await flowLog(priv, 'app-flows');
     const open = await api('/_palisade/network/connections', { from: app.id, to: 'internet:203.0.113.5', protocol: 'tcp', port: 443 });
@@ -216,15 +152,18 @@ describe('flow logs on a NAT gateway’s interface show the translation', () => 
     assert.deepEqual(
       await records('nat-flows'),
       [
-        `${natEni} ${app.ip} ${natIp} ${app.ip} ${ext} ingress ACCEPT`,
+        `${natEni} ${app.privateIp} ${natIp} ${app.privateIp} ${ext} ingress ACCEPT`,
         `${natEni} ${natIp} ${ext} ${natIp} ${ext} egress ACCEPT`,
         `${natEni} ${ext} ${natIp} ${ext} ${natIp} ingress ACCEPT`,
-        `${natEni} ${natIp} ${app.ip} ${ext} ${app.ip} egress ACCEPT`,
+        `${natEni} ${natIp} ${app.privateIp} ${ext} ${app.privateIp} egress ACCEPT`,
       ].sort(),
     );
     assert.deepEqual(
       await records('app-flows'),
-      [`${app.eni} ${app.ip} ${ext} ${app.ip} ${ext} egress ACCEPT`, `${app.eni} ${ext} ${app.ip} ${ext} ${app.ip} ingress ACCEPT`].sort(),
+      [
+        `${app.eni} ${app.privateIp} ${ext} ${app.privateIp} ${ext} egress ACCEPT`,
+        `${app.eni} ${ext} ${app.privateIp} ${ext} ${app.privateIp} ingress ACCEPT`,
+      ].sort(),
     );
   });
 });

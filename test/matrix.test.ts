@@ -6,18 +6,12 @@ import assert from 'node:assert/strict';
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { ec2, start } from './helpers/server.ts';
 import { buildEstate } from './helpers/random-estate.ts';
+import { adminPost } from './helpers/estate.ts';
 import type { Palisade } from '../src/server.ts';
 
 let server: Palisade;
 
-async function post(path: string, body: unknown) {
-  const res = await fetch(server.url + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+const post = (path: string, body: unknown) => adminPost(server.url, path, body);
 
 type Ranges = [number, number][];
 const text = (r: Ranges | undefined) => (r && r.length ? r.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',') : 'none');

@@ -5,29 +5,16 @@
 // `instance-exposed-sensitive-port` finding. A mismatch prints the seed, the flow and each answer.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CreateNetworkInsightsPathCommand,
-  DescribeNetworkInsightsAnalysesCommand,
-  StartNetworkInsightsAnalysisCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { CREDS, ec2, start } from './helpers/server.ts';
 import type { Palisade } from '../src/server.ts';
 import { fetchLiveSnapshot } from '../src/analysis/fetch-live.ts';
 import { audit } from '../src/analysis/audit.ts';
 import { buildEstate, PORTS, rng } from './helpers/random-estate.ts';
+import { analysePath, evaluate, reach as reachAt } from './helpers/estate.ts';
 
 let server: Palisade;
 let client: EC2Client;
-
-async function post(path: string, body: unknown) {
-  const res = await fetch(server.url + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as Record<string, any>;
-}
 
 interface Answers {
   probe: string;
@@ -38,27 +25,13 @@ interface Answers {
 }
 
 async function ask(from: string, to: string, port: number): Promise<Answers> {
-  const probe = (await post('/_palisade/network/evaluate', { flows: [{ from, to, protocol: 'tcp', port }] })).results[0];
-  const reach = await post('/_palisade/network/reach', { from, to, protocol: 'tcp', port });
+  const probe = await evaluate(server.url, { from, to, protocol: 'tcp', port });
+  const reach = await reachAt(server.url, { from, to, protocol: 'tcp', port });
   // Network Insights: from an internet gateway for internet sources (its documented source kind).
   const source = from.startsWith('internet:') ? undefined : from;
-  let insights = false;
-  if (source) {
-    const path = await client.send(
-      new CreateNetworkInsightsPathCommand({ Source: source, Destination: to, Protocol: 'tcp', DestinationPort: port }),
-    );
-    const started = await client.send(
-      new StartNetworkInsightsAnalysisCommand({ NetworkInsightsPathId: path.NetworkInsightsPath!.NetworkInsightsPathId }),
-    );
-    const a = (
-      await client.send(
-        new DescribeNetworkInsightsAnalysesCommand({
-          NetworkInsightsAnalysisIds: [started.NetworkInsightsAnalysis!.NetworkInsightsAnalysisId!],
-        }),
-      )
-    ).NetworkInsightsAnalyses![0]!;
-    insights = !!a.NetworkPathFound;
-  }
+  const insights = source
+    ? !!(await analysePath(client, { Source: source, Destination: to, DestinationPort: port })).NetworkPathFound
+    : false;
   return { probe: probe.verdict, decidedBy: probe.decidedBy, reason: probe.explanation, reach: !!reach.reachable, insights };
 }
 

@@ -9,18 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AcceptVpcPeeringConnectionCommand,
-  AssociateSubnetCidrBlockCommand,
-  AttachInternetGatewayCommand,
-  AuthorizeSecurityGroupIngressCommand,
-  CreateInternetGatewayCommand,
-  CreateNetworkAclCommand,
-  CreateNetworkAclEntryCommand,
-  CreateRouteCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  CreateVpcPeeringConnectionCommand,
   DescribeEgressOnlyInternetGatewaysCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
@@ -33,14 +21,13 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcPeeringConnectionsCommand,
   DescribeVpcsCommand,
-  ReplaceNetworkAclAssociationCommand,
-  RunInstancesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ec2, start } from './helpers/server.ts';
 import { timed } from './helpers/run.ts';
 import type { Palisade } from '../src/server.ts';
 import { inCidr } from './helpers/reference-engine.ts';
+import { aclRule, EstateBuilder, evaluate as evaluateAt, reach as reachAt, type Json, type Launched } from './helpers/estate.ts';
 
 const run = timed(promisify(execFile));
 const cli = (...args: string[]): Promise<{ code?: number; stdout: string }> =>
@@ -48,96 +35,17 @@ const cli = (...args: string[]): Promise<{ code?: number; stdout: string }> =>
 
 let server: Palisade;
 let client: EC2Client;
+let estate: EstateBuilder;
 
-type Json = Record<string, any>;
-
-async function post(path: string, body: unknown): Promise<Json> {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const out = (await res.json()) as Json;
-  assert.equal(res.status, 200, JSON.stringify(out));
-  return out;
-}
-const evaluate = async (flow: Json) => (await post('/_palisade/network/evaluate', { flows: [flow] })).results[0] as Json;
-const reach = (q: Json) => post('/_palisade/network/reach', q);
+const evaluate = (flow: Json) => evaluateAt(server.url, flow);
+const reach = (q: Json) => reachAt(server.url, q);
 const internetCidrs = (a: Json): string[] => a.sources.find((s: Json) => s.kind === 'internet')?.cidrs ?? [];
 const covers = (cidrs: string[], ip: string) => cidrs.some((c) => inCidr(c, ip));
 const listed = (a: Json) => a.sources.filter((s: Json) => s.kind === 'interface').map((s: Json) => s.instanceId as string);
 
-async function vpc(cidr: string) {
-  return (await client.send(new CreateVpcCommand({ CidrBlock: cidr }))).Vpc!.VpcId!;
-}
-async function subnet(vpcId: string, cidr: string) {
-  return (await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: 'us-east-1a' }))).Subnet!.SubnetId!;
-}
-async function mainTable(vpcId: string) {
-  return (
-    await client.send(
-      new DescribeRouteTablesCommand({
-        Filters: [
-          { Name: 'vpc-id', Values: [vpcId] },
-          { Name: 'association.main', Values: ['true'] },
-        ],
-      }),
-    )
-  ).RouteTables![0]!.RouteTableId!;
-}
 /** A group admitting tcp/22 from anywhere (egress: the default all-traffic rule). */
-async function sshGroup(vpcId: string, name: string) {
-  const g = (await client.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId }))).GroupId!;
-  await client.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: g,
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-    }),
-  );
-  return g;
-}
-async function launch(subnetId: string, group: string, publicIp = false) {
-  const i = (
-    await client.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-12345678',
-        InstanceType: 't3.micro',
-        MinCount: 1,
-        MaxCount: 1,
-        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [group], AssociatePublicIpAddress: publicIp }],
-      }),
-    )
-  ).Instances![0]!;
-  const d = (await client.send(new DescribeInstancesCommand({ InstanceIds: [i.InstanceId!] }))).Reservations![0]!.Instances![0]!;
-  return { id: d.InstanceId!, publicIp: d.PublicIpAddress, privateIp: d.PrivateIpAddress! };
-}
-async function igwFor(vpcId: string) {
-  const igw = (await client.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
-  await client.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
-  return igw;
-}
-/** A new custom ACL (denies everything) put on the subnet. */
-async function customAcl(vpcId: string, subnetId: string) {
-  const acl = (await client.send(new CreateNetworkAclCommand({ VpcId: vpcId }))).NetworkAcl!.NetworkAclId!;
-  const assoc = (
-    await client.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }))
-  ).NetworkAcls![0]!.Associations!.find((a) => a.SubnetId === subnetId)!.NetworkAclAssociationId!;
-  await client.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: assoc, NetworkAclId: acl }));
-  return acl;
-}
-async function entry(acl: string, n: number, egress: boolean, allow: boolean, cidr: string, ports?: [number, number]) {
-  await client.send(
-    new CreateNetworkAclEntryCommand({
-      NetworkAclId: acl,
-      RuleNumber: n,
-      Protocol: ports ? '6' : '-1',
-      RuleAction: allow ? 'allow' : 'deny',
-      Egress: egress,
-      CidrBlock: cidr,
-      ...(ports ? { PortRange: { From: ports[0], To: ports[1] } } : {}),
-    }),
-  );
-}
+const sshGroup = (vpcId: string, name: string) =>
+  estate.group(vpcId, name, [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }]);
 
 // The estates, kept for the offline comparison at the end.
 const cases: { to: string; from?: string; port: number }[] = [];
@@ -145,19 +53,20 @@ const cases: { to: string; from?: string; port: number }[] = [];
 before(async () => {
   server = await start();
   client = ec2(server.url);
+  estate = new EstateBuilder(client);
 });
 after(() => server.close());
 
 describe('the internet reaches a public IP only through the route back to an internet gateway', () => {
   let v: string;
   let s: string;
-  let web: Awaited<ReturnType<typeof launch>>;
+  let web: Launched;
   let igw: string;
   before(async () => {
-    v = await vpc('10.41.0.0/16');
-    s = await subnet(v, '10.41.1.0/24');
-    web = await launch(s, await sshGroup(v, 'ssh-41'), true);
-    igw = await igwFor(v);
+    v = await estate.vpc('10.41.0.0/16');
+    s = await estate.subnet(v, '10.41.1.0/24');
+    web = await estate.launch(s, await sshGroup(v, 'ssh-41'), { publicIp: true });
+    igw = await estate.internetGateway(v);
     assert.ok(web.publicIp);
   });
 
@@ -170,7 +79,7 @@ describe('the internet reaches a public IP only through the route back to an int
     assert.equal(r.verdict.decidedBy, 'route');
     assert.equal(
       r.suggestion,
-      `aws ec2 create-route --route-table-id ${await mainTable(v)} --destination-cidr-block 0.0.0.0/0 --gateway-id ${igw}`,
+      `aws ec2 create-route --route-table-id ${await estate.mainRouteTable(v)} --destination-cidr-block 0.0.0.0/0 --gateway-id ${igw}`,
     );
     const who = await reach({ to: web.id, port: 22, protocol: 'tcp' });
     assert.deepEqual(internetCidrs(who), [], 'nothing from the internet');
@@ -181,7 +90,7 @@ describe('the internet reaches a public IP only through the route back to an int
   });
 
   it('with the route: reachable, the hops name the gateway, and the internet set leaves out the VPC itself', async () => {
-    await client.send(new CreateRouteCommand({ RouteTableId: await mainTable(v), DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+    await estate.route(await estate.mainRouteTable(v), '0.0.0.0/0', { GatewayId: igw });
     const ev = await evaluate({ from: 'internet:198.51.100.9', to: web.id, protocol: 'tcp', port: 22 });
     assert.equal(ev.verdict, 'ACCEPT', JSON.stringify(ev));
     const r = await reach({ from: 'internet:198.51.100.9', to: web.id, port: 22, protocol: 'tcp' });
@@ -201,10 +110,11 @@ describe('the internet reaches a public IP only through the route back to an int
   });
 
   it('an ACL deny narrows who reaches it from the internet, exactly', async () => {
-    const acl = await customAcl(v, s);
-    await entry(acl, 100, false, false, '198.51.100.0/24');
-    await entry(acl, 110, false, true, '0.0.0.0/0', [22, 22]);
-    await entry(acl, 100, true, true, '0.0.0.0/0', [1024, 65535]);
+    const acl = await estate.customAcl(v, s, [
+      aclRule(100, 'ingress', 'deny', '198.51.100.0/24'),
+      aclRule(110, 'ingress', 'allow', '0.0.0.0/0', { ports: [22, 22] }),
+      aclRule(100, 'egress', 'allow', '0.0.0.0/0', { ports: [1024, 65535] }),
+    ]);
     const who = await reach({ to: web.id, port: 22, protocol: 'tcp' });
     const cidrs = internetCidrs(who);
     for (const ip of ['198.51.100.0', '198.51.100.7', '198.51.100.255', '198.51.99.255', '198.51.101.0', '203.0.113.5', '10.41.1.7']) {
@@ -230,13 +140,11 @@ describe('the internet reaches a public IP only through the route back to an int
 
 describe('network ACLs are stateless: the reply needs its rule', () => {
   it('without the ephemeral-port outbound entry nothing from the internet gets an answer; the fix names the ephemeral ports', async () => {
-    const v = await vpc('10.43.0.0/16');
-    const s = await subnet(v, '10.43.1.0/24');
-    const web = await launch(s, await sshGroup(v, 'ssh-43'), true);
-    const igw = await igwFor(v);
-    await client.send(new CreateRouteCommand({ RouteTableId: await mainTable(v), DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
-    const acl = await customAcl(v, s);
-    await entry(acl, 100, false, true, '0.0.0.0/0', [22, 22]);
+    const v = await estate.vpc('10.43.0.0/16');
+    const s = await estate.subnet(v, '10.43.1.0/24');
+    const web = await estate.launch(s, await sshGroup(v, 'ssh-43'), { publicIp: true });
+    await estate.internetGateway(v, { route: true });
+    const acl = await estate.customAcl(v, s, [aclRule(100, 'ingress', 'allow', '0.0.0.0/0', { ports: [22, 22] })]);
     const ev = await evaluate({ from: 'internet:203.0.113.5', to: web.id, protocol: 'tcp', port: 22 });
     assert.equal(ev.verdict, 'REJECT');
     assert.equal(ev.decidedBy, 'acl');
@@ -251,7 +159,7 @@ describe('network ACLs are stateless: the reply needs its rule', () => {
     assert.deepEqual(internetCidrs(who), []);
     cases.push({ to: web.id, port: 22 }, { from: 'internet:203.0.113.5', to: web.id, port: 22 });
     // The entry the suggestion gives opens it.
-    await entry(acl, 100, true, true, '0.0.0.0/0', [1024, 65535]);
+    await estate.aclEntry(acl, aclRule(100, 'egress', 'allow', '0.0.0.0/0', { ports: [1024, 65535] }));
     assert.equal((await reach({ from: 'internet:203.0.113.5', to: web.id, port: 22, protocol: 'tcp' })).reachable, true);
     assert.ok(covers(internetCidrs(await reach({ to: web.id, port: 22, protocol: 'tcp' })), '203.0.113.5'));
   });
@@ -259,41 +167,25 @@ describe('network ACLs are stateless: the reply needs its rule', () => {
 
 describe('IPv6 from the internet', () => {
   it('reaches the IPv6 address of an instance only with a ::/0 route to the internet gateway', async () => {
-    const v = (await client.send(new CreateVpcCommand({ CidrBlock: '10.46.0.0/16', AmazonProvidedIpv6CidrBlock: true }))).Vpc!.VpcId!;
-    const block = (await client.send(new DescribeVpcsCommand({ VpcIds: [v] }))).Vpcs![0]!.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock!;
-    const s = await subnet(v, '10.46.1.0/24');
-    await client.send(new AssociateSubnetCidrBlockCommand({ SubnetId: s, Ipv6CidrBlock: block.replace('::/56', '::/64') }));
-    const g = (await client.send(new CreateSecurityGroupCommand({ GroupName: 'ssh-46', Description: 'v6', VpcId: v }))).GroupId!;
-    await client.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: g,
-        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }],
-      }),
-    );
-    const i = (
-      await client.send(
-        new RunInstancesCommand({
-          ImageId: 'ami-12345678',
-          InstanceType: 't3.micro',
-          MinCount: 1,
-          MaxCount: 1,
-          NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: s, Groups: [g], Ipv6AddressCount: 1 }],
-        }),
-      )
-    ).Instances![0]!.InstanceId!;
-    const igw = await igwFor(v);
+    const v = await estate.vpc('10.46.0.0/16', { ipv6: true });
+    const block = await estate.ipv6Block(v);
+    const s = await estate.subnet(v, '10.46.1.0/24', { ipv6Cidr: block.replace('::/56', '::/64') });
+    const v6ssh = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }];
+    const g = await estate.group(v, 'ssh-46', v6ssh, { description: 'v6' });
+    const i = (await estate.launch(s, g, { ipv6: true })).id;
+    const igw = await estate.internetGateway(v);
     const from = 'internet:2001:db8::1';
     let r = await reach({ from, to: i, port: 22, protocol: 'tcp' });
     assert.equal(r.reachable, false);
     assert.equal(r.verdict.decidedBy, 'route');
     assert.equal(
       r.suggestion,
-      `aws ec2 create-route --route-table-id ${await mainTable(v)} --destination-ipv6-cidr-block ::/0 --gateway-id ${igw}`,
+      `aws ec2 create-route --route-table-id ${await estate.mainRouteTable(v)} --destination-ipv6-cidr-block ::/0 --gateway-id ${igw}`,
     );
     assert.equal((await evaluate({ from, to: i, protocol: 'tcp', port: 22 })).decidedBy, 'route');
     assert.deepEqual(internetCidrs(await reach({ to: i, port: 22, protocol: 'tcp' })), []);
     cases.push({ to: i, port: 22 }, { from, to: i, port: 22 });
-    await client.send(new CreateRouteCommand({ RouteTableId: await mainTable(v), DestinationIpv6CidrBlock: '::/0', GatewayId: igw }));
+    await estate.route(await estate.mainRouteTable(v), '::/0', { GatewayId: igw });
     r = await reach({ from, to: i, port: 22, protocol: 'tcp' });
     assert.equal(r.reachable, true, JSON.stringify(r));
     assert.equal((await evaluate({ from, to: i, protocol: 'tcp', port: 22 })).verdict, 'ACCEPT');
@@ -305,14 +197,12 @@ describe('IPv6 from the internet', () => {
 
 describe('peering', () => {
   it('a source in the peer VPC is listed only once both sides route through the peering connection', async () => {
-    const a = await vpc('10.44.0.0/16');
-    const b = await vpc('10.45.0.0/16');
-    const target = await launch(await subnet(a, '10.44.1.0/24'), await sshGroup(a, 'ssh-44'));
-    const peerSg = (await client.send(new CreateSecurityGroupCommand({ GroupName: 'peer-45', Description: 'p', VpcId: b }))).GroupId!;
-    const src = await launch(await subnet(b, '10.45.1.0/24'), peerSg);
-    const pcx = (await client.send(new CreateVpcPeeringConnectionCommand({ VpcId: a, PeerVpcId: b }))).VpcPeeringConnection!
-      .VpcPeeringConnectionId!;
-    await client.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx }));
+    const a = await estate.vpc('10.44.0.0/16');
+    const b = await estate.vpc('10.45.0.0/16');
+    const target = await estate.launch(await estate.subnet(a, '10.44.1.0/24'), await sshGroup(a, 'ssh-44'));
+    const peerSg = await estate.group(b, 'peer-45', [], { description: 'p' });
+    const src = await estate.launch(await estate.subnet(b, '10.45.1.0/24'), peerSg);
+    const pcx = await estate.peering(a, b);
     const agree = async (reachable: boolean) => {
       const ev = await evaluate({ from: src.id, to: target.id, protocol: 'tcp', port: 22 });
       assert.equal(ev.verdict === 'ACCEPT', reachable, JSON.stringify(ev));
@@ -325,25 +215,21 @@ describe('peering', () => {
     let { r } = await agree(false);
     assert.equal(r.verdict.decidedBy, 'route');
     // One side only: still no path, and the fix is the missing route.
-    await client.send(
-      new CreateRouteCommand({ RouteTableId: await mainTable(b), DestinationCidrBlock: '10.44.0.0/16', VpcPeeringConnectionId: pcx }),
-    );
+    await estate.route(await estate.mainRouteTable(b), '10.44.0.0/16', { VpcPeeringConnectionId: pcx });
     const oneSide = await agree(false);
     r = oneSide.r;
     const who = oneSide.who;
     assert.match(r.verdict.reason, /return route/);
     assert.equal(
       r.suggestion,
-      `aws ec2 create-route --route-table-id ${await mainTable(a)} --destination-cidr-block 10.45.0.0/16 --vpc-peering-connection-id ${pcx}`,
+      `aws ec2 create-route --route-table-id ${await estate.mainRouteTable(a)} --destination-cidr-block 10.45.0.0/16 --vpc-peering-connection-id ${pcx}`,
     );
     assert.ok(
       who.notes.some((n: string) => n.includes(src.id) && /no path/.test(n)),
       who.notes.join('\n'),
     );
     cases.push({ to: target.id, port: 22 }, { from: src.id, to: target.id, port: 22 });
-    await client.send(
-      new CreateRouteCommand({ RouteTableId: await mainTable(a), DestinationCidrBlock: '10.45.0.0/16', VpcPeeringConnectionId: pcx }),
-    );
+    await estate.route(await estate.mainRouteTable(a), '10.45.0.0/16', { VpcPeeringConnectionId: pcx });
     ({ r } = await agree(true));
     assert.ok(r.verdict.route.hops.filter((h: Json) => h.route?.target?.id === pcx).length === 2, 'both routes on the path');
   });
