@@ -24,6 +24,7 @@ import { FlowLogEngine } from './flowlogs/engine.ts';
 import { CloudTrail } from './cloudtrail/engine.ts';
 import { cloudtrailService } from './services/cloudtrail/index.ts';
 import { KernelPlane } from './kernel/kernel-plane.ts';
+import { KernelRouters } from './kernel/router-plane.ts';
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -75,6 +76,8 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
           throw e;
         })
       : undefined;
+  // Route tables, ACLs, gateways, NAT and peering inside the VPC routers; "the internet" (router-plane.ts).
+  const routers = kernel ? (kernel.router = new KernelRouters({ store, names: kernel.names, log })) : undefined;
 
   // Instance metadata: role credentials are STS sessions.
   const imds = new Imds({ store, clock, config: cfg, log, sessions: { trustAllows, startRoleSession } });
@@ -91,6 +94,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
         services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
         audit: { auth: cfg.auth ?? 'open', defaultAccount: cfg.defaultAccount, rootKey: () => gateway.rootKey() },
         ...(kernel ? { kernel: () => kernel.info() } : {}),
+        ...(routers ? { kernelInternet: (address: string) => routers.addInternetAddress(address) } : {}),
         async reset() {
           await imds.close();
           network.clear();

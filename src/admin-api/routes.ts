@@ -7,6 +7,7 @@ import type { NetworkApi } from '../traffic/traffic.ts';
 import type { ChangeFeed } from '../traffic/change-feed.ts';
 import { liveRoutes } from './live-routes.ts';
 import { kernelRoutes } from './kernel-routes.ts';
+import { kernelInternetRoutes } from './kernel-internet-routes.ts';
 import type { KernelInfo } from '../kernel/kernel-plane.ts';
 import { EndpointError } from '../traffic/endpoints.ts';
 import { AdminError, route, type Route } from './router.ts';
@@ -28,6 +29,8 @@ interface AdminParts {
   audit?: { auth: AuthMode; defaultAccount: string; rootKey(): RootKey };
   /** `GET /_palisade/kernel` (--dataplane kernel) */
   kernel?: () => KernelInfo;
+  /** `POST /_palisade/kernel/internet-address` (--dataplane kernel) */
+  kernelInternet?: (address: string) => Promise<void>;
 }
 
 /** Runs a data-plane call, turning its refusals (EndpointError) into the admin API's. */
@@ -198,5 +201,6 @@ export function adminRoutes(p: AdminParts): Route[] {
     }),
     ...liveRoutes(p.network, p.feed),
     ...kernelRoutes(p.kernel),
+    ...kernelInternetRoutes(p.kernelInternet),
   ];
 }
