@@ -13,6 +13,9 @@ import {
   AcceptVpcPeeringConnectionCommand,
   AllocateAddressCommand,
   AssociateRouteTableCommand,
+  AssociateSubnetCidrBlockCommand,
+  AuthorizeSecurityGroupEgressCommand,
+  CreateEgressOnlyInternetGatewayCommand,
   AttachInternetGatewayCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateInternetGatewayCommand,
@@ -29,8 +32,10 @@ import {
   DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand,
+  DescribeVpcsCommand,
   ReplaceNetworkAclAssociationCommand,
   ReplaceNetworkAclEntryCommand,
+  ReplaceRouteCommand,
   RunInstancesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -73,6 +78,7 @@ except Exception as e:
 `;
 
 const PORT = 8022;
+const PORT6 = 8023;
 const INET_PORT = 8080;
 
 describe('the compiler (router-nft.ts) on plain inputs', () => {
@@ -265,6 +271,17 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     await until(`${ns} reaches ${host}:${port}`, async () => !!(seen = await reach(ns, host, port, { ...opts, timeout: 0.5 })), 8000);
     return seen!;
   };
+  /** The simulated data plane's verdict on the same flow (`evaluate`): the kernel must agree. */
+  const simulated = async (from: string, to: string, port: number) => {
+    const res = await fetch(`${p!.url}/_palisade/network/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flows: [{ from, to, protocol: 'tcp', port }] }),
+    });
+    return ((await res.json()) as { results: { verdict: string }[] }).results[0]!.verdict;
+  };
+  const agrees = async (kernelSeen: string | undefined, from: string, to: string, port: number) =>
+    assert.equal(await simulated(from, to, port), kernelSeen ? 'ACCEPT' : 'REJECT', `the simulated plane on ${from} → ${to}:${port}`);
   const serve = async (ns: string, addr: string, port: number) => {
     const child = fx.spawnIn(ns, 'python3', ['-u', who, addr, String(port)]);
     await new Promise<void>((resolve, reject) => {
@@ -275,14 +292,23 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     });
   };
 
-  const vpc = async (cidr: string) => (await c.send(new CreateVpcCommand({ CidrBlock: cidr }))).Vpc!.VpcId!;
+  const vpc = async (cidr: string, ipv6 = false) =>
+    (await c.send(new CreateVpcCommand({ CidrBlock: cidr, AmazonProvidedIpv6CidrBlock: ipv6 }))).Vpc!.VpcId!;
   const subnet = async (vpcId: string, cidr: string) =>
     (await c.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: 'us-east-1a' }))).Subnet!.SubnetId!;
   const openGroup = async (vpcId: string, name: string) => {
     const g = (await c.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpcId }))).GroupId!;
     await c.send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId: g, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: g,
+        IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] }],
+      }),
     );
+    await c
+      .send(
+        new AuthorizeSecurityGroupEgressCommand({ GroupId: g, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }),
+      )
+      .catch(() => undefined); // (a VPC with IPv6 has it already)
     return g;
   };
   const mainTable = async (vpcId: string) =>
@@ -302,7 +328,7 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     return id;
   };
   /** An instance (its namespace made, a server answering on PORT): id, private and public IPv4, namespace. */
-  const launch = async (subnetId: string, group: string, publicIp = false) => {
+  const launch = async (subnetId: string, group: string, publicIp = false, ipv6 = false) => {
     const i = (
       await c.send(
         new RunInstancesCommand({
@@ -310,7 +336,15 @@ describe('kernel data plane: VPC routers on real traffic', () => {
           InstanceType: 't3.micro',
           MinCount: 1,
           MaxCount: 1,
-          NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [group], AssociatePublicIpAddress: publicIp }],
+          NetworkInterfaces: [
+            {
+              DeviceIndex: 0,
+              SubnetId: subnetId,
+              Groups: [group],
+              AssociatePublicIpAddress: publicIp,
+              ...(ipv6 ? { Ipv6AddressCount: 1 } : {}),
+            },
+          ],
         }),
       )
     ).Instances![0]!;
@@ -319,7 +353,9 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     await until(`the namespace of ${i.InstanceId}`, async () => !!(ns = p!.kernel!.namespaceOf(i.InstanceId!) ?? ''));
     await settle();
     await serve(ns, '0.0.0.0', PORT);
-    return { id: i.InstanceId!, ip: d.PrivateIpAddress!, publicIp: d.PublicIpAddress, ns };
+    const ipv6Address = d.NetworkInterfaces![0]!.Ipv6Addresses?.[0]?.Ipv6Address;
+    if (ipv6Address) await serve(ns, '::', PORT6);
+    return { id: i.InstanceId!, ip: d.PrivateIpAddress!, publicIp: d.PublicIpAddress, ipv6: ipv6Address, ns };
   };
 
   before(async () => {
@@ -332,6 +368,7 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     // "The internet" answers at its documentation addresses.
     await serve(inet, '198.51.100.7', INET_PORT);
     await serve(inet, '203.0.113.5', INET_PORT);
+    await serve(inet, '2001:db8::7', INET_PORT);
   });
 
   after(async () => {
@@ -343,7 +380,7 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     assert.deepEqual(left, [], 'no namespace of the server is left');
   });
 
-  it('the internet reaches a public IP only with the route to the internet gateway, and sees the public IP of what comes out', async () => {
+  it('the internet reaches a public IP only with the route to the internet gateway, and sees the public IP of what comes out', async (t) => {
     const v = await vpc('10.61.0.0/16');
     const s = await subnet(v, '10.61.1.0/24');
     const g = await openGroup(v, 'open-61');
@@ -351,12 +388,21 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     const i = await launch(s, g, true);
     assert.ok(i.publicIp, 'the instance has a public IP');
     assert.equal(await reach(inet, i.publicIp!, PORT, { from: '198.51.100.9' }), undefined, 'no route back: the internet gets no answer');
+    await agrees(undefined, 'internet:198.51.100.9', i.publicIp!, PORT);
     assert.equal(await reach(i.ns, '198.51.100.7', INET_PORT), undefined, 'no route out');
+    await agrees(undefined, i.id, 'internet:198.51.100.7', INET_PORT);
     const rt = await mainTable(v);
+    const t0 = performance.now();
     await c.send(new CreateRouteCommand({ RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', GatewayId: gw }));
+    const called = performance.now();
     await settle();
+    t.diagnostic(
+      `CreateRoute ${(called - t0).toFixed(1)} ms, then in the kernel ${(performance.now() - called).toFixed(1)} ms (router sync ${routers().stats.lastSyncMs.toFixed(1)} ms)`,
+    );
     assert.equal(await reaches(inet, i.publicIp!, PORT, { from: '198.51.100.9' }), '198.51.100.9', 'in at the public IP');
+    await agrees('yes', 'internet:198.51.100.9', i.publicIp!, PORT);
     assert.equal(await reaches(i.ns, '198.51.100.7', INET_PORT), i.publicIp, 'the internet sees the public IP');
+    await agrees('yes', i.id, 'internet:198.51.100.7', INET_PORT);
     // More addresses of the internet, by the admin API.
     const res = await fetch(`${p!.url}/_palisade/kernel/internet-address`, {
       method: 'POST',
@@ -395,11 +441,33 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     await c.send(new AssociateRouteTableCommand({ RouteTableId: privRt, SubnetId: priv }));
     const i = await launch(priv, g);
     assert.equal(await reaches(i.ns, '203.0.113.5', INET_PORT), eip.PublicIp, 'the internet sees the NAT gateway');
+    await agrees('yes', i.id, 'internet:203.0.113.5', INET_PORT);
     assert.equal(await reach(inet, eip.PublicIp!, PORT, { from: '203.0.113.5' }), undefined, 'nothing enters through the NAT gateway');
+    await agrees(undefined, 'internet:203.0.113.5', i.id, PORT);
+    // The NAT gateway's subnet has an ACL of its own, crossed both ways: an empty one drops everything.
+    const denyAll = (await c.send(new CreateNetworkAclCommand({ VpcId: v }))).NetworkAcl!.NetworkAclId!;
+    const assocOf = async (subnetId: string) =>
+      (
+        await c.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }))
+      ).NetworkAcls![0]!.Associations!.find((a) => a.SubnetId === subnetId)!;
+    const before = await assocOf(pub);
+    await c.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: before.NetworkAclAssociationId!, NetworkAclId: denyAll }));
+    await settle();
+    assert.equal(await reach(i.ns, '203.0.113.5', INET_PORT), undefined, "the NAT gateway's subnet ACL drops it");
+    await agrees(undefined, i.id, 'internet:203.0.113.5', INET_PORT);
+    await c.send(
+      new ReplaceNetworkAclAssociationCommand({
+        AssociationId: (await assocOf(pub)).NetworkAclAssociationId!,
+        NetworkAclId: before.NetworkAclId!,
+      }),
+    );
+    await settle();
+    assert.equal(await reaches(i.ns, '203.0.113.5', INET_PORT), eip.PublicIp);
     // Without the NAT gateway's own route to the internet gateway, nothing goes out either.
     await c.send(new DeleteRouteCommand({ RouteTableId: pubRt, DestinationCidrBlock: '0.0.0.0/0' }));
     await settle();
     assert.equal(await reach(i.ns, '203.0.113.5', INET_PORT), undefined);
+    await agrees(undefined, i.id, 'internet:203.0.113.5', INET_PORT);
   });
 
   describe('network ACLs are stateless and ordered', () => {
@@ -439,6 +507,7 @@ describe('kernel data plane: VPC routers on real traffic', () => {
 
     it('a deny at a lower rule number beats an allow', async () => {
       assert.equal(await reach(peer.ns, i.ip, PORT), undefined);
+      await agrees(undefined, peer.id, i.id, PORT);
       await c.send(
         new ReplaceNetworkAclEntryCommand({
           NetworkAclId: acl,
@@ -468,6 +537,7 @@ describe('kernel data plane: VPC routers on real traffic', () => {
       );
       await settle();
       assert.equal(await reach(peer.ns, i.ip, PORT), undefined, 'the SYN-ACK goes to an ephemeral port: dropped');
+      await agrees(undefined, peer.id, i.id, PORT);
       await c.send(
         new CreateNetworkAclEntryCommand({
           NetworkAclId: acl,
@@ -499,11 +569,39 @@ describe('kernel data plane: VPC routers on real traffic', () => {
     );
     await settle();
     assert.equal(await reach(ia.ns, ib.ip, PORT), undefined, 'no route back on the other side');
+    await agrees(undefined, ia.id, ib.id, PORT);
     await c.send(
       new CreateRouteCommand({ RouteTableId: await mainTable(b), DestinationCidrBlock: '10.64.0.0/16', VpcPeeringConnectionId: pcx }),
     );
     await settle();
     assert.equal(await reaches(ia.ns, ib.ip, PORT), ia.ip, 'private addresses end to end');
     assert.equal(await reaches(ib.ns, ia.ip, PORT), ib.ip);
+    await agrees('yes', ia.id, ib.id, PORT);
+  });
+
+  it('IPv6 is routed as it is: an egress-only gateway lets only outbound through, an internet gateway both ways', async () => {
+    const v = await vpc('10.66.0.0/16', true);
+    const block = (await c.send(new DescribeVpcsCommand({ VpcIds: [v] }))).Vpcs![0]!.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock!;
+    const s = await subnet(v, '10.66.1.0/24');
+    await c.send(new AssociateSubnetCidrBlockCommand({ SubnetId: s, Ipv6CidrBlock: block.replace('::/56', '::/64') }));
+    const i = await launch(s, await openGroup(v, 'open-66'), false, true);
+    assert.ok(i.ipv6, 'the instance has an IPv6 address');
+    const rt = await mainTable(v);
+    const eigw = (await c.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: v }))).EgressOnlyInternetGateway!
+      .EgressOnlyInternetGatewayId!;
+    await c.send(new CreateRouteCommand({ RouteTableId: rt, DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: eigw }));
+    await settle();
+    assert.equal(await reaches(i.ns, '2001:db8::7', INET_PORT), i.ipv6, 'out, as itself');
+    assert.equal(
+      await reach(inet, i.ipv6!, PORT6, { from: '2001:db8::9' }),
+      undefined,
+      'nothing new comes in through an egress-only gateway',
+    );
+    assert.equal(await reach(i.ns, '198.51.100.7', INET_PORT), undefined, 'IPv4 has no route');
+    const gw = await igw(v);
+    await c.send(new ReplaceRouteCommand({ RouteTableId: rt, DestinationIpv6CidrBlock: '::/0', GatewayId: gw }));
+    await settle();
+    assert.equal(await reaches(inet, i.ipv6!, PORT6, { from: '2001:db8::9' }), '2001:db8::9', 'in through the internet gateway');
+    await agrees('yes', 'internet:2001:db8::9', i.ipv6!, PORT6);
   });
 });
