@@ -25,6 +25,8 @@ import { CloudTrail } from './cloudtrail/engine.ts';
 import { cloudtrailService } from './services/cloudtrail/index.ts';
 import { KernelPlane } from './kernel/kernel-plane.ts';
 import { KernelRouters } from './kernel/router-plane.ts';
+import { KernelMetadata } from './kernel/imds-namespaces.ts';
+import { kernelExecRoutes } from './admin-api/kernel-exec-routes.ts';
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -81,26 +83,43 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
 
   // Instance metadata: role credentials are STS sessions.
   const imds = new Imds({ store, clock, config: cfg, log, sessions: { trustAllows, startRoleSession } });
+  // --dataplane kernel: the metadata service at 169.254.169.254 and Palisade's API at
+  // 169.254.169.253:4566 inside every instance namespace, the API in the internet's (imds-namespaces.ts).
+  const kernelImds = kernel ? new KernelMetadata({ imds, api: gateway.server, names: kernel.names, log }) : undefined;
+  if (kernel && kernelImds) {
+    kernel.onInterfaceReady((e) => void kernelImds.instanceUp(e.instanceId, e.namespace));
+    kernel.onInterfaceGone((e) => {
+      if (imds.optionsOf(e.instanceId)?.state !== 'running') void kernelImds.instanceDown(e.instanceId);
+    });
+    void kernelImds.internetUp(kernel.names.internetNs);
+  }
 
   // Palisade's own JSON API (/_palisade/*, /moto-api/*), routed before any AWS service: root
   // credentials under --auth verify|enforce.
   gateway.extend(
     new AdminRouter(
-      adminRoutes({
-        clock,
-        imds,
-        network,
-        feed,
-        services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
-        audit: { auth: cfg.auth ?? 'open', defaultAccount: cfg.defaultAccount, rootKey: () => gateway.rootKey() },
-        ...(kernel ? { kernel: () => kernel.info() } : {}),
-        ...(routers ? { kernelInternet: (address: string) => routers.addInternetAddress(address) } : {}),
-        async reset() {
-          await imds.close();
-          network.clear();
-          store.reset({ keepMeta: [ROOT_KEY_META] });
-        },
-      }),
+      [
+        ...adminRoutes({
+          clock,
+          imds,
+          network,
+          feed,
+          services: ['ec2', 'iam', 'sts', 's3', 'logs', 'cloudtrail'],
+          audit: { auth: cfg.auth ?? 'open', defaultAccount: cfg.defaultAccount, rootKey: () => gateway.rootKey() },
+          ...(kernel ? { kernel: () => kernel.info() } : {}),
+          ...(routers ? { kernelInternet: (address: string) => routers.addInternetAddress(address) } : {}),
+          async reset() {
+            await imds.close();
+            network.clear();
+            store.reset({ keepMeta: [ROOT_KEY_META] });
+          },
+        }),
+        ...kernelExecRoutes(
+          kernel && kernelImds
+            ? { kernel, metadata: kernelImds, imds, defaults: { account: cfg.defaultAccount, region: cfg.region } }
+            : undefined,
+        ),
+      ],
       adminGuard(cfg.auth ?? 'open', store, clock, () => gateway.rootKey()),
       log,
     ),
@@ -125,6 +144,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
     flowLogs.close();
     trail.close();
     await imds.close();
+    await kernelImds?.close();
     await gateway.close();
     await kernel?.close();
     store.close();

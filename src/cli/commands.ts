@@ -253,17 +253,24 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'exec',
     args: [
-      { syntax: '<instance-id>', help: 'the instance to run as' },
+      { syntax: '<instance-id>', help: "the instance to run as ('internet': the internet's namespace, kernel data plane)" },
       { syntax: '<command...>', help: 'the command and its arguments (after --)' },
     ],
     summary: "run a command as an instance (its role's credentials from its metadata service)",
     description:
       "Runs CMD as that instance: AWS_EC2_METADATA_SERVICE_ENDPOINT points at the instance's own metadata " +
       "service, AWS_ENDPOINT_URL at Palisade, AWS_REGION at the instance's region, and static keys, " +
-      "profiles and credential files are removed from its environment. CMD's exit code is passed through.",
+      "profiles and credential files are removed from its environment. CMD's exit code is passed through. " +
+      "Against a server started with --dataplane kernel (run as root) CMD runs inside the instance's network " +
+      'namespace instead: the metadata service is at 169.254.169.254 there (no metadata variable is set) and ' +
+      "AWS_ENDPOINT_URL is Palisade's API inside the namespace, http://169.254.169.253:4566; " +
+      "'palisade exec internet -- CMD' runs in the internet's namespace.",
     flags: [endpoint],
     env: signing,
-    examples: ['palisade exec i-0123456789abcdef0 -- aws sts get-caller-identity'],
+    examples: [
+      'palisade exec i-0123456789abcdef0 -- aws sts get-caller-identity',
+      'palisade exec internet -- curl -s http://198.51.100.7/',
+    ],
     exitCodes: [
       { code: 0, meaning: "the command's own exit code is passed through" },
       { code: 2, meaning: 'usage error, or the server refused (no such instance)' },

@@ -123,6 +123,21 @@ export class Imds {
     for (const id of [...this.listeners.keys()]) this.closeInstance(id);
   }
 
+  /**
+   * Answers one request as the instance: the kernel data plane's listeners inside each instance's
+   * namespace (src/kernel/imds-namespaces.ts) know the instance by the namespace the request came
+   * from, and hand it here.
+   */
+  answer(instanceId: string, req: IncomingMessage, res: ServerResponse): void {
+    this.serve(instanceId, req, res);
+  }
+
+  /** The metadata options of a known instance and its account/region scope (undefined: no such instance). */
+  optionsOf(instanceId: string): { scope: string; state: InstanceDoc['state']; metadata: InstanceDoc['metadata'] } | undefined {
+    const found = this.find(instanceId);
+    return found && { scope: found.scope, state: found.inst.state, metadata: found.inst.metadata };
+  }
+
   private serve(instanceId: string, req: IncomingMessage, res: ServerResponse): void {
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), server: 'EC2ws', ...headers });
