@@ -122,6 +122,8 @@ export class KernelRouters implements RouterHooks {
     this.log = opts.log;
     this.internet = new InternetNamespace(opts.names.internetNs);
     opts.store.onChange((events) => this.changed(events));
+    // The internet's addresses are there from the start (`palisade exec internet`).
+    this.internet.ensure().catch((e: Error) => this.log.error(`kernel internet namespace: ${e.message}`));
     // Routers made before we were attached (KernelPlane's first reconcile) get their policy now.
     for (const scope of this.store.scopes(KIND.vpc)) for (const v of this.store.table(KIND.vpc, scope).keys()) this.mark(v);
   }
