@@ -25,6 +25,7 @@ import { CloudTrail } from './cloudtrail/engine.ts';
 import { cloudtrailService } from './services/cloudtrail/index.ts';
 import { KernelPlane } from './kernel/kernel-plane.ts';
 import { KernelRouters } from './kernel/router-plane.ts';
+import { KernelFlows } from './kernel/kernel-flows.ts';
 import { KernelMetadata } from './kernel/imds-namespaces.ts';
 import { kernelExecRoutes } from './admin-api/kernel-exec-routes.ts';
 
@@ -50,6 +51,8 @@ export interface Palisade {
   s3: S3Storage;
   /** the kernel data plane (--dataplane kernel) */
   kernel?: KernelPlane;
+  /** flow logs from the kernel's traffic (--dataplane kernel) */
+  kernelFlows?: KernelFlows;
   url: string;
   close(): Promise<void>;
 }
@@ -135,6 +138,10 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
   gateway.register(logsService(store));
   const flowLogs = new FlowLogEngine({ store, clock, config: cfg, s3, log });
   network.observers.push(flowLogs.observe);
+  // --dataplane kernel: what the namespaces' kernels accepted and dropped, to the same observers.
+  const kernelFlows = kernel
+    ? new KernelFlows({ kernel, clock, log, sink: (batch) => network.observers.forEach((o) => o(batch)) })
+    : undefined;
   // CloudTrail: every call answered becomes a management event, written in the call's transaction.
   const trail = new CloudTrail({ store, clock, config: cfg, log });
   gateway.register(cloudtrailService(trail));
@@ -146,6 +153,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
     await imds.close();
     await kernelImds?.close();
     await gateway.close();
+    kernelFlows?.close();
     await kernel?.close();
     store.close();
   };
@@ -157,5 +165,5 @@ export async function startServer(config: Partial<ServerConfig> = {}, opts: { cl
     throw e;
   }
   const url = `http://${address.host}:${address.port}`;
-  return { gateway, store, clock, url, imds, plane, network, flowLogs, trail, s3, kernel, close };
+  return { gateway, store, clock, url, imds, plane, network, flowLogs, trail, s3, kernel, kernelFlows, close };
 }

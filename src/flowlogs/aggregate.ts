@@ -5,8 +5,12 @@ import type { Observation } from '../dataplane/dataplane.ts';
 import type { Direction } from '../dataplane/sg-policy.ts';
 
 export type { Direction };
-/** One packet as the data plane judged it at one interface. */
-export type PacketObservation = Observation;
+/**
+ * One packet as the data plane judged it at one interface — or, with `packets`, several packets of
+ * one flow counted together (the kernel data plane's conntrack and drop counters, kernel-flows.ts):
+ * `bytes` is then their total.
+ */
+export type PacketObservation = Observation & { packets?: number };
 
 /** What the record says about the interface, fixed when its first packet in the window is seen. */
 interface InterfaceMeta {
@@ -94,11 +98,12 @@ export function addPacket(
   maxFlows = DEFAULT_MAX_FLOWS_PER_INTERFACE,
 ): Touched {
   const key = flowKey(o);
-  const bytes = packetBytes(o);
+  const n = o.packets ?? 1;
+  const bytes = o.packets === undefined ? packetBytes(o) : o.bytes;
   const flags = o.proto === 6 ? reportedTcpFlags(o.flags) : 0;
   const have = w.flows.get(key);
   if (have) {
-    have.packets++;
+    have.packets += n;
     have.bytes += bytes;
     have.first = Math.min(have.first, o.time);
     have.last = Math.max(have.last, o.time);
@@ -124,7 +129,7 @@ export function addPacket(
     dst: o.dst,
     dstPort: o.dstPort,
     action: o.action,
-    packets: 1,
+    packets: n,
     bytes,
     first: o.time,
     last: o.time,

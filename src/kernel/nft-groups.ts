@@ -24,6 +24,12 @@
 // hooked, so no packet ever sees a half-made ruleset). The namespace's other knob,
 // nf_conntrack_tcp_loose=0 (kernel-plane.ts), keeps conntrack from adopting a TCP stream it sees in
 // the middle (after an untracked flow's rule is revoked): such packets are judged by the rules.
+//
+// Drop accounting (for flow logs' REJECT records, kernel-flows.ts): the one exception to "order
+// does not matter" — `input` and `output` end with `update @pal_drop…` lines (DROP_LINES) that
+// count, per 5-tuple (and TCP flags), the packets about to meet the chain's drop policy, in
+// dynamic sets with per-element counters (DROP_SETS). They are added last, and an additive change
+// inserts its new lines at the head of those chains (`insert rule`), so they stay last.
 import { bigIntToAddress, canonicalCidr, parseCidr, containsCidr, type Cidr } from '../core/cidr.ts';
 import { protocolNumber, type InterfaceInput, type RuleInput } from '../dataplane/sg-rules.ts';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../dataplane/conntrack.ts';
@@ -53,6 +59,8 @@ export interface CompileInput {
   members(vpcId: string, groupId: string): string[];
   /** a prefix list's CIDRs (undefined: unknown, matches nothing) */
   prefixList(id: string): string[] | undefined;
+  /** false: no drop accounting (DROP_SETS / DROP_LINES); default on */
+  countDrops?: boolean;
 }
 
 export type ChainName = 'input' | 'output' | 'ctin' | 'ctout' | 'rawpre' | 'rawout';
@@ -78,12 +86,48 @@ export interface Ruleset {
   sets: Map<string, NftSet>;
   timeouts: Map<string, string>;
   chains: Record<ChainName, Set<string>>;
+  /** whether the table has the drop-accounting sets and its gates end with DROP_LINES */
+  drops?: boolean;
 }
 
 const WORLD = { 4: '0.0.0.0/0', 6: '::/0' } as const;
 const NFPROTO = { 4: 'ipv4', 6: 'ipv6' } as const;
 const L3 = { 4: 'ip', 6: 'ip6' } as const;
 const L4 = { 6: 'tcp', 17: 'udp' } as const;
+
+// ---- drop accounting (read by kernel-flows.ts) ---------------------------------------------------
+
+/** Dynamic sets counting dropped packets: TCP per 5-tuple and flags, other protocols per 5-tuple (ports 0 but UDP's). */
+export const DROP_SETS = {
+  tcp4: 'pal_drop_tcp4',
+  tcp6: 'pal_drop_tcp6',
+  other4: 'pal_drop4',
+  other6: 'pal_drop6',
+} as const;
+
+/** Elements live 10 minutes after their last packet; at most this many per set (more distinct drops are not counted). */
+export const DROP_SET_SIZE = 65535;
+export const DROP_SET_TIMEOUT_S = 600;
+
+const dropSetDecls = () =>
+  ([4, 6] as const).flatMap((f) => {
+    const a = f === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    const common = `flags dynamic,timeout; timeout ${DROP_SET_TIMEOUT_S}s; size ${DROP_SET_SIZE}; counter;`;
+    return [
+      `  set ${DROP_SETS[`tcp${f}`]} { type ${a} . inet_service . ${a} . inet_service . tcp_flag; ${common} }`,
+      `  set ${DROP_SETS[`other${f}`]} { type ${a} . inet_service . ${a} . inet_service . inet_proto; ${common} }`,
+    ];
+  });
+
+/** The last lines of `input` and `output`: what reaches them is about to be dropped (the chains' policy). */
+export const DROP_LINES = ([4, 6] as const).flatMap((f) => {
+  const l3 = L3[f];
+  return [
+    `meta l4proto tcp update @${DROP_SETS[`tcp${f}`]} { ${l3} saddr . tcp sport . ${l3} daddr . tcp dport . tcp flags }`,
+    `meta l4proto udp update @${DROP_SETS[`other${f}`]} { ${l3} saddr . udp sport . ${l3} daddr . udp dport . meta l4proto }`,
+    `meta nfproto ${NFPROTO[f]} meta l4proto != { tcp, udp } update @${DROP_SETS[`other${f}`]} { ${l3} saddr . 0 . ${l3} daddr . 0 . meta l4proto }`,
+  ];
+});
 
 /** A name nft accepts as an identifier (AWS ids are letters, digits and `-`). */
 const ident = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -236,16 +280,20 @@ export function compileRuleset(input: CompileInput): Ruleset {
       }
     }
   }
-  return { sets, timeouts, chains };
+  // Drop accounting: last in the gates (see DROP_LINES).
+  const drops = input.countDrops !== false;
+  if (drops) for (const chain of ['input', 'output'] as const) for (const l of DROP_LINES) chains[chain].add(l);
+  return { sets, timeouts, chains, drops };
 }
 
 const setDecl = (name: string, s: NftSet) => `  set ${name} { type ${s.type};${s.interval ? ' flags interval;' : ''} }`;
 const timeoutDecl = (name: string, body: string) => `  ct timeout ${name} {\n    ${body.replace(/; /g, '\n    ')}\n  }`;
 
 /** `table inet palisade { … }` declaring the chains and the given sets and timeouts (idempotent). */
-function declarations(sets: Iterable<[string, NftSet]>, timeouts: Iterable<[string, string]>): string {
+function declarations(sets: Iterable<[string, NftSet]>, timeouts: Iterable<[string, string]>, drops = false): string {
   const lines = [`table ${T} {`];
   for (const [name, s] of sets) lines.push(setDecl(name, s));
+  if (drops) lines.push(...dropSetDecls());
   for (const [name, body] of timeouts) lines.push(timeoutDecl(name, body));
   for (const c of CHAIN_NAMES) lines.push(`  chain ${c} { ${CHAINS[c]} }`);
   lines.push('}');
@@ -268,13 +316,14 @@ const subset = <X>(a: Set<X>, b: Set<X>) => {
  */
 export function plan(old: Ruleset | undefined, next: Ruleset): { script: string; additive: boolean } {
   if (!old) {
-    const lines = [declarations(next.sets, next.timeouts)];
+    const lines = [declarations(next.sets, next.timeouts, next.drops)];
     for (const [name, s] of next.sets) lines.push(...addElements(name, s.elements));
     for (const c of CHAIN_NAMES) for (const l of next.chains[c]) lines.push(`add rule ${T} ${c} ${l}`);
     return { script: lines.join('\n') + '\n', additive: false };
   }
   const sameSet = (a: NftSet, b: NftSet) => a.type === b.type && a.interval === b.interval;
   const additive =
+    !!old.drops === !!next.drops &&
     [...old.sets].every(([n, s]) => next.sets.has(n) && sameSet(s, next.sets.get(n)!) && subset(s.elements, next.sets.get(n)!.elements)) &&
     [...old.timeouts].every(([n, b]) => next.timeouts.get(n) === b) &&
     CHAIN_NAMES.every((c) => subset(old.chains[c], next.chains[c]));
@@ -287,14 +336,17 @@ export function plan(old: Ruleset | undefined, next: Ruleset): { script: string;
       const had = old.sets.get(name)?.elements;
       lines.push(...addElements(name, had ? [...s.elements].filter((e) => !had.has(e)) : s.elements));
     }
-    for (const c of CHAIN_NAMES) for (const l of next.chains[c]) if (!old.chains[c].has(l)) lines.push(`add rule ${T} ${c} ${l}`);
+    // (at the head of the gates, so their drop-accounting lines stay last)
+    const verb = (c: ChainName) => (next.drops && (c === 'input' || c === 'output') ? 'insert' : 'add');
+    for (const c of CHAIN_NAMES) for (const l of next.chains[c]) if (!old.chains[c].has(l)) lines.push(`${verb(c)} rule ${T} ${c} ${l}`);
     return { script: lines.length ? lines.join('\n') + '\n' : '', additive: true };
   }
   // Replace: sets whose type changed cannot be redeclared in place (names carry the family, so this is rare).
   const retyped = [...old.sets].filter(([n, s]) => next.sets.has(n) && !sameSet(s, next.sets.get(n)!)).map(([n]) => n);
   const changedTimeouts = [...old.timeouts].filter(([n, b]) => next.timeouts.has(n) && next.timeouts.get(n) !== b).map(([n]) => n);
-  lines.push(declarations(newSets, newTimeouts));
+  lines.push(declarations(newSets, newTimeouts, next.drops && !old.drops));
   for (const c of CHAIN_NAMES) lines.push(`flush chain ${T} ${c}`);
+  if (old.drops && !next.drops) for (const name of Object.values(DROP_SETS)) lines.push(`delete set ${T} ${name}`);
   for (const [name, s] of old.sets) {
     if (!next.sets.has(name) || retyped.includes(name)) lines.push(`delete set ${T} ${name}`);
     else if (!subset(s.elements, next.sets.get(name)!.elements)) lines.push(`flush set ${T} ${name}`);
