@@ -590,11 +590,12 @@ describe('network paths: the two differences the property test found', () => {
   });
 });
 
-// The verdict path (DataPlane.verdict: judgeFlowFast, and judgeFlow without explanations) against
-// the explaining path (judgeFlow with explain: true), on the same random estates and flows — then
-// again after random changes replace or remove route tables, ACLs, subnets, gateways, NAT gateways,
-// peering connections and interfaces (routing's and the groups'), and after committed flows have
-// left tracked connections: the same verdict, decided by the same step.
+// The verdict path (DataPlane.verdict: judgeFlowFast, and judgeFlow without explanations; and
+// DataPlane.verdictAt on ends resolved by endHandle — just now, and once as loaded, so stale after
+// the changes) against the explaining path (judgeFlow with explain: true), on the same random
+// estates and flows — then again after random changes replace or remove route tables, ACLs,
+// subnets, gateways, NAT gateways, peering connections and interfaces (routing's and the groups'),
+// and after committed flows have left tracked connections: the same verdict, decided by the same step.
 const rawChange = fc.record({ op: fc.integer({ min: 0, max: 11 }), idx: nat, flag: fc.boolean() });
 
 function change(e: PathEstate, plane: DataPlane, c: { op: number; idx: number; flag: boolean }): void {
@@ -694,17 +695,35 @@ function change(e: PathEstate, plane: DataPlane, c: { op: number; idx: number; f
   }
 }
 
-function sameVerdict(plane: DataPlane, f: Flow, when: string) {
+/** `hs`: the flow's ends resolved by `endHandle` (maybe before changes since: re-read at their next use). */
+function sameVerdict(plane: DataPlane, f: Flow, when: string, hs?: readonly [number, number]) {
   const from = flowEnd(f.from);
   const to = flowEnd(f.to);
   const explained = judgeFlow(plane, from, to, { ...f.pkt }, 0, { commit: false, explain: true, replies: true });
   const code = judgeFlowFast(plane, from, to, { ...f.pkt }, 0);
   const quick = judgeFlow(plane, from, to, { ...f.pkt }, 0, { commit: false, explain: false, replies: true });
+  // on handles: resolved now, and (hs) resolved earlier
+  const at = (h: readonly [number, number]) =>
+    plane.verdictAt(h[0], h[1], f.pkt.proto, f.pkt.srcPort, f.pkt.dstPort, f.pkt.icmpType ?? NaN, f.pkt.icmpCode ?? NaN, 0, true);
+  const fresh: [number, number] = [plane.endHandle(from), plane.endHandle(to)];
+  const onHandles = [at(fresh), ...(hs ? [at(hs)] : [])].map((k) => FLOW_DECIDED_BY[k]);
+  plane.releaseEnd(fresh[0]);
+  plane.releaseEnd(fresh[1]);
   const acl = 'acl' in explained ? explained.acl : undefined;
   const quickAcl = 'acl' in quick ? quick.acl : undefined;
   assert.deepEqual(
-    { verdict: code === FLOW_ACCEPT ? 'ACCEPT' : 'REJECT', decidedBy: FLOW_DECIDED_BY[code], quick: [quick.verdict, quick.decidedBy] },
-    { verdict: explained.verdict, decidedBy: explained.decidedBy, quick: [explained.verdict, explained.decidedBy] },
+    {
+      verdict: code === FLOW_ACCEPT ? 'ACCEPT' : 'REJECT',
+      decidedBy: FLOW_DECIDED_BY[code],
+      quick: [quick.verdict, quick.decidedBy],
+      onHandles,
+    },
+    {
+      verdict: explained.verdict,
+      decidedBy: explained.decidedBy,
+      quick: [explained.verdict, explained.decidedBy],
+      onHandles: onHandles.map(() => explained.decidedBy),
+    },
     `${when}: flow ${JSON.stringify(f)}: explained ${explained.reason ?? ''}`,
   );
   // what the quick answer gives on demand is what it gave before the verdict path
@@ -728,11 +747,13 @@ describe('network paths: the verdict path ≡ the explaining path', () => {
           ),
         ([e, flows, rounds]) => {
           const plane = load(e);
-          for (const f of flows) sameVerdict(plane, f, 'as loaded');
+          // each flow's ends resolved once, as loaded: the changes below make them stale (verdictAt re-reads them)
+          const hs = flows.map((f) => [plane.endHandle(flowEnd(f.from)), plane.endHandle(flowEnd(f.to))] as const);
+          flows.forEach((f, k) => sameVerdict(plane, f, 'as loaded', hs[k]));
           rounds.forEach((changes, r) => {
             for (const c of changes) change(e, plane, c);
-            for (const f of flows) {
-              sameVerdict(plane, f, `after changes ${JSON.stringify(rounds.slice(0, r + 1))}`);
+            for (const [n, f] of flows.entries()) {
+              sameVerdict(plane, f, `after changes ${JSON.stringify(rounds.slice(0, r + 1))}`, hs[n]);
               const k = judgeFlowFast(plane, flowEnd(f.from), flowEnd(f.to), { ...f.pkt }, 0);
               tally.set(FLOW_DECIDED_BY[k], (tally.get(FLOW_DECIDED_BY[k]) ?? 0) + 1);
             }
@@ -743,7 +764,13 @@ describe('network paths: the verdict path ≡ the explaining path', () => {
             const back = { ...f.pkt, srcPort: f.pkt.dstPort, dstPort: f.pkt.srcPort };
             sameVerdict(plane, { from: f.to, to: f.from, pkt: back }, 'a reply to a committed flow');
           }
-          for (const f of flows) sameVerdict(plane, f, 'with tracked connections');
+          flows.forEach((f, k) => sameVerdict(plane, f, 'with tracked connections', hs[k]));
+          // a released handle is refused (its slot is reused by the next endHandle)
+          for (const [a, b] of hs) {
+            plane.releaseEnd(a);
+            plane.releaseEnd(b);
+          }
+          assert.throws(() => plane.verdictAt(hs[0]![0], hs[0]![1], 6, 50000, 443, NaN, NaN, 0), RangeError);
         },
       ),
       { numRuns: Number(process.env.PATH_RUNS ?? 1000) >> 1, seed: SEED + 1, includeErrorInReport: true },

@@ -45,8 +45,23 @@ export function addressText(a: Address): string {
   return t;
 }
 
-/** Not yet read from the policy (the verdict path's per-interface cache). */
-const UNREAD = Object.freeze({}) as InterfaceInput;
+/**
+ * A resolved end (`DataPlane.endHandle`) is END_STRIDE words: its flags (END_*), its routing index
+ * (NetworkPaths.routedIndex, -1: routing does not know it, or an external end), its policy handle
+ * (-1: none).
+ */
+const END_STRIDE = 4;
+const E_FLAGS = 0;
+const E_RI = 1;
+const E_SH = 2;
+const END_USED = 1;
+const END_IFACE = 2;
+/** an interface at its public address (FlowEnd viaPublic) */
+const END_PUBLIC = 4;
+/** handles 0 and 1: the two ends `verdict` resolves for its own call */
+const SCRATCH = 2;
+/** a released slot's address */
+const NO_ADDRESS: Address = Object.freeze({ family: 4, v: 0 });
 
 export type Endpoint =
   | {
@@ -143,16 +158,28 @@ export class DataPlane {
   ) {}
   private readonly tracks = new Map<string, ConnTrack>();
   private readonly timeouts = new Map<string, Timeouts>();
+  // The verdict path's resolved ends (`endHandle`): per handle, END_STRIDE words (flags, routing
+  // index, policy handle), the generation — the policy's plus routing's — they were resolved at
+  // (NaN: not yet, or released), the end as given, and the address the data plane judges it at.
+  private endWords: Int32Array = new Int32Array(END_STRIDE * 64);
+  private endGen: Float64Array = new Float64Array(64).fill(NaN);
+  private endId: string[] = [];
+  private endAddr: Address[] = [];
+  private endText: string[] = [];
+  /** flow.ts local(): an interface's primary private IPv4 for an IPv4 flow, else the end's address */
+  private endLocal: Address[] = [];
+  private endLocalText: string[] = [];
+  private endCount = SCRATCH;
+  private readonly endFree: number[] = [];
   /**
-   * The verdict path's view of the interfaces routing knows, per routing index
-   * (NetworkPaths.routedIndex): the policy's record it was read from (re-read when the policy holds
-   * another: every change to an interface stores a new record), its handle, its primary IPv4.
+   * Per routing index (NetworkPaths.routedIndex): the policy's record of the interface its handle
+   * and primary IPv4 were read from — re-read when the policy holds another (every change to an
+   * interface stores a new record) — so that resolving a routed end looks up two ids, not four.
    */
-  private endRec: (InterfaceInput | undefined)[] = [];
-  /** per routing index: the policy handle, the primary IPv4's value (-1: none) */
-  private endWords: Float64Array = new Float64Array(0);
-  private endV4: (Address | undefined)[] = [];
-  private endV4Text: string[] = [];
+  private riRec: (InterfaceInput | undefined)[] = [];
+  private riSh: Int32Array = new Int32Array(0);
+  private riV4: (Address | undefined)[] = [];
+  private riV4Text: (string | undefined)[] = [];
 
   setTimeouts(interfaceId: string, t: Partial<Timeouts> | undefined): void {
     const full = { ...DEFAULT_TIMEOUTS };
@@ -401,134 +428,226 @@ export class DataPlane {
   // ---- the verdict path ------------------------------------------------------------------------
 
   /**
+   * An end resolved once for `verdictAt`: a small integer standing for it (an index into the
+   * plane's tables of its routing index, policy handle and the address it is judged at). It stays
+   * valid across changes: the tables are re-read for it, at its next use, when the policy's or
+   * routing's generation has moved (one comparison per end per verdict). Release it with
+   * `releaseEnd` when done (a handle is a slot of the plane's tables until then).
+   */
+  endHandle(end: FlowEnd): number {
+    const h = this.endFree.pop() ?? this.endCount++;
+    this.bindEnd(h, end);
+    return h;
+  }
+
+  /** Gives a handle of `endHandle` back (its slot is reused; using it again is an error). */
+  releaseEnd(h: number): void {
+    if (!Number.isInteger(h) || h < SCRATCH || h >= this.endCount || (this.endWords[END_STRIDE * h + E_FLAGS]! & END_USED) === 0) return;
+    this.endWords.fill(0, END_STRIDE * h, END_STRIDE * h + END_STRIDE);
+    this.endGen[h] = NaN;
+    this.endId[h] = '';
+    this.endText[h] = this.endLocalText[h] = '';
+    this.endAddr[h] = this.endLocal[h] = NO_ADDRESS;
+    this.endFree.push(h);
+  }
+
+  /** Puts an end in slot h, to be resolved at its first use. */
+  private bindEnd(h: number, e: FlowEnd): void {
+    if (h >= this.endGen.length) {
+      const words = new Int32Array(2 * this.endWords.length);
+      words.set(this.endWords);
+      this.endWords = words;
+      const gen = new Float64Array(2 * this.endGen.length).fill(NaN);
+      gen.set(this.endGen);
+      this.endGen = gen;
+    }
+    const iface = e.kind === 'interface';
+    this.endWords[END_STRIDE * h + E_FLAGS] = END_USED | (iface ? END_IFACE | (e.viaPublic ? END_PUBLIC : 0) : 0);
+    this.endGen[h] = NaN;
+    this.endId[h] = iface ? e.interfaceId : '';
+    this.endAddr[h] = e.address;
+    this.endText[h] = e.text;
+  }
+
+  /** Reads slot h's end from the policy and routing as they are at generation `gen`. */
+  private resolveEnd(h: number, gen: number): void {
+    const W = this.endWords;
+    const b = END_STRIDE * h;
+    const f = Number.isInteger(h) && h >= 0 && h < this.endCount ? W[b + E_FLAGS]! : 0;
+    if ((f & END_USED) === 0) throw new RangeError(`${h} is not an end handle of this plane (DataPlane.endHandle)`);
+    const addr = this.endAddr[h]!;
+    const text = this.endText[h]!;
+    this.endGen[h] = gen;
+    if ((f & END_IFACE) === 0) {
+      W[b + E_RI] = -1;
+      W[b + E_SH] = -1;
+      this.endLocal[h] = addr;
+      this.endLocalText[h] = text;
+      return;
+    }
+    const id = this.endId[h]!;
+    const ri = this.paths.routedIndex(id);
+    const rec = this.policy.getInterface(id);
+    let sh: number;
+    let v4: Address | undefined;
+    let v4Text: string | undefined;
+    if (ri >= 0 && ri < this.riRec.length && rec !== undefined && this.riRec[ri] === rec) {
+      sh = this.riSh[ri]!;
+      v4 = this.riV4[ri];
+      v4Text = this.riV4Text[ri];
+    } else {
+      sh = this.policy.handleOf(id);
+      v4Text = rec?.ipv4[0];
+      // (an IPv6 text among the IPv4 ones — not AWS's — is used as local() uses it)
+      v4 = v4Text ? parsedAddress(v4Text) : undefined;
+      if (ri >= 0) {
+        while (this.riRec.length <= ri) {
+          this.riRec.push(undefined);
+          this.riV4.push(undefined);
+          this.riV4Text.push(undefined);
+        }
+        if (ri >= this.riSh.length) {
+          const next = new Int32Array(Math.max(64, 2 * ri + 2));
+          next.set(this.riSh);
+          this.riSh = next;
+        }
+        this.riRec[ri] = rec;
+        this.riSh[ri] = sh;
+        this.riV4[ri] = v4;
+        this.riV4Text[ri] = v4Text;
+      }
+    }
+    W[b + E_RI] = ri;
+    W[b + E_SH] = sh;
+    const local = addr.family === 4 && v4 !== undefined;
+    this.endLocal[h] = local ? v4! : addr;
+    this.endLocalText[h] = local ? v4Text! : text;
+  }
+
+  /**
    * A new flow's verdict, the path included — what `judgeFlow(…, { commit: false, explain: false,
    * replies })` decides, step for step (the property tests hold them equal) — as a FlowCode, and
-   * nothing allocated: the path by NetworkPaths.decideFast over interned tables, the ACLs by
-   * NetworkPaths.aclAllows, both gates by `policy.allowsAt`, the reply through the ACLs. A "what
-   * if": no state changes, nothing is recorded (an interface's tracked connections still let
-   * their packets through, as in `judge`).
+   * nothing allocated: the ends resolved (`verdictAt`), then judged by `verdictAt`. A "what if":
+   * no state changes, nothing is recorded (an interface's tracked connections still let their
+   * packets through, as in `judge`).
    */
   verdict(src: FlowEnd, dst: FlowEnd, pkt: Packet, now: number, replies = true): FlowCode {
-    if (src.kind === 'interface' && dst.kind === 'interface' && src.interfaceId === dst.interfaceId) return FLOW_REJECT_ROUTE;
-    const paths = this.paths;
-    const si = src.kind === 'interface' ? paths.routedIndex(src.interfaceId) : -1;
-    const di = dst.kind === 'interface' ? paths.routedIndex(dst.interfaceId) : -1;
+    this.bindEnd(0, src);
+    this.bindEnd(1, dst);
+    return this.verdictAt(0, 1, pkt.proto, pkt.srcPort, pkt.dstPort, pkt.icmpType ?? NaN, pkt.icmpCode ?? NaN, now, replies);
+  }
+
+  /**
+   * `verdict` on resolved ends (`endHandle`) and the packet's numbers — the one implementation of
+   * the verdict path: the path by NetworkPaths.decideFast over interned tables, the ACLs by
+   * NetworkPaths.aclAllows, both gates by `policy.allowsAt`, the reply through the ACLs. An end
+   * resolved before the policy or routing changed is read again first (one integer comparison
+   * tells). `icmpType` / `icmpCode`: NaN for a packet without them (as `Packet`'s undefined).
+   */
+  verdictAt(
+    src: number,
+    dst: number,
+    proto: number,
+    srcPort: number,
+    dstPort: number,
+    icmpType: number,
+    icmpCode: number,
+    now: number,
+    replies = true,
+  ): FlowCode {
+    const gen = this.policy.generation + this.paths.generation;
+    const G = this.endGen;
+    if (G[src] !== gen) this.resolveEnd(src, gen);
+    if (G[dst] !== gen) this.resolveEnd(dst, gen);
+    const W = this.endWords;
+    const sf = W[END_STRIDE * src + E_FLAGS]!;
+    const df = W[END_STRIDE * dst + E_FLAGS]!;
+    const si = W[END_STRIDE * src + E_RI]!;
+    const di = W[END_STRIDE * dst + E_RI]!;
+    const sIf = (sf & END_IFACE) !== 0;
+    const dIf = (df & END_IFACE) !== 0;
+    // the same interface (two routed ones: the same routing index)
+    if (sIf && dIf && (si >= 0 && di >= 0 ? si === di : this.endId[src] === this.endId[dst])) return FLOW_REJECT_ROUTE;
     // an interface routing does not know: the plain model (flow.ts plainPath)
-    if ((src.kind === 'interface' && si < 0) || (dst.kind === 'interface' && di < 0)) return this.plainVerdict(src, dst, pkt, now, replies);
-    if (!paths.decideFast(si, src.address, di, dst.address, dst.kind === 'interface' && dst.viaPublic)) return FLOW_REJECT_ROUTE;
-    const seen = paths.fastSeen;
-    const aclOut = paths.fastAclOut;
-    const aclIn = paths.fastAclIn;
-    const nat = paths.fastNatSubnet;
-    const tracking = this.tracks.size > 0;
+    if ((sIf && si < 0) || (dIf && di < 0)) return this.plainAt(src, dst, proto, srcPort, dstPort, icmpType, icmpCode, now, replies);
+    const paths = this.paths;
+    const viaPublic = (df & END_PUBLIC) !== 0;
+    const dAddr = this.endAddr[dst]!;
+    if (!paths.decideFast(si, this.endAddr[src]!, di, dAddr, viaPublic)) return FLOW_REJECT_ROUTE;
     // The ends as flow.ts routedPath makes them: an interface at its primary private IPv4 for an
     // IPv4 flow, seen by the other side at `seen` (its public IPv4, the NAT gateway's) or at the
     // public address the flow was sent to.
-    // (the end's own address object where it is the primary IPv4: one object fewer to read)
-    let sh = -1;
-    let srcA = src.address;
-    let srcText = src.text;
-    let seenSrc = src.address;
-    let seenSrcText = src.text;
-    if (src.kind === 'interface') {
-      sh = this.endOf(si, src.interfaceId);
-      const v4 = this.endWords[2 * si + 1]!;
-      if (src.address.family === 4 && v4 !== -1) {
-        if (src.address.v !== v4) srcA = this.endV4[si]!;
-        if (tracking) srcText = this.endV4Text[si]!;
-      }
-      seenSrc = seen ?? srcA;
-      if (tracking) seenSrcText = seen ? addressText(seen) : srcText;
-    }
-    let dh = -1;
-    let dstA = dst.address;
-    let dstText = dst.text;
-    let seenDst = dst.address;
-    let seenDstText = dst.text;
-    if (dst.kind === 'interface') {
-      dh = this.endOf(di, dst.interfaceId);
-      const v4 = this.endWords[2 * di + 1]!;
-      if (dst.address.family === 4 && v4 !== -1) {
-        if (dst.address.v !== v4) dstA = this.endV4[di]!;
-        if (tracking) dstText = this.endV4Text[di]!;
-      }
-      if (!dst.viaPublic) {
-        seenDst = dstA;
-        seenDstText = dstText;
-      }
+    const seen = paths.fastSeen;
+    const srcA = this.endLocal[src]!;
+    const seenDst = viaPublic ? dAddr : this.endLocal[dst]!;
+    // the texts: only for an interface that tracks connections (the key of its table)
+    let srcText = '';
+    let seenSrcText = '';
+    let dstText = '';
+    let seenDstText = '';
+    if (this.tracks.size > 0) {
+      srcText = this.endLocalText[src]!;
+      seenSrcText = seen ? addressText(seen) : srcText;
+      dstText = this.endLocalText[dst]!;
+      seenDstText = viaPublic ? this.endText[dst]! : dstText;
     }
     return this.verdictOf(
       src,
       dst,
-      sh,
-      dh,
       srcA,
-      seenSrc,
-      dstA,
+      seen ?? srcA,
       seenDst,
       srcText,
       seenSrcText,
       dstText,
       seenDstText,
-      aclOut,
-      aclIn,
-      nat,
-      replies,
-      pkt,
+      paths.fastAclOut,
+      paths.fastAclIn,
+      paths.fastNatSubnet,
+      proto,
+      srcPort,
+      dstPort,
+      icmpType,
+      icmpCode,
       now,
+      replies,
     );
   }
 
-  /** The handle of a routed interface (by routing index), its primary IPv4 read into endV4 / endV4Text. */
-  private endOf(ri: number, id: string): number {
-    const rec = this.policy.getInterface(id);
-    if (ri >= this.endRec.length) {
-      while (this.endRec.length <= ri) {
-        this.endRec.push(UNREAD);
-        this.endV4.push(undefined);
-        this.endV4Text.push('');
-      }
-      if (2 * this.endRec.length > this.endWords.length) {
-        const w = new Float64Array(4 * this.endRec.length);
-        w.set(this.endWords);
-        this.endWords = w;
-      }
-    }
-    if (this.endRec[ri] !== rec) {
-      this.endRec[ri] = rec;
-      const t = rec?.ipv4[0];
-      const a = t ? parsedAddress(t) : undefined;
-      this.endV4[ri] = a;
-      this.endV4Text[ri] = t ?? '';
-      this.endWords[2 * ri] = this.policy.handleOf(id);
-      // (an IPv6 text among the IPv4 ones — not AWS's — is used as local() uses it: never equal to an IPv4 value)
-      this.endWords[2 * ri + 1] = a === undefined ? -1 : a.family === 4 ? a.v : -2;
-    }
-    return this.endWords[2 * ri]!;
-  }
-
-  /** `verdict` where routing does not know an interface: flow.ts plainPath's ends, no ACLs. */
-  private plainVerdict(src: FlowEnd, dst: FlowEnd, pkt: Packet, now: number, replies: boolean): FlowCode {
-    if (src.kind === 'external' && dst.kind === 'external') return FLOW_REJECT_ROUTE;
-    if (src.address.family !== dst.address.family) return FLOW_REJECT_ROUTE;
+  /** `verdictAt` where routing does not know an interface: flow.ts plainPath's ends, no ACLs. */
+  private plainAt(
+    s: number,
+    d: number,
+    proto: number,
+    srcPort: number,
+    dstPort: number,
+    icmpType: number,
+    icmpCode: number,
+    now: number,
+    replies: boolean,
+  ): FlowCode {
+    const W = this.endWords;
+    const sIf = (W[END_STRIDE * s + E_FLAGS]! & END_IFACE) !== 0;
+    const dIf = (W[END_STRIDE * d + E_FLAGS]! & END_IFACE) !== 0;
+    if (!sIf && !dIf) return FLOW_REJECT_ROUTE;
+    const sAddr = this.endAddr[s]!;
+    const dAddr = this.endAddr[d]!;
+    if (sAddr.family !== dAddr.family) return FLOW_REJECT_ROUTE;
     const policy = this.policy;
-    const sRec = src.kind === 'interface' ? policy.getInterface(src.interfaceId) : undefined;
-    const dRec = dst.kind === 'interface' ? policy.getInterface(dst.interfaceId) : undefined;
+    const sRec = sIf ? policy.getInterface(this.endId[s]!) : undefined;
+    const dRec = dIf ? policy.getInterface(this.endId[d]!) : undefined;
     // local(): an interface at its primary private IPv4 for an IPv4 flow
-    const s4 = src.kind === 'interface' && src.address.family === 4 ? sRec?.ipv4[0] : undefined;
-    const d4 = dst.kind === 'interface' && dst.address.family === 4 ? dRec?.ipv4[0] : undefined;
-    const srcA = s4 ? parsedAddress(s4) : src.address;
-    const srcText = s4 || src.text;
-    const dLocal = d4 ? parsedAddress(d4) : dst.address;
-    const dLocalText = d4 || dst.text;
+    const srcA = this.endLocal[s]!;
+    const srcText = this.endLocalText[s]!;
+    const dLocal = this.endLocal[d]!;
+    const dLocalText = this.endLocalText[d]!;
     let seenSrc = srcA;
     let seenSrcText = srcText;
-    let dstA = dst.address;
-    let dstText = dst.text;
-    let seenDst = dst.address;
-    let seenDstText = dst.text;
-    const viaPublic = dst.kind === 'interface' && dst.viaPublic;
-    if (src.kind === 'interface' && dst.kind === 'interface') {
+    let dstText = this.endText[d]!;
+    let seenDst = dAddr;
+    let seenDstText = dstText;
+    const viaPublic = dIf && (W[END_STRIDE * d + E_FLAGS]! & END_PUBLIC) !== 0;
+    if (sIf && dIf) {
       if (!viaPublic) {
         if (sRec?.vpcId !== dRec?.vpcId) return FLOW_REJECT_ROUTE;
       } else {
@@ -536,33 +655,26 @@ export class DataPlane {
         if (!pub) return FLOW_REJECT_ROUTE;
         seenSrc = parsedAddress(pub);
         seenSrcText = pub;
-        dstA = dLocal;
         dstText = dLocalText;
       }
-    } else if (src.kind === 'external') {
-      if (!viaPublic && dst.address.family === 4) return FLOW_REJECT_ROUTE;
-      dstA = dLocal;
+    } else if (!sIf) {
+      if (!viaPublic && dAddr.family === 4) return FLOW_REJECT_ROUTE;
       dstText = dLocalText;
       if (!viaPublic) {
         seenDst = dLocal;
         seenDstText = dLocalText;
       }
-    } else if (dst.address.family === 4) {
+    } else if (dAddr.family === 4) {
       const pub = sRec?.publicIp;
       if (!pub) return FLOW_REJECT_ROUTE;
       seenSrc = parsedAddress(pub);
       seenSrcText = pub;
     }
-    const sh = src.kind === 'interface' ? policy.handleOf(src.interfaceId) : -1;
-    const dh = dst.kind === 'interface' ? policy.handleOf(dst.interfaceId) : -1;
     return this.verdictOf(
-      src,
-      dst,
-      sh,
-      dh,
+      s,
+      d,
       srcA,
       seenSrc,
-      dstA,
       seenDst,
       srcText,
       seenSrcText,
@@ -571,25 +683,26 @@ export class DataPlane {
       -1,
       -1,
       -1,
-      replies,
-      pkt,
+      proto,
+      srcPort,
+      dstPort,
+      icmpType,
+      icmpCode,
       now,
+      replies,
     );
   }
 
   /**
-   * `judge` (commit: false, explain: false) on the ends' addresses and the path's ACL subnets
-   * (indices, -1: none): the ACLs on the way, both gates, the reply through the ACLs. The texts
-   * are read only for an interface that tracks connections.
+   * `judge` (commit: false, explain: false) on resolved ends (s, d), their addresses and the path's
+   * ACL subnets (indices, -1: none): the ACLs on the way, both gates, the reply through the ACLs.
+   * The texts are read only for an interface that tracks connections.
    */
   private verdictOf(
-    src: FlowEnd,
-    dst: FlowEnd,
-    sh: number,
-    dh: number,
+    s: number,
+    d: number,
     srcA: Address,
     seenSrc: Address,
-    _dstA: Address,
     seenDst: Address,
     srcText: string,
     seenSrcText: string,
@@ -598,43 +711,50 @@ export class DataPlane {
     aclOut: number,
     aclIn: number,
     nat: number,
-    replies: boolean,
-    pkt: Packet,
+    proto: number,
+    srcPort: number,
+    port: number,
+    type: number,
+    code: number,
     now: number,
+    replies: boolean,
   ): FlowCode {
     const paths = this.paths;
-    const proto = pkt.proto;
-    const port = pkt.dstPort;
-    // (an ICMP type or code the packet does not have equals no entry's: NaN)
-    const type = pkt.icmpType ?? NaN;
-    const code = pkt.icmpCode ?? NaN;
+    const W = this.endWords;
     if (aclOut >= 0 && !paths.aclAllows(aclOut, true, seenDst, proto, port, type, code)) return FLOW_REJECT_ACL;
     if (nat >= 0 && !paths.aclAllows(nat, false, srcA, proto, port, type, code)) return FLOW_REJECT_ACL;
-    const point = portPoint(proto, port, pkt.icmpType, pkt.icmpCode);
-    if (src.kind === 'interface' && !this.gateFast(true, sh, src.interfaceId, pkt, point, seenDst, now, srcText, seenDstText))
+    const point = portPoint(proto, port, type, code);
+    if (
+      (W[END_STRIDE * s + E_FLAGS]! & END_IFACE) !== 0 &&
+      !this.gateFast(true, W[END_STRIDE * s + E_SH]!, s, proto, srcPort, port, point, seenDst, now, srcText, seenDstText)
+    )
       return FLOW_REJECT_EGRESS;
     if (nat >= 0 && !paths.aclAllows(nat, true, seenDst, proto, port, type, code)) return FLOW_REJECT_ACL;
     if (aclIn >= 0 && !paths.aclAllows(aclIn, false, seenSrc, proto, port, type, code)) return FLOW_REJECT_ACL;
-    if (dst.kind === 'interface' && !this.gateFast(false, dh, dst.interfaceId, pkt, point, seenSrc, now, dstText, seenSrcText))
+    if (
+      (W[END_STRIDE * d + E_FLAGS]! & END_IFACE) !== 0 &&
+      !this.gateFast(false, W[END_STRIDE * d + E_SH]!, d, proto, srcPort, port, point, seenSrc, now, dstText, seenSrcText)
+    )
       return FLOW_REJECT_INGRESS;
     if (replies) {
       // ACLs are stateless: the reply crosses them again, to the sender's port.
-      const back = pkt.srcPort;
-      const backType = replyType(proto, pkt.icmpType) ?? NaN;
-      if (aclIn >= 0 && !paths.aclAllows(aclIn, true, seenSrc, proto, back, backType, code)) return FLOW_REJECT_ACL;
-      if (nat >= 0 && !paths.aclAllows(nat, false, seenDst, proto, back, backType, code)) return FLOW_REJECT_ACL;
-      if (nat >= 0 && !paths.aclAllows(nat, true, srcA, proto, back, backType, code)) return FLOW_REJECT_ACL;
-      if (aclOut >= 0 && !paths.aclAllows(aclOut, false, seenDst, proto, back, backType, code)) return FLOW_REJECT_ACL;
+      const backType = replyType(proto, type) ?? NaN;
+      if (aclIn >= 0 && !paths.aclAllows(aclIn, true, seenSrc, proto, srcPort, backType, code)) return FLOW_REJECT_ACL;
+      if (nat >= 0 && !paths.aclAllows(nat, false, seenDst, proto, srcPort, backType, code)) return FLOW_REJECT_ACL;
+      if (nat >= 0 && !paths.aclAllows(nat, true, srcA, proto, srcPort, backType, code)) return FLOW_REJECT_ACL;
+      if (aclOut >= 0 && !paths.aclAllows(aclOut, false, seenDst, proto, srcPort, backType, code)) return FLOW_REJECT_ACL;
     }
     return FLOW_ACCEPT;
   }
 
-  /** `gate` for a "what if" verdict: a tracked connection, else the rules. */
+  /** `gate` for a "what if" verdict on a resolved end: a tracked connection, else the rules. */
   private gateFast(
     egress: boolean,
     h: number,
-    id: string,
-    pkt: Packet,
+    end: number,
+    proto: number,
+    srcPort: number,
+    dstPort: number,
     point: number,
     remote: Address,
     now: number,
@@ -643,14 +763,14 @@ export class DataPlane {
   ): boolean {
     if (h < 0) return false;
     if (this.tracks.size > 0) {
-      const ct = this.tracks.get(id);
+      const ct = this.tracks.get(this.endId[end]!);
       if (ct !== undefined && ct.size > 0) {
-        const icmp = pkt.proto === 1 || pkt.proto === 58;
-        const localPort = egress ? pkt.srcPort : pkt.dstPort;
-        const remotePort = egress ? pkt.dstPort : pkt.srcPort;
-        if (ct.get(flowKey(pkt.proto, localText, icmp ? 0 : localPort, remoteText, icmp ? 0 : remotePort), now)) return true;
+        const icmp = proto === 1 || proto === 58;
+        const localPort = egress ? srcPort : dstPort;
+        const remotePort = egress ? dstPort : srcPort;
+        if (ct.get(flowKey(proto, localText, icmp ? 0 : localPort, remoteText, icmp ? 0 : remotePort), now)) return true;
       }
     }
-    return this.policy.allowsAt(h, egress ? 'egress' : 'ingress', pkt.proto, point, remote);
+    return this.policy.allowsAt(h, egress ? 'egress' : 'ingress', proto, point, remote);
   }
 }

@@ -11,8 +11,8 @@
 import type { Address } from './addresses.ts';
 import { parseAddress } from './addresses.ts';
 import { parseCidr } from '../core/cidr.ts';
-import type { DataPlane, Packet } from './dataplane.ts';
-import { FLOW_ACCEPT, flowPath, judgeFlowFast, type FlowEnd } from './flow.ts';
+import type { DataPlane } from './dataplane.ts';
+import { FLOW_ACCEPT, FLOW_REJECT_ROUTE, type FlowEnd } from './flow.ts';
 import { protocolNumber } from './sg-policy.ts';
 
 export interface MatrixInterface {
@@ -110,6 +110,10 @@ interface Member {
   node: MatrixNode;
   v4?: Address;
   v6?: Address;
+  /** its ends resolved (DataPlane.endHandle), when it represents its class: see `end` */
+  ends?: number[];
+  /** its port segments' starts, when it represents its class: see `pointsOfOne` */
+  points?: number[];
 }
 
 interface Klass {
@@ -208,22 +212,29 @@ export function reachabilityMatrix(plane: DataPlane, ifaces: MatrixInterface[], 
 
   const protocol = PROTOCOL_NAME[o.proto] ?? String(o.proto);
   const ported = o.proto === 6 || o.proto === 17;
+  // the packet's numbers (verdictAt): to each port from an ephemeral one, or an echo request
+  const srcPort = ported ? EPHEMERAL : 0;
+  const icmpType = ported ? NaN : o.proto === 58 ? 128 : 8;
+  const icmpCode = ported ? NaN : 0;
   let judged = 0;
-  /** The open ports from one end to the other (one range [0,0] standing for "allowed" without ports). */
-  const openPorts = (src: FlowEnd, dst: FlowEnd, points: Set<number>): [number, number][] => {
-    const p = flowPath(plane, src, dst);
-    if ('noRoute' in p) return [];
+  /**
+   * The open ports from one end to the other (one range [0,0] standing for "allowed" without
+   * ports), the ends resolved (DataPlane.endHandle). No path (the route rejects, whatever the
+   * port): none, and no verdict counted.
+   */
+  const openPorts = (src: number, dst: number, starts: readonly number[]): [number, number][] => {
+    // the verdict path: the same verdict as judgeFlow's (commit false, explain false, replies), nothing allocated
+    const code = (port: number) => plane.verdictAt(src, dst, o.proto, srcPort, ported ? port : 0, icmpType, icmpCode, o.now, true);
+    // the route decides alike for every port: one verdict tells whether there is a path
+    const first = o.port ?? 0;
+    const c0 = code(first);
+    if (c0 === FLOW_REJECT_ROUTE) return [];
     const judge = (port: number) => {
       judged++;
-      const pkt: Packet = ported
-        ? { proto: o.proto, srcPort: EPHEMERAL, dstPort: port }
-        : { proto: o.proto, srcPort: 0, dstPort: 0, icmpType: o.proto === 58 ? 128 : 8, icmpCode: 0 };
-      // the verdict path: the same verdict as judgeFlow's (commit false, explain false, replies), nothing allocated
-      return judgeFlowFast(plane, src, dst, pkt, o.now) === FLOW_ACCEPT;
+      return (port === first ? c0 : code(port)) === FLOW_ACCEPT;
     };
     if (!ported) return judge(0) ? [[0, 0]] : [];
     if (o.port !== undefined) return judge(o.port) ? [[o.port, o.port]] : [];
-    const starts = [...points].sort((a, b) => a - b);
     const out: [number, number][] = [];
     starts.forEach((s, k) => {
       if (!judge(s)) return;
@@ -234,16 +245,46 @@ export function reachabilityMatrix(plane: DataPlane, ifaces: MatrixInterface[], 
     });
     return out;
   };
-  const pointsOf = (a: Member | undefined, b: Member | undefined): Set<number> => {
-    const pts = new Set<number>([0]);
-    for (const m of [a, b]) {
-      if (!m) continue;
+  // The port segments' starts for a pair, sorted: 0 and where a rule or ACL entry of either end's
+  // groups and subnet begins or ends (each end's own, worked out once; a pair's, merged).
+  const pointsOfOne = (m: Member): number[] => {
+    if (!m.points) {
+      const pts = new Set<number>([0]);
       for (const g of m.node.groups) for (const p of splits.get(`g:${g}`) ?? []) pts.add(p);
       for (const p of splits.get(`s:${m.node.subnetId}`) ?? []) pts.add(p);
+      m.points = [...pts].sort((x, y) => x - y);
     }
-    return pts;
+    return m.points;
   };
-  const end = (m: Member, family: 4 | 6, viaPublic = false): FlowEnd | undefined => {
+  const pointsOf = (a: Member, b: Member): number[] => {
+    const x = pointsOfOne(a);
+    const y = pointsOfOne(b);
+    if (x === y) return x;
+    const out: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < x.length || j < y.length) {
+      const v = j >= y.length || (i < x.length && x[i]! <= y[j]!) ? x[i++]! : y[j++]!;
+      if (out.length === 0 || out[out.length - 1] !== v) out.push(v);
+    }
+    return out;
+  };
+  // Each class representative's ends resolved once (handles released at the end): per member,
+  // [IPv4 private, IPv4 public, IPv6 private, IPv6 public] — -1: it has no such address.
+  const made: number[] = [];
+  const resolved = (e: FlowEnd | undefined): number => {
+    if (!e) return -1;
+    const h = plane.endHandle(e);
+    made.push(h);
+    return h;
+  };
+  const end = (m: Member, family: 4 | 6, viaPublic = false): number => {
+    const hs = (m.ends ??= [-2, -2, -2, -2]);
+    const k = (family === 4 ? 0 : 2) + (viaPublic ? 1 : 0);
+    if (hs[k] === -2) hs[k] = resolved(endOf(m, family, viaPublic));
+    return hs[k]!;
+  };
+  const endOf = (m: Member, family: 4 | 6, viaPublic: boolean): FlowEnd | undefined => {
     if (viaPublic) {
       const pub = m.node.publicIp ? parseAddress(m.node.publicIp) : undefined;
       return pub && { kind: 'interface', interfaceId: m.node.id, address: pub, text: m.node.publicIp!, viaPublic: true };
@@ -252,9 +293,14 @@ export function reachabilityMatrix(plane: DataPlane, ifaces: MatrixInterface[], 
     const text = family === 4 ? m.node.privateIp : m.node.ipv6?.[0];
     return a && text ? { kind: 'interface', interfaceId: m.node.id, address: a, text, viaPublic: false } : undefined;
   };
-  const internet = (family: 4 | 6): FlowEnd => {
-    const text = family === 4 ? o.internet4 : o.internet6;
-    return { kind: 'external', address: parseAddress(text)!, text };
+  const internetEnds = new Map<4 | 6, number>();
+  const internet = (family: 4 | 6): number => {
+    let h = internetEnds.get(family);
+    if (h === undefined) {
+      const text = family === 4 ? o.internet4 : o.internet6;
+      internetEnds.set(family, (h = resolved({ kind: 'external', address: parseAddress(text)!, text })));
+    }
+    return h;
   };
   const families: (4 | 6)[] = o.proto === 1 ? [4] : o.proto === 58 ? [6] : [4, 6];
   const union = (a: [number, number][], b: [number, number][]): [number, number][] => {
@@ -272,39 +318,48 @@ export function reachabilityMatrix(plane: DataPlane, ifaces: MatrixInterface[], 
 
   const classEdges: MatrixEdge[] = [];
   const cid = (k: Klass) => `c${k.id}`;
-  const linked = (a: string, b: string) => a === b || o.peered.has(`${a}|${b}`);
-  for (const a of classes) {
-    const ra = a.members[0]!;
-    // To and from the internet: at the public IPv4 address, or the IPv6 address.
-    let inbound: [number, number][] = [];
-    let outbound: [number, number][] = [];
-    for (const f of families) {
-      const at = end(ra, f, f === 4);
-      if (at) inbound = union(inbound, openPorts(internet(f), at, pointsOf(undefined, ra)));
-      const from = end(ra, f);
-      if (from) outbound = union(outbound, openPorts(from, internet(f), pointsOf(ra, undefined)));
-    }
-    if (inbound.length) classEdges.push({ from: 'internet', to: cid(a), protocol, ports: ported ? inbound : [], exposure: 'internet' });
-    if (outbound.length) classEdges.push({ from: cid(a), to: 'internet', protocol, ports: ported ? outbound : [], exposure: 'internet' });
-    for (const b of classes) {
-      if (!linked(a.vpcId, b.vpcId)) continue;
-      const rb = a === b ? b.members[1] : b.members[0];
-      if (!rb) continue; // a class of one: an interface does not reach itself
-      let ports: [number, number][] = [];
+  // per VPC, the classes its classes may reach (in class order): its own, and its peers'
+  const reachable = new Map<string, Klass[]>();
+  const linkedTo = (vpcId: string): Klass[] => {
+    let list = reachable.get(vpcId);
+    if (!list) reachable.set(vpcId, (list = classes.filter((b) => b.vpcId === vpcId || o.peered.has(`${vpcId}|${b.vpcId}`))));
+    return list;
+  };
+  try {
+    for (const a of classes) {
+      const ra = a.members[0]!;
+      // To and from the internet: at the public IPv4 address, or the IPv6 address.
+      let inbound: [number, number][] = [];
+      let outbound: [number, number][] = [];
       for (const f of families) {
-        const s = end(ra, f);
-        const d = end(rb, f);
-        if (s && d) ports = union(ports, openPorts(s, d, pointsOf(ra, rb)));
+        const at = end(ra, f, f === 4);
+        if (at >= 0) inbound = union(inbound, openPorts(internet(f), at, pointsOfOne(ra)));
+        const from = end(ra, f);
+        if (from >= 0) outbound = union(outbound, openPorts(from, internet(f), pointsOfOne(ra)));
       }
-      if (ports.length)
-        classEdges.push({
-          from: cid(a),
-          to: cid(b),
-          protocol,
-          ports: ported ? ports : [],
-          exposure: a.vpcId === b.vpcId ? 'vpc' : 'peered',
-        });
+      if (inbound.length) classEdges.push({ from: 'internet', to: cid(a), protocol, ports: ported ? inbound : [], exposure: 'internet' });
+      if (outbound.length) classEdges.push({ from: cid(a), to: 'internet', protocol, ports: ported ? outbound : [], exposure: 'internet' });
+      for (const b of linkedTo(a.vpcId)) {
+        const rb = a === b ? b.members[1] : b.members[0];
+        if (!rb) continue; // a class of one: an interface does not reach itself
+        let ports: [number, number][] = [];
+        for (const f of families) {
+          const s = end(ra, f);
+          const d = end(rb, f);
+          if (s >= 0 && d >= 0) ports = union(ports, openPorts(s, d, pointsOf(ra, rb)));
+        }
+        if (ports.length)
+          classEdges.push({
+            from: cid(a),
+            to: cid(b),
+            protocol,
+            ports: ported ? ports : [],
+            exposure: a.vpcId === b.vpcId ? 'vpc' : 'peered',
+          });
+      }
     }
+  } finally {
+    for (const h of made) plane.releaseEnd(h);
   }
 
   // Node edges: each class edge for every pair of members (no self edges), up to maxEdges.

@@ -79,6 +79,12 @@ export class PolicyIndex {
 
   /** counters for benchmarks and tests */
   compiles = 0;
+  /**
+   * Bumped by every change to the interface table (setInterface, removeInterface, clear): what is
+   * read of an interface by id — its handle, its record — is current while this stays the same
+   * (DataPlane's resolved ends compare it instead of looking the id up again).
+   */
+  generation = 0;
 
   private groupHandle(id: string): number {
     let h = this.groupIds.get(id);
@@ -198,6 +204,7 @@ export class PolicyIndex {
   }
 
   setInterface(i: InterfaceInput): void {
+    this.generation++;
     let h = this.ifHandles.get(i.id);
     if (h !== undefined) this.unindex(h);
     else {
@@ -265,6 +272,7 @@ export class PolicyIndex {
   removeInterface(id: string): void {
     const h = this.ifHandles.get(id);
     if (h === undefined) return;
+    this.generation++;
     this.unindex(h);
     this.ifTab.fill(0, h * ROW, (h + 1) * ROW);
     this.ifGroups[h] = [];
@@ -274,6 +282,7 @@ export class PolicyIndex {
   }
 
   clear(): void {
+    this.generation++;
     this.groupIds.clear();
     this.groupRecs.length = 0;
     this.gOff = new Int32Array(256);

@@ -299,8 +299,14 @@ export class NetworkPaths {
   fastAclOut = -1;
   fastAclIn = -1;
   fastNatSubnet = -1;
+  /**
+   * Bumped by every change to what `routedIndex` answers (interfaces and subnets set or removed,
+   * clear): a routing index read for an id is current while this stays the same.
+   */
+  generation = 0;
 
   clear(): void {
+    this.generation++;
     this.tables.clear();
     this.acls.clear();
     this.subnets.clear();
@@ -390,6 +396,7 @@ export class NetworkPaths {
   }
 
   setInterface(i: RoutedInterface): void {
+    this.generation++;
     this.interfaces.set(i.id, i);
     let k = this.ifIx.get(i.id);
     if (k === undefined) {
@@ -404,6 +411,7 @@ export class NetworkPaths {
     this.ifPublic[k] = i.publicIp;
   }
   removeInterface(id: string): void {
+    this.generation++;
     this.interfaces.delete(id);
     const k = this.ifIx.get(id);
     if (k === undefined) return;
@@ -569,6 +577,7 @@ export class NetworkPaths {
   }
 
   setSubnet(s: SubnetInput): void {
+    this.generation++;
     this.subnets.set(s.id, s);
     const k = this.subnetIndex(s.id);
     const table = this.tableIndex(s.routeTableId);
@@ -576,6 +585,7 @@ export class NetworkPaths {
     this.sub.set([1, table, acl], SUB_STRIDE * k);
   }
   removeSubnet(id: string): void {
+    this.generation++;
     this.subnets.delete(id);
     const k = this.subnetIx.get(id);
     if (k !== undefined) this.sub[SUB_STRIDE * k + SUB_SET] = 0;
