@@ -61,7 +61,10 @@ interface ActiveLog {
 }
 
 /** Traffic AWS never logs: instance metadata and time sync. */
-const NOT_LOGGED = new Set(['169.254.169.254', '169.254.169.123', 'fd00:ec2::254', 'fd00:ec2::123']);
+// What flow logs never record (VPC Flow Logs guide, "Limitations"): traffic with the metadata
+// service, the time sync service and the Amazon DNS server (169.254.169.253 — where the kernel data
+// plane also offers Palisade's own API inside an instance).
+const NOT_LOGGED = new Set(['169.254.169.254', '169.254.169.123', '169.254.169.253', 'fd00:ec2::254', 'fd00:ec2::123']);
 
 interface FlowLogEngineDeps {
   store: Store;
