@@ -18,7 +18,7 @@ import { KIND, type EniDoc, type InstanceDoc, type PrefixListDoc, type SecurityG
 import type { RuleInput } from '../dataplane/sg-rules.ts';
 import { awsPrefixLists } from '../services/ec2/lookups.ts';
 import { kernelNames, newPrefix, ownsNamespace, type KernelNames } from './names.ts';
-import { hasProgram, ipIn, listNamespaces, nft, sysctl } from './exec.ts';
+import { hasProgram, ipIn, listNamespaces, nftCommand, NftLibrary, sysctl, type NftDriver } from './exec.ts';
 import { compileRuleset, plan, type NsInterface, type Ruleset } from './nft-groups.ts';
 import {
   addInterface,
@@ -104,12 +104,18 @@ export class KernelPlane {
   private readonly awsLists = new Map<string, string[]>();
   private readonly awsRegions = new Set<string>();
   /** counters for benchmarks and tests */
-  readonly stats = { applies: 0, additive: 0, replaces: 0, lastApplyMs: 0 };
+  readonly stats = { applies: 0, additive: 0, replaces: 0, lastApplyMs: 0, driver: '' };
 
-  private constructor(store: Store, log: Logger, prefix: string) {
+  private constructor(
+    store: Store,
+    log: Logger,
+    prefix: string,
+    private readonly nftd: NftDriver,
+  ) {
     this.store = store;
     this.log = log;
     this.names = kernelNames(prefix);
+    this.stats.driver = nftd.kind;
   }
 
   /** Starts the kernel plane over the store: refuses with a clear message where it cannot run. */
@@ -120,13 +126,17 @@ export class KernelPlane {
     // A crashed run of this state left its namespaces: they go first.
     const stale = store.getMeta(KERNEL_META);
     if (stale) await removeByPrefix(stale, log);
-    const plane = new KernelPlane(store, log, opts.prefix ?? newPrefix());
+    // nftables through libnftables in one helper process (milliseconds per change), else `nft -f -`
+    const nftd = (await NftLibrary.open()) ?? nftCommand;
+    if (nftd.kind === 'nft') log.warn('kernel data plane: python3 or libnftables missing, each ruleset change runs `nft -f -` (10-25 ms)');
+    const plane = new KernelPlane(store, log, opts.prefix ?? newPrefix(), nftd);
     store.setMeta(KERNEL_META, plane.names.prefix);
     try {
       // "the internet" exists from the start (router-plane.ts gives it its addresses and links)
       await createNamespace(plane.names.internetNs);
       await ipIn(plane.names.internetNs, ['link', 'set', 'lo', 'up']);
     } catch (e) {
+      await nftd.close();
       await removeByPrefix(plane.names.prefix, log);
       throw e;
     }
@@ -192,6 +202,7 @@ export class KernelPlane {
     this.closed = true;
     await this.draining?.catch(() => undefined);
     await this.router?.close().catch((e: Error) => this.log.warn(`kernel router close: ${e.message}`));
+    await this.nftd.close(); // (its sockets would keep the namespaces alive)
     await removeByPrefix(this.names.prefix, this.log);
     this.instances.clear();
     this.routers.clear();
@@ -274,6 +285,7 @@ export class KernelPlane {
     if (!inst || inst.state !== 'running') {
       if (!have) return undefined;
       for (const i of have.interfaces.values()) this.emitGone(instanceId, have.ns, i);
+      await this.nftd.forget(have.ns);
       await removeNamespace(have.ns);
       this.instances.delete(instanceId);
       return have.vpcId;
@@ -354,7 +366,7 @@ export class KernelPlane {
     const { script, additive } = plan(s.ruleset, next);
     if (script) {
       const t0 = performance.now();
-      await nft(s.ns, script);
+      await this.nftd.apply(s.ns, script);
       this.stats.applies++;
       this.stats[additive ? 'additive' : 'replaces']++;
       this.stats.lastApplyMs = performance.now() - t0;

@@ -74,11 +74,15 @@ for line in sys.stdin:
             conns.pop(req['id']).close()
             out = {'ok': True}
         elif op == 'burst':
-            t0 = time.monotonic()
-            for _ in range(req['n']):
-                s = socket.create_connection((req['host'], req['port']), timeout=1)
-                s.close()
-            out = {'ok': True, 'ms': (time.monotonic() - t0) * 1000}
+            t0 = time.monotonic(); done = 0
+            try:
+                for _ in range(req['n']):
+                    s = socket.create_connection((req['host'], req['port']), timeout=3)
+                    s.close()
+                    done += 1
+                out = {'ok': True, 'ms': (time.monotonic() - t0) * 1000}
+            except OSError as e:
+                out = {'ok': False, 'error': repr(e) + ' after %d connections' % done}
         else:
             out = {'ok': False, 'error': 'unknown op ' + op}
     except Exception as e:
@@ -87,24 +91,25 @@ for line in sys.stdin:
 `;
 
 const ECHO = String.raw`
-import socket, sys, threading
-srv = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((sys.argv[1], int(sys.argv[2])))
-srv.listen(256)
-print('listening', flush=True)
-def serve(c):
+import asyncio, sys
+async def serve(r, w):
     try:
-        f = c.makefile('rb')
-        for line in f:
-            c.sendall(line)
-    except OSError:
+        while True:
+            line = await r.readline()
+            if not line:
+                break
+            w.write(line)
+            await w.drain()
+    except Exception:
         pass
     finally:
-        c.close()
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+        w.close()
+async def main():
+    srv = await asyncio.start_server(serve, sys.argv[1], int(sys.argv[2]), backlog=4096, reuse_address=True)
+    print('listening', flush=True)
+    async with srv:
+        await srv.serve_forever()
+asyncio.run(main())
 `;
 
 export interface AgentAnswer {
