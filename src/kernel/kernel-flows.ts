@@ -45,6 +45,21 @@
 // record's start is the last packet of its first sample). Drops beyond DROP_SET_SIZE distinct
 // 5-tuples per namespace in DROP_SET_TIMEOUT_S are not counted.
 //
+// Network ACL drops — the same counters in each VPC router namespace (router-nft.ts
+// ACL_DROP_SETS: the packets an ACL deny or `*` rule is about to drop, by 5-tuple): read on every
+// sample, after the instances' (so a packet an instance's conntrack counted on its way out is, by
+// then, in the router's counters if the router dropped it). An outbound drop is an egress REJECT at
+// the interface holding the source address, an inbound one an ingress REJECT at the interface
+// holding the destination (addresses from the interfaces' ready events: the router sees private
+// addresses, the internet gateway's NAT being done before and after its forward hook) — as the
+// simulated plane records them (dataplane.ts `judge`). What a router dropped on its way out was not
+// accepted on AWS either: the sender's conntrack counted it (its security group let it out), so
+// those packets are skipped in the ACCEPT report of that direction (the connection's baseline moves
+// up by them) — a request allowed and its replies denied gives ACCEPT ingress for the request and
+// REJECT egress for the replies at the server, no ACCEPT egress. (Skipped only for connections the
+// sample lists: packets dropped after the last sample of a connection whose DESTROY came first are
+// reported ACCEPT as well.)
+//
 // Time: the kernel stamps events in real time; the server's clock may be virtual. A kernel time is
 // mapped to the server clock by its age: `clock.now() - (Date.now() - kernelTime)` — a packet that
 // passed 2 s ago is 2 s before the server's now, whatever the server's now is. Counters read by a
@@ -58,6 +73,7 @@ import type { Observation } from '../dataplane/dataplane.ts';
 import type { PacketObservation } from '../flowlogs/aggregate.ts';
 import { hasProgram, inNs, sysctl } from './exec.ts';
 import { DROP_SETS, DROP_SET_TIMEOUT_S, TABLE } from './nft-groups.ts';
+import { ACL_DROP_SETS, ACL_DROP_SET_TIMEOUT_S } from './router-nft.ts';
 import type { InterfaceReady } from './kernel-plane.ts';
 
 /** What the kernel plane tells about interfaces (KernelPlane implements it). */
@@ -211,9 +227,12 @@ function protoNumber(v: unknown): number {
   return typeof v === 'string' ? (PROTO_NUMBERS[v] ?? (Number.isInteger(Number(v)) ? Number(v) : -1)) : -1;
 }
 
-/** The drop-accounting elements of `nft -j list sets inet` output (the table's other sets are skipped). */
-export function parseDropSets(json: string): DropElement[] {
-  const names = new Set<string>(Object.values(DROP_SETS));
+/**
+ * The drop-accounting elements of `nft -j list sets inet` output (the table's other sets are
+ * skipped): the instance gates' sets (DROP_SETS), or those named in `sets` (a router's ACL_DROP_SETS).
+ */
+export function parseDropSets(json: string, sets: Iterable<string> = Object.values(DROP_SETS)): DropElement[] {
+  const names = new Set<string>(sets);
   const out: DropElement[] = [];
   let doc: { nftables?: Record<string, unknown>[] };
   try {
@@ -224,7 +243,7 @@ export function parseDropSets(json: string): DropElement[] {
   for (const item of doc.nftables ?? []) {
     const set = item.set as { name?: string; table?: string; elem?: unknown[] } | undefined;
     if (!set?.name || set.table !== TABLE || !names.has(set.name)) continue;
-    const tcp = set.name.startsWith('pal_drop_tcp');
+    const tcp = set.name.includes('_tcp');
     for (const raw of set.elem ?? []) {
       const e = ((raw as { elem?: unknown }).elem ?? raw) as {
         val?: { concat?: unknown[] };
@@ -305,8 +324,26 @@ interface Space {
   closed: boolean;
 }
 
+/** A VPC's router namespace: its network ACLs' drop counters (router-nft.ts ACL_DROP_SETS). */
+interface RouterSpace {
+  ns: string;
+  /** address → interface id, for the VPC's interfaces with a namespace */
+  owner: Map<string, string>;
+  /** interface id → its addresses and its instance namespace */
+  members: Map<string, { addrs: string[]; ns: string }>;
+  drops: Map<string, { packets: number; bytes: number }>;
+}
+
+const ROUTER_OUT_SETS = new Set<string>(Object.values(ACL_DROP_SETS.out));
+const ROUTER_SETS = [...ROUTER_OUT_SETS, ...Object.values(ACL_DROP_SETS.in)];
+
+/** Packets a router dropped on their way out of an interface, by namespace and 5-tuple (see `sample`). */
+type Dropped = Map<string, Map<string, { packets: number; bytes: number }>>;
+const tupleKey = (proto: number, src: string, sport: number, dst: string, dport: number) => `${proto}|${src}|${sport}|${dst}|${dport}`;
+
 export class KernelFlows {
   private readonly spaces = new Map<string, Space>();
+  private readonly routers = new Map<string, RouterSpace>();
   private readonly deps: KernelFlowsDeps;
   private timer?: NodeJS.Timeout;
   private sampling?: Promise<void>;
@@ -341,7 +378,28 @@ export class KernelFlows {
     if (this.closed) return;
     this.sampling = (async () => {
       this.stats.samples++;
-      await Promise.all([...this.spaces.values()].map((s) => this.sample(s).catch((e: Error) => this.warn(s, `sample: ${e.message}`))));
+      // the instances' counters, then the routers' (read after: a packet an instance's conntrack
+      // counted on its way out is, by then, in the router's drop counters if the router dropped it)
+      const spaces = [...this.spaces.values()];
+      const reads = await Promise.all(spaces.map((s) => this.read(s).catch((e: Error) => this.warn(s, `sample: ${e.message}`))));
+      const routers = [...this.routers.values()];
+      const rreads = await Promise.all(
+        routers.map((r) =>
+          inNs(r.ns, 'nft', ['-j', 'list', 'sets', 'inet'], { timeoutMs: 10_000, maxBuffer: 64 * 1024 * 1024 }).catch((e: Error) => {
+            if (!this.closed && this.routers.get(r.ns) === r) this.deps.log.warn(`kernel flow logs ${r.ns}: sample: ${e.message}`);
+          }),
+        ),
+      );
+      if (this.closed) return;
+      const dropped: Dropped = new Map();
+      routers.forEach((r, i) => {
+        const json = rreads[i];
+        if (typeof json === 'string' && this.routers.get(r.ns) === r) this.routerDrops(r, json, dropped);
+      });
+      spaces.forEach((s, i) => {
+        const read = reads[i];
+        if (read && !s.closed) this.sample(s, read, dropped.get(s.ns));
+      });
     })().finally(() => (this.sampling = undefined));
     await this.sampling;
   }
@@ -353,6 +411,7 @@ export class KernelFlows {
     if (this.timer) clearInterval(this.timer);
     this.killAll();
     this.spaces.clear();
+    this.routers.clear();
     process.off('exit', this.onExit);
   }
 
@@ -392,11 +451,29 @@ export class KernelFlows {
         .then(() => this.watch(space));
     }
     const addrs = [...e.ipv4, ...e.ipv6].map(canonicalAddress);
+    for (const [a, id] of s.owner) if (id === e.interfaceId) s.owner.delete(a);
     s.interfaces.set(e.interfaceId, addrs);
     for (const a of addrs) s.owner.set(a, e.interfaceId);
+    // the VPC's router: its ACLs' drops are this interface's when the address is one of these
+    for (const r of this.routers.values()) if (r.ns !== e.routerNamespace) this.leaveRouter(r, e.interfaceId);
+    let r = this.routers.get(e.routerNamespace);
+    if (!r) {
+      r = { ns: e.routerNamespace, owner: new Map(), members: new Map(), drops: new Map() };
+      this.routers.set(r.ns, r);
+    }
+    for (const [a, id] of r.owner) if (id === e.interfaceId) r.owner.delete(a);
+    r.members.set(e.interfaceId, { addrs, ns: e.namespace });
+    for (const a of addrs) r.owner.set(a, e.interfaceId);
+  }
+
+  private leaveRouter(r: RouterSpace, interfaceId: string): void {
+    if (!r.members.delete(interfaceId)) return;
+    for (const [a, id] of r.owner) if (id === interfaceId) r.owner.delete(a);
+    if (r.members.size === 0) this.routers.delete(r.ns);
   }
 
   private gone(ns: string, interfaceId: string): void {
+    for (const r of [...this.routers.values()]) if (r.members.get(interfaceId)?.ns === ns) this.leaveRouter(r, interfaceId);
     const s = this.spaces.get(ns);
     if (!s) return;
     s.interfaces.delete(interfaceId);
@@ -603,16 +680,26 @@ export class KernelFlows {
 
   // ---- samples ------------------------------------------------------------------------------
 
-  private async sample(s: Space): Promise<void> {
+  /** A namespace's conntrack listing and drop sets (undefined once it is closed). */
+  private async read(s: Space): Promise<{ listing: string; sets: string } | undefined> {
     await s.ready;
-    if (s.closed) return;
+    if (s.closed) return undefined;
     const [listing, sets] = await Promise.all([
       (this.conntrack ?? Promise.resolve(false)).then((ok) =>
         ok ? inNs(s.ns, 'conntrack', ['-L', '-o', 'extended,id'], { timeoutMs: 10_000, maxBuffer: 64 * 1024 * 1024 }) : '',
       ),
       inNs(s.ns, 'nft', ['-j', 'list', 'sets', 'inet'], { timeoutMs: 10_000, maxBuffer: 64 * 1024 * 1024 }),
     ]);
-    if (s.closed) return;
+    return s.closed ? undefined : { listing, sets };
+  }
+
+  /**
+   * Reports a namespace's sample. `dropped`: what its interfaces sent that their VPC's router
+   * dropped (an ACL's outbound rules), by 5-tuple — not ACCEPT traffic on AWS (the simulated plane
+   * records only the REJECT): the connection's counters for that direction skip those packets.
+   */
+  private sample(s: Space, read: { listing: string; sets: string }, dropped?: Map<string, { packets: number; bytes: number }>): void {
+    const { listing, sets } = read;
     const gen = ++s.gen;
     const now = this.deps.clock.now();
     // accepted: the counters of the connections still open
@@ -622,6 +709,19 @@ export class KernelFlows {
       const c = s.conns.get(e.id) ?? this.track(s, e, now);
       if (!c) continue;
       c.seen = gen;
+      if (dropped?.size) {
+        // (the router's count may run ahead of conntrack's: the baseline stays ahead, nothing is reported twice)
+        const o = dropped.get(tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport));
+        if (o) {
+          c.op += o.packets;
+          c.ob += o.bytes;
+        }
+        const r = dropped.get(tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport));
+        if (r) {
+          c.rp += r.packets;
+          c.rb += r.bytes;
+        }
+      }
       this.states(c, e.state);
       // a closed TCP connection sent nothing after its last event
       const closing = c.proto === 6 && (e.state === 'TIME_WAIT' || e.state === 'CLOSE' || e.state === 'LAST_ACK');
@@ -666,6 +766,55 @@ export class KernelFlows {
       });
     }
     for (const key of s.drops.keys()) if (!seen.has(key)) s.drops.delete(key);
+    this.emit(out);
+  }
+
+  /**
+   * A router's ACL drop counters (`nft -j list sets inet` in its namespace): the growth of each
+   * element as a REJECT observation — an outbound drop at the interface holding the source address
+   * (egress), an inbound one at the interface holding the destination (ingress) — and, for the
+   * outbound ones, what the sender's conntrack must not report as accepted (`dropped`).
+   */
+  private routerDrops(r: RouterSpace, json: string, dropped: Dropped): void {
+    const now = this.deps.clock.now();
+    const realNow = Date.now();
+    const out: PacketObservation[] = [];
+    const seen = new Set<string>();
+    for (const d of parseDropSets(json, ROUTER_SETS)) {
+      const key = `${d.set}|${d.src}|${d.sport}|${d.dst}|${d.dport}|${d.proto}|${d.flags}`;
+      seen.add(key);
+      const prev = r.drops.get(key);
+      const grew = !prev || d.packets < prev.packets ? d : { packets: d.packets - prev.packets, bytes: d.bytes - prev.bytes };
+      r.drops.set(key, { packets: d.packets, bytes: d.bytes });
+      if (grew.packets <= 0) continue;
+      const egress = ROUTER_OUT_SETS.has(d.set);
+      const eni = r.owner.get(egress ? d.src : d.dst);
+      if (!eni || notAPeer(egress ? d.dst : d.src)) continue;
+      if (egress) {
+        const ns = r.members.get(eni)!.ns;
+        let m = dropped.get(ns);
+        if (!m) dropped.set(ns, (m = new Map()));
+        const k = tupleKey(d.proto, d.src, d.sport, d.dst, d.dport);
+        const sum = m.get(k) ?? { packets: 0, bytes: 0 };
+        m.set(k, { packets: sum.packets + grew.packets, bytes: sum.bytes + grew.bytes });
+      }
+      const last = realNow - Math.max(0, ACL_DROP_SET_TIMEOUT_S - d.expires) * 1000;
+      out.push({
+        interfaceId: eni,
+        direction: egress ? 'egress' : 'ingress',
+        src: d.src,
+        dst: d.dst,
+        srcPort: d.sport,
+        dstPort: d.dport,
+        proto: d.proto,
+        flags: d.flags,
+        action: 'REJECT',
+        packets: grew.packets,
+        bytes: grew.bytes,
+        time: this.toServer(last, now),
+      });
+    }
+    for (const key of r.drops.keys()) if (!seen.has(key)) r.drops.delete(key);
     this.emit(out);
   }
 }

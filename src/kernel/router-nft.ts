@@ -22,6 +22,20 @@
 //   entries in rule-number order (first match decides, the `*` rule drops), out of the source
 //   subnet then into the destination subnet, never within one subnet, the NAT gateway's subnet
 //   crossed both ways on NAT-ed traffic. No ct state in the ACLs: replies pass them by their rules.
+// - Drop accounting for flow logs (kernel-flows.ts): before an ACL entry (or the `*` rule) drops a
+//   packet, the same match jumps to a counting chain that adds it to a dynamic set keyed by the
+//   5-tuple (TCP also by its flags) with a counter per element — ACL_DROP_SETS.out for what an
+//   interface sent (its subnet's outbound rules, a NAT gateway's subnet's inbound rules on the way
+//   out: an egress REJECT at the interface holding the source address), ACL_DROP_SETS.in for what
+//   was coming to one (its subnet's inbound rules: an ingress REJECT at the destination's
+//   interface) — as the simulated plane records them (dataplane.ts `judge`). Addresses are the
+//   private ones: the internet gateway's DNAT is done before (prerouting), its SNAT after
+//   (postrouting). Not counted (no record, as in the simulated plane): drops of a NAT gateway's
+//   subnet's ACL on the way to the internet and of replies coming back through it, routing drops
+//   (blackholes, the route back, no transit, source/destination check). The sets are bounded
+//   (ACL_DROP_SET_SIZE elements each, idle ones expire after ACL_DROP_SET_TIMEOUT_S) and survive
+//   the table's changes: a change after the first is `flush table` + the chains no longer wanted
+//   deleted + the new chains (routerNftUpdate), one transaction, so the counters are not reset.
 import { bigIntToAddress, parseCidr } from '../core/cidr.ts';
 import type { AclInput, RouteTarget } from '../dataplane/routing.ts';
 
@@ -34,6 +48,44 @@ export const LINK = {
   internet6: 'fe80::2',
   peer6: ['fe80::1', 'fe80::2'] as const,
 };
+
+/** The drop-accounting sets of a router's table (see the header): by direction, TCP / other, family. */
+export const ACL_DROP_SETS = {
+  out: { tcp4: 'pal_acl_out_tcp4', other4: 'pal_acl_out4', tcp6: 'pal_acl_out_tcp6', other6: 'pal_acl_out6' },
+  in: { tcp4: 'pal_acl_in_tcp4', other4: 'pal_acl_in4', tcp6: 'pal_acl_in_tcp6', other6: 'pal_acl_in6' },
+} as const;
+/** Elements per set (more distinct dropped 5-tuples are not counted) and their idle timeout. */
+export const ACL_DROP_SET_SIZE = 65535;
+export const ACL_DROP_SET_TIMEOUT_S = 600;
+
+type Sink = keyof typeof ACL_DROP_SETS;
+const countChain = (sink: Sink) => `acl_count_${sink}`;
+
+function dropSetDecls(): string[] {
+  const common = `flags dynamic,timeout; timeout ${ACL_DROP_SET_TIMEOUT_S}s; size ${ACL_DROP_SET_SIZE}; counter;`;
+  return (['out', 'in'] as const).flatMap((sink) =>
+    ([4, 6] as const).flatMap((f) => {
+      const a = f === 4 ? 'ipv4_addr' : 'ipv6_addr';
+      return [
+        `  set ${ACL_DROP_SETS[sink][`tcp${f}`]} { type ${a} . inet_service . ${a} . inet_service . tcp_flag; ${common} }`,
+        `  set ${ACL_DROP_SETS[sink][`other${f}`]} { type ${a} . inet_service . ${a} . inet_service . inet_proto; ${common} }`,
+      ];
+    }),
+  );
+}
+
+/** A counting chain's lines: the packet into its set (then back to the ACL, which drops it). */
+function countLines(sink: Sink): string[] {
+  return ([4, 6] as const).flatMap((f) => {
+    const l3 = f === 4 ? 'ip' : 'ip6';
+    const sets = ACL_DROP_SETS[sink];
+    return [
+      `meta l4proto tcp update @${sets[`tcp${f}`]} { ${l3} saddr . tcp sport . ${l3} daddr . tcp dport . tcp flags }`,
+      `meta l4proto udp update @${sets[`other${f}`]} { ${l3} saddr . udp sport . ${l3} daddr . udp dport . meta l4proto }`,
+      `meta nfproto ${f === 4 ? 'ipv4' : 'ipv6'} meta l4proto != { tcp, udp } update @${sets[`other${f}`]} { ${l3} saddr . 0 . ${l3} daddr . 0 . meta l4proto }`,
+    ];
+  });
+}
 
 /** Route realms (`meta rtclassid` in nftables): which gateway a route chose. */
 export const REALM_IGW = 1;
@@ -129,6 +181,10 @@ export interface RouterPlan {
   routes: Map<string, string>;
   /** the nftables script (atomic: the table is deleted and made again in one transaction) */
   nft: string;
+  /** the table alone (`table inet palisade { … }`: sets and chains), for routerNftUpdate */
+  nftTable: string;
+  /** the names of its chains */
+  nftChains: string[];
   /** the internet namespace's routes toward this VPC, by destination → `ip route replace` arguments */
   internet: Map<string, string>;
 }
@@ -319,10 +375,14 @@ function natsInOrder(input: RouterInput): KNat[] {
 // Network ACLs
 
 const ident = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
-const aclChain = (aclId: string, egress: boolean) => `acl_${ident(aclId)}_${egress ? 'out' : 'in'}`;
+const aclChain = (aclId: string, egress: boolean, variant = '') => `acl_${ident(aclId)}_${egress ? 'out' : 'in'}${variant}`;
 
-/** One ACL direction as nft rules: allow → return (on to the next step), deny → drop; the `*` rule drops. */
-export function compileAclChain(acl: AclInput, egress: boolean): string[] {
+/**
+ * One ACL direction as nft rules: allow → return (on to the next step), deny → drop; the `*` rule
+ * drops. With `count` (a chain), each drop is preceded by the same match jumping to it (it counts
+ * the packet and returns).
+ */
+export function compileAclChain(acl: AclInput, egress: boolean, count?: string): string[] {
   const lines: string[] = [];
   const entries = acl.entries.filter((e) => e.egress === egress).sort((a, b) => a.ruleNumber - b.ruleNumber);
   for (const e of entries) {
@@ -347,9 +407,11 @@ export function compileAclChain(acl: AclInput, egress: boolean): string[] {
         if (type === -1 && code === -1) words.push(`meta nfproto ${e.protocol === 1 ? 'ipv4' : 'ipv6'}`);
       }
     }
+    if (count && !e.allow) lines.push(`${words.join(' ')} jump ${count}`);
     words.push(e.allow ? 'return' : 'drop');
     lines.push(`${words.join(' ')} comment "rule ${e.ruleNumber}"`);
   }
+  if (count) lines.push(`jump ${count}`);
   lines.push('drop comment "rule *"');
   return lines;
 }
@@ -498,38 +560,43 @@ export function compileRouter(
   // Network ACLs. Chains per ACL direction; per subnet, what leaves it (`from_S`: nothing within
   // the subnet, its ACL out, a NAT gateway's subnet in and out) and what enters it (its ACL in).
   const aclOf = (s: KSubnet | undefined) => (s?.aclId && acls.get(s.aclId) ? s.aclId : undefined);
-  const usedAcls = new Set<string>();
-  const ensureAcl = (id: string) => {
-    if (usedAcls.has(id)) return;
-    usedAcls.add(id);
-    chains.set(aclChain(id, true), compileAclChain(acls.get(id)!, true));
-    chains.set(aclChain(id, false), compileAclChain(acls.get(id)!, false));
+  // One chain per ACL, direction and what its drops count as: `acl_A_out` (counted as the
+  // sender's egress), `acl_A_in` (the receiver's ingress), `acl_A_in_nat` (a NAT gateway's subnet
+  // on the way out: the sender's egress), `acl_A_{in,out}_plain` (not counted).
+  const usedCounts = new Set<Sink>();
+  const ensureAcl = (id: string, egress: boolean, sink: Sink | undefined, variant = '') => {
+    const name = aclChain(id, egress, variant);
+    if (!chains.has(name)) {
+      if (sink) usedCounts.add(sink);
+      chains.set(name, compileAclChain(acls.get(id)!, egress, sink && countChain(sink)));
+    }
+    return name;
   };
-  const natCross = (n: KNat) => {
+  const natCross = (n: KNat, out: boolean) => {
     const a = aclOf(subnets.get(n.subnetId));
     if (!a) return []; // (no ACL known: nothing to cross, as the simulated plane)
-    ensureAcl(a);
-    return [`jump ${aclChain(a, false)}`, `jump ${aclChain(a, true)}`];
+    return [
+      `jump ${out ? ensureAcl(a, false, 'out', '_nat') : ensureAcl(a, false, undefined, '_plain')}`,
+      `jump ${ensureAcl(a, true, undefined, '_plain')}`,
+    ];
   };
   const fromItems: string[] = [];
   const intoItems: string[] = [];
   for (const s of subnetsWithEnds) {
     const a = aclOf(s);
     const lines = [`oifname ${setOf(ends(s.id))} accept`];
-    if (a) {
-      ensureAcl(a);
-      lines.push(`jump ${aclChain(a, true)}`);
-    }
+    if (a) lines.push(`jump ${ensureAcl(a, true, 'out')}`);
     nats.forEach((n, k) => {
       if (n.subnetId === s.id || !hasUplink) return;
       const c = `nat_out_${ident(n.id)}`;
-      if (!chains.has(c)) chains.set(c, natCross(n));
+      if (!chains.has(c)) chains.set(c, natCross(n, true));
       lines.push(`meta rtclassid ${REALM_NAT0 + k} jump ${c}`);
     });
     chains.set(`from_${ident(s.id)}`, lines);
+    const into = a && ensureAcl(a, false, 'in');
     for (const e of ends(s.id)) {
       fromItems.push(`${e} : jump from_${ident(s.id)}`);
-      if (a) intoItems.push(`${e} : jump ${aclChain(a, false)}`);
+      if (into) intoItems.push(`${e} : jump ${into}`);
     }
   }
   if (hasUplink) {
@@ -537,15 +604,18 @@ export function compileRouter(
     nats.forEach((n, k) => {
       const c = `nat_back_${ident(n.id)}`;
       const own = ends(n.subnetId);
-      chains.set(c, [...(own.length ? [`oifname ${setOf(own)} return`] : []), ...natCross(n)]);
+      chains.set(c, [...(own.length ? [`oifname ${setOf(own)} return`] : []), ...natCross(n, false)]);
       forward.push(`iifname ${q(uplink)} ct direction reply ct mark ${REALM_NAT0 + k} jump ${c}`);
     });
   }
+  for (const sink of usedCounts) chains.set(countChain(sink), countLines(sink));
   if (fromItems.length) forward.push(`iifname vmap { ${fromItems.join(', ')} }`);
   if (intoItems.length) forward.push(`oifname vmap { ${intoItems.join(', ')} }`);
 
-  const body: string[] = [];
-  for (const [name, lines] of chains) body.push(`  chain ${name} {\n${lines.map((l) => `    ${l}\n`).join('')}  }`);
+  const body: string[] = dropSetDecls();
+  // (the counting chains first: the ACL chains jump to them)
+  const ordered = [...chains].sort((a, b) => Number(b[0].startsWith('acl_count_')) - Number(a[0].startsWith('acl_count_')));
+  for (const [name, lines] of ordered) body.push(`  chain ${name} {\n${lines.map((l) => `    ${l}\n`).join('')}  }`);
   body.push(
     `  chain forward {\n    type filter hook forward priority filter; policy accept;\n${forward.map((l) => `    ${l}\n`).join('')}  }`,
   );
@@ -555,7 +625,9 @@ export function compileRouter(
   body.push(
     `  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n${post.map((l) => `    ${l}\n`).join('')}  }`,
   );
-  const nft = `table inet palisade\ndelete table inet palisade\ntable inet palisade {\n${body.join('\n')}\n}\n`;
+  const nftTable = `table inet palisade {\n${body.join('\n')}\n}\n`;
+  const nft = `table inet palisade\ndelete table inet palisade\n${nftTable}`;
+  const nftChains = [...chains.keys(), 'forward', 'prerouting', 'postrouting'];
 
   // The internet namespace's side: public addresses and IPv6 blocks toward this VPC's downlink.
   const internet = new Map<string, string>();
@@ -570,7 +642,18 @@ export function compileRouter(
       if (r?.family === 6) internet.set(cidrText(r), `${cidrText(r)} via ${LINK.router6} dev ${down} src ${INTERNET_SOURCE.v6}`);
     }
   }
-  return { uplink: hasUplink, peerLinks, rules, routes, nft, internet };
+  return { uplink: hasUplink, peerLinks, rules, routes, nft, nftTable, nftChains, internet };
+}
+
+/**
+ * The script that brings a router's table from `prevChains` (what was applied) to `plan` keeping
+ * the drop-accounting sets' elements: every rule flushed, the chains no longer wanted deleted, the
+ * sets declared again (unchanged: kept) and the chains filled — one transaction.
+ */
+export function routerNftUpdate(prevChains: readonly string[], plan: Pick<RouterPlan, 'nftTable' | 'nftChains'>): string {
+  const next = new Set(plan.nftChains);
+  const gone = prevChains.filter((c) => !next.has(c)).map((c) => `delete chain inet palisade ${c}\n`);
+  return `flush table inet palisade\n${gone.join('')}${plan.nftTable}`;
 }
 
 /** The internet namespace's default source addresses (routes toward the VPCs carry them). */

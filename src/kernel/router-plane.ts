@@ -35,7 +35,16 @@ import { ip, ipIn, nft, run, sysctl } from './exec.ts';
 import type { KernelNames } from './names.ts';
 import type { RouterHooks } from './router.ts';
 import { InternetNamespace } from './internet.ts';
-import { LINK, compileRouter, type KRoute, type PeerLinkSpec, type RouterInput, type RouterPlan, type RuleSpec } from './router-nft.ts';
+import {
+  LINK,
+  compileRouter,
+  routerNftUpdate,
+  type KRoute,
+  type PeerLinkSpec,
+  type RouterInput,
+  type RouterPlan,
+  type RuleSpec,
+} from './router-nft.ts';
 
 const KINDS = new Set<string>([
   KIND.vpc,
@@ -58,6 +67,8 @@ interface Applied {
   rules: Map<string, RuleSpec>;
   routes: Map<string, string>;
   nft: string;
+  /** the chains of the table applied (a change keeps its drop-accounting sets: routerNftUpdate) */
+  nftChains: string[];
   internet: Map<string, string>;
 }
 
@@ -258,7 +269,7 @@ export class KernelRouters implements RouterHooks {
       return;
     }
     if (!state) {
-      state = { uplink: false, peerLinks: new Map(), rules: new Map(), routes: new Map(), nft: '', internet: new Map() };
+      state = { uplink: false, peerLinks: new Map(), rules: new Map(), routes: new Map(), nft: '', nftChains: [], internet: new Map() };
       this.applied.set(vpcId, state);
       await sysctl(ns, ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0']);
     }
@@ -323,8 +334,22 @@ export class KernelRouters implements RouterHooks {
     }
 
     if (plan.nft !== state.nft) {
-      await nft(ns, plan.nft);
+      // A change keeps the ACL drop counters (flow logs); the first apply, or one after a failed
+      // update, replaces the whole table.
+      const update = state.nft ? routerNftUpdate(state.nftChains, plan) : undefined;
+      state.nft = '';
+      let updated = false;
+      if (update)
+        updated = await nft(ns, update).then(
+          () => true,
+          (e: Error) => {
+            this.log.warn(`router ${vpcId}: nft update failed, the table is replaced: ${e.message}`);
+            return false;
+          },
+        );
+      if (!updated) await nft(ns, plan.nft);
       state.nft = plan.nft;
+      state.nftChains = plan.nftChains;
     }
 
     // The internet's routes toward this VPC.
