@@ -48,20 +48,32 @@ export function addressText(a: Address): string {
 /**
  * A resolved end (`DataPlane.endHandle`) is END_STRIDE words: its flags (END_*), its routing index
  * (NetworkPaths.routedIndex, -1: routing does not know it, or an external end), its policy handle
- * (-1: none).
+ * (-1: none), the generation it was resolved at (`generation`; -1: not yet, or released).
  */
 const END_STRIDE = 4;
 const E_FLAGS = 0;
 const E_RI = 1;
 const E_SH = 2;
+const E_GEN = 3;
+/** Words for n ends, none resolved. */
+function endTable(n: number): Int32Array {
+  const w = new Int32Array(END_STRIDE * n);
+  for (let k = E_GEN; k < w.length; k += END_STRIDE) w[k] = -1;
+  return w;
+}
+/** The policy's and routing's generations as one (never -1: an unresolved end's). */
+const generation = (policy: Policy, paths: NetworkPaths) => (policy.generation + paths.generation) & 0x3fffffff;
 const END_USED = 1;
 const END_IFACE = 2;
 /** an interface at its public address (FlowEnd viaPublic) */
 const END_PUBLIC = 4;
 /** handles 0 and 1: the two ends `verdict` resolves for its own call */
 const SCRATCH = 2;
-/** a released slot's address */
+/** a released slot's address and end */
 const NO_ADDRESS: Address = Object.freeze({ family: 4, v: 0 });
+const NO_END: FlowEnd = Object.freeze({ kind: 'external', address: NO_ADDRESS, text: '' });
+/** per routing index, DataPlane.riWords: the policy handle, the primary IPv4's value */
+const RI_STRIDE = 2;
 
 export type Endpoint =
   | {
@@ -159,27 +171,24 @@ export class DataPlane {
   private readonly tracks = new Map<string, ConnTrack>();
   private readonly timeouts = new Map<string, Timeouts>();
   // The verdict path's resolved ends (`endHandle`): per handle, END_STRIDE words (flags, routing
-  // index, policy handle), the generation — the policy's plus routing's — they were resolved at
-  // (NaN: not yet, or released), the end as given, and the address the data plane judges it at.
-  private endWords: Int32Array = new Int32Array(END_STRIDE * 64);
-  private endGen: Float64Array = new Float64Array(64).fill(NaN);
-  private endId: string[] = [];
+  // index, policy handle, the generation they were resolved at), the end as given, and the
+  // address the data plane judges it at.
+  private endWords: Int32Array = endTable(64);
+  /** per handle: the end as given (its id, its texts), its address, the address it is judged at (flow.ts local()) */
+  private endEnd: FlowEnd[] = [];
   private endAddr: Address[] = [];
-  private endText: string[] = [];
-  /** flow.ts local(): an interface's primary private IPv4 for an IPv4 flow, else the end's address */
   private endLocal: Address[] = [];
-  private endLocalText: string[] = [];
   private endCount = SCRATCH;
   private readonly endFree: number[] = [];
   /**
    * Per routing index (NetworkPaths.routedIndex): the policy's record of the interface its handle
    * and primary IPv4 were read from — re-read when the policy holds another (every change to an
-   * interface stores a new record) — so that resolving a routed end looks up two ids, not four.
+   * interface stores a new record) — so that resolving a routed end looks up two ids, not four;
+   * RI_STRIDE words (its policy handle, its primary IPv4's value: -1 none, -2 not an IPv4) and the address.
    */
   private riRec: (InterfaceInput | undefined)[] = [];
-  private riSh: Int32Array = new Int32Array(0);
+  private riWords: Float64Array = new Float64Array(0);
   private riV4: (Address | undefined)[] = [];
-  private riV4Text: (string | undefined)[] = [];
 
   setTimeouts(interfaceId: string, t: Partial<Timeouts> | undefined): void {
     const full = { ...DEFAULT_TIMEOUTS };
@@ -444,29 +453,24 @@ export class DataPlane {
   releaseEnd(h: number): void {
     if (!Number.isInteger(h) || h < SCRATCH || h >= this.endCount || (this.endWords[END_STRIDE * h + E_FLAGS]! & END_USED) === 0) return;
     this.endWords.fill(0, END_STRIDE * h, END_STRIDE * h + END_STRIDE);
-    this.endGen[h] = NaN;
-    this.endId[h] = '';
-    this.endText[h] = this.endLocalText[h] = '';
+    this.endWords[END_STRIDE * h + E_GEN] = -1;
+    this.endEnd[h] = NO_END;
     this.endAddr[h] = this.endLocal[h] = NO_ADDRESS;
     this.endFree.push(h);
   }
 
   /** Puts an end in slot h, to be resolved at its first use. */
   private bindEnd(h: number, e: FlowEnd): void {
-    if (h >= this.endGen.length) {
-      const words = new Int32Array(2 * this.endWords.length);
+    if (END_STRIDE * h >= this.endWords.length) {
+      const words = endTable((2 * this.endWords.length) / END_STRIDE);
       words.set(this.endWords);
       this.endWords = words;
-      const gen = new Float64Array(2 * this.endGen.length).fill(NaN);
-      gen.set(this.endGen);
-      this.endGen = gen;
     }
-    const iface = e.kind === 'interface';
-    this.endWords[END_STRIDE * h + E_FLAGS] = END_USED | (iface ? END_IFACE | (e.viaPublic ? END_PUBLIC : 0) : 0);
-    this.endGen[h] = NaN;
-    this.endId[h] = iface ? e.interfaceId : '';
+    const b = END_STRIDE * h;
+    this.endWords[b + E_FLAGS] = END_USED | (e.kind === 'interface' ? END_IFACE | (e.viaPublic ? END_PUBLIC : 0) : 0);
+    this.endWords[b + E_GEN] = -1;
+    this.endEnd[h] = e;
     this.endAddr[h] = e.address;
-    this.endText[h] = e.text;
   }
 
   /** Reads slot h's end from the policy and routing as they are at generation `gen`. */
@@ -475,53 +479,70 @@ export class DataPlane {
     const b = END_STRIDE * h;
     const f = Number.isInteger(h) && h >= 0 && h < this.endCount ? W[b + E_FLAGS]! : 0;
     if ((f & END_USED) === 0) throw new RangeError(`${h} is not an end handle of this plane (DataPlane.endHandle)`);
+    const e = this.endEnd[h]!;
     const addr = this.endAddr[h]!;
-    const text = this.endText[h]!;
-    this.endGen[h] = gen;
-    if ((f & END_IFACE) === 0) {
+    W[b + E_GEN] = gen;
+    if (e.kind !== 'interface') {
       W[b + E_RI] = -1;
       W[b + E_SH] = -1;
       this.endLocal[h] = addr;
-      this.endLocalText[h] = text;
       return;
     }
-    const id = this.endId[h]!;
+    const id = e.interfaceId;
     const ri = this.paths.routedIndex(id);
     const rec = this.policy.getInterface(id);
     let sh: number;
-    let v4: Address | undefined;
-    let v4Text: string | undefined;
+    let v4Value: number;
+    const R = this.riWords;
     if (ri >= 0 && ri < this.riRec.length && rec !== undefined && this.riRec[ri] === rec) {
-      sh = this.riSh[ri]!;
-      v4 = this.riV4[ri];
-      v4Text = this.riV4Text[ri];
+      sh = R[RI_STRIDE * ri]!;
+      v4Value = R[RI_STRIDE * ri + 1]!;
     } else {
       sh = this.policy.handleOf(id);
-      v4Text = rec?.ipv4[0];
+      const t = rec?.ipv4[0];
       // (an IPv6 text among the IPv4 ones — not AWS's — is used as local() uses it)
-      v4 = v4Text ? parsedAddress(v4Text) : undefined;
+      const v4 = t ? parsedAddress(t) : undefined;
+      v4Value = v4 === undefined ? -1 : v4.family === 4 ? v4.v : -2;
       if (ri >= 0) {
         while (this.riRec.length <= ri) {
           this.riRec.push(undefined);
           this.riV4.push(undefined);
-          this.riV4Text.push(undefined);
         }
-        if (ri >= this.riSh.length) {
-          const next = new Int32Array(Math.max(64, 2 * ri + 2));
-          next.set(this.riSh);
-          this.riSh = next;
+        if (RI_STRIDE * ri >= this.riWords.length) {
+          const next = new Float64Array(Math.max(128, 4 * ri + 4));
+          next.set(this.riWords);
+          this.riWords = next;
         }
         this.riRec[ri] = rec;
-        this.riSh[ri] = sh;
+        this.riWords[RI_STRIDE * ri] = sh;
+        this.riWords[RI_STRIDE * ri + 1] = v4Value;
         this.riV4[ri] = v4;
-        this.riV4Text[ri] = v4Text;
+      } else {
+        W[b + E_RI] = ri;
+        W[b + E_SH] = sh;
+        this.endLocal[h] = v4 !== undefined && addr.family === 4 && v4Value !== addr.v ? v4 : addr;
+        return;
       }
     }
     W[b + E_RI] = ri;
     W[b + E_SH] = sh;
-    const local = addr.family === 4 && v4 !== undefined;
-    this.endLocal[h] = local ? v4! : addr;
-    this.endLocalText[h] = local ? v4Text! : text;
+    // local(): its primary IPv4 for an IPv4 flow — the end's own address object where it is that
+    // address (one object fewer to read per verdict)
+    this.endLocal[h] = v4Value !== -1 && addr.family === 4 && v4Value !== addr.v ? this.riV4[ri]! : addr;
+  }
+
+  /** An interface end's id ('' for an external one). */
+  private endId(h: number): string {
+    const e = this.endEnd[h]!;
+    return e.kind === 'interface' ? e.interfaceId : '';
+  }
+
+  /** The text of the address an end is judged at (`endLocal`), for the tracked connections' keys. */
+  private localText(h: number): string {
+    const e = this.endEnd[h]!;
+    if (e.kind !== 'interface' || e.address.family !== 4) return e.text;
+    const t = this.policy.getInterface(e.interfaceId)?.ipv4[0];
+    return t && parsedAddress(t) ? t : e.text;
   }
 
   /**
@@ -555,11 +576,14 @@ export class DataPlane {
     now: number,
     replies = true,
   ): FlowCode {
-    const gen = this.policy.generation + this.paths.generation;
-    const G = this.endGen;
-    if (G[src] !== gen) this.resolveEnd(src, gen);
-    if (G[dst] !== gen) this.resolveEnd(dst, gen);
-    const W = this.endWords;
+    const gen = generation(this.policy, this.paths);
+    let W = this.endWords;
+    // (a handle out of range reads undefined: resolveEnd refuses it)
+    if (W[END_STRIDE * src + E_GEN] !== gen || W[END_STRIDE * dst + E_GEN] !== gen) {
+      this.resolveEnd(src, gen);
+      this.resolveEnd(dst, gen);
+      W = this.endWords;
+    }
     const sf = W[END_STRIDE * src + E_FLAGS]!;
     const df = W[END_STRIDE * dst + E_FLAGS]!;
     const si = W[END_STRIDE * src + E_RI]!;
@@ -567,7 +591,7 @@ export class DataPlane {
     const sIf = (sf & END_IFACE) !== 0;
     const dIf = (df & END_IFACE) !== 0;
     // the same interface (two routed ones: the same routing index)
-    if (sIf && dIf && (si >= 0 && di >= 0 ? si === di : this.endId[src] === this.endId[dst])) return FLOW_REJECT_ROUTE;
+    if (sIf && dIf && (si >= 0 && di >= 0 ? si === di : this.endId(src) === this.endId(dst))) return FLOW_REJECT_ROUTE;
     // an interface routing does not know: the plain model (flow.ts plainPath)
     if ((sIf && si < 0) || (dIf && di < 0)) return this.plainAt(src, dst, proto, srcPort, dstPort, icmpType, icmpCode, now, replies);
     const paths = this.paths;
@@ -586,10 +610,10 @@ export class DataPlane {
     let dstText = '';
     let seenDstText = '';
     if (this.tracks.size > 0) {
-      srcText = this.endLocalText[src]!;
+      srcText = this.localText(src);
       seenSrcText = seen ? addressText(seen) : srcText;
-      dstText = this.endLocalText[dst]!;
-      seenDstText = viaPublic ? this.endText[dst]! : dstText;
+      dstText = this.localText(dst);
+      seenDstText = viaPublic ? this.endEnd[dst]!.text : dstText;
     }
     return this.verdictOf(
       src,
@@ -634,16 +658,16 @@ export class DataPlane {
     const dAddr = this.endAddr[d]!;
     if (sAddr.family !== dAddr.family) return FLOW_REJECT_ROUTE;
     const policy = this.policy;
-    const sRec = sIf ? policy.getInterface(this.endId[s]!) : undefined;
-    const dRec = dIf ? policy.getInterface(this.endId[d]!) : undefined;
+    const sRec = sIf ? policy.getInterface(this.endId(s)) : undefined;
+    const dRec = dIf ? policy.getInterface(this.endId(d)) : undefined;
     // local(): an interface at its primary private IPv4 for an IPv4 flow
     const srcA = this.endLocal[s]!;
-    const srcText = this.endLocalText[s]!;
+    const srcText = this.localText(s);
     const dLocal = this.endLocal[d]!;
-    const dLocalText = this.endLocalText[d]!;
+    const dLocalText = this.localText(d);
     let seenSrc = srcA;
     let seenSrcText = srcText;
-    let dstText = this.endText[d]!;
+    let dstText = this.endEnd[d]!.text;
     let seenDst = dAddr;
     let seenDstText = dstText;
     const viaPublic = dIf && (W[END_STRIDE * d + E_FLAGS]! & END_PUBLIC) !== 0;
@@ -763,7 +787,7 @@ export class DataPlane {
   ): boolean {
     if (h < 0) return false;
     if (this.tracks.size > 0) {
-      const ct = this.tracks.get(this.endId[end]!);
+      const ct = this.tracks.get(this.endId(end));
       if (ct !== undefined && ct.size > 0) {
         const icmp = proto === 1 || proto === 58;
         const localPort = egress ? srcPort : dstPort;
