@@ -5,20 +5,27 @@
 // ports denied outbound, the server's interface has an ACCEPT ingress record for the SYN and a
 // REJECT egress record for its SYN-ACK (not an ACCEPT: the simulated plane's and AWS's "ping
 // allowed by the group, reply blocked by the ACL"). A change of the router's table keeps the
-// counters. Records are read back from CloudWatch Logs after advancing the virtual clock.
+// counters. From the internet to the server's public address (the internet gateway's 1:1 NAT), the
+// ingress REJECT record has the private address, as on AWS. Records are read back from CloudWatch
+// Logs after advancing the virtual clock.
 // Needs Linux, root, iproute2, nftables, conntrack, python3 and curl: without them it FAILS.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
+  AttachInternetGatewayCommand,
   AuthorizeSecurityGroupIngressCommand,
+  CreateInternetGatewayCommand,
   CreateFlowLogsCommand,
   CreateNetworkAclCommand,
   CreateNetworkAclEntryCommand,
+  CreateRouteCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
+  DescribeRouteTablesCommand,
   ReplaceNetworkAclAssociationCommand,
   RunInstancesCommand,
   type EC2Client,
@@ -26,7 +33,7 @@ import {
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CREDS, ec2, start } from './helpers/server.ts';
 import { KernelFixture, kernelTestsUnavailable, runIn, until } from './helpers/kernel.ts';
-import { ACL_DROP_SETS, compileRouter, routerNftUpdate, type RouterInput } from '../src/kernel/router-nft.ts';
+import { ACL_DROP_SETS, INTERNET_SOURCE, compileRouter, routerNftUpdate, type RouterInput } from '../src/kernel/router-nft.ts';
 import { parseDropSets } from '../src/kernel/kernel-flows.ts';
 import type { KernelRouters } from '../src/kernel/router-plane.ts';
 import type { Palisade } from '../src/server.ts';
@@ -163,6 +170,7 @@ describe('kernel data plane: flow logs of network ACL drops', () => {
     let clientIp = '';
     let serverEni = '';
     let clientEni = '';
+    let serverPublic = '';
     let acl = '';
     const seen = new Set<string>();
 
@@ -224,11 +232,11 @@ describe('kernel data plane: flow logs of network ACL drops', () => {
             IpProtocol: 'tcp',
             FromPort: port,
             ToPort: port,
-            IpRanges: [{ CidrIp: '10.42.1.0/24' }],
+            IpRanges: [{ CidrIp: port === SSH ? '0.0.0.0/0' : '10.42.1.0/24' }],
           })),
         }),
       );
-      const launch = async (s: string, g: string) =>
+      const launch = async (s: string, g: string, publicIp: boolean) =>
         (
           await c.send(
             new RunInstancesCommand({
@@ -236,15 +244,31 @@ describe('kernel data plane: flow logs of network ACL drops', () => {
               InstanceType: 't3.micro',
               MinCount: 1,
               MaxCount: 1,
-              SubnetId: s,
-              SecurityGroupIds: [g],
+              NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: s, Groups: [g], AssociatePublicIpAddress: publicIp }],
             }),
           )
         ).Instances![0]!;
-      const s = await launch(srvSubnet, srv);
-      const cl = await launch(cliSubnet, cli);
+      const s = await launch(srvSubnet, srv, true);
+      const cl = await launch(cliSubnet, cli, false);
       [serverIp, serverEni] = [s.PrivateIpAddress!, s.NetworkInterfaces![0]!.NetworkInterfaceId!];
       [clientIp, clientEni] = [cl.PrivateIpAddress!, cl.NetworkInterfaces![0]!.NetworkInterfaceId!];
+      serverPublic = (await c.send(new DescribeInstancesCommand({ InstanceIds: [s.InstanceId!] }))).Reservations![0]!.Instances![0]!
+        .PublicIpAddress!;
+      assert.ok(serverPublic, 'the server has a public IPv4 address');
+      // the internet reaches the VPC (the main route table: both subnets)
+      const igw = (await c.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+      await c.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
+      const main = (
+        await c.send(
+          new DescribeRouteTablesCommand({
+            Filters: [
+              { Name: 'vpc-id', Values: [vpc] },
+              { Name: 'association.main', Values: ['true'] },
+            ],
+          }),
+        )
+      ).RouteTables![0]!.RouteTableId!;
+      await c.send(new CreateRouteCommand({ RouteTableId: main, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
       // The server's subnet: SSH denied inbound, the rest allowed; the ephemeral ports toward the
       // client's subnet denied outbound (the replies), the rest allowed.
       acl = (await c.send(new CreateNetworkAclCommand({ VpcId: vpc }))).NetworkAcl!.NetworkAclId!;
@@ -359,6 +383,20 @@ describe('kernel data plane: flow logs of network ACL drops', () => {
       assert.deepEqual(
         recs.filter((z) => z.eni === clientEni).map((z) => [z.dir, z.action]),
         [['egress', 'ACCEPT']],
+        JSON.stringify(recs),
+      );
+    });
+
+    it('from the internet to the public address: an ingress REJECT record at the private address (the NAT is done before the ACL)', async () => {
+      const inet = p!.kernel!.names.internetNs;
+      const r = await runIn(inet, 'curl', ['-s', '--max-time', '2', `http://${serverPublic}:${SSH}/`]);
+      assert.notEqual(r.code, 0, 'the ACL denies it: no connection');
+      await p!.kernelFlows!.flush();
+      await clock({ advanceSeconds: 60 });
+      const recs = (await newRecords()).filter((x) => x.proto === 6 && (x.dport === SSH || x.sport === SSH));
+      assert.deepEqual(
+        recs.map((x) => [x.eni, x.dir, x.src, x.dst, x.dport, x.action, x.flags]),
+        [[serverEni, 'ingress', INTERNET_SOURCE.v4, serverIp, SSH, 'REJECT', 2]],
         JSON.stringify(recs),
       );
     });
