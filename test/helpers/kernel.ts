@@ -7,6 +7,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after } from 'node:test';
+
+// A kernel test file must end when its tests have: a helper process or socket left open would keep
+// it running until CI's limit. Once the file's tests are done (this root-level hook runs last), an
+// unref'd watchdog says what still holds the process a minute later and ends it with the tests'
+// own exit status.
+after(() => {
+  setTimeout(() => {
+    process.stderr.write(
+      `kernel test: still running 60 s after its tests ended; open: ${JSON.stringify(process.getActiveResourcesInfo())}\n`,
+    );
+    process.exit(process.exitCode ?? 0);
+  }, 60_000).unref();
+});
 
 /** Why kernel tests cannot run here (undefined: they can). They FAIL with this, never skip. */
 export function kernelTestsUnavailable(): string | undefined {
