@@ -9,7 +9,17 @@
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateManagedPrefixListCommand,
+  DeleteNatGatewayCommand,
+  DeleteRouteCommand,
+  DescribeNatGatewaysCommand,
+  ReleaseAddressCommand,
+  DescribeManagedPrefixListsCommand,
+  DescribeSecurityGroupRulesCommand,
+  ModifyManagedPrefixListCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  ReplaceNetworkAclEntryCommand,
   RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
   TerminateInstancesCommand,
   type EC2Client,
   type IpPermission,
@@ -42,6 +52,8 @@ export interface KEstate {
   groups: Map<string, string>;
   /** what was made, one line a call (printed with a mismatch) */
   log: string[];
+  /** random changes: rules revoked and authorized, interfaces' groups, the prefix list's entries, ACL entries, routes */
+  change: () => Promise<void>;
 }
 
 const ri = (r: Rng, lo: number, hi: number) => lo + Math.floor(r.next() * (hi - lo + 1));
@@ -93,9 +105,11 @@ export async function buildKernelEstate(client: EC2Client, seed: number, base: n
   const r = rng(seed);
   const b = new EstateBuilder(client);
   const log: string[] = [];
-  const estate: KEstate = { seed, routed, vpcs: [], hosts: [], groups: new Map(), log };
+  const estate: KEstate = { seed, routed, vpcs: [], hosts: [], groups: new Map(), log, change: async () => undefined };
   const nVpcs = routed ? 2 : 1;
   const igws: (string | undefined)[] = [];
+  const acls: { id: string; entries: AclEntry[] }[] = [];
+  const routes: { table: string; dest: string }[] = [];
   const mains: string[] = [];
   for (let k = 0; k < nVpcs; k++) {
     const cidr = `10.${base + k}.0.0/16`;
@@ -148,6 +162,7 @@ export async function buildKernelEstate(client: EC2Client, seed: number, base: n
       const peerDest = () => (r.bool(0.75) ? other.cidr : r.pick(other.subnets).cidr);
       const route = async (rt: string, dest: string, target: Record<string, string>) => {
         await b.route(rt, dest, target);
+        routes.push({ table: rt, dest });
         log.push(`  route ${rt}: ${dest} -> ${Object.values(target)[0]}`);
       };
       log.push(`main route table of ${v.id}: ${mains[k]}`);
@@ -168,7 +183,7 @@ export async function buildKernelEstate(client: EC2Client, seed: number, base: n
         if (pcx && r.bool(0.7)) await route(rt, peerDest(), { VpcPeeringConnectionId: pcx });
       }
       for (const s of v.subnets) {
-        if (!r.bool(0.45)) continue;
+        if (!r.bool(0.5)) continue;
         const entries: AclEntry[] = [];
         for (const direction of ['ingress', 'egress'] as const) {
           const numbers = new Set<number>();
@@ -200,9 +215,10 @@ export async function buildKernelEstate(client: EC2Client, seed: number, base: n
             }
             entries.push(entry);
           }
-          if (r.bool(0.5)) entries.push(aclRule(400, direction, 'allow', '0.0.0.0/0'));
+          if (r.bool(0.65)) entries.push(aclRule(400, direction, 'allow', '0.0.0.0/0'));
         }
         const acl = await b.customAcl(v.id, s.id, entries);
+        acls.push({ id: acl, entries });
         log.push(`  acl ${acl} on ${s.id}:`);
         for (const e of [...entries].sort((x, y) => Number(x.Egress) - Number(y.Egress) || x.RuleNumber! - y.RuleNumber!))
           log.push(
@@ -253,81 +269,145 @@ export async function buildKernelEstate(client: EC2Client, seed: number, base: n
   log.push(`prefix list ${pl}: ${[...plEntries].join(', ')}`);
 
   // The rules.
-  for (const [k, v] of estate.vpcs.entries()) {
-    for (const g of groupsOf[k]!) {
-      const peer = (): Partial<IpPermission> => {
-        const kind = r.pick([
-          'world',
-          'world',
-          'vpc',
-          'subnet',
-          'host',
-          'host',
-          'self',
-          'group',
-          'pl',
-          '10/8',
-          ...(routed ? (['internet', 'otherVpc', 'public'] as const) : []),
-        ] as const);
-        const cidr = (c: string) => ({ IpRanges: [{ CidrIp: c }] });
-        switch (kind) {
-          case 'world':
-            return cidr('0.0.0.0/0');
-          case 'vpc':
-            return cidr(v.cidr);
-          case 'subnet':
-            return cidr(r.pick(v.subnets).cidr);
-          case 'host':
-            return cidr(`${r.pick(estate.hosts).privateIp}/32`);
-          case 'self':
-            return { UserIdGroupPairs: [{ GroupId: g }] };
-          case 'group':
-            return { UserIdGroupPairs: [{ GroupId: r.pick(groupsOf[k]!) }] };
-          case 'pl':
-            return { PrefixListIds: [{ PrefixListId: pl }] };
-          case '10/8':
-            return cidr('10.0.0.0/8');
-          case 'internet':
-            return cidr(r.bool() ? '198.51.100.0/24' : '0.0.0.0/1');
-          case 'otherVpc':
-            return cidr(estate.vpcs[1 - k]!.cidr);
-          case 'public': {
-            const withIp = estate.hosts.filter((h) => h.publicIp);
-            return cidr(withIp.length ? `${r.pick(withIp).publicIp}/32` : '0.0.0.0/0');
-          }
-        }
-      };
-      const perm = (): IpPermission => {
-        const proto = r.pick(['tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp', 'icmp', '-1'] as const);
-        if (proto === '-1') return { IpProtocol: '-1', ...peer() };
-        if (proto === 'icmp') {
-          const [type, code] = r.pick(ICMP_TYPES);
-          return { IpProtocol: 'icmp', FromPort: type, ToPort: code, ...peer() };
-        }
-        const [from, to] = portsFor(r, proto);
-        return { IpProtocol: proto, FromPort: from, ToPort: to, ...peer() };
-      };
-      for (const egress of [false, true]) {
-        if (egress && !restricted.has(g)) continue;
-        const n = egress ? ri(r, 0, 4) : ri(r, 0, 6);
-        for (let i = 0; i < n; i++) {
-          const p = perm();
-          try {
-            if (egress) await client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: g, IpPermissions: [p] }));
-            else await b.allowIngress(g, [p]);
-            log.push(`  ${g} ${egress ? 'egress ' : 'ingress'} ${fmtPerm(p)}`);
-          } catch (e) {
-            // (a duplicate of a rule drawn before: AWS refuses it, nothing changes)
-            if ((e as Error).name !== 'InvalidPermission.Duplicate') throw e;
-          }
-        }
+  const peer = (k: number, g: string): Partial<IpPermission> => {
+    const v = estate.vpcs[k]!;
+    const kind = r.pick([
+      'world',
+      'world',
+      'vpc',
+      'subnet',
+      'host',
+      'host',
+      'self',
+      'group',
+      'pl',
+      '10/8',
+      ...(routed ? (['internet', 'otherVpc', 'public'] as const) : []),
+    ] as const);
+    const cidr = (c: string) => ({ IpRanges: [{ CidrIp: c }] });
+    switch (kind) {
+      case 'world':
+        return cidr('0.0.0.0/0');
+      case 'vpc':
+        return cidr(v.cidr);
+      case 'subnet':
+        return cidr(r.pick(v.subnets).cidr);
+      case 'host':
+        return cidr(`${r.pick(estate.hosts).privateIp}/32`);
+      case 'self':
+        return { UserIdGroupPairs: [{ GroupId: g }] };
+      case 'group':
+        return { UserIdGroupPairs: [{ GroupId: r.pick(groupsOf[k]!) }] };
+      case 'pl':
+        return { PrefixListIds: [{ PrefixListId: pl }] };
+      case '10/8':
+        return cidr('10.0.0.0/8');
+      case 'internet':
+        return cidr(r.bool() ? '198.51.100.0/24' : '0.0.0.0/1');
+      case 'otherVpc':
+        return cidr(estate.vpcs[1 - k]!.cidr);
+      case 'public': {
+        const withIp = estate.hosts.filter((h) => h.publicIp);
+        return cidr(withIp.length ? `${r.pick(withIp).publicIp}/32` : '0.0.0.0/0');
       }
     }
-  }
+  };
+  const perm = (k: number, g: string): IpPermission => {
+    const proto = r.pick(['tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp', 'icmp', '-1'] as const);
+    if (proto === '-1') return { IpProtocol: '-1', ...peer(k, g) };
+    if (proto === 'icmp') {
+      const [type, code] = r.pick(ICMP_TYPES);
+      return { IpProtocol: 'icmp', FromPort: type, ToPort: code, ...peer(k, g) };
+    }
+    const [from, to] = portsFor(r, proto);
+    return { IpProtocol: proto, FromPort: from, ToPort: to, ...peer(k, g) };
+  };
+  const authorize = async (k: number, g: string, egress: boolean) => {
+    const p = perm(k, g);
+    try {
+      if (egress) await client.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: g, IpPermissions: [p] }));
+      else await b.allowIngress(g, [p]);
+      log.push(`  ${g} ${egress ? 'egress ' : 'ingress'} ${fmtPerm(p)}`);
+    } catch (e) {
+      // (a duplicate of a rule drawn before: AWS refuses it, nothing changes)
+      if ((e as Error).name !== 'InvalidPermission.Duplicate') throw e;
+    }
+  };
+  for (const k of estate.vpcs.keys())
+    for (const g of groupsOf[k]!)
+      for (const egress of [false, true]) {
+        if (egress && !restricted.has(g)) continue;
+        for (let i = 0, n = egress ? ri(r, 1, 4) : ri(r, 1, 7); i < n; i++) await authorize(k, g, egress);
+      }
+
+  // Random changes, to run the same estate again (the kernel's rulesets changed in place).
+  estate.change = async () => {
+    log.push('changes:');
+    for (const k of estate.vpcs.keys()) {
+      for (const g of groupsOf[k]!) {
+        const rules = (await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [g] }] })))
+          .SecurityGroupRules!;
+        for (const rule of rules) {
+          if (!r.bool(0.25)) continue;
+          const ids = { GroupId: g, SecurityGroupRuleIds: [rule.SecurityGroupRuleId!] };
+          if (rule.IsEgress) await client.send(new RevokeSecurityGroupEgressCommand(ids));
+          else await client.send(new RevokeSecurityGroupIngressCommand(ids));
+          log.push(`  ${g} revoked ${rule.IsEgress ? 'egress ' : 'ingress'} ${rule.SecurityGroupRuleId}`);
+        }
+        for (let i = 0, n = ri(r, 0, 2); i < n; i++) await authorize(k, g, r.bool(0.3));
+      }
+    }
+    for (const h of estate.hosts) {
+      if (!r.bool(0.3)) continue;
+      const list = groupsOf[h.vpc]!;
+      const g1 = r.pick(list);
+      h.groups = r.bool(0.4) ? [...new Set([g1, r.pick(list)])] : [g1];
+      await client.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: h.eni, Groups: h.groups }));
+      log.push(`  ${h.eni} (${h.id}) now in ${h.groups.join(',')}`);
+    }
+    const add = `${r.pick(estate.hosts).privateIp}/32`;
+    const remove = r.bool(0.5) && plEntries.size > 1 ? r.pick([...plEntries]) : undefined;
+    if (!plEntries.has(add) || remove) {
+      const version = (await client.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [pl] }))).PrefixLists![0]!.Version;
+      await client.send(
+        new ModifyManagedPrefixListCommand({
+          PrefixListId: pl,
+          CurrentVersion: version,
+          ...(plEntries.has(add) ? {} : { AddEntries: [{ Cidr: add }] }),
+          ...(remove && remove !== add ? { RemoveEntries: [{ Cidr: remove }] } : {}),
+        }),
+      );
+      plEntries.add(add);
+      if (remove && remove !== add) plEntries.delete(remove);
+      log.push(`  prefix list ${pl} now ${[...plEntries].join(', ')}`);
+    }
+    for (const a of acls) {
+      if (!r.bool(0.5)) continue;
+      const e = r.pick(a.entries);
+      e.RuleAction = e.RuleAction === 'allow' ? 'deny' : 'allow';
+      await client.send(new ReplaceNetworkAclEntryCommand({ ...e, NetworkAclId: a.id }));
+      log.push(`  acl ${a.id} ${e.Egress ? 'out' : 'in'} #${e.RuleNumber} now ${e.RuleAction}`);
+    }
+    for (const rt of routes) {
+      if (!r.bool(0.25)) continue;
+      await client.send(new DeleteRouteCommand({ RouteTableId: rt.table, DestinationCidrBlock: rt.dest }));
+      log.push(`  route ${rt.table}: ${rt.dest} deleted`);
+    }
+    routes.length = 0;
+  };
   return estate;
 }
 
-/** Terminates the estate's instances (their namespaces go). */
+/** Terminates the estate's instances (their namespaces go) and gives back its NAT gateways' Elastic IPs (5 a region). */
 export async function tearDownEstate(client: EC2Client, estate: KEstate): Promise<void> {
   if (estate.hosts.length) await client.send(new TerminateInstancesCommand({ InstanceIds: estate.hosts.map((h) => h.id) }));
+  const vpcIds = estate.vpcs.map((v) => v.id);
+  if (!vpcIds.length) return;
+  const nats = (await client.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: vpcIds }] }))).NatGateways ?? [];
+  for (const n of nats) {
+    if (n.State === 'deleted') continue;
+    await client.send(new DeleteNatGatewayCommand({ NatGatewayId: n.NatGatewayId }));
+    for (const a of n.NatGatewayAddresses ?? [])
+      if (a.AllocationId) await client.send(new ReleaseAddressCommand({ AllocationId: a.AllocationId }));
+  }
 }
