@@ -32,6 +32,7 @@ import {
   type InterfaceTopo,
 } from './instances.ts';
 import type { RouterHooks } from './router.ts';
+import { rulesOfGroup } from '../traffic/doc-inputs.ts';
 
 /** The state record of the prefix in use, so the next start can clean up after a crash. */
 export const KERNEL_META = 'palisade.kernel';
@@ -499,18 +500,7 @@ class StoreView {
   groupRules(groupId: string): RuleInput[] {
     const g = (this.groups ??= this.all<SecurityGroupDoc>(KIND.sg)).get(groupId);
     if (!g) return [];
-    return g.rules.map((r) => ({
-      id: r.id,
-      groupId: g.id,
-      egress: r.egress,
-      protocol: r.protocol,
-      from: r.from,
-      to: r.to,
-      cidr4: r.cidr4,
-      cidr6: r.cidr6,
-      prefixListId: r.prefixListId,
-      refGroupId: r.group?.groupId,
-    }));
+    return rulesOfGroup(g);
   }
 
   prefixList(id: string): string[] | undefined {

@@ -15,7 +15,6 @@ import type { ChangeEvent, Doc, Store } from '../store/store.ts';
 import type { Logger } from '../core/log.ts';
 import {
   KIND,
-  type AclEntryDoc,
   type EgressOnlyInternetGatewayDoc,
   type ElasticIpDoc,
   type EniDoc,
@@ -24,13 +23,13 @@ import {
   type NetworkAclDoc,
   type PeeringDoc,
   type PrefixListDoc,
-  type RouteDoc,
   type RouteTableDoc,
   type SubnetDoc,
   type VpcDoc,
 } from '../core/documents/ec2.ts';
-import type { AclEntryInput, RouteTarget } from '../dataplane/routing.ts';
+import type { AclEntryInput } from '../dataplane/routing.ts';
 import { awsPrefixLists } from '../services/ec2/lookups.ts';
+import { aclEntryInput, routeTarget } from '../traffic/doc-inputs.ts';
 import { ip, ipIn, nft, run, sysctl } from './exec.ts';
 import type { KernelNames } from './names.ts';
 import type { RouterHooks } from './router.ts';
@@ -70,31 +69,6 @@ interface Applied {
   /** the chains of the table applied (a change keeps its drop-accounting sets: routerNftUpdate) */
   nftChains: string[];
   internet: Map<string, string>;
-}
-
-function targetOf(r: RouteDoc): RouteTarget {
-  if (r.gatewayId === 'local') return { kind: 'local' };
-  if (r.gatewayId?.startsWith('igw-')) return { kind: 'igw', id: r.gatewayId };
-  if (r.gatewayId?.startsWith('vpce-')) return { kind: 'vpce', id: r.gatewayId };
-  if (r.egressOnlyGatewayId) return { kind: 'eigw', id: r.egressOnlyGatewayId };
-  if (r.natGatewayId) return { kind: 'nat', id: r.natGatewayId };
-  if (r.peeringId) return { kind: 'pcx', id: r.peeringId };
-  if (r.networkInterfaceId) return { kind: 'eni', id: r.networkInterfaceId };
-  return { kind: 'other', id: r.gatewayId ?? 'unknown' };
-}
-
-function entryInput(e: AclEntryDoc): AclEntryInput | undefined {
-  const cidr = e.cidr4 ?? e.cidr6;
-  if (!cidr) return undefined;
-  return {
-    ruleNumber: e.ruleNumber,
-    egress: e.egress,
-    protocol: e.protocol === '-1' ? -1 : Number(e.protocol),
-    allow: e.action === 'allow',
-    cidr,
-    ports: e.ports,
-    icmp: e.icmp,
-  };
 }
 
 /** The family of a route key or destination (`1000 10.0.0.0/16`, `::/0`). */
@@ -486,7 +460,7 @@ export class KernelRouters implements RouterHooks {
     const routesOf = (t: RouteTableDoc): KRoute[] => {
       const out: KRoute[] = local.map((destination) => ({ destination, target: { kind: 'local' } }));
       for (const r of t.routes) {
-        const target = targetOf(r);
+        const target = routeTarget(r);
         const dest = r.cidr4 ?? r.cidr6;
         if (dest) out.push({ destination: dest, target });
         else if (r.prefixListId) for (const c of prefixList(r.prefixListId)) out.push({ destination: c, target, fromList: true });
@@ -506,7 +480,7 @@ export class KernelRouters implements RouterHooks {
       cidrs6: vpc.ipv6.filter((a) => a.state === 'associated').map((a) => a.cidr),
       subnets: subnets.map((s) => ({ id: s.id, tableId: tableOf.get(s.id) ?? main?.id, aclId: aclOf.get(s.id) ?? defaultAcl?.id })),
       tables: tables.map((t) => ({ id: t.id, routes: routesOf(t) })),
-      acls: acls.map((a) => ({ id: a.id, entries: a.entries.map(entryInput).filter((e): e is AclEntryInput => !!e) })),
+      acls: acls.map((a) => ({ id: a.id, entries: a.entries.map(aclEntryInput).filter((e): e is AclEntryInput => !!e) })),
       interfaces: of<EniDoc>(KIND.eni)
         .filter((e) => e.vpcId === vpcId)
         .map((e) => ({

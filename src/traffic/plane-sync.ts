@@ -6,24 +6,9 @@
 // compiles until traffic is judged, and a group changed ten times compiles once.
 import type { Store, ChangeEvent } from '../store/store.ts';
 import type { DataPlane } from '../dataplane/dataplane.ts';
-import type { RuleInput } from '../dataplane/sg-policy.ts';
 import { KIND, type EniDoc, type PrefixListDoc, type SecurityGroupDoc } from '../core/documents/ec2.ts';
 import { awsPrefixLists } from '../services/ec2/lookups.ts';
-
-function rulesOf(g: SecurityGroupDoc): RuleInput[] {
-  return g.rules.map((r) => ({
-    id: r.id,
-    groupId: g.id,
-    egress: r.egress,
-    protocol: r.protocol,
-    from: r.from,
-    to: r.to,
-    cidr4: r.cidr4,
-    cidr6: r.cidr6,
-    prefixListId: r.prefixListId,
-    refGroupId: r.group?.groupId,
-  }));
-}
+import { rulesOfGroup } from './doc-inputs.ts';
 
 export function syncDataPlane(store: Store, plane: DataPlane): () => void {
   // AWS-managed lists (hundreds of CIDRs) are compiled into the engine when a rule of the region
@@ -44,7 +29,7 @@ export function syncDataPlane(store: Store, plane: DataPlane): () => void {
       if (e.after) {
         const g = e.after as SecurityGroupDoc;
         ensureAwsLists(e.scope, g);
-        plane.policy.setGroup({ id: g.id, vpcId: g.vpcId, rules: rulesOf(g) });
+        plane.policy.setGroup({ id: g.id, vpcId: g.vpcId, rules: rulesOfGroup(g) });
       } else plane.policy.removeGroup(e.id);
     } else if (e.kind === KIND.eni) {
       if (e.after) {

@@ -4,11 +4,11 @@
 // Like plane-sync.ts, changes wait in a queue until a verdict needs them; each changed object is
 // compiled alone (a route or ACL change recompiles that one table or ACL).
 import type { ChangeEvent, Doc, Store } from '../store/store.ts';
-import type { NetworkPaths, RouteInput, RouteTarget, AclEntryInput } from '../dataplane/routing.ts';
+import type { NetworkPaths, RouteInput, AclEntryInput } from '../dataplane/routing.ts';
 import { parseAddress } from '../dataplane/addresses.ts';
+import { aclEntryInput, routeTarget } from './doc-inputs.ts';
 import {
   KIND,
-  type AclEntryDoc,
   type EgressOnlyInternetGatewayDoc,
   type EniDoc,
   type InternetGatewayDoc,
@@ -36,34 +36,9 @@ const KINDS = new Set<string>([
   KIND.prefixList,
 ]);
 
-function targetOf(r: RouteDoc): RouteTarget {
-  if (r.gatewayId === 'local') return { kind: 'local' };
-  if (r.gatewayId?.startsWith('igw-')) return { kind: 'igw', id: r.gatewayId };
-  if (r.gatewayId?.startsWith('vpce-')) return { kind: 'vpce', id: r.gatewayId };
-  if (r.egressOnlyGatewayId) return { kind: 'eigw', id: r.egressOnlyGatewayId };
-  if (r.natGatewayId) return { kind: 'nat', id: r.natGatewayId };
-  if (r.peeringId) return { kind: 'pcx', id: r.peeringId };
-  if (r.networkInterfaceId) return { kind: 'eni', id: r.networkInterfaceId };
-  return { kind: 'other', id: r.gatewayId ?? 'unknown' };
-}
-
 function routeInput(r: RouteDoc): RouteInput | undefined {
   const destination = r.cidr4 ?? r.cidr6 ?? r.prefixListId;
-  return destination ? { destination, target: targetOf(r) } : undefined;
-}
-
-function entryInput(e: AclEntryDoc): AclEntryInput | undefined {
-  const cidr = e.cidr4 ?? e.cidr6;
-  if (!cidr) return undefined;
-  return {
-    ruleNumber: e.ruleNumber,
-    egress: e.egress,
-    protocol: e.protocol === '-1' ? -1 : Number(e.protocol),
-    allow: e.action === 'allow',
-    cidr,
-    ports: e.ports,
-    icmp: e.icmp,
-  };
+  return destination ? { destination, target: routeTarget(r) } : undefined;
 }
 
 export function syncRouting(store: Store, paths: NetworkPaths): () => void {
@@ -195,7 +170,7 @@ export function syncRouting(store: Store, paths: NetworkPaths): () => void {
           ];
           paths.setAcl({
             id: a.id,
-            entries: [...a.entries.map(entryInput).filter((x): x is AclEntryInput => !!x), ...star(false), ...star(true)],
+            entries: [...a.entries.map(aclEntryInput).filter((x): x is AclEntryInput => !!x), ...star(false), ...star(true)],
           });
           for (const x of a.associations) {
             subnetAcl.set(x.subnetId, a.id);
