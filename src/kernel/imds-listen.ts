@@ -65,13 +65,16 @@ export function listenInNamespace(ns: string, specs: ListenSpec[]): Promise<Serv
       if (stderr.length < 4000) stderr += d.toString();
     });
     child.on('message', (m: { i: number; error?: string }, handle: unknown) => {
+      // a handle that arrives after the answer (a failure, the time limit) is nobody's: close it,
+      // or its listening socket would hold this process open
+      if (done) return void (handle as Server | undefined)?.close();
       if (m.error !== undefined) return finish(new Error(`binding ${describe([specs[m.i]!])} in ${ns}: ${m.error}`));
       servers[m.i] = handle as Server;
       if (servers.every(Boolean)) finish();
     });
     child.once('error', (e) => finish(e));
-    child.once('exit', (code, signal) => {
-      // (every handle arrives before the helper can exit: it disconnects only after the last send)
+    child.once('close', (code, signal) => {
+      // ('close', not 'exit': it comes after the IPC channel has delivered every message and handle)
       if (!servers.every(Boolean))
         finish(new Error(`binding ${describe(specs)} in ${ns}: the helper exited (${signal ?? code}) ${stderr.trim()}`.trim()));
     });

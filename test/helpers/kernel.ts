@@ -7,20 +7,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after } from 'node:test';
 
 // A kernel test file must end when its tests have: a helper process or socket left open would keep
-// it running until CI's limit. Once the file's tests are done (this root-level hook runs last), an
-// unref'd watchdog says what still holds the process a minute later and ends it with the tests'
-// own exit status.
-after(() => {
-  setTimeout(() => {
-    process.stderr.write(
-      `kernel test: still running 60 s after its tests ended; open: ${JSON.stringify(process.getActiveResourcesInfo())}\n`,
-    );
-    process.exit(process.exitCode ?? 0);
-  }, 60_000).unref();
-});
+// it running until CI's limit (and node:test runs root-level after() hooks only once the event loop
+// empties, so a hook cannot catch this). A kernel test file takes well under a minute; ten minutes
+// after it started (the suite's per-test timeout too), an unref'd watchdog — which keeps nothing
+// alive itself — says what still holds the process and ends it with the tests' exit status.
+const WATCHDOG_MS = 600_000;
+setTimeout(() => {
+  process.stderr.write(
+    `kernel test: still running ${WATCHDOG_MS / 1000} s after it started; open: ${JSON.stringify(process.getActiveResourcesInfo())}\n`,
+  );
+  process.exit(process.exitCode ?? 0);
+}, WATCHDOG_MS).unref();
 
 /** Why kernel tests cannot run here (undefined: they can). They FAIL with this, never skip. */
 export function kernelTestsUnavailable(): string | undefined {
