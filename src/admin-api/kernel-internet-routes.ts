@@ -5,8 +5,11 @@ import { z } from 'zod';
 import { addressToBigInt } from '../core/cidr.ts';
 import { AdminError, route, type Route } from './router.ts';
 
-const internetAddressBody = z.object({
-  address: z.string().refine((a) => !!addressToBigInt(a), 'not an IPv4 or IPv6 address'),
+const internetAddressBody = z.strictObject({
+  address: z
+    .string()
+    .max(64)
+    .refine((a) => !!addressToBigInt(a), 'not an IPv4 or IPv6 address'),
 });
 
 export function kernelInternetRoutes(add: ((address: string) => Promise<void>) | undefined): Route[] {
@@ -17,7 +20,12 @@ export function kernelInternetRoutes(add: ((address: string) => Promise<void>) |
       body: internetAddressBody,
       handle: async ({ body }) => {
         if (!add) throw new AdminError('the kernel data plane is off: palisade start --dataplane kernel', 404);
-        await add(body.address);
+        try {
+          await add(body.address);
+        } catch (e) {
+          if (e instanceof RangeError) throw new AdminError(e.message, 409);
+          throw e;
+        }
         return { body: { address: body.address } };
       },
     }),

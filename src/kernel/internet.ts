@@ -12,6 +12,9 @@ import { ip, ipIn, sysctl } from './exec.ts';
 import { addressToBigInt } from '../core/cidr.ts';
 import { INTERNET_RANGES, INTERNET_SOURCE } from './router-nft.ts';
 
+/** Most addresses added besides the ranges (each is an address on `lo` and a route per router). */
+export const MAX_EXTRA_ADDRESSES = 1024;
+
 export class InternetNamespace {
   private made: Promise<void> | undefined;
   private readonly extra = new Set<string>();
@@ -53,6 +56,8 @@ export class InternetNamespace {
   async addAddress(address: string): Promise<void> {
     const a = addressToBigInt(address);
     if (!a) throw new Error(`not an IP address: ${address}`);
+    if (!this.extra.has(address) && this.extra.size >= MAX_EXTRA_ADDRESSES)
+      throw new RangeError(`the internet holds ${MAX_EXTRA_ADDRESSES} added addresses at most`);
     await this.ensure();
     await ipIn(this.name, [
       ...(a.family === 6 ? ['-6'] : []),
