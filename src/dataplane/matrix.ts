@@ -10,7 +10,7 @@
 // answers for its class; the answer is the same for each member.
 import type { Address } from './addresses.ts';
 import { parseAddress } from './addresses.ts';
-import { parseCidr } from '../core/cidr.ts';
+import { cidrRange } from './routing.ts';
 import type { DataPlane } from './dataplane.ts';
 import { FLOW_ACCEPT, FLOW_REJECT_ROUTE, type FlowEnd } from './flow.ts';
 import { protocolNumber } from './sg-policy.ts';
@@ -82,11 +82,9 @@ class Boundaries {
     this.v6.push(lo, hi + 1n);
   }
   addCidr(text: string | undefined): void {
-    const c = text ? parseCidr(text) : undefined;
-    if (!c) return;
-    const size = 1n << BigInt((c.family === 4 ? 32 : 128) - c.prefix);
-    if (c.family === 4) this.addRange4(Number(c.base), Number(c.base + size - 1n));
-    else this.addRange6(c.base, c.base + size - 1n);
+    const r = text ? cidrRange(text) : undefined;
+    if (r?.family === 4) this.addRange4(r.lo, r.hi);
+    else if (r) this.addRange6(r.lo, r.hi);
   }
   seal(): void {
     this.v4 = [...new Set(this.v4)].sort((a, b) => a - b);

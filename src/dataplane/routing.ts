@@ -13,7 +13,7 @@ import { bigIntToAddress, parseCidr } from '../core/cidr.ts';
 type Range = { family: 4; lo: number; hi: number; bits: number } | { family: 6; lo: bigint; hi: bigint; bits: number };
 
 /** A CIDR as the closed range of its addresses, with its prefix length. */
-function cidrRange(text: string): Range | undefined {
+export function cidrRange(text: string): Range | undefined {
   const c = parseCidr(text);
   if (!c) return undefined;
   const size = 1n << BigInt((c.family === 4 ? 32 : 128) - c.prefix);

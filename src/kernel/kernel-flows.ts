@@ -231,6 +231,39 @@ function protoNumber(v: unknown): number {
  * The drop-accounting elements of `nft -j list sets inet` output (the table's other sets are
  * skipped): the instance gates' sets (DROP_SETS), or those named in `sets` (a router's ACL_DROP_SETS).
  */
+type Counts = { packets: number; bytes: number };
+
+/**
+ * What a drop-accounting element counted since the last sample (an element that expired and came
+ * back starts from 0), remembered under its key in `last`; undefined when nothing grew.
+ */
+function growth(last: Map<string, Counts>, seen: Set<string>, d: DropElement): Counts | undefined {
+  const key = `${d.set}|${d.src}|${d.sport}|${d.dst}|${d.dport}|${d.proto}|${d.flags}`;
+  seen.add(key);
+  const prev = last.get(key);
+  const grew = !prev || d.packets < prev.packets ? d : { packets: d.packets - prev.packets, bytes: d.bytes - prev.bytes };
+  last.set(key, { packets: d.packets, bytes: d.bytes });
+  return grew.packets > 0 ? { packets: grew.packets, bytes: grew.bytes } : undefined;
+}
+
+/** A drop-accounting element's growth as a REJECT observation at an interface. */
+function rejected(interfaceId: string, direction: Observation['direction'], d: DropElement, grew: Counts, time: number): PacketObservation {
+  return {
+    interfaceId,
+    direction,
+    src: d.src,
+    dst: d.dst,
+    srcPort: d.sport,
+    dstPort: d.dport,
+    proto: d.proto,
+    flags: d.flags,
+    action: 'REJECT',
+    packets: grew.packets,
+    bytes: grew.bytes,
+    time,
+  };
+}
+
 export function parseDropSets(json: string, sets: Iterable<string> = Object.values(DROP_SETS)): DropElement[] {
   const names = new Set<string>(sets);
   const out: DropElement[] = [];
@@ -735,13 +768,8 @@ export class KernelFlows {
     const out: PacketObservation[] = [];
     const seen = new Set<string>();
     for (const d of parseDropSets(sets)) {
-      const key = `${d.set}|${d.src}|${d.sport}|${d.dst}|${d.dport}|${d.proto}|${d.flags}`;
-      seen.add(key);
-      const prev = s.drops.get(key);
-      // (an element that expired and came back starts from 0)
-      const grew = !prev || d.packets < prev.packets ? d : { packets: d.packets - prev.packets, bytes: d.bytes - prev.bytes };
-      s.drops.set(key, { packets: d.packets, bytes: d.bytes });
-      if (grew.packets <= 0) continue;
+      const grew = growth(s.drops, seen, d);
+      if (!grew) continue;
       let eni = s.owner.get(d.dst);
       let direction: Observation['direction'] = 'ingress';
       if (!eni || notAPeer(d.src)) {
@@ -750,20 +778,7 @@ export class KernelFlows {
         if (!eni || notAPeer(d.dst)) continue;
       }
       const last = realNow - Math.max(0, DROP_SET_TIMEOUT_S - d.expires) * 1000;
-      out.push({
-        interfaceId: eni,
-        direction,
-        src: d.src,
-        dst: d.dst,
-        srcPort: d.sport,
-        dstPort: d.dport,
-        proto: d.proto,
-        flags: d.flags,
-        action: 'REJECT',
-        packets: grew.packets,
-        bytes: grew.bytes,
-        time: this.toServer(last, now),
-      });
+      out.push(rejected(eni, direction, d, grew, this.toServer(last, now)));
     }
     for (const key of s.drops.keys()) if (!seen.has(key)) s.drops.delete(key);
     this.emit(out);
@@ -781,12 +796,8 @@ export class KernelFlows {
     const out: PacketObservation[] = [];
     const seen = new Set<string>();
     for (const d of parseDropSets(json, ROUTER_SETS)) {
-      const key = `${d.set}|${d.src}|${d.sport}|${d.dst}|${d.dport}|${d.proto}|${d.flags}`;
-      seen.add(key);
-      const prev = r.drops.get(key);
-      const grew = !prev || d.packets < prev.packets ? d : { packets: d.packets - prev.packets, bytes: d.bytes - prev.bytes };
-      r.drops.set(key, { packets: d.packets, bytes: d.bytes });
-      if (grew.packets <= 0) continue;
+      const grew = growth(r.drops, seen, d);
+      if (!grew) continue;
       const egress = ROUTER_OUT_SETS.has(d.set);
       const eni = r.owner.get(egress ? d.src : d.dst);
       if (!eni || notAPeer(egress ? d.dst : d.src)) continue;
@@ -799,20 +810,7 @@ export class KernelFlows {
         m.set(k, { packets: sum.packets + grew.packets, bytes: sum.bytes + grew.bytes });
       }
       const last = realNow - Math.max(0, ACL_DROP_SET_TIMEOUT_S - d.expires) * 1000;
-      out.push({
-        interfaceId: eni,
-        direction: egress ? 'egress' : 'ingress',
-        src: d.src,
-        dst: d.dst,
-        srcPort: d.sport,
-        dstPort: d.dport,
-        proto: d.proto,
-        flags: d.flags,
-        action: 'REJECT',
-        packets: grew.packets,
-        bytes: grew.bytes,
-        time: this.toServer(last, now),
-      });
+      out.push(rejected(eni, egress ? 'egress' : 'ingress', d, grew, this.toServer(last, now)));
     }
     for (const key of r.drops.keys()) if (!seen.has(key)) r.drops.delete(key);
     this.emit(out);

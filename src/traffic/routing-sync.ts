@@ -23,7 +23,8 @@ import {
 } from '../core/documents/ec2.ts';
 import { awsPrefixLists } from '../services/ec2/lookups.ts';
 
-const KINDS = new Set<string>([
+/** What routing reads, in an order where each object finds what it refers to (the load at start). */
+const KINDS_IN_ORDER: string[] = [
   KIND.vpc,
   KIND.subnet,
   KIND.routeTable,
@@ -34,7 +35,8 @@ const KINDS = new Set<string>([
   KIND.peering,
   KIND.eni,
   KIND.prefixList,
-]);
+];
+const KINDS = new Set<string>(KINDS_IN_ORDER);
 
 function routeInput(r: RouteDoc): RouteInput | undefined {
   const destination = r.cidr4 ?? r.cidr6 ?? r.prefixListId;
@@ -239,18 +241,7 @@ export function syncRouting(store: Store, paths: NetworkPaths): () => void {
   };
 
   // What the store holds at start, in an order where each object finds what it refers to.
-  for (const kind of [
-    KIND.vpc,
-    KIND.subnet,
-    KIND.routeTable,
-    KIND.networkAcl,
-    KIND.internetGateway,
-    KIND.egressOnlyInternetGateway,
-    KIND.natGateway,
-    KIND.peering,
-    KIND.eni,
-    KIND.prefixList,
-  ]) {
+  for (const kind of KINDS_IN_ORDER) {
     for (const scope of store.scopes(kind))
       for (const doc of store.table(kind, scope).values()) apply({ kind, scope, id: doc.id, after: doc });
   }
